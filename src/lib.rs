@@ -1,0 +1,16 @@
+//! redliner watches official web pages and tells a team, section by section,
+//! what changed.
+
+pub mod config;
+pub mod diff;
+pub mod document;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod monitor;
+pub mod normalize;
+pub mod report;
+pub mod revision;
+pub mod stamp;
+pub mod store;
+pub mod target;

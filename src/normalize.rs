@@ -1,0 +1,90 @@
+//! Text normalisation: what a reader sees ([`display`]) and what is compared
+//! ([`comparable`]).
+//!
+//! Display text keeps the page's typography; comparable text folds differences a
+//! reader would not call a change: Unicode spaces and NBSP, soft hyphens and
+//! zero-width characters, curly versus straight quotes, dash variants, and
+//! compatibility forms (NFKC).
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Collapses every run of whitespace (including NBSP and other Unicode spaces)
+/// to one ASCII space, trims, drops soft hyphens and zero-width characters, and
+/// applies NFC. Quotes and dashes are kept as served.
+pub fn display(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfc() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() || is_unicode_space(c) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// [`display`], then NFKC, with quotes folded to `'`/`"`, dashes to `-`, and the
+/// ellipsis to `...`. Two texts with equal comparable forms are the same content.
+pub fn comparable(s: &str) -> String {
+    let d = display(s);
+    let mut out = String::with_capacity(d.len());
+    for c in d.nfkc() {
+        match c {
+            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' | '`' => {
+                out.push('\'')
+            }
+            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+            | '\u{00BB}' => out.push('"'),
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+            | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => out.push('-'),
+            '\u{2026}' => out.push_str("..."),
+            c if c.is_whitespace() || is_unicode_space(c) => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+fn is_unicode_space(c: char) -> bool {
+    matches!(c, '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_collapses_spaces_and_keeps_typography() {
+        let cases = [
+            ("  a \u{00A0}\u{00A0} b\n\tc  ", "a b c"),
+            ("Belarus\u{2019} role", "Belarus\u{2019} role"),
+            ("co\u{00AD}operation", "cooperation"),
+            ("\u{00A0}", ""),
+            ("e\u{0301}", "\u{00E9}"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(display(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn comparable_folds_typography() {
+        assert_eq!(comparable("Belarus\u{2019} \u{201C}role\u{201D}"), "Belarus' \"role\"");
+        assert_eq!(comparable("1992\u{2013}1997 \u{2014} x"), "1992-1997 - x");
+        assert_eq!(comparable("wait\u{2026}"), "wait...");
+        assert_eq!(comparable("a\u{202F}b"), "a b");
+        assert_eq!(comparable("Belarus' role"), comparable("Belarus\u{2019}\u{00A0}role"));
+    }
+}

@@ -1,0 +1,1 @@
+//! The report stage: renders a revision as a redline.

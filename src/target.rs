@@ -1,0 +1,74 @@
+//! A [`Target`] (a page we watch) and its extraction [`Rules`], as validated
+//! from the config file by [`crate::config`].
+
+use regex::Regex;
+use scraper::Selector;
+use url::Url;
+
+/// A page we watch.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Short id, `[a-z0-9-]+`, used in file names and the SQLite index.
+    pub id: String,
+    /// The URL to fetch.
+    pub url: Url,
+    /// How to extract its document.
+    pub rules: Rules,
+}
+
+/// A CSS selector with the text it was parsed from (for messages and logs).
+#[derive(Debug, Clone)]
+pub struct Css {
+    /// The selector as written in the config.
+    pub source: String,
+    /// The parsed selector.
+    pub selector: Selector,
+}
+
+impl Css {
+    /// Parses a CSS selector.
+    ///
+    /// # Errors
+    /// A message from the selector parser when `source` is not valid CSS.
+    pub fn parse(source: &str) -> Result<Css, String> {
+        Selector::parse(source)
+            .map(|selector| Css { source: source.to_string(), selector })
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Extraction rules for one kind of page.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Name of the rule set (`generic` for the built-in one).
+    pub name: String,
+    /// Where the title is; falls back to the first `h1`, then `<title>`.
+    pub title: Option<Css>,
+    /// The main content root, tried in order; when none matches, the fallback
+    /// (`main`, `article`, readability, densest block) is used and recorded.
+    pub content: Vec<Css>,
+    /// Elements removed before extraction (site chrome), in addition to the
+    /// built-in list (nav, header, footer, script, style, form, ...).
+    pub drop: Vec<Css>,
+    /// Regexes for text removed from blocks before comparison (per-request
+    /// tokens, view counters). A block left empty is dropped.
+    pub ignore_text: Vec<Regex>,
+    /// Below this many characters of text the content root counts as empty
+    /// (an extraction failure, never a snapshot).
+    pub min_text_chars: usize,
+}
+
+impl Rules {
+    /// The built-in rules for an unknown page: no configured root (fallbacks only),
+    /// the built-in chrome list, no text filters, 200 characters minimum.
+    pub fn generic() -> Rules {
+        Rules {
+            name: "generic".into(),
+            title: None,
+            content: Vec::new(),
+            drop: Vec::new(),
+            ignore_text: Vec::new(),
+            min_text_chars: 200,
+        }
+    }
+}
