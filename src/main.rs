@@ -1,1 +1,20 @@
-fn main() {}
+//! The `redliner` binary: parses the command line, sets up logging, runs the
+//! command, prints the error chain once and chooses the exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::init_tracing(args.global.verbose, args.global.quiet);
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            cli::print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

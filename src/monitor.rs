@@ -1,0 +1,287 @@
+//! The composition root: runs the pipeline (fetch → extract → store → diff →
+//! report) for one target at a time and turns each run into an [`Outcome`].
+//!
+//! A failure at any stage records a failed check and nothing else: no snapshot,
+//! no revision, the previous baseline untouched.
+
+use std::time::Instant;
+
+use jiff::Timestamp;
+use tracing::{debug, info, warn};
+
+use crate::config::Settings;
+use crate::diff::{self, DiffOptions};
+use crate::document::Document;
+use crate::error::{Error, Result};
+use crate::extract;
+use crate::fetch::{Fetched, FetchedPage, Fetcher};
+use crate::report::{self, Format, Redline, TerminalStyle};
+use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store};
+use crate::target::Target;
+
+/// Where the current time comes from (so tests and replays can fix it).
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// What one check of one target found.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The first snapshot of the target was stored.
+    Baseline {
+        /// The new snapshot's id.
+        snapshot: i64,
+        /// Sections in the document.
+        sections: usize,
+        /// The stamp's display text, if any.
+        stamp: Option<String>,
+        /// True when the content root came from a fallback.
+        fallback: bool,
+    },
+    /// Content and stamp equal the latest snapshot; only the check was recorded.
+    Unchanged,
+    /// The server answered 304 Not Modified to a conditional GET.
+    NotModified,
+    /// Content or stamp changed: a snapshot and a revision were stored.
+    Changed {
+        /// The new snapshot's id.
+        snapshot: i64,
+        /// The redline of the revision.
+        redline: Box<Redline>,
+    },
+}
+
+impl Outcome {
+    /// One line for a person: `baseline stored (4 sections, stamp ...)`, `unchanged`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Baseline { sections, stamp, fallback, .. } => format!(
+                "baseline stored ({sections} sections, stamp {}){}",
+                stamp.as_deref().unwrap_or("none"),
+                if *fallback { ", content root found by fallback" } else { "" }
+            ),
+            Outcome::Unchanged => "unchanged".into(),
+            Outcome::NotModified => "not modified (HTTP 304)".into(),
+            Outcome::Changed { redline, .. } => {
+                format!("{}: {}", redline.revision.kind, report::summary_line(redline))
+            }
+        }
+    }
+}
+
+/// Runs checks against one store with one HTTP client.
+pub struct Monitor {
+    store: Store,
+    fetcher: Fetcher,
+    clock: Box<dyn Clock>,
+    diff: DiffOptions,
+}
+
+impl Monitor {
+    /// Opens the store named in `settings` and builds the HTTP client.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the store cannot be opened, [`Error::Fetch`] when the
+    /// HTTP client cannot be built.
+    pub fn open(settings: &Settings) -> Result<Monitor> {
+        let store = Store::open(&settings.store)?;
+        let fetcher = Fetcher::new(settings.fetch.clone())
+            .map_err(|source| Error::Fetch { target: "*".into(), source })?;
+        Ok(Monitor { store, fetcher, clock: Box::new(SystemClock), diff: DiffOptions::default() })
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Monitor {
+        self.clock = clock;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Checks one target: fetch, extract, compare with the latest snapshot, and
+    /// record the check (and a snapshot and revision on change).
+    ///
+    /// # Errors
+    /// [`Error::Fetch`] or [`Error::Extract`] (recorded as a failed check; nothing
+    /// else written), or [`Error::Store`].
+    pub async fn check(&mut self, target: &Target) -> Result<Outcome> {
+        let started_at = self.clock.now();
+        let timer = Instant::now();
+        let result = self.check_inner(target, started_at, timer).await;
+        if let Err(e) = &result {
+            if matches!(e, Error::Fetch { .. } | Error::Extract { .. }) {
+                warn!(target = %target.id, "check failed: {e}");
+                let record = CheckRecord {
+                    target: target.id.clone(),
+                    url: target.url.to_string(),
+                    started_at,
+                    duration_ms: timer.elapsed().as_millis() as i64,
+                    outcome: CheckOutcome::Failed,
+                    final_url: None,
+                    http_status: None,
+                    error: Some(e.to_string()),
+                    snapshot_id: None,
+                };
+                self.store.record_check(&record)?;
+            }
+        }
+        result
+    }
+
+    async fn check_inner(
+        &mut self,
+        target: &Target,
+        started_at: Timestamp,
+        timer: Instant,
+    ) -> Result<Outcome> {
+        let latest = self.store.latest_snapshot(&target.id)?;
+        let validators = latest.as_ref().map(|s| s.validators.clone());
+        info!(target = %target.id, url = %target.url, "fetching");
+        let fetched = self
+            .fetcher
+            .fetch(&target.url, validators.as_ref())
+            .await
+            .map_err(|source| Error::Fetch { target: target.id.clone(), source })?;
+        let page = match fetched {
+            Fetched::NotModified => {
+                info!(target = %target.id, "not modified (304)");
+                let record = CheckRecord {
+                    target: target.id.clone(),
+                    url: target.url.to_string(),
+                    started_at,
+                    duration_ms: timer.elapsed().as_millis() as i64,
+                    outcome: CheckOutcome::NotModified,
+                    final_url: None,
+                    http_status: Some(304),
+                    error: None,
+                    snapshot_id: latest.as_ref().map(|s| s.id),
+                };
+                self.store.record_check(&record)?;
+                return Ok(Outcome::NotModified);
+            }
+            Fetched::Page(p) => p,
+        };
+        info!(
+            target = %target.id,
+            status = page.status,
+            bytes = page.body.len(),
+            charset = %page.charset,
+            final_url = %page.final_url,
+            "fetched"
+        );
+        let document = extract_page(target, &page)?;
+        info!(
+            target = %target.id,
+            sections = document.sections.len(),
+            blocks = document.block_count(),
+            stamp = document.meta.stamp.as_ref().map_or("none", |s| s.text.as_str()),
+            root = %document.meta.root.selector,
+            fallback = document.meta.root.fallback,
+            "extracted"
+        );
+        if document.meta.root.fallback {
+            warn!(
+                target = %target.id,
+                "configured content root not found; used fallback `{}`",
+                document.meta.root.selector
+            );
+        }
+
+        let captured_at = self.clock.now();
+        let Some(previous) = latest else {
+            let recorded = self.store.record_snapshot(NewSnapshot {
+                target: &target.id,
+                url: target.url.as_str(),
+                page: &page,
+                document: &document,
+                captured_at,
+                started_at,
+                duration_ms: timer.elapsed().as_millis() as i64,
+                previous: None,
+                revision: None,
+                redline_markdown: None,
+            })?;
+            info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
+            return Ok(Outcome::Baseline {
+                snapshot: recorded.snapshot_id,
+                sections: document.sections.len(),
+                stamp: document.meta.stamp.as_ref().map(|s| s.display_value()),
+                fallback: document.meta.root.fallback,
+            });
+        };
+
+        let Some(revision) = diff::revision(&previous.document, &document, &self.diff) else {
+            debug!(target = %target.id, "content fingerprint and stamp equal the latest snapshot");
+            let record = CheckRecord {
+                target: target.id.clone(),
+                url: target.url.to_string(),
+                started_at,
+                duration_ms: timer.elapsed().as_millis() as i64,
+                outcome: CheckOutcome::Unchanged,
+                final_url: Some(page.final_url.clone()),
+                http_status: Some(page.status),
+                error: None,
+                snapshot_id: Some(previous.id),
+            };
+            self.store.record_check(&record)?;
+            info!(target = %target.id, "unchanged");
+            return Ok(Outcome::Unchanged);
+        };
+        info!(target = %target.id, kind = %revision.kind, "changed");
+
+        let mut redline = Redline {
+            target: target.id.clone(),
+            url: target.url.to_string(),
+            title: document.meta.title.clone().or_else(|| previous.document.meta.title.clone()),
+            old_captured_at: Some(previous.captured_at),
+            new_captured_at: captured_at,
+            old_snapshot: Some(previous.id),
+            new_snapshot: None,
+            revision,
+        };
+        let mut markdown = Vec::new();
+        report::render(&redline, Format::Markdown, TerminalStyle { color: false, width: None }, &mut markdown)
+            .map_err(|source| Error::Io { path: "redline.md".into(), source })?;
+        let recorded = self.store.record_snapshot(NewSnapshot {
+            target: &target.id,
+            url: target.url.as_str(),
+            page: &page,
+            document: &document,
+            captured_at,
+            started_at,
+            duration_ms: timer.elapsed().as_millis() as i64,
+            previous: Some(previous.id),
+            revision: Some(&redline.revision),
+            redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
+        })?;
+        redline.new_snapshot = Some(recorded.snapshot_id);
+        Ok(Outcome::Changed { snapshot: recorded.snapshot_id, redline: Box::new(redline) })
+    }
+}
+
+/// Extracts a fetched page with the target's rules.
+///
+/// # Errors
+/// [`Error::Extract`] naming the target and final URL.
+pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
+    let base = url::Url::parse(&page.final_url).ok();
+    extract::extract(&page.text, base.as_ref(), &target.rules).map_err(|source| Error::Extract {
+        target: target.id.clone(),
+        url: page.final_url.clone(),
+        source,
+    })
+}

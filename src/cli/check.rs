@@ -1,0 +1,94 @@
+//! `redliner check [TARGET...]`: the main job. Fetches each target, stores a
+//! snapshot when its content or stamp changed, prints the redline of each change.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use redliner::error::Error;
+use redliner::monitor::{Monitor, Outcome};
+use redliner::report::{self, Format};
+
+use super::Global;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Targets to check (ids from the config); all when none are given
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Redline format on stdout
+    #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
+    pub format: CheckFormat,
+    /// Exit with 1 when a change was found (0 otherwise, 2 on failure)
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+/// Formats `check` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Colour on a terminal, plain marks when piped
+    Terminal,
+    /// GitHub-flavoured Markdown
+    Markdown,
+    /// The documented JSON schema, one object per changed target
+    Json,
+}
+
+impl From<CheckFormat> for Format {
+    fn from(f: CheckFormat) -> Format {
+        match f {
+            CheckFormat::Terminal => Format::Terminal,
+            CheckFormat::Markdown => Format::Markdown,
+            CheckFormat::Json => Format::Json,
+        }
+    }
+}
+
+pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    let targets = settings.select(&args.targets)?;
+    let style = global.terminal_style();
+    let status_lines = !global.quiet && std::io::stderr().is_terminal();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io { path: "tokio runtime".into(), source: e })?;
+    let mut monitor = Monitor::open(&settings)?;
+
+    let mut changed = false;
+    let mut failed = false;
+    let stdout = std::io::stdout();
+    let mut printed = 0;
+    for target in &targets {
+        match runtime.block_on(monitor.check(target)) {
+            Ok(outcome) => {
+                if status_lines {
+                    eprintln!("{}: {}", target.id, outcome.describe());
+                }
+                if let Outcome::Changed { redline, .. } = &outcome {
+                    changed = true;
+                    let mut out = stdout.lock();
+                    if printed > 0 && args.format != CheckFormat::Json {
+                        let _ = writeln!(out);
+                    }
+                    report::render(redline, args.format.into(), style, &mut out)
+                        .map_err(|e| Error::Io { path: "stdout".into(), source: e })?;
+                    printed += 1;
+                }
+            }
+            Err(e) => {
+                failed = true;
+                super::print_error(&e);
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if changed && args.exit_code {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,137 @@
+//! Command-line definitions (clap) and dispatch. Only this module and
+//! `main.rs` read argv or the environment, print, or choose an exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use redliner::config::{self, Settings};
+use redliner::error::Error;
+use redliner::report::TerminalStyle;
+
+mod check;
+mod history;
+
+/// Watches official web pages and reports, section by section, what changed.
+#[derive(Debug, Parser)]
+#[command(name = "redliner", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Config file
+    #[arg(long, global = true, env = "REDLINER_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Store root (snapshot files and the SQLite index); overrides `settings.store`
+    #[arg(long, global = true, env = "REDLINER_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Colour on the terminal
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Log each step to stderr (-v: one line per stage, -vv: decisions)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print errors only
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check targets now: fetch, extract, store a snapshot on change, print the redline
+    Check(check::CheckArgs),
+    /// List a target's checks and snapshots, newest first
+    History(history::HistoryArgs),
+}
+
+/// When to colour terminal output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is not set
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
+}
+
+impl Global {
+    /// Loads the config file named by `--config`/`REDLINER_CONFIG`, or the default.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        let path = self.config.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG));
+        Ok(config::load(&path, self.store.as_deref())?)
+    }
+
+    /// How to style terminal output on stdout.
+    pub fn terminal_style(&self) -> TerminalStyle {
+        let tty = std::io::stdout().is_terminal();
+        let color = match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var("TERM").map_or(true, |t| t != "dumb")
+            }
+        };
+        let width = tty
+            .then(|| terminal_size::terminal_size().map(|(w, _)| w.0 as usize))
+            .flatten()
+            .map(|w| w.clamp(40, 120));
+        TerminalStyle { color, width }
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match &cli.command {
+        Command::Check(a) => check::run(&cli.global, a),
+        Command::History(a) => history::run(&cli.global, a),
+    }
+}
+
+/// Sets up `tracing` on stderr: `RUST_LOG` wins; else warn, info with `-v`,
+/// debug with `-vv`, error with `-q`.
+pub fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("redliner={level},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Prints an error and its causes once, as `redliner: a: b: c`, then its hint.
+pub fn print_error(e: &Error) {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !msg.contains(&part) {
+            msg.push_str(": ");
+            msg.push_str(&part);
+        }
+        source = s.source();
+    }
+    eprintln!("redliner: {msg}");
+    if let Some(h) = e.hint() {
+        eprintln!("  hint: {h}");
+    }
+}

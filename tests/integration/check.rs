@@ -1,0 +1,340 @@
+//! `redliner check` end to end: the NATO fixture revisions served in turn.
+
+use serde_json::Value;
+
+use crate::harness::{Reply, Test, fixture};
+
+/// `(heading, change)` of every changed section in a JSON redline.
+fn changed_sections(redline: &Value) -> Vec<(String, String)> {
+    redline["sections"]
+        .as_array()
+        .expect("sections array")
+        .iter()
+        .map(|s| {
+            (s["heading"].as_str().unwrap().to_string(), s["change"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn stamp_text(v: &Value) -> Option<String> {
+    v["text"].as_str().map(str::to_string)
+}
+
+/// Runs `check --format json` and parses the one redline it printed.
+fn check_json(t: &Test) -> Value {
+    let run = t.run(&["check", "--format", "json"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+}
+
+#[test]
+fn first_check_stores_a_baseline_and_prints_nothing() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'baseline'"), 1);
+    assert_eq!(t.count("revisions"), 0);
+    let dirs = t.snapshot_dirs("nato-belarus");
+    assert_eq!(dirs.len(), 1);
+    for f in ["page.html.gz", "document.json", "document.md"] {
+        assert!(dirs[0].join(f).is_file(), "missing {f} in {}", dirs[0].display());
+    }
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    assert_eq!(doc["meta"]["title"], "Relations with Belarus");
+    assert_eq!(doc["meta"]["stamp"]["text"], "Last updated: 28 Aug. 2024 11:27");
+    assert_eq!(doc["meta"]["stamp"]["instant"], "2024-08-28T09:27:00Z");
+    assert_eq!(doc["meta"]["root"]["fallback"], false);
+    let headings: Vec<&str> =
+        doc["sections"].as_array().unwrap().iter().filter_map(|s| s["heading"].as_str()).collect();
+    assert_eq!(
+        headings,
+        [
+            "Belarus’ role in Russia’s war against Ukraine",
+            "Evolution of relations",
+            "Key areas of cooperation prior to 2021"
+        ]
+    );
+    // The raw body is kept exactly as served.
+    let gz = std::fs::read(dirs[0].join("page.html.gz")).unwrap();
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut raw).unwrap();
+    assert_eq!(raw, fixture("nato-belarus/v1.html"));
+    // Chrome never reaches the document.
+    let md = std::fs::read_to_string(dirs[0].join("document.md")).unwrap();
+    assert!(md.contains("Belarus’ diplomatic mission to NATO opened in April 1998."));
+    for chrome in ["cookie", "Cookie", "Share", "Facebook", "LinkedIn"] {
+        assert!(!md.contains(chrome), "chrome text {chrome:?} in document.md:\n{md}");
+    }
+}
+
+#[test]
+fn unchanged_page_records_the_check_only() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("checks"), 2);
+    assert_eq!(t.count("checks WHERE outcome = 'unchanged'"), 1);
+}
+
+#[test]
+fn the_fixture_revisions_in_turn() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+
+    // v2: one sentence reworded in one section, new stamp.
+    t.serve("nato-belarus/v2-reworded.html");
+    let r = check_json(&t);
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["target"], "nato-belarus");
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(stamp_text(&r["old_stamp"]).unwrap(), "Last updated: 28 Aug. 2024 11:27");
+    assert_eq!(stamp_text(&r["new_stamp"]).unwrap(), "Last updated: 14 Nov. 2024 09:05");
+    assert_eq!(changed_sections(&r), [("Evolution of relations".into(), "modified".into())]);
+    let blocks = r["sections"][0]["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0]["change"], "replaced");
+
+    // v3: a section added and a highlight removed from the lead.
+    t.serve("nato-belarus/v3-section-added.html");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(stamp_text(&r["new_stamp"]).unwrap(), "Last updated: 03 Mar. 2025 16:40");
+    assert_eq!(
+        changed_sections(&r),
+        [
+            ("Lead".into(), "modified".into()),
+            ("Relations since 2024".into(), "added".into())
+        ]
+    );
+    let lead_blocks = r["sections"][0]["blocks"].as_array().unwrap();
+    assert_eq!(lead_blocks.len(), 1);
+    assert_eq!(lead_blocks[0]["change"], "deleted");
+    assert_eq!(lead_blocks[0]["kind"], "list-item");
+
+    // v4: a heading renamed, nothing else.
+    t.serve("nato-belarus/v4-renamed.html");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(stamp_text(&r["new_stamp"]).unwrap(), "Last updated: 12 May. 2025 10:15");
+    assert_eq!(
+        changed_sections(&r),
+        [("Areas of cooperation before 2021".into(), "renamed".into())]
+    );
+    assert_eq!(r["sections"][0]["old_heading"], "Key areas of cooperation prior to 2021");
+
+    // v5: only the stamp (and the chrome's per-request tokens) changed.
+    t.serve("nato-belarus/v5-stamp-only.html");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "stamp-only");
+    assert_eq!(stamp_text(&r["new_stamp"]).unwrap(), "Last updated: 02 Jun. 2025 08:00");
+    assert_eq!(changed_sections(&r), []);
+
+    // v6: content edited, stamp unchanged.
+    t.serve("nato-belarus/v6-silent-edit.html");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "silent-edit");
+    assert_eq!(stamp_text(&r["old_stamp"]), stamp_text(&r["new_stamp"]));
+    assert_eq!(
+        changed_sections(&r),
+        [("Areas of cooperation before 2021".into(), "modified".into())]
+    );
+
+    assert_eq!(t.count("snapshots"), 6);
+    assert_eq!(t.count("revisions"), 5);
+    assert_eq!(t.count("checks"), 6);
+    let kinds: Vec<String> = t
+        .db()
+        .prepare("SELECT kind FROM revisions ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kinds, ["revised", "revised", "revised", "stamp-only", "silent-edit"]);
+    let dirs = t.snapshot_dirs("nato-belarus");
+    assert_eq!(dirs.len(), 6);
+    assert!(!dirs[0].join("redline.md").exists());
+    for d in &dirs[1..] {
+        assert!(d.join("redline.md").is_file(), "no redline.md in {}", d.display());
+    }
+    let md = std::fs::read_to_string(dirs[5].join("redline.md")).unwrap();
+    assert!(md.contains("silent"), "{md}");
+}
+
+#[test]
+fn terminal_redline_names_sections_stamps_and_marks_words() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.serve("nato-belarus/v2-reworded.html");
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let out = &run.stdout;
+    assert!(!out.contains('\u{1b}'), "colour codes when NO_COLOR is set:\n{out}");
+    for want in [
+        "nato-belarus",
+        "revised",
+        "28 Aug. 2024 11:27",
+        "14 Nov. 2024 09:05",
+        "Evolution of relations",
+        "[-",
+        "{+",
+    ] {
+        assert!(out.contains(want), "{want:?} not in:\n{out}");
+    }
+    for unchanged_heading_as_changed in ["Key areas of cooperation prior to 2021: modified"] {
+        assert!(!out.contains(unchanged_heading_as_changed), "{out}");
+    }
+}
+
+#[test]
+fn failed_fetch_stores_nothing_and_keeps_the_baseline() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    let before = t.snapshot_dirs("nato-belarus");
+
+    t.server.reply(Reply::status(503));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("503"), "{}", run.stderr);
+    assert!(run.stderr.contains("nato-belarus"), "{}", run.stderr);
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'failed' AND error LIKE '%503%'"), 1);
+    assert_eq!(t.snapshot_dirs("nato-belarus"), before);
+
+    // An empty content root is an extraction failure, not a new version.
+    t.serve("nato-belarus/empty-root.html");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("section.content"), "{}", run.stderr);
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("revisions"), 0);
+
+    // The baseline survived: the same page again is unchanged.
+    t.serve("nato-belarus/v1.html");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(t.count("snapshots"), 1);
+}
+
+#[test]
+fn unreachable_url_is_one_clear_line_and_exit_2() {
+    let t = Test::new();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"3s\"\nretries = 0\n[[target]]\nid = \"gone\"\nurl = \"http://127.0.0.1:{port}/x\"\n"
+    ));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {}", run.stderr);
+    assert!(lines[0].starts_with("redliner: target `gone`: "), "{}", lines[0]);
+    assert!(lines[0].contains(&format!("127.0.0.1:{port}")), "{}", lines[0]);
+    assert_eq!(t.snapshot_dirs("gone"), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn one_failing_target_does_not_stop_the_others() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    t.write_config(&format!(
+        "[settings]\nretries = 0\n{}\n[[target]]\nid = \"broken\"\nurl = \"{}\"\nrules = \"nato-topic\"\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
+        crate::harness::NATO_RULES,
+        "http://127.0.0.1:1/unreachable",
+        t.server.url("/cps/en/natohq/topics_49119.htm"),
+    ));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("target `broken`"), "{}", run.stderr);
+    assert_eq!(t.count("snapshots WHERE target_id = 'nato-belarus'"), 1);
+    assert_eq!(t.count("snapshots WHERE target_id = 'broken'"), 0);
+    // Naming one target checks only that one.
+    let run = t.run(&["check", "nato-belarus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn windows_1251_page_is_decoded() {
+    let t = Test::new();
+    t.server.reply(
+        Reply::html(fixture("nato-belarus/v1-windows-1251.html"))
+            .header("Content-Type", "text/html"),
+    );
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dirs = t.snapshot_dirs("nato-belarus");
+    let md = std::fs::read_to_string(dirs[0].join("document.md")).unwrap();
+    assert!(md.contains("Беларусь"), "{md}");
+    assert!(md.contains("Belarus’ diplomatic mission"), "{md}");
+    let charset: String =
+        t.db().query_row("SELECT charset FROM snapshots", [], |r| r.get(0)).unwrap();
+    assert_eq!(charset, "windows-1251");
+}
+
+#[test]
+fn redesigned_site_uses_a_fallback_and_says_so() {
+    let t = Test::new();
+    t.serve("nato-belarus/redesigned.html");
+    let run = t.run(&["check", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("fallback"), "{}", run.stderr);
+    let fallback: i64 =
+        t.db().query_row("SELECT root_fallback FROM snapshots", [], |r| r.get(0)).unwrap();
+    assert_eq!(fallback, 1);
+}
+
+#[test]
+fn bad_config_is_one_error_naming_file_target_and_key_and_writes_nothing() {
+    let t = Test::new();
+    t.write_config(
+        "[[target]]\nid = \"nato-belarus\"\nurl = \"https://example.org/\"\nselector = \"x\"\n",
+    );
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("redliner.toml"), "{}", run.stderr);
+    assert!(run.stderr.contains("target `nato-belarus`: key `selector`"), "{}", run.stderr);
+    assert!(!t.store().exists(), "store created despite a bad config");
+
+    t.write_config(
+        "[rules.r]\ncontent = [\"div[\"]\n[[target]]\nid = \"a\"\nurl = \"https://example.org/\"\nrules = \"r\"\n",
+    );
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("rules `r`: key `content`"), "{}", run.stderr);
+}
+
+#[test]
+fn flags_are_accepted_after_the_subcommand_and_history_lists_checks() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.serve("nato-belarus/v2-reworded.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.server.reply(Reply::status(503));
+    assert_eq!(t.run(&["check"]).code, 2);
+
+    let run = t.run(&["history", "nato-belarus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].contains("failed") && lines[0].contains("503"), "{}", lines[0]);
+    assert!(lines[1].contains("revised") && lines[1].contains("14 Nov. 2024 09:05"), "{}", lines[1]);
+    assert!(lines[2].contains("baseline") && lines[2].contains("28 Aug. 2024 11:27"), "{}", lines[2]);
+}

@@ -1,0 +1,114 @@
+//! The `Test` builder: a temp dir with a config pointing at a local server, a
+//! store inside it, and helpers to run the binary and read the store back.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+
+pub use crate::server::{Reply, Server};
+
+/// Reads a fixture file from `tests/fixtures/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// One test's world: a server, a temp dir, a config, a store.
+pub struct Test {
+    pub server: Server,
+    pub dir: tempfile::TempDir,
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub const NATO_RULES: &str = r#"
+[rules.nato-topic]
+title = "h1.fs-huge"
+content = ["section.content"]
+"#;
+
+impl Test {
+    /// A server plus a config with one target `nato-belarus` at `/topics_49119.htm`.
+    pub fn new() -> Test {
+        let server = Server::start();
+        let dir = tempfile::tempdir().unwrap();
+        let t = Test { server, dir };
+        t.write_config(&format!(
+            "[settings]\ntimeout = \"5s\"\nretries = 0\n{NATO_RULES}\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
+            t.server.url("/cps/en/natohq/topics_49119.htm")
+        ));
+        t
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("redliner.toml")
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// Serves a fixture page as a 200 HTML response.
+    pub fn serve(&self, fixture_name: &str) {
+        self.server.reply(Reply::html(fixture(fixture_name)));
+    }
+
+    /// Runs `redliner --config C --store S ARGS...` with colour off.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::cargo_bin("redliner").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("REDLINER_CONFIG")
+            .env_remove("REDLINER_STORE")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("--store")
+            .arg(self.store())
+            .args(args);
+        cmd.output().unwrap().into()
+    }
+
+    /// Opens the store's SQLite index.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap()
+    }
+
+    /// `SELECT COUNT(*) FROM table [WHERE ...]`.
+    pub fn count(&self, table_and_where: &str) -> i64 {
+        self.db()
+            .query_row(&format!("SELECT COUNT(*) FROM {table_and_where}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The snapshot directories of a target, oldest first.
+    pub fn snapshot_dirs(&self, target: &str) -> Vec<PathBuf> {
+        let dir = self.store().join(target);
+        let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect(),
+            Err(_) => Vec::new(),
+        };
+        dirs.sort();
+        dirs
+    }
+}
