@@ -1,0 +1,456 @@
+//! The config file (`config/redliner.toml` by default): its TOML schema, and its
+//! validation into [`Settings`] and [`Target`]s.
+//!
+//! Every table denies unknown keys. Every error names the file, the table (for a
+//! target, its id) and the key, so one message is enough to fix it:
+//!
+//! ```text
+//! config `config/redliner.toml`: target `nato-belarus`: key `url`: invalid URL `htp:/x`: ...
+//! ```
+//!
+//! Schema (all keys but `target.id` and `target.url` optional):
+//!
+//! ```toml
+//! [settings]
+//! store = "snapshots"          # store root, relative to the working directory
+//! timeout = "30s"              # whole-request timeout (jiff "friendly" or ISO 8601 duration)
+//! max_body_bytes = 10485760    # largest page accepted, bytes
+//! retries = 2                  # retries of transient fetch failures
+//! user_agent = "..."           # defaults to `redliner/<version> (...)`
+//!
+//! [rules.nato-topic]           # a named rule set for one kind of page
+//! title = "h1.fs-huge"         # CSS selector of the title
+//! content = ["section.content"] # content roots, tried in order
+//! drop = [".share-bar"]        # extra site chrome to drop (CSS selectors)
+//! ignore_text = ["Views: \\d+"] # regexes removed from block text before comparison
+//! min_text_chars = 200         # below this the root counts as empty
+//!
+//! [[target]]
+//! id = "nato-belarus"          # [a-z0-9-]+, unique
+//! url = "https://www.nato.int/cps/en/natohq/topics_49119.htm"
+//! rules = "nato-topic"         # a [rules.NAME] table, or "generic" (the default)
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+use url::Url;
+
+use crate::fetch::{FetchSettings, default_user_agent};
+use crate::target::{Css, Rules, Target};
+
+/// The file read when neither `--config` nor `REDLINER_CONFIG` is given.
+pub const DEFAULT_CONFIG: &str = "config/redliner.toml";
+/// The store root used when neither `--store` nor `settings.store` is given.
+pub const DEFAULT_STORE: &str = "snapshots";
+
+/// Everything the config file says, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file the settings came from.
+    pub path: PathBuf,
+    /// The store root.
+    pub store: PathBuf,
+    /// HTTP settings shared by all targets.
+    pub fetch: FetchSettings,
+    /// The targets, in file order.
+    pub targets: Vec<Target>,
+}
+
+impl Settings {
+    /// The targets named in `ids`, in the order given; all targets when `ids` is empty.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first id that is not configured.
+    pub fn select(&self, ids: &[String]) -> Result<Vec<Target>, ConfigError> {
+        if ids.is_empty() {
+            return Ok(self.targets.clone());
+        }
+        ids.iter()
+            .map(|id| {
+                self.target(id).cloned().ok_or_else(|| ConfigError {
+                    path: self.path.clone(),
+                    place: format!("target `{id}`"),
+                    message: format!(
+                        "not configured (configured: {})",
+                        self.targets.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// The target with this id.
+    pub fn target(&self, id: &str) -> Option<&Target> {
+        self.targets.iter().find(|t| t.id == id)
+    }
+}
+
+/// A config file that cannot be used. Displayed as
+/// `config `PATH`: PLACE: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("config `{}`: {place}{}{message}", path.display(), if place.is_empty() { "" } else { ": " })]
+pub struct ConfigError {
+    /// The config file.
+    pub path: PathBuf,
+    /// Where in the file: `target `ID`: key `KEY``, `rules `NAME`: key `KEY``, or empty.
+    pub place: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    settings: FileSettings,
+    #[serde(default)]
+    rules: BTreeMap<String, FileRules>,
+    #[serde(default, rename = "target")]
+    targets: Vec<FileTarget>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    store: Option<PathBuf>,
+    timeout: Option<String>,
+    max_body_bytes: Option<usize>,
+    retries: Option<usize>,
+    user_agent: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRules {
+    title: Option<String>,
+    #[serde(default)]
+    content: Vec<String>,
+    #[serde(default)]
+    drop: Vec<String>,
+    #[serde(default)]
+    ignore_text: Vec<String>,
+    min_text_chars: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTarget {
+    id: String,
+    url: String,
+    rules: Option<String>,
+}
+
+/// Reads and validates a config file. `store_override` (from `--store` or
+/// `REDLINER_STORE`) wins over `settings.store`.
+///
+/// # Errors
+/// [`ConfigError`] when the file cannot be read, is not valid TOML, has an
+/// unknown key, or holds a bad URL, CSS selector, regex, duration, duplicate or
+/// malformed target id, or a reference to an unknown rule set.
+pub fn load(path: &Path, store_override: Option<&Path>) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        path: path.to_path_buf(),
+        place: String::new(),
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(&text, path, store_override)
+}
+
+/// Validates config text as if read from `path` (used in messages only).
+///
+/// # Errors
+/// As [`load`].
+pub fn parse(
+    text: &str,
+    path: &Path,
+    store_override: Option<&Path>,
+) -> Result<Settings, ConfigError> {
+    let err = |place: String, message: String| ConfigError {
+        path: path.to_path_buf(),
+        place,
+        message,
+    };
+    let file: FileConfig = toml::from_str(text).map_err(|e| {
+        let place = e.span().map(|s| place_of(text, s.start)).unwrap_or_default();
+        err(place, e.message().trim().to_string())
+    })?;
+
+    let s = &file.settings;
+    let mut fetch = FetchSettings::default();
+    if let Some(t) = &s.timeout {
+        fetch.timeout = parse_duration(t)
+            .map_err(|m| err("settings: key `timeout`".into(), format!("`{t}`: {m}")))?;
+    }
+    if let Some(n) = s.max_body_bytes {
+        if n == 0 {
+            return Err(err("settings: key `max_body_bytes`".into(), "must be above 0".into()));
+        }
+        fetch.max_body_bytes = n;
+    }
+    if let Some(n) = s.retries {
+        fetch.retries = n;
+    }
+    fetch.user_agent = s.user_agent.clone().unwrap_or_else(default_user_agent);
+
+    let mut rule_sets = BTreeMap::new();
+    for (name, r) in &file.rules {
+        let place = |key: &str| format!("rules `{name}`: key `{key}`");
+        let css = |key: &str, src: &str| {
+            Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
+        };
+        let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
+        let content = r.content.iter().map(|c| css("content", c)).collect::<Result<_, _>>()?;
+        let drop = r.drop.iter().map(|c| css("drop", c)).collect::<Result<_, _>>()?;
+        let ignore_text = r
+            .ignore_text
+            .iter()
+            .map(|re| {
+                Regex::new(re).map_err(|e| {
+                    err(place("ignore_text"), format!("bad regex `{re}`: {}", one_line(&e)))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let generic = Rules::generic();
+        rule_sets.insert(
+            name.clone(),
+            Rules {
+                name: name.clone(),
+                title,
+                content,
+                drop,
+                ignore_text,
+                min_text_chars: r.min_text_chars.unwrap_or(generic.min_text_chars),
+            },
+        );
+    }
+
+    let mut targets: Vec<Target> = Vec::new();
+    for t in &file.targets {
+        let place = |key: &str| format!("target `{}`: key `{key}`", t.id);
+        if !valid_id(&t.id) {
+            return Err(err(
+                format!("target `{}`: key `id`", t.id),
+                "must be 1-64 characters of a-z, 0-9 and `-`, starting with a letter or digit"
+                    .into(),
+            ));
+        }
+        if targets.iter().any(|o| o.id == t.id) {
+            return Err(err(place("id"), "duplicate target id".into()));
+        }
+        let url = Url::parse(&t.url)
+            .map_err(|e| err(place("url"), format!("invalid URL `{}`: {e}", t.url)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(err(place("url"), format!("`{}` is not an http(s) URL", t.url)));
+        }
+        let rules = match t.rules.as_deref() {
+            None | Some("generic") => Rules::generic(),
+            Some(name) => rule_sets.get(name).cloned().ok_or_else(|| {
+                err(
+                    place("rules"),
+                    format!(
+                        "no rule set `{name}` (defined: {})",
+                        if rule_sets.is_empty() {
+                            "none".to_string()
+                        } else {
+                            rule_sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                        }
+                    ),
+                )
+            })?,
+        };
+        targets.push(Target { id: t.id.clone(), url, rules });
+    }
+
+    let store = store_override
+        .map(Path::to_path_buf)
+        .or_else(|| s.store.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
+    Ok(Settings { path: path.to_path_buf(), store, fetch, targets })
+}
+
+/// Parses a duration such as `30s`, `2m`, `1h 30m` (jiff's friendly format) or
+/// ISO 8601 `PT30S`.
+///
+/// # Errors
+/// A message when the text is not a duration or is negative.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = s.trim().parse().map_err(|e: jiff::Error| e.to_string())?;
+    Duration::try_from(d).map_err(|_| "must not be negative".to_string())
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && !id.starts_with('-')
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Names the table that holds byte offset `at`: `target `ID`: key `K``,
+/// `rules `NAME``, `settings`, with the key of the line when it has one.
+fn place_of(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line = text[line_start..line_end].trim();
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+
+    // The last table header before the error, and (for targets) its id.
+    let mut table = String::new();
+    let mut header_end = 0;
+    for (i, l) in before.lines().enumerate() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            table = l.to_string();
+            header_end = before.lines().take(i + 1).map(|x| x.len() + 1).sum();
+        }
+    }
+    let table_place = if table == "[[target]]" {
+        let body = &text[header_end.min(text.len())..];
+        let id = body
+            .lines()
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "id").then(|| v.trim().trim_matches('"').to_string())
+            });
+        match id {
+            Some(id) => format!("target `{id}`"),
+            None => "target".to_string(),
+        }
+    } else if let Some(name) = table.strip_prefix("[rules.").and_then(|t| t.strip_suffix(']')) {
+        format!("rules `{}`", name.trim_matches('"'))
+    } else if table == "[settings]" {
+        "settings".to_string()
+    } else {
+        String::new()
+    };
+    match (table_place.is_empty(), key) {
+        (true, Some(k)) => format!("key `{k}`"),
+        (true, None) => String::new(),
+        (false, Some(k)) => format!("{table_place}: key `{k}`"),
+        (false, None) => table_place,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[settings]
+timeout = "5s"
+
+[rules.nato-topic]
+title = "h1.fs-huge"
+content = ["section.content"]
+
+[[target]]
+id = "nato-belarus"
+url = "https://www.nato.int/cps/en/natohq/topics_49119.htm"
+rules = "nato-topic"
+"#;
+
+    fn parse_str(text: &str) -> Result<Settings, ConfigError> {
+        parse(text, Path::new("c.toml"), None)
+    }
+
+    #[test]
+    fn good_config_loads() {
+        let s = parse_str(GOOD).unwrap();
+        assert_eq!(s.targets.len(), 1);
+        assert_eq!(s.targets[0].id, "nato-belarus");
+        assert_eq!(s.targets[0].rules.name, "nato-topic");
+        assert_eq!(s.targets[0].rules.content[0].source, "section.content");
+        assert_eq!(s.fetch.timeout, Duration::from_secs(5));
+        assert_eq!(s.store, PathBuf::from("snapshots"));
+        let over = parse(GOOD, Path::new("c.toml"), Some(Path::new("/tmp/x"))).unwrap();
+        assert_eq!(over.store, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn bad_configs_name_file_place_and_key() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nurll = \"y\"\n",
+                "target `a`: key `urll`",
+                "unknown field `urll`",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"htp//x\"\n",
+                "target `a`: key `url`",
+                "invalid URL `htp//x`",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"ftp://x.org/\"\n",
+                "target `a`: key `url`",
+                "is not an http(s) URL",
+            ),
+            (
+                "[rules.r]\ncontent = [\"section..content\"]\n",
+                "rules `r`: key `content`",
+                "bad CSS selector `section..content`",
+            ),
+            (
+                "[rules.r]\nignore_text = [\"(unclosed\"]\n",
+                "rules `r`: key `ignore_text`",
+                "bad regex `(unclosed`",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nrules = \"nope\"\n",
+                "target `a`: key `rules`",
+                "no rule set `nope`",
+            ),
+            ("[settings]\ntimeout = \"soon\"\n", "settings: key `timeout`", "`soon`"),
+            ("[settings]\nstor = \"x\"\n", "settings: key `stor`", "unknown field `stor`"),
+            (
+                "[[target]]\nid = \"Bad Id\"\nurl = \"https://x.org/\"\n",
+                "target `Bad Id`: key `id`",
+                "must be 1-64 characters",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\n[[target]]\nid = \"a\"\nurl = \"https://y.org/\"\n",
+                "target `a`: key `id`",
+                "duplicate target id",
+            ),
+        ];
+        for (text, place, message) in cases {
+            let e = parse_str(text).unwrap_err();
+            assert_eq!(&e.place, place, "config {text:?}: {e}");
+            assert!(e.message.contains(message), "config {text:?}: {e}");
+            let shown = e.to_string();
+            assert!(shown.starts_with("config `c.toml`: "), "{shown}");
+        }
+    }
+
+    #[test]
+    fn select_names_unknown_targets() {
+        let s = parse_str(GOOD).unwrap();
+        assert_eq!(s.select(&[]).unwrap().len(), 1);
+        let e = s.select(&["nope".into()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config `c.toml`: target `nope`: not configured (configured: nato-belarus)"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("PT2S").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("abc").is_err());
+    }
+}
