@@ -201,14 +201,22 @@ pub fn changed(old: Option<&Stamp>, new: Option<&Stamp>) -> bool {
 mod tests {
     use super::*;
 
+    /// (input, text kept, date, time, instant)
+    type Case = (
+        &'static str,
+        &'static str,
+        Date,
+        Option<Time>,
+        Option<&'static str>,
+    );
+
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
 
     #[test]
     fn parses_every_known_format() {
-        // (input, text kept, date, time, instant)
-        let cases: [(&str, &str, Date, Option<Time>, Option<&str>); 9] = [
+        let cases: [Case; 9] = [
             (
                 "Last updated: 28 Aug. 2024 11:27",
                 "Last updated: 28 Aug. 2024 11:27",
