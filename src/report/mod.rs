@@ -2,11 +2,77 @@
 //! needs: target, URL, title, when it was checked) in one [`Format`].
 //!
 //! Every renderer writes to `impl Write` and is a pure function of its input.
+//! One file per format; [`summary`] holds the words they share (the one-line
+//! summary, stamp and kind wording, excerpts of long blocks).
+//!
+//! | format   | one redline              | several ([`render_many`])                |
+//! |----------|--------------------------|------------------------------------------|
+//! | terminal | [`terminal()`]           | separated by a rule                      |
+//! | markdown | [`markdown()`]           | a digest under `# redliner report`       |
+//! | json     | [`json()`] (schema there) | `{"schema_version", "redlines": [...]}` |
+//! | html     | [`html()`]               | one page, one article per redline        |
+//! | atom     | a feed with one entry    | [`atom_feed`]: one entry per redline     |
+
+use std::io::{self, Write};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::revision::Revision;
+
+mod json;
+mod markdown;
+pub mod summary;
+mod terminal;
+
+pub use json::{json, json_many};
+pub use markdown::{markdown, markdown_many};
+pub use summary::summary_line;
+pub use terminal::{terminal, terminal_many};
+
+/// Renders one redline in `format` to `out`. `style` matters only for
+/// [`Format::Terminal`]. Atom writes a feed holding one entry.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render(
+    redline: &Redline,
+    format: Format,
+    style: TerminalStyle,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Terminal => terminal(redline, style, out),
+        Format::Markdown => markdown(redline, out),
+        Format::Json => json(redline, out),
+        Format::Html | Format::Atom => {
+            render_many(std::slice::from_ref(redline), format, style, out)
+        }
+    }
+}
+
+/// Renders several redlines (possibly of several targets) as one document: a
+/// digest for the `report` command. Atom writes one entry per redline, in a
+/// feed for their target when they share one, else one for all targets.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn render_many(
+    redlines: &[Redline],
+    format: Format,
+    style: TerminalStyle,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Terminal => terminal_many(redlines, style, out),
+        Format::Markdown => markdown_many(redlines, out),
+        Format::Json => json_many(redlines, out),
+        Format::Html | Format::Atom => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!("the {format:?} format is not written yet"),
+        )),
+    }
+}
 
 /// Version of the JSON schema written by the `json` format. Bumped on any
 /// incompatible change.

@@ -1,0 +1,361 @@
+//! The JSON redline: a documented, versioned schema for pipelines.
+//!
+//! # Schema (version 1)
+//!
+//! One redline is one object; fields always appear, in this order, `null`
+//! when absent. Times are RFC 3339 in UTC. The output is pretty-printed and
+//! ends with a newline.
+//!
+//! ```text
+//! {
+//!   "schema_version": 1,
+//!   "target": "nato-belarus",                 // target id
+//!   "url": "https://www.nato.int/…",          // the configured URL
+//!   "title": "Relations with Belarus",        // page title, or null
+//!   "kind": "revised",                        // "revised" | "silent-edit" | "stamp-only"
+//!   "old_stamp": Stamp | null,                // the page's "Last updated" stamp
+//!   "new_stamp": Stamp | null,
+//!   "old_captured_at": "2024-09-01T08:00:00Z" | null,
+//!   "checked_at": "2026-11-14T10:00:00Z",     // when the new snapshot was captured
+//!   "old_snapshot": 1 | null,                 // store ids, when known
+//!   "new_snapshot": 2 | null,
+//!   "summary": {
+//!     "line": "4 of 5 sections changed: …",  // the one-line summary
+//!     "sections_total": 5, "sections_changed": 4,
+//!     "sections_added": 1, "sections_removed": 0, "sections_modified": 3,
+//!     "sections_renamed": 1, "sections_moved": 0,
+//!     "words_added": 13, "words_removed": 9
+//!   },
+//!   "notes": ["Coarse diff: …"],              // things a reader must not miss
+//!   "sections": [Section, …],                 // only the changed ones
+//!   "unchanged": ["Heading", …]               // unchanged sections, by heading
+//! }
+//!
+//! Stamp = {
+//!   "text": "Last updated: 28 Aug. 2024 11:27",  // as served
+//!   "display": "28 Aug. 2024 11:27",
+//!   "date": "2024-08-28",
+//!   "time": "11:27:00" | null,                   // Brussels wall-clock time
+//!   "instant": "2024-08-28T09:27:00Z" | null     // the same moment in UTC
+//! }
+//!
+//! Section = {
+//!   "change": "added" | "removed" | "modified" | "renamed" | "moved",
+//!   "description": "renamed from “Old”, edited",  // the change in words
+//!   "heading": "Evolution of relations",          // "Lead" for the lead
+//!   "old_heading": "…" | null,                    // when renamed
+//!   "key": ["evolution of relations"],            // heading path ([] for the lead)
+//!   "level": 2,                                   // 0 for the lead
+//!   "old_position": 2 | null,                     // 0-based section index
+//!   "new_position": 2 | null,
+//!   "moved": false,
+//!   "blocks": [Block, …]
+//! }
+//!
+//! Block = {
+//!   "change": "inserted" | "deleted" | "replaced" | "moved" | "reordered"
+//!           | "link-changed" | "split" | "merged",
+//!   "kind": "paragraph" | "list-item" | "caption" | "table-row" | "quote" | "preformatted",
+//!   "old_index": 0 | null, "new_index": 0 | null,   // 0-based block index in the section
+//!   "old_text": "…" | null, "new_text": "…" | null,
+//!   "moved_from": "Heading" | null,
+//!   "spans": [{"tag": "equal" | "insert" | "delete", "text": "…"}, …],
+//!   "links": [{"text": "…", "old_href": "…", "new_href": "…"}, …]
+//! }
+//! ```
+//!
+//! Concatenating a block's `equal` and `delete` spans gives its old text,
+//! `equal` and `insert` its new text. Several redlines (a digest) are written
+//! as `{"schema_version": 1, "redlines": [Redline, …]}`, each redline without
+//! its own `schema_version`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::summary::{notes, section_change_words, summary_line};
+use super::{Redline, SCHEMA_VERSION};
+use crate::document::BlockKind;
+use crate::revision::{BlockChangeKind, LinkChange, RevisionKind, SectionChange, Span};
+use crate::stamp::Stamp;
+
+/// Writes one redline as JSON (see the module docs for the schema).
+///
+/// # Errors
+/// Any error from `out`.
+pub fn json(redline: &Redline, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Versioned {
+        schema_version: SCHEMA_VERSION,
+        redline: view(redline),
+    };
+    write(&doc, out)
+}
+
+/// Writes several redlines as `{"schema_version": 1, "redlines": [...]}`.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn json_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
+    let doc = Many {
+        schema_version: SCHEMA_VERSION,
+        redlines: redlines.iter().map(view).collect(),
+    };
+    write(&doc, out)
+}
+
+fn write(value: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+#[derive(Serialize)]
+struct Versioned<'a> {
+    schema_version: u32,
+    #[serde(flatten)]
+    redline: RedlineView<'a>,
+}
+
+#[derive(Serialize)]
+struct Many<'a> {
+    schema_version: u32,
+    redlines: Vec<RedlineView<'a>>,
+}
+
+#[derive(Serialize)]
+struct RedlineView<'a> {
+    target: &'a str,
+    url: &'a str,
+    title: Option<&'a str>,
+    kind: RevisionKind,
+    old_stamp: Option<StampView<'a>>,
+    new_stamp: Option<StampView<'a>>,
+    old_captured_at: Option<String>,
+    checked_at: String,
+    old_snapshot: Option<i64>,
+    new_snapshot: Option<i64>,
+    summary: SummaryView,
+    notes: Vec<String>,
+    sections: Vec<SectionView<'a>>,
+    unchanged: &'a [String],
+}
+
+#[derive(Serialize)]
+struct StampView<'a> {
+    text: &'a str,
+    display: String,
+    date: String,
+    time: Option<String>,
+    instant: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SummaryView {
+    line: String,
+    sections_total: usize,
+    sections_changed: usize,
+    sections_added: usize,
+    sections_removed: usize,
+    sections_modified: usize,
+    sections_renamed: usize,
+    sections_moved: usize,
+    words_added: usize,
+    words_removed: usize,
+}
+
+#[derive(Serialize)]
+struct SectionView<'a> {
+    change: SectionChange,
+    description: String,
+    heading: &'a str,
+    old_heading: Option<&'a str>,
+    key: &'a [String],
+    level: u8,
+    old_position: Option<usize>,
+    new_position: Option<usize>,
+    moved: bool,
+    blocks: Vec<BlockView<'a>>,
+}
+
+#[derive(Serialize)]
+struct BlockView<'a> {
+    change: BlockChangeKind,
+    kind: BlockKind,
+    old_index: Option<usize>,
+    new_index: Option<usize>,
+    old_text: Option<&'a str>,
+    new_text: Option<&'a str>,
+    moved_from: Option<&'a str>,
+    spans: &'a [Span],
+    links: &'a [LinkChange],
+}
+
+fn stamp_view(s: &Stamp) -> StampView<'_> {
+    StampView {
+        text: &s.text,
+        display: s.display_value(),
+        date: s.date.to_string(),
+        time: s.time.map(|t| t.to_string()),
+        instant: s.instant.map(|i| i.to_string()),
+    }
+}
+
+fn view(r: &Redline) -> RedlineView<'_> {
+    let rev = &r.revision;
+    let s = &rev.summary;
+    RedlineView {
+        target: &r.target,
+        url: &r.url,
+        title: r.title.as_deref(),
+        kind: rev.kind,
+        old_stamp: rev.old_stamp.as_ref().map(stamp_view),
+        new_stamp: rev.new_stamp.as_ref().map(stamp_view),
+        old_captured_at: r.old_captured_at.map(|t| t.to_string()),
+        checked_at: r.new_captured_at.to_string(),
+        old_snapshot: r.old_snapshot,
+        new_snapshot: r.new_snapshot,
+        summary: SummaryView {
+            line: summary_line(r),
+            sections_total: s.sections_total,
+            sections_changed: rev.sections.len().max(s.sections_changed()),
+            sections_added: s.sections_added,
+            sections_removed: s.sections_removed,
+            sections_modified: s.sections_modified,
+            sections_renamed: s.sections_renamed,
+            sections_moved: s.sections_moved,
+            words_added: s.words_added,
+            words_removed: s.words_removed,
+        },
+        notes: notes(r),
+        sections: rev
+            .sections
+            .iter()
+            .map(|sd| SectionView {
+                change: sd.change,
+                description: section_change_words(sd),
+                heading: &sd.heading,
+                old_heading: sd.old_heading.as_deref(),
+                key: &sd.key.0,
+                level: sd.level,
+                old_position: sd.old_position,
+                new_position: sd.new_position,
+                moved: sd.moved,
+                blocks: sd
+                    .blocks
+                    .iter()
+                    .map(|b| BlockView {
+                        change: b.change,
+                        kind: b.kind,
+                        old_index: b.old_index,
+                        new_index: b.new_index,
+                        old_text: b.old_text.as_deref(),
+                        new_text: b.new_text.as_deref(),
+                        moved_from: b.moved_from.as_deref(),
+                        spans: &b.spans,
+                        links: &b.links,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        unchanged: &rev.unchanged,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::tests::sample;
+    use serde_json::Value;
+
+    fn render(r: &Redline) -> String {
+        let mut out = Vec::new();
+        json(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn parses_back_with_kinds() {
+        let cases = [
+            (RevisionKind::Revised, "revised"),
+            (RevisionKind::SilentEdit, "silent-edit"),
+            (RevisionKind::StampOnly, "stamp-only"),
+        ];
+        for (kind, want) in cases {
+            let mut r = sample();
+            r.revision.kind = kind;
+            let text = render(&r);
+            assert!(text.ends_with("}\n"));
+            let v: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(v["schema_version"], 1);
+            assert_eq!(v["kind"], want);
+        }
+    }
+
+    #[test]
+    fn fields_and_order() {
+        let text = render(&sample());
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let checks = [
+            ("/target", Value::from("nato-belarus")),
+            (
+                "/url",
+                Value::from("https://www.nato.int/cps/en/natohq/topics_49119.htm"),
+            ),
+            ("/title", Value::from("Relations with Belarus")),
+            ("/checked_at", Value::from("2026-11-14T10:00:00Z")),
+            ("/old_captured_at", Value::from("2024-09-01T08:00:00Z")),
+            ("/old_stamp/date", Value::from("2024-08-28")),
+            ("/new_stamp/display", Value::from("14 Nov. 2026 09:05")),
+            ("/new_stamp/instant", Value::Null),
+            ("/summary/sections_changed", Value::from(4)),
+            ("/summary/words_removed", Value::from(9)),
+            ("/sections/0/change", Value::from("modified")),
+            ("/sections/0/key", Value::Array(Vec::new())),
+            ("/sections/0/blocks/0/change", Value::from("deleted")),
+            ("/sections/0/blocks/0/kind", Value::from("list-item")),
+            ("/sections/0/blocks/0/new_text", Value::Null),
+            ("/sections/1/blocks/0/spans/1/tag", Value::from("insert")),
+            ("/sections/2/change", Value::from("renamed")),
+            (
+                "/sections/2/old_heading",
+                Value::from("Key areas of cooperation"),
+            ),
+            ("/sections/3/change", Value::from("added")),
+            (
+                "/unchanged/0",
+                Value::from("Belarus\u{2019} role in Russia\u{2019}s war against Ukraine"),
+            ),
+            ("/notes", Value::Array(Vec::new())),
+        ];
+        for (pointer, want) in checks {
+            assert_eq!(v.pointer(pointer), Some(&want), "{pointer}");
+        }
+        let keys = [
+            "\"schema_version\"",
+            "\"target\"",
+            "\"url\"",
+            "\"title\"",
+            "\"kind\"",
+            "\"old_stamp\"",
+            "\"new_stamp\"",
+            "\"old_captured_at\"",
+            "\"checked_at\"",
+            "\"summary\"",
+            "\"sections\"",
+            "\"unchanged\"",
+        ];
+        let positions: Vec<usize> = keys.iter().map(|k| text.find(k).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+        assert_eq!(render(&sample()), text, "deterministic");
+    }
+
+    #[test]
+    fn many_wraps_a_list() {
+        let mut out = Vec::new();
+        json_many(&[sample(), sample()], &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["redlines"].as_array().map(Vec::len), Some(2));
+        assert_eq!(v["redlines"][1]["target"], "nato-belarus");
+        assert!(v["redlines"][0].get("schema_version").is_none());
+    }
+}

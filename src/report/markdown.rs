@@ -1,0 +1,316 @@
+//! The Markdown redline (GitHub-flavoured), for issues, chat messages and the
+//! file saved beside each snapshot.
+//!
+//! Deleted words are `~~struck~~`, inserted words `**bold**`; every piece of
+//! page text is escaped so that a `*`, `_`, `<tag>` or `[link]` on the page
+//! shows as itself. Header lines end in two spaces (a Markdown hard break) so
+//! they stay on their own lines when rendered.
+
+use std::io::{self, Write};
+
+use super::Redline;
+use super::summary::{
+    Piece, block_label, display_title, kind_notice, kind_words, notes, one_line,
+    section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
+};
+use crate::revision::SpanTag;
+
+/// Writes one redline as Markdown: a `##` title, `###` per changed section.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn markdown(redline: &Redline, out: &mut dyn Write) -> io::Result<()> {
+    write_redline(redline, "##", out)
+}
+
+/// Writes several redlines in one document (a digest): a `#` title, a count,
+/// then each redline separated by a rule.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn markdown_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "# redliner report")?;
+    writeln!(out)?;
+    let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    writeln!(
+        out,
+        "{} of {}",
+        plural(redlines.len(), "revision", "revisions"),
+        plural(targets.len(), "target", "targets")
+    )?;
+    for r in redlines {
+        writeln!(out)?;
+        writeln!(out, "---")?;
+        writeln!(out)?;
+        write_redline(r, "##", out)?;
+    }
+    Ok(())
+}
+
+fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<()> {
+    let rev = &redline.revision;
+    writeln!(
+        out,
+        "{h} {}: {}",
+        escape(display_title(redline)),
+        kind_words(rev.kind)
+    )?;
+    writeln!(
+        out,
+        "{} \u{b7} {}  ",
+        code(&redline.target),
+        url(&redline.url)
+    )?;
+    writeln!(out, "**Last updated:** {}  ", escape(&stamp_change(rev)))?;
+    writeln!(
+        out,
+        "Checked {} \u{b7} {}",
+        utc_minute(redline.new_captured_at),
+        escape(&summary_line(redline))
+    )?;
+
+    if let Some((lead, rest)) = kind_notice(rev.kind) {
+        writeln!(out)?;
+        writeln!(out, "> **{}** {}", escape(lead), escape(rest))?;
+    }
+    for note in notes(redline) {
+        writeln!(out)?;
+        writeln!(out, "> {}", escape(&note))?;
+    }
+
+    for section in &rev.sections {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{h}# {}: {}",
+            escape(&section.heading),
+            escape(&section_change_words(section))
+        )?;
+        for block in &section.blocks {
+            let mut line = String::new();
+            if let Some(label) = block_label(section, block) {
+                line.push_str(&escape(&label));
+                line.push_str(": ");
+            }
+            for piece in shown_pieces(section, block) {
+                push_piece(&mut line, piece);
+            }
+            writeln!(out, "- {}", guard_line_start(line.trim_end()))?;
+            for link in &block.links {
+                writeln!(
+                    out,
+                    "  - Link \u{201c}{}\u{201d}: {} \u{2192} {}",
+                    escape(&link.text),
+                    url(&link.old_href),
+                    url(&link.new_href)
+                )?;
+            }
+        }
+    }
+
+    if !rev.unchanged.is_empty() && !rev.sections.is_empty() {
+        writeln!(out)?;
+        let names: Vec<String> = rev.unchanged.iter().map(|u| escape(u)).collect();
+        writeln!(out, "Unchanged: {}", names.join(" \u{b7} "))?;
+    }
+    Ok(())
+}
+
+/// Appends a piece: marks hug the words (`**and was**`, whitespace outside)
+/// because CommonMark does not close `**` after a space.
+fn push_piece(line: &mut String, piece: Piece) {
+    let (tag, text) = match piece {
+        Piece::Gap => {
+            line.push('\u{2026}');
+            return;
+        }
+        Piece::Text(tag, text) => (tag, one_line(&text)),
+    };
+    let mark = match tag {
+        SpanTag::Equal => {
+            line.push_str(&escape(&text));
+            return;
+        }
+        SpanTag::Delete => "~~",
+        SpanTag::Insert => "**",
+    };
+    let (lead, core, trail) = split_edges(&text);
+    line.push_str(lead);
+    if !core.is_empty() {
+        line.push_str(mark);
+        line.push_str(&escape(core));
+        line.push_str(mark);
+    }
+    line.push_str(trail);
+}
+
+/// Backslash-escapes the characters that start Markdown or HTML syntax inside
+/// a line (CommonMark allows a backslash before any ASCII punctuation).
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '~' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Escapes what only means something at the start of a line: a list bullet
+/// (`-`, `+`), a heading `#` or an ordered-list number (`1.`).
+fn guard_line_start(s: &str) -> String {
+    if s.starts_with(['-', '+', '#']) {
+        return format!("\\{s}");
+    }
+    let digits = s.chars().take_while(char::is_ascii_digit).count();
+    if digits > 0 && s[digits..].starts_with(['.', ')']) {
+        return format!("{}\\{}", &s[..digits], &s[digits..]);
+    }
+    s.to_string()
+}
+
+/// A code span whose fence is longer than any backtick run inside.
+fn code(s: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A URL as an autolink `<…>` when it can be one, else escaped text.
+fn url(u: &str) -> String {
+    if !u.is_empty()
+        && !u.contains(|c: char| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
+    {
+        format!("<{u}>")
+    } else {
+        escape(u)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::tests::sample;
+    use crate::revision::{LinkChange, RevisionKind};
+
+    fn render(r: &Redline) -> String {
+        let mut out = Vec::new();
+        markdown(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn sample_exact() {
+        let want = "\
+## Relations with Belarus: revised
+`nato-belarus` \u{b7} <https://www.nato.int/cps/en/natohq/topics_49119.htm>  
+**Last updated:** 28 Aug. 2024 11:27 \u{2192} 14 Nov. 2026 09:05 (Brussels time)  
+Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 3 modified, 1 renamed \u{b7} +13 / \u{2212}9 words
+
+### Lead: modified
+- List item removed: ~~In November 2021, Allies suspended all practical cooperation.~~
+
+### Evolution of relations: modified
+- Belarus\u{2019} diplomatic mission to NATO opened in April 1998 **and was downgraded in 2025**.
+
+### Areas of cooperation: renamed from \u{201c}Key areas of cooperation\u{201d}, edited
+- Cooperation covered ~~science~~**civil preparedness**.
+
+### Relations since 2024: added
+- Allies continue to monitor \\<Russian\\> forces.
+
+Unchanged: Belarus\u{2019} role in Russia\u{2019}s war against Ukraine
+";
+        assert_eq!(render(&sample()), want);
+    }
+
+    #[test]
+    fn silent_edit_and_links() {
+        let mut r = sample();
+        r.revision.kind = RevisionKind::SilentEdit;
+        r.revision.sections[1].blocks[0].links.push(LinkChange {
+            text: "mission".into(),
+            old_href: "https://www.nato.int/a".into(),
+            new_href: "https://www.nato.int/b".into(),
+        });
+        let text = render(&r);
+        assert!(
+            text.starts_with("## Relations with Belarus: silent edit\n"),
+            "{text}"
+        );
+        assert!(text.contains(
+            "\n\n> **Silent edit:** the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.\n"
+        ), "{text}");
+        assert!(text.contains(
+            "**.\n  - Link \u{201c}mission\u{201d}: <https://www.nato.int/a> \u{2192} <https://www.nato.int/b>\n"
+        ), "{text}");
+    }
+
+    #[test]
+    fn escapes_page_text() {
+        let cases = [
+            (
+                "*bold* _it_ [x](y) `c`",
+                "\\*bold\\* \\_it\\_ \\[x\\](y) \\`c\\`",
+            ),
+            (
+                "<script>alert(1)</script>",
+                "\\<script\\>alert(1)\\</script\\>",
+            ),
+            ("a & b ~~c~~ | d!", "a \\& b \\~\\~c\\~\\~ | d!"),
+            ("plain words, Euro-Atlantic.", "plain words, Euro-Atlantic."),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(escape(raw), want);
+        }
+        let starts = [
+            ("- x", "\\- x"),
+            ("+ x", "\\+ x"),
+            ("1998. A", "1998\\. A"),
+            ("1998 A", "1998 A"),
+            ("x - y", "x - y"),
+            ("# x", "\\# x"),
+        ];
+        for (raw, want) in starts {
+            assert_eq!(guard_line_start(raw), want);
+        }
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(url("https://x.test/a_b"), "<https://x.test/a_b>");
+        assert_eq!(url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn digest_counts_and_separates() {
+        let mut other = sample();
+        other.target = "nato-ukraine".to_string();
+        let mut out = Vec::new();
+        markdown_many(&[sample(), sample(), other], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "# redliner report\n\n3 revisions of 2 targets\n\n---\n\n## Relations"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("\n---\n").count(), 3);
+        let mut out = Vec::new();
+        markdown_many(&[], &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "# redliner report\n\n0 revisions of 0 targets\n"
+        );
+    }
+}

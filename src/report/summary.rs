@@ -1,0 +1,740 @@
+//! What every format says the same way: the one-line summary, the header facts
+//! (kind, stamps, check time, notices), section and block labels, and the
+//! excerpts that trim long unchanged runs inside a changed block.
+//!
+//! Renderers take their words from here so that a redline reads the same in a
+//! terminal, a chat message, a web page and a feed.
+
+use jiff::Timestamp;
+
+use crate::revision::{
+    BlockChange, BlockChangeKind, Revision, RevisionKind, SectionChange, SectionDiff, Span, SpanTag,
+};
+
+use super::Redline;
+
+/// Words of unchanged context kept on each side of a change inside a block.
+pub const CONTEXT_WORDS: usize = 12;
+
+/// An unchanged run is only trimmed when it saves at least this many words, so
+/// an ellipsis never stands in for one or two words.
+const TRIM_SLACK: usize = 4;
+
+/// One line for history and alerts:
+/// `3 of 4 sections changed: 1 added, 2 modified · +41 / −27 words`.
+///
+/// A stamp-only revision reads `stamp only: no content change`. The word
+/// counts are left out when both are zero.
+pub fn summary_line(redline: &Redline) -> String {
+    let rev = &redline.revision;
+    if rev.kind == RevisionKind::StampOnly && rev.sections.is_empty() {
+        return "stamp only: no content change".to_string();
+    }
+    let s = &rev.summary;
+    let changed = rev.sections.len().max(s.sections_changed());
+    let total = s.sections_total.max(changed);
+    let mut line = format!("{changed} of {total} sections changed");
+    let parts: Vec<String> = [
+        (s.sections_added, "added"),
+        (s.sections_removed, "removed"),
+        (s.sections_modified, "modified"),
+        (s.sections_renamed, "renamed"),
+        (s.sections_moved, "moved"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !parts.is_empty() {
+        line.push_str(": ");
+        line.push_str(&parts.join(", "));
+    }
+    if s.words_added > 0 || s.words_removed > 0 {
+        line.push_str(&format!(
+            " · +{} / \u{2212}{} words",
+            s.words_added, s.words_removed
+        ));
+    }
+    line
+}
+
+/// The name a reader knows the target by: the page title, else the target id.
+pub(crate) fn display_title(redline: &Redline) -> &str {
+    redline.title.as_deref().unwrap_or(&redline.target)
+}
+
+/// The kind in words for headings: `revised`, `silent edit`, `stamp only`.
+pub(crate) fn kind_words(kind: RevisionKind) -> &'static str {
+    match kind {
+        RevisionKind::Revised => "revised",
+        RevisionKind::SilentEdit => "silent edit",
+        RevisionKind::StampOnly => "stamp only",
+    }
+}
+
+/// The sentence said at the top for the kinds that are news in themselves.
+pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        RevisionKind::Revised => None,
+        RevisionKind::SilentEdit => Some((
+            "Silent edit:",
+            "the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.",
+        )),
+        RevisionKind::StampOnly => Some((
+            "Stamp only:",
+            "the page\u{2019}s \u{201c}Last updated\u{201d} stamp changed; the content did not.",
+        )),
+    }
+}
+
+/// The stamp transition without its label:
+/// `28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)`; `none` for a
+/// missing stamp; `28 Aug. 2024 11:27, unchanged (Brussels time)` when both
+/// name the same moment. `(Brussels time)` only when a stamp carries a time.
+pub(crate) fn stamp_change(rev: &Revision) -> String {
+    let show = |s: Option<&crate::stamp::Stamp>| {
+        s.map_or_else(|| "none".to_string(), |s| s.display_value())
+    };
+    let old = rev.old_stamp.as_ref();
+    let new = rev.new_stamp.as_ref();
+    let mut out = match (old, new) {
+        (None, None) => return "none".to_string(),
+        (Some(a), Some(b)) if a.same_moment(b) => format!("{}, unchanged", show(new)),
+        _ => format!("{} \u{2192} {}", show(old), show(new)),
+    };
+    if old.iter().chain(new.iter()).any(|s| s.time.is_some()) {
+        out.push_str(" (Brussels time)");
+    }
+    out
+}
+
+/// A check time as `2026-11-14 10:00 UTC`.
+pub(crate) fn utc_minute(ts: Timestamp) -> String {
+    ts.strftime("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Notes the reader must not miss (a degraded diff), in words.
+pub(crate) fn notes(redline: &Redline) -> Vec<String> {
+    redline
+        .revision
+        .degraded
+        .iter()
+        .map(|why| format!("Coarse diff: {why}"))
+        .collect()
+}
+
+/// How a section changed, in words: `added`, `removed`, `modified`,
+/// `renamed from “Old”`, `moved from position 3 to 2`, or both joined, with
+/// `, edited` when a renamed or moved section also changed text.
+pub(crate) fn section_change_words(s: &SectionDiff) -> String {
+    let mut parts = Vec::new();
+    match s.change {
+        SectionChange::Added => return "added".to_string(),
+        SectionChange::Removed => return "removed".to_string(),
+        SectionChange::Modified => parts.push("modified".to_string()),
+        SectionChange::Renamed => parts.push(match &s.old_heading {
+            Some(old) => format!("renamed from \u{201c}{old}\u{201d}"),
+            None => "renamed".to_string(),
+        }),
+        SectionChange::Moved => {}
+    }
+    if s.moved || s.change == SectionChange::Moved {
+        parts.push(match (s.old_position, s.new_position) {
+            (Some(a), Some(b)) => format!("moved from position {} to {}", a + 1, b + 1),
+            _ => "moved".to_string(),
+        });
+    }
+    if s.change != SectionChange::Modified && !s.blocks.is_empty() {
+        parts.push("edited".to_string());
+    }
+    parts.join(", ")
+}
+
+/// What a block line starts with (`List item removed`, `Moved from “X”`...),
+/// or `None` when the marks speak for themselves (replaced blocks, and every
+/// block of an added or removed section).
+pub(crate) fn block_label(section: &SectionDiff, b: &BlockChange) -> Option<String> {
+    if matches!(
+        section.change,
+        SectionChange::Added | SectionChange::Removed
+    ) && matches!(
+        b.change,
+        BlockChangeKind::Inserted | BlockChangeKind::Deleted
+    ) {
+        return None;
+    }
+    let kind = capitalised(b.kind.label());
+    match b.change {
+        BlockChangeKind::Inserted => Some(format!("{kind} added")),
+        BlockChangeKind::Deleted => Some(format!("{kind} removed")),
+        BlockChangeKind::Replaced => None,
+        BlockChangeKind::Moved => Some(match (&b.moved_from, b.old_index, b.new_index) {
+            (Some(from), _, _) => format!("{kind} moved from \u{201c}{from}\u{201d}"),
+            (None, Some(a), Some(n)) => {
+                format!("{kind} moved from position {} to {}", a + 1, n + 1)
+            }
+            _ => format!("{kind} moved"),
+        }),
+        BlockChangeKind::Reordered => Some("Reordered (same items, new order)".to_string()),
+        BlockChangeKind::LinkChanged => Some("Link target changed".to_string()),
+        BlockChangeKind::Split => {
+            let n = b.new_text.as_deref().map_or(2, |t| t.split("\n\n").count());
+            Some(format!("{kind} split in {n}"))
+        }
+        BlockChangeKind::Merged => {
+            let n = b.old_text.as_deref().map_or(2, |t| t.split("\n\n").count());
+            Some(format!("{n} blocks merged"))
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// One piece of a block as shown: text with a word-diff tag, or an ellipsis
+/// standing for trimmed unchanged words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    /// Text tagged equal, insert or delete.
+    Text(SpanTag, String),
+    /// `…`: unchanged words left out.
+    Gap,
+}
+
+/// The full word-marked text of a block: its spans, or when it has none, the
+/// texts as wholly deleted/inserted.
+pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
+    if !b.spans.is_empty() {
+        return b.spans.clone();
+    }
+    let span = |tag, text: &str| Span {
+        tag,
+        text: text.to_string(),
+    };
+    match (b.change, b.old_text.as_deref(), b.new_text.as_deref()) {
+        (BlockChangeKind::Inserted, _, Some(new)) => vec![span(SpanTag::Insert, new)],
+        (BlockChangeKind::Deleted, Some(old), _) => vec![span(SpanTag::Delete, old)],
+        (_, Some(old), Some(new)) if old == new => vec![span(SpanTag::Equal, new)],
+        (_, Some(old), Some(new)) => vec![
+            span(SpanTag::Delete, old),
+            span(SpanTag::Equal, " "),
+            span(SpanTag::Insert, new),
+        ],
+        (_, Some(old), None) => vec![span(SpanTag::Delete, old)],
+        (_, None, Some(new)) => vec![span(SpanTag::Insert, new)],
+        (_, None, None) => Vec::new(),
+    }
+}
+
+/// The pieces to show for a block. Inserted and deleted blocks are whole;
+/// otherwise each unchanged run keeps [`CONTEXT_WORDS`] words next to each
+/// change and the rest becomes a [`Piece::Gap`]. A block with no change marks
+/// (moved as is, reordered) shows its first `2 × CONTEXT_WORDS` words.
+pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
+    let spans = full_spans(b);
+    if matches!(
+        b.change,
+        BlockChangeKind::Inserted | BlockChangeKind::Deleted
+    ) {
+        return spans
+            .into_iter()
+            .map(|s| Piece::Text(s.tag, s.text))
+            .collect();
+    }
+    trim_spans(&spans, CONTEXT_WORDS)
+}
+
+/// The pieces to show for a block inside `section`: [`excerpt`], with every
+/// mark dropped in an added or removed section (its heading already says so).
+pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece> {
+    let pieces = excerpt(b);
+    if !matches!(
+        section.change,
+        SectionChange::Added | SectionChange::Removed
+    ) {
+        return pieces;
+    }
+    pieces
+        .into_iter()
+        .map(|p| match p {
+            Piece::Text(_, t) => Piece::Text(SpanTag::Equal, t),
+            Piece::Gap => Piece::Gap,
+        })
+        .collect()
+}
+
+/// Trims the equal spans of `spans` to `n` words of context around changes.
+pub(crate) fn trim_spans(spans: &[Span], n: usize) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let last = spans.len().saturating_sub(1);
+    for (i, s) in spans.iter().enumerate() {
+        if s.tag != SpanTag::Equal {
+            out.push(Piece::Text(s.tag, s.text.clone()));
+            continue;
+        }
+        let words = word_ranges(&s.text);
+        let text = &s.text;
+        let equal = |t: &str| Piece::Text(SpanTag::Equal, t.to_string());
+        match (i == 0, i == last) {
+            // The only span: nothing changed inside, show its head.
+            (true, true) if words.len() > 2 * n + TRIM_SLACK => {
+                out.push(equal(&text[..words[2 * n].0]));
+                out.push(Piece::Gap);
+            }
+            // Leading context: keep the last n words.
+            (true, false) if words.len() > n + TRIM_SLACK => {
+                out.push(Piece::Gap);
+                out.push(equal(&text[words[words.len() - n - 1].1..]));
+            }
+            // Trailing context: keep the first n words.
+            (false, true) if words.len() > n + TRIM_SLACK => {
+                out.push(equal(&text[..words[n].0]));
+                out.push(Piece::Gap);
+            }
+            // Between two changes: keep n words on each side.
+            (false, false) if words.len() > 2 * n + TRIM_SLACK => {
+                out.push(equal(&text[..words[n].0]));
+                out.push(Piece::Gap);
+                out.push(equal(&text[words[words.len() - n - 1].1..]));
+            }
+            _ => out.push(equal(text)),
+        }
+    }
+    out
+}
+
+/// Byte ranges `(start, end)` of the whitespace-separated words of `s`.
+fn word_ranges(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in s.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(st)) => {
+                out.push((st, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(st) = start {
+        out.push((st, s.len()));
+    }
+    out
+}
+
+/// Splits a marked run into leading whitespace, core text and trailing
+/// whitespace, so marks hug the words (`**and was**`, never `** and was **`).
+pub(crate) fn split_edges(s: &str) -> (&str, &str, &str) {
+    let core_start = s.len() - s.trim_start().len();
+    let core_end = s.trim_end().len().max(core_start);
+    (&s[..core_start], &s[core_start..core_end], &s[core_end..])
+}
+
+/// Block text on one line: paragraph breaks inside split/merged blocks become
+/// ` ¶ `, other line breaks a space.
+pub(crate) fn one_line(s: &str) -> String {
+    if !s.contains('\n') {
+        return s.to_string();
+    }
+    s.split("\n\n")
+        .map(|p| p.replace('\n', " "))
+        .collect::<Vec<_>>()
+        .join(" \u{b6} ")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::document::{BlockKind, SectionKey};
+    use crate::revision::{ChangeSummary, LinkChange};
+    use crate::stamp::Stamp;
+
+    pub(crate) fn span(tag: SpanTag, text: &str) -> Span {
+        Span {
+            tag,
+            text: text.to_string(),
+        }
+    }
+
+    pub(crate) fn stamp(text: &str, y: i16, m: i8, d: i8, h: i8, min: i8) -> Stamp {
+        Stamp {
+            text: text.to_string(),
+            date: jiff::civil::date(y, m, d),
+            time: Some(jiff::civil::time(h, min, 0, 0)),
+            instant: None,
+        }
+    }
+
+    fn block(change: BlockChangeKind, old: Option<&str>, new: Option<&str>) -> BlockChange {
+        BlockChange {
+            change,
+            kind: BlockKind::Paragraph,
+            old_index: Some(0),
+            new_index: Some(0),
+            old_text: old.map(str::to_string),
+            new_text: new.map(str::to_string),
+            spans: Vec::new(),
+            moved_from: None,
+            links: Vec::new(),
+        }
+    }
+
+    /// A small revision used by every renderer's tests: a modified lead with a
+    /// removed list item, a modified section with a replaced block, a renamed
+    /// heading with an edit, and an added section.
+    pub(crate) fn sample() -> Redline {
+        let replaced = BlockChange {
+            spans: vec![
+                span(
+                    SpanTag::Equal,
+                    "Belarus\u{2019} diplomatic mission to NATO opened in April 1998",
+                ),
+                span(SpanTag::Insert, " and was downgraded in 2025"),
+                span(SpanTag::Equal, "."),
+            ],
+            ..block(
+                BlockChangeKind::Replaced,
+                Some("Belarus\u{2019} diplomatic mission to NATO opened in April 1998."),
+                Some(
+                    "Belarus\u{2019} diplomatic mission to NATO opened in April 1998 and was downgraded in 2025.",
+                ),
+            )
+        };
+        let removed_item = BlockChange {
+            kind: BlockKind::ListItem,
+            new_index: None,
+            old_index: Some(2),
+            ..block(
+                BlockChangeKind::Deleted,
+                Some("In November 2021, Allies suspended all practical cooperation."),
+                None,
+            )
+        };
+        let renamed_edit = BlockChange {
+            spans: vec![
+                span(SpanTag::Equal, "Cooperation covered "),
+                span(SpanTag::Delete, "science"),
+                span(SpanTag::Insert, "civil preparedness"),
+                span(SpanTag::Equal, "."),
+            ],
+            ..block(
+                BlockChangeKind::Replaced,
+                Some("Cooperation covered science."),
+                Some("Cooperation covered civil preparedness."),
+            )
+        };
+        let added = BlockChange {
+            old_index: None,
+            ..block(
+                BlockChangeKind::Inserted,
+                None,
+                Some("Allies continue to monitor <Russian> forces."),
+            )
+        };
+        let section =
+            |change, heading: &str, old: Option<usize>, new: Option<usize>, blocks| SectionDiff {
+                change,
+                key: SectionKey(vec![heading.to_lowercase()]),
+                heading: heading.to_string(),
+                old_heading: None,
+                level: 2,
+                old_position: old,
+                new_position: new,
+                moved: false,
+                blocks,
+            };
+        let mut lead = section(
+            SectionChange::Modified,
+            "Lead",
+            Some(0),
+            Some(0),
+            vec![removed_item],
+        );
+        lead.key = SectionKey::lead();
+        lead.level = 0;
+        let mut renamed = section(
+            SectionChange::Renamed,
+            "Areas of cooperation",
+            Some(3),
+            Some(3),
+            vec![renamed_edit],
+        );
+        renamed.old_heading = Some("Key areas of cooperation".to_string());
+        Redline {
+            target: "nato-belarus".to_string(),
+            url: "https://www.nato.int/cps/en/natohq/topics_49119.htm".to_string(),
+            title: Some("Relations with Belarus".to_string()),
+            old_captured_at: Some("2024-09-01T08:00:00Z".parse().unwrap()),
+            new_captured_at: "2026-11-14T10:00:00Z".parse().unwrap(),
+            old_snapshot: Some(1),
+            new_snapshot: Some(2),
+            revision: Revision {
+                kind: RevisionKind::Revised,
+                old_stamp: Some(stamp("28 Aug. 2024 11:27", 2024, 8, 28, 11, 27)),
+                new_stamp: Some(stamp("14 Nov. 2026 09:05", 2026, 11, 14, 9, 5)),
+                summary: ChangeSummary {
+                    sections_total: 5,
+                    sections_added: 1,
+                    sections_removed: 0,
+                    sections_modified: 3,
+                    sections_renamed: 1,
+                    sections_moved: 0,
+                    words_added: 13,
+                    words_removed: 9,
+                },
+                sections: vec![
+                    lead,
+                    section(
+                        SectionChange::Modified,
+                        "Evolution of relations",
+                        Some(2),
+                        Some(2),
+                        vec![replaced],
+                    ),
+                    renamed,
+                    section(
+                        SectionChange::Added,
+                        "Relations since 2024",
+                        None,
+                        Some(4),
+                        vec![added],
+                    ),
+                ],
+                unchanged: vec![
+                    "Belarus\u{2019} role in Russia\u{2019}s war against Ukraine".to_string(),
+                ],
+                degraded: None,
+            },
+        }
+    }
+
+    #[test]
+    fn summary_lines() {
+        let mut stamp_only = sample();
+        stamp_only.revision.kind = RevisionKind::StampOnly;
+        stamp_only.revision.sections.clear();
+        stamp_only.revision.summary = ChangeSummary {
+            sections_total: 5,
+            ..Default::default()
+        };
+        let mut no_words = sample();
+        no_words.revision.summary.words_added = 0;
+        no_words.revision.summary.words_removed = 0;
+        let cases = [
+            (
+                sample(),
+                "4 of 5 sections changed: 1 added, 3 modified, 1 renamed · +13 / \u{2212}9 words",
+            ),
+            (stamp_only, "stamp only: no content change"),
+            (
+                no_words,
+                "4 of 5 sections changed: 1 added, 3 modified, 1 renamed",
+            ),
+        ];
+        for (redline, want) in cases {
+            assert_eq!(summary_line(&redline), want);
+        }
+    }
+
+    #[test]
+    fn stamp_changes() {
+        let a = stamp("28 Aug. 2024 11:27", 2024, 8, 28, 11, 27);
+        let b = stamp("14 Nov. 2026 09:05", 2026, 11, 14, 9, 5);
+        let mut date_only = b.clone();
+        date_only.time = None;
+        date_only.text = "14 Nov. 2026".to_string();
+        let rev = |old: Option<&Stamp>, new: Option<&Stamp>| {
+            let mut r = sample().revision;
+            r.old_stamp = old.cloned();
+            r.new_stamp = new.cloned();
+            r
+        };
+        let cases = [
+            (
+                rev(Some(&a), Some(&b)),
+                "28 Aug. 2024 11:27 \u{2192} 14 Nov. 2026 09:05 (Brussels time)",
+            ),
+            (
+                rev(None, Some(&b)),
+                "none \u{2192} 14 Nov. 2026 09:05 (Brussels time)",
+            ),
+            (
+                rev(Some(&a), None),
+                "28 Aug. 2024 11:27 \u{2192} none (Brussels time)",
+            ),
+            (rev(None, None), "none"),
+            (
+                rev(Some(&a), Some(&a)),
+                "28 Aug. 2024 11:27, unchanged (Brussels time)",
+            ),
+            (rev(None, Some(&date_only)), "none \u{2192} 14 Nov. 2026"),
+        ];
+        for (r, want) in cases {
+            assert_eq!(stamp_change(&r), want);
+        }
+    }
+
+    #[test]
+    fn section_words() {
+        let s = sample();
+        let mut moved = s.revision.sections[1].clone();
+        moved.change = SectionChange::Moved;
+        moved.old_position = Some(4);
+        moved.new_position = Some(1);
+        let mut moved_only = moved.clone();
+        moved_only.blocks.clear();
+        let mut renamed_moved = s.revision.sections[2].clone();
+        renamed_moved.moved = true;
+        renamed_moved.old_position = Some(1);
+        let cases = [
+            (&s.revision.sections[0], "modified"),
+            (
+                &s.revision.sections[2],
+                "renamed from \u{201c}Key areas of cooperation\u{201d}, edited",
+            ),
+            (&s.revision.sections[3], "added"),
+            (&moved, "moved from position 5 to 2, edited"),
+            (&moved_only, "moved from position 5 to 2"),
+            (
+                &renamed_moved,
+                "renamed from \u{201c}Key areas of cooperation\u{201d}, moved from position 2 to 4, edited",
+            ),
+        ];
+        for (sd, want) in cases {
+            assert_eq!(section_change_words(sd), want);
+        }
+    }
+
+    #[test]
+    fn block_labels() {
+        let s = sample();
+        let modified = &s.revision.sections[1];
+        let added = &s.revision.sections[3];
+        let mut moved = block(BlockChangeKind::Moved, Some("x"), Some("x"));
+        moved.moved_from = Some("Lead".to_string());
+        let mut link = block(BlockChangeKind::LinkChanged, Some("x"), Some("x"));
+        link.links.push(LinkChange {
+            text: "x".into(),
+            old_href: "a".into(),
+            new_href: "b".into(),
+        });
+        let cases = [
+            (
+                modified,
+                block(BlockChangeKind::Inserted, None, Some("x")),
+                Some("Paragraph added"),
+            ),
+            (
+                modified,
+                block(BlockChangeKind::Deleted, Some("x"), None),
+                Some("Paragraph removed"),
+            ),
+            (
+                modified,
+                block(BlockChangeKind::Replaced, Some("x"), Some("y")),
+                None,
+            ),
+            (
+                added,
+                block(BlockChangeKind::Inserted, None, Some("x")),
+                None,
+            ),
+            (
+                modified,
+                moved,
+                Some("Paragraph moved from \u{201c}Lead\u{201d}"),
+            ),
+            (modified, link, Some("Link target changed")),
+            (
+                modified,
+                block(BlockChangeKind::Split, Some("a b"), Some("a\n\nb")),
+                Some("Paragraph split in 2"),
+            ),
+            (
+                modified,
+                block(BlockChangeKind::Merged, Some("a\n\nb\n\nc"), Some("a b c")),
+                Some("3 blocks merged"),
+            ),
+        ];
+        for (sd, b, want) in cases {
+            assert_eq!(block_label(sd, &b).as_deref(), want);
+        }
+    }
+
+    fn words(n: std::ops::Range<usize>) -> String {
+        n.map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn trims_long_equal_runs() {
+        let eq = |t: &str| Piece::Text(SpanTag::Equal, t.to_string());
+        let ins = |t: &str| Piece::Text(SpanTag::Insert, t.to_string());
+        let cases: Vec<(Vec<Span>, Vec<Piece>)> = vec![
+            // short runs stay whole
+            (
+                vec![
+                    span(SpanTag::Equal, "a b "),
+                    span(SpanTag::Insert, "c"),
+                    span(SpanTag::Equal, " d"),
+                ],
+                vec![eq("a b "), ins("c"), eq(" d")],
+            ),
+            // long leading and trailing runs keep 3 words next to the change
+            (
+                vec![
+                    span(SpanTag::Equal, &format!("{} ", words(0..10))),
+                    span(SpanTag::Insert, "new"),
+                    span(SpanTag::Equal, &format!(" {}", words(10..20))),
+                ],
+                vec![
+                    Piece::Gap,
+                    eq(" w7 w8 w9 "),
+                    ins("new"),
+                    eq(" w10 w11 w12 "),
+                    Piece::Gap,
+                ],
+            ),
+            // a long run between changes keeps 3 words each side
+            (
+                vec![
+                    span(SpanTag::Insert, "x"),
+                    span(SpanTag::Equal, &format!(" {} ", words(0..12))),
+                    span(SpanTag::Insert, "y"),
+                ],
+                vec![
+                    ins("x"),
+                    eq(" w0 w1 w2 "),
+                    Piece::Gap,
+                    eq(" w9 w10 w11 "),
+                    ins("y"),
+                ],
+            ),
+            // no change inside: the head
+            (
+                vec![span(SpanTag::Equal, &words(0..12))],
+                vec![eq("w0 w1 w2 w3 w4 w5 "), Piece::Gap],
+            ),
+        ];
+        for (spans, want) in cases {
+            assert_eq!(trim_spans(&spans, 3), want);
+        }
+    }
+
+    #[test]
+    fn edges_and_lines() {
+        assert_eq!(split_edges(" and was "), (" ", "and was", " "));
+        assert_eq!(split_edges("   "), ("   ", "", ""));
+        assert_eq!(split_edges("x"), ("", "x", ""));
+        assert_eq!(one_line("a\n\nb\nc"), "a \u{b6} b c");
+        assert_eq!(
+            utc_minute("2026-11-14T10:00:59Z".parse().unwrap()),
+            "2026-11-14 10:00 UTC"
+        );
+    }
+}
