@@ -20,11 +20,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::revision::Revision;
 
+mod html;
 mod json;
 mod markdown;
 pub mod summary;
 mod terminal;
 
+pub use html::{CONTENT_SECURITY_POLICY, html, html_many};
 pub use json::{json, json_many};
 pub use markdown::{markdown, markdown_many};
 pub use summary::summary_line;
@@ -67,7 +69,8 @@ pub fn render_many(
         Format::Terminal => terminal_many(redlines, style, out),
         Format::Markdown => markdown_many(redlines, out),
         Format::Json => json_many(redlines, out),
-        Format::Html | Format::Atom => Err(io::Error::new(
+        Format::Html => html_many(redlines, out),
+        Format::Atom => Err(io::Error::new(
             io::ErrorKind::Unsupported,
             format!("the {format:?} format is not written yet"),
         )),

@@ -1,0 +1,477 @@
+//! The HTML redline: one self-contained page (inline CSS, no script) with a
+//! header (target, URL, stamps, kind, summary), a table of contents with change
+//! badges, each changed section with `<ins>`/`<del>` word marks and a
+//! side-by-side old | new view of each edited block, and the unchanged
+//! sections folded in a `<details>`.
+//!
+//! Every piece of page text (title, headings, block text, link text and
+//! targets) passes through one function, `esc`
+//! (`html_escape::encode_double_quoted_attribute`: `&`, `<`, `>` and `"`), safe
+//! both in element content and in the double-quoted attributes we write. Links are only
+//! made for `http`/`https` targets. A Content-Security-Policy meta tag forbids
+//! scripts outright, so even a mistake in escaping could not run one.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use super::Redline;
+use super::summary::{
+    Piece, block_label, display_title, full_spans, kind_notice, kind_words, notes,
+    section_change_words, shown_pieces, stamp_change, summary_line, utc_minute,
+};
+use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
+
+/// The policy written into every page: no scripts, no remote anything.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+/// Writes one redline as a complete HTML page.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn html(redline: &Redline, out: &mut dyn Write) -> io::Result<()> {
+    let title = format!(
+        "{}: {}",
+        display_title(redline),
+        kind_words(redline.revision.kind)
+    );
+    let body = article(redline, "r0", 1);
+    page(&title, &body, out)
+}
+
+/// Writes several redlines as one HTML page (a digest): a list of the
+/// revisions, then one article per redline.
+///
+/// # Errors
+/// Any error from `out`.
+pub fn html_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
+    let mut body = String::from("<header class=\"digest\">\n<h1>redliner report</h1>\n");
+    let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    body.push_str(&format!(
+        "<p class=\"summary\">{} revision{} of {} target{}</p>\n",
+        redlines.len(),
+        if redlines.len() == 1 { "" } else { "s" },
+        targets.len(),
+        if targets.len() == 1 { "" } else { "s" },
+    ));
+    if !redlines.is_empty() {
+        body.push_str("<ol class=\"toc\">\n");
+        for (i, r) in redlines.iter().enumerate() {
+            body.push_str(&format!(
+                "<li><a href=\"#r{i}\">{}</a> {} <span class=\"quiet\">{}</span></li>\n",
+                esc(display_title(r)),
+                kind_badge(r),
+                esc(&utc_minute(r.new_captured_at)),
+            ));
+        }
+        body.push_str("</ol>\n");
+    }
+    body.push_str("</header>\n");
+    for (i, r) in redlines.iter().enumerate() {
+        body.push_str(&article(r, &format!("r{i}"), 2));
+    }
+    page("redliner report", &body, out)
+}
+
+/// The `<article>` for one redline, without page or styles: the body of an
+/// Atom entry. Element ids start with `id`; `level` is the heading level of the
+/// redline's title (sections get `level + 1`).
+pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
+    let rev = &redline.revision;
+    let h = level.clamp(1, 5);
+    let hs = h + 1;
+    let mut s = format!("<article class=\"redline\" id=\"{}\">\n<header>\n", esc(id));
+    s.push_str(&format!(
+        "<h{h}>{} {}</h{h}>\n",
+        esc(display_title(redline)),
+        kind_badge(redline)
+    ));
+    s.push_str(&format!(
+        "<p class=\"where\"><code>{}</code> \u{b7} {}</p>\n",
+        esc(&redline.target),
+        link(&redline.url)
+    ));
+    s.push_str("<dl class=\"facts\">\n");
+    let checked = format!(
+        "<time datetime=\"{}\">{}</time>",
+        esc(&redline.new_captured_at.to_string()),
+        esc(&utc_minute(redline.new_captured_at))
+    );
+    for (term, value) in [
+        ("Last updated", esc(&stamp_change(rev)).into_owned()),
+        ("Checked", checked),
+        ("Summary", esc(&summary_line(redline)).into_owned()),
+    ] {
+        s.push_str(&format!("<div><dt>{term}</dt><dd>{value}</dd></div>\n"));
+    }
+    s.push_str("</dl>\n");
+    if let Some((lead, rest)) = kind_notice(rev.kind) {
+        s.push_str(&format!(
+            "<p class=\"notice\"><strong>{}</strong> {}</p>\n",
+            esc(lead),
+            esc(rest)
+        ));
+    }
+    for note in notes(redline) {
+        s.push_str(&format!("<p class=\"notice\">{}</p>\n", esc(&note)));
+    }
+    s.push_str("</header>\n");
+
+    if !rev.sections.is_empty() {
+        s.push_str("<nav class=\"toc\" aria-label=\"Sections\">\n<ol>\n");
+        for (j, section) in rev.sections.iter().enumerate() {
+            s.push_str(&format!(
+                "<li><a href=\"#{}-s{j}\">{}</a> {}</li>\n",
+                esc(id),
+                esc(&section.heading),
+                section_badge(section.change.as_str())
+            ));
+        }
+        for heading in &rev.unchanged {
+            s.push_str(&format!(
+                "<li class=\"quiet\">{} {}</li>\n",
+                esc(heading),
+                section_badge("unchanged")
+            ));
+        }
+        s.push_str("</ol>\n</nav>\n");
+    }
+
+    for (j, section) in rev.sections.iter().enumerate() {
+        s.push_str(&format!(
+            "<section class=\"change\" id=\"{}-s{j}\">\n",
+            esc(id)
+        ));
+        s.push_str(&format!(
+            "<h{hs}>{} {}</h{hs}>\n",
+            esc(&section.heading),
+            section_badge(section.change.as_str())
+        ));
+        let words = section_change_words(section);
+        if words != section.change.as_str() {
+            s.push_str(&format!("<p class=\"how\">{}</p>\n", esc(&words)));
+        }
+        for block in &section.blocks {
+            s.push_str(&block_html(section, block));
+        }
+        s.push_str("</section>\n");
+    }
+
+    if !rev.unchanged.is_empty() && !rev.sections.is_empty() {
+        s.push_str(&format!(
+            "<details class=\"unchanged\">\n<summary>Unchanged sections ({})</summary>\n<ul>\n",
+            rev.unchanged.len()
+        ));
+        for heading in &rev.unchanged {
+            s.push_str(&format!("<li>{}</li>\n", esc(heading)));
+        }
+        s.push_str("</ul>\n</details>\n");
+    }
+    s.push_str("</article>\n");
+    s
+}
+
+/// One changed block: its label, the inline excerpt, the side-by-side view
+/// when it has an old and a new text, and its link changes.
+fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
+    let mut s = format!("<div class=\"block block-{}\">\n", block.change.as_str());
+    if let Some(label) = block_label(section, block) {
+        s.push_str(&format!("<p class=\"label\">{}</p>\n", esc(&label)));
+    }
+    if block.change != BlockChangeKind::LinkChanged {
+        s.push_str("<p class=\"text\">");
+        for piece in shown_pieces(section, block) {
+            match piece {
+                Piece::Gap => s.push_str("<span class=\"gap\">\u{2026}</span>"),
+                Piece::Text(tag, text) => s.push_str(&marked(tag, &text)),
+            }
+        }
+        s.push_str("</p>\n");
+    }
+    let side_by_side = !matches!(
+        section.change,
+        SectionChange::Added | SectionChange::Removed
+    ) && matches!(
+        block.change,
+        BlockChangeKind::Replaced
+            | BlockChangeKind::Moved
+            | BlockChangeKind::Split
+            | BlockChangeKind::Merged
+    ) && block.old_text.is_some()
+        && block.new_text.is_some();
+    if side_by_side {
+        let spans = full_spans(block);
+        let side = |keep: SpanTag| -> String {
+            spans
+                .iter()
+                .filter(|sp| sp.tag == SpanTag::Equal || sp.tag == keep)
+                .map(|sp| marked(sp.tag, &sp.text))
+                .collect()
+        };
+        s.push_str(&format!(
+            "<details class=\"sbs\" open>\n<summary>Old | new</summary>\n<table>\n\
+             <thead><tr><th scope=\"col\">Old</th><th scope=\"col\">New</th></tr></thead>\n\
+             <tbody><tr><td class=\"text\">{}</td><td class=\"text\">{}</td></tr></tbody>\n</table>\n</details>\n",
+            side(SpanTag::Delete),
+            side(SpanTag::Insert)
+        ));
+    }
+    if !block.links.is_empty() {
+        s.push_str("<ul class=\"links\">\n");
+        for l in &block.links {
+            s.push_str(&format!(
+                "<li>Link \u{201c}{}\u{201d}: <del>{}</del> \u{2192} <ins>{}</ins></li>\n",
+                esc(&l.text),
+                link(&l.old_href),
+                link(&l.new_href)
+            ));
+        }
+        s.push_str("</ul>\n");
+    }
+    s.push_str("</div>\n");
+    s
+}
+
+/// Escaped text, wrapped in `<ins>`/`<del>` for changed words.
+fn marked(tag: SpanTag, text: &str) -> String {
+    match tag {
+        SpanTag::Equal => esc(text).into_owned(),
+        SpanTag::Insert => format!("<ins>{}</ins>", esc(text)),
+        SpanTag::Delete => format!("<del>{}</del>", esc(text)),
+    }
+}
+
+/// Escapes text for HTML element content and double-quoted attribute values alike.
+pub(crate) fn esc(s: &str) -> Cow<'_, str> {
+    html_escape::encode_double_quoted_attribute(s)
+}
+
+/// A link when the URL is `http(s)`, else the URL as text.
+fn link(url: &str) -> String {
+    let lower = url.trim_start().to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        format!("<a href=\"{0}\" rel=\"noreferrer\">{0}</a>", esc(url))
+    } else {
+        esc(url).into_owned()
+    }
+}
+
+fn kind_badge(r: &Redline) -> String {
+    let kind = r.revision.kind;
+    format!(
+        "<span class=\"badge kind-{}\">{}</span>",
+        kind.as_str(),
+        esc(kind_words(kind))
+    )
+}
+
+fn section_badge(word: &str) -> String {
+    format!("<span class=\"badge badge-{word}\">{word}</span>")
+}
+
+fn page(title: &str, body: &str, out: &mut dyn Write) -> io::Result<()> {
+    write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"redliner {}\">\n\
+         <title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION"),
+        esc(title),
+    )
+}
+
+/// The page's styles: a serif reading column, GitHub-like mark colours that
+/// keep 4.5:1 contrast, marks that also differ in decoration (not colour
+/// alone), screen-reader words around `<ins>`/`<del>`, and a dark scheme.
+const STYLE: &str = r#":root {
+  color-scheme: light dark;
+  --ink: #1f2328; --muted: #59636e; --bg: #ffffff; --panel: #f6f8fa; --rule: #d1d9e0;
+  --accent: #0969da; --ins-bg: #dafbe1; --ins-ink: #0b4a1f; --del-bg: #ffebe9; --del-ink: #82071e;
+  --warn-bg: #fff8c5; --warn-ink: #4d2d00;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --ink: #e6edf3; --muted: #9198a1; --bg: #0d1117; --panel: #151b23; --rule: #3d444d;
+    --accent: #4493f8; --ins-bg: #12361f; --ins-ink: #aff5b4; --del-bg: #4a1619; --del-ink: #ffdcd7;
+    --warn-bg: #3b2e00; --warn-ink: #f8e3a1;
+  }
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink);
+  font: 1.0625rem/1.65 Charter, "Bitstream Charter", "Iowan Old Style", Georgia, serif; }
+main { max-width: 46rem; margin: 0 auto; padding: 2.5rem 1.25rem 4rem; }
+h1, h2, h3, h4, h5, h6, .badge, dl, nav, summary, .label, .how, .where, th {
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+h1 { font-size: 1.75rem; line-height: 1.25; margin: 0 0 .5rem; }
+h2 { font-size: 1.3rem; line-height: 1.3; }
+h3 { font-size: 1.15rem; }
+a { color: var(--accent); overflow-wrap: anywhere; }
+code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  background: var(--panel); padding: .1em .35em; border-radius: 4px; }
+.where { color: var(--muted); margin: 0 0 1rem; font-size: .95rem; }
+.facts { display: grid; gap: .25rem; margin: 0 0 1rem; font-size: .95rem; }
+.facts div { display: grid; grid-template-columns: 8.5rem 1fr; gap: .75rem; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; }
+.notice { background: var(--warn-bg); color: var(--warn-ink); border-left: 4px solid #bf8700;
+  padding: .6rem .9rem; border-radius: 4px; }
+.redline { padding-bottom: 2rem; }
+.redline + .redline { border-top: 1px solid var(--rule); padding-top: 2rem; }
+.digest { margin-bottom: 2rem; border-bottom: 1px solid var(--rule); }
+nav.toc, ol.toc { background: var(--panel); border: 1px solid var(--rule); border-radius: 8px;
+  padding: .75rem 1rem .75rem 2.25rem; font-size: .95rem; }
+nav.toc ol { margin: 0; padding: 0; }
+.toc li { margin: .2rem 0; }
+.quiet { color: var(--muted); }
+.badge { display: inline-block; vertical-align: .15em; font-size: .7rem; font-weight: 600;
+  letter-spacing: .04em; text-transform: uppercase; line-height: 1; padding: .3em .6em;
+  border-radius: 999px; border: 1px solid var(--rule); background: var(--panel); color: var(--muted); }
+.badge-added, .kind-revised { background: var(--ins-bg); color: var(--ins-ink); border-color: transparent; }
+.badge-removed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
+.badge-modified, .badge-renamed, .badge-moved { background: #ddf4ff; color: #0a3069; border-color: transparent; }
+.kind-silent-edit { background: var(--warn-bg); color: var(--warn-ink); border-color: #bf8700; }
+section.change { margin-top: 2rem; }
+.how { color: var(--muted); margin-top: -.5rem; font-size: .95rem; }
+.block { border-left: 3px solid var(--rule); padding: .1rem 0 .1rem 1rem; margin: 1rem 0; }
+.label { color: var(--muted); font-size: .85rem; margin: 0 0 .25rem; }
+.text { white-space: pre-wrap; overflow-wrap: break-word; margin: 0 0 .5rem; }
+.gap { color: var(--muted); }
+ins { background: var(--ins-bg); color: var(--ins-ink); text-decoration: underline;
+  text-decoration-thickness: 1px; text-underline-offset: .15em; border-radius: 2px; }
+del { background: var(--del-bg); color: var(--del-ink); text-decoration: line-through; border-radius: 2px; }
+ins::before, ins::after, del::before, del::after {
+  clip-path: inset(100%); position: absolute; width: 1px; height: 1px; overflow: hidden; white-space: nowrap; }
+ins::before { content: " [inserted: "; } del::before { content: " [deleted: "; }
+ins::after, del::after { content: "] "; }
+details { margin: .5rem 0; }
+summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
+.sbs table { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: .92rem; margin-top: .25rem; }
+.sbs th { text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .04em;
+  color: var(--muted); border-bottom: 1px solid var(--rule); padding: .25rem .5rem; }
+.sbs td { vertical-align: top; padding: .4rem .5rem; width: 50%; }
+.sbs td + td, .sbs th + th { border-left: 1px solid var(--rule); }
+.links { font-size: .92rem; }
+details.unchanged { margin-top: 2rem; border-top: 1px solid var(--rule); padding-top: 1rem; }
+details.unchanged summary { font-size: 1rem; }
+@media (max-width: 36rem) { .facts div { grid-template-columns: 1fr; gap: 0; } }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::tests::sample;
+    use crate::revision::{LinkChange, RevisionKind, Span};
+
+    fn render(r: &Redline) -> String {
+        let mut out = Vec::new();
+        html(r, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn hostile() -> Redline {
+        let mut r = sample();
+        r.title = Some("Relations <b>with</b> Belarus".to_string());
+        r.revision.sections[1].heading = "<script>alert(1)</script>".to_string();
+        r.revision.sections[1].blocks[0].spans = vec![
+            Span {
+                tag: SpanTag::Equal,
+                text: "Text ".into(),
+            },
+            Span {
+                tag: SpanTag::Insert,
+                text: "<script>alert(1)</script>".into(),
+            },
+            Span {
+                tag: SpanTag::Delete,
+                text: "<img src=x onerror=alert(1)>".into(),
+            },
+        ];
+        r.revision.sections[3].blocks[0].new_text = Some("<img src=x onerror=alert(1)>".into());
+        r.revision.sections[0].blocks[0].links.push(LinkChange {
+            text: "\"><script>x</script>".into(),
+            old_href: "javascript:alert(1)".into(),
+            new_href: "https://x.test/?a=\"><script>".into(),
+        });
+        r.revision
+            .unchanged
+            .push("<script>alert(2)</script>".into());
+        r
+    }
+
+    #[test]
+    fn page_text_is_escaped() {
+        let text = render(&hostile());
+        for raw in [
+            "<script>",
+            "<img src=x onerror=alert(1)>",
+            "onerror=alert(1)>",
+            "<b>with</b>",
+            "href=\"javascript:",
+        ] {
+            assert!(!text.contains(raw), "unescaped {raw:?}");
+        }
+        for escaped in [
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+            "&lt;img src=x onerror=alert(1)&gt;",
+            "<ins>&lt;script&gt;",
+            "<del>&lt;img",
+            "href=\"https://x.test/?a=&quot;&gt;&lt;script&gt;\"",
+        ] {
+            assert!(text.contains(escaped), "missing {escaped:?}");
+        }
+    }
+
+    #[test]
+    fn structure() {
+        let text = render(&sample());
+        let wants = [
+            "<!DOCTYPE html>\n<html lang=\"en\">",
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
+            "<title>Relations with Belarus: revised</title>",
+            "<h1>Relations with Belarus <span class=\"badge kind-revised\">revised</span></h1>",
+            "<code>nato-belarus</code> \u{b7} <a href=\"https://www.nato.int/cps/en/natohq/topics_49119.htm\"",
+            "<dt>Last updated</dt><dd>28 Aug. 2024 11:27 \u{2192} 14 Nov. 2026 09:05 (Brussels time)</dd>",
+            "<time datetime=\"2026-11-14T10:00:00Z\">2026-11-14 10:00 UTC</time>",
+            "<li><a href=\"#r0-s1\">Evolution of relations</a> <span class=\"badge badge-modified\">modified</span></li>",
+            "<li class=\"quiet\">Belarus\u{2019} role in Russia\u{2019}s war against Ukraine <span class=\"badge badge-unchanged\">unchanged</span></li>",
+            "<section class=\"change\" id=\"r0-s1\">\n<h2>Evolution of relations <span class=\"badge badge-modified\">modified</span></h2>",
+            "<p class=\"text\">Belarus\u{2019} diplomatic mission to NATO opened in April 1998<ins> and was downgraded in 2025</ins>.</p>",
+            "<td class=\"text\">Cooperation covered <del>science</del>.</td><td class=\"text\">Cooperation covered <ins>civil preparedness</ins>.</td>",
+            "<p class=\"how\">renamed from \u{201c}Key areas of cooperation\u{201d}, edited</p>",
+            "<p class=\"label\">List item removed</p>\n<p class=\"text\"><del>In November 2021",
+            "<details class=\"unchanged\">\n<summary>Unchanged sections (1)</summary>",
+            "</html>\n",
+        ];
+        for want in wants {
+            assert!(text.contains(want), "missing {want:?}\n{text}");
+        }
+        assert!(!text.contains("<script"), "no script of our own");
+        // the added section shows its text without a side-by-side view
+        assert_eq!(text.matches("<details class=\"sbs\" open>").count(), 2);
+    }
+
+    #[test]
+    fn kinds_and_digest() {
+        let mut silent = sample();
+        silent.revision.kind = RevisionKind::SilentEdit;
+        let text = render(&silent);
+        assert!(
+            text.contains("<p class=\"notice\"><strong>Silent edit:</strong> the content changed")
+        );
+        let mut out = Vec::new();
+        html_many(&[sample(), silent], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("<p class=\"summary\">2 revisions of 1 target</p>"),
+            "{text}"
+        );
+        assert!(text.contains("<article class=\"redline\" id=\"r1\">"));
+        assert!(text.contains("<h2>Relations with Belarus <span class=\"badge kind-silent-edit\">silent edit</span></h2>"));
+        assert!(text.contains("<section class=\"change\" id=\"r1-s0\">\n<h3>Lead"));
+    }
+}
