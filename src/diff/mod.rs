@@ -1,7 +1,41 @@
 //! The diff stage: two documents to a [`Revision`].
+//!
+//! [`revision`] classifies the pair (content by [`Document::fingerprint`], stamp
+//! by [`crate::stamp::changed`]), then, when the content changed:
+//!
+//! 1. aligns sections (`align.rs`): same key first, then by heading and content
+//!    similarity (renamed headings, children of a renamed parent), then marks
+//!    the sections whose position changed among the paired ones as moved;
+//! 2. diffs the blocks of each paired section (`blocks.rs`): reordered list runs,
+//!    a Myers diff over hashes of each block's kind and comparable text, link
+//!    target changes, exact and edited block moves (also across sections),
+//!    replaced / split / merged blocks, and what is left inserted or deleted;
+//! 3. marks words inside paired blocks (`words.rs`), comparing tokens on their
+//!    comparable form so typography alone never shows as a change.
+//!
+//! Span conventions beyond [`crate::revision::BlockChange`]: an inserted block
+//! has one insert span, a deleted one one delete span, a `reordered` change has
+//! no spans (its texts are the list items joined with `\n`), and split/merged
+//! texts are joined with a blank line (`\n\n`). A link present on only one side
+//! of a `link-changed` block has an empty href on the other.
+//!
+//! Cost is bounded: equal blocks cost one hash comparison, big hunks are paired
+//! by position, and past [`DiffOptions::deadline`] word marks give way to
+//! whole-block marks and [`Revision::degraded`] says so.
 
-use crate::document::Document;
-use crate::revision::Revision;
+mod align;
+mod blocks;
+mod words;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Instant;
+
+use crate::document::{Document, Section};
+use crate::normalize::comparable;
+use crate::revision::{
+    BlockChange, ChangeSummary, Revision, RevisionKind, SectionChange, SectionDiff, SpanTag,
+};
+use crate::stamp;
 
 /// Options bounding the cost of a diff.
 #[derive(Debug, Clone)]
@@ -12,12 +46,1002 @@ pub struct DiffOptions {
 
 impl Default for DiffOptions {
     fn default() -> Self {
-        DiffOptions { deadline: std::time::Duration::from_secs(2) }
+        DiffOptions {
+            deadline: std::time::Duration::from_secs(2),
+        }
     }
 }
 
 /// Compares two documents. `None` when neither content nor stamp changed.
+///
+/// A `stamp-only` revision has no sections and lists every new heading as
+/// unchanged. Otherwise `sections` holds only the changed sections in new
+/// order (removed ones after the section that preceded them in the old
+/// document), and the summary counts them; `sections_modified` counts every
+/// changed section present in both documents, so
+/// [`ChangeSummary::sections_changed`] equals `sections.len()`.
 pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Revision> {
-    let _ = (old, new, opts);
-    None
+    let started = Instant::now();
+    let old_p = Prepared::new(old);
+    let new_p = Prepared::new(new);
+    // Same verdict as comparing `Document::fingerprint`s, without hashing the
+    // text a second time (that pass dominated the cost on large pages).
+    let content_changed = !old_p.same_content(&new_p);
+    let stamp_changed = stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
+    let kind = RevisionKind::classify(content_changed, stamp_changed)?;
+    let mut rev = Revision {
+        kind,
+        old_stamp: old.meta.stamp.clone(),
+        new_stamp: new.meta.stamp.clone(),
+        summary: ChangeSummary {
+            sections_total: new.sections.len(),
+            ..ChangeSummary::default()
+        },
+        sections: Vec::new(),
+        unchanged: Vec::new(),
+        degraded: None,
+    };
+    if !content_changed {
+        rev.unchanged = new.sections.iter().map(|s| s.title().to_string()).collect();
+        return Some(rev);
+    }
+
+    let mut ctx = blocks::Ctx {
+        deadline: started.checked_add(opts.deadline),
+        degraded_blocks: 0,
+    };
+    let al = align::align(&old_p, &new_p);
+    let outcomes = blocks::diff_pairs(&old_p, &new_p, &al.pairs, &mut ctx);
+
+    // (sort key, diff): new sections at 2*new_pos, removed ones right after the
+    // new position of their nearest preceding paired old section.
+    let mut keyed: Vec<((usize, usize), SectionDiff)> = Vec::new();
+    let mut unchanged: Vec<(usize, String)> = Vec::new();
+    for (k, (&(oi, ni), outcome)) in al.pairs.iter().zip(outcomes).enumerate() {
+        let (os, ns) = (&old.sections[oi], &new.sections[ni]);
+        let renamed = comparable(os.title()) != comparable(ns.title());
+        let moved = al.moved[k];
+        if outcome.blocks.is_empty() && !renamed && !moved && os.level == ns.level {
+            if !outcome.lost_blocks {
+                unchanged.push((ni, ns.title().to_string()));
+            }
+            continue;
+        }
+        let change = if renamed {
+            SectionChange::Renamed
+        } else if moved {
+            SectionChange::Moved
+        } else {
+            SectionChange::Modified
+        };
+        rev.summary.sections_modified += 1;
+        rev.summary.sections_renamed += usize::from(renamed);
+        rev.summary.sections_moved += usize::from(moved);
+        keyed.push((
+            (2 * ni + 1, 0),
+            SectionDiff {
+                change,
+                key: ns.key.clone(),
+                heading: ns.title().to_string(),
+                old_heading: renamed.then(|| os.title().to_string()),
+                level: ns.level,
+                old_position: Some(oi),
+                new_position: Some(ni),
+                moved,
+                blocks: outcome.blocks,
+            },
+        ));
+    }
+    for &ni in &al.added {
+        let s = &new.sections[ni];
+        rev.summary.sections_added += 1;
+        let blocks = s
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(j, b)| blocks::inserted(b, j))
+            .collect();
+        keyed.push((
+            (2 * ni + 1, 0),
+            whole(SectionChange::Added, s, None, Some(ni), blocks),
+        ));
+    }
+    let mut new_of_old = vec![None; old.sections.len()];
+    for &(oi, ni) in &al.pairs {
+        new_of_old[oi] = Some(ni);
+    }
+    for &oi in &al.removed {
+        let s = &old.sections[oi];
+        rev.summary.sections_removed += 1;
+        let anchor = new_of_old[..oi]
+            .iter()
+            .rev()
+            .find_map(|n| *n)
+            .map_or(0, |n| 2 * n + 2);
+        let blocks = s
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| blocks::deleted(b, i))
+            .collect();
+        keyed.push((
+            (anchor, oi + 1),
+            whole(SectionChange::Removed, s, Some(oi), None, blocks),
+        ));
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    rev.sections = keyed.into_iter().map(|(_, d)| d).collect();
+    unchanged.sort_by_key(|(ni, _)| *ni);
+    rev.unchanged = unchanged.into_iter().map(|(_, t)| t).collect();
+    for b in rev.sections.iter().flat_map(|s| &s.blocks) {
+        rev.summary.words_added += words::count_words(&b.spans, SpanTag::Insert);
+        rev.summary.words_removed += words::count_words(&b.spans, SpanTag::Delete);
+    }
+    if ctx.degraded_blocks > 0 {
+        rev.degraded = Some(format!(
+            "diff deadline of {} ms reached: {} block(s) marked as whole blocks, not word by word",
+            opts.deadline.as_millis(),
+            ctx.degraded_blocks
+        ));
+    }
+    tracing::debug!(
+        elapsed_us = started.elapsed().as_micros() as u64,
+        sections = rev.sections.len(),
+        "diffed documents"
+    );
+    Some(rev)
+}
+
+/// An added or removed section with all its blocks.
+fn whole(
+    change: SectionChange,
+    s: &Section,
+    old_position: Option<usize>,
+    new_position: Option<usize>,
+    blocks: Vec<BlockChange>,
+) -> SectionDiff {
+    SectionDiff {
+        change,
+        key: s.key.clone(),
+        heading: s.title().to_string(),
+        old_heading: None,
+        level: s.level,
+        old_position,
+        new_position,
+        moved: false,
+        blocks,
+    }
+}
+
+/// A document with each block's comparable text and hash computed once.
+pub(crate) struct Prepared<'a> {
+    /// The document.
+    pub doc: &'a Document,
+    /// Per section, per block.
+    pub blocks: Vec<Vec<PreparedBlock>>,
+}
+
+/// A block's comparable text and the hash of its kind and comparable text.
+pub(crate) struct PreparedBlock {
+    /// Hash of kind and comparable text: equal hashes are equal blocks.
+    pub hash: u64,
+    /// See [`crate::normalize::comparable`].
+    pub comp: String,
+}
+
+impl<'a> Prepared<'a> {
+    fn new(doc: &'a Document) -> Self {
+        let blocks = doc
+            .sections
+            .iter()
+            .map(|s| {
+                s.blocks
+                    .iter()
+                    .map(|b| {
+                        let comp = comparable_fast(&b.text);
+                        let mut h = DefaultHasher::new();
+                        b.kind.hash(&mut h);
+                        comp.hash(&mut h);
+                        PreparedBlock {
+                            hash: h.finish(),
+                            comp,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        Prepared { doc, blocks }
+    }
+
+    /// True when both documents have the same content in the sense of
+    /// [`Document::fingerprint`]: the same section keys and levels, and the same
+    /// block kinds, comparable texts and link targets, in order.
+    fn same_content(&self, other: &Prepared<'_>) -> bool {
+        let (a, b) = (&self.doc.sections, &other.doc.sections);
+        a.len() == b.len()
+            && a.iter().zip(b).enumerate().all(|(s, (x, y))| {
+                x.key == y.key
+                    && x.level == y.level
+                    && x.blocks.len() == y.blocks.len()
+                    && x.blocks
+                        .iter()
+                        .zip(&y.blocks)
+                        .enumerate()
+                        .all(|(k, (p, q))| {
+                            p.kind == q.kind
+                                && self.blocks[s][k].comp == other.blocks[s][k].comp
+                                && p.links.len() == q.links.len()
+                                && p.links.iter().zip(&q.links).all(|(l, m)| l.href == m.href)
+                        })
+            })
+    }
+
+    /// The word bag of a whole section.
+    pub(crate) fn section_bag(&self, s: usize) -> words::Bag {
+        let mut bag = words::Bag::default();
+        for b in &self.blocks[s] {
+            bag.add_text(&b.comp);
+        }
+        bag
+    }
+}
+
+/// [`comparable`], with a fast path for text that is already in display form
+/// and made only of printable ASCII, Latin-1 letters and the common curly quotes
+/// and dashes (the bulk of real pages): those fold one character at a time and
+/// skip Unicode normalisation, which is stable on them.
+fn comparable_fast(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_space = true;
+    for c in text.chars() {
+        match c {
+            ' ' if after_space => return comparable(text),
+            ' ' => {
+                out.push(' ');
+                after_space = true;
+                continue;
+            }
+            '`' => return comparable(text),
+            '!'..='~' | '\u{00C0}'..='\u{00FF}' => out.push(c),
+            '\u{2018}' | '\u{2019}' => out.push('\''),
+            '\u{201C}' | '\u{201D}' => out.push('"'),
+            '\u{2013}' | '\u{2014}' => out.push('-'),
+            _ => return comparable(text),
+        }
+        after_space = false;
+    }
+    if after_space && !text.is_empty() {
+        return comparable(text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Block, BlockKind, DocumentMeta, Link, SectionKey};
+    use crate::revision::{BlockChangeKind as K, LinkChange, Span};
+    use crate::stamp::Stamp;
+
+    /// Builds a document from lines: `stamp: 2024-08-28`, `## Heading` (level =
+    /// number of `#`), `- list item`, anything else a paragraph. `[[text|href]]`
+    /// inside a block is a link. Blank lines are skipped.
+    fn doc(spec: &str) -> Document {
+        let mut meta = DocumentMeta::default();
+        let mut sections: Vec<Section> = Vec::new();
+        let mut path: Vec<(u8, String)> = Vec::new();
+        for line in spec.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if let Some(d) = line.strip_prefix("stamp: ") {
+                meta.stamp = Some(Stamp {
+                    text: format!("Last updated: {d}"),
+                    date: d.parse().unwrap(),
+                    time: None,
+                    instant: None,
+                });
+            } else if line.starts_with('#') {
+                let level = line.chars().take_while(|&c| c == '#').count() as u8;
+                let heading = line[level as usize..].trim().to_string();
+                while path.last().is_some_and(|(l, _)| *l >= level) {
+                    path.pop();
+                }
+                path.push((level, comparable(&heading)));
+                sections.push(Section {
+                    key: SectionKey(path.iter().map(|(_, h)| h.clone()).collect()),
+                    heading: Some(heading),
+                    level,
+                    blocks: Vec::new(),
+                });
+            } else {
+                if sections.is_empty() {
+                    sections.push(Section {
+                        key: SectionKey::lead(),
+                        heading: None,
+                        level: 0,
+                        blocks: Vec::new(),
+                    });
+                }
+                let (kind, rest) = match line.strip_prefix("- ") {
+                    Some(r) => (BlockKind::ListItem, r),
+                    None => (BlockKind::Paragraph, line),
+                };
+                let mut text = String::new();
+                let mut links = Vec::new();
+                let mut rest = rest;
+                while let Some(at) = rest.find("[[") {
+                    text.push_str(&rest[..at]);
+                    let end = rest[at..].find("]]").unwrap() + at;
+                    let (t, h) = rest[at + 2..end].split_once('|').unwrap();
+                    text.push_str(t);
+                    links.push(Link {
+                        text: t.to_string(),
+                        href: h.to_string(),
+                    });
+                    rest = &rest[end + 2..];
+                }
+                text.push_str(rest);
+                sections
+                    .last_mut()
+                    .unwrap()
+                    .blocks
+                    .push(Block { kind, text, links });
+            }
+        }
+        Document { meta, sections }
+    }
+
+    const BASE: &str = "
+        stamp: 2024-08-28
+        NATO worked to build a partnership with Belarus for many years.
+        - NATO Allies have been closely watching the developments unfolding in Belarus since August 2020.
+        - In November 2021, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus.
+        - NATO Allies have condemned Belarus for enabling Russia’s full-scale invasion of Ukraine.
+        ## Belarus’ role in Russia’s war against Ukraine
+        NATO Allies condemn all those who are facilitating and thereby prolonging Russia’s war of aggression against Ukraine.
+        Russia’s deepening political and military integration of Belarus has negative implications for regional stability.
+        ## Evolution of relations
+        Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council.
+        Belarus’ diplomatic mission to NATO opened in April 1998.
+        Following these developments, Allies suspended all practical cooperation in November 2021.
+        ## Key areas of cooperation prior to 2021
+        Belarus’ cooperation with NATO prior to 2021 was mutually beneficial. Some highlights included:
+        ### Science
+        Since 2001, Belarus received grant awards for about 40 cooperative activities under the SPS Programme.
+        ### Training
+        Belarus had access to a wide catalogue of education and training opportunities offered by NATO.
+    ";
+
+    /// Replaces `from` by `to` in BASE (exactly once).
+    fn edit(spec: &str, from: &str, to: &str) -> String {
+        assert_eq!(spec.matches(from).count(), 1, "edit target {from:?}");
+        spec.replacen(from, to, 1)
+    }
+
+    fn diff(old: &str, new: &str) -> Option<Revision> {
+        let (old, new) = (doc(old), doc(new));
+        let same = Prepared::new(&old).same_content(&Prepared::new(&new));
+        assert_eq!(
+            same,
+            old.fingerprint() == new.fingerprint(),
+            "content verdict agrees with the fingerprint"
+        );
+        let r = revision(&old, &new, &DiffOptions::default());
+        if let Some(r) = &r {
+            check_invariants(r);
+        }
+        r
+    }
+
+    /// Spans concatenate to the texts, and the summary matches the sections.
+    fn check_invariants(r: &Revision) {
+        for b in r.sections.iter().flat_map(|s| &s.blocks) {
+            if b.change == K::Reordered {
+                assert!(b.spans.is_empty());
+                continue;
+            }
+            let old: String = b
+                .spans
+                .iter()
+                .filter(|s| s.tag != SpanTag::Insert)
+                .map(|s| s.text.as_str())
+                .collect();
+            let new: String = b
+                .spans
+                .iter()
+                .filter(|s| s.tag != SpanTag::Delete)
+                .map(|s| s.text.as_str())
+                .collect();
+            assert_eq!(
+                old,
+                b.old_text.clone().unwrap_or_default(),
+                "old spans of {b:?}"
+            );
+            assert_eq!(
+                new,
+                b.new_text.clone().unwrap_or_default(),
+                "new spans of {b:?}"
+            );
+        }
+        assert_eq!(r.summary.sections_changed(), r.sections.len());
+    }
+
+    fn sp(tag: SpanTag, text: &str) -> Span {
+        Span {
+            tag,
+            text: text.to_string(),
+        }
+    }
+
+    /// (change, heading, [(block change, old index, new index)]) per section.
+    type Shape = Vec<(
+        SectionChange,
+        String,
+        Vec<(K, Option<usize>, Option<usize>)>,
+    )>;
+
+    fn shape(r: &Revision) -> Shape {
+        r.sections
+            .iter()
+            .map(|s| {
+                let blocks = s
+                    .blocks
+                    .iter()
+                    .map(|b| (b.change, b.old_index, b.new_index))
+                    .collect();
+                (s.change, s.heading.clone(), blocks)
+            })
+            .collect()
+    }
+
+    fn summary(
+        added: usize,
+        removed: usize,
+        modified: usize,
+        renamed: usize,
+        moved: usize,
+        words: (usize, usize),
+    ) -> ChangeSummary {
+        ChangeSummary {
+            sections_total: 0,
+            sections_added: added,
+            sections_removed: removed,
+            sections_modified: modified,
+            sections_renamed: renamed,
+            sections_moved: moved,
+            words_added: words.0,
+            words_removed: words.1,
+        }
+    }
+
+    fn without_total(s: &ChangeSummary) -> ChangeSummary {
+        ChangeSummary {
+            sections_total: 0,
+            ..s.clone()
+        }
+    }
+
+    const EVO: &str = "Evolution of relations";
+    const ROLE: &str = "Belarus’ role in Russia’s war against Ukraine";
+    const KEY: &str = "Key areas of cooperation prior to 2021";
+
+    #[test]
+    fn classification() {
+        let restamped = edit(BASE, "stamp: 2024-08-28", "stamp: 2026-11-14");
+        let unstamped = edit(BASE, "stamp: 2024-08-28", "");
+        let edited = edit(BASE, "April 1998.", "May 1998.");
+        let edited_restamped = edit(&restamped, "April 1998.", "May 1998.");
+        let edited_unstamped = edit(&unstamped, "April 1998.", "May 1998.");
+        let typography = edit(BASE, "Russia’s full-scale", "Russia's full\u{2013}scale");
+        let cases: [(&str, &str, Option<RevisionKind>); 7] = [
+            (BASE, BASE, None),
+            (BASE, &restamped, Some(RevisionKind::StampOnly)),
+            (BASE, &edited, Some(RevisionKind::SilentEdit)),
+            (
+                &unstamped,
+                &edited_unstamped,
+                Some(RevisionKind::SilentEdit),
+            ),
+            (BASE, &edited_restamped, Some(RevisionKind::Revised)),
+            (BASE, &typography, None),
+            (
+                BASE,
+                &edit(&typography, "stamp: 2024-08-28", "stamp: 2026-11-14"),
+                Some(RevisionKind::StampOnly),
+            ),
+        ];
+        for (k, (old, new, want)) in cases.into_iter().enumerate() {
+            assert_eq!(diff(old, new).map(|r| r.kind), want, "case {k}");
+        }
+    }
+
+    #[test]
+    fn stamp_only_has_no_sections() {
+        let r = diff(BASE, &edit(BASE, "stamp: 2024-08-28", "stamp: 2026-11-14")).unwrap();
+        assert_eq!(r.sections, vec![]);
+        assert_eq!(
+            r.summary,
+            ChangeSummary {
+                sections_total: 6,
+                ..ChangeSummary::default()
+            }
+        );
+        assert_eq!(r.unchanged, ["Lead", ROLE, EVO, KEY, "Science", "Training"]);
+        assert_eq!(r.old_stamp.unwrap().date.to_string(), "2024-08-28");
+        assert_eq!(r.new_stamp.unwrap().date.to_string(), "2026-11-14");
+    }
+
+    #[test]
+    fn reworded_sentence_is_one_replaced_block() {
+        let new = edit(
+            BASE,
+            "opened in April 1998.",
+            "opened in April 1998 and was downgraded in 2025.",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(r.kind, RevisionKind::SilentEdit);
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Replaced, Some(1), Some(1))]
+            )]
+        );
+        let b = &r.sections[0].blocks[0];
+        assert_eq!(
+            b.spans,
+            vec![
+                sp(
+                    SpanTag::Equal,
+                    "Belarus’ diplomatic mission to NATO opened in April 1998"
+                ),
+                sp(SpanTag::Insert, " and was downgraded in 2025"),
+                sp(SpanTag::Equal, "."),
+            ]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (5, 0)));
+        assert_eq!(r.summary.sections_total, 6);
+        assert_eq!(r.unchanged, ["Lead", ROLE, KEY, "Science", "Training"]);
+        assert_eq!(r.sections[0].old_position, Some(2));
+        assert_eq!(r.sections[0].new_position, Some(2));
+        assert_eq!(r.degraded, None);
+    }
+
+    #[test]
+    fn typography_inside_a_changed_block_does_not_hide_the_change() {
+        let new = edit(BASE, "opened in April 1998.", "opened in May 1998.");
+        let new = edit(&new, "Belarus’ diplomatic", "Belarus' diplomatic");
+        let r = diff(BASE, &new).unwrap();
+        let b = &r.sections[0].blocks[0];
+        assert_eq!(b.change, K::Replaced);
+        assert_eq!(
+            b.spans,
+            vec![
+                sp(SpanTag::Equal, "Belarus"),
+                sp(SpanTag::Delete, "’"),
+                sp(SpanTag::Insert, "'"),
+                sp(SpanTag::Equal, " diplomatic mission to NATO opened in "),
+                sp(SpanTag::Delete, "April"),
+                sp(SpanTag::Insert, "May"),
+                sp(SpanTag::Equal, " 1998."),
+            ]
+        );
+    }
+
+    #[test]
+    fn section_added_and_highlight_removed() {
+        let new = edit(
+            BASE,
+            "- In November 2021, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus.",
+            "",
+        );
+        let new = format!(
+            "{new}\n## Relations since 2024\nAllies continue to monitor the stationing of Russian forces in Belarus.\n- A new list item."
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![
+                (
+                    SectionChange::Modified,
+                    "Lead".to_string(),
+                    vec![(K::Deleted, Some(2), None)]
+                ),
+                (
+                    SectionChange::Added,
+                    "Relations since 2024".to_string(),
+                    vec![(K::Inserted, None, Some(0)), (K::Inserted, None, Some(1)),]
+                ),
+            ]
+        );
+        assert_eq!(without_total(&r.summary), summary(1, 0, 1, 0, 0, (15, 16)));
+        assert_eq!(r.summary.sections_total, 7);
+        assert_eq!(r.unchanged, [ROLE, EVO, KEY, "Science", "Training"]);
+        assert_eq!(r.sections[1].new_position, Some(6));
+        assert_eq!(r.sections[1].old_position, None);
+    }
+
+    #[test]
+    fn section_removed_keeps_its_old_place() {
+        let new = edit(
+            BASE,
+            "## Evolution of relations
+        Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council.
+        Belarus’ diplomatic mission to NATO opened in April 1998.
+        Following these developments, Allies suspended all practical cooperation in November 2021.",
+            "",
+        );
+        let new = edit(&new, "grant awards", "awards");
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![
+                (
+                    SectionChange::Removed,
+                    EVO.to_string(),
+                    vec![
+                        (K::Deleted, Some(0), None),
+                        (K::Deleted, Some(1), None),
+                        (K::Deleted, Some(2), None),
+                    ]
+                ),
+                (
+                    SectionChange::Modified,
+                    "Science".to_string(),
+                    vec![(K::Replaced, Some(0), Some(0))]
+                ),
+            ]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 1, 1, 0, 0, (0, 36)));
+        assert_eq!(r.sections[0].old_position, Some(2));
+        assert_eq!(
+            r.sections[0].key,
+            SectionKey(vec!["Evolution of relations".to_string()])
+        );
+    }
+
+    #[test]
+    fn renamed_heading_is_matched_with_its_children() {
+        let new = edit(
+            BASE,
+            "## Key areas of cooperation prior to 2021",
+            "## Areas of cooperation before 2021",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Renamed,
+                "Areas of cooperation before 2021".to_string(),
+                vec![]
+            )]
+        );
+        assert_eq!(r.sections[0].old_heading.as_deref(), Some(KEY));
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 1, 0, (0, 0)));
+        assert_eq!(r.unchanged, ["Lead", ROLE, EVO, "Science", "Training"]);
+
+        // A wholly new heading over the same text is still a rename.
+        let new = edit(
+            BASE,
+            "## Key areas of cooperation prior to 2021",
+            "## Past partnership",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Renamed,
+                "Past partnership".to_string(),
+                vec![]
+            )]
+        );
+    }
+
+    #[test]
+    fn moved_section_and_moved_edited_section() {
+        let evo = "## Evolution of relations
+        Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council.
+        Belarus’ diplomatic mission to NATO opened in April 1998.
+        Following these developments, Allies suspended all practical cooperation in November 2021.";
+        let without = edit(BASE, evo, "");
+        let moved = format!("{without}\n{evo}");
+        let r = diff(BASE, &moved).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(SectionChange::Moved, EVO.to_string(), vec![])]
+        );
+        assert_eq!(
+            (r.sections[0].old_position, r.sections[0].new_position),
+            (Some(2), Some(5))
+        );
+        assert!(r.sections[0].moved);
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 1, (0, 0)));
+        assert_eq!(r.unchanged, ["Lead", ROLE, KEY, "Science", "Training"]);
+
+        let moved_edited = edit(&moved, "April 1998.", "May 1998.");
+        let r = diff(BASE, &moved_edited).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Moved,
+                EVO.to_string(),
+                vec![(K::Replaced, Some(1), Some(1))]
+            )]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 1, (1, 1)));
+    }
+
+    #[test]
+    fn moved_blocks_within_and_across_sections() {
+        let p = "Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council.";
+        // Within a section: first paragraph moved to the end.
+        let within = edit(BASE, &format!("{p}\n"), "");
+        let within = edit(
+            &within,
+            "in November 2021.",
+            &format!("in November 2021.\n{p}"),
+        );
+        let r = diff(BASE, &within).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Moved, Some(0), Some(2))]
+            )]
+        );
+        assert_eq!(r.sections[0].blocks[0].moved_from, None);
+        assert_eq!(r.sections[0].blocks[0].spans, vec![sp(SpanTag::Equal, p)]);
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
+
+        // Across sections, and edited on the way: the old section is not listed.
+        let across = edit(BASE, &format!("{p}\n"), "");
+        let across = edit(
+            &across,
+            "about 40 cooperative activities under the SPS Programme.",
+            &format!(
+                "about 40 cooperative activities under the SPS Programme.\n{}",
+                p.replace("1992", "1993")
+            ),
+        );
+        let r = diff(BASE, &across).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                "Science".to_string(),
+                vec![(K::Moved, Some(0), Some(1))]
+            )]
+        );
+        let b = &r.sections[0].blocks[0];
+        assert_eq!(b.moved_from.as_deref(), Some(EVO));
+        assert!(b.spans.contains(&sp(SpanTag::Insert, "1993")));
+        assert_eq!(r.unchanged, ["Lead", ROLE, KEY, "Training"]);
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (1, 1)));
+    }
+
+    #[test]
+    fn reordered_list_is_one_low_change() {
+        let a = "- NATO Allies have been closely watching the developments unfolding in Belarus since August 2020.";
+        let c = "- NATO Allies have condemned Belarus for enabling Russia’s full-scale invasion of Ukraine.";
+        let new = edit(BASE, a, "@@A@@");
+        let new = edit(&new, c, a);
+        let new = edit(&new, "@@A@@", c);
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                "Lead".to_string(),
+                vec![(K::Reordered, Some(1), Some(1))]
+            )]
+        );
+        let b = &r.sections[0].blocks[0];
+        assert_eq!(b.kind, BlockKind::ListItem);
+        assert_eq!(b.new_text.as_deref().map(|t| t.lines().count()), Some(3));
+        assert!(b.new_text.as_deref().unwrap().starts_with(&c[2..]));
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
+    }
+
+    #[test]
+    fn link_target_changed() {
+        let old = edit(
+            BASE,
+            "North Atlantic Cooperation Council.",
+            "[[North Atlantic Cooperation Council|https://www.nato.int/cps/en/natohq/topics_69344.htm]].",
+        );
+        let new = edit(
+            BASE,
+            "North Atlantic Cooperation Council.",
+            "[[North Atlantic Cooperation Council|https://www.nato.int/cps/en/natohq/topics_69345.htm]].",
+        );
+        let r = diff(&old, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::LinkChanged, Some(0), Some(0))]
+            )]
+        );
+        assert_eq!(
+            r.sections[0].blocks[0].links,
+            vec![LinkChange {
+                text: "North Atlantic Cooperation Council".to_string(),
+                old_href: "https://www.nato.int/cps/en/natohq/topics_69344.htm".to_string(),
+                new_href: "https://www.nato.int/cps/en/natohq/topics_69345.htm".to_string(),
+            }]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
+        // Same target: nothing.
+        assert_eq!(diff(&old, &old), None);
+    }
+
+    #[test]
+    fn split_and_merged_paragraphs() {
+        let joined = "Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council. Belarus’ diplomatic mission to NATO opened in April 1998.";
+        let two = "Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council.
+        Belarus’ diplomatic mission to NATO opened in April 1998.";
+        let merged = edit(BASE, two, joined);
+
+        let r = diff(&merged, BASE).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Split, Some(0), Some(0))]
+            )]
+        );
+        let b = &r.sections[0].blocks[0];
+        assert_eq!(
+            b.spans,
+            vec![
+                sp(
+                    SpanTag::Equal,
+                    "Belarus’ relations with NATO started in 1992, when it joined the North Atlantic Cooperation Council."
+                ),
+                sp(SpanTag::Delete, " "),
+                sp(SpanTag::Insert, "\n\n"),
+                sp(
+                    SpanTag::Equal,
+                    "Belarus’ diplomatic mission to NATO opened in April 1998."
+                ),
+            ]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
+
+        let r = diff(BASE, &merged).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Merged, Some(0), Some(0))]
+            )]
+        );
+        assert_eq!(r.sections[0].blocks[0].new_text.as_deref(), Some(joined));
+    }
+
+    #[test]
+    fn comparable_fast_agrees_with_comparable() {
+        let cases = [
+            "",
+            "plain ascii text.",
+            "Belarus\u{2019} \u{201C}role\u{201D} 1992\u{2013}1997 \u{2014} x",
+            "caf\u{00E9} na\u{00EF}ve \u{00C0} \u{00FF}",
+            " leading",
+            "trailing ",
+            "double  space",
+            "tab\there",
+            "back`tick",
+            "wait\u{2026}",
+            "nbsp\u{00A0}here",
+            "soft\u{00AD}hyphen",
+            "ligature \u{FB01}ne",
+            "half \u{00BD}",
+            "e\u{0301}",
+            "\u{041C}\u{0456}\u{043D}\u{0441}\u{043A}",
+        ];
+        for text in cases {
+            assert_eq!(comparable_fast(text), comparable(text), "text {text:?}");
+        }
+    }
+
+    fn big_list(n: usize, changed: Option<usize>) -> Document {
+        let mut spec = String::from("## Items\n");
+        for k in 0..n {
+            let extra = if changed == Some(k) {
+                "changed"
+            } else {
+                "original"
+            };
+            spec.push_str(&format!(
+                "- Item {k}: {extra} text about cooperation between NATO and Belarus, repeated to make the page large. {}\n",
+                "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ".repeat(4)
+            ));
+        }
+        doc(&spec)
+    }
+
+    #[test]
+    fn big_list_with_one_change_shows_one_block() {
+        let old = big_list(5_000, None);
+        let new = big_list(5_000, Some(2_500));
+        assert!(old.text_len() > 2_000_000);
+        let started = Instant::now();
+        let r = revision(&old, &new, &DiffOptions::default()).unwrap();
+        let elapsed = started.elapsed();
+        check_invariants(&r);
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                "Items".to_string(),
+                vec![(K::Replaced, Some(2_500), Some(2_500))]
+            )]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (1, 1)));
+        assert_eq!(r.degraded, None);
+        eprintln!("2 MB list diff took {elapsed:?}");
+    }
+
+    #[test]
+    fn deadline_degrades_to_block_level() {
+        let new = edit(BASE, "opened in April 1998.", "opened in May 1998.");
+        let r = revision(
+            &doc(BASE),
+            &doc(&new),
+            &DiffOptions {
+                deadline: std::time::Duration::ZERO,
+            },
+        )
+        .unwrap();
+        check_invariants(&r);
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Replaced, Some(1), Some(1))]
+            )]
+        );
+        assert_eq!(
+            r.sections[0].blocks[0].spans,
+            vec![
+                sp(
+                    SpanTag::Delete,
+                    "Belarus’ diplomatic mission to NATO opened in April 1998."
+                ),
+                sp(
+                    SpanTag::Insert,
+                    "Belarus’ diplomatic mission to NATO opened in May 1998."
+                ),
+            ]
+        );
+        assert_eq!(
+            r.degraded.as_deref(),
+            Some(
+                "diff deadline of 0 ms reached: 1 block(s) marked as whole blocks, not word by word"
+            )
+        );
+    }
+
+    #[test]
+    fn unrelated_replacement_stays_deleted_and_inserted() {
+        let new = edit(
+            BASE,
+            "Belarus’ diplomatic mission to NATO opened in April 1998.",
+            "Completely different words appear here now.",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![(K::Deleted, Some(1), None), (K::Inserted, None, Some(1)),]
+            )]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (6, 9)));
+    }
 }

@@ -1,0 +1,191 @@
+//! Section alignment: which old section became which new one.
+//!
+//! 1. Sections with the same key (heading path) are paired, in order.
+//! 2. The rest are paired by similarity: a weighted mix of heading similarity
+//!    (character ratio of the comparable headings) and content similarity (Dice
+//!    coefficient of the sections' word bags), best pairs first. So a renamed
+//!    heading over the same blocks, and the children of a renamed parent (whose
+//!    keys all change), are matched rather than removed and added.
+//! 3. Among paired sections, those outside a longest increasing subsequence of
+//!    old positions (taken in new order) are the moved ones.
+
+use std::collections::{HashMap, VecDeque};
+
+use similar::TextDiff;
+
+use super::Prepared;
+use super::words::Bag;
+use crate::document::{Section, SectionKey};
+use crate::normalize::comparable;
+
+/// Weight of heading similarity in the pairing score; content gets the rest.
+const HEADING_WEIGHT: f64 = 0.35;
+/// Lowest pairing score for two sections with different headings.
+const PAIR_THRESHOLD: f64 = 0.5;
+
+/// How the sections of two documents correspond.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Alignment {
+    /// Paired sections as (old index, new index), in new order.
+    pub pairs: Vec<(usize, usize)>,
+    /// Parallel to `pairs`: true when the pair changed position among the pairs.
+    pub moved: Vec<bool>,
+    /// Old sections with no partner, in old order.
+    pub removed: Vec<usize>,
+    /// New sections with no partner, in new order.
+    pub added: Vec<usize>,
+}
+
+/// Aligns the sections of two prepared documents.
+pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
+    let old_secs = &old.doc.sections;
+    let new_secs = &new.doc.sections;
+    let mut old_partner: Vec<Option<usize>> = vec![None; old_secs.len()];
+    let mut new_partner: Vec<Option<usize>> = vec![None; new_secs.len()];
+
+    let mut by_key: HashMap<&SectionKey, VecDeque<usize>> = HashMap::new();
+    for (i, s) in old_secs.iter().enumerate() {
+        by_key.entry(&s.key).or_default().push_back(i);
+    }
+    for (j, s) in new_secs.iter().enumerate() {
+        if let Some(i) = by_key.get_mut(&s.key).and_then(VecDeque::pop_front) {
+            old_partner[i] = Some(j);
+            new_partner[j] = Some(i);
+        }
+    }
+
+    let old_left: Vec<usize> = (0..old_secs.len())
+        .filter(|&i| old_partner[i].is_none())
+        .collect();
+    let new_left: Vec<usize> = (0..new_secs.len())
+        .filter(|&j| new_partner[j].is_none())
+        .collect();
+    if !old_left.is_empty() && !new_left.is_empty() {
+        let old_bags: Vec<Bag> = old_left.iter().map(|&i| old.section_bag(i)).collect();
+        let new_bags: Vec<Bag> = new_left.iter().map(|&j| new.section_bag(j)).collect();
+        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+        for (a, &i) in old_left.iter().enumerate() {
+            for (b, &j) in new_left.iter().enumerate() {
+                let (os, ns) = (&old_secs[i], &new_secs[j]);
+                if os.is_lead() != ns.is_lead() {
+                    continue;
+                }
+                let h = heading_similarity(os, ns);
+                let score = pair_score(h, &old_bags[a], &new_bags[b]);
+                if score >= PAIR_THRESHOLD || h >= 1.0 {
+                    candidates.push((score, i, j));
+                }
+            }
+        }
+        // Best first; ties broken by position so the result is deterministic.
+        candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.2.cmp(&y.2)).then(x.1.cmp(&y.1)));
+        for (_, i, j) in candidates {
+            if old_partner[i].is_none() && new_partner[j].is_none() {
+                old_partner[i] = Some(j);
+                new_partner[j] = Some(i);
+            }
+        }
+    }
+
+    let pairs: Vec<(usize, usize)> = new_partner
+        .iter()
+        .enumerate()
+        .filter_map(|(j, p)| p.map(|i| (i, j)))
+        .collect();
+    let olds: Vec<usize> = pairs.iter().map(|p| p.0).collect();
+    let keep = lis_members(&olds);
+    Alignment {
+        moved: keep.iter().map(|k| !k).collect(),
+        pairs,
+        removed: (0..old_secs.len())
+            .filter(|&i| old_partner[i].is_none())
+            .collect(),
+        added: (0..new_secs.len())
+            .filter(|&j| new_partner[j].is_none())
+            .collect(),
+    }
+}
+
+/// Character-level similarity of two headings' comparable, lower-cased text,
+/// `0.0..=1.0`.
+fn heading_similarity(old: &Section, new: &Section) -> f64 {
+    let a = comparable(old.title()).to_lowercase();
+    let b = comparable(new.title()).to_lowercase();
+    if a == b {
+        return 1.0;
+    }
+    f64::from(TextDiff::from_chars(a.as_str(), b.as_str()).ratio())
+}
+
+/// The pairing score of two sections: heading similarity alone when both are
+/// empty, else weighted with content similarity.
+fn pair_score(heading: f64, old: &Bag, new: &Bag) -> f64 {
+    if old.total() == 0 && new.total() == 0 {
+        return heading;
+    }
+    HEADING_WEIGHT * heading + (1.0 - HEADING_WEIGHT) * old.dice(new)
+}
+
+/// For each element, whether it belongs to one longest strictly increasing
+/// subsequence of `seq` (patience method; among equal-length answers the one
+/// ending on the smallest values is kept).
+pub(crate) fn lis_members(seq: &[usize]) -> Vec<bool> {
+    // tails[k]: index into seq of the smallest tail of an increasing run of length k+1
+    let mut tails: Vec<usize> = Vec::new();
+    let mut prev: Vec<Option<usize>> = vec![None; seq.len()];
+    for (i, &v) in seq.iter().enumerate() {
+        let pos = tails.partition_point(|&t| seq[t] < v);
+        if pos > 0 {
+            prev[i] = Some(tails[pos - 1]);
+        }
+        if pos == tails.len() {
+            tails.push(i);
+        } else {
+            tails[pos] = i;
+        }
+    }
+    let mut member = vec![false; seq.len()];
+    let mut cur = tails.last().copied();
+    while let Some(i) = cur {
+        member[i] = true;
+        cur = prev[i];
+    }
+    member
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lis_marks_the_kept_order() {
+        let cases: [(&[usize], &[bool]); 5] = [
+            (&[0, 1, 2, 3], &[true, true, true, true]),
+            (&[0, 2, 1, 3], &[true, false, true, true]),
+            (&[3, 0, 1, 2], &[false, true, true, true]),
+            (&[1, 2, 3, 0], &[true, true, true, false]),
+            (&[], &[]),
+        ];
+        for (seq, want) in cases {
+            assert_eq!(lis_members(seq), want, "seq {seq:?}");
+        }
+    }
+
+    #[test]
+    fn pair_score_weights_heading_and_content() {
+        let a = Bag::of("one two three four");
+        let empty = Bag::default();
+        let cases = [
+            (1.0, &a, &a, 1.0),
+            (0.0, &a, &a, 0.65),
+            (0.8, &empty, &empty, 0.8),
+            (1.0, &a, &empty, 0.35),
+        ];
+        for (h, o, n, want) in cases {
+            assert!(
+                (pair_score(h, o, n) - want).abs() < 1e-9,
+                "h {h} want {want}"
+            );
+        }
+    }
+}
