@@ -22,6 +22,9 @@ use crate::normalize::comparable;
 const HEADING_WEIGHT: f64 = 0.35;
 /// Lowest pairing score for two sections with different headings.
 const PAIR_THRESHOLD: f64 = 0.5;
+/// Most (unpaired old × unpaired new) sections scored by similarity; beyond
+/// it only equal headings pair, which keeps a pathological page cheap.
+const MAX_SCORED_PAIRS: usize = 20_000;
 
 /// How the sections of two documents correspond.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -68,6 +71,11 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
             for (b, &j) in new_left.iter().enumerate() {
                 let (os, ns) = (&old_secs[i], &new_secs[j]);
                 if os.is_lead() != ns.is_lead() {
+                    continue;
+                }
+                if old_left.len() * new_left.len() > MAX_SCORED_PAIRS
+                    && comparable(os.title()) != comparable(ns.title())
+                {
                     continue;
                 }
                 let h = heading_similarity(os, ns);

@@ -531,6 +531,7 @@ mod tests {
         let edited_restamped = edit(&restamped, "April 1998.", "May 1998.");
         let edited_unstamped = edit(&unstamped, "April 1998.", "May 1998.");
         let typography = edit(BASE, "Russia’s full-scale", "Russia's full\u{2013}scale");
+        let typography = edit(&typography, "## Belarus’ role", "## Belarus' role");
         let cases: [(&str, &str, Option<RevisionKind>); 7] = [
             (BASE, BASE, None),
             (BASE, &restamped, Some(RevisionKind::StampOnly)),
@@ -734,6 +735,18 @@ mod tests {
                 vec![]
             )]
         );
+    }
+
+    #[test]
+    fn heading_level_change_is_a_modified_section_without_blocks() {
+        let new = edit(BASE, "### Training", "#### Training");
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(SectionChange::Modified, "Training".to_string(), vec![])]
+        );
+        assert_eq!(r.sections[0].level, 4);
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
     }
 
     #[test]
@@ -1024,6 +1037,28 @@ mod tests {
                 "diff deadline of 0 ms reached: 1 block(s) marked as whole blocks, not word by word"
             )
         );
+    }
+
+    #[test]
+    fn edited_paragraph_then_new_paragraph_is_not_a_split() {
+        let new = edit(
+            BASE,
+            "opened in April 1998.",
+            "opened in May 1998.\n        It was downgraded in 2025.",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::Modified,
+                EVO.to_string(),
+                vec![
+                    (K::Replaced, Some(1), Some(1)),
+                    (K::Inserted, None, Some(2)),
+                ]
+            )]
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (6, 1)));
     }
 
     #[test]
