@@ -20,12 +20,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::revision::Revision;
 
+mod atom;
 mod html;
 mod json;
 mod markdown;
 pub mod summary;
 mod terminal;
 
+pub use atom::{atom_feed, atom_many, entry_id, feed_id};
 pub use html::{CONTENT_SECURITY_POLICY, html, html_many};
 pub use json::{json, json_many};
 pub use markdown::{markdown, markdown_many};
@@ -47,9 +49,8 @@ pub fn render(
         Format::Terminal => terminal(redline, style, out),
         Format::Markdown => markdown(redline, out),
         Format::Json => json(redline, out),
-        Format::Html | Format::Atom => {
-            render_many(std::slice::from_ref(redline), format, style, out)
-        }
+        Format::Html => html(redline, out),
+        Format::Atom => atom_many(std::slice::from_ref(redline), out),
     }
 }
 
@@ -70,10 +71,7 @@ pub fn render_many(
         Format::Markdown => markdown_many(redlines, out),
         Format::Json => json_many(redlines, out),
         Format::Html => html_many(redlines, out),
-        Format::Atom => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!("the {format:?} format is not written yet"),
-        )),
+        Format::Atom => atom_many(redlines, out),
     }
 }
 
@@ -127,4 +125,73 @@ pub struct TerminalStyle {
     pub color: bool,
     /// Wrap to this many columns (`None`: no wrapping).
     pub width: Option<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::tests::sample;
+
+    fn one(format: Format) -> String {
+        let mut out = Vec::new();
+        render(
+            &sample(),
+            format,
+            TerminalStyle {
+                color: false,
+                width: None,
+            },
+            &mut out,
+        )
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn render_dispatches_to_each_format() {
+        let cases = [
+            (Format::Terminal, "Relations with Belarus: revised\n"),
+            (Format::Markdown, "## Relations with Belarus: revised\n"),
+            (Format::Json, "{\n  \"schema_version\": 1,\n"),
+            (Format::Html, "<!DOCTYPE html>\n"),
+            (
+                Format::Atom,
+                "<?xml version=\"1.0\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">",
+            ),
+        ];
+        for (format, start) in cases {
+            let text = one(format);
+            assert!(text.starts_with(start), "{format:?}: {text}");
+            assert!(text.ends_with('\n'), "{format:?}: trailing newline");
+        }
+        // one redline in HTML is a page of its own, not a digest
+        assert!(!one(Format::Html).contains("redliner report"));
+    }
+
+    #[test]
+    fn render_many_writes_one_document() {
+        let redlines = [sample(), sample()];
+        let cases = [
+            (Format::Terminal, "Checked 2026", 2),
+            (Format::Markdown, "# redliner report", 1),
+            (Format::Json, "\"schema_version\"", 1),
+            (Format::Html, "<!DOCTYPE html>", 1),
+            (Format::Atom, "<entry>", 2),
+        ];
+        for (format, needle, n) in cases {
+            let mut out = Vec::new();
+            render_many(
+                &redlines,
+                format,
+                TerminalStyle {
+                    color: false,
+                    width: None,
+                },
+                &mut out,
+            )
+            .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.matches(needle).count(), n, "{format:?}: {text}");
+        }
+    }
 }
