@@ -1,0 +1,201 @@
+//! Choosing the content root: the configured selectors first, then the
+//! fallbacks `main`, `article`, a readability pass (dom_smoothie), the densest
+//! text block, and `body`. A fallback is always recorded in
+//! [`ContentRoot::fallback`], never silent.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use ego_tree::{NodeId, NodeRef};
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::ExtractError;
+use super::chrome::Chrome;
+use super::walk::{WalkOptions, Walked, walk};
+use crate::document::ContentRoot;
+use crate::target::Rules;
+
+fn selector(css: &str) -> Option<Selector> {
+    Selector::parse(css).ok()
+}
+
+static MAIN: LazyLock<Option<Selector>> = LazyLock::new(|| selector("main, [role=main]"));
+static ARTICLE: LazyLock<Option<Selector>> = LazyLock::new(|| selector("article"));
+static BODY: LazyLock<Option<Selector>> = LazyLock::new(|| selector("body"));
+static TEXT_BLOCKS: LazyLock<Option<Selector>> =
+    LazyLock::new(|| selector("p, li, pre, blockquote, td, dd"));
+
+/// Walks the content root chosen for `doc`.
+///
+/// A configured selector that matches is used even when its text is short (that
+/// is an error, not a reason to guess). Fallbacks are tried in order and the
+/// first with at least `rules.min_text_chars` characters wins.
+///
+/// # Errors
+/// [`ExtractError::EmptyContent`] when the configured root, or every fallback,
+/// holds fewer than `rules.min_text_chars` characters of text.
+pub(crate) fn choose(
+    doc: &Html,
+    html: &str,
+    rules: &Rules,
+    opts: &WalkOptions<'_>,
+) -> Result<(Walked, ContentRoot), ExtractError> {
+    let min = rules.min_text_chars;
+    for css in &rules.content {
+        if let Some(el) = doc.select(&css.selector).next() {
+            let walked = walk(*el, opts);
+            if walked.text_chars < min {
+                return Err(ExtractError::EmptyContent {
+                    selector: css.source.clone(),
+                    chars: walked.text_chars,
+                    min,
+                });
+            }
+            let root = ContentRoot {
+                selector: css.source.clone(),
+                fallback: false,
+            };
+            return Ok((walked, root));
+        }
+    }
+
+    let mut best: (&str, usize) = ("body", 0);
+    let mut attempt = |name: &'static str, walked: Walked| {
+        tracing::debug!(
+            fallback = name,
+            chars = walked.text_chars,
+            "content root fallback"
+        );
+        if walked.text_chars >= min {
+            return Some((
+                walked,
+                ContentRoot {
+                    selector: name.to_string(),
+                    fallback: true,
+                },
+            ));
+        }
+        if walked.text_chars >= best.1 {
+            best = (name, walked.text_chars);
+        }
+        None
+    };
+
+    if let Some(el) = first_outside_chrome(doc, MAIN.as_ref(), opts.chrome)
+        && let Some(found) = attempt("main", walk(el, opts))
+    {
+        return Ok(found);
+    }
+    if let Some(el) = largest_article(doc, opts.chrome)
+        && let Some(found) = attempt("article", walk(el, opts))
+    {
+        return Ok(found);
+    }
+    if let Some(walked) = readability(html, opts)
+        && let Some(found) = attempt("readability", walked)
+    {
+        return Ok(found);
+    }
+    if let Some(el) = densest_block(doc, opts.chrome)
+        && let Some(found) = attempt("densest-block", walk(el, opts))
+    {
+        return Ok(found);
+    }
+    let body = doc
+        .select(BODY.as_ref().ok_or_else(|| empty("body", 0, min))?)
+        .next()
+        .map_or(doc.tree.root(), |b| *b);
+    if let Some(found) = attempt("body", walk(body, opts)) {
+        return Ok(found);
+    }
+    Err(empty(best.0, best.1, min))
+}
+
+fn empty(selector: &str, chars: usize, min: usize) -> ExtractError {
+    ExtractError::EmptyContent {
+        selector: selector.to_string(),
+        chars,
+        min,
+    }
+}
+
+fn first_outside_chrome<'a>(
+    doc: &'a Html,
+    sel: Option<&Selector>,
+    chrome: &Chrome,
+) -> Option<NodeRef<'a, Node>> {
+    doc.select(sel?)
+        .map(|e| *e)
+        .find(|n| !chrome.inside_chrome(*n))
+}
+
+/// The `article` with the most text: pages list teaser articles beside the main one.
+fn largest_article<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Node>> {
+    doc.select(ARTICLE.as_ref()?)
+        .filter(|e| !chrome.inside_chrome(**e))
+        .map(|e| (e.text().map(str::len).sum::<usize>(), *e))
+        .max_by_key(|(len, _)| *len)
+        .map(|(_, n)| n)
+}
+
+/// Readability (dom_smoothie, a port of Mozilla's readability.js) on the whole
+/// page; its article HTML is parsed and walked like any root. `None` when it
+/// finds nothing.
+fn readability(html: &str, opts: &WalkOptions<'_>) -> Option<Walked> {
+    let mut reader = dom_smoothie::Readability::new(html, None, None).ok()?;
+    let article = reader.parse().ok()?;
+    let fragment = Html::parse_fragment(&article.content);
+    // Node ids of the page do not apply to the fragment: no configured drops, no
+    // title to skip (readability removes the title itself).
+    let chrome = Chrome::default();
+    let frag_opts = WalkOptions {
+        base: opts.base,
+        chrome: &chrome,
+        skip: None,
+        ignore_text: opts.ignore_text,
+    };
+    Some(walk(*fragment.root_element(), &frag_opts))
+}
+
+/// The element whose text blocks (paragraphs, list items, cells...) hold the
+/// most text: each block credits its parent fully and its grandparent by half,
+/// as readability does. Linear: each block's text is counted once.
+fn densest_block<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Node>> {
+    let mut scores: HashMap<NodeId, usize> = HashMap::new();
+    for block in doc.select(TEXT_BLOCKS.as_ref()?) {
+        if chrome.inside_chrome(*block) {
+            continue;
+        }
+        let len = own_text_len(block);
+        if len == 0 {
+            continue;
+        }
+        if let Some(parent) = block.parent() {
+            *scores.entry(parent.id()).or_default() += len * 2;
+            if let Some(grand) = parent.parent() {
+                *scores.entry(grand.id()).or_default() += len;
+            }
+        }
+    }
+    let best = scores
+        .into_iter()
+        .max_by_key(|(id, score)| (*score, std::cmp::Reverse(*id)))?;
+    doc.tree.get(best.0)
+}
+
+/// Text characters of a block, not counting nested blocks of the same kinds
+/// (a list item's sub-list is counted for the sub-items).
+fn own_text_len(el: ElementRef<'_>) -> usize {
+    let mut len = 0;
+    let mut stack: Vec<NodeRef<'_, Node>> = el.children().collect();
+    while let Some(n) = stack.pop() {
+        match n.value() {
+            Node::Text(t) => len += t.trim().len(),
+            Node::Element(e) if !matches!(e.name(), "li" | "ul" | "ol" | "p" | "table") => {
+                stack.extend(n.children());
+            }
+            _ => {}
+        }
+    }
+    len
+}
