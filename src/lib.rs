@@ -9,6 +9,7 @@ pub mod extract;
 pub mod fetch;
 pub mod monitor;
 pub mod normalize;
+pub mod notify;
 pub mod report;
 pub mod revision;
 pub mod stamp;

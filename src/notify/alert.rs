@@ -1,0 +1,400 @@
+//! What is sent: an [`Alert`] is either a revision ([`RevisionAlert`]: a
+//! redline and where its full report is) or a change in a target's health
+//! ([`StatusAlert`]: "failing" after N failed checks, "recovered" after).
+//!
+//! Every alert has a stable key; [`Alert::idempotency_key`] appends the
+//! channel id, giving the key a receiver can use to drop a repeat delivery:
+//!
+//! - revision: `redliner:<target>:<new_snapshot_id>:<channel>` when the new
+//!   snapshot has a store id, else `redliner:<target>:r<16 hex>:<channel>`
+//!   (a hash of the revision and its capture time);
+//! - health: `redliner:<target>:failing:<since, unix seconds>:<channel>` and
+//!   `...:recovered:...`;
+//! - sample: `redliner:test-alert:<unix seconds>:<channel>`.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::policy::{FailureAlert, TargetState};
+use crate::document::{BlockKind, SectionKey};
+use crate::report::Redline;
+use crate::revision::{
+    BlockChange, BlockChangeKind, ChangeSummary, Revision, RevisionKind, SectionChange,
+    SectionDiff, Span, SpanTag,
+};
+
+/// One alert, independent of the channel it goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Alert {
+    /// A revision was found.
+    Revision(RevisionAlert),
+    /// A target started failing or recovered.
+    Status(StatusAlert),
+}
+
+/// A revision to announce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevisionAlert {
+    /// The revision with its target, URL, title and capture times.
+    pub redline: Redline,
+    /// The channel-independent key (see the module docs).
+    pub key: String,
+    /// Where the full report is (the snapshot directory or a URL), quoted in
+    /// messages that had to be cut.
+    pub report_location: Option<String>,
+    /// True for the sample sent by `redliner test-alert`.
+    pub sample: bool,
+}
+
+/// A change in a target's health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusAlert {
+    /// `failing` or `recovered`.
+    pub state: TargetState,
+    /// The target id.
+    pub target: String,
+    /// The page URL as configured.
+    pub url: String,
+    /// Consecutive failed checks (for `recovered`: how many preceded it).
+    pub consecutive_failures: u32,
+    /// The last check's error message (for `recovered`: the last failure's).
+    pub last_error: Option<String>,
+    /// When the run of failures began.
+    pub since: Timestamp,
+    /// The channel-independent key (see the module docs).
+    pub key: String,
+}
+
+impl Alert {
+    /// A revision alert; the key comes from the new snapshot's store id, or a
+    /// hash of the revision when it has none.
+    pub fn revision(redline: Redline, report_location: Option<String>) -> Alert {
+        let key = revision_key(&redline);
+        Alert::Revision(RevisionAlert {
+            redline,
+            key,
+            report_location,
+            sample: false,
+        })
+    }
+
+    /// A health alert from a [`FailureAlert`] decided by
+    /// [`failure_transition`](super::failure_transition).
+    pub fn status(
+        change: FailureAlert,
+        target: &str,
+        url: &str,
+        last_error: Option<String>,
+        since: Timestamp,
+    ) -> Alert {
+        Alert::Status(StatusAlert {
+            state: change.state,
+            target: target.to_string(),
+            url: url.to_string(),
+            consecutive_failures: change.consecutive_failures,
+            last_error,
+            since,
+            key: format!("redliner:{target}:{}:{}", change.state, since.as_second()),
+        })
+    }
+
+    /// The sample sent by `redliner test-alert CHANNEL`: a small invented
+    /// revision of an invented page, clearly labelled as a test, with a key
+    /// unique to `now` so every test is delivered.
+    pub fn sample(now: Timestamp) -> Alert {
+        let span = |tag, text: &str| Span {
+            tag,
+            text: text.to_string(),
+        };
+        let redline = Redline {
+            target: "redliner-test".into(),
+            url: "https://example.org/redliner-test-alert".into(),
+            title: Some("redliner test alert".into()),
+            old_captured_at: None,
+            new_captured_at: now,
+            old_snapshot: None,
+            new_snapshot: None,
+            revision: Revision {
+                kind: RevisionKind::Revised,
+                old_stamp: None,
+                new_stamp: None,
+                summary: ChangeSummary {
+                    sections_total: 1,
+                    sections_modified: 1,
+                    words_added: 2,
+                    words_removed: 1,
+                    ..ChangeSummary::default()
+                },
+                sections: vec![SectionDiff {
+                    change: SectionChange::Modified,
+                    key: SectionKey::lead(),
+                    heading: "Lead".into(),
+                    old_heading: None,
+                    level: 0,
+                    old_position: Some(0),
+                    new_position: Some(0),
+                    moved: false,
+                    blocks: vec![BlockChange {
+                        change: BlockChangeKind::Replaced,
+                        kind: BlockKind::Paragraph,
+                        old_index: Some(0),
+                        new_index: Some(0),
+                        old_text: Some("This channel is not yet tested.".into()),
+                        new_text: Some("This channel works as configured.".into()),
+                        spans: vec![
+                            span(SpanTag::Equal, "This channel "),
+                            span(SpanTag::Delete, "is not yet tested."),
+                            span(SpanTag::Insert, "works as configured."),
+                        ],
+                        moved_from: None,
+                        links: Vec::new(),
+                    }],
+                }],
+                unchanged: Vec::new(),
+                degraded: None,
+            },
+        };
+        Alert::Revision(RevisionAlert {
+            redline,
+            key: format!("redliner:test-alert:{}", now.as_second()),
+            report_location: None,
+            sample: true,
+        })
+    }
+
+    /// The channel-independent key.
+    pub fn key(&self) -> &str {
+        match self {
+            Alert::Revision(r) => &r.key,
+            Alert::Status(s) => &s.key,
+        }
+    }
+
+    /// The key a receiver on channel `channel_id` sees: `<key>:<channel_id>`.
+    pub fn idempotency_key(&self, channel_id: &str) -> String {
+        format!("{}:{channel_id}", self.key())
+    }
+
+    /// `revision`, `failing` or `recovered`: the `alert` field of the JSON forms.
+    pub fn alert_type(&self) -> &'static str {
+        match self {
+            Alert::Revision(_) => "revision",
+            Alert::Status(s) => s.state.as_str(),
+        }
+    }
+
+    /// The target id.
+    pub fn target(&self) -> &str {
+        match self {
+            Alert::Revision(r) => &r.redline.target,
+            Alert::Status(s) => &s.target,
+        }
+    }
+
+    /// The page URL.
+    pub fn url(&self) -> &str {
+        match self {
+            Alert::Revision(r) => &r.redline.url,
+            Alert::Status(s) => &s.url,
+        }
+    }
+
+    /// The revision kind (`revised`, ...) or the health state (`failing`, ...).
+    pub fn kind_str(&self) -> &'static str {
+        match self {
+            Alert::Revision(r) => r.redline.revision.kind.as_str(),
+            Alert::Status(s) => s.state.as_str(),
+        }
+    }
+
+    /// One line naming the alert: `Relations with Belarus: revised`,
+    /// `nato-belarus: failing`.
+    pub fn headline(&self) -> String {
+        match self {
+            Alert::Revision(r) => super::text::headline(&r.redline),
+            Alert::Status(s) => format!("{}: {}", s.target, s.state),
+        }
+    }
+
+    /// The JSON object sent by the generic webhook and fed to commands:
+    /// - revision: the redline JSON (see [`redline_json`]) plus `alert`
+    ///   (`"revision"`), `idempotency_key` and, for samples, `"test": true`;
+    /// - health: `alert` (`"failing"`/`"recovered"`), `idempotency_key`,
+    ///   `target`, `url`, `consecutive_failures`, `last_error` (string or
+    ///   null), `since` (RFC 3339 UTC).
+    pub fn to_json(&self, channel_id: &str) -> Value {
+        let mut obj = match self {
+            Alert::Revision(r) => match redline_json(&r.redline) {
+                Value::Object(m) => m,
+                other => {
+                    let mut m = Map::new();
+                    m.insert("redline".into(), other);
+                    m
+                }
+            },
+            Alert::Status(s) => {
+                let mut m = Map::new();
+                m.insert("target".into(), json!(s.target));
+                m.insert("url".into(), json!(s.url));
+                m.insert("consecutive_failures".into(), json!(s.consecutive_failures));
+                m.insert("last_error".into(), json!(s.last_error));
+                m.insert("since".into(), json!(s.since.to_string()));
+                m
+            }
+        };
+        obj.insert("alert".into(), json!(self.alert_type()));
+        obj.insert(
+            "idempotency_key".into(),
+            json!(self.idempotency_key(channel_id)),
+        );
+        if let Alert::Revision(r) = self
+            && r.sample
+        {
+            obj.insert("test".into(), json!(true));
+        }
+        Value::Object(obj)
+    }
+}
+
+/// The documented redline JSON: the [`Redline`]'s serde form with
+/// `schema_version` ([`crate::report::SCHEMA_VERSION`]) added.
+pub fn redline_json(redline: &Redline) -> Value {
+    let mut value = serde_json::to_value(redline).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut value {
+        m.insert(
+            "schema_version".into(),
+            json!(crate::report::SCHEMA_VERSION),
+        );
+    }
+    value
+}
+
+fn revision_key(redline: &Redline) -> String {
+    match redline.new_snapshot {
+        Some(id) => format!("redliner:{}:{id}", redline.target),
+        None => {
+            let mut h = Sha256::new();
+            h.update(redline.target.as_bytes());
+            h.update(b"\x00");
+            h.update(redline.new_captured_at.to_string().as_bytes());
+            h.update(b"\x00");
+            h.update(serde_json::to_vec(&redline.revision).unwrap_or_default());
+            let digest = hex::encode(h.finalize());
+            format!("redliner:{}:r{}", redline.target, &digest[..16])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::text::tests::example;
+
+    fn failing() -> Alert {
+        Alert::status(
+            FailureAlert {
+                state: TargetState::Failing,
+                consecutive_failures: 3,
+            },
+            "nato-belarus",
+            "https://www.nato.int/x.htm",
+            Some("HTTP 503 Service Unavailable".into()),
+            "2026-11-14T10:00:00Z".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn keys() {
+        let mut no_id = example();
+        no_id.new_snapshot = None;
+        let hashed = Alert::revision(no_id.clone(), None);
+        let cases = [
+            (
+                Alert::revision(example(), None).idempotency_key("slack"),
+                "redliner:nato-belarus:42:slack".to_string(),
+            ),
+            (
+                failing().idempotency_key("mail"),
+                "redliner:nato-belarus:failing:1794650400:mail".to_string(),
+            ),
+            (
+                Alert::sample("2026-11-14T10:00:00Z".parse().unwrap()).idempotency_key("x"),
+                "redliner:test-alert:1794650400:x".to_string(),
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        let k = hashed.key();
+        assert!(
+            k.starts_with("redliner:nato-belarus:r")
+                && k.len() == "redliner:nato-belarus:r".len() + 16,
+            "{k}"
+        );
+        // stable for the same revision, different for another
+        assert_eq!(Alert::revision(no_id.clone(), None).key(), k);
+        no_id.revision.summary.words_added += 1;
+        assert_ne!(Alert::revision(no_id, None).key(), k);
+    }
+
+    #[test]
+    fn status_json_is_exact() {
+        assert_eq!(
+            failing().to_json("hook"),
+            json!({
+                "alert": "failing",
+                "idempotency_key": "redliner:nato-belarus:failing:1794650400:hook",
+                "target": "nato-belarus",
+                "url": "https://www.nato.int/x.htm",
+                "consecutive_failures": 3,
+                "last_error": "HTTP 503 Service Unavailable",
+                "since": "2026-11-14T10:00:00Z",
+            })
+        );
+    }
+
+    #[test]
+    fn revision_json_is_the_redline_plus_alert_fields() {
+        let alert = Alert::revision(example(), None);
+        let v = alert.to_json("hook");
+        let mut want = serde_json::to_value(example()).unwrap();
+        let m = want.as_object_mut().unwrap();
+        m.insert(
+            "schema_version".into(),
+            json!(crate::report::SCHEMA_VERSION),
+        );
+        m.insert("alert".into(), json!("revision"));
+        m.insert(
+            "idempotency_key".into(),
+            json!("redliner:nato-belarus:42:hook"),
+        );
+        assert_eq!(v, want);
+        assert_eq!(v["revision"]["kind"], json!("revised"));
+        assert_eq!(v["new_snapshot"], json!(42));
+
+        let sample = Alert::sample("2026-11-14T10:00:00Z".parse().unwrap()).to_json("c");
+        assert_eq!(sample["test"], json!(true));
+        assert_eq!(sample["target"], json!("redliner-test"));
+    }
+
+    #[test]
+    fn accessors() {
+        let r = Alert::revision(example(), None);
+        let f = failing();
+        let cases = [
+            (r.alert_type(), "revision"),
+            (r.kind_str(), "revised"),
+            (r.target(), "nato-belarus"),
+            (f.alert_type(), "failing"),
+            (f.kind_str(), "failing"),
+            (f.url(), "https://www.nato.int/x.htm"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+        assert_eq!(r.headline(), "Relations with Belarus: revised");
+        assert_eq!(f.headline(), "nato-belarus: failing");
+    }
+}

@@ -1,0 +1,780 @@
+//! Alert channels: the `[[channel]]` config entry ([`ChannelConfig`]), its
+//! validation, and its resolution into a usable [`Channel`] with the secrets
+//! read from the environment.
+//!
+//! Schema (keys by kind; any other key is an error):
+//!
+//! ```toml
+//! [[channel]]
+//! id = "team-slack"              # [A-Za-z0-9][A-Za-z0-9_.-]*, at most 64 chars
+//! kind = "slack"                 # slack | teams | discord | webhook | email | command
+//! url_env = "SLACK_WEBHOOK_URL"  # slack, teams, discord, webhook: env var holding the URL
+//! secret_env = "HOOK_KEY"        # webhook only, optional: env var holding the HMAC key
+//! timeout = "30s"                # optional, every kind (default 30s; 60s for command)
+//!
+//! [[channel]]
+//! id = "desk-mail"
+//! kind = "email"
+//! smtp_host = "smtp.example.org"
+//! smtp_port = 587                # default: 587 starttls, 465 implicit, 25 none
+//! tls = "starttls"               # starttls (default) | implicit | none (localhost only)
+//! username_env = "SMTP_USER"     # optional; with password_env
+//! password_env = "SMTP_PASSWORD"
+//! from = "redliner <redliner@example.org>"
+//! to = ["desk@example.org"]
+//!
+//! [[channel]]
+//! id = "archive"
+//! kind = "command"
+//! program = "/usr/local/bin/archive-alert"
+//! args = ["--quiet"]
+//! ```
+//!
+//! Secrets come only from the environment variables named here; the config
+//! file never holds one, and no message ever prints one.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{NotifyError, Secret, WebhookUrl};
+
+/// Default time allowed for one webhook or SMTP delivery.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time allowed for a command channel's program to finish.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What kind of receiver a channel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChannelKind {
+    /// Slack incoming webhook (Block Kit).
+    Slack,
+    /// Microsoft Teams Workflows webhook (Adaptive Card).
+    Teams,
+    /// Discord webhook (content + embeds).
+    Discord,
+    /// Generic JSON webhook (the redline JSON, optionally HMAC-signed).
+    Webhook,
+    /// E-mail over SMTP.
+    Email,
+    /// A local program fed the alert JSON on stdin.
+    Command,
+}
+
+impl ChannelKind {
+    /// The config name (`slack`, `teams`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Slack => "slack",
+            ChannelKind::Teams => "teams",
+            ChannelKind::Discord => "discord",
+            ChannelKind::Webhook => "webhook",
+            ChannelKind::Email => "email",
+            ChannelKind::Command => "command",
+        }
+    }
+
+    fn is_http(self) -> bool {
+        matches!(
+            self,
+            ChannelKind::Slack | ChannelKind::Teams | ChannelKind::Discord | ChannelKind::Webhook
+        )
+    }
+}
+
+impl std::fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (required, not opportunistic).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Implicit,
+    /// No TLS at all: only allowed for `localhost`, `127.0.0.1` and `::1`.
+    None,
+}
+
+impl TlsMode {
+    /// The port used when `smtp_port` is not given.
+    pub fn default_port(self) -> u16 {
+        match self {
+            TlsMode::Starttls => 587,
+            TlsMode::Implicit => 465,
+            TlsMode::None => 25,
+        }
+    }
+}
+
+/// One `[[channel]]` entry, as written in the config file. Which keys apply
+/// depends on `kind`; see the module docs. Validate with
+/// [`ChannelConfig::validate`], then [`ChannelConfig::resolve`] it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    /// The channel's name, referenced by targets and `redliner test-alert`.
+    pub id: String,
+    /// The receiver kind.
+    pub kind: ChannelKind,
+    /// Webhook kinds: the environment variable holding the webhook URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_env: Option<String>,
+    /// `webhook` only: the environment variable holding the HMAC-SHA256 key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_env: Option<String>,
+    /// `email`: the SMTP server's host name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_host: Option<String>,
+    /// `email`: the SMTP port (default by `tls`: 587, 465 or 25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_port: Option<u16>,
+    /// `email`: connection security (default `starttls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsMode>,
+    /// `email`: the environment variable holding the SMTP user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_env: Option<String>,
+    /// `email`: the environment variable holding the SMTP password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// `email`: the sender, `addr@host` or `Name <addr@host>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// `email`: the recipients (at least one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// `command`: the program to run (a path, or a name looked up in `PATH`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// `command`: its arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Time allowed for one delivery (jiff "friendly" `30s` or ISO 8601 `PT30S`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// A resolved channel: its id, where it sends (with secrets) and its timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    /// The channel id.
+    pub id: String,
+    /// Where and how alerts go.
+    pub endpoint: Endpoint,
+    /// Time allowed for one delivery.
+    pub timeout: Duration,
+}
+
+impl Channel {
+    /// The channel's kind.
+    pub fn kind(&self) -> ChannelKind {
+        match &self.endpoint {
+            Endpoint::Slack(_) => ChannelKind::Slack,
+            Endpoint::Teams(_) => ChannelKind::Teams,
+            Endpoint::Discord(_) => ChannelKind::Discord,
+            Endpoint::Webhook { .. } => ChannelKind::Webhook,
+            Endpoint::Email(_) => ChannelKind::Email,
+            Endpoint::Command(_) => ChannelKind::Command,
+        }
+    }
+
+    /// One line safe to print: id, kind and redacted destination, e.g.
+    /// ``team-slack (slack, https://hooks.slack.com)``.
+    pub fn describe(&self) -> String {
+        let dest = match &self.endpoint {
+            Endpoint::Slack(u) | Endpoint::Teams(u) | Endpoint::Discord(u) => u.redacted(),
+            Endpoint::Webhook { url, secret } => format!(
+                "{}{}",
+                url.redacted(),
+                if secret.is_some() { ", signed" } else { "" }
+            ),
+            Endpoint::Email(e) => format!("smtp {}:{} to {}", e.host, e.port, e.to.join(", ")),
+            Endpoint::Command(c) => c.program.clone(),
+        };
+        format!("{} ({}, {dest})", self.id, self.kind())
+    }
+}
+
+/// Where a resolved channel sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// Slack incoming webhook.
+    Slack(WebhookUrl),
+    /// Teams Workflows webhook.
+    Teams(WebhookUrl),
+    /// Discord webhook.
+    Discord(WebhookUrl),
+    /// Generic JSON webhook, signed when `secret` is set.
+    Webhook {
+        /// The URL to POST to.
+        url: WebhookUrl,
+        /// The HMAC-SHA256 key.
+        secret: Option<Secret>,
+    },
+    /// SMTP.
+    Email(EmailEndpoint),
+    /// A local program.
+    Command(CommandEndpoint),
+}
+
+/// A resolved e-mail channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailEndpoint {
+    /// SMTP host.
+    pub host: String,
+    /// SMTP port.
+    pub port: u16,
+    /// Connection security.
+    pub tls: TlsMode,
+    /// User name and password, when the server wants them.
+    pub credentials: Option<(String, Secret)>,
+    /// The sender mailbox, as configured (already checked to parse).
+    pub from: String,
+    /// The recipient mailboxes, as configured (already checked to parse).
+    pub to: Vec<String>,
+}
+
+/// A resolved command channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandEndpoint {
+    /// The program.
+    pub program: String,
+    /// Its arguments.
+    pub args: Vec<String>,
+}
+
+/// Hosts for which `tls = "none"` is allowed.
+const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
+
+impl ChannelConfig {
+    fn err(&self, key: &str, message: impl Into<String>) -> NotifyError {
+        NotifyError::Config {
+            channel: self.id.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Checks the entry without reading the environment: the id, that the keys
+    /// present are the ones its kind uses and the required ones are there,
+    /// variable names, addresses, the TLS mode against the host, the timeout.
+    ///
+    /// # Errors
+    /// The first problem found, as [`NotifyError::Config`] naming the channel
+    /// and key, e.g. ``channel `mail`: key `tls`: `none` is only allowed for
+    /// localhost, 127.0.0.1 or ::1 (host is `smtp.example.org`)``.
+    pub fn validate(&self) -> Result<(), NotifyError> {
+        if !valid_id(&self.id) {
+            return Err(self.err(
+                "id",
+                format!(
+                    "`{}` is not a valid channel id (letters, digits, `-`, `_`, `.`; at most 64 chars)",
+                    self.id
+                ),
+            ));
+        }
+        let kind = self.kind;
+        let present: [(&str, bool, bool); 12] = [
+            // (key, present, used by this kind)
+            ("url_env", self.url_env.is_some(), kind.is_http()),
+            (
+                "secret_env",
+                self.secret_env.is_some(),
+                kind == ChannelKind::Webhook,
+            ),
+            (
+                "smtp_host",
+                self.smtp_host.is_some(),
+                kind == ChannelKind::Email,
+            ),
+            (
+                "smtp_port",
+                self.smtp_port.is_some(),
+                kind == ChannelKind::Email,
+            ),
+            ("tls", self.tls.is_some(), kind == ChannelKind::Email),
+            (
+                "username_env",
+                self.username_env.is_some(),
+                kind == ChannelKind::Email,
+            ),
+            (
+                "password_env",
+                self.password_env.is_some(),
+                kind == ChannelKind::Email,
+            ),
+            ("from", self.from.is_some(), kind == ChannelKind::Email),
+            ("to", !self.to.is_empty(), kind == ChannelKind::Email),
+            (
+                "program",
+                self.program.is_some(),
+                kind == ChannelKind::Command,
+            ),
+            ("args", !self.args.is_empty(), kind == ChannelKind::Command),
+            ("timeout", self.timeout.is_some(), true),
+        ];
+        for (key, is_present, used) in present {
+            if is_present && !used {
+                return Err(self.err(key, format!("not used by `{kind}` channels")));
+            }
+        }
+        for (key, var) in [
+            ("url_env", &self.url_env),
+            ("secret_env", &self.secret_env),
+            ("username_env", &self.username_env),
+            ("password_env", &self.password_env),
+        ] {
+            if let Some(v) = var
+                && !valid_env_name(v)
+            {
+                return Err(self.err(
+                    key,
+                    format!(
+                        "`{v}` is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*); \
+                         put the secret in the environment and name the variable here"
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = &self.timeout {
+            parse_timeout(t).map_err(|m| self.err("timeout", format!("`{t}`: {m}")))?;
+        }
+        match kind {
+            ChannelKind::Slack
+            | ChannelKind::Teams
+            | ChannelKind::Discord
+            | ChannelKind::Webhook => {
+                if self.url_env.is_none() {
+                    return Err(self.err(
+                        "url_env",
+                        format!("required for `{kind}` channels (the environment variable holding the webhook URL)"),
+                    ));
+                }
+            }
+            ChannelKind::Email => self.validate_email()?,
+            ChannelKind::Command => match &self.program {
+                None => return Err(self.err("program", "required for `command` channels")),
+                Some(p) if p.trim().is_empty() => {
+                    return Err(self.err("program", "must not be empty"));
+                }
+                Some(_) => {}
+            },
+        }
+        Ok(())
+    }
+
+    fn validate_email(&self) -> Result<(), NotifyError> {
+        let host = match &self.smtp_host {
+            None => return Err(self.err("smtp_host", "required for `email` channels")),
+            Some(h) if h.trim().is_empty() || h.contains(char::is_whitespace) => {
+                return Err(self.err("smtp_host", format!("`{h}` is not a host name")));
+            }
+            Some(h) => h,
+        };
+        if self.smtp_port == Some(0) {
+            return Err(self.err("smtp_port", "must be 1..=65535"));
+        }
+        if self.tls == Some(TlsMode::None)
+            && !LOOPBACK_HOSTS.contains(&host.to_ascii_lowercase().as_str())
+        {
+            return Err(self.err(
+                "tls",
+                format!(
+                    "`none` is only allowed for localhost, 127.0.0.1 or ::1 (host is `{host}`)"
+                ),
+            ));
+        }
+        match (&self.username_env, &self.password_env) {
+            (Some(_), None) => {
+                return Err(self.err("password_env", "required when `username_env` is set"));
+            }
+            (None, Some(_)) => {
+                return Err(self.err("username_env", "required when `password_env` is set"));
+            }
+            _ => {}
+        }
+        match &self.from {
+            None => return Err(self.err("from", "required for `email` channels")),
+            Some(f) => {
+                lettre::message::Mailbox::from_str(f).map_err(|e| {
+                    self.err("from", format!("`{f}` is not an e-mail address: {e}"))
+                })?;
+            }
+        }
+        if self.to.is_empty() {
+            return Err(self.err("to", "required for `email` channels (at least one address)"));
+        }
+        for t in &self.to {
+            lettre::message::Mailbox::from_str(t)
+                .map_err(|e| self.err("to", format!("`{t}` is not an e-mail address: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Validates the entry and reads its secrets through `env` (pass
+    /// `&|k| std::env::var(k).ok()` in the binary; a map in tests).
+    ///
+    /// # Errors
+    /// Any [`ChannelConfig::validate`] error; [`NotifyError::Env`] naming the
+    /// variable (never its value) when a named variable is unset or empty, or a
+    /// URL variable does not hold an absolute `http`/`https` URL.
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Channel, NotifyError> {
+        self.validate()?;
+        let default_timeout = if self.kind == ChannelKind::Command {
+            DEFAULT_COMMAND_TIMEOUT
+        } else {
+            DEFAULT_TIMEOUT
+        };
+        let timeout = match &self.timeout {
+            Some(t) => parse_timeout(t).map_err(|m| self.err("timeout", format!("`{t}`: {m}")))?,
+            None => default_timeout,
+        };
+        let endpoint = match self.kind {
+            ChannelKind::Slack => Endpoint::Slack(self.read_url(env)?),
+            ChannelKind::Teams => Endpoint::Teams(self.read_url(env)?),
+            ChannelKind::Discord => Endpoint::Discord(self.read_url(env)?),
+            ChannelKind::Webhook => Endpoint::Webhook {
+                url: self.read_url(env)?,
+                secret: match &self.secret_env {
+                    Some(var) => Some(Secret::new(self.read_var("secret_env", var, env)?)),
+                    None => None,
+                },
+            },
+            ChannelKind::Email => {
+                let tls = self.tls.unwrap_or_default();
+                let credentials = match (&self.username_env, &self.password_env) {
+                    (Some(u), Some(p)) => Some((
+                        self.read_var("username_env", u, env)?,
+                        Secret::new(self.read_var("password_env", p, env)?),
+                    )),
+                    _ => None,
+                };
+                Endpoint::Email(EmailEndpoint {
+                    host: self.smtp_host.clone().unwrap_or_default(),
+                    port: self.smtp_port.unwrap_or(tls.default_port()),
+                    tls,
+                    credentials,
+                    from: self.from.clone().unwrap_or_default(),
+                    to: self.to.clone(),
+                })
+            }
+            ChannelKind::Command => Endpoint::Command(CommandEndpoint {
+                program: self.program.clone().unwrap_or_default(),
+                args: self.args.clone(),
+            }),
+        };
+        Ok(Channel {
+            id: self.id.clone(),
+            endpoint,
+            timeout,
+        })
+    }
+
+    fn read_var(
+        &self,
+        key: &str,
+        var: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, NotifyError> {
+        let env_err = |problem: &str| NotifyError::Env {
+            channel: self.id.clone(),
+            key: key.to_string(),
+            var: var.to_string(),
+            problem: problem.to_string(),
+        };
+        match env(var) {
+            None => Err(env_err("is not set")),
+            Some(v) if v.trim().is_empty() => Err(env_err("is empty")),
+            Some(v) => Ok(v.trim().to_string()),
+        }
+    }
+
+    fn read_url(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<WebhookUrl, NotifyError> {
+        let var = self.url_env.as_deref().unwrap_or_default();
+        let value = self.read_var("url_env", var, env)?;
+        let bad = || NotifyError::Env {
+            channel: self.id.clone(),
+            key: "url_env".to_string(),
+            var: var.to_string(),
+            problem: "does not hold an absolute http(s) URL".to_string(),
+        };
+        let url = url::Url::parse(&value).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        Ok(WebhookUrl::new(url))
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && id.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn valid_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Parses `30s`, `2m`, `PT30S`; must be positive and at most one hour.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("not a duration (e.g. `30s`): {e}"))?;
+    if d.is_negative() || d.is_zero() {
+        return Err("must be positive".to_string());
+    }
+    let d = Duration::try_from(d).map_err(|e| e.to_string())?;
+    if d > Duration::from_secs(3600) {
+        return Err("must be at most 1h".to_string());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(toml_text: &str) -> ChannelConfig {
+        toml::from_str(toml_text).unwrap_or_else(|e| panic!("{toml_text}: {e}"))
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    #[test]
+    fn valid_entries_resolve() {
+        let env = env_of(&[
+            ("SLACK_URL", "https://hooks.slack.com/services/T/B/secret"),
+            ("HOOK_URL", "http://127.0.0.1:9/hook"),
+            ("HOOK_KEY", "k3y"),
+            ("SMTP_USER", "bot"),
+            ("SMTP_PASS", "pw"),
+        ]);
+        let cases: Vec<(&str, Channel)> = vec![
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"SLACK_URL\"\n",
+                Channel {
+                    id: "s".into(),
+                    endpoint: Endpoint::Slack(WebhookUrl::new(
+                        url::Url::parse("https://hooks.slack.com/services/T/B/secret").unwrap(),
+                    )),
+                    timeout: DEFAULT_TIMEOUT,
+                },
+            ),
+            (
+                "id = \"w\"\nkind = \"webhook\"\nurl_env = \"HOOK_URL\"\nsecret_env = \"HOOK_KEY\"\ntimeout = \"5s\"\n",
+                Channel {
+                    id: "w".into(),
+                    endpoint: Endpoint::Webhook {
+                        url: WebhookUrl::new(url::Url::parse("http://127.0.0.1:9/hook").unwrap()),
+                        secret: Some(Secret::new("k3y")),
+                    },
+                    timeout: Duration::from_secs(5),
+                },
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nsmtp_host = \"smtp.example.org\"\ntls = \"implicit\"\n\
+                 username_env = \"SMTP_USER\"\npassword_env = \"SMTP_PASS\"\n\
+                 from = \"redliner <bot@example.org>\"\nto = [\"desk@example.org\"]\n",
+                Channel {
+                    id: "m".into(),
+                    endpoint: Endpoint::Email(EmailEndpoint {
+                        host: "smtp.example.org".into(),
+                        port: 465,
+                        tls: TlsMode::Implicit,
+                        credentials: Some(("bot".into(), Secret::new("pw"))),
+                        from: "redliner <bot@example.org>".into(),
+                        to: vec!["desk@example.org".into()],
+                    }),
+                    timeout: DEFAULT_TIMEOUT,
+                },
+            ),
+            (
+                "id = \"local\"\nkind = \"email\"\nsmtp_host = \"localhost\"\ntls = \"none\"\n\
+                 from = \"bot@localhost\"\nto = [\"a@localhost\", \"b@localhost\"]\n",
+                Channel {
+                    id: "local".into(),
+                    endpoint: Endpoint::Email(EmailEndpoint {
+                        host: "localhost".into(),
+                        port: 25,
+                        tls: TlsMode::None,
+                        credentials: None,
+                        from: "bot@localhost".into(),
+                        to: vec!["a@localhost".into(), "b@localhost".into()],
+                    }),
+                    timeout: DEFAULT_TIMEOUT,
+                },
+            ),
+            (
+                "id = \"c\"\nkind = \"command\"\nprogram = \"/bin/cat\"\nargs = [\"-\"]\n",
+                Channel {
+                    id: "c".into(),
+                    endpoint: Endpoint::Command(CommandEndpoint {
+                        program: "/bin/cat".into(),
+                        args: vec!["-".into()],
+                    }),
+                    timeout: DEFAULT_COMMAND_TIMEOUT,
+                },
+            ),
+        ];
+        for (text, want) in cases {
+            let got = parse(text)
+                .resolve(&env)
+                .unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn invalid_entries_name_channel_and_key() {
+        let cases = [
+            (
+                "id = \"\"\nkind = \"slack\"\nurl_env = \"X\"\n",
+                "channel ``: key `id`: `` is not a valid channel id",
+            ),
+            (
+                "id = \"s\"\nkind = \"slack\"\n",
+                "channel `s`: key `url_env`: required for `slack` channels",
+            ),
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"https://hooks.slack.com/x\"\n",
+                "channel `s`: key `url_env`: `https://hooks.slack.com/x` is not an environment variable name",
+            ),
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"X\"\nsecret_env = \"K\"\n",
+                "channel `s`: key `secret_env`: not used by `slack` channels",
+            ),
+            (
+                "id = \"d\"\nkind = \"discord\"\nurl_env = \"X\"\nprogram = \"p\"\n",
+                "channel `d`: key `program`: not used by `discord` channels",
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nsmtp_host = \"smtp.example.org\"\ntls = \"none\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n",
+                "channel `m`: key `tls`: `none` is only allowed for localhost, 127.0.0.1 or ::1 (host is `smtp.example.org`)",
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n",
+                "channel `m`: key `smtp_host`: required for `email` channels",
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nsmtp_host = \"h\"\nfrom = \"a@b.c\"\n",
+                "channel `m`: key `to`: required for `email` channels (at least one address)",
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nsmtp_host = \"h\"\nfrom = \"not an address\"\nto = [\"d@e.f\"]\n",
+                "channel `m`: key `from`: `not an address` is not an e-mail address",
+            ),
+            (
+                "id = \"m\"\nkind = \"email\"\nsmtp_host = \"h\"\nusername_env = \"U\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n",
+                "channel `m`: key `password_env`: required when `username_env` is set",
+            ),
+            (
+                "id = \"c\"\nkind = \"command\"\n",
+                "channel `c`: key `program`: required for `command` channels",
+            ),
+            (
+                "id = \"c\"\nkind = \"command\"\nprogram = \"p\"\ntimeout = \"soon\"\n",
+                "channel `c`: key `timeout`: `soon`: not a duration",
+            ),
+            (
+                "id = \"c\"\nkind = \"command\"\nprogram = \"p\"\ntimeout = \"0s\"\n",
+                "channel `c`: key `timeout`: `0s`: must be positive",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = parse(text).validate().unwrap_err().to_string();
+            assert!(err.starts_with(want), "{text}\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err =
+            toml::from_str::<ChannelConfig>("id = \"s\"\nkind = \"slack\"\nurl = \"https://x\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("unknown field `url`"), "{err}");
+    }
+
+    #[test]
+    fn env_errors_name_the_variable_never_the_value() {
+        let secret_url = "not-a-url-but-secret-token";
+        let env = env_of(&[
+            ("BAD_URL", secret_url),
+            ("EMPTY", " "),
+            ("FTP_URL", "ftp://example.org/x"),
+        ]);
+        let cases = [
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"MISSING\"\n",
+                "channel `s`: key `url_env`: environment variable `MISSING` is not set",
+            ),
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"EMPTY\"\n",
+                "channel `s`: key `url_env`: environment variable `EMPTY` is empty",
+            ),
+            (
+                "id = \"s\"\nkind = \"teams\"\nurl_env = \"BAD_URL\"\n",
+                "channel `s`: key `url_env`: environment variable `BAD_URL` does not hold an absolute http(s) URL",
+            ),
+            (
+                "id = \"s\"\nkind = \"webhook\"\nurl_env = \"FTP_URL\"\n",
+                "channel `s`: key `url_env`: environment variable `FTP_URL` does not hold an absolute http(s) URL",
+            ),
+            (
+                "id = \"w\"\nkind = \"webhook\"\nurl_env = \"FTP_URL\"\nsecret_env = \"NOPE\"\n",
+                "channel `w`: key `url_env`: environment variable `FTP_URL` does not hold an absolute http(s) URL",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = parse(text).resolve(&env).unwrap_err();
+            assert_eq!(err.to_string(), want, "{text}");
+            assert!(!format!("{err:?}").contains(secret_url));
+        }
+    }
+
+    #[test]
+    fn describe_never_prints_secrets() {
+        let env = env_of(&[
+            ("U", "https://hooks.slack.com/services/T/B/tok3n"),
+            ("K", "k3y"),
+        ]);
+        let cases = [
+            (
+                "id = \"s\"\nkind = \"slack\"\nurl_env = \"U\"\n",
+                "s (slack, https://hooks.slack.com)",
+            ),
+            (
+                "id = \"w\"\nkind = \"webhook\"\nurl_env = \"U\"\nsecret_env = \"K\"\n",
+                "w (webhook, https://hooks.slack.com, signed)",
+            ),
+        ];
+        for (text, want) in cases {
+            let ch = parse(text).resolve(&env).unwrap();
+            assert_eq!(ch.describe(), want);
+            let debug = format!("{ch:?}");
+            assert!(
+                !debug.contains("tok3n") && !debug.contains("k3y"),
+                "{debug}"
+            );
+        }
+    }
+}

@@ -1,0 +1,303 @@
+//! The notify stage: alert channels and what is sent on them.
+//!
+//! - [`ChannelConfig`] is one `[[channel]]` entry of the config file; validated
+//!   by [`ChannelConfig::validate`] and turned into a usable [`Channel`] by
+//!   [`ChannelConfig::resolve`], which reads the secrets (webhook URLs, HMAC
+//!   keys, SMTP passwords) from the environment variables the entry names.
+//! - [`Alert`] is what is sent: a revision (a [`Redline`](crate::report::Redline)
+//!   with an idempotency key) or a target's health change ("failing" /
+//!   "recovered").
+//! - [`AlertRules`], [`should_alert`] and [`failure_transition`] are the pure
+//!   policy: which revisions alert, and when a run of failed checks does.
+//! - [`deliver`] sends one alert to one channel and returns a
+//!   [`DeliveryResult`]; it never panics and never fails with an error value, so
+//!   a caller (the outbox) records every attempt the same way.
+//!
+//! The payload builders ([`slack::payload`], [`teams::payload`],
+//! [`discord::payload`], [`webhook::body`], [`email::message`],
+//! [`command::stdin_json`]) are pure functions of the alert, unit-tested on
+//! their exact output.
+//!
+//! Secrets never leave this module in text: [`Secret`] and [`WebhookUrl`]
+//! print as `[redacted]` and `scheme://host` in `Debug`, `Display`, errors and
+//! logs.
+
+pub mod alert;
+pub mod channel;
+pub mod command;
+pub mod discord;
+pub mod email;
+pub mod policy;
+pub mod slack;
+pub mod teams;
+pub mod text;
+pub mod webhook;
+
+use std::fmt;
+
+use serde::Serialize;
+
+pub use alert::{Alert, RevisionAlert, StatusAlert};
+pub use channel::{
+    Channel, ChannelConfig, ChannelKind, CommandEndpoint, EmailEndpoint, Endpoint, TlsMode,
+};
+pub use policy::{AlertRules, FailureAlert, TargetState, failure_transition, should_alert};
+
+/// A failure to configure or prepare a channel. Sending failures are not
+/// errors but [`DeliveryResult`]s.
+///
+/// Messages name the channel, the key and the environment variable, never a
+/// secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// A `[[channel]]` entry is invalid.
+    #[error("channel `{channel}`: key `{key}`: {message}")]
+    Config {
+        /// The channel id (empty when the id itself is missing).
+        channel: String,
+        /// The offending key.
+        key: String,
+        /// What is wrong, in words.
+        message: String,
+    },
+    /// An environment variable named by the entry is not set, or holds an
+    /// unusable value (the value is never shown).
+    #[error("channel `{channel}`: key `{key}`: environment variable `{var}` {problem}")]
+    Env {
+        /// The channel id.
+        channel: String,
+        /// The key naming the variable (`url_env`, `secret_env`, ...).
+        key: String,
+        /// The variable's name.
+        var: String,
+        /// What is wrong (`is not set`, `does not hold an http(s) URL`, ...).
+        problem: String,
+    },
+    /// An alert could not be turned into a payload (e.g. an e-mail address
+    /// that lettre rejects).
+    #[error("channel `{channel}`: building the {kind} payload: {message}")]
+    Payload {
+        /// The channel id.
+        channel: String,
+        /// The channel kind.
+        kind: ChannelKind,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The outcome of one delivery attempt, ready to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryResult {
+    /// True when the receiver accepted the alert (2xx, SMTP 250, exit 0).
+    pub ok: bool,
+    /// The HTTP status, SMTP reply code or process exit code, when there was one.
+    pub status: Option<u16>,
+    /// Why the attempt failed, secrets redacted; `None` when `ok`.
+    pub error: Option<String>,
+    /// True when a later attempt may succeed (receiver down, timeout, 429, 5xx,
+    /// SMTP 4xx); false for failures a retry cannot fix (404, bad address).
+    pub transient: bool,
+}
+
+impl DeliveryResult {
+    /// A successful attempt.
+    pub fn delivered(status: Option<u16>) -> Self {
+        DeliveryResult {
+            ok: true,
+            status,
+            error: None,
+            transient: false,
+        }
+    }
+
+    /// A failed attempt.
+    pub fn failed(status: Option<u16>, error: impl Into<String>, transient: bool) -> Self {
+        DeliveryResult {
+            ok: false,
+            status,
+            error: Some(error.into()),
+            transient,
+        }
+    }
+}
+
+/// A secret value (HMAC key, SMTP password) read from the environment. It
+/// prints as `[redacted]`; use [`Secret::expose`] where the value is needed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The value itself. Never log or format it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A webhook URL: a secret in itself (Slack, Teams and Discord put the token in
+/// the path). Prints only `scheme://host[:port]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(url::Url);
+
+impl WebhookUrl {
+    /// Wraps a URL.
+    pub fn new(url: url::Url) -> Self {
+        WebhookUrl(url)
+    }
+
+    /// The full URL. Never log or format it.
+    pub fn expose(&self) -> &url::Url {
+        &self.0
+    }
+
+    /// `scheme://host[:port]`, safe to print.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({})", self.redacted())
+    }
+}
+
+impl fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// `scheme://host[:port]` of a URL: no credentials, path, query or fragment.
+pub fn redact_url(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// Sends one alert to one channel and reports the outcome. Webhooks go through
+/// `client` (POST, JSON, the channel's timeout), e-mail through lettre's SMTP
+/// transport, commands through `tokio::process`.
+///
+/// Never returns an error: every failure (including a payload that cannot be
+/// built) is a [`DeliveryResult`] with `ok == false` and a message free of
+/// secrets.
+pub async fn deliver(channel: &Channel, alert: &Alert, client: &reqwest::Client) -> DeliveryResult {
+    let key = alert.idempotency_key(&channel.id);
+    tracing::debug!(channel = %channel.id, kind = %channel.kind(), %key, "delivering alert");
+    let result = match &channel.endpoint {
+        Endpoint::Slack(url) => {
+            webhook::post_json(client, url, &slack::payload(alert), &[], channel.timeout).await
+        }
+        Endpoint::Teams(url) => {
+            webhook::post_json(client, url, &teams::payload(alert), &[], channel.timeout).await
+        }
+        Endpoint::Discord(url) => {
+            webhook::post_json(client, url, &discord::payload(alert), &[], channel.timeout).await
+        }
+        Endpoint::Webhook { url, secret } => {
+            webhook::send(
+                client,
+                url,
+                secret.as_ref(),
+                alert,
+                &channel.id,
+                channel.timeout,
+            )
+            .await
+        }
+        Endpoint::Email(email) => email::send(email, alert, &channel.id, channel.timeout).await,
+        Endpoint::Command(cmd) => command::run(cmd, alert, &channel.id, channel.timeout).await,
+    };
+    if result.ok {
+        tracing::debug!(channel = %channel.id, status = ?result.status, "alert delivered");
+    } else {
+        tracing::debug!(
+            channel = %channel.id,
+            status = ?result.status,
+            error = result.error.as_deref().unwrap_or(""),
+            transient = result.transient,
+            "alert not delivered"
+        );
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_print_redacted() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s}"), "[redacted]");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn webhook_urls_print_scheme_and_host_only() {
+        let cases = [
+            (
+                "https://hooks.slack.com/services/T0/B0/XYZsecret",
+                "https://hooks.slack.com",
+            ),
+            (
+                "http://127.0.0.1:8080/hook?token=abc",
+                "http://127.0.0.1:8080",
+            ),
+            ("https://user:pw@example.org/x#frag", "https://example.org"),
+            (
+                "https://discord.com/api/webhooks/1/tok",
+                "https://discord.com",
+            ),
+        ];
+        for (input, want) in cases {
+            let u = WebhookUrl::new(url::Url::parse(input).unwrap());
+            assert_eq!(u.redacted(), want, "{input}");
+            assert_eq!(format!("{u}"), want, "{input}");
+            assert_eq!(format!("{u:?}"), format!("WebhookUrl({want})"), "{input}");
+        }
+    }
+
+    #[test]
+    fn delivery_result_constructors() {
+        assert_eq!(
+            DeliveryResult::delivered(Some(200)),
+            DeliveryResult {
+                ok: true,
+                status: Some(200),
+                error: None,
+                transient: false
+            }
+        );
+        assert_eq!(
+            DeliveryResult::failed(Some(503), "boom", true),
+            DeliveryResult {
+                ok: false,
+                status: Some(503),
+                error: Some("boom".into()),
+                transient: true
+            }
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Slack incoming-webhook payloads in Block Kit: a header (title and kind), a
+//! context line (target, URL, stamps, summary), one section per changed
+//! section with its redline in mrkdwn (`*inserted*`, `~deleted~`), and a note
+//! when Slack's limits forced a cut.
+//!
+//! Limits (Slack's Block Kit reference): at most 50 blocks per message, 3000
+//! characters per section text, 150 per header text.
+
+use serde_json::{Value, json};
+
+use super::alert::{Alert, RevisionAlert, StatusAlert};
+use super::text::{self, Line};
+
+/// Most blocks in one message.
+pub const MAX_BLOCKS: usize = 50;
+/// Most characters in one section block's text.
+pub const MAX_SECTION_CHARS: usize = 3000;
+/// Most characters in a header block's text.
+pub const MAX_HEADER_CHARS: usize = 150;
+
+/// The Block Kit payload for an alert: `{"text": fallback, "blocks": [...]}`.
+pub fn payload(alert: &Alert) -> Value {
+    match alert {
+        Alert::Revision(r) => revision_payload(r),
+        Alert::Status(s) => status_payload(s),
+    }
+}
+
+/// Escapes the three characters Slack's mrkdwn treats as control characters.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn header(text: &str) -> Value {
+    let (t, _) = text::cut_chars(text, MAX_HEADER_CHARS, "…");
+    json!({"type": "header", "text": {"type": "plain_text", "text": t, "emoji": false}})
+}
+
+fn context(texts: &[String]) -> Value {
+    let elements: Vec<Value> = texts
+        .iter()
+        .take(10)
+        .map(|t| json!({"type": "mrkdwn", "text": text::cut_chars(t, MAX_SECTION_CHARS, "…").0}))
+        .collect();
+    json!({"type": "context", "elements": elements})
+}
+
+fn section(text: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+}
+
+/// A redline line in mrkdwn: `• _label:_ text with *inserted* ~deleted~`.
+pub fn mrkdwn_line(line: &Line) -> String {
+    let body = text::render_runs(&line.runs, &escape, ("*", "*"), ("~", "~"));
+    match &line.label {
+        Some(l) => format!("• _{}:_ {body}", escape(l)),
+        None => format!("• {body}"),
+    }
+}
+
+fn revision_payload(alert: &RevisionAlert) -> Value {
+    let r = &alert.redline;
+    let headline = text::headline(r);
+    let mut top = vec![format!("`{}` · {}", escape(&r.target), escape(&r.url))];
+    if let Some(s) = text::stamps_line(r) {
+        top.push(escape(&s));
+    }
+    top.push(escape(&format!(
+        "{} · {}",
+        text::checked_line(r),
+        text::summary_text(r)
+    )));
+
+    let mut head = vec![header(&headline), context(&top)];
+    if alert.sample {
+        head.push(context(&[
+            "_A test alert sent by `redliner test-alert`; the page and its change are invented._"
+                .to_string(),
+        ]));
+    }
+    if let Some(note) = text::silent_edit_note(r) {
+        head.push(section(&format!(":warning: *{}*", escape(note))));
+    }
+    let mut tail = Vec::new();
+    if let Some(u) = text::unchanged_line(r) {
+        tail.push(context(&[escape(&u)]));
+    }
+
+    let views = text::sections(r);
+    let room = MAX_BLOCKS - head.len() - tail.len();
+    let shown = if views.len() <= room {
+        views.len()
+    } else {
+        room - 1
+    };
+    let mut shortened = Vec::new();
+    let mut body = Vec::new();
+    for v in &views[..shown] {
+        let lines: Vec<String> = v.lines.iter().map(mrkdwn_line).collect();
+        let full = format!("*{}*\n{}", escape(&v.title), lines.join("\n"));
+        let (t, cut) = text::cut_chars(&full, MAX_SECTION_CHARS, "\n_… (cut)_");
+        if cut {
+            shortened.push(v.title.clone());
+        }
+        body.push(section(&t));
+    }
+    let omitted: Vec<&str> = views[shown..].iter().map(|v| v.title.as_str()).collect();
+    let mut blocks = head;
+    blocks.extend(body);
+    if let Some(note) = cut_note(&shortened, &omitted, r, alert.report_location.as_deref()) {
+        tail.push(context(&[note]));
+    }
+    blocks.extend(tail);
+    json!({
+        "text": format!("{headline} · {}", text::summary_text(r)),
+        "blocks": blocks,
+    })
+}
+
+/// The note saying what was cut and where the full report is, or `None`.
+fn cut_note(
+    shortened: &[String],
+    omitted: &[&str],
+    r: &crate::report::Redline,
+    location: Option<&str>,
+) -> Option<String> {
+    if shortened.is_empty() && omitted.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    if !shortened.is_empty() {
+        parts.push(format!("shortened {}", shortened.join(", ")));
+    }
+    if !omitted.is_empty() {
+        let n = omitted.len();
+        parts.push(format!(
+            "{n} more {} not shown ({})",
+            if n == 1 { "section" } else { "sections" },
+            omitted.join(", ")
+        ));
+    }
+    let note = format!(
+        "Cut to fit Slack: {}. {}",
+        parts.join("; "),
+        text::full_report_line(r, location)
+    );
+    Some(format!("_{}_", escape(&note)))
+}
+
+fn status_payload(s: &StatusAlert) -> Value {
+    let headline = format!("{}: {}", s.target, s.state);
+    let mut text = escape(&text::status_sentence(s));
+    if let Some(e) = text::status_error(s) {
+        text.push('\n');
+        text.push_str(&escape(&e));
+    }
+    let (text, _) = text::cut_chars(&text, MAX_SECTION_CHARS, "…");
+    json!({
+        "text": format!("{headline} · {}", text::status_sentence(s)),
+        "blocks": [header(&headline), section(&text)],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::policy::{FailureAlert, TargetState};
+    use crate::notify::text::tests::{block, example, section as diff_section};
+    use crate::revision::{BlockChangeKind, SectionChange};
+
+    #[test]
+    fn revision_payload_is_exact() {
+        let got = payload(&Alert::revision(example(), None));
+        let want = json!({
+            "text": "Relations with Belarus: revised · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised", "emoji": false}},
+                {"type": "context", "elements": [
+                    {"type": "mrkdwn", "text": "`nato-belarus` · https://www.nato.int/cps/en/natohq/topics_49119.htm"},
+                    {"type": "mrkdwn", "text": "Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},
+                    {"type": "mrkdwn", "text": "Checked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"},
+                ]},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Lead: modified*\n• The mission opened in April ~1998.~*1998 and closed in 2025.*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• *Allies monitor &lt;forces&gt; &amp; more.*"}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Unchanged: Key areas · Background"}]},
+            ]
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn silent_edits_are_flagged() {
+        let mut r = example();
+        r.revision.kind = crate::revision::RevisionKind::SilentEdit;
+        let got = payload(&Alert::revision(r, None));
+        assert_eq!(
+            got["blocks"][0]["text"]["text"],
+            json!("Relations with Belarus: silent-edit")
+        );
+        assert_eq!(
+            got["blocks"][2],
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": ":warning: *Silent edit: the text changed but the page's \u{201c}Last updated\u{201d} stamp did not.*"}})
+        );
+    }
+
+    #[test]
+    fn cuts_at_slack_limits_with_a_note() {
+        let mut r = example();
+        r.title = Some("T".repeat(200));
+        let long = "word ".repeat(1000);
+        r.revision.sections = (0..60)
+            .map(|i| {
+                diff_section(
+                    SectionChange::Added,
+                    &format!("S{i}"),
+                    vec![block(
+                        BlockChangeKind::Inserted,
+                        None,
+                        Some(if i == 0 { &long } else { "x" }),
+                        vec![],
+                    )],
+                )
+            })
+            .collect();
+        let got = payload(&Alert::revision(
+            r,
+            Some("snapshots/nato-belarus/2026-11-14".into()),
+        ));
+        let blocks = got["blocks"].as_array().unwrap();
+        assert_eq!(blocks.len(), MAX_BLOCKS);
+        let header = blocks[0]["text"]["text"].as_str().unwrap();
+        assert_eq!(header.chars().count(), MAX_HEADER_CHARS);
+        assert!(header.ends_with("T…"));
+        let first = blocks[2]["text"]["text"].as_str().unwrap();
+        assert!(
+            first.chars().count() <= MAX_SECTION_CHARS,
+            "{}",
+            first.chars().count()
+        );
+        assert!(first.starts_with("*S0: added*\n• *word word"));
+        assert!(first.ends_with("\n_… (cut)_"));
+        // header, context, 46 sections, unchanged, note
+        assert_eq!(blocks[47]["text"]["text"], json!("*S45: added*\n• *x*"));
+        let omitted: Vec<String> = (46..60).map(|i| format!("S{i}: added")).collect();
+        assert_eq!(
+            blocks[49],
+            json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!(
+                "_Cut to fit Slack: shortened S0: added; 14 more sections not shown ({}). Full report: snapshots/nato-belarus/2026-11-14_",
+                omitted.join(", ")
+            )}]})
+        );
+        for b in blocks {
+            if b["type"] == "section" {
+                assert!(b["text"]["text"].as_str().unwrap().chars().count() <= MAX_SECTION_CHARS);
+            }
+        }
+    }
+
+    #[test]
+    fn status_payloads_are_exact() {
+        let since = "2026-11-14T10:00:00Z".parse().unwrap();
+        let failing = Alert::status(
+            FailureAlert {
+                state: TargetState::Failing,
+                consecutive_failures: 3,
+            },
+            "nato-belarus",
+            "https://www.nato.int/x.htm",
+            Some("HTTP 503 <Service Unavailable>".into()),
+            since,
+        );
+        assert_eq!(
+            payload(&failing),
+            json!({
+                "text": "nato-belarus: failing · The last 3 checks of https://www.nato.int/x.htm failed (failing since 2026-11-14 10:00 UTC).",
+                "blocks": [
+                    {"type": "header", "text": {"type": "plain_text", "text": "nato-belarus: failing", "emoji": false}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "The last 3 checks of https://www.nato.int/x.htm failed (failing since 2026-11-14 10:00 UTC).\nLast error: HTTP 503 &lt;Service Unavailable&gt;"}},
+                ]
+            })
+        );
+        let recovered = Alert::status(
+            FailureAlert {
+                state: TargetState::Recovered,
+                consecutive_failures: 1,
+            },
+            "t",
+            "https://e.org/",
+            None,
+            since,
+        );
+        assert_eq!(
+            payload(&recovered)["blocks"][1]["text"]["text"],
+            json!(
+                "Checks of https://e.org/ work again after 1 failed check (failing since 2026-11-14 10:00 UTC)."
+            )
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Microsoft Teams payloads for a Workflows ("Post to a channel when a webhook
+//! request is received") webhook: a message with one Adaptive Card (1.4).
+//! The old Office 365 connector webhooks are retired, so no MessageCard.
+//!
+//! Changed text is a `RichTextBlock` per changed block, with `TextRun`s:
+//! deletions struck through in the `Attention` colour, insertions bold in
+//! `Good`. Teams rejects messages over about 28 KB, so the card body is kept
+//! under [`MAX_BODY_BYTES`] of JSON; what did not fit is named in a note with
+//! where the full report is.
+
+use serde_json::{Value, json};
+
+use super::alert::{Alert, RevisionAlert, StatusAlert};
+use super::text::{self, Line, Mark};
+
+/// Most bytes of serialized card body elements (leaves room for the envelope
+/// under Teams' ~28 KB message limit).
+pub const MAX_BODY_BYTES: usize = 24_000;
+
+/// The Workflows webhook payload for an alert.
+pub fn payload(alert: &Alert) -> Value {
+    let (body, url) = match alert {
+        Alert::Revision(r) => (revision_body(r), &r.redline.url),
+        Alert::Status(s) => (status_body(s), &s.url),
+    };
+    json!({
+        "type": "message",
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "contentUrl": null,
+            "content": {
+                "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                "type": "AdaptiveCard",
+                "version": "1.4",
+                "msteams": {"width": "Full"},
+                "body": body,
+                "actions": [{"type": "Action.OpenUrl", "title": "Open the page", "url": url}],
+            }
+        }]
+    })
+}
+
+fn text_block(text: &str) -> Value {
+    json!({"type": "TextBlock", "text": text, "wrap": true})
+}
+
+fn subtle(text: &str) -> Value {
+    json!({"type": "TextBlock", "text": text, "wrap": true, "isSubtle": true, "size": "Small"})
+}
+
+fn title(text: &str) -> Value {
+    json!({"type": "TextBlock", "text": text, "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"})
+}
+
+/// One changed block as a `RichTextBlock`.
+pub fn rich_line(line: &Line) -> Value {
+    let mut inlines = vec![json!({"type": "TextRun", "text": "• "})];
+    if let Some(l) = &line.label {
+        inlines.push(json!({"type": "TextRun", "text": format!("{l}: "), "italic": true}));
+    }
+    for run in &line.runs {
+        inlines.push(match run.mark {
+            Mark::Equal => json!({"type": "TextRun", "text": run.text}),
+            Mark::Insert => {
+                json!({"type": "TextRun", "text": run.text, "weight": "Bolder", "color": "Good"})
+            }
+            Mark::Delete => {
+                json!({"type": "TextRun", "text": run.text, "strikethrough": true, "color": "Attention"})
+            }
+        });
+    }
+    json!({"type": "RichTextBlock", "inlines": inlines})
+}
+
+fn size_of(v: &Value) -> usize {
+    serde_json::to_string(v).map_or(0, |s| s.len())
+}
+
+fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
+    let r = &alert.redline;
+    let mut facts = vec![
+        json!({"title": "Target", "value": r.target}),
+        json!({"title": "Page", "value": r.url}),
+    ];
+    if let Some(s) = text::stamps_line(r) {
+        let value = s.trim_start_matches("Last updated: ").to_string();
+        facts.push(json!({"title": "Last updated", "value": value}));
+    }
+    facts.push(json!({"title": "Checked", "value": r.new_captured_at.strftime("%Y-%m-%d %H:%M UTC").to_string()}));
+    facts.push(json!({"title": "Changes", "value": text::summary_text(r)}));
+
+    let mut body = vec![title(&text::headline(r))];
+    if alert.sample {
+        body.push(subtle(
+            "A test alert sent by `redliner test-alert`; the page and its change are invented.",
+        ));
+    }
+    if let Some(note) = text::silent_edit_note(r) {
+        body.push(json!({"type": "TextBlock", "text": note, "wrap": true, "weight": "Bolder", "color": "Attention"}));
+    }
+    body.push(json!({"type": "FactSet", "facts": facts}));
+
+    let mut used: usize = body.iter().map(size_of).sum();
+    let views = text::sections(r);
+    let mut shortened: Option<String> = None;
+    let mut shown = 0;
+    'sections: for v in &views {
+        let head = json!({"type": "TextBlock", "text": v.title, "wrap": true, "weight": "Bolder", "spacing": "Medium"});
+        if used + size_of(&head) > MAX_BODY_BYTES {
+            break;
+        }
+        used += size_of(&head);
+        body.push(head);
+        shown += 1;
+        for line in &v.lines {
+            let el = rich_line(line);
+            let size = size_of(&el);
+            if used + size > MAX_BODY_BYTES {
+                // The rest of this line, as plain text cut to what is left.
+                let room = MAX_BODY_BYTES.saturating_sub(used + 200) / 4;
+                if room > 40 {
+                    let (t, _) = text::cut_chars(&text::plain_line(line), room, "…");
+                    body.push(text_block(&t));
+                }
+                shortened = Some(v.title.clone());
+                break 'sections;
+            }
+            used += size;
+            body.push(el);
+        }
+    }
+    if let Some(u) = text::unchanged_line(r) {
+        body.push(subtle(&u));
+    }
+    let omitted: Vec<&str> = views[shown..].iter().map(|v| v.title.as_str()).collect();
+    if shortened.is_some() || !omitted.is_empty() {
+        let mut parts = Vec::new();
+        if let Some(s) = &shortened {
+            parts.push(format!("shortened {s}"));
+        }
+        if !omitted.is_empty() {
+            let n = omitted.len();
+            parts.push(format!(
+                "{n} more {} not shown ({})",
+                if n == 1 { "section" } else { "sections" },
+                omitted.join(", ")
+            ));
+        }
+        let note = format!(
+            "Cut to fit Teams: {}. {}",
+            parts.join("; "),
+            text::full_report_line(r, alert.report_location.as_deref())
+        );
+        body.push(subtle(&text::cut_chars(&note, 2000, "…").0));
+    }
+    body
+}
+
+fn status_body(s: &StatusAlert) -> Vec<Value> {
+    let mut body = vec![
+        title(&format!("{}: {}", s.target, s.state)),
+        text_block(&text::status_sentence(s)),
+    ];
+    if let Some(e) = text::status_error(s) {
+        body.push(json!({"type": "TextBlock", "text": text::cut_chars(&e, 2000, "…").0, "wrap": true, "color": "Attention"}));
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::policy::{FailureAlert, TargetState};
+    use crate::notify::text::tests::{block, example, section as diff_section};
+    use crate::revision::{BlockChangeKind, SectionChange};
+
+    fn card(v: &Value) -> &Value {
+        &v["attachments"][0]["content"]
+    }
+
+    #[test]
+    fn revision_card_is_exact() {
+        let got = payload(&Alert::revision(example(), None));
+        let want = json!({
+            "type": "message",
+            "attachments": [{
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": null,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "msteams": {"width": "Full"},
+                    "body": [
+                        {"type": "TextBlock", "text": "Relations with Belarus: revised", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"},
+                        {"type": "FactSet", "facts": [
+                            {"title": "Target", "value": "nato-belarus"},
+                            {"title": "Page", "value": "https://www.nato.int/cps/en/natohq/topics_49119.htm"},
+                            {"title": "Last updated", "value": "28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},
+                            {"title": "Checked", "value": "2026-11-14 10:00 UTC"},
+                            {"title": "Changes", "value": "2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"},
+                        ]},
+                        {"type": "TextBlock", "text": "Lead: modified", "wrap": true, "weight": "Bolder", "spacing": "Medium"},
+                        {"type": "RichTextBlock", "inlines": [
+                            {"type": "TextRun", "text": "• "},
+                            {"type": "TextRun", "text": "The mission opened in April "},
+                            {"type": "TextRun", "text": "1998.", "strikethrough": true, "color": "Attention"},
+                            {"type": "TextRun", "text": "1998 and closed in 2025.", "weight": "Bolder", "color": "Good"},
+                        ]},
+                        {"type": "TextBlock", "text": "Relations since 2024: added", "wrap": true, "weight": "Bolder", "spacing": "Medium"},
+                        {"type": "RichTextBlock", "inlines": [
+                            {"type": "TextRun", "text": "• "},
+                            {"type": "TextRun", "text": "Allies monitor <forces> & more.", "weight": "Bolder", "color": "Good"},
+                        ]},
+                        {"type": "TextBlock", "text": "Unchanged: Key areas · Background", "wrap": true, "isSubtle": true, "size": "Small"},
+                    ],
+                    "actions": [{"type": "Action.OpenUrl", "title": "Open the page", "url": "https://www.nato.int/cps/en/natohq/topics_49119.htm"}],
+                }
+            }]
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn big_revisions_are_cut_with_a_note() {
+        let mut r = example();
+        r.revision.sections = (0..40)
+            .map(|i| {
+                diff_section(
+                    SectionChange::Added,
+                    &format!("S{i}"),
+                    vec![block(
+                        BlockChangeKind::Inserted,
+                        None,
+                        Some(&"word ".repeat(200)),
+                        vec![],
+                    )],
+                )
+            })
+            .collect();
+        let got = payload(&Alert::revision(
+            r,
+            Some("https://reports.example.org/42".into()),
+        ));
+        let body = card(&got)["body"].as_array().unwrap();
+        let total: usize = body.iter().map(size_of).sum();
+        assert!(total <= MAX_BODY_BYTES + 2500, "{total}");
+        assert!(serde_json::to_string(&got).unwrap().len() < 28_000);
+        let note = body.last().unwrap()["text"].as_str().unwrap();
+        assert_eq!(
+            note,
+            "Cut to fit Teams: shortened S19: added; 20 more sections not shown (S20: added, S21: added, S22: added, S23: added, S24: added, S25: added, S26: added, S27: added, S28: added, S29: added, S30: added, S31: added, S32: added, S33: added, S34: added, S35: added, S36: added, S37: added, S38: added, S39: added). Full report: https://reports.example.org/42"
+        );
+    }
+
+    #[test]
+    fn status_card_is_exact() {
+        let a = Alert::status(
+            FailureAlert {
+                state: TargetState::Failing,
+                consecutive_failures: 3,
+            },
+            "nato-belarus",
+            "https://www.nato.int/x.htm",
+            Some("HTTP 503".into()),
+            "2026-11-14T10:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(
+            card(&payload(&a))["body"],
+            json!([
+                {"type": "TextBlock", "text": "nato-belarus: failing", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"},
+                {"type": "TextBlock", "text": "The last 3 checks of https://www.nato.int/x.htm failed (failing since 2026-11-14 10:00 UTC).", "wrap": true},
+                {"type": "TextBlock", "text": "Last error: HTTP 503", "wrap": true, "color": "Attention"},
+            ])
+        );
+    }
+}

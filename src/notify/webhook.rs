@@ -1,0 +1,390 @@
+//! The generic JSON webhook, and the HTTP POST every webhook channel shares.
+//!
+//! The body is [`Alert::to_json`]: for a revision, the documented redline JSON
+//! plus `alert` and `idempotency_key`. Headers:
+//!
+//! - `Content-Type: application/json`
+//! - `Idempotency-Key: <key>` (also in the body): receivers drop repeats
+//! - `X-Redliner-Signature: sha256=<hex>` when the channel has a secret: the
+//!   lowercase hex HMAC-SHA256 of the exact body bytes under the secret.
+//!   Receivers recompute it over the raw body and compare in constant time.
+//!
+//! Outcomes: 2xx is delivered; 408, 425, 429 and 5xx are transient failures
+//! (retry later); other statuses are permanent; a connection failure or
+//! timeout is transient. Error texts name the receiver as `scheme://host` only.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::alert::Alert;
+use super::{DeliveryResult, Secret, WebhookUrl};
+
+/// The signature header's name.
+pub const SIGNATURE_HEADER: &str = "X-Redliner-Signature";
+/// The idempotency header's name.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+/// Most characters of a receiver's answer quoted in an error.
+const MAX_QUOTED_BODY: usize = 200;
+
+/// The exact body bytes POSTed to a generic webhook on channel `channel_id`
+/// (compact JSON of [`Alert::to_json`]).
+pub fn body(alert: &Alert, channel_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&alert.to_json(channel_id)).unwrap_or_default()
+}
+
+/// `sha256=<lowercase hex HMAC-SHA256 of body under secret>`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(secret) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The extra headers of a generic webhook request: `Idempotency-Key` and,
+/// with a secret, `X-Redliner-Signature`.
+pub fn headers(
+    alert: &Alert,
+    channel_id: &str,
+    secret: Option<&Secret>,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
+    let mut h = vec![(IDEMPOTENCY_HEADER, alert.idempotency_key(channel_id))];
+    if let Some(s) = secret {
+        h.push((SIGNATURE_HEADER, signature(s.expose().as_bytes(), body)));
+    }
+    h
+}
+
+/// Sends `alert` to a generic webhook.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    url: &WebhookUrl,
+    secret: Option<&Secret>,
+    alert: &Alert,
+    channel_id: &str,
+    timeout: Duration,
+) -> DeliveryResult {
+    let body = body(alert, channel_id);
+    let headers = headers(alert, channel_id, secret, &body);
+    post(client, url, body, &headers, timeout).await
+}
+
+/// POSTs a JSON value (Slack, Teams, Discord).
+pub(crate) async fn post_json(
+    client: &reqwest::Client,
+    url: &WebhookUrl,
+    value: &serde_json::Value,
+    headers: &[(&'static str, String)],
+    timeout: Duration,
+) -> DeliveryResult {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    post(client, url, body, headers, timeout).await
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &WebhookUrl,
+    body: Vec<u8>,
+    headers: &[(&'static str, String)],
+    timeout: Duration,
+) -> DeliveryResult {
+    let mut req = client
+        .post(url.expose().clone())
+        .timeout(timeout)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body);
+    for (name, value) in headers {
+        req = req.header(*name, value);
+    }
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return DeliveryResult::failed(
+                None,
+                format!("POST to `{url}`: {}", cause(&e, timeout)),
+                true,
+            );
+        }
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return DeliveryResult::delivered(Some(status.as_u16()));
+    }
+    let code = status.as_u16();
+    let transient = status.is_server_error() || matches!(code, 408 | 425 | 429);
+    let answer = resp.text().await.unwrap_or_default();
+    let answer: String = answer.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (answer, _) = super::text::cut_chars(&answer, MAX_QUOTED_BODY, "…");
+    let mut msg = format!("POST to `{url}`: HTTP {status}");
+    if !answer.is_empty() {
+        msg.push_str(&format!(": {answer}"));
+    }
+    DeliveryResult::failed(Some(code), msg, transient)
+}
+
+/// The reason of a transport failure, without the URL reqwest puts in its
+/// own message: the innermost cause (`Connection refused (os error 111)`).
+fn cause(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timed out after {}s", timeout.as_secs_f64());
+    }
+    let mut innermost: Option<String> = None;
+    let mut next = std::error::Error::source(e);
+    while let Some(s) = next {
+        innermost = Some(s.to_string());
+        next = s.source();
+    }
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    match innermost {
+        Some(c) => format!("{kind}: {c}"),
+        None => kind.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::notify::channel::{Channel, Endpoint};
+    use crate::notify::text::tests::example;
+    use crate::notify::{deliver, discord, slack, teams};
+    use std::sync::mpsc;
+    use std::thread;
+
+    /// One request as a receiver saw it.
+    #[derive(Debug)]
+    pub(crate) struct Received {
+        pub path: String,
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Received {
+        pub(crate) fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+        pub(crate) fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap()
+        }
+    }
+
+    /// A loopback receiver answering each request with the next status of
+    /// `statuses`; returns its base URL and a channel of what it received.
+    pub(crate) fn receiver(statuses: Vec<u16>) -> (String, mpsc::Receiver<Received>) {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for status in statuses {
+                let Ok(mut req) = server.recv() else { return };
+                let mut body = Vec::new();
+                req.as_reader().read_to_end(&mut body).unwrap();
+                let got = Received {
+                    path: req.url().to_string(),
+                    headers: req
+                        .headers()
+                        .iter()
+                        .map(|h| (h.field.to_string(), h.value.to_string()))
+                        .collect(),
+                    body,
+                };
+                let answer = if status == 200 {
+                    "ok"
+                } else {
+                    "receiver <b>broke</b>\n  badly"
+                };
+                let _ =
+                    req.respond(tiny_http::Response::from_string(answer).with_status_code(status));
+                let _ = tx.send(got);
+            }
+        });
+        (format!("http://127.0.0.1:{port}"), rx)
+    }
+
+    fn channel(endpoint: Endpoint) -> Channel {
+        Channel {
+            id: "hook".into(),
+            endpoint,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn url(s: &str) -> WebhookUrl {
+        WebhookUrl::new(url::Url::parse(s).unwrap())
+    }
+
+    #[test]
+    fn signature_matches_an_independent_hmac() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[tokio::test]
+    async fn generic_webhook_is_signed_and_keyed() {
+        let (base, rx) = receiver(vec![200]);
+        let ch = channel(Endpoint::Webhook {
+            url: url(&format!("{base}/hook?token=s3cret")),
+            secret: Some(Secret::new("k3y")),
+        });
+        let alert = crate::notify::Alert::revision(example(), None);
+        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        assert_eq!(result, DeliveryResult::delivered(Some(200)));
+        let got = rx.recv().unwrap();
+        assert_eq!(got.path, "/hook?token=s3cret");
+        assert_eq!(got.header("Content-Type"), Some("application/json"));
+        assert_eq!(
+            got.header("Idempotency-Key"),
+            Some("redliner:nato-belarus:42:hook")
+        );
+        // verify the signature the way a receiver would, with its own HMAC
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"k3y").unwrap();
+        mac.update(&got.body);
+        let sig = got.header("X-Redliner-Signature").unwrap();
+        let hex_sig = sig.strip_prefix("sha256=").unwrap();
+        mac.verify_slice(&hex::decode(hex_sig).unwrap()).unwrap();
+        assert_eq!(got.json(), alert.to_json("hook"));
+        assert_eq!(
+            got.json()["idempotency_key"],
+            serde_json::json!("redliner:nato-belarus:42:hook")
+        );
+        assert_eq!(got.json()["alert"], serde_json::json!("revision"));
+    }
+
+    #[tokio::test]
+    async fn unsigned_webhook_has_no_signature_header() {
+        let (base, rx) = receiver(vec![204]);
+        let ch = channel(Endpoint::Webhook {
+            url: url(&base),
+            secret: None,
+        });
+        let alert = crate::notify::Alert::sample("2026-11-14T10:00:00Z".parse().unwrap());
+        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        assert_eq!(result, DeliveryResult::delivered(Some(204)));
+        let got = rx.recv().unwrap();
+        assert_eq!(got.header("X-Redliner-Signature"), None);
+        assert_eq!(
+            got.header("Idempotency-Key"),
+            Some("redliner:test-alert:1794650400:hook")
+        );
+    }
+
+    #[tokio::test]
+    async fn chat_receivers_get_their_payloads() {
+        let alert = crate::notify::Alert::revision(example(), None);
+        let cases: [(fn(WebhookUrl) -> Endpoint, serde_json::Value); 3] = [
+            (Endpoint::Slack, slack::payload(&alert)),
+            (Endpoint::Teams, teams::payload(&alert)),
+            (Endpoint::Discord, discord::payload(&alert)),
+        ];
+        for (make, want) in cases {
+            let (base, rx) = receiver(vec![200]);
+            let ch = channel(make(url(&format!("{base}/services/T/B/tok"))));
+            let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+            assert_eq!(
+                result,
+                DeliveryResult::delivered(Some(200)),
+                "{}",
+                ch.kind()
+            );
+            let got = rx.recv().unwrap();
+            assert_eq!(got.path, "/services/T/B/tok");
+            assert_eq!(got.header("Content-Type"), Some("application/json"));
+            assert_eq!(got.json(), want, "{}", ch.kind());
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_are_classified_and_redacted() {
+        let client = reqwest::Client::new();
+        let alert = crate::notify::Alert::revision(example(), None);
+        for (status, transient) in [
+            (500u16, true),
+            (503, true),
+            (429, true),
+            (404, false),
+            (400, false),
+        ] {
+            let (base, rx) = receiver(vec![status]);
+            let ch = channel(Endpoint::Slack(url(&format!("{base}/services/T/B/s3cret"))));
+            let result = deliver(&ch, &alert, &client).await;
+            let reason = tiny_http::StatusCode(status).default_reason_phrase();
+            assert_eq!(
+                result,
+                DeliveryResult::failed(
+                    Some(status),
+                    format!(
+                        "POST to `{base}`: HTTP {status} {reason}: receiver <b>broke</b> badly"
+                    ),
+                    transient
+                ),
+                "{status}"
+            );
+            rx.recv().unwrap();
+        }
+        // nobody listening: transient, and the URL's secret path is not shown
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let ch = channel(Endpoint::Discord(url(&format!(
+            "http://127.0.0.1:{port}/api/webhooks/1/s3cret"
+        ))));
+        let result = deliver(&ch, &alert, &client).await;
+        assert!(
+            !result.ok && result.transient && result.status.is_none(),
+            "{result:?}"
+        );
+        let err = result.error.unwrap();
+        assert!(
+            err.starts_with(&format!(
+                "POST to `http://127.0.0.1:{port}`: connection failed"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn slow_receivers_time_out_as_transient() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // accepts and never answers
+        let hold = thread::spawn(move || {
+            let conn = listener.accept();
+            thread::sleep(Duration::from_millis(1500));
+            drop(conn);
+        });
+        let mut ch = channel(Endpoint::Teams(url(&format!(
+            "http://127.0.0.1:{port}/workflows/s3cret"
+        ))));
+        ch.timeout = Duration::from_millis(300);
+        let result = deliver(
+            &ch,
+            &crate::notify::Alert::revision(example(), None),
+            &reqwest::Client::new(),
+        )
+        .await;
+        assert_eq!(
+            result,
+            DeliveryResult::failed(
+                None,
+                format!("POST to `http://127.0.0.1:{port}`: timed out after 0.3s"),
+                true
+            )
+        );
+        hold.join().unwrap();
+    }
+}
