@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use super::Redline;
 use super::summary::{
     Piece, block_label, display_title, full_spans, kind_notice, kind_words, notes,
-    section_change_words, shown_pieces, stamp_change, summary_line, utc_minute,
+    section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
 
@@ -234,13 +234,19 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
     s
 }
 
-/// Escaped text, wrapped in `<ins>`/`<del>` for changed words.
+/// Escaped text, wrapped in `<ins>`/`<del>` for changed words; whitespace at
+/// the edges of a change stays outside the mark so no stray space is marked.
 fn marked(tag: SpanTag, text: &str) -> String {
-    match tag {
-        SpanTag::Equal => esc(text).into_owned(),
-        SpanTag::Insert => format!("<ins>{}</ins>", esc(text)),
-        SpanTag::Delete => format!("<del>{}</del>", esc(text)),
+    let name = match tag {
+        SpanTag::Equal => return esc(text).into_owned(),
+        SpanTag::Insert => "ins",
+        SpanTag::Delete => "del",
+    };
+    let (lead, core, trail) = split_edges(text);
+    if core.is_empty() {
+        return esc(text).into_owned();
     }
+    format!("{}<{name}>{}</{name}>{}", esc(lead), esc(core), esc(trail))
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values alike.
@@ -344,6 +350,7 @@ section.change { margin-top: 2rem; }
 ins { background: var(--ins-bg); color: var(--ins-ink); text-decoration: underline;
   text-decoration-thickness: 1px; text-underline-offset: .15em; border-radius: 2px; }
 del { background: var(--del-bg); color: var(--del-ink); text-decoration: line-through; border-radius: 2px; }
+del + ins { margin-left: .2em; }
 ins::before, ins::after, del::before, del::after {
   clip-path: inset(100%); position: absolute; width: 1px; height: 1px; overflow: hidden; white-space: nowrap; }
 ins::before { content: " [inserted: "; } del::before { content: " [deleted: "; }
@@ -440,7 +447,7 @@ mod tests {
             "<li><a href=\"#r0-s1\">Evolution of relations</a> <span class=\"badge badge-modified\">modified</span></li>",
             "<li class=\"quiet\">Belarus\u{2019} role in Russia\u{2019}s war against Ukraine <span class=\"badge badge-unchanged\">unchanged</span></li>",
             "<section class=\"change\" id=\"r0-s1\">\n<h2>Evolution of relations <span class=\"badge badge-modified\">modified</span></h2>",
-            "<p class=\"text\">Belarus\u{2019} diplomatic mission to NATO opened in April 1998<ins> and was downgraded in 2025</ins>.</p>",
+            "<p class=\"text\">Belarus\u{2019} diplomatic mission to NATO opened in April 1998 <ins>and was downgraded in 2025</ins>.</p>",
             "<td class=\"text\">Cooperation covered <del>science</del>.</td><td class=\"text\">Cooperation covered <ins>civil preparedness</ins>.</td>",
             "<p class=\"how\">renamed from \u{201c}Key areas of cooperation\u{201d}, edited</p>",
             "<p class=\"label\">List item removed</p>\n<p class=\"text\"><del>In November 2021",
