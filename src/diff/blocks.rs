@@ -25,7 +25,7 @@ use super::Prepared;
 use super::words::{self, Bag};
 use crate::document::{Block, BlockKind, Link, Section};
 use crate::normalize::comparable;
-use crate::revision::{BlockChange, BlockChangeKind, LinkChange, Span};
+use crate::revision::{BlockChange, BlockChangeKind, LinkChange, Span, SpanTag};
 
 /// Lowest Dice similarity for an old and a new block to be one replaced block.
 const PAIR_THRESHOLD: f64 = 0.5;
@@ -59,6 +59,15 @@ impl Ctx {
 
     /// Word spans, or whole-block spans once past the deadline.
     pub fn spans(&mut self, old: &str, new: &str) -> Vec<Span> {
+        if old == new {
+            if new.is_empty() {
+                return Vec::new();
+            }
+            return vec![Span {
+                tag: SpanTag::Equal,
+                text: new.to_string(),
+            }];
+        }
         if self.past_deadline() {
             self.degraded_blocks += 1;
             return words::coarse(old, new);
