@@ -29,7 +29,7 @@ use crate::revision::{
 #[derive(Debug, Clone, PartialEq)]
 pub enum Alert {
     /// A revision was found.
-    Revision(RevisionAlert),
+    Revision(Box<RevisionAlert>),
     /// A target started failing or recovered.
     Status(StatusAlert),
 }
@@ -72,12 +72,12 @@ impl Alert {
     /// hash of the revision when it has none.
     pub fn revision(redline: Redline, report_location: Option<String>) -> Alert {
         let key = revision_key(&redline);
-        Alert::Revision(RevisionAlert {
+        Alert::Revision(Box::new(RevisionAlert {
             redline,
             key,
             report_location,
             sample: false,
-        })
+        }))
     }
 
     /// A health alert from a [`FailureAlert`] decided by
@@ -156,12 +156,12 @@ impl Alert {
                 degraded: None,
             },
         };
-        Alert::Revision(RevisionAlert {
+        Alert::Revision(Box::new(RevisionAlert {
             redline,
             key: format!("redliner:test-alert:{}", now.as_second()),
             report_location: None,
             sample: true,
-        })
+        }))
     }
 
     /// The channel-independent key.

@@ -367,7 +367,13 @@ mod tests {
             ..AlertRules::default()
         };
         // true = the check failed
-        let cases: [(&str, &[bool], &AlertRules, Vec<Option<FailureAlert>>); 6] = [
+        type Case<'a> = (
+            &'a str,
+            &'a [bool],
+            &'a AlertRules,
+            Vec<Option<FailureAlert>>,
+        );
+        let cases: [Case; 6] = [
             ("all good", &[false, false], &default, vec![None, None]),
             (
                 "two failures stay quiet",

@@ -285,7 +285,8 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn chat_receivers_get_their_payloads() {
         let alert = crate::notify::Alert::revision(example(), None);
-        let cases: [(fn(WebhookUrl) -> Endpoint, serde_json::Value); 3] = [
+        type MakeEndpoint = fn(WebhookUrl) -> Endpoint;
+        let cases: [(MakeEndpoint, serde_json::Value); 3] = [
             (Endpoint::Slack, slack::payload(&alert)),
             (Endpoint::Teams, teams::payload(&alert)),
             (Endpoint::Discord, discord::payload(&alert)),
