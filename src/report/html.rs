@@ -16,7 +16,7 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, display_title, full_spans, kind_notice, kind_words, notes,
+    Piece, block_label, display_title, full_spans, href_or_none, kind_notice, kind_words, notes,
     section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
@@ -224,8 +224,8 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
             s.push_str(&format!(
                 "<li>Link \u{201c}{}\u{201d}: <del>{}</del> \u{2192} <ins>{}</ins></li>\n",
                 esc(&l.text),
-                link(&l.old_href),
-                link(&l.new_href)
+                link(href_or_none(&l.old_href)),
+                link(href_or_none(&l.new_href))
             ));
         }
         s.push_str("</ul>\n");

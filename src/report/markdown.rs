@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, display_title, kind_notice, kind_words, notes, one_line,
+    Piece, block_label, display_title, href_or_none, kind_notice, kind_words, notes, one_line,
     section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
 };
 use crate::revision::SpanTag;
@@ -105,8 +105,8 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
                     out,
                     "  - Link \u{201c}{}\u{201d}: {} \u{2192} {}",
                     escape(&link.text),
-                    url(&link.old_href),
-                    url(&link.new_href)
+                    url(href_or_none(&link.old_href)),
+                    url(href_or_none(&link.new_href))
                 )?;
             }
         }

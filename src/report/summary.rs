@@ -236,6 +236,26 @@ pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
 /// change and the rest becomes a [`Piece::Gap`]. A block with no change marks
 /// (moved as is, reordered) shows its first `2 × CONTEXT_WORDS` words.
 pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
+    if b.change == BlockChangeKind::Reordered {
+        // Same items in a new order: show the new order, unmarked (low severity).
+        let items = b
+            .new_text
+            .as_deref()
+            .or(b.old_text.as_deref())
+            .unwrap_or_default();
+        let order = items
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" \u{b7} ");
+        return trim_spans(
+            &[Span {
+                tag: SpanTag::Equal,
+                text: order,
+            }],
+            CONTEXT_WORDS,
+        );
+    }
     let spans = full_spans(b);
     if matches!(
         b.change,
@@ -334,6 +354,12 @@ pub(crate) fn split_edges(s: &str) -> (&str, &str, &str) {
     let core_start = s.len() - s.trim_start().len();
     let core_end = s.trim_end().len().max(core_start);
     (&s[..core_start], &s[core_start..core_end], &s[core_end..])
+}
+
+/// A link target as shown: the URL, or `none` when the link is absent on that
+/// side (the diff leaves the href empty).
+pub(crate) fn href_or_none(href: &str) -> &str {
+    if href.trim().is_empty() { "none" } else { href }
 }
 
 /// Block text on one line: paragraph breaks inside split/merged blocks become
@@ -724,6 +750,27 @@ pub(crate) mod tests {
         for (spans, want) in cases {
             assert_eq!(trim_spans(&spans, 3), want);
         }
+    }
+
+    #[test]
+    fn reordered_shows_the_new_order_unmarked() {
+        let b = BlockChange {
+            kind: BlockKind::ListItem,
+            ..block(
+                BlockChangeKind::Reordered,
+                Some("A one\nB two\nC"),
+                Some("B two\nA one\nC"),
+            )
+        };
+        assert_eq!(
+            excerpt(&b),
+            vec![Piece::Text(
+                SpanTag::Equal,
+                "B two \u{b7} A one \u{b7} C".to_string()
+            )]
+        );
+        assert_eq!(href_or_none(""), "none");
+        assert_eq!(href_or_none("https://x.test/"), "https://x.test/");
     }
 
     #[test]

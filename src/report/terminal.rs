@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::summary::{
-    Piece, block_label, display_title, kind_notice, kind_words, notes, one_line,
+    Piece, block_label, display_title, href_or_none, kind_notice, kind_words, notes, one_line,
     section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
 };
 use super::{Redline, TerminalStyle};
@@ -97,7 +97,9 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
             for link in &block.links {
                 let text = format!(
                     "Link \u{201c}{}\u{201d}: {} \u{2192} {}",
-                    link.text, link.old_href, link.new_href
+                    link.text,
+                    href_or_none(&link.old_href),
+                    href_or_none(&link.new_href)
                 );
                 w.line(&[(PLAIN, &text)], "    ", "      ")?;
             }
