@@ -14,7 +14,7 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::policy::{FailureAlert, TargetState};
@@ -218,57 +218,78 @@ impl Alert {
         }
     }
 
-    /// The JSON object sent by the generic webhook and fed to commands:
-    /// - revision: the redline JSON (see [`redline_json`]) plus `alert`
-    ///   (`"revision"`), `idempotency_key` and, for samples, `"test": true`;
+    /// The JSON sent by the generic webhook and fed to commands, as bytes
+    /// (pretty-printed, newline-terminated, fields in a fixed order):
+    /// - revision: `alert` (`"revision"`), `idempotency_key`, `"test": true`
+    ///   for samples, then every field of the documented redline JSON
+    ///   ([`crate::report::json`], schema version
+    ///   [`crate::report::SCHEMA_VERSION`]) in its order;
     /// - health: `alert` (`"failing"`/`"recovered"`), `idempotency_key`,
     ///   `target`, `url`, `consecutive_failures`, `last_error` (string or
     ///   null), `since` (RFC 3339 UTC).
-    pub fn to_json(&self, channel_id: &str) -> Value {
-        let mut obj = match self {
-            Alert::Revision(r) => match redline_json(&r.redline) {
-                Value::Object(m) => m,
-                other => {
-                    let mut m = Map::new();
-                    m.insert("redline".into(), other);
-                    m
-                }
-            },
+    pub fn to_json_bytes(&self, channel_id: &str) -> Vec<u8> {
+        let key = self.idempotency_key(channel_id);
+        match self {
+            Alert::Revision(r) => revision_json(r, &key),
             Alert::Status(s) => {
-                let mut m = Map::new();
-                m.insert("target".into(), json!(s.target));
-                m.insert("url".into(), json!(s.url));
-                m.insert("consecutive_failures".into(), json!(s.consecutive_failures));
-                m.insert("last_error".into(), json!(s.last_error));
-                m.insert("since".into(), json!(s.since.to_string()));
-                m
+                let doc = StatusJson {
+                    alert: s.state.as_str(),
+                    idempotency_key: &key,
+                    target: &s.target,
+                    url: &s.url,
+                    consecutive_failures: s.consecutive_failures,
+                    last_error: s.last_error.as_deref(),
+                    since: s.since.to_string(),
+                };
+                let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+                out.push(b'\n');
+                out
             }
-        };
-        obj.insert("alert".into(), json!(self.alert_type()));
-        obj.insert(
-            "idempotency_key".into(),
-            json!(self.idempotency_key(channel_id)),
-        );
-        if let Alert::Revision(r) = self
-            && r.sample
-        {
-            obj.insert("test".into(), json!(true));
         }
-        Value::Object(obj)
+    }
+
+    /// [`Alert::to_json_bytes`] as a JSON value (object keys sorted).
+    pub fn to_json(&self, channel_id: &str) -> Value {
+        serde_json::from_slice(&self.to_json_bytes(channel_id)).unwrap_or(Value::Null)
     }
 }
 
-/// The documented redline JSON: the [`Redline`]'s serde form with
-/// `schema_version` ([`crate::report::SCHEMA_VERSION`]) added.
-pub fn redline_json(redline: &Redline) -> Value {
-    let mut value = serde_json::to_value(redline).unwrap_or(Value::Null);
-    if let Value::Object(m) = &mut value {
-        m.insert(
-            "schema_version".into(),
-            json!(crate::report::SCHEMA_VERSION),
-        );
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    alert: &'a str,
+    idempotency_key: &'a str,
+    target: &'a str,
+    url: &'a str,
+    consecutive_failures: u32,
+    last_error: Option<&'a str>,
+    since: String,
+}
+
+/// The json renderer's output with the alert fields put first, so the body
+/// keeps the documented field order.
+fn revision_json(alert: &RevisionAlert, key: &str) -> Vec<u8> {
+    let mut rendered = Vec::new();
+    let rendered = match crate::report::json(&alert.redline, &mut rendered) {
+        Ok(()) => String::from_utf8(rendered).unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut head = format!(
+        "{{\n  \"alert\": \"revision\",\n  \"idempotency_key\": {},",
+        quote(key)
+    );
+    if alert.sample {
+        head.push_str("\n  \"test\": true,");
     }
-    value
+    match rendered.trim_start().strip_prefix('{') {
+        Some(rest) => format!("{head}{rest}").into_bytes(),
+        // not reached: the renderer always writes an object
+        None => {
+            let mut out = json!({"alert": "revision", "idempotency_key": key}).to_string();
+            out.push('\n');
+            out.into_bytes()
+        }
+    }
 }
 
 fn revision_key(redline: &Redline) -> String {
@@ -341,41 +362,46 @@ mod tests {
 
     #[test]
     fn status_json_is_exact() {
+        let bytes = failing().to_json_bytes("hook");
         assert_eq!(
-            failing().to_json("hook"),
-            json!({
-                "alert": "failing",
-                "idempotency_key": "redliner:nato-belarus:failing:1794650400:hook",
-                "target": "nato-belarus",
-                "url": "https://www.nato.int/x.htm",
-                "consecutive_failures": 3,
-                "last_error": "HTTP 503 Service Unavailable",
-                "since": "2026-11-14T10:00:00Z",
-            })
+            String::from_utf8(bytes).unwrap(),
+            r#"{
+  "alert": "failing",
+  "idempotency_key": "redliner:nato-belarus:failing:1794650400:hook",
+  "target": "nato-belarus",
+  "url": "https://www.nato.int/x.htm",
+  "consecutive_failures": 3,
+  "last_error": "HTTP 503 Service Unavailable",
+  "since": "2026-11-14T10:00:00Z"
+}
+"#
         );
     }
 
     #[test]
-    fn revision_json_is_the_redline_plus_alert_fields() {
+    fn revision_json_is_the_rendered_redline_with_alert_fields_first() {
         let alert = Alert::revision(example(), None);
+        let text = String::from_utf8(alert.to_json_bytes("hook")).unwrap();
+        let mut rendered = Vec::new();
+        crate::report::json(&example(), &mut rendered).unwrap();
+        let rendered = String::from_utf8(rendered).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{{\n  \"alert\": \"revision\",\n  \"idempotency_key\": \"redliner:nato-belarus:42:hook\",{}",
+                rendered.strip_prefix('{').unwrap()
+            )
+        );
         let v = alert.to_json("hook");
-        let mut want = serde_json::to_value(example()).unwrap();
-        let m = want.as_object_mut().unwrap();
-        m.insert(
-            "schema_version".into(),
-            json!(crate::report::SCHEMA_VERSION),
-        );
-        m.insert("alert".into(), json!("revision"));
-        m.insert(
-            "idempotency_key".into(),
-            json!("redliner:nato-belarus:42:hook"),
-        );
-        assert_eq!(v, want);
-        assert_eq!(v["revision"]["kind"], json!("revised"));
+        assert_eq!(v["schema_version"], json!(crate::report::SCHEMA_VERSION));
+        assert_eq!(v["kind"], json!("revised"));
         assert_eq!(v["new_snapshot"], json!(42));
+        assert_eq!(v["idempotency_key"], json!("redliner:nato-belarus:42:hook"));
+        assert_eq!(v.get("test"), None);
 
         let sample = Alert::sample("2026-11-14T10:00:00Z".parse().unwrap()).to_json("c");
         assert_eq!(sample["test"], json!(true));
+        assert_eq!(sample["alert"], json!("revision"));
         assert_eq!(sample["target"], json!("redliner-test"));
     }
 

@@ -1,5 +1,5 @@
 //! The command channel: runs a local program with the alert JSON
-//! ([`Alert::to_json`], one line, newline-terminated) on stdin and these
+//! ([`Alert::to_json_bytes`], newline-terminated) on stdin and these
 //! environment variables:
 //!
 //! | variable | value |
@@ -28,11 +28,9 @@ use super::channel::CommandEndpoint;
 /// Most characters of the program's stderr quoted in an error.
 const MAX_QUOTED_STDERR: usize = 300;
 
-/// The bytes written to the program's stdin: the alert JSON and a newline.
+/// The bytes written to the program's stdin: the alert JSON, newline-terminated.
 pub fn stdin_json(alert: &Alert, channel_id: &str) -> Vec<u8> {
-    let mut v = serde_json::to_vec(&alert.to_json(channel_id)).unwrap_or_default();
-    v.push(b'\n');
-    v
+    alert.to_json_bytes(channel_id)
 }
 
 /// The environment variables set for the program (see the module docs).

@@ -1,6 +1,7 @@
 //! E-mail alerts over SMTP (lettre, rustls): a `multipart/alternative`
-//! message with the redline as plain text (`[-deleted-]{+inserted+}` marks)
-//! and as HTML (`<del>`/`<ins>`), subject `[redliner] <title>: <kind>`.
+//! message with the redline as plain text (the terminal redline without
+//! colour: `[-deleted-]{+inserted+}` marks) and as the HTML redline, subject
+//! `[redliner] <title>: <kind>`.
 //!
 //! Headers carry the idempotency key twice: `X-Redliner-Idempotency-Key`
 //! verbatim, and `Message-ID` derived from it
@@ -22,11 +23,16 @@ use sha2::{Digest, Sha256};
 
 use super::alert::{Alert, RevisionAlert, StatusAlert};
 use super::channel::{ChannelKind, EmailEndpoint, TlsMode};
-use super::text::{self, Line, Mark};
+use super::text;
 use super::{DeliveryResult, NotifyError};
+use crate::report::TerminalStyle;
 
 /// The header carrying the idempotency key verbatim.
 pub const IDEMPOTENCY_HEADER: &str = "X-Redliner-Idempotency-Key";
+
+/// The line that opens a sample alert.
+const SAMPLE_NOTE: &str =
+    "A test alert sent by `redliner test-alert`; the page and its change are invented.";
 
 /// `[redliner] <title>: <kind>` (or `[redliner] <target>: failing`).
 pub fn subject(alert: &Alert) -> String {
@@ -55,42 +61,22 @@ pub fn plain_text(alert: &Alert) -> String {
     out
 }
 
+/// Column width of the plain-text part (mail clients show ~78 columns).
+const PLAIN_WIDTH: usize = 78;
+
 fn plain_revision(alert: &RevisionAlert, out: &mut String) {
     let r = &alert.redline;
-    out.push_str(&text::headline(r));
-    out.push('\n');
     if alert.sample {
-        out.push_str(
-            "A test alert sent by `redliner test-alert`; the page and its change are invented.\n",
-        );
+        out.push_str(SAMPLE_NOTE);
+        out.push_str("\n\n");
     }
-    if let Some(n) = text::silent_edit_note(r) {
-        out.push_str(n);
-        out.push('\n');
-    }
-    out.push_str(&format!("{} · {}\n", r.target, r.url));
-    if let Some(s) = text::stamps_line(r) {
-        out.push_str(&s);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "{} · {}\n",
-        text::checked_line(r),
-        text::summary_text(r)
-    ));
-    for v in text::sections(r) {
-        out.push('\n');
-        out.push_str(&v.title);
-        out.push('\n');
-        for l in &v.lines {
-            out.push_str(&text::plain_line(l));
-            out.push('\n');
-        }
-    }
-    if let Some(u) = text::unchanged_line(r) {
-        out.push('\n');
-        out.push_str(&u);
-        out.push('\n');
+    let mut rendered = Vec::new();
+    let style = TerminalStyle {
+        color: false,
+        width: Some(PLAIN_WIDTH),
+    };
+    if crate::report::terminal(r, style, &mut rendered).is_ok() {
+        out.push_str(&String::from_utf8_lossy(&rendered));
     }
     if let Some(loc) = &alert.report_location {
         out.push('\n');
@@ -128,99 +114,55 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
-const DEL_STYLE: &str = "color:#b31d28;background:#ffeef0";
-const INS_STYLE: &str = "color:#22863a;background:#e6ffed;text-decoration:none;font-weight:bold";
-
-fn html_line(line: &Line) -> String {
-    let mut out = String::from("<li>");
-    if let Some(l) = &line.label {
-        out.push_str(&format!("<em>{}:</em> ", escape_html(l)));
+/// The HTML body: for a revision, the report's HTML redline
+/// ([`crate::report::html`]) with the sample note and the report location
+/// added; for a health alert, a small page of its own.
+pub fn html(alert: &Alert) -> String {
+    match alert {
+        Alert::Revision(a) => html_revision(a),
+        Alert::Status(s) => html_status(s),
     }
-    for run in &line.runs {
-        let t = escape_html(&run.text);
-        match run.mark {
-            Mark::Equal => out.push_str(&t),
-            Mark::Insert => out.push_str(&text::wrap_marked(
-                &t,
-                &format!("<ins style=\"{INS_STYLE}\">"),
-                "</ins>",
-            )),
-            Mark::Delete => out.push_str(&text::wrap_marked(
-                &t,
-                &format!("<del style=\"{DEL_STYLE}\">"),
-                "</del>",
-            )),
-        }
-    }
-    out.push_str("</li>");
-    out
 }
 
-/// The HTML body: a small self-contained page with inline styles (mail
-/// clients drop `<style>` blocks).
-pub fn html(alert: &Alert) -> String {
-    let title = escape_html(&alert.headline());
+fn html_revision(alert: &RevisionAlert) -> String {
+    let mut rendered = Vec::new();
+    let mut page = match crate::report::html(&alert.redline, &mut rendered) {
+        Ok(()) => String::from_utf8_lossy(&rendered).into_owned(),
+        Err(_) => String::new(),
+    };
+    if alert.sample
+        && let Some(start) = page.find("<body")
+        && let Some(end) = page[start..].find('>')
+    {
+        let at = start + end + 1;
+        page.insert_str(
+            at,
+            &format!("\n<p><em>{}</em></p>", escape_html(SAMPLE_NOTE)),
+        );
+    }
+    if let Some(loc) = &alert.report_location
+        && let Some(at) = page.rfind("</body>")
+    {
+        let line = text::full_report_line(&alert.redline, Some(loc));
+        page.insert_str(at, &format!("<p>{}</p>\n", escape_html(&line)));
+    }
+    page
+}
+
+fn html_status(s: &StatusAlert) -> String {
+    let title = escape_html(&format!("{}: {}", s.target, s.state));
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body style=\"font-family:sans-serif;line-height:1.4\">\n<h2>{title}</h2>\n"
     );
-    match alert {
-        Alert::Revision(a) => {
-            let r = &a.redline;
-            if a.sample {
-                out.push_str("<p><em>A test alert sent by <code>redliner test-alert</code>; the page and its change are invented.</em></p>\n");
-            }
-            if let Some(n) = text::silent_edit_note(r) {
-                out.push_str(&format!(
-                    "<p style=\"color:#b35900\"><strong>{}</strong></p>\n",
-                    escape_html(n)
-                ));
-            }
-            let url = escape_html(&r.url);
-            out.push_str(&format!(
-                "<p><code>{}</code> · <a href=\"{url}\">{url}</a><br>\n",
-                escape_html(&r.target)
-            ));
-            if let Some(s) = text::stamps_line(r) {
-                out.push_str(&format!("{}<br>\n", escape_html(&s)));
-            }
-            out.push_str(&format!(
-                "{} · {}</p>\n",
-                escape_html(&text::checked_line(r)),
-                escape_html(&text::summary_text(r))
-            ));
-            for v in text::sections(r) {
-                out.push_str(&format!("<h3>{}</h3>\n<ul>\n", escape_html(&v.title)));
-                for l in &v.lines {
-                    out.push_str(&html_line(l));
-                    out.push('\n');
-                }
-                out.push_str("</ul>\n");
-            }
-            if let Some(u) = text::unchanged_line(r) {
-                out.push_str(&format!(
-                    "<p style=\"color:#666\">{}</p>\n",
-                    escape_html(&u)
-                ));
-            }
-            if let Some(loc) = &a.report_location {
-                out.push_str(&format!(
-                    "<p style=\"color:#666\">{}</p>\n",
-                    escape_html(&text::full_report_line(r, Some(loc)))
-                ));
-            }
-        }
-        Alert::Status(s) => {
-            out.push_str(&format!(
-                "<p>{}</p>\n",
-                escape_html(&text::status_sentence(s))
-            ));
-            if let Some(e) = text::status_error(s) {
-                out.push_str(&format!(
-                    "<p style=\"color:#b31d28\">{}</p>\n",
-                    escape_html(&e)
-                ));
-            }
-        }
+    out.push_str(&format!(
+        "<p>{}</p>\n",
+        escape_html(&text::status_sentence(s))
+    ));
+    if let Some(e) = text::status_error(s) {
+        out.push_str(&format!(
+            "<p style=\"color:#b31d28\">{}</p>\n",
+            escape_html(&e)
+        ));
     }
     out.push_str("</body></html>\n");
     out
@@ -477,38 +419,73 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn bodies_are_exact() {
+    fn bodies_are_the_report_redlines() {
         let a = Alert::revision(example(), Some("snapshots/nato-belarus".into()));
         assert_eq!(
             plain_text(&a),
             "Relations with Belarus: revised\n\
              nato-belarus · https://www.nato.int/cps/en/natohq/topics_49119.htm\n\
              Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\n\
-             Checked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\n\
+             Checked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified ·\n\
+             +9 / −2 words\n\
              \n\
-             Lead: modified\n\
+             Lead: modified\n  \
              - The mission opened in April [-1998.-]{+1998 and closed in 2025.+}\n\
              \n\
-             Relations since 2024: added\n\
-             - {+Allies monitor <forces> & more.+}\n\
+             Relations since 2024: added\n  \
+             - Allies monitor <forces> & more.\n\
              \n\
              Unchanged: Key areas · Background\n\
              \n\
              Full report: snapshots/nato-belarus\n"
         );
-        let h = html(&a);
-        let want_lines = [
-            "<h2>Relations with Belarus: revised</h2>",
-            "<p><code>nato-belarus</code> · <a href=\"https://www.nato.int/cps/en/natohq/topics_49119.htm\">https://www.nato.int/cps/en/natohq/topics_49119.htm</a><br>",
-            "<h3>Lead: modified</h3>",
-            "<li>The mission opened in April <del style=\"color:#b31d28;background:#ffeef0\">1998.</del><ins style=\"color:#22863a;background:#e6ffed;text-decoration:none;font-weight:bold\">1998 and closed in 2025.</ins></li>",
-            "<li><ins style=\"color:#22863a;background:#e6ffed;text-decoration:none;font-weight:bold\">Allies monitor &lt;forces&gt; &amp; more.</ins></li>",
-            "<p style=\"color:#666\">Unchanged: Key areas · Background</p>",
-            "</body></html>",
-        ];
-        for l in want_lines {
-            assert!(h.lines().any(|x| x == l), "missing {l}\n{h}");
-        }
+        let mut report = Vec::new();
+        crate::report::html(&example(), &mut report).unwrap();
+        let report = String::from_utf8(report).unwrap();
+        let at = report.rfind("</body>").unwrap();
+        let want = format!(
+            "{}<p>Full report: snapshots/nato-belarus</p>\n{}",
+            &report[..at],
+            &report[at..]
+        );
+        assert_eq!(html(&a), want);
+
+        let sample = Alert::sample("2026-11-14T10:00:00Z".parse().unwrap());
+        assert!(
+            plain_text(&sample)
+                .starts_with(&format!("{SAMPLE_NOTE}\n\nredliner test alert: revised\n"))
+        );
+        let h = html(&sample);
+        let body = h.find("<body").unwrap();
+        let note = h.find("<p><em>A test alert sent by `redliner test-alert`; the page and its change are invented.</em></p>").unwrap();
+        assert!(note > body && note < body + 200, "{h}");
+    }
+
+    #[test]
+    fn status_bodies_are_exact() {
+        let s = Alert::status(
+            FailureAlert {
+                state: TargetState::Recovered,
+                consecutive_failures: 3,
+            },
+            "nato-belarus",
+            "https://x/<a>",
+            Some("HTTP 503".into()),
+            "2026-11-14T10:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(
+            plain_text(&s),
+            "nato-belarus: recovered\n\
+             Checks of https://x/<a> work again after 3 failed checks (failing since 2026-11-14 10:00 UTC).\n\
+             Last error: HTTP 503\n"
+        );
+        assert_eq!(
+            html(&s),
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>nato-belarus: recovered</title></head>\n\
+             <body style=\"font-family:sans-serif;line-height:1.4\">\n<h2>nato-belarus: recovered</h2>\n\
+             <p>Checks of https://x/&lt;a&gt; work again after 3 failed checks (failing since 2026-11-14 10:00 UTC).</p>\n\
+             <p style=\"color:#b31d28\">Last error: HTTP 503</p>\n</body></html>\n"
+        );
     }
 
     #[tokio::test]

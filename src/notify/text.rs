@@ -110,37 +110,10 @@ pub fn checked_line(redline: &Redline) -> String {
     )
 }
 
-/// `3 of 4 sections changed: 1 added, 2 modified · +41 / −27 words`, or
-/// `no text changed` for a stamp-only revision.
+/// The report's one-line summary ([`crate::report::summary_line`]), e.g.
+/// `3 of 4 sections changed: 1 added, 2 modified · +41 / −27 words`.
 pub fn summary_text(redline: &Redline) -> String {
-    let s = &redline.revision.summary;
-    if redline.revision.kind == RevisionKind::StampOnly || redline.revision.sections.is_empty() {
-        return "no text changed".to_string();
-    }
-    let mut parts = Vec::new();
-    for (n, what) in [
-        (s.sections_added, "added"),
-        (s.sections_removed, "removed"),
-        (s.sections_modified, "modified"),
-        (s.sections_renamed, "renamed"),
-        (s.sections_moved, "moved"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {what}"));
-        }
-    }
-    let total = s.sections_total.max(s.sections_changed());
-    let noun = if total == 1 { "section" } else { "sections" };
-    let mut out = format!("{} of {total} {noun} changed", s.sections_changed());
-    if !parts.is_empty() {
-        out.push_str(": ");
-        out.push_str(&parts.join(", "));
-    }
-    out.push_str(&format!(
-        " · +{} / −{} words",
-        s.words_added, s.words_removed
-    ));
-    out
+    crate::report::summary_line(redline)
 }
 
 /// The sentence flagging a silent edit, or `None` for other kinds.

@@ -1,7 +1,7 @@
 //! The generic JSON webhook, and the HTTP POST every webhook channel shares.
 //!
-//! The body is [`Alert::to_json`]: for a revision, the documented redline JSON
-//! plus `alert` and `idempotency_key`. Headers:
+//! The body is [`Alert::to_json_bytes`]: for a revision, `alert` and
+//! `idempotency_key` followed by the documented redline JSON. Headers:
 //!
 //! - `Content-Type: application/json`
 //! - `Idempotency-Key: <key>` (also in the body): receivers drop repeats
@@ -29,9 +29,9 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 const MAX_QUOTED_BODY: usize = 200;
 
 /// The exact body bytes POSTed to a generic webhook on channel `channel_id`
-/// (compact JSON of [`Alert::to_json`]).
+/// ([`Alert::to_json_bytes`]).
 pub fn body(alert: &Alert, channel_id: &str) -> Vec<u8> {
-    serde_json::to_vec(&alert.to_json(channel_id)).unwrap_or_default()
+    alert.to_json_bytes(channel_id)
 }
 
 /// `sha256=<lowercase hex HMAC-SHA256 of body under secret>`.
@@ -256,7 +256,7 @@ pub(crate) mod tests {
         let sig = got.header("X-Redliner-Signature").unwrap();
         let hex_sig = sig.strip_prefix("sha256=").unwrap();
         mac.verify_slice(&hex::decode(hex_sig).unwrap()).unwrap();
-        assert_eq!(got.json(), alert.to_json("hook"));
+        assert_eq!(got.body, alert.to_json_bytes("hook"));
         assert_eq!(
             got.json()["idempotency_key"],
             serde_json::json!("redliner:nato-belarus:42:hook")
