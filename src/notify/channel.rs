@@ -514,6 +514,22 @@ impl ChannelConfig {
     }
 }
 
+/// Validates every `[[channel]]` entry and that their ids are unique.
+///
+/// # Errors
+/// The first entry's [`ChannelConfig::validate`] error, or
+/// ``channel `ID`: key `id`: defined twice``.
+pub fn validate_channels(channels: &[ChannelConfig]) -> Result<(), NotifyError> {
+    let mut seen = std::collections::HashSet::new();
+    for c in channels {
+        c.validate()?;
+        if !seen.insert(c.id.as_str()) {
+            return Err(c.err("id", "defined twice"));
+        }
+    }
+    Ok(())
+}
+
 fn valid_id(id: &str) -> bool {
     let mut chars = id.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
@@ -703,6 +719,19 @@ mod tests {
             let err = parse(text).validate().unwrap_err().to_string();
             assert!(err.starts_with(want), "{text}\n got: {err}\nwant: {want}");
         }
+    }
+
+    #[test]
+    fn duplicate_ids_are_rejected() {
+        let a = parse("id = \"a\"\nkind = \"command\"\nprogram = \"p\"\n");
+        let b = parse("id = \"b\"\nkind = \"slack\"\nurl_env = \"X\"\n");
+        assert_eq!(validate_channels(&[a.clone(), b.clone()]), Ok(()));
+        assert_eq!(
+            validate_channels(&[a.clone(), b, a])
+                .unwrap_err()
+                .to_string(),
+            "channel `a`: key `id`: defined twice"
+        );
     }
 
     #[test]

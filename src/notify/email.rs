@@ -559,6 +559,29 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn starttls_is_required_never_skipped() {
+        // the sink offers no STARTTLS: lettre must refuse to send in the clear
+        let (port, sink) = smtp_sink("250 queued\r\n").await;
+        let mut ep = endpoint(port);
+        ep.tls = TlsMode::Starttls;
+        let ch = Channel {
+            id: "mail".into(),
+            endpoint: Endpoint::Email(ep),
+            timeout: Duration::from_secs(5),
+        };
+        let result = deliver(
+            &ch,
+            &Alert::revision(example(), None),
+            &reqwest::Client::new(),
+        )
+        .await;
+        assert!(!result.ok, "{result:?}");
+        let mail = sink.await.unwrap();
+        assert_eq!(mail.data, "", "nothing may be sent without TLS");
+        assert!(mail.to.is_empty());
+    }
+
+    #[tokio::test]
     async fn smtp_server_down_is_transient_and_hides_the_password() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();

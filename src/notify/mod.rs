@@ -9,7 +9,8 @@
 //!   "recovered").
 //! - [`AlertRules`], [`should_alert`] and [`failure_transition`] are the pure
 //!   policy: which revisions alert, and when a run of failed checks does.
-//! - [`deliver`] sends one alert to one channel and returns a
+//! - [`deliver`] (or a [`Notifier`]: [`HttpNotifier`] for real,
+//!   [`RecordingNotifier`] in tests) sends one alert to one channel and returns a
 //!   [`DeliveryResult`]; it never panics and never fails with an error value, so
 //!   a caller (the outbox) records every attempt the same way.
 //!
@@ -40,6 +41,7 @@ use serde::Serialize;
 pub use alert::{Alert, RevisionAlert, StatusAlert};
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, CommandEndpoint, EmailEndpoint, Endpoint, TlsMode,
+    validate_channels,
 };
 pub use policy::{AlertRules, FailureAlert, TargetState, failure_transition, should_alert};
 
@@ -242,6 +244,66 @@ pub async fn deliver(channel: &Channel, alert: &Alert, client: &reqwest::Client)
     result
 }
 
+/// Sends alerts: [`HttpNotifier`] for real, [`RecordingNotifier`] in tests of
+/// the code that plans and records deliveries (the outbox).
+pub trait Notifier {
+    /// Sends one alert to one channel; see [`deliver`].
+    fn send(
+        &self,
+        channel: &Channel,
+        alert: &Alert,
+    ) -> impl std::future::Future<Output = DeliveryResult> + Send;
+}
+
+/// The real notifier: [`deliver`] with one shared HTTP client.
+#[derive(Debug, Clone, Default)]
+pub struct HttpNotifier {
+    /// The client used for webhooks (timeouts are set per request).
+    pub client: reqwest::Client,
+}
+
+impl Notifier for HttpNotifier {
+    async fn send(&self, channel: &Channel, alert: &Alert) -> DeliveryResult {
+        deliver(channel, alert, &self.client).await
+    }
+}
+
+/// A notifier that sends nothing: it records each (channel id, alert) and
+/// answers with scripted results, then with `delivered`.
+#[derive(Debug, Default)]
+pub struct RecordingNotifier {
+    sent: std::sync::Mutex<Vec<(String, Alert)>>,
+    script: std::sync::Mutex<std::collections::VecDeque<DeliveryResult>>,
+}
+
+impl RecordingNotifier {
+    /// A notifier answering with `results` in order, then `delivered`.
+    pub fn with_results(results: impl IntoIterator<Item = DeliveryResult>) -> Self {
+        RecordingNotifier {
+            sent: std::sync::Mutex::default(),
+            script: std::sync::Mutex::new(results.into_iter().collect()),
+        }
+    }
+
+    /// Every (channel id, alert) sent so far, in order.
+    pub fn sent(&self) -> Vec<(String, Alert)> {
+        self.sent.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl Notifier for RecordingNotifier {
+    async fn send(&self, channel: &Channel, alert: &Alert) -> DeliveryResult {
+        if let Ok(mut v) = self.sent.lock() {
+            v.push((channel.id.clone(), alert.clone()));
+        }
+        self.script
+            .lock()
+            .ok()
+            .and_then(|mut q| q.pop_front())
+            .unwrap_or(DeliveryResult::delivered(None))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +339,29 @@ mod tests {
             assert_eq!(format!("{u}"), want, "{input}");
             assert_eq!(format!("{u:?}"), format!("WebhookUrl({want})"), "{input}");
         }
+    }
+
+    #[tokio::test]
+    async fn recording_notifier_records_and_follows_its_script() {
+        let ch = Channel {
+            id: "c".into(),
+            endpoint: Endpoint::Command(CommandEndpoint {
+                program: "true".into(),
+                args: vec![],
+            }),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let alert = Alert::sample("2026-11-14T10:00:00Z".parse().unwrap());
+        let n = RecordingNotifier::with_results([DeliveryResult::failed(Some(503), "down", true)]);
+        assert_eq!(
+            n.send(&ch, &alert).await,
+            DeliveryResult::failed(Some(503), "down", true)
+        );
+        assert_eq!(n.send(&ch, &alert).await, DeliveryResult::delivered(None));
+        assert_eq!(
+            n.sent(),
+            vec![("c".to_string(), alert.clone()), ("c".to_string(), alert)]
+        );
     }
 
     #[test]
