@@ -13,7 +13,7 @@
 //! - sample: `redliner:test-alert:<unix seconds>:<channel>`.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -25,8 +25,11 @@ use crate::revision::{
     SectionDiff, Span, SpanTag,
 };
 
-/// One alert, independent of the channel it goes to.
-#[derive(Debug, Clone, PartialEq)]
+/// One alert, independent of the channel it goes to. Its serde form (tagged
+/// by `type`: `revision` or `status`) is for storing it in the outbox until
+/// every channel has it; receivers get [`Alert::to_json_bytes`] instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Alert {
     /// A revision was found.
     Revision(Box<RevisionAlert>),
@@ -35,7 +38,7 @@ pub enum Alert {
 }
 
 /// A revision to announce.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RevisionAlert {
     /// The revision with its target, URL, title and capture times.
     pub redline: Redline,
@@ -49,7 +52,7 @@ pub struct RevisionAlert {
 }
 
 /// A change in a target's health.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusAlert {
     /// `failing` or `recovered`.
     pub state: TargetState,
@@ -403,6 +406,26 @@ mod tests {
         assert_eq!(sample["test"], json!(true));
         assert_eq!(sample["alert"], json!("revision"));
         assert_eq!(sample["target"], json!("redliner-test"));
+    }
+
+    #[test]
+    fn alerts_round_trip_for_the_outbox() {
+        let cases = [
+            Alert::revision(example(), Some("snapshots/x".into())),
+            failing(),
+            Alert::sample("2026-11-14T10:00:00Z".parse().unwrap()),
+        ];
+        for a in cases {
+            let stored = serde_json::to_string(&a).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Alert>(&stored).unwrap(),
+                a,
+                "{stored}"
+            );
+        }
+        let stored = serde_json::to_value(failing()).unwrap();
+        assert_eq!(stored["type"], json!("status"));
+        assert_eq!(stored["state"], json!("failing"));
     }
 
     #[test]
