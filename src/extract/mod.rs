@@ -22,7 +22,7 @@ use scraper::{Html, Node, Selector};
 use url::Url;
 
 use crate::document::{Document, DocumentMeta};
-use crate::normalize::display;
+use crate::normalize::{comparable, display};
 use crate::stamp::{self, Stamp};
 use crate::target::Rules;
 
@@ -60,13 +60,15 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     let base = effective_base(&doc, base);
     let (title, title_node) = find_title(&doc, rules, &chrome);
     let stamp = find_stamp(&doc, &chrome);
+    let title_key = title.as_deref().map(comparable);
     let opts = WalkOptions {
         base: base.as_ref(),
         chrome: &chrome,
         skip: title_node,
         ignore_text: &rules.ignore_text,
+        title: None,
     };
-    let (walked, root) = root::choose(&doc, html, rules, &opts)?;
+    let (walked, root) = root::choose(&doc, html, rules, &opts, title_key.as_deref())?;
     Ok(Document {
         meta: DocumentMeta { title, stamp, root },
         sections: walked.sections,
@@ -187,5 +189,539 @@ impl<'a> Visit<'a> for PageText<'_> {
         {
             self.text.push('\n');
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{BlockKind, Section};
+    use crate::target::Css;
+
+    const V1: &str = include_str!("../../tests/fixtures/nato-belarus/v1.html");
+    const V2: &str = include_str!("../../tests/fixtures/nato-belarus/v2-reworded.html");
+    const V3: &str = include_str!("../../tests/fixtures/nato-belarus/v3-section-added.html");
+    const V4: &str = include_str!("../../tests/fixtures/nato-belarus/v4-renamed.html");
+    const V5: &str = include_str!("../../tests/fixtures/nato-belarus/v5-stamp-only.html");
+    const V6: &str = include_str!("../../tests/fixtures/nato-belarus/v6-silent-edit.html");
+    const V1_1251: &[u8] = include_bytes!("../../tests/fixtures/nato-belarus/v1-windows-1251.html");
+    const EMPTY: &str = include_str!("../../tests/fixtures/nato-belarus/empty-root.html");
+    const REDESIGNED: &str = include_str!("../../tests/fixtures/nato-belarus/redesigned.html");
+
+    const ROLE: &str = "Belarus\u{2019} role in Russia\u{2019}s war against Ukraine";
+    const EVOLUTION: &str = "Evolution of relations";
+    const KEY_AREAS: &str = "Key areas of cooperation prior to 2021";
+    const RENAMED: &str = "Areas of cooperation before 2021";
+    const SINCE: &str = "Relations since 2024";
+
+    fn nato() -> Rules {
+        let mut rules = Rules::generic();
+        rules.name = "nato-topic".into();
+        rules.title = Some(Css::parse("h1.fs-huge").unwrap());
+        rules.content = vec![Css::parse("section.content").unwrap()];
+        rules
+    }
+
+    fn page_url() -> Url {
+        Url::parse("https://www.nato.int/cps/en/natohq/topics_49119.htm").unwrap()
+    }
+
+    fn doc(html: &str, rules: &Rules) -> Document {
+        extract(html, Some(&page_url()), rules).unwrap()
+    }
+
+    /// (heading, block count) per section.
+    fn outline(d: &Document) -> Vec<(&str, usize)> {
+        d.sections
+            .iter()
+            .map(|s| (s.title(), s.blocks.len()))
+            .collect()
+    }
+
+    fn section<'d>(d: &'d Document, heading: &str) -> &'d Section {
+        d.sections.iter().find(|s| s.title() == heading).unwrap()
+    }
+
+    #[test]
+    fn fixture_revisions_extract_as_the_readme_says() {
+        let v1_outline = vec![("Lead", 6), (ROLE, 2), (EVOLUTION, 7), (KEY_AREAS, 7)];
+        let v3_outline = vec![
+            ("Lead", 5),
+            (ROLE, 2),
+            (EVOLUTION, 7),
+            (SINCE, 2),
+            (KEY_AREAS, 7),
+        ];
+        let v4_outline = vec![
+            ("Lead", 5),
+            (ROLE, 2),
+            (EVOLUTION, 7),
+            (SINCE, 2),
+            (RENAMED, 7),
+        ];
+        let cases = [
+            (
+                V1,
+                "Last updated: 28 Aug. 2024 11:27",
+                "2024-08-28T09:27:00Z",
+                v1_outline.clone(),
+            ),
+            (
+                V2,
+                "Last updated: 14 Nov. 2024 09:05",
+                "2024-11-14T08:05:00Z",
+                v1_outline,
+            ),
+            (
+                V3,
+                "Last updated: 03 Mar. 2025 16:40",
+                "2025-03-03T15:40:00Z",
+                v3_outline,
+            ),
+            (
+                V4,
+                "Last updated: 12 May. 2025 10:15",
+                "2025-05-12T08:15:00Z",
+                v4_outline.clone(),
+            ),
+            (
+                V5,
+                "Last updated: 02 Jun. 2025 08:00",
+                "2025-06-02T06:00:00Z",
+                v4_outline.clone(),
+            ),
+            (
+                V6,
+                "Last updated: 02 Jun. 2025 08:00",
+                "2025-06-02T06:00:00Z",
+                v4_outline,
+            ),
+        ];
+        for (i, (html, stamp, instant, want)) in cases.into_iter().enumerate() {
+            let d = doc(html, &nato());
+            let v = i + 1;
+            assert_eq!(
+                d.meta.title.as_deref(),
+                Some("Relations with Belarus"),
+                "v{v}"
+            );
+            let s = d.meta.stamp.as_ref().unwrap();
+            assert_eq!(s.text, stamp, "v{v}");
+            assert_eq!(s.instant.unwrap().to_string(), instant, "v{v}");
+            assert_eq!(
+                d.meta.root,
+                crate::document::ContentRoot {
+                    selector: "section.content".into(),
+                    fallback: false
+                },
+                "v{v}"
+            );
+            assert_eq!(outline(&d), want, "v{v}");
+            assert!(d.sections[1..].iter().all(|s| s.level == 2), "v{v}");
+            assert_eq!(d.sections[0].level, 0);
+            assert!(d.sections[0].key.0.is_empty());
+        }
+    }
+
+    #[test]
+    fn v1_blocks_and_links() {
+        let d = doc(V1, &nato());
+        let lead: Vec<BlockKind> = d.sections[0].blocks.iter().map(|b| b.kind).collect();
+        use BlockKind::*;
+        assert_eq!(
+            lead,
+            [Paragraph, Caption, ListItem, ListItem, ListItem, ListItem]
+        );
+        assert_eq!(
+            d.sections[0].blocks[1].text,
+            "Photo: uzhursky via Getty Images"
+        );
+        // the trailing NBSP of the third highlight is gone, the apostrophes kept
+        assert_eq!(
+            d.sections[0].blocks[4].text,
+            "In November 2021, Allies suspended all practical cooperation, both civilian and \
+             military, between NATO and Belarus, while maintaining dialogue, as necessary."
+        );
+        assert_eq!(
+            section(&d, ROLE).key.0,
+            ["Belarus' role in Russia's war against Ukraine"]
+        );
+        assert!(
+            section(&d, ROLE).blocks[1]
+                .text
+                .contains("Alliance. NATO condemns Russia\u{2019}s")
+        );
+        assert!(
+            section(&d, EVOLUTION).blocks[3]
+                .text
+                .ends_with("the right to peaceful protest.")
+        );
+        let links: Vec<(&str, &str)> = d
+            .sections
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .flat_map(|b| &b.links)
+            .map(|l| (l.text.as_str(), l.href.as_str()))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                (
+                    "North Atlantic Cooperation Council",
+                    "https://www.nato.int/cps/en/natohq/topics_69344.htm"
+                ),
+                (
+                    "2021 Brussels Summit",
+                    "https://www.nato.int/cps/en/natohq/official_texts_185000.htm"
+                ),
+                (
+                    "Euro-Atlantic Partnership Council",
+                    "https://www.nato.int/cps/en/natohq/topics_49276.htm"
+                ),
+                (
+                    "Partnership for Peace (PfP)",
+                    "https://www.nato.int/cps/en/natohq/topics_50349.htm"
+                ),
+                (
+                    "Science for Peace and Security Programme (SPS)",
+                    "https://www.nato.int/cps/en/natohq/topics_85373.htm"
+                ),
+                (
+                    "Euro-Atlantic Disaster Response Coordination Centre (EADRCC)",
+                    "https://www.nato.int/cps/en/natohq/topics_117757.htm"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn chrome_never_reaches_the_document() {
+        for html in [V1, V5, REDESIGNED] {
+            for rules in [nato(), Rules::generic()] {
+                let d = doc(html, &rules);
+                let all: String = d
+                    .sections
+                    .iter()
+                    .flat_map(|s| s.heading.iter().chain(s.blocks.iter().map(|b| &b.text)))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                for chrome in [
+                    "cookies",
+                    "Share this",
+                    "Facebook",
+                    "LinkedIn",
+                    "Related",
+                    "In focus",
+                    "Search",
+                    "Contact us",
+                    "North Atlantic Treaty Organization",
+                    "Request ",
+                    "window.",
+                    "Last updated",
+                    "Home",
+                    "Topics",
+                    "Relations with Belarus",
+                ] {
+                    assert!(!all.contains(chrome), "{chrome:?} in {}", rules.name);
+                }
+            }
+        }
+    }
+
+    /// (changed section, old block text, new block text) between two revisions
+    /// with the same outline.
+    fn changed_blocks(old: &Document, new: &Document) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for (o, n) in old.sections.iter().zip(&new.sections) {
+            for (a, b) in o.blocks.iter().zip(&n.blocks) {
+                if a != b {
+                    out.push((n.title().to_string(), a.text.clone(), b.text.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn revision_differences_are_exactly_the_intended_ones() {
+        let [v1, v2, v3, v4, v5, v6] = [V1, V2, V3, V4, V5, V6].map(|h| doc(h, &nato()));
+        assert_eq!(
+            changed_blocks(&v1, &v2),
+            [(
+                EVOLUTION.to_string(),
+                "Belarus\u{2019} diplomatic mission to NATO opened in April 1998.".to_string(),
+                "Belarus opened a diplomatic mission to NATO in April 1998.".to_string()
+            )]
+        );
+        // v3: one highlight gone, one section added; the rest equal to v2
+        let mut v2_minus = v2.clone();
+        let removed = v2_minus.sections[0].blocks.remove(4);
+        assert!(
+            removed
+                .text
+                .starts_with("In November 2021, Allies suspended")
+        );
+        let mut v3_minus = v3.clone();
+        let added = v3_minus.sections.remove(3);
+        assert_eq!(added.heading.as_deref(), Some(SINCE));
+        assert_eq!(v2_minus.sections, v3_minus.sections);
+        // v4: only the heading (and so the key) changed
+        assert_eq!(v4.sections[4].key.0, ["Areas of cooperation before 2021"]);
+        assert_eq!(v3.sections[4].blocks, v4.sections[4].blocks);
+        assert_eq!(v3.sections[..4], v4.sections[..4]);
+        assert_ne!(v3.fingerprint(), v4.fingerprint());
+        // v5: stamp only; chrome changed too
+        assert_eq!(v4.sections, v5.sections);
+        assert_eq!(v4.fingerprint(), v5.fingerprint());
+        assert!(crate::stamp::changed(
+            v4.meta.stamp.as_ref(),
+            v5.meta.stamp.as_ref()
+        ));
+        // v6: silent edit
+        assert!(!crate::stamp::changed(
+            v5.meta.stamp.as_ref(),
+            v6.meta.stamp.as_ref()
+        ));
+        let diff = changed_blocks(&v5, &v6);
+        assert_eq!(diff.len(), 1);
+        assert_eq!(diff[0].0, RENAMED);
+        assert!(diff[0].1.contains("about 40 cooperative activities"));
+        assert_eq!(diff[0].2, diff[0].1.replace("about 40", "about 45"));
+    }
+
+    #[test]
+    fn windows_1251_fixture_decodes_to_the_v1_text_plus_the_cyrillic_name() {
+        let (html, _, had_errors) = encoding_rs::WINDOWS_1251.decode(V1_1251);
+        assert!(!had_errors);
+        let d = doc(&html, &nato());
+        let v1 = doc(V1, &nato());
+        let lead = &d.sections[0].blocks[0].text;
+        assert!(lead.contains("with Belarus (\u{420}\u{44d}\u{441}\u{43f}\u{443}\u{431}\u{43b}\u{456}\u{43a}\u{430} \u{411}\u{435}\u{43b}\u{430}\u{440}\u{443}\u{441}\u{44c}) for many years"));
+        assert!(lead.contains("Russia\u{2019}s full-scale invasion"));
+        assert_eq!(
+            lead.replace(" (\u{420}\u{44d}\u{441}\u{43f}\u{443}\u{431}\u{43b}\u{456}\u{43a}\u{430} \u{411}\u{435}\u{43b}\u{430}\u{440}\u{443}\u{441}\u{44c})", ""),
+            v1.sections[0].blocks[0].text
+        );
+        assert_eq!(d.sections[1..], v1.sections[1..]);
+        assert_eq!(d.meta.stamp, v1.meta.stamp);
+    }
+
+    #[test]
+    fn empty_root_is_an_error() {
+        let cases = [
+            (
+                nato(),
+                ExtractError::EmptyContent {
+                    selector: "section.content".into(),
+                    chars: 0,
+                    min: 200,
+                },
+            ),
+            (
+                Rules::generic(),
+                ExtractError::EmptyContent {
+                    selector: "body".into(),
+                    chars: 0,
+                    min: 200,
+                },
+            ),
+        ];
+        for (rules, want) in cases {
+            assert_eq!(
+                extract(EMPTY, Some(&page_url()), &rules),
+                Err(want),
+                "{}",
+                rules.name
+            );
+        }
+    }
+
+    #[test]
+    fn fallbacks_are_recorded_and_yield_the_same_content() {
+        let v1 = doc(V1, &nato());
+        let cases = [
+            (REDESIGNED, nato(), "main"),
+            (REDESIGNED, Rules::generic(), "main"),
+            (V1, Rules::generic(), "readability"),
+        ];
+        for (html, rules, selector) in cases {
+            let d = doc(html, &rules);
+            assert_eq!(d.meta.root.selector, selector, "{}", rules.name);
+            assert!(d.meta.root.fallback);
+            assert_eq!(d.meta.title.as_deref(), Some("Relations with Belarus"));
+            assert_eq!(d.meta.stamp, v1.meta.stamp);
+            assert_eq!(d.sections, v1.sections, "{selector} {}", rules.name);
+            assert_eq!(d.fingerprint(), v1.fingerprint());
+        }
+    }
+
+    fn generic(min: usize) -> Rules {
+        let mut r = Rules::generic();
+        r.min_text_chars = min;
+        r
+    }
+
+    #[test]
+    fn root_fallback_chain() {
+        let long = "Allies agreed on the text. ".repeat(3);
+        let cases = [
+            (
+                format!("<body><div>side</div><main><p>{long}</p></main></body>"),
+                "main",
+            ),
+            (
+                format!(
+                    "<body><article><p>teaser</p></article><article><p>{long}</p><p>{long}</p></article></body>"
+                ),
+                "article",
+            ),
+            (
+                format!(
+                    "<body><div><p>x</p></div><div class=c><p>{long}</p><p>{long}</p></div></body>"
+                ),
+                "readability",
+            ),
+        ];
+        for (html, want) in cases {
+            let d = extract(&html, None, &generic(20)).unwrap();
+            assert_eq!(d.meta.root.selector, want, "{html}");
+            assert!(d.meta.root.fallback);
+            assert!(d.text_len() >= 20);
+        }
+        // too little text anywhere: the error names the best candidate
+        assert_eq!(
+            extract("<body><main><p>tiny</p></main></body>", None, &generic(20)),
+            Err(ExtractError::EmptyContent {
+                selector: "main".into(),
+                chars: 4,
+                min: 20
+            })
+        );
+    }
+
+    #[test]
+    fn densest_block_and_body() {
+        let html =
+            "<body><div><p>one</p></div><div id=d><p>two two two</p><p>three</p></div></body>";
+        let doc_ = Html::parse_document(html);
+        let el = root_densest(&doc_);
+        assert_eq!(el.as_deref(), Some("d"));
+        let d = extract(
+            "<body>just loose text in the body</body>",
+            None,
+            &generic(5),
+        )
+        .unwrap();
+        assert!(d.meta.root.fallback);
+        assert_eq!(d.sections[0].blocks[0].text, "just loose text in the body");
+    }
+
+    fn root_densest(doc: &Html) -> Option<String> {
+        let chrome = Chrome::default();
+        root::densest_for_test(doc, &chrome)
+    }
+
+    #[test]
+    fn title_sources() {
+        let title_rule = {
+            let mut r = generic(1);
+            r.title = Some(Css::parse(".t").unwrap());
+            r
+        };
+        let cases = [
+            (
+                "<title>T</title><body><p class=t>Configured</p><h1>H</h1><p>text</p></body>",
+                &title_rule,
+                Some("Configured"),
+            ),
+            (
+                "<title>T</title><body><h1>  First\u{a0}h1 </h1><p>text</p></body>",
+                &title_rule,
+                Some("First h1"),
+            ),
+            (
+                "<title>T</title><body><header><h1>Logo</h1></header><h1>Real</h1><p>text</p></body>",
+                &title_rule,
+                Some("Real"),
+            ),
+            (
+                "<title> Page  title </title><body><p>text</p></body>",
+                &title_rule,
+                Some("Page title"),
+            ),
+            ("<body><p>text</p></body>", &title_rule, None),
+        ];
+        for (html, rules, want) in cases {
+            let d = extract(html, None, rules).unwrap();
+            assert_eq!(d.meta.title.as_deref(), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn the_title_h1_is_not_a_section_but_other_h1s_are() {
+        let html = "<body><main><h1>Title</h1><p>lead</p><h1>Second</h1><p>body</p></main></body>";
+        let d = extract(html, None, &generic(1)).unwrap();
+        let got: Vec<(&str, u8)> = d.sections.iter().map(|s| (s.title(), s.level)).collect();
+        assert_eq!(got, [("Lead", 0), ("Second", 1)]);
+    }
+
+    #[test]
+    fn stamp_search() {
+        let cases = [
+            // outside the root, never a block
+            (
+                "<body><ul><li>Last updated: 28 Aug. 2024 11:27</li></ul><main><p>text</p></main></body>",
+                Some("Last updated: 28 Aug. 2024 11:27"),
+                1,
+            ),
+            // inside the root: found, and not a block
+            (
+                "<body><main><p>Last\u{a0}updated:  28 Aug. 2024\n11:27</p><p>text</p></main></body>",
+                Some("Last updated: 28 Aug. 2024 11:27"),
+                1,
+            ),
+            // split across elements
+            (
+                "<body><main><p><b>Last updated</b>: <span>02-Mar-2012</span> 15:38</p><p>text</p></main></body>",
+                Some("Last updated: 02-Mar-2012 15:38"),
+                1,
+            ),
+            // chrome is searched last: a sidebar stamp loses to the page's
+            (
+                "<body><aside>Updated: 31-Mar-2006</aside><main><p>text</p><p>Last update: 29-Mar-2006 18:54</p></main></body>",
+                Some("Last update: 29-Mar-2006 18:54"),
+                1,
+            ),
+            // only in chrome: still found
+            (
+                "<body><header>Last updated: 28 Aug. 2024 11:27</header><main><p>text</p></main></body>",
+                Some("Last updated: 28 Aug. 2024 11:27"),
+                1,
+            ),
+            ("<body><main><p>text</p></main></body>", None, 1),
+        ];
+        for (html, want, blocks) in cases {
+            let d = extract(html, None, &generic(1)).unwrap();
+            assert_eq!(d.meta.stamp.as_ref().map(|s| s.text.as_str()), want, "{html}");
+            assert_eq!(d.block_count(), blocks, "{html}");
+        }
+    }
+
+    #[test]
+    fn drop_selectors_ignore_text_and_base_href() {
+        let mut rules = generic(1);
+        rules.drop = vec![Css::parse(".promo").unwrap()];
+        rules.ignore_text = vec![regex::Regex::new(r"\(ref\. [0-9a-f]+\)").unwrap()];
+        let html = "<head><base href=\"/en/\"></head><body><main>\
+                    <div class=promo><p>Subscribe now</p></div>\
+                    <p>Text (ref. 8f3a) with <a href=\"page.htm\">a link</a>.</p>\
+                    <p>(ref. 99)</p></main></body>";
+        let base = Url::parse("https://www.nato.int/cps/x.htm").unwrap();
+        let d = extract(html, Some(&base), &rules).unwrap();
+        let blocks = &d.sections[0].blocks;
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].text, "Text with a link.");
+        assert_eq!(blocks[0].links[0].href, "https://www.nato.int/en/page.htm");
     }
 }

@@ -25,7 +25,8 @@ static BODY: LazyLock<Option<Selector>> = LazyLock::new(|| selector("body"));
 static TEXT_BLOCKS: LazyLock<Option<Selector>> =
     LazyLock::new(|| selector("p, li, pre, blockquote, td, dd"));
 
-/// Walks the content root chosen for `doc`.
+/// Walks the content root chosen for `doc`; `title` is the title's comparable
+/// text (a readability fragment keeps the title as a heading).
 ///
 /// A configured selector that matches is used even when its text is short (that
 /// is an error, not a reason to guess). Fallbacks are tried in order and the
@@ -39,6 +40,7 @@ pub(crate) fn choose(
     html: &str,
     rules: &Rules,
     opts: &WalkOptions<'_>,
+    title: Option<&str>,
 ) -> Result<(Walked, ContentRoot), ExtractError> {
     let min = rules.min_text_chars;
     for css in &rules.content {
@@ -75,7 +77,7 @@ pub(crate) fn choose(
                 },
             ));
         }
-        if walked.text_chars >= best.1 {
+        if walked.text_chars > best.1 {
             best = (name, walked.text_chars);
         }
         None
@@ -91,7 +93,7 @@ pub(crate) fn choose(
     {
         return Ok(found);
     }
-    if let Some(walked) = readability(html, opts)
+    if let Some(walked) = readability(html, rules, opts, title)
         && let Some(found) = attempt("readability", walked)
     {
         return Ok(found);
@@ -141,18 +143,23 @@ fn largest_article<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Nod
 /// Readability (dom_smoothie, a port of Mozilla's readability.js) on the whole
 /// page; its article HTML is parsed and walked like any root. `None` when it
 /// finds nothing.
-fn readability(html: &str, opts: &WalkOptions<'_>) -> Option<Walked> {
+fn readability(
+    html: &str,
+    rules: &Rules,
+    opts: &WalkOptions<'_>,
+    title: Option<&str>,
+) -> Option<Walked> {
     let mut reader = dom_smoothie::Readability::new(html, None, None).ok()?;
     let article = reader.parse().ok()?;
     let fragment = Html::parse_fragment(&article.content);
-    // Node ids of the page do not apply to the fragment: no configured drops, no
-    // title to skip (readability removes the title itself).
-    let chrome = Chrome::default();
+    // Node ids of the page do not apply to the fragment: the drop selectors are
+    // matched again, and the title is recognised by its text.
+    let chrome = Chrome::new(&fragment, rules);
     let frag_opts = WalkOptions {
-        base: opts.base,
         chrome: &chrome,
         skip: None,
-        ignore_text: opts.ignore_text,
+        title,
+        ..*opts
     };
     Some(walk(*fragment.root_element(), &frag_opts))
 }
@@ -198,4 +205,12 @@ fn own_text_len(el: ElementRef<'_>) -> usize {
         }
     }
     len
+}
+
+/// The id attribute of the densest block, for tests.
+#[cfg(test)]
+pub(crate) fn densest_for_test(doc: &Html, chrome: &Chrome) -> Option<String> {
+    densest_block(doc, chrome)
+        .and_then(ElementRef::wrap)
+        .and_then(|e| e.value().id().map(str::to_string))
 }

@@ -33,6 +33,10 @@ pub(crate) struct WalkOptions<'a> {
     pub skip: Option<NodeId>,
     /// Text removed from every block (per-request tokens and the like).
     pub ignore_text: &'a [Regex],
+    /// The title's comparable text, when the title element cannot be known by
+    /// node (a readability fragment, where `h1` became `h2`): a heading with
+    /// this text is not a section.
+    pub title: Option<&'a str>,
 }
 
 /// The walk's result.
@@ -371,7 +375,8 @@ impl Walker<'_, '_> {
         match frame.role {
             Role::Heading(level) => {
                 let text = display(&frame.text);
-                if !text.is_empty() {
+                let is_title = self.opts.title.is_some_and(|t| comparable(&text) == t);
+                if !text.is_empty() && !is_title {
                     self.start_section(level, text);
                 }
             }
@@ -493,12 +498,15 @@ mod tests {
             chrome: &chrome,
             skip: None,
             ignore_text: &[],
+            title: None,
         };
         walk(*doc.root_element(), &opts).sections
     }
 
-    /// Sections as (heading or "Lead", level, [(kind, text)]).
-    fn shape(html: &str) -> Vec<(String, u8, Vec<(BlockKind, String)>)> {
+    /// A section as (heading or "Lead", level, [(kind, text)]).
+    type Shape = (String, u8, Vec<(BlockKind, String)>);
+
+    fn shape(html: &str) -> Vec<Shape> {
         run(html)
             .into_iter()
             .map(|s| {
@@ -685,6 +693,7 @@ mod tests {
             chrome: &chrome,
             skip: None,
             ignore_text: &ignore,
+            title: None,
         };
         let got = walk(*doc.root_element(), &opts);
         let texts: Vec<&str> = got
