@@ -1,2 +1,1687 @@
 //! The store: files under the store root (`snapshots/` by default) plus the
 //! SQLite index `redliner.sqlite` there.
+//!
+//! ```text
+//! snapshots/
+//!   redliner.sqlite                 index: targets, checks, snapshots, revisions
+//!   nato-belarus/
+//!     2026-11-29T10-00-00Z/         one snapshot (UTC capture time; `-2` on a same-second clash)
+//!       page.html.gz                the body exactly as served, gzipped
+//!       document.json               the extracted document
+//!       document.md                 the document as Markdown (readable, `git diff`-able)
+//!       redline.md                  the redline against the previous snapshot, if any
+//! ```
+//!
+//! The files are the record; the index makes them searchable. A snapshot's
+//! files are in place (renamed in whole) before its rows are inserted, in one
+//! transaction with its check and revision. A check that finds nothing new
+//! (unchanged, not modified, failed) adds a check row only.
+//!
+//! All methods are synchronous; call them off the async worker threads.
+
+mod files;
+mod markdown;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::{Date, Time};
+use jiff::{SignedDuration, Timestamp, Unit};
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::document::Document;
+use crate::fetch::{FetchedPage, Validators};
+use crate::revision::{ChangeSummary, Revision, RevisionKind};
+
+pub use files::{DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD, dir_name};
+pub use markdown::render as render_markdown;
+
+/// The index file name inside the store root.
+pub const INDEX_FILE: &str = "redliner.sqlite";
+
+/// Why the store could not be read or written. Messages start with the file
+/// concerned: ``store `snapshots/redliner.sqlite`: ...``.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("store `{path}`: {source}")]
+    Sqlite {
+        /// The index file.
+        path: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A file or directory could not be read or written.
+    #[error("store `{path}`: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store holds something this build can't use, or a caller passed
+    /// something the store can't record.
+    #[error("store `{path}`: {message}")]
+    Invalid {
+        /// The file concerned.
+        path: String,
+        /// What is wrong, naming the target when there is one.
+        message: String,
+    },
+}
+
+/// How a check ended. Stored as the kebab-case string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckOutcome {
+    /// The first snapshot of the target was stored.
+    Baseline,
+    /// Content and stamp equal the latest snapshot; nothing stored but the check.
+    Unchanged,
+    /// A new snapshot and a revision were stored.
+    Changed,
+    /// The server answered 304 to the conditional GET.
+    NotModified,
+    /// Fetching or extracting failed; nothing stored but the check and its error.
+    Failed,
+}
+
+impl CheckOutcome {
+    /// The stored name (`baseline`, `unchanged`, `changed`, `not-modified`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckOutcome::Baseline => "baseline",
+            CheckOutcome::Unchanged => "unchanged",
+            CheckOutcome::Changed => "changed",
+            CheckOutcome::NotModified => "not-modified",
+            CheckOutcome::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<CheckOutcome> {
+        [
+            CheckOutcome::Baseline,
+            CheckOutcome::Unchanged,
+            CheckOutcome::Changed,
+            CheckOutcome::NotModified,
+            CheckOutcome::Failed,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for CheckOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A check that stored no new snapshot (unchanged, not modified, failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRecord {
+    /// Target id.
+    pub target: String,
+    /// The target's URL.
+    pub url: String,
+    /// When the check began.
+    pub started_at: Timestamp,
+    /// How long it took, in milliseconds.
+    pub duration_ms: i64,
+    /// How it ended.
+    pub outcome: CheckOutcome,
+    /// The URL after redirects, when a page came back.
+    pub final_url: Option<String>,
+    /// The HTTP status, when the server answered.
+    pub http_status: Option<u16>,
+    /// The error in one line, for failed checks.
+    pub error: Option<String>,
+    /// The snapshot the check compared against (the latest), if any.
+    pub snapshot_id: Option<i64>,
+}
+
+/// A new snapshot to record, with the check that made it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSnapshot<'a> {
+    /// Target id (`[a-z0-9-]+`; used as a directory name).
+    pub target: &'a str,
+    /// The target's URL.
+    pub url: &'a str,
+    /// The page as fetched; its body is kept exactly.
+    pub page: &'a FetchedPage,
+    /// The document extracted from it.
+    pub document: &'a Document,
+    /// The capture time (names the snapshot directory).
+    pub captured_at: Timestamp,
+    /// When the check began.
+    pub started_at: Timestamp,
+    /// How long the check took, in milliseconds.
+    pub duration_ms: i64,
+    /// The latest snapshot before this one; `None` for a baseline.
+    pub previous: Option<i64>,
+    /// The revision from `previous` to this snapshot (needs `previous`).
+    pub revision: Option<&'a Revision>,
+    /// The rendered redline, saved as `redline.md` beside the snapshot.
+    pub redline_markdown: Option<&'a str>,
+}
+
+/// What [`Store::record_snapshot`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The new snapshot's id.
+    pub snapshot_id: i64,
+    /// The check row's id.
+    pub check_id: i64,
+    /// The revision row's id, when a revision was given.
+    pub revision_id: Option<i64>,
+    /// The snapshot directory (store root joined with the relative dir).
+    pub dir: PathBuf,
+}
+
+/// One row of the `snapshots` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapshotRow {
+    /// Snapshot id.
+    pub id: i64,
+    /// Target id.
+    pub target: String,
+    /// Capture time.
+    pub captured_at: Timestamp,
+    /// Directory of the files, relative to the store root, `/`-separated.
+    pub dir: String,
+    /// The URL requested.
+    pub url: String,
+    /// The URL after redirects.
+    pub final_url: String,
+    /// HTTP status.
+    pub http_status: u16,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The charset the body was decoded with.
+    pub charset: String,
+    /// The `ETag` the server sent.
+    pub etag: Option<String>,
+    /// The `Last-Modified` the server sent.
+    pub last_modified: Option<String>,
+    /// [`Document::fingerprint`] (stamp excluded).
+    pub content_hash: String,
+    /// SHA-256 (hex) of the raw body.
+    pub raw_sha256: String,
+    /// Page title.
+    pub title: Option<String>,
+    /// The stamp as served.
+    pub stamp_text: Option<String>,
+    /// The stamp's date.
+    pub stamp_date: Option<Date>,
+    /// The stamp's Brussels wall-clock time.
+    pub stamp_time: Option<Time>,
+    /// The stamp's instant.
+    pub stamp_instant: Option<Timestamp>,
+    /// The content root used.
+    pub root_selector: String,
+    /// True when the configured root was not found.
+    pub root_fallback: bool,
+    /// Number of sections.
+    pub sections: usize,
+    /// Number of blocks.
+    pub blocks: usize,
+    /// Number of words.
+    pub words: usize,
+}
+
+impl SnapshotRow {
+    /// The validators for the next conditional GET.
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+}
+
+/// A snapshot with its document loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    /// Snapshot id (same as `row.id`).
+    pub id: i64,
+    /// Capture time (same as `row.captured_at`).
+    pub captured_at: Timestamp,
+    /// The index row.
+    pub row: SnapshotRow,
+    /// The document from `document.json`.
+    pub document: Document,
+    /// The validators the server sent with this snapshot.
+    pub validators: Validators,
+}
+
+/// One row of the `checks` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRow {
+    /// Check id.
+    pub id: i64,
+    /// Target id.
+    pub target: String,
+    /// When it began.
+    pub started_at: Timestamp,
+    /// When it ended.
+    pub finished_at: Timestamp,
+    /// The URL requested.
+    pub url: String,
+    /// The URL after redirects.
+    pub final_url: Option<String>,
+    /// HTTP status, when the server answered.
+    pub http_status: Option<u16>,
+    /// How it ended.
+    pub outcome: CheckOutcome,
+    /// The error, for failed checks.
+    pub error: Option<String>,
+    /// The snapshot made (baseline, changed) or compared against.
+    pub snapshot_id: Option<i64>,
+    /// The revision made (changed).
+    pub revision_id: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_ms: i64,
+}
+
+/// One row of the `revisions` table (the full revision via [`Store::revision`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RevisionRow {
+    /// Revision id.
+    pub id: i64,
+    /// Target id.
+    pub target: String,
+    /// The old snapshot.
+    pub old_snapshot_id: i64,
+    /// The new snapshot.
+    pub new_snapshot_id: i64,
+    /// The classification.
+    pub kind: RevisionKind,
+    /// True for differences that come only from re-extraction; never a page change.
+    pub technical: bool,
+    /// Counts.
+    pub summary: ChangeSummary,
+    /// When it was recorded.
+    pub created_at: Timestamp,
+}
+
+/// One line of `redliner history`: a check with its snapshot and revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    /// Check id.
+    pub check_id: i64,
+    /// When the check began.
+    pub at: Timestamp,
+    /// How it ended.
+    pub outcome: CheckOutcome,
+    /// HTTP status, when the server answered.
+    pub http_status: Option<u16>,
+    /// The snapshot made or compared against.
+    pub snapshot_id: Option<i64>,
+    /// That snapshot's stamp as served.
+    pub stamp: Option<String>,
+    /// That snapshot's number of sections.
+    pub sections: Option<usize>,
+    /// The revision made, for changed checks.
+    pub revision_id: Option<i64>,
+    /// Its kind.
+    pub kind: Option<RevisionKind>,
+    /// Its counts.
+    pub summary: Option<ChangeSummary>,
+    /// The error, for failed checks.
+    pub error: Option<String>,
+}
+
+impl HistoryEntry {
+    /// One line for the terminal, e.g.
+    /// `2026-11-30T10:00:00Z  changed       revised  Last updated: 28 Aug. 2024 11:27  1 added, 2 modified; +34 -12 words`.
+    pub fn line(&self) -> String {
+        let mut parts = vec![
+            self.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            format!("{:<12}", self.outcome.as_str()),
+        ];
+        if let Some(kind) = self.kind {
+            parts.push(kind.as_str().to_string());
+        }
+        if let Some(stamp) = &self.stamp {
+            parts.push(stamp.clone());
+        }
+        match (&self.summary, self.outcome) {
+            (Some(summary), _) => parts.push(summary_text(summary)),
+            (None, CheckOutcome::Baseline) => {
+                if let Some(n) = self.sections {
+                    parts.push(format!("{n} section{}", if n == 1 { "" } else { "s" }));
+                }
+            }
+            _ => {}
+        }
+        if let Some(error) = &self.error {
+            parts.push(error.clone());
+        }
+        parts.join("  ").trim_end().to_string()
+    }
+}
+
+/// `1 added, 2 modified, 1 moved; +34 -12 words` (zero counts left out).
+pub fn summary_text(s: &ChangeSummary) -> String {
+    let counts = [
+        (s.sections_added, "added"),
+        (s.sections_removed, "removed"),
+        (s.sections_modified, "modified"),
+        (s.sections_renamed, "renamed"),
+        (s.sections_moved, "moved"),
+    ];
+    let sections: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    let sections = if sections.is_empty() {
+        "no section changed".to_string()
+    } else {
+        sections.join(", ")
+    };
+    format!("{sections}; +{} -{} words", s.words_added, s.words_removed)
+}
+
+/// The snapshot store: files under a root directory plus its SQLite index.
+#[derive(Debug)]
+pub struct Store {
+    root: PathBuf,
+    index: PathBuf,
+    conn: Connection,
+}
+
+const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
+     content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
+     stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words";
+
+const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
+     outcome, error, snapshot_id, revision_id, duration_ms";
+
+impl Store {
+    /// Opens the store at `root`, creating the directory and the index if missing
+    /// and applying pending schema migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the directory can't be created,
+    /// [`StoreError::Sqlite`] when the index can't be opened or migrated,
+    /// [`StoreError::Invalid`] when it was written by a newer redliner.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(root).map_err(|source| StoreError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
+        let index = root.join(INDEX_FILE);
+        let conn = schema::open(&index).map_err(|e| match e {
+            schema::OpenError::Sqlite(source) => StoreError::Sqlite {
+                path: index.display().to_string(),
+                source,
+            },
+            schema::OpenError::TooNew(v) => StoreError::Invalid {
+                path: index.display().to_string(),
+                message: format!(
+                    "schema version {v} is newer than this redliner knows ({}); upgrade redliner",
+                    schema::current_version()
+                ),
+            },
+        })?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            index,
+            conn,
+        })
+    }
+
+    /// The store root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The index file (`<root>/redliner.sqlite`).
+    pub fn index_path(&self) -> &Path {
+        &self.index
+    }
+
+    /// The absolute-or-root-relative directory of a snapshot's files.
+    pub fn snapshot_dir(&self, row: &SnapshotRow) -> PathBuf {
+        row.dir
+            .split('/')
+            .fold(self.root.clone(), |p, part| p.join(part))
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite {
+            path: self.index.display().to_string(),
+            source,
+        }
+    }
+
+    /// Ids of the targets with anything recorded, sorted.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn targets(&self) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM targets ORDER BY id")
+            .map_err(self.sql())?;
+        let rows = st.query_map([], |r| r.get(0)).map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The target's newest snapshot with its document, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`]; [`StoreError::Io`] or [`StoreError::Invalid`] when
+    /// its `document.json` is missing or unreadable.
+    pub fn latest_snapshot(&self, target: &str) -> Result<Option<StoredSnapshot>, StoreError> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1
+             ORDER BY captured_at DESC, id DESC LIMIT 1"
+        );
+        let row = self
+            .conn
+            .query_row(&sql, [target], snapshot_row)
+            .optional()
+            .map_err(self.sql())?;
+        row.map(|r| self.load(r)).transpose()
+    }
+
+    /// One snapshot of the target by id, with its document.
+    ///
+    /// # Errors
+    /// As [`Store::latest_snapshot`].
+    pub fn snapshot(&self, target: &str, id: i64) -> Result<Option<StoredSnapshot>, StoreError> {
+        let sql =
+            format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND id = ?2");
+        let row = self
+            .conn
+            .query_row(&sql, params![target, id], snapshot_row)
+            .optional()
+            .map_err(self.sql())?;
+        row.map(|r| self.load(r)).transpose()
+    }
+
+    /// The target's snapshots, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn snapshots(&self, target: &str) -> Result<Vec<SnapshotRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1
+             ORDER BY captured_at DESC, id DESC"
+        );
+        let mut st = self.conn.prepare(&sql).map_err(self.sql())?;
+        let rows = st.query_map([target], snapshot_row).map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The target's latest `limit` checks, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn checks(&self, target: &str, limit: usize) -> Result<Vec<CheckRow>, StoreError> {
+        let sql = format!(
+            "SELECT {CHECK_COLUMNS} FROM checks WHERE target_id = ?1
+             ORDER BY started_at DESC, id DESC LIMIT ?2"
+        );
+        let mut st = self.conn.prepare(&sql).map_err(self.sql())?;
+        let rows = st
+            .query_map(params![target, limit_param(limit)], check_row)
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The target's revisions (technical ones included, flagged), newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn revisions(&self, target: &str) -> Result<Vec<RevisionRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, target_id, old_snapshot_id, new_snapshot_id, kind, technical,
+                        summary_json, created_at
+                 FROM revisions WHERE target_id = ?1 ORDER BY created_at DESC, id DESC",
+            )
+            .map_err(self.sql())?;
+        let rows = st.query_map([target], revision_row).map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// One revision of the target, in full.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] when its JSON is unreadable.
+    pub fn revision(&self, target: &str, id: i64) -> Result<Option<Revision>, StoreError> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT revision_json FROM revisions WHERE target_id = ?1 AND id = ?2",
+                params![target, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql())?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: format!("target `{target}`: revision {id}: unreadable JSON: {e}"),
+            })
+        })
+        .transpose()
+    }
+
+    /// The snapshot's body exactly as served (gunzipped `page.html.gz`).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] naming the file.
+    pub fn raw_body(&self, row: &SnapshotRow) -> Result<Vec<u8>, StoreError> {
+        let path = self.snapshot_dir(row).join(PAGE_FILE);
+        files::read_gz(&path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The target's latest `limit` checks, newest first, each with the snapshot
+    /// it made or compared against and the revision it made.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn history(&self, target: &str, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT c.id, c.started_at, c.outcome, c.http_status, c.snapshot_id,
+                        s.stamp_text, s.sections, c.revision_id, r.kind, r.summary_json, c.error
+                 FROM checks c
+                 LEFT JOIN snapshots s ON s.id = c.snapshot_id
+                 LEFT JOIN revisions r ON r.id = c.revision_id
+                 WHERE c.target_id = ?1
+                 ORDER BY c.started_at DESC, c.id DESC LIMIT ?2",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(params![target, limit_param(limit)], |r| {
+                let summary: Option<String> = r.get(9)?;
+                Ok(HistoryEntry {
+                    check_id: r.get(0)?,
+                    at: get_timestamp(r, 1)?,
+                    outcome: get_outcome(r, 2)?,
+                    http_status: r.get(3)?,
+                    snapshot_id: r.get(4)?,
+                    stamp: r.get(5)?,
+                    sections: r.get::<_, Option<i64>>(6)?.map(to_usize),
+                    revision_id: r.get(7)?,
+                    kind: get_kind_opt(r, 8)?,
+                    summary: summary.map(|s| parse_json(&s, 9)).transpose()?,
+                    error: r.get(10)?,
+                })
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// Records a check that stored no new snapshot (unchanged, not modified,
+    /// failed). Adds the target row if needed; touches no snapshot.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
+    pub fn record_check(&mut self, c: &CheckRecord) -> Result<i64, StoreError> {
+        self.check_target(&c.target)?;
+        let index = self.index.display().to_string();
+        let sql = |source| StoreError::Sqlite {
+            path: index.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        upsert_target(&tx, &c.target, &c.url, c.started_at).map_err(sql)?;
+        let id = insert_check(
+            &tx,
+            &CheckInsert {
+                target: &c.target,
+                url: &c.url,
+                started_at: c.started_at,
+                duration_ms: c.duration_ms,
+                outcome: c.outcome,
+                final_url: c.final_url.as_deref(),
+                http_status: c.http_status,
+                error: c.error.as_deref(),
+                snapshot_id: c.snapshot_id,
+                revision_id: None,
+            },
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(id)
+    }
+
+    /// Records a new snapshot: writes its directory (whole or not at all), then
+    /// in one transaction the target row (if new), the snapshot row, the revision
+    /// row (when `new.revision` is given) and the check row (`baseline` without
+    /// a previous snapshot, else `changed`). If the transaction fails the
+    /// directory is removed again.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a bad target id or a revision without a
+    /// previous snapshot; [`StoreError::Io`]; [`StoreError::Sqlite`].
+    pub fn record_snapshot(&mut self, new: NewSnapshot<'_>) -> Result<Recorded, StoreError> {
+        self.check_target(new.target)?;
+        if new.revision.is_some() && new.previous.is_none() {
+            return Err(self.invalid(new.target, "a revision needs the previous snapshot's id"));
+        }
+        let document_md = markdown::render(new.document, new.target);
+        let target_dir = self.root.join(new.target);
+        let name = files::write_snapshot(
+            &target_dir,
+            new.captured_at,
+            &files::SnapshotFiles {
+                body: &new.page.body,
+                document: new.document,
+                document_md: &document_md,
+                redline_md: new.redline_markdown,
+            },
+        )
+        .map_err(|(path, source)| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let dir = target_dir.join(&name);
+        let rel = format!("{}/{name}", new.target);
+        match self.insert_snapshot_rows(&new, &rel) {
+            Ok((snapshot_id, revision_id, check_id)) => Ok(Recorded {
+                snapshot_id,
+                check_id,
+                revision_id,
+                dir,
+            }),
+            Err(e) => {
+                // The index never saw it; don't leave an unindexed snapshot behind.
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    fn insert_snapshot_rows(
+        &mut self,
+        new: &NewSnapshot<'_>,
+        rel: &str,
+    ) -> Result<(i64, Option<i64>, i64), StoreError> {
+        let index = self.index.display().to_string();
+        let sql = |source| StoreError::Sqlite {
+            path: index.clone(),
+            source,
+        };
+        let doc = new.document;
+        let page = new.page;
+        let stamp = doc.meta.stamp.as_ref();
+        let words: usize = doc.sections.iter().map(|s| s.word_count()).sum();
+        let tx = self.conn.transaction().map_err(sql)?;
+        upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
+        tx.execute(
+            &format!(
+                "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                SNAPSHOT_COLUMNS.trim_start_matches("id, ")
+            ),
+            params![
+                new.target,
+                ts(new.captured_at),
+                rel,
+                new.url,
+                page.final_url,
+                page.status,
+                page.content_type,
+                page.charset,
+                page.validators.etag,
+                page.validators.last_modified,
+                doc.fingerprint(),
+                hex::encode(Sha256::digest(&page.body)),
+                doc.meta.title,
+                stamp.map(|s| s.text.as_str()),
+                stamp.map(|s| s.date.to_string()),
+                stamp.and_then(|s| s.time).map(|t| t.to_string()),
+                stamp.and_then(|s| s.instant).map(ts),
+                doc.meta.root.selector,
+                doc.meta.root.fallback,
+                to_i64(doc.sections.len()),
+                to_i64(doc.block_count()),
+                to_i64(words),
+            ],
+        )
+        .map_err(sql)?;
+        let snapshot_id = tx.last_insert_rowid();
+        let revision_id = match (new.revision, new.previous) {
+            (Some(revision), Some(previous)) => Some(insert_revision(
+                &tx,
+                new.target,
+                previous,
+                snapshot_id,
+                revision,
+                false,
+                new.captured_at,
+            )?),
+            _ => None,
+        };
+        let outcome = if new.previous.is_none() {
+            CheckOutcome::Baseline
+        } else {
+            CheckOutcome::Changed
+        };
+        let check_id = insert_check(
+            &tx,
+            &CheckInsert {
+                target: new.target,
+                url: new.url,
+                started_at: new.started_at,
+                duration_ms: new.duration_ms,
+                outcome,
+                final_url: Some(&page.final_url),
+                http_status: Some(page.status),
+                error: None,
+                snapshot_id: Some(snapshot_id),
+                revision_id,
+            },
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok((snapshot_id, revision_id, check_id))
+    }
+
+    /// Records a revision between two stored snapshots that comes only from
+    /// re-extraction (`technical`), with no check: it never shows as a page change.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] (also when either snapshot does not exist).
+    pub fn record_technical_revision(
+        &mut self,
+        target: &str,
+        old_snapshot_id: i64,
+        new_snapshot_id: i64,
+        revision: &Revision,
+        created_at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        self.check_target(target)?;
+        let index = self.index.display().to_string();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: index.clone(),
+                source,
+            })?;
+        let id = insert_revision(
+            &tx,
+            target,
+            old_snapshot_id,
+            new_snapshot_id,
+            revision,
+            true,
+            created_at,
+        )?;
+        tx.commit().map_err(|source| StoreError::Sqlite {
+            path: index,
+            source,
+        })?;
+        Ok(id)
+    }
+
+    /// Loads `document.json` for a row.
+    fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
+        let path = self.snapshot_dir(&row).join(DOCUMENT_JSON);
+        let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let document: Document = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
+            path: path.display().to_string(),
+            message: format!("unreadable document JSON: {e}"),
+        })?;
+        Ok(StoredSnapshot {
+            id: row.id,
+            captured_at: row.captured_at,
+            validators: row.validators(),
+            row,
+            document,
+        })
+    }
+
+    /// Target ids become directory names: refuse anything but `[A-Za-z0-9._-]+`
+    /// not starting with a dot.
+    fn check_target(&self, target: &str) -> Result<(), StoreError> {
+        let ok = !target.is_empty()
+            && !target.starts_with('.')
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if ok {
+            Ok(())
+        } else {
+            Err(self.invalid(target, "not a valid target id (use a-z, 0-9, -)"))
+        }
+    }
+
+    fn invalid(&self, target: &str, message: &str) -> StoreError {
+        StoreError::Invalid {
+            path: self.index.display().to_string(),
+            message: format!("target `{target}`: {message}"),
+        }
+    }
+}
+
+/// The fields of a check row to insert.
+struct CheckInsert<'a> {
+    target: &'a str,
+    url: &'a str,
+    started_at: Timestamp,
+    duration_ms: i64,
+    outcome: CheckOutcome,
+    final_url: Option<&'a str>,
+    http_status: Option<u16>,
+    error: Option<&'a str>,
+    snapshot_id: Option<i64>,
+    revision_id: Option<i64>,
+}
+
+fn upsert_target(
+    tx: &rusqlite::Transaction<'_>,
+    target: &str,
+    url: &str,
+    seen: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO targets (id, url, first_seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT(id) DO UPDATE SET url = excluded.url",
+        params![target, url, ts(seen)],
+    )?;
+    Ok(())
+}
+
+fn insert_check(tx: &rusqlite::Transaction<'_>, c: &CheckInsert<'_>) -> rusqlite::Result<i64> {
+    let finished = c
+        .started_at
+        .checked_add(SignedDuration::from_millis(c.duration_ms))
+        .unwrap_or(c.started_at);
+    tx.execute(
+        "INSERT INTO checks (target_id, started_at, finished_at, url, final_url, http_status,
+                             outcome, error, snapshot_id, revision_id, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            c.target,
+            ts(c.started_at),
+            ts(finished),
+            c.url,
+            c.final_url,
+            c.http_status,
+            c.outcome.as_str(),
+            c.error,
+            c.snapshot_id,
+            c.revision_id,
+            c.duration_ms,
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn insert_revision(
+    tx: &rusqlite::Transaction<'_>,
+    target: &str,
+    old: i64,
+    new: i64,
+    revision: &Revision,
+    technical: bool,
+    created_at: Timestamp,
+) -> Result<i64, StoreError> {
+    let json_err = |e: serde_json::Error| StoreError::Invalid {
+        path: "revision".into(),
+        message: format!("target `{target}`: revision not serialisable: {e}"),
+    };
+    let summary = serde_json::to_string(&revision.summary).map_err(json_err)?;
+    let full = serde_json::to_string(revision).map_err(json_err)?;
+    let path = tx.path().map(str::to_string).unwrap_or_default();
+    tx.execute(
+        "INSERT INTO revisions (target_id, old_snapshot_id, new_snapshot_id, kind, technical,
+                                summary_json, revision_json, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            target,
+            old,
+            new,
+            revision.kind.as_str(),
+            technical,
+            summary,
+            full,
+            ts(created_at)
+        ],
+    )
+    .map_err(|source| StoreError::Sqlite { path, source })?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Stored time text: UTC RFC 3339 with exactly three fractional digits, so text
+/// order is time order.
+fn ts(t: Timestamp) -> String {
+    let t = t.round(Unit::Millisecond).unwrap_or(t);
+    t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_usize(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}
+
+fn limit_param(limit: usize) -> i64 {
+    to_i64(limit)
+}
+
+fn bad_value(idx: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        Type::Text,
+        format!("not a valid {what}: `{value}`").into(),
+    )
+}
+
+fn parse_text<T: std::str::FromStr>(
+    r: &Row<'_>,
+    idx: usize,
+    what: &str,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = r.get(idx)?;
+    text.map(|s| s.parse::<T>().map_err(|_| bad_value(idx, what, &s)))
+        .transpose()
+}
+
+fn get_timestamp(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
+    parse_text(r, idx, "timestamp")?.ok_or(rusqlite::Error::InvalidColumnType(
+        idx,
+        "time".into(),
+        Type::Null,
+    ))
+}
+
+fn get_outcome(r: &Row<'_>, idx: usize) -> rusqlite::Result<CheckOutcome> {
+    let s: String = r.get(idx)?;
+    CheckOutcome::parse(&s).ok_or_else(|| bad_value(idx, "check outcome", &s))
+}
+
+fn get_kind_opt(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RevisionKind>> {
+    let s: Option<String> = r.get(idx)?;
+    s.map(|s| RevisionKind::parse(&s).ok_or_else(|| bad_value(idx, "revision kind", &s)))
+        .transpose()
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str, idx: usize) -> rusqlite::Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
+    Ok(SnapshotRow {
+        id: r.get(0)?,
+        target: r.get(1)?,
+        captured_at: get_timestamp(r, 2)?,
+        dir: r.get(3)?,
+        url: r.get(4)?,
+        final_url: r.get(5)?,
+        http_status: r.get(6)?,
+        content_type: r.get(7)?,
+        charset: r.get(8)?,
+        etag: r.get(9)?,
+        last_modified: r.get(10)?,
+        content_hash: r.get(11)?,
+        raw_sha256: r.get(12)?,
+        title: r.get(13)?,
+        stamp_text: r.get(14)?,
+        stamp_date: parse_text(r, 15, "date")?,
+        stamp_time: parse_text(r, 16, "time")?,
+        stamp_instant: parse_text(r, 17, "timestamp")?,
+        root_selector: r.get(18)?,
+        root_fallback: r.get(19)?,
+        sections: to_usize(r.get(20)?),
+        blocks: to_usize(r.get(21)?),
+        words: to_usize(r.get(22)?),
+    })
+}
+
+fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
+    Ok(CheckRow {
+        id: r.get(0)?,
+        target: r.get(1)?,
+        started_at: get_timestamp(r, 2)?,
+        finished_at: get_timestamp(r, 3)?,
+        url: r.get(4)?,
+        final_url: r.get(5)?,
+        http_status: r.get(6)?,
+        outcome: get_outcome(r, 7)?,
+        error: r.get(8)?,
+        snapshot_id: r.get(9)?,
+        revision_id: r.get(10)?,
+        duration_ms: r.get(11)?,
+    })
+}
+
+fn revision_row(r: &Row<'_>) -> rusqlite::Result<RevisionRow> {
+    let kind: String = r.get(4)?;
+    let summary: String = r.get(6)?;
+    Ok(RevisionRow {
+        id: r.get(0)?,
+        target: r.get(1)?,
+        old_snapshot_id: r.get(2)?,
+        new_snapshot_id: r.get(3)?,
+        kind: RevisionKind::parse(&kind).ok_or_else(|| bad_value(4, "revision kind", &kind))?,
+        technical: r.get(5)?,
+        summary: parse_json(&summary, 6)?,
+        created_at: get_timestamp(r, 7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Block, BlockKind, ContentRoot, DocumentMeta, Section, SectionKey};
+    use crate::stamp::Stamp;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn page(body: &str, etag: Option<&str>) -> FetchedPage {
+        FetchedPage {
+            url: "https://example.org/p".into(),
+            final_url: "https://example.org/p2".into(),
+            status: 200,
+            content_type: Some("text/html; charset=windows-1251".into()),
+            charset: "windows-1251".into(),
+            body: encoding_rs::WINDOWS_1251.encode(body).0.into_owned(),
+            text: body.into(),
+            validators: Validators {
+                etag: etag.map(str::to_string),
+                last_modified: Some("Wed, 21 Oct 2026 07:28:00 GMT".into()),
+            },
+            fetched_at: at("2026-11-29T10:00:00Z"),
+        }
+    }
+
+    fn doc(text: &str, stamp_day: Option<i8>) -> Document {
+        Document {
+            meta: DocumentMeta {
+                title: Some("Relations with Belarus".into()),
+                stamp: stamp_day.map(|d| Stamp {
+                    text: format!("Last updated: {d} Aug. 2024 11:27"),
+                    date: jiff::civil::date(2024, 8, d),
+                    time: Some(jiff::civil::time(11, 27, 0, 0)),
+                    instant: Some(
+                        jiff::civil::date(2024, 8, d)
+                            .at(9, 27, 0, 0)
+                            .to_zoned(jiff::tz::TimeZone::UTC)
+                            .unwrap()
+                            .timestamp(),
+                    ),
+                }),
+                root: ContentRoot {
+                    selector: "section.content".into(),
+                    fallback: false,
+                },
+            },
+            sections: vec![
+                Section {
+                    key: SectionKey::lead(),
+                    heading: None,
+                    level: 0,
+                    blocks: vec![Block::new(BlockKind::Paragraph, "NATO and Belarus.")],
+                },
+                Section {
+                    key: SectionKey(vec!["key areas".into()]),
+                    heading: Some("Key areas".into()),
+                    level: 2,
+                    blocks: vec![
+                        Block::new(BlockKind::Paragraph, text),
+                        Block::new(BlockKind::ListItem, "Беларусь item"),
+                    ],
+                },
+            ],
+        }
+    }
+
+    fn revision(kind: RevisionKind) -> Revision {
+        Revision {
+            kind,
+            old_stamp: None,
+            new_stamp: None,
+            summary: ChangeSummary {
+                sections_total: 2,
+                sections_modified: 1,
+                words_added: 3,
+                words_removed: 1,
+                ..ChangeSummary::default()
+            },
+            sections: Vec::new(),
+            unchanged: vec!["Lead".into()],
+            degraded: None,
+        }
+    }
+
+    fn new_snapshot<'a>(
+        page: &'a FetchedPage,
+        document: &'a Document,
+        captured_at: &str,
+        previous: Option<i64>,
+        revision: Option<&'a Revision>,
+    ) -> NewSnapshot<'a> {
+        NewSnapshot {
+            target: "nato-belarus",
+            url: "https://example.org/p",
+            page,
+            document,
+            captured_at: at(captured_at),
+            started_at: at(captured_at),
+            duration_ms: 1234,
+            previous,
+            revision,
+            redline_markdown: revision.map(|_| "# Redline\n"),
+        }
+    }
+
+    fn check(
+        outcome: CheckOutcome,
+        started: &str,
+        error: Option<&str>,
+        snapshot: Option<i64>,
+    ) -> CheckRecord {
+        CheckRecord {
+            target: "nato-belarus".into(),
+            url: "https://example.org/p".into(),
+            started_at: at(started),
+            duration_ms: 50,
+            outcome,
+            final_url: None,
+            http_status: if error.is_some() {
+                Some(503)
+            } else {
+                Some(200)
+            },
+            error: error.map(str::to_string),
+            snapshot_id: snapshot,
+        }
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn baseline_writes_files_and_rows() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().join("snapshots");
+        let mut store = Store::open(&root).unwrap();
+        assert_eq!(store.latest_snapshot("nato-belarus").unwrap(), None);
+
+        let p = page("<p>Беларусь</p>", Some("\"v1\""));
+        let d = doc("Dialogue since 1992.", Some(28));
+        let rec = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00.250Z", None, None))
+            .unwrap();
+        assert_eq!(rec.revision_id, None);
+        assert_eq!(
+            rec.dir,
+            root.join("nato-belarus").join("2026-11-29T10-00-00Z")
+        );
+        assert_eq!(listing(&rec.dir), [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE]);
+        assert_eq!(
+            listing(&root.join("nato-belarus")),
+            ["2026-11-29T10-00-00Z"]
+        );
+
+        let latest = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+        assert_eq!(latest.id, rec.snapshot_id);
+        assert_eq!(latest.document, d, "document.json round-trips");
+        assert_eq!(
+            latest.validators,
+            Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: Some("Wed, 21 Oct 2026 07:28:00 GMT".into())
+            }
+        );
+        let row = &latest.row;
+        assert_eq!(row.captured_at, at("2026-11-29T10:00:00.250Z"));
+        assert_eq!(row.dir, "nato-belarus/2026-11-29T10-00-00Z");
+        assert_eq!(
+            (
+                row.url.as_str(),
+                row.final_url.as_str(),
+                row.http_status,
+                row.charset.as_str()
+            ),
+            (
+                "https://example.org/p",
+                "https://example.org/p2",
+                200,
+                "windows-1251"
+            )
+        );
+        assert_eq!(row.content_hash, d.fingerprint());
+        assert_eq!(row.raw_sha256, hex::encode(Sha256::digest(&p.body)));
+        assert_eq!(
+            row.stamp_text.as_deref(),
+            Some("Last updated: 28 Aug. 2024 11:27")
+        );
+        assert_eq!(row.stamp_date, Some(jiff::civil::date(2024, 8, 28)));
+        assert_eq!(row.stamp_time, Some(jiff::civil::time(11, 27, 0, 0)));
+        assert_eq!(row.stamp_instant, Some(at("2024-08-28T09:27:00Z")));
+        assert_eq!((row.sections, row.blocks, row.words), (2, 3, 8));
+        assert_eq!(
+            (row.root_selector.as_str(), row.root_fallback),
+            ("section.content", false)
+        );
+
+        assert_eq!(
+            store.raw_body(row).unwrap(),
+            p.body,
+            "gunzips to the exact bytes"
+        );
+        let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
+        assert!(
+            md.starts_with("# Relations with Belarus\n\nLast updated: 28 Aug. 2024 11:27\n"),
+            "{md}"
+        );
+
+        let checks = store.checks("nato-belarus", 10).unwrap();
+        assert_eq!(checks.len(), 1);
+        let c = &checks[0];
+        assert_eq!(
+            (
+                c.outcome,
+                c.snapshot_id,
+                c.revision_id,
+                c.duration_ms,
+                c.http_status
+            ),
+            (
+                CheckOutcome::Baseline,
+                Some(rec.snapshot_id),
+                None,
+                1234,
+                Some(200)
+            )
+        );
+        assert_eq!(c.finished_at, at("2026-11-29T10:00:01.484Z"));
+        assert_eq!(store.targets().unwrap(), ["nato-belarus"]);
+    }
+
+    #[test]
+    fn unchanged_and_failed_checks_touch_no_snapshot() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", Some(28));
+        let base = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        let before = listing(&root.path().join("nato-belarus"));
+        let snaps_before = store.snapshots("nato-belarus").unwrap();
+
+        let cases = [
+            check(
+                CheckOutcome::Unchanged,
+                "2026-11-30T10:00:00Z",
+                None,
+                Some(base.snapshot_id),
+            ),
+            check(
+                CheckOutcome::NotModified,
+                "2026-12-01T10:00:00Z",
+                None,
+                Some(base.snapshot_id),
+            ),
+            check(
+                CheckOutcome::Failed,
+                "2026-12-02T10:00:00Z",
+                Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
+                None,
+            ),
+        ];
+        for c in &cases {
+            store.record_check(c).unwrap();
+        }
+        assert_eq!(listing(&root.path().join("nato-belarus")), before);
+        assert_eq!(store.snapshots("nato-belarus").unwrap(), snaps_before);
+        assert_eq!(
+            store.latest_snapshot("nato-belarus").unwrap().unwrap().id,
+            base.snapshot_id
+        );
+        let outcomes: Vec<(CheckOutcome, Option<String>)> = store
+            .checks("nato-belarus", 10)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.outcome, c.error))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (
+                    CheckOutcome::Failed,
+                    Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable".into())
+                ),
+                (CheckOutcome::NotModified, None),
+                (CheckOutcome::Unchanged, None),
+                (CheckOutcome::Baseline, None),
+            ]
+        );
+        assert_eq!(store.checks("nato-belarus", 2).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_failed_first_check_records_the_target_but_no_snapshot() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let c = check(
+            CheckOutcome::Failed,
+            "2026-11-29T10:00:00Z",
+            Some("fetching `x`: connection refused"),
+            None,
+        );
+        store.record_check(&c).unwrap();
+        assert_eq!(store.latest_snapshot("nato-belarus").unwrap(), None);
+        assert_eq!(store.targets().unwrap(), ["nato-belarus"]);
+        assert!(!root.path().join("nato-belarus").exists());
+    }
+
+    #[test]
+    fn changed_records_snapshot_revision_and_check_then_history() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p1 = page("<p>v1</p>", None);
+        let d1 = doc("Old text.", Some(28));
+        let base = store
+            .record_snapshot(new_snapshot(&p1, &d1, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        store
+            .record_check(&check(
+                CheckOutcome::Unchanged,
+                "2026-11-30T10:00:00Z",
+                None,
+                Some(base.snapshot_id),
+            ))
+            .unwrap();
+
+        let p2 = page("<p>v2</p>", Some("\"v2\""));
+        let d2 = doc("New text here.", Some(29));
+        let rev = revision(RevisionKind::Revised);
+        let changed = store
+            .record_snapshot(new_snapshot(
+                &p2,
+                &d2,
+                "2026-12-01T10:00:00Z",
+                Some(base.snapshot_id),
+                Some(&rev),
+            ))
+            .unwrap();
+        let rid = changed.revision_id.unwrap();
+        assert_eq!(
+            listing(&changed.dir),
+            [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD]
+        );
+        assert_eq!(
+            std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
+            "# Redline\n"
+        );
+        store
+            .record_check(&check(
+                CheckOutcome::Failed,
+                "2026-12-02T10:00:00Z",
+                Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
+                None,
+            ))
+            .unwrap();
+
+        let latest = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+        assert_eq!((latest.id, &latest.document), (changed.snapshot_id, &d2));
+        assert_eq!(
+            store.revision("nato-belarus", rid).unwrap(),
+            Some(rev.clone())
+        );
+        assert_eq!(store.revision("other", rid).unwrap(), None);
+        let revs = store.revisions("nato-belarus").unwrap();
+        assert_eq!(revs.len(), 1);
+        assert_eq!(
+            (
+                revs[0].old_snapshot_id,
+                revs[0].new_snapshot_id,
+                revs[0].kind,
+                revs[0].technical
+            ),
+            (
+                base.snapshot_id,
+                changed.snapshot_id,
+                RevisionKind::Revised,
+                false
+            )
+        );
+        assert_eq!(revs[0].summary, rev.summary);
+        let ids: Vec<i64> = store
+            .snapshots("nato-belarus")
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids, [changed.snapshot_id, base.snapshot_id]);
+        assert_eq!(
+            store
+                .snapshot("nato-belarus", base.snapshot_id)
+                .unwrap()
+                .unwrap()
+                .document,
+            d1
+        );
+
+        let lines: Vec<String> = store
+            .history("nato-belarus", 10)
+            .unwrap()
+            .iter()
+            .map(HistoryEntry::line)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "2026-12-02T10:00:00Z  failed        fetching `https://example.org/p`: HTTP 503 Service Unavailable",
+                "2026-12-01T10:00:00Z  changed       revised  Last updated: 29 Aug. 2024 11:27  1 modified; +3 -1 words",
+                "2026-11-30T10:00:00Z  unchanged     Last updated: 28 Aug. 2024 11:27",
+                "2026-11-29T10:00:00Z  baseline      Last updated: 28 Aug. 2024 11:27  2 sections",
+            ]
+        );
+        let history = store.history("nato-belarus", 2).unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(
+            (history[1].outcome, history[1].kind, history[1].revision_id),
+            (
+                CheckOutcome::Changed,
+                Some(RevisionKind::Revised),
+                Some(rid)
+            )
+        );
+        assert_eq!(history[1].summary.as_ref(), Some(&rev.summary));
+
+        // A technical revision is listed but never appears in the history.
+        let tech = store
+            .record_technical_revision(
+                "nato-belarus",
+                base.snapshot_id,
+                changed.snapshot_id,
+                &revision(RevisionKind::SilentEdit),
+                at("2026-12-03T10:00:00Z"),
+            )
+            .unwrap();
+        let revs = store.revisions("nato-belarus").unwrap();
+        assert_eq!((revs[0].id, revs[0].technical), (tech, true));
+        assert_eq!(store.history("nato-belarus", 10).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn same_second_snapshots_get_a_suffix() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        let a = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00.100Z", None, None))
+            .unwrap();
+        let rev = revision(RevisionKind::SilentEdit);
+        let b = store
+            .record_snapshot(new_snapshot(
+                &p,
+                &d,
+                "2026-11-29T10:00:00.900Z",
+                Some(a.snapshot_id),
+                Some(&rev),
+            ))
+            .unwrap();
+        let dirs: Vec<String> = store
+            .snapshots("nato-belarus")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.dir)
+            .collect();
+        assert_eq!(
+            dirs,
+            [
+                "nato-belarus/2026-11-29T10-00-00Z-2",
+                "nato-belarus/2026-11-29T10-00-00Z"
+            ]
+        );
+        assert_eq!(
+            b.dir,
+            root.path().join("nato-belarus/2026-11-29T10-00-00Z-2")
+        );
+    }
+
+    #[test]
+    fn reopening_keeps_everything() {
+        let root = tempfile::tempdir().unwrap();
+        let p = page("<p>x</p>", Some("\"e\""));
+        let d = doc("Text.", Some(28));
+        let id = {
+            let mut store = Store::open(root.path()).unwrap();
+            store
+                .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+                .unwrap()
+                .snapshot_id
+        };
+        for _ in 0..2 {
+            let store = Store::open(root.path()).unwrap();
+            let latest = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+            assert_eq!((latest.id, latest.document), (id, d.clone()));
+            assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
+        }
+    }
+
+    #[test]
+    fn refuses_bad_input_without_writing() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        let rev = revision(RevisionKind::Revised);
+        let cases = [
+            (
+                NewSnapshot {
+                    target: "../evil",
+                    ..new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None)
+                },
+                "target `../evil`: not a valid target id (use a-z, 0-9, -)",
+            ),
+            (
+                new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, Some(&rev)),
+                "target `nato-belarus`: a revision needs the previous snapshot's id",
+            ),
+        ];
+        for (new, want) in cases {
+            let err = store.record_snapshot(new).unwrap_err();
+            let index = root.path().join(INDEX_FILE);
+            assert_eq!(
+                err.to_string(),
+                format!("store `{}`: {want}", index.display())
+            );
+        }
+        assert_eq!(
+            listing(root.path()),
+            [INDEX_FILE, "redliner.sqlite-shm", "redliner.sqlite-wal"]
+        );
+    }
+
+    #[test]
+    fn a_failed_transaction_removes_the_new_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        let rev = revision(RevisionKind::Revised);
+        // Snapshot 999 does not exist: the revision row breaks the foreign key.
+        let err = store
+            .record_snapshot(new_snapshot(
+                &p,
+                &d,
+                "2026-11-29T10:00:00Z",
+                Some(999),
+                Some(&rev),
+            ))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
+        assert_eq!(
+            listing(&root.path().join("nato-belarus")),
+            Vec::<String>::new()
+        );
+        assert_eq!(store.snapshots("nato-belarus").unwrap(), Vec::new());
+        assert_eq!(store.checks("nato-belarus", 10).unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn outcome_names_round_trip() {
+        for o in [
+            CheckOutcome::Baseline,
+            CheckOutcome::Unchanged,
+            CheckOutcome::Changed,
+            CheckOutcome::NotModified,
+            CheckOutcome::Failed,
+        ] {
+            assert_eq!(CheckOutcome::parse(o.as_str()), Some(o));
+            assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{o}\""));
+        }
+        assert_eq!(CheckOutcome::parse("exploded"), None);
+    }
+
+    #[test]
+    fn summary_text_leaves_out_zeros() {
+        let cases = [
+            (ChangeSummary::default(), "no section changed; +0 -0 words"),
+            (
+                ChangeSummary {
+                    sections_added: 1,
+                    sections_moved: 2,
+                    words_added: 5,
+                    ..ChangeSummary::default()
+                },
+                "1 added, 2 moved; +5 -0 words",
+            ),
+        ];
+        for (s, want) in cases {
+            assert_eq!(summary_text(&s), want);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The snapshot files under the store root: one directory per snapshot,
+//! `<root>/<target>/<captured-at>/`, holding
+//!
+//! - `page.html.gz`: the body exactly as served (after HTTP content decoding), gzipped;
+//! - `document.json`: the extracted [`Document`] (pretty JSON);
+//! - `document.md`: the document as Markdown (see [`super::markdown`]);
+//! - `redline.md`: the redline against the previous snapshot, when there is one.
+//!
+//! A snapshot directory appears whole or not at all: the files are written into
+//! a hidden temporary directory beside it (each file itself via a temp file and
+//! rename), which is then renamed into place.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use jiff::Timestamp;
+
+use crate::document::Document;
+
+/// The raw body file name.
+pub const PAGE_FILE: &str = "page.html.gz";
+/// The document JSON file name.
+pub const DOCUMENT_JSON: &str = "document.json";
+/// The document Markdown file name.
+pub const DOCUMENT_MD: &str = "document.md";
+/// The redline Markdown file name.
+pub const REDLINE_MD: &str = "redline.md";
+
+/// What goes into one snapshot directory.
+#[derive(Debug)]
+pub struct SnapshotFiles<'a> {
+    /// The body as served.
+    pub body: &'a [u8],
+    /// The extracted document.
+    pub document: &'a Document,
+    /// Its Markdown rendering.
+    pub document_md: &'a str,
+    /// The redline, when there is a previous snapshot.
+    pub redline_md: Option<&'a str>,
+}
+
+/// The directory name for a capture time: UTC, seconds, filesystem-safe
+/// (`2026-11-29T10-00-00Z`).
+pub fn dir_name(captured_at: Timestamp) -> String {
+    captured_at.strftime("%Y-%m-%dT%H-%M-%SZ").to_string()
+}
+
+/// Writes the files into a new directory `<target_dir>/<dir_name(captured_at)>`
+/// (with `-2`, `-3`, ... appended when that name is taken) and returns the
+/// directory's name.
+///
+/// # Errors
+/// Any I/O error, with the path it concerns; nothing is left visible on failure.
+pub fn write_snapshot(
+    target_dir: &Path,
+    captured_at: Timestamp,
+    files: &SnapshotFiles<'_>,
+) -> Result<String, (PathBuf, io::Error)> {
+    fs::create_dir_all(target_dir).map_err(|e| (target_dir.to_path_buf(), e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".tmp-snapshot-")
+        .tempdir_in(target_dir)
+        .map_err(|e| (target_dir.to_path_buf(), e))?;
+    let dir = staging.path();
+
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(files.body)
+        .map_err(|e| (dir.join(PAGE_FILE), e))?;
+    let gz = gz.finish().map_err(|e| (dir.join(PAGE_FILE), e))?;
+    write_atomic(&dir.join(PAGE_FILE), &gz)?;
+
+    let mut json = serde_json::to_vec_pretty(files.document)
+        .map_err(|e| (dir.join(DOCUMENT_JSON), io::Error::other(e)))?;
+    json.push(b'\n');
+    write_atomic(&dir.join(DOCUMENT_JSON), &json)?;
+    write_atomic(&dir.join(DOCUMENT_MD), files.document_md.as_bytes())?;
+    if let Some(redline) = files.redline_md {
+        write_atomic(&dir.join(REDLINE_MD), redline.as_bytes())?;
+    }
+
+    let base = dir_name(captured_at);
+    for n in 1..1000 {
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let dest = target_dir.join(&name);
+        if dest.exists() {
+            continue;
+        }
+        // rename(2) onto an existing non-empty directory fails, so a racing
+        // writer that took the name first makes us try the next suffix.
+        match fs::rename(dir, &dest) {
+            Ok(()) => {
+                // The staging directory has moved; don't let its guard delete anything.
+                let _ = staging.keep();
+                sync_dir(target_dir);
+                return Ok(name);
+            }
+            Err(_) if dest.exists() => continue,
+            Err(e) => return Err((dest, e)),
+        }
+    }
+    Err((
+        target_dir.join(base),
+        io::Error::other("too many snapshots in the same second"),
+    ))
+}
+
+/// Writes `bytes` to `path` via a temp file in the same directory, synced, then renamed.
+///
+/// # Errors
+/// The I/O error and the path.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let err = |e| (path.to_path_buf(), e);
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Reads and gunzips a `page.html.gz`.
+///
+/// # Errors
+/// The I/O (or gzip) error.
+pub fn read_gz(path: &Path) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    GzDecoder::new(fs::File::open(path)?).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// Makes a rename durable where the platform allows; best effort.
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Block, BlockKind, DocumentMeta, Section, SectionKey};
+
+    fn doc() -> Document {
+        Document {
+            meta: DocumentMeta::default(),
+            sections: vec![Section {
+                key: SectionKey::lead(),
+                heading: None,
+                level: 0,
+                blocks: vec![Block::new(BlockKind::Paragraph, "x")],
+            }],
+        }
+    }
+
+    #[test]
+    fn dir_names_are_utc_seconds() {
+        let cases = [
+            ("2026-11-29T10:00:00Z", "2026-11-29T10-00-00Z"),
+            ("2026-11-29T10:00:00.999Z", "2026-11-29T10-00-00Z"),
+            ("2026-11-29T11:00:05+01:00", "2026-11-29T10-00-05Z"),
+        ];
+        for (at, want) in cases {
+            assert_eq!(dir_name(at.parse().unwrap()), want);
+        }
+    }
+
+    #[test]
+    fn same_second_gets_suffixes_and_no_staging_dir_remains() {
+        let root = tempfile::tempdir().unwrap();
+        let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        let d = doc();
+        let files = SnapshotFiles {
+            body: b"<p>x</p>",
+            document: &d,
+            document_md: "# x\n",
+            redline_md: None,
+        };
+        let names: Vec<String> = (0..3)
+            .map(|_| write_snapshot(root.path(), at, &files).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2026-11-29T10-00-00Z",
+                "2026-11-29T10-00-00Z-2",
+                "2026-11-29T10-00-00Z-3"
+            ]
+        );
+        let mut listed: Vec<String> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, names);
+        let mut inside: Vec<String> = fs::read_dir(root.path().join(&names[0]))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        inside.sort();
+        assert_eq!(inside, [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE]);
+        assert_eq!(
+            read_gz(&root.path().join(&names[0]).join(PAGE_FILE)).unwrap(),
+            b"<p>x</p>"
+        );
+    }
+}

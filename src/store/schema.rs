@@ -1,0 +1,141 @@
+//! Opening the SQLite index and bringing its schema up to date.
+//!
+//! Migrations are numbered SQL files under `src/store/migrations/`, applied in
+//! order; `PRAGMA user_version` records how many have run, so reopening a store
+//! is a no-op and an older redliner refuses a store made by a newer one.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// The migrations, in order; migration `i` (0-based) brings the schema to version `i + 1`.
+pub const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Why the index could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// SQLite failed.
+    Sqlite(rusqlite::Error),
+    /// The file's schema is newer than this build knows.
+    TooNew(i64),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpenError::Sqlite(e)
+    }
+}
+
+/// Opens (creating if missing) the index at `path`: WAL journal, a 5 s busy
+/// timeout, foreign keys on, every pending migration applied.
+///
+/// # Errors
+/// [`OpenError::Sqlite`] when SQLite fails, [`OpenError::TooNew`] when the file
+/// was written by a newer schema.
+pub fn open(path: &Path) -> Result<Connection, OpenError> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    // journal_mode answers with a row, so it can't go through execute().
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies the migrations the database has not seen, each in its own transaction.
+///
+/// # Errors
+/// As [`open`].
+pub fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > current_version() {
+        return Err(OpenError::TooNew(version));
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables(conn: &Connection) -> Vec<String> {
+        let mut st = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn migrates_once_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        for _ in 0..2 {
+            let conn = open(&path).unwrap();
+            let version: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, current_version());
+            assert_eq!(
+                tables(&conn),
+                ["checks", "revisions", "snapshots", "targets"]
+            );
+            let fk: i64 = conn
+                .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+                .unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((fk, mode.as_str()), (1, "wal"));
+        }
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(open(&path), Err(OpenError::TooNew(99))));
+    }
+
+    #[test]
+    fn outcome_check_constraint_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("index.sqlite")).unwrap();
+        conn.execute(
+            "INSERT INTO targets (id, url, first_seen) VALUES ('t', 'u', 'x')",
+            [],
+        )
+        .unwrap();
+        let insert = |outcome: &str| {
+            conn.execute(
+                "INSERT INTO checks (target_id, started_at, finished_at, url, outcome, duration_ms)
+                 VALUES ('t', 'a', 'b', 'u', ?1, 0)",
+                [outcome],
+            )
+        };
+        assert!(insert("not-modified").is_ok());
+        assert!(insert("exploded").is_err());
+    }
+}
