@@ -1,7 +1,7 @@
 //! The extract stage: a page's HTML to a [`Document`] of sections and blocks,
 //! plus title and stamp.
 //!
-//! - [`chrome`](self) decides what is never content (navigation, banners, share
+//! - `chrome` decides what is never content (navigation, banners, share
 //!   bars, scripts, hidden elements, the configured `drop` selectors);
 //! - `root` picks the content root: the configured selectors, else the recorded
 //!   fallbacks `main`, `article`, `readability`, `densest-block`, `body`;
@@ -556,6 +556,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn generic_rules_give_the_same_documents_as_the_nato_rules() {
+        for html in [V1, V2, V3, V4, V5, V6] {
+            let configured = doc(html, &nato());
+            let fallback = doc(html, &Rules::generic());
+            assert_eq!(fallback.meta.root.selector, "readability");
+            assert!(fallback.meta.root.fallback);
+            assert_eq!(fallback.meta.stamp, configured.meta.stamp);
+            assert_eq!(fallback.sections, configured.sections);
+        }
+    }
+
     fn generic(min: usize) -> Rules {
         let mut r = Rules::generic();
         r.min_text_chars = min;
@@ -703,7 +715,11 @@ mod tests {
         ];
         for (html, want, blocks) in cases {
             let d = extract(html, None, &generic(1)).unwrap();
-            assert_eq!(d.meta.stamp.as_ref().map(|s| s.text.as_str()), want, "{html}");
+            assert_eq!(
+                d.meta.stamp.as_ref().map(|s| s.text.as_str()),
+                want,
+                "{html}"
+            );
             assert_eq!(d.block_count(), blocks, "{html}");
         }
     }
