@@ -182,6 +182,7 @@ pub fn parse(line: &str) -> Result<Stamp, StampError> {
 pub fn find(page_text: &str) -> Option<Stamp> {
     let text = display(page_text);
     STAMP_RE
+        .as_ref()?
         .captures_iter(&text)
         .find_map(|caps| from_captures(&caps))
 }
