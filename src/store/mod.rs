@@ -834,6 +834,118 @@ impl Store {
         Ok(id)
     }
 
+    /// Finds a snapshot of the target by a name a person types: `latest`, an id
+    /// (`12`), a capture time prefix in UTC (`2026-11-29`, `2026-11-29T10`, or a
+    /// directory name like `2026-11-29T10-00-00Z-2`), or else the stamp's date
+    /// (`2024-08-28`). The newest match wins.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn resolve_snapshot(
+        &self,
+        target: &str,
+        name: &str,
+    ) -> Result<Option<SnapshotRow>, StoreError> {
+        let name = name.trim();
+        let all = self.snapshots(target)?;
+        if name.eq_ignore_ascii_case("latest") {
+            return Ok(all.into_iter().next());
+        }
+        if let Ok(id) = name.parse::<i64>() {
+            return Ok(all.into_iter().find(|s| s.id == id));
+        }
+        let by_capture = all.iter().find(|s| {
+            let dir = s.dir.rsplit('/').next().unwrap_or(&s.dir);
+            dir == name || ts(s.captured_at).starts_with(name) || dir.starts_with(name)
+        });
+        if let Some(s) = by_capture {
+            return Ok(Some(s.clone()));
+        }
+        Ok(all
+            .into_iter()
+            .find(|s| s.stamp_date.is_some_and(|d| d.to_string() == name)))
+    }
+
+    /// Replaces a snapshot's document after re-extraction from its raw body:
+    /// rewrites `document.json` and `document.md` atomically, then updates the
+    /// row's content hash, title, stamp, root and counts. The raw body, the
+    /// checks and the revisions stay as they are (record differences with
+    /// [`Store::record_technical_revision`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Io`]; [`StoreError::Sqlite`].
+    pub fn replace_document(
+        &mut self,
+        row: &SnapshotRow,
+        document: &Document,
+    ) -> Result<(), StoreError> {
+        let dir = self.snapshot_dir(row);
+        let io = |(path, source): (PathBuf, std::io::Error)| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut json = serde_json::to_vec_pretty(document)
+            .map_err(|e| io((dir.join(DOCUMENT_JSON), std::io::Error::other(e))))?;
+        json.push(b'\n');
+        files::write_atomic(&dir.join(DOCUMENT_JSON), &json).map_err(io)?;
+        let md = markdown::render(document, &row.target);
+        files::write_atomic(&dir.join(DOCUMENT_MD), md.as_bytes()).map_err(io)?;
+        let stamp = document.meta.stamp.as_ref();
+        let words: usize = document.sections.iter().map(|s| s.word_count()).sum();
+        self.conn
+            .execute(
+                "UPDATE snapshots SET content_hash = ?2, title = ?3, stamp_text = ?4, stamp_date = ?5,
+                        stamp_time = ?6, stamp_instant = ?7, root_selector = ?8, root_fallback = ?9,
+                        sections = ?10, blocks = ?11, words = ?12
+                 WHERE id = ?1",
+                params![
+                    row.id,
+                    document.fingerprint(),
+                    document.meta.title,
+                    stamp.map(|s| s.text.as_str()),
+                    stamp.map(|s| s.date.to_string()),
+                    stamp.and_then(|s| s.time).map(|t| t.to_string()),
+                    stamp.and_then(|s| s.instant).map(ts),
+                    document.meta.root.selector,
+                    document.meta.root.fallback,
+                    to_i64(document.sections.len()),
+                    to_i64(document.block_count()),
+                    to_i64(words),
+                ],
+            )
+            .map_err(self.sql())?;
+        Ok(())
+    }
+
+    /// Writes a per-target file beside the snapshot directories (e.g. `feed.atom`),
+    /// atomically, and returns its path.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a bad target id or a `name` with a path
+    /// separator or a leading dot; [`StoreError::Io`].
+    pub fn write_target_file(
+        &self,
+        target: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<PathBuf, StoreError> {
+        self.check_target(target)?;
+        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            return Err(self.invalid(target, &format!("`{name}` is not a plain file name")));
+        }
+        let dir = self.root.join(target);
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join(name);
+        files::write_atomic(&path, bytes).map_err(|(path, source)| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(path)
+    }
+
     /// Loads `document.json` for a row.
     fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
         let path = self.snapshot_dir(&row).join(DOCUMENT_JSON);
@@ -1649,6 +1761,91 @@ mod tests {
         );
         assert_eq!(store.snapshots("nato-belarus").unwrap(), Vec::new());
         assert_eq!(store.checks("nato-belarus", 10).unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn resolves_snapshots_by_id_capture_time_or_stamp_date() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let (d1, d2) = (doc("One.", Some(27)), doc("Two.", Some(28)));
+        let rev = revision(RevisionKind::Revised);
+        let a = store
+            .record_snapshot(new_snapshot(&p, &d1, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        let b = store
+            .record_snapshot(new_snapshot(
+                &p,
+                &d2,
+                "2026-11-30T09:00:00Z",
+                Some(a.snapshot_id),
+                Some(&rev),
+            ))
+            .unwrap();
+        let cases = [
+            ("latest", Some(b.snapshot_id)),
+            (&*a.snapshot_id.to_string(), Some(a.snapshot_id)),
+            ("2026-11-29", Some(a.snapshot_id)),
+            ("2026-11-30T09", Some(b.snapshot_id)),
+            ("2026-11-29T10-00-00Z", Some(a.snapshot_id)),
+            ("2026-11", Some(b.snapshot_id)),
+            ("2024-08-27", Some(a.snapshot_id)),
+            ("2024-08-28", Some(b.snapshot_id)),
+            ("2025-01-01", None),
+            ("999", None),
+        ];
+        for (name, want) in cases {
+            let got = store
+                .resolve_snapshot("nato-belarus", name)
+                .unwrap()
+                .map(|s| s.id);
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn replace_document_rewrites_files_and_row_only() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Old extraction.", Some(28));
+        let rec = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        let row = store.snapshots("nato-belarus").unwrap().remove(0);
+        let better = doc("Better extraction of the same page.", None);
+        store.replace_document(&row, &better).unwrap();
+        let got = store
+            .snapshot("nato-belarus", rec.snapshot_id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.document, better);
+        assert_eq!(got.row.content_hash, better.fingerprint());
+        assert_eq!(
+            (got.row.stamp_text.as_deref(), got.row.stamp_date, got.row.words),
+            (None, None, 11)
+        );
+        assert_eq!(store.raw_body(&got.row).unwrap(), p.body);
+        let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
+        assert!(md.contains("Better extraction"), "{md}");
+        assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn target_files_are_plain_names_under_the_target() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let path = store
+            .write_target_file("nato-belarus", "feed.atom", b"<feed/>")
+            .unwrap();
+        assert_eq!(path, root.path().join("nato-belarus").join("feed.atom"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"<feed/>");
+        for bad in ["../x", ".hidden", "", "a/b"] {
+            assert!(
+                store.write_target_file("nato-belarus", bad, b"").is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
