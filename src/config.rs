@@ -76,7 +76,11 @@ impl Settings {
                     place: format!("target `{id}`"),
                     message: format!(
                         "not configured (configured: {})",
-                        self.targets.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", ")
+                        self.targets
+                            .iter()
+                            .map(|t| t.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 })
             })
@@ -175,7 +179,10 @@ pub fn parse(
         message,
     };
     let file: FileConfig = toml::from_str(text).map_err(|e| {
-        let place = e.span().map(|s| place_of(text, s.start)).unwrap_or_default();
+        let place = e
+            .span()
+            .map(|s| place_of(text, s.start))
+            .unwrap_or_default();
         err(place, e.message().trim().to_string())
     })?;
 
@@ -187,7 +194,10 @@ pub fn parse(
     }
     if let Some(n) = s.max_body_bytes {
         if n == 0 {
-            return Err(err("settings: key `max_body_bytes`".into(), "must be above 0".into()));
+            return Err(err(
+                "settings: key `max_body_bytes`".into(),
+                "must be above 0".into(),
+            ));
         }
         fetch.max_body_bytes = n;
     }
@@ -203,14 +213,25 @@ pub fn parse(
             Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
         };
         let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
-        let content = r.content.iter().map(|c| css("content", c)).collect::<Result<_, _>>()?;
-        let drop = r.drop.iter().map(|c| css("drop", c)).collect::<Result<_, _>>()?;
+        let content = r
+            .content
+            .iter()
+            .map(|c| css("content", c))
+            .collect::<Result<_, _>>()?;
+        let drop = r
+            .drop
+            .iter()
+            .map(|c| css("drop", c))
+            .collect::<Result<_, _>>()?;
         let ignore_text = r
             .ignore_text
             .iter()
             .map(|re| {
                 Regex::new(re).map_err(|e| {
-                    err(place("ignore_text"), format!("bad regex `{re}`: {}", one_line(&e)))
+                    err(
+                        place("ignore_text"),
+                        format!("bad regex `{re}`: {}", one_line(&e)),
+                    )
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -244,7 +265,10 @@ pub fn parse(
         let url = Url::parse(&t.url)
             .map_err(|e| err(place("url"), format!("invalid URL `{}`: {e}", t.url)))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(err(place("url"), format!("`{}` is not an http(s) URL", t.url)));
+            return Err(err(
+                place("url"),
+                format!("`{}` is not an http(s) URL", t.url),
+            ));
         }
         let rules = match t.rules.as_deref() {
             None | Some("generic") => Rules::generic(),
@@ -262,14 +286,23 @@ pub fn parse(
                 )
             })?,
         };
-        targets.push(Target { id: t.id.clone(), url, rules });
+        targets.push(Target {
+            id: t.id.clone(),
+            url,
+            rules,
+        });
     }
 
     let store = store_override
         .map(Path::to_path_buf)
         .or_else(|| s.store.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
-    Ok(Settings { path: path.to_path_buf(), store, fetch, targets })
+    Ok(Settings {
+        path: path.to_path_buf(),
+        store,
+        fetch,
+        targets,
+    })
 }
 
 /// Parses a duration such as `30s`, `2m`, `1h 30m` (jiff's friendly format) or
@@ -286,11 +319,18 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && !id.starts_with('-')
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn one_line(e: &impl std::fmt::Display) -> String {
-    e.to_string().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ")
+    e.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Names the table that holds byte offset `at`: `target `ID`: key `K``,
@@ -299,7 +339,9 @@ fn place_of(text: &str, at: usize) -> String {
     let at = at.min(text.len());
     let before = &text[..at];
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
     let line = text[line_start..line_end].trim();
     let key = line
         .split_once('=')
@@ -329,7 +371,10 @@ fn place_of(text: &str, at: usize) -> String {
             Some(id) => format!("target `{id}`"),
             None => "target".to_string(),
         }
-    } else if let Some(name) = table.strip_prefix("[rules.").and_then(|t| t.strip_suffix(']')) {
+    } else if let Some(name) = table
+        .strip_prefix("[rules.")
+        .and_then(|t| t.strip_suffix(']'))
+    {
         format!("rules `{}`", name.trim_matches('"'))
     } else if table == "[settings]" {
         "settings".to_string()
@@ -412,8 +457,16 @@ rules = "nato-topic"
                 "target `a`: key `rules`",
                 "no rule set `nope`",
             ),
-            ("[settings]\ntimeout = \"soon\"\n", "settings: key `timeout`", "`soon`"),
-            ("[settings]\nstor = \"x\"\n", "settings: key `stor`", "unknown field `stor`"),
+            (
+                "[settings]\ntimeout = \"soon\"\n",
+                "settings: key `timeout`",
+                "`soon`",
+            ),
+            (
+                "[settings]\nstor = \"x\"\n",
+                "settings: key `stor`",
+                "unknown field `stor`",
+            ),
             (
                 "[[target]]\nid = \"Bad Id\"\nurl = \"https://x.org/\"\n",
                 "target `Bad Id`: key `id`",

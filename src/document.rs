@@ -72,7 +72,10 @@ impl Section {
 
     /// Number of words in the section's blocks (whitespace-separated).
     pub fn word_count(&self) -> usize {
-        self.blocks.iter().map(|b| b.text.split_whitespace().count()).sum()
+        self.blocks
+            .iter()
+            .map(|b| b.text.split_whitespace().count())
+            .sum()
     }
 }
 
@@ -115,7 +118,11 @@ pub struct Block {
 impl Block {
     /// A block with no links.
     pub fn new(kind: BlockKind, text: impl Into<String>) -> Self {
-        Block { kind, text: text.into(), links: Vec::new() }
+        Block {
+            kind,
+            text: text.into(),
+            links: Vec::new(),
+        }
     }
 
     /// The text in the form used for comparison; see [`crate::normalize::comparable`].
@@ -199,7 +206,11 @@ impl Document {
 
     /// Total number of characters of block text.
     pub fn text_len(&self) -> usize {
-        self.sections.iter().flat_map(|s| &s.blocks).map(|b| b.text.chars().count()).sum()
+        self.sections
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .map(|b| b.text.chars().count())
+            .sum()
     }
 
     /// The section with this key, if any.

@@ -66,15 +66,28 @@ impl Outcome {
     /// One line for a person: `baseline stored (4 sections, stamp ...)`, `unchanged`, ...
     pub fn describe(&self) -> String {
         match self {
-            Outcome::Baseline { sections, stamp, fallback, .. } => format!(
+            Outcome::Baseline {
+                sections,
+                stamp,
+                fallback,
+                ..
+            } => format!(
                 "baseline stored ({sections} sections, stamp {}){}",
                 stamp.as_deref().unwrap_or("none"),
-                if *fallback { ", content root found by fallback" } else { "" }
+                if *fallback {
+                    ", content root found by fallback"
+                } else {
+                    ""
+                }
             ),
             Outcome::Unchanged => "unchanged".into(),
             Outcome::NotModified => "not modified (HTTP 304)".into(),
             Outcome::Changed { redline, .. } => {
-                format!("{}: {}", redline.revision.kind, report::summary_line(redline))
+                format!(
+                    "{}: {}",
+                    redline.revision.kind,
+                    report::summary_line(redline)
+                )
             }
         }
     }
@@ -96,9 +109,16 @@ impl Monitor {
     /// HTTP client cannot be built.
     pub fn open(settings: &Settings) -> Result<Monitor> {
         let store = Store::open(&settings.store)?;
-        let fetcher = Fetcher::new(settings.fetch.clone())
-            .map_err(|source| Error::Fetch { target: "*".into(), source })?;
-        Ok(Monitor { store, fetcher, clock: Box::new(SystemClock), diff: DiffOptions::default() })
+        let fetcher = Fetcher::new(settings.fetch.clone()).map_err(|source| Error::Fetch {
+            target: "*".into(),
+            source,
+        })?;
+        Ok(Monitor {
+            store,
+            fetcher,
+            clock: Box::new(SystemClock),
+            diff: DiffOptions::default(),
+        })
     }
 
     /// Replaces the clock.
@@ -122,9 +142,11 @@ impl Monitor {
         let started_at = self.clock.now();
         let timer = Instant::now();
         let result = self.check_inner(target, started_at, timer).await;
-        if let Err(e) = &result {
-            if matches!(e, Error::Fetch { .. } | Error::Extract { .. }) {
-                warn!(target = %target.id, "check failed: {e}");
+        if let Err(e) = &result
+            && matches!(e, Error::Fetch { .. } | Error::Extract { .. })
+        {
+            {
+                info!(target = %target.id, "check failed: {e}");
                 let record = CheckRecord {
                     target: target.id.clone(),
                     url: target.url.to_string(),
@@ -155,7 +177,10 @@ impl Monitor {
             .fetcher
             .fetch(&target.url, validators.as_ref())
             .await
-            .map_err(|source| Error::Fetch { target: target.id.clone(), source })?;
+            .map_err(|source| Error::Fetch {
+                target: target.id.clone(),
+                source,
+            })?;
         let page = match fetched {
             Fetched::NotModified => {
                 info!(target = %target.id, "not modified (304)");
@@ -246,7 +271,11 @@ impl Monitor {
         let mut redline = Redline {
             target: target.id.clone(),
             url: target.url.to_string(),
-            title: document.meta.title.clone().or_else(|| previous.document.meta.title.clone()),
+            title: document
+                .meta
+                .title
+                .clone()
+                .or_else(|| previous.document.meta.title.clone()),
             old_captured_at: Some(previous.captured_at),
             new_captured_at: captured_at,
             old_snapshot: Some(previous.id),
@@ -254,8 +283,19 @@ impl Monitor {
             revision,
         };
         let mut markdown = Vec::new();
-        report::render(&redline, Format::Markdown, TerminalStyle { color: false, width: None }, &mut markdown)
-            .map_err(|source| Error::Io { path: "redline.md".into(), source })?;
+        report::render(
+            &redline,
+            Format::Markdown,
+            TerminalStyle {
+                color: false,
+                width: None,
+            },
+            &mut markdown,
+        )
+        .map_err(|source| Error::Io {
+            path: "redline.md".into(),
+            source,
+        })?;
         let recorded = self.store.record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -269,7 +309,10 @@ impl Monitor {
             redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
-        Ok(Outcome::Changed { snapshot: recorded.snapshot_id, redline: Box::new(redline) })
+        Ok(Outcome::Changed {
+            snapshot: recorded.snapshot_id,
+            redline: Box::new(redline),
+        })
     }
 }
 

@@ -54,11 +54,17 @@ pub fn comparable(s: &str) -> String {
 }
 
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
 }
 
 fn is_unicode_space(c: char) -> bool {
-    matches!(c, '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+    matches!(
+        c,
+        '\u{00A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
 }
 
 #[cfg(test)]
@@ -81,10 +87,16 @@ mod tests {
 
     #[test]
     fn comparable_folds_typography() {
-        assert_eq!(comparable("Belarus\u{2019} \u{201C}role\u{201D}"), "Belarus' \"role\"");
+        assert_eq!(
+            comparable("Belarus\u{2019} \u{201C}role\u{201D}"),
+            "Belarus' \"role\""
+        );
         assert_eq!(comparable("1992\u{2013}1997 \u{2014} x"), "1992-1997 - x");
         assert_eq!(comparable("wait\u{2026}"), "wait...");
         assert_eq!(comparable("a\u{202F}b"), "a b");
-        assert_eq!(comparable("Belarus' role"), comparable("Belarus\u{2019}\u{00A0}role"));
+        assert_eq!(
+            comparable("Belarus' role"),
+            comparable("Belarus\u{2019}\u{00A0}role")
+        );
     }
 }

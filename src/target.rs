@@ -32,7 +32,10 @@ impl Css {
     /// A message from the selector parser when `source` is not valid CSS.
     pub fn parse(source: &str) -> Result<Css, String> {
         Selector::parse(source)
-            .map(|selector| Css { source: source.to_string(), selector })
+            .map(|selector| Css {
+                source: source.to_string(),
+                selector,
+            })
             .map_err(|e| e.to_string())
     }
 }

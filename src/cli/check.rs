@@ -54,7 +54,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Io { path: "tokio runtime".into(), source: e })?;
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })?;
     let mut monitor = Monitor::open(&settings)?;
 
     let mut changed = false;
@@ -73,8 +76,12 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
                     if printed > 0 && args.format != CheckFormat::Json {
                         let _ = writeln!(out);
                     }
-                    report::render(redline, args.format.into(), style, &mut out)
-                        .map_err(|e| Error::Io { path: "stdout".into(), source: e })?;
+                    report::render(redline, args.format.into(), style, &mut out).map_err(|e| {
+                        Error::Io {
+                            path: "stdout".into(),
+                            source: e,
+                        }
+                    })?;
                     printed += 1;
                 }
             }

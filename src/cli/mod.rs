@@ -66,7 +66,10 @@ pub enum ColorChoice {
 impl Global {
     /// Loads the config file named by `--config`/`REDLINER_CONFIG`, or the default.
     pub fn settings(&self) -> Result<Settings, Error> {
-        let path = self.config.clone().unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG));
+        let path = self
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG));
         Ok(config::load(&path, self.store.as_deref())?)
     }
 

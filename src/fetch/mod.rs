@@ -99,7 +99,10 @@ pub struct FetchedPage {
 
 /// What one fetch returned.
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant, reason = "one value per fetch; boxing would gain nothing")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per fetch; boxing would gain nothing"
+)]
 pub enum Fetched {
     /// A page.
     Page(FetchedPage),

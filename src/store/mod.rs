@@ -1822,7 +1822,11 @@ mod tests {
         assert_eq!(got.document, better);
         assert_eq!(got.row.content_hash, better.fingerprint());
         assert_eq!(
-            (got.row.stamp_text.as_deref(), got.row.stamp_date, got.row.words),
+            (
+                got.row.stamp_text.as_deref(),
+                got.row.stamp_date,
+                got.row.words
+            ),
             (None, None, 11)
         );
         assert_eq!(store.raw_body(&got.row).unwrap(), p.body);

@@ -10,7 +10,9 @@ pub use crate::server::{Reply, Server};
 
 /// Reads a fixture file from `tests/fixtures/`.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
@@ -97,7 +99,11 @@ impl Test {
     /// `SELECT COUNT(*) FROM table [WHERE ...]`.
     pub fn count(&self, table_and_where: &str) -> i64 {
         self.db()
-            .query_row(&format!("SELECT COUNT(*) FROM {table_and_where}"), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT COUNT(*) FROM {table_and_where}"),
+                [],
+                |r| r.get(0),
+            )
             .unwrap()
     }
 
@@ -105,7 +111,10 @@ impl Test {
     pub fn snapshot_dirs(&self, target: &str) -> Vec<PathBuf> {
         let dir = self.store().join(target);
         let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect(),
+            Ok(rd) => rd
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.is_dir())
+                .collect(),
             Err(_) => Vec::new(),
         };
         dirs.sort();

@@ -3,4 +3,5 @@
 
 mod check;
 mod harness;
+#[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;

@@ -48,7 +48,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -97,7 +100,12 @@ impl Server {
                 let _ = req.respond(resp);
             }
         });
-        Server { port, state, server, thread: Some(thread) }
+        Server {
+            port,
+            state,
+            server,
+            thread: Some(thread),
+        }
     }
 
     /// The URL of `path` on this server.

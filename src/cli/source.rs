@@ -1,0 +1,90 @@
+//! Loading a page for the stage-debugging commands (`extract`, `diff OLD NEW`):
+//! from a local file or a URL, with the rules of a configured target or the
+//! generic ones.
+
+use std::path::{Path, PathBuf};
+
+use redliner::config::{self, Settings};
+use redliner::document::Document;
+use redliner::error::Error;
+use redliner::fetch::{self, Fetched, Fetcher};
+use redliner::monitor::extract_page;
+use redliner::target::{Rules, Target};
+use url::Url;
+
+use super::Global;
+
+/// The config when one is given or the default file exists; `None` otherwise
+/// (the file commands need no config).
+pub fn optional_settings(global: &Global) -> Result<Option<Settings>, Error> {
+    match &global.config {
+        Some(_) => global.settings().map(Some),
+        None if Path::new(config::DEFAULT_CONFIG).is_file() => global.settings().map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The target whose rules to use: `--target ID` from the config, else a
+/// generic target for `url`.
+pub fn target_for(
+    settings: Option<&Settings>,
+    id: Option<&str>,
+    url: Url,
+) -> Result<Target, Error> {
+    match id {
+        Some(id) => {
+            let settings = settings.ok_or_else(|| {
+                Error::Usage(format!(
+                    "--target `{id}` needs a config file (--config PATH or {})",
+                    config::DEFAULT_CONFIG
+                ))
+            })?;
+            let mut t = settings.select(&[id.to_string()])?.remove(0);
+            t.url = url;
+            Ok(t)
+        }
+        None => Ok(Target { id: "file".into(), url, rules: Rules::generic() }),
+    }
+}
+
+/// True when `s` looks like an http(s) URL rather than a path.
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// Reads and extracts a page from a file or URL.
+pub fn load_document(
+    input: &str,
+    settings: Option<&Settings>,
+    target: Option<&str>,
+) -> Result<Document, Error> {
+    if is_url(input) {
+        let url = Url::parse(input).map_err(|e| Error::Usage(format!("bad URL `{input}`: {e}")))?;
+        let t = target_for(settings, target, url.clone())?;
+        let fetch_settings = settings.map(|s| s.fetch.clone()).unwrap_or_default();
+        let fetcher = Fetcher::new(fetch_settings)
+            .map_err(|source| Error::Fetch { target: t.id.clone(), source })?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| super::output::io_error("tokio runtime", e))?;
+        let fetched = runtime
+            .block_on(fetcher.fetch(&url, None))
+            .map_err(|source| Error::Fetch { target: t.id.clone(), source })?;
+        match fetched {
+            Fetched::Page(page) => extract_page(&t, &page),
+            Fetched::NotModified => Err(Error::Usage(format!("`{input}` answered 304 Not Modified"))),
+        }
+    } else {
+        let path = PathBuf::from(input);
+        let bytes = std::fs::read(&path).map_err(|e| super::output::io_error(input, e))?;
+        let decoded = fetch::decode(&bytes, None, None);
+        let abs = std::fs::canonicalize(&path).unwrap_or(path);
+        let url = Url::from_file_path(&abs)
+            .map_err(|()| Error::Usage(format!("cannot make a file URL of `{input}`")))?;
+        let t = target_for(settings, target, url.clone())?;
+        redliner::extract::extract(&decoded.text, Some(&url), &t.rules).map_err(|source| {
+            Error::Extract { target: t.id.clone(), url: input.to_string(), source }
+        })
+    }
+}
