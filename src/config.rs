@@ -40,6 +40,8 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::fetch::{FetchSettings, default_user_agent};
+use crate::notify::{AlertRules, ChannelConfig, validate_channels};
+use crate::schedule::{Schedule, TargetSchedule};
 use crate::target::{Css, Rules, Target};
 
 /// The file read when neither `--config` nor `REDLINER_CONFIG` is given.
@@ -58,6 +60,55 @@ pub struct Settings {
     pub fetch: FetchSettings,
     /// The targets, in file order.
     pub targets: Vec<Target>,
+    /// Alert channels (`[[channel]]`), validated; secrets are read from the
+    /// environment only when a channel is used.
+    pub channels: Vec<ChannelConfig>,
+    /// Politeness, conditional GET and locking.
+    pub watch: WatchSettings,
+    /// Alert delivery retries.
+    pub delivery: DeliverySettings,
+}
+
+/// How `check` and `watch` treat hosts and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// Minimum delay between two requests to one host (`settings.min_host_delay`, default 5 s).
+    pub min_host_delay: Duration,
+    /// Fetch without validators at least this often (`settings.unconditional_every`, default 24 h).
+    pub unconditional_every: Duration,
+    /// How long a run waits for another run's store lock (`settings.lock_wait`, default 10 s).
+    pub lock_wait: Duration,
+}
+
+impl Default for WatchSettings {
+    fn default() -> Self {
+        WatchSettings {
+            min_host_delay: Duration::from_secs(5),
+            unconditional_every: Duration::from_secs(24 * 3600),
+            lock_wait: Duration::from_secs(10),
+        }
+    }
+}
+
+/// How failed alert deliveries are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverySettings {
+    /// First retry delay; doubles per attempt (`settings.delivery_backoff`, default 1 min).
+    pub backoff: Duration,
+    /// Longest retry delay (`settings.delivery_backoff_max`, default 1 h).
+    pub backoff_max: Duration,
+    /// An undelivered alert older than this expires (`settings.delivery_expire`, default 72 h).
+    pub expire_after: Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            backoff: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(3600),
+            expire_after: Duration::from_secs(72 * 3600),
+        }
+    }
 }
 
 impl Settings {
@@ -115,6 +166,8 @@ struct FileConfig {
     rules: BTreeMap<String, FileRules>,
     #[serde(default, rename = "target")]
     targets: Vec<FileTarget>,
+    #[serde(default, rename = "channel")]
+    channels: Vec<ChannelConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -125,6 +178,12 @@ struct FileSettings {
     max_body_bytes: Option<usize>,
     retries: Option<usize>,
     user_agent: Option<String>,
+    min_host_delay: Option<String>,
+    unconditional_every: Option<String>,
+    lock_wait: Option<String>,
+    delivery_backoff: Option<String>,
+    delivery_backoff_max: Option<String>,
+    delivery_expire: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -146,6 +205,14 @@ struct FileTarget {
     id: String,
     url: String,
     rules: Option<String>,
+    #[serde(default)]
+    channels: Vec<String>,
+    #[serde(default)]
+    alerts: AlertRules,
+    every: Option<String>,
+    cron: Option<String>,
+    tz: Option<String>,
+    jitter: Option<String>,
 }
 
 /// Reads and validates a config file. `store_override` (from `--store` or
@@ -205,6 +272,32 @@ pub fn parse(
         fetch.retries = n;
     }
     fetch.user_agent = s.user_agent.clone().unwrap_or_else(default_user_agent);
+    let duration = |key: &str, value: &Option<String>, default: Duration| match value {
+        None => Ok(default),
+        Some(t) => parse_duration(t)
+            .map_err(|m| err(format!("settings: key `{key}`"), format!("`{t}`: {m}"))),
+    };
+    let wd = WatchSettings::default();
+    let watch = WatchSettings {
+        min_host_delay: duration("min_host_delay", &s.min_host_delay, wd.min_host_delay)?,
+        unconditional_every: duration(
+            "unconditional_every",
+            &s.unconditional_every,
+            wd.unconditional_every,
+        )?,
+        lock_wait: duration("lock_wait", &s.lock_wait, wd.lock_wait)?,
+    };
+    let dd = DeliverySettings::default();
+    let delivery = DeliverySettings {
+        backoff: duration("delivery_backoff", &s.delivery_backoff, dd.backoff)?,
+        backoff_max: duration(
+            "delivery_backoff_max",
+            &s.delivery_backoff_max,
+            dd.backoff_max,
+        )?,
+        expire_after: duration("delivery_expire", &s.delivery_expire, dd.expire_after)?,
+    };
+    validate_channels(&file.channels).map_err(|e| err(String::new(), e.to_string()))?;
 
     let mut rule_sets = BTreeMap::new();
     for (name, r) in &file.rules {
@@ -286,10 +379,67 @@ pub fn parse(
                 )
             })?,
         };
+        for c in &t.channels {
+            if !file.channels.iter().any(|ch| &ch.id == c) {
+                let defined: Vec<&str> = file.channels.iter().map(|ch| ch.id.as_str()).collect();
+                return Err(err(
+                    place("channels"),
+                    format!(
+                        "no channel `{c}` (defined: {})",
+                        if defined.is_empty() {
+                            "none".to_string()
+                        } else {
+                            defined.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        let jitter = t
+            .jitter
+            .as_deref()
+            .map(|j| parse_duration(j).map_err(|m| err(place("jitter"), format!("`{j}`: {m}"))))
+            .transpose()?
+            .unwrap_or(Duration::ZERO);
+        let schedule = match (&t.every, &t.cron) {
+            (Some(_), Some(_)) => {
+                return Err(err(
+                    place("cron"),
+                    "give `every` or `cron`, not both".into(),
+                ));
+            }
+            (Some(e), None) => {
+                if t.tz.is_some() {
+                    return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
+                }
+                let d =
+                    parse_duration(e).map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
+                if d < Duration::from_secs(1) {
+                    return Err(err(place("every"), format!("`{e}`: must be at least 1s")));
+                }
+                Some(TargetSchedule {
+                    schedule: Schedule::Every(d),
+                    jitter,
+                })
+            }
+            (None, Some(c)) => Some(TargetSchedule {
+                schedule: Schedule::cron(c, t.tz.as_deref()).map_err(|m| err(place("cron"), m))?,
+                jitter,
+            }),
+            (None, None) => {
+                if t.tz.is_some() {
+                    return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
+                }
+                None
+            }
+        };
         targets.push(Target {
             id: t.id.clone(),
             url,
             rules,
+            channels: t.channels.clone(),
+            alerts: t.alerts.clone(),
+            schedule,
         });
     }
 
@@ -302,6 +452,9 @@ pub fn parse(
         store,
         fetch,
         targets,
+        channels: file.channels,
+        watch,
+        delivery,
     })
 }
 
@@ -485,6 +638,49 @@ rules = "nato-topic"
             let shown = e.to_string();
             assert!(shown.starts_with("config `c.toml`: "), "{shown}");
         }
+    }
+
+    #[test]
+    fn schedules_and_channels() {
+        let text = r#"
+[settings]
+min_host_delay = "2s"
+
+[[channel]]
+id = "team"
+kind = "webhook"
+url_env = "TEAM_HOOK"
+
+[[target]]
+id = "a"
+url = "https://x.org/"
+every = "6h"
+jitter = "5m"
+channels = ["team"]
+
+[target.alerts]
+kinds = ["revised"]
+
+[[target]]
+id = "b"
+url = "https://y.org/"
+cron = "0 9-17 * * MON-FRI"
+tz = "Europe/Brussels"
+"#;
+        let s = parse_str(text).unwrap();
+        assert_eq!(s.watch.min_host_delay, Duration::from_secs(2));
+        assert_eq!(s.channels.len(), 1);
+        let a = &s.targets[0];
+        assert_eq!(a.channels, ["team"]);
+        let sch = a.schedule.as_ref().unwrap();
+        assert!(matches!(sch.schedule, Schedule::Every(d) if d == Duration::from_secs(6 * 3600)));
+        assert_eq!(sch.jitter, Duration::from_secs(300));
+        let b = &s.targets[1];
+        assert_eq!(
+            b.schedule.as_ref().unwrap().schedule.describe(),
+            "cron 0 9-17 * * MON-FRI (Europe/Brussels)"
+        );
+        assert!(b.channels.is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! redliner watches official web pages and tells a team, section by section,
 //! what changed.
 
+pub mod archive;
 pub mod config;
 pub mod diff;
 pub mod document;
@@ -12,6 +13,7 @@ pub mod normalize;
 pub mod notify;
 pub mod report;
 pub mod revision;
+pub mod schedule;
 pub mod stamp;
 pub mod store;
 pub mod target;

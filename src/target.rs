@@ -5,6 +5,9 @@ use regex::Regex;
 use scraper::Selector;
 use url::Url;
 
+use crate::notify::AlertRules;
+use crate::schedule::TargetSchedule;
+
 /// A page we watch.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -14,6 +17,26 @@ pub struct Target {
     pub url: Url,
     /// How to extract its document.
     pub rules: Rules,
+    /// Ids of the `[[channel]]` entries that receive this target's alerts.
+    pub channels: Vec<String>,
+    /// Which revisions and failures alert (`[target.alerts]`).
+    pub alerts: AlertRules,
+    /// When `watch` and `check --due` check it; `None`: every run.
+    pub schedule: Option<TargetSchedule>,
+}
+
+impl Target {
+    /// A target with no channels, default alert rules and no schedule.
+    pub fn new(id: impl Into<String>, url: Url, rules: Rules) -> Target {
+        Target {
+            id: id.into(),
+            url,
+            rules,
+            channels: Vec::new(),
+            alerts: AlertRules::default(),
+            schedule: None,
+        }
+    }
 }
 
 /// A CSS selector with the text it was parsed from (for messages and logs).

@@ -43,7 +43,7 @@ pub fn target_for(
             t.url = url;
             Ok(t)
         }
-        None => Ok(Target { id: "file".into(), url, rules: Rules::generic() }),
+        None => Ok(Target::new("file", url, Rules::generic())),
     }
 }
 
