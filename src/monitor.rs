@@ -309,6 +309,11 @@ impl Monitor {
             redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
+        // The change is recorded; a feed that fails to refresh must not fail
+        // the check (the next change rewrites it whole).
+        if let Err(e) = crate::archive::refresh_feeds(&self.store, &target.id) {
+            warn!(target = %target.id, "atom feed not refreshed: {e}");
+        }
         Ok(Outcome::Changed {
             snapshot: recorded.snapshot_id,
             redline: Box::new(redline),
