@@ -53,7 +53,7 @@ pub fn write_document(
 ) -> std::io::Result<()> {
     match format {
         DocumentFormat::Markdown => {
-            out.write_all(redliner::store::markdown::render(document, fallback_title).as_bytes())
+            out.write_all(redliner::store::render_markdown(document, fallback_title).as_bytes())
         }
         DocumentFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, document)?;

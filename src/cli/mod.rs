@@ -12,7 +12,14 @@ use redliner::error::Error;
 use redliner::report::TerminalStyle;
 
 mod check;
+mod diff;
+mod extract;
 mod history;
+mod output;
+mod reextract;
+mod report;
+mod show;
+mod source;
 
 /// Watches official web pages and reports, section by section, what changed.
 #[derive(Debug, Parser)]
@@ -50,6 +57,16 @@ pub enum Command {
     Check(check::CheckArgs),
     /// List a target's checks and snapshots, newest first
     History(history::HistoryArgs),
+    /// Print the extracted document (or the raw body) of any snapshot
+    Show(show::ShowArgs),
+    /// Redline between two snapshots of a target, or between two local pages
+    Diff(diff::DiffArgs),
+    /// Print the document a page (file or URL) yields
+    Extract(extract::ExtractArgs),
+    /// Every revision in a window in one document (a digest)
+    Report(report::ReportArgs),
+    /// Re-derive every stored document with the current rules (never alerts)
+    Reextract(reextract::ReextractArgs),
 }
 
 /// When to colour terminal output.
@@ -97,6 +114,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Check(a) => check::run(&cli.global, a),
         Command::History(a) => history::run(&cli.global, a),
+        Command::Show(a) => show::run(&cli.global, a),
+        Command::Diff(a) => diff::run(&cli.global, a),
+        Command::Extract(a) => extract::run(&cli.global, a),
+        Command::Report(a) => report::run(&cli.global, a),
+        Command::Reextract(a) => reextract::run(&cli.global, a),
     }
 }
 

@@ -40,3 +40,31 @@ pub fn emit(
 pub fn io_error(path: &str, source: std::io::Error) -> Error {
     Error::Io { path: path.to_string(), source }
 }
+
+/// The redline formats of `diff` and `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RedlineFormat {
+    /// Colour on a terminal, plain `[-deleted-]{+inserted+}` marks when piped
+    Terminal,
+    /// GitHub-flavoured Markdown
+    Markdown,
+    /// One self-contained HTML page
+    Html,
+    /// The documented JSON schema (`schema_version`)
+    Json,
+    /// An Atom feed, one entry per revision
+    Atom,
+}
+
+impl From<RedlineFormat> for redliner::report::Format {
+    fn from(f: RedlineFormat) -> Self {
+        use redliner::report::Format;
+        match f {
+            RedlineFormat::Terminal => Format::Terminal,
+            RedlineFormat::Markdown => Format::Markdown,
+            RedlineFormat::Html => Format::Html,
+            RedlineFormat::Json => Format::Json,
+            RedlineFormat::Atom => Format::Atom,
+        }
+    }
+}

@@ -88,3 +88,22 @@ pub fn load_document(
         })
     }
 }
+
+/// Opens the store for the read-only commands: `--store` when given, else the
+/// config's store, else the default `snapshots/` (no config file needed).
+pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Settings>), Error> {
+    let settings = optional_settings(global)?;
+    let root = match (&global.store, &settings) {
+        (Some(root), _) => root.clone(),
+        (None, Some(s)) => s.store.clone(),
+        (None, None) => PathBuf::from(config::DEFAULT_STORE),
+    };
+    if !root.is_dir() {
+        return Err(Error::NotFound(format!(
+            "no store at `{}` (run `redliner check` first, or pass --store DIR)",
+            root.display()
+        )));
+    }
+    let store = redliner::store::Store::open(&root)?;
+    Ok((store, settings))
+}

@@ -1,0 +1,64 @@
+//! `redliner reextract TARGET [--dry-run]`: re-derives every stored document
+//! from the raw bodies with the target's current rules. Differences are
+//! recorded as technical revisions and never alerted (see `redliner::archive`).
+
+use std::process::ExitCode;
+
+use clap::Args;
+use jiff::Timestamp;
+
+use redliner::archive::reextract;
+use redliner::diff::DiffOptions;
+use redliner::error::Error;
+use redliner::store::Store;
+
+use super::Global;
+
+#[derive(Debug, Args)]
+pub struct ReextractArgs {
+    /// Target id (its rules come from the config)
+    pub target: String,
+    /// Extract and compare, but write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    let target = settings.select(std::slice::from_ref(&args.target))?.remove(0);
+    let mut store = Store::open(&settings.store)?;
+    let done = reextract(
+        &mut store,
+        &target,
+        args.dry_run,
+        Timestamp::now(),
+        &DiffOptions::default(),
+    )?;
+    for (id, error) in &done.failed {
+        eprintln!("redliner: snapshot {id} kept as it was: {error}");
+    }
+    if !global.quiet || !done.failed.is_empty() {
+        let verb = if args.dry_run {
+            "would change"
+        } else {
+            "changed"
+        };
+        eprintln!(
+            "{}: {} snapshot{} re-extracted, {} {verb} technically{}",
+            target.id,
+            done.snapshots,
+            if done.snapshots == 1 { "" } else { "s" },
+            done.changed,
+            if done.failed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", done.failed.len())
+            }
+        );
+    }
+    Ok(if done.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
