@@ -34,17 +34,32 @@ pub fn summary_line(redline: &Redline) -> String {
     let changed = rev.sections.len().max(s.sections_changed());
     let total = s.sections_total.max(changed);
     let mut line = format!("{changed} of {total} sections changed");
-    let parts: Vec<String> = [
-        (s.sections_added, "added"),
-        (s.sections_removed, "removed"),
-        (s.sections_modified, "modified"),
-        (s.sections_renamed, "renamed"),
-        (s.sections_moved, "moved"),
-    ]
-    .iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, what)| format!("{n} {what}"))
-    .collect();
+    // Each changed section is counted once, under its own kind, so the parts add
+    // up to `changed` (`sections_modified` also counts renamed and moved ones).
+    let counts = if rev.sections.is_empty() {
+        [
+            s.sections_added,
+            s.sections_removed,
+            s.sections_modified,
+            s.sections_renamed,
+            s.sections_moved,
+        ]
+    } else {
+        let n = |kind: SectionChange| rev.sections.iter().filter(|d| d.change == kind).count();
+        [
+            n(SectionChange::Added),
+            n(SectionChange::Removed),
+            n(SectionChange::Modified),
+            n(SectionChange::Renamed),
+            n(SectionChange::Moved),
+        ]
+    };
+    let parts: Vec<String> = counts
+        .into_iter()
+        .zip(["added", "removed", "modified", "renamed", "moved"])
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
     if !parts.is_empty() {
         line.push_str(": ");
         line.push_str(&parts.join(", "));
@@ -552,16 +567,30 @@ pub(crate) mod tests {
         let mut no_words = sample();
         no_words.revision.summary.words_added = 0;
         no_words.revision.summary.words_removed = 0;
+        // regression: a section moved and nothing else read "1 modified, 1 moved"
+        let mut moved_only = sample();
+        let mut moved = moved_only.revision.sections.swap_remove(1);
+        moved.change = SectionChange::Moved;
+        moved.moved = true;
+        moved.blocks.clear();
+        moved_only.revision.sections = vec![moved];
+        moved_only.revision.summary = ChangeSummary {
+            sections_total: 4,
+            sections_modified: 1,
+            sections_moved: 1,
+            ..Default::default()
+        };
         let cases = [
             (
                 sample(),
-                "4 of 5 sections changed: 1 added, 3 modified, 1 renamed · +13 / \u{2212}9 words",
+                "4 of 5 sections changed: 1 added, 2 modified, 1 renamed · +13 / \u{2212}9 words",
             ),
             (stamp_only, "stamp only: no content change"),
             (
                 no_words,
-                "4 of 5 sections changed: 1 added, 3 modified, 1 renamed",
+                "4 of 5 sections changed: 1 added, 2 modified, 1 renamed",
             ),
+            (moved_only, "1 of 4 sections changed: 1 moved"),
         ];
         for (redline, want) in cases {
             assert_eq!(summary_line(&redline), want);

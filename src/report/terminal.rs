@@ -307,7 +307,7 @@ mod tests {
 Relations with Belarus: revised
 nato-belarus \u{b7} https://www.nato.int/cps/en/natohq/topics_49119.htm
 Last updated: 28 Aug. 2024 11:27 \u{2192} 14 Nov. 2026 09:05 (Brussels time)
-Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 3 modified, 1 renamed \u{b7} +13 / \u{2212}9 words
+Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words
 
 Lead: modified
   - List item removed: [-In November 2021, Allies suspended all practical cooperation.-]
