@@ -200,7 +200,8 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
             | BlockChangeKind::Split
             | BlockChangeKind::Merged
     ) && block.old_text.is_some()
-        && block.new_text.is_some();
+        && block.new_text.is_some()
+        && has_edit(block);
     if side_by_side {
         let spans = full_spans(block);
         let side = |keep: SpanTag| -> String {
@@ -234,6 +235,15 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
     s
 }
 
+/// True when old and new text differ (a block moved as is shows no
+/// side-by-side view: two identical columns say nothing).
+fn has_edit(block: &BlockChange) -> bool {
+    if block.spans.is_empty() {
+        return block.old_text != block.new_text;
+    }
+    block.spans.iter().any(|sp| sp.tag != SpanTag::Equal)
+}
+
 /// Escaped text, wrapped in `<ins>`/`<del>` for changed words; whitespace at
 /// the edges of a change stays outside the mark so no stray space is marked.
 fn marked(tag: SpanTag, text: &str) -> String {
@@ -244,6 +254,19 @@ fn marked(tag: SpanTag, text: &str) -> String {
     };
     let (lead, core, trail) = split_edges(text);
     if core.is_empty() {
+        // A paragraph break added (split) or removed (merged) is whitespace
+        // only: mark it with a pilcrow, as the terminal and Markdown do, or
+        // the inline view would show a removed break as if it were still there.
+        if text.contains("\n\n") {
+            return if tag == SpanTag::Insert {
+                format!(
+                    "<{name} class=\"para\" title=\"paragraph break added\">\u{b6}</{name}>{}",
+                    esc(text)
+                )
+            } else {
+                format!(" <{name} class=\"para\" title=\"paragraph break removed\">\u{b6}</{name}>")
+            };
+        }
         return esc(text).into_owned();
     }
     format!("{}<{name}>{}</{name}>{}", esc(lead), esc(core), esc(trail))
@@ -460,6 +483,66 @@ mod tests {
         assert!(!text.contains("<script"), "no script of our own");
         // the added section shows its text without a side-by-side view
         assert_eq!(text.matches("<details class=\"sbs\" open>").count(), 2);
+    }
+
+    #[test]
+    fn block_moved_as_is_has_no_side_by_side() {
+        let text = |spans: Vec<Span>| {
+            let mut r = sample();
+            let b = &mut r.revision.sections[1].blocks[0];
+            b.change = BlockChangeKind::Moved;
+            b.moved_from = Some("Lead".into());
+            b.new_text = b.old_text.clone();
+            b.spans = spans;
+            render(&r)
+        };
+        let equal = vec![Span {
+            tag: SpanTag::Equal,
+            text: "Belarus\u{2019} diplomatic mission to NATO opened in April 1998.".into(),
+        }];
+        // the sample's renamed section keeps its one side-by-side view
+        let cases = [(equal, 1), (Vec::new(), 1)];
+        for (spans, n) in cases {
+            let text = text(spans);
+            assert!(text.contains("Paragraph moved from \u{201c}Lead\u{201d}"));
+            assert_eq!(text.matches("<details class=\"sbs\" open>").count(), n);
+        }
+    }
+
+    #[test]
+    fn paragraph_breaks_added_or_removed_are_marked() {
+        let span = |tag, text: &str| Span {
+            tag,
+            text: text.into(),
+        };
+        let cases = [
+            (
+                BlockChangeKind::Merged,
+                vec![
+                    span(SpanTag::Equal, "One."),
+                    span(SpanTag::Delete, "\n\n"),
+                    span(SpanTag::Equal, " Two."),
+                ],
+                "<p class=\"text\">One. <del class=\"para\" title=\"paragraph break removed\">\u{b6}</del> Two.</p>",
+            ),
+            (
+                BlockChangeKind::Split,
+                vec![
+                    span(SpanTag::Equal, "One. "),
+                    span(SpanTag::Insert, "\n\n"),
+                    span(SpanTag::Equal, "Two."),
+                ],
+                "<p class=\"text\">One. <ins class=\"para\" title=\"paragraph break added\">\u{b6}</ins>\n\nTwo.</p>",
+            ),
+        ];
+        for (change, spans, want) in cases {
+            let mut r = sample();
+            let b = &mut r.revision.sections[1].blocks[0];
+            b.change = change;
+            b.spans = spans;
+            let text = render(&r);
+            assert!(text.contains(want), "{change:?}: missing {want:?}\n{text}");
+        }
     }
 
     #[test]
