@@ -54,9 +54,11 @@ pub fn run(global: &Global, args: &DiffArgs) -> Result<ExitCode, Error> {
     let Some(redline) = redline else {
         return Ok(ExitCode::SUCCESS);
     };
-    emit(args.output.as_deref(), global.terminal_style(), |out, style| {
-        report::render(&redline, args.format.into(), style, out)
-    })?;
+    emit(
+        args.output.as_deref(),
+        global.terminal_style(),
+        |out, style| report::render(&redline, args.format.into(), style, out),
+    )?;
     Ok(if args.exit_code {
         ExitCode::from(1)
     } else {
@@ -105,6 +107,7 @@ fn modified_at(input: &str) -> Timestamp {
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| Timestamp::try_from(t).ok())
+        .map(|t| t.round(jiff::Unit::Second).unwrap_or(t))
         .unwrap_or_else(Timestamp::now)
 }
 
@@ -114,7 +117,9 @@ fn stored(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
     let (store, settings) = open_store(global)?;
     let all = store.snapshots(target)?;
     if all.is_empty() {
-        let known = settings.as_ref().is_some_and(|s| s.target(target).is_some());
+        let known = settings
+            .as_ref()
+            .is_some_and(|s| s.target(target).is_some());
         return Err(Error::NotFound(if known {
             format!("target `{target}`: no snapshots stored yet (run `redliner check {target}`)")
         } else {

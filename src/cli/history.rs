@@ -48,8 +48,10 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
             args.target
         )));
     }
-    emit(args.output.as_deref(), global.terminal_style(), |out, _| {
-        match args.format {
+    emit(
+        args.output.as_deref(),
+        global.terminal_style(),
+        |out, _| match args.format {
             HistoryFormat::Json => {
                 serde_json::to_writer_pretty(&mut *out, &entries)?;
                 writeln!(out)
@@ -60,8 +62,8 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
                 }
                 Ok(())
             }
-        }
-    })?;
+        },
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

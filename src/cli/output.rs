@@ -28,8 +28,14 @@ pub fn emit(
             };
             let shown = path.display().to_string();
             let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&shown, e))?;
-            render(&mut tmp, TerminalStyle { color: false, width: None })
-                .map_err(|e| io_error(&shown, e))?;
+            render(
+                &mut tmp,
+                TerminalStyle {
+                    color: false,
+                    width: None,
+                },
+            )
+            .map_err(|e| io_error(&shown, e))?;
             tmp.persist(path).map_err(|e| io_error(&shown, e.error))?;
             Ok(())
         }
@@ -38,7 +44,10 @@ pub fn emit(
 
 /// An I/O error on `path`.
 pub fn io_error(path: &str, source: std::io::Error) -> Error {
-    Error::Io { path: path.to_string(), source }
+    Error::Io {
+        path: path.to_string(),
+        source,
+    }
 }
 
 /// The redline formats of `diff` and `report`.

@@ -25,7 +25,9 @@ pub struct ReextractArgs {
 
 pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
-    let target = settings.select(std::slice::from_ref(&args.target))?.remove(0);
+    let target = settings
+        .select(std::slice::from_ref(&args.target))?
+        .remove(0);
     let mut store = Store::open(&settings.store)?;
     let done = reextract(
         &mut store,

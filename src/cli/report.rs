@@ -41,7 +41,9 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
     let since = parse_when(&args.since, now)
         .map_err(|e| Error::Usage(format!("--since `{}`: {e}", args.since)))?;
     let until = match &args.until {
-        Some(u) => Some(parse_when(u, now).map_err(|e| Error::Usage(format!("--until `{u}`: {e}")))?),
+        Some(u) => {
+            Some(parse_when(u, now).map_err(|e| Error::Usage(format!("--until `{u}`: {e}")))?)
+        }
         None => None,
     };
     let (store, settings) = open_store(global)?;
@@ -71,9 +73,11 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
             until.map(|u| format!(" until {u}")).unwrap_or_default()
         );
     }
-    emit(args.output.as_deref(), global.terminal_style(), |out, style| {
-        render_many(&redlines, args.format.into(), style, out)
-    })?;
+    emit(
+        args.output.as_deref(),
+        global.terminal_style(),
+        |out, style| render_many(&redlines, args.format.into(), style, out),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,11 +116,18 @@ fn parse_span(s: &str) -> Option<SignedDuration> {
             "d" | "day" | "days" => 24,
             "h" | "hour" | "hours" => 1,
             "m" | "min" | "minutes" => return Some(SignedDuration::from_mins(n)),
-            _ => return s.parse::<SignedDuration>().ok().filter(|d| !d.is_negative()),
+            _ => {
+                return s
+                    .parse::<SignedDuration>()
+                    .ok()
+                    .filter(|d| !d.is_negative());
+            }
         };
         return Some(SignedDuration::from_hours(n.checked_mul(hours)?));
     }
-    s.parse::<SignedDuration>().ok().filter(|d| !d.is_negative())
+    s.parse::<SignedDuration>()
+        .ok()
+        .filter(|d| !d.is_negative())
 }
 
 #[cfg(test)]
@@ -141,7 +152,9 @@ mod tests {
             ("2026-13-01", Err(())),
         ];
         for (input, want) in cases {
-            let got = parse_when(input, now).map(|t| t.to_string()).map_err(|_| ());
+            let got = parse_when(input, now)
+                .map(|t| t.to_string())
+                .map_err(|_| ());
             assert_eq!(got, want.map(str::to_string), "{input}");
         }
     }

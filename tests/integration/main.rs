@@ -2,6 +2,7 @@
 //! on 127.0.0.1, with a temp store (real files, a real SQLite file).
 
 mod check;
+mod commands;
 mod harness;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
