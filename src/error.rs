@@ -35,6 +35,9 @@ pub enum Error {
     /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another run holds the store lock (exit 2, nothing written).
+    #[error(transparent)]
+    Locked(#[from] crate::store::lock::LockError),
     /// A file could not be read or written.
     #[error("`{path}`: {source}")]
     Io {
@@ -57,6 +60,9 @@ impl Error {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::Config(_) => Some("see the config reference in README.md"),
+            Error::Locked(_) => Some(
+                "wait for the other run to finish, or raise `settings.lock_wait`; the lock is released when its holder exits",
+            ),
             Error::Extract { .. } => Some(
                 "the page may be an error page or the site's markup changed; check the target's rules",
             ),

@@ -17,3 +17,4 @@ pub mod schedule;
 pub mod stamp;
 pub mod store;
 pub mod target;
+pub mod watch;

@@ -99,6 +99,8 @@ pub struct Monitor {
     fetcher: Fetcher,
     clock: Box<dyn Clock>,
     diff: DiffOptions,
+    /// Fetch without validators when the last full (200) fetch is older than this.
+    unconditional_every: std::time::Duration,
 }
 
 impl Monitor {
@@ -118,6 +120,7 @@ impl Monitor {
             fetcher,
             clock: Box::new(SystemClock),
             diff: DiffOptions::default(),
+            unconditional_every: settings.watch.unconditional_every,
         })
     }
 
@@ -171,7 +174,24 @@ impl Monitor {
         timer: Instant,
     ) -> Result<Outcome> {
         let latest = self.store.latest_snapshot(&target.id)?;
-        let validators = latest.as_ref().map(|s| s.validators.clone());
+        // Conditional GET with the latest good snapshot's validators, unless the
+        // last full (200) fetch is older than `unconditional_every`: then a
+        // plain GET, so a server answering stale 304s is still read in full.
+        let last_page = self.store.last_check_started(
+            &target.id,
+            &[
+                CheckOutcome::Baseline,
+                CheckOutcome::Unchanged,
+                CheckOutcome::Changed,
+            ],
+        )?;
+        let conditional =
+            crate::schedule::send_validators(last_page, started_at, self.unconditional_every);
+        let validators = latest
+            .as_ref()
+            .filter(|_| conditional)
+            .map(|s| s.validators.clone());
+        debug!(target = %target.id, conditional, "validators chosen");
         info!(target = %target.id, url = %target.url, "fetching");
         let fetched = self
             .fetcher

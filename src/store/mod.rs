@@ -20,6 +20,7 @@
 //! All methods are synchronous; call them off the async worker threads.
 
 mod files;
+pub mod lock;
 mod markdown;
 mod schema;
 
@@ -536,6 +537,35 @@ impl Store {
             .query_map(params![target, limit_param(limit)], check_row)
             .map_err(self.sql())?;
         rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
+    /// The start of the target's latest check whose outcome is one of
+    /// `outcomes` (any outcome when empty); `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn last_check_started(
+        &self,
+        target: &str,
+        outcomes: &[CheckOutcome],
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let filter = if outcomes.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = outcomes
+                .iter()
+                .map(|o| format!("'{}'", o.as_str()))
+                .collect();
+            format!(" AND outcome IN ({})", names.join(", "))
+        };
+        let sql = format!(
+            "SELECT started_at FROM checks WHERE target_id = ?1{filter}
+             ORDER BY started_at DESC, id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, [target], |r| get_timestamp(r, 0))
+            .optional()
+            .map_err(self.sql())
     }
 
     /// The target's revisions (technical ones included, flagged), newest first.

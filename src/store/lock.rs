@@ -1,0 +1,269 @@
+//! The store lock: one advisory lock (`std::fs::File::try_lock`, `flock` on
+//! Unix) on `<store>/redliner.lock`, so two redliner runs never write the same
+//! store at once.
+//!
+//! Who holds it, and for how long:
+//!
+//! - `redliner check` takes it before opening the store and holds it for the
+//!   whole run;
+//! - the `watch` daemon takes it around each target's check (fetch, compare,
+//!   record) and releases it between checks, so a `check` from cron can run
+//!   while the daemon sleeps.
+//!
+//! The holder writes `pid`, `command` and `since` lines into the file, so a run
+//! that finds the store busy can say who holds it. The file itself is never
+//! deleted (deleting a lock file races with the next run opening it); the
+//! operating system drops the lock when the holder exits, even on a crash.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+/// The lock file's name inside the store root.
+pub const LOCK_FILE: &str = "redliner.lock";
+
+/// How often a waiting run tries the lock again.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// Why the lock was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another run held the lock for the whole wait.
+    #[error(
+        "store `{}` is locked by another redliner run ({}); gave up after {}",
+        store.display(),
+        holder.as_deref().unwrap_or("holder unknown"),
+        waited_text(*waited)
+    )]
+    Busy {
+        /// The store root.
+        store: PathBuf,
+        /// The lock file.
+        path: PathBuf,
+        /// What the holder wrote: `pid 123, `watch`, since 2026-...Z`, if readable.
+        holder: Option<String>,
+        /// How long this run was allowed to wait (`settings.lock_wait`).
+        waited: Duration,
+    },
+    /// The lock file could not be created, read or written.
+    #[error("lock file `{}`: {source}", path.display())]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl LockError {
+    /// The lock file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            LockError::Busy { path, .. } | LockError::Io { path, .. } => path,
+        }
+    }
+}
+
+fn waited_text(d: Duration) -> String {
+    jiff::SignedDuration::try_from(d)
+        .map_or_else(|_| format!("{}s", d.as_secs()), |s| format!("{s:#}"))
+}
+
+/// A held store lock; released when dropped.
+#[derive(Debug)]
+pub struct StoreLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl StoreLock {
+    /// The lock file of the store at `root`.
+    pub fn path_in(root: &Path) -> PathBuf {
+        root.join(LOCK_FILE)
+    }
+
+    /// Tries once to take the lock of the store at `root` (creating the root and
+    /// the lock file if missing). `command` names the holder in the file
+    /// (`check`, `watch`). `Ok(None)` when another run holds it.
+    ///
+    /// # Errors
+    /// [`LockError::Io`] when the directory or file cannot be created, or the
+    /// lock call fails for another reason than contention.
+    pub fn try_acquire(root: &Path, command: &str) -> Result<Option<StoreLock>, LockError> {
+        let path = Self::path_in(root);
+        let io = |source| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        std::fs::create_dir_all(root).map_err(io)?;
+        // Not truncated on open: the holder's lines stay readable for the
+        // runs that find it busy.
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(None),
+            Err(TryLockError::Error(e)) => return Err(io(e)),
+        }
+        let mut lock = StoreLock {
+            file,
+            path: path.clone(),
+        };
+        lock.write_holder(command).map_err(io)?;
+        Ok(Some(lock))
+    }
+
+    /// Takes the lock of the store at `root`, trying every [`POLL`] for up to
+    /// `wait` (blocking the calling thread between tries).
+    ///
+    /// # Errors
+    /// [`LockError::Busy`] naming the store, the lock file and the holder when
+    /// the wait ran out; [`LockError::Io`] as [`StoreLock::try_acquire`].
+    pub fn acquire(root: &Path, command: &str, wait: Duration) -> Result<StoreLock, LockError> {
+        let start = Instant::now();
+        loop {
+            if let Some(lock) = Self::try_acquire(root, command)? {
+                return Ok(lock);
+            }
+            let waited = start.elapsed();
+            if waited >= wait {
+                return Err(busy(root, wait));
+            }
+            std::thread::sleep(POLL.min(wait - waited));
+        }
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write_holder(&mut self, command: &str) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        write!(
+            self.file,
+            "pid={}\ncommand={command}\nsince={}\n",
+            std::process::id(),
+            Timestamp::now()
+                .round(jiff::Unit::Second)
+                .unwrap_or(Timestamp::now())
+        )?;
+        self.file.flush()
+    }
+}
+
+impl Drop for StoreLock {
+    fn drop(&mut self) {
+        // Closing the file releases the lock too; unlocking first makes the
+        // release immediate even if the handle were shared.
+        let _ = self.file.unlock();
+    }
+}
+
+/// The [`LockError::Busy`] for the store at `root` after waiting `waited` (shown
+/// as given: pass the configured wait, not a measured one),
+/// with what the holder wrote in the lock file.
+pub fn busy(root: &Path, waited: Duration) -> LockError {
+    let path = StoreLock::path_in(root);
+    LockError::Busy {
+        store: root.to_path_buf(),
+        holder: read_holder(&path),
+        path,
+        waited,
+    }
+}
+
+/// What the holder wrote, as `pid 123, `watch`, since T, lock `PATH``; `None`
+/// when the file is unreadable or names no pid.
+fn read_holder(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let mut parts = vec![format!("pid {}", field("pid")?)];
+    if let Some(c) = field("command") {
+        parts.push(format!("`{c}`"));
+    }
+    if let Some(s) = field("since") {
+        parts.push(format!("since {s}"));
+    }
+    parts.push(format!("lock `{}`", path.display()));
+    Some(parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_taker_waits_then_names_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let first = StoreLock::acquire(&root, "watch", Duration::ZERO).unwrap();
+        assert!(StoreLock::try_acquire(&root, "check").unwrap().is_none());
+        let start = Instant::now();
+        let err = StoreLock::acquire(&root, "check", Duration::from_millis(300)).unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        let LockError::Busy { holder, path, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, &root.join(LOCK_FILE));
+        let holder = holder.as_deref().unwrap();
+        let pid = format!("pid {}, `watch`, since ", std::process::id());
+        assert!(holder.starts_with(&pid), "{holder}");
+        assert!(
+            holder.ends_with(&format!("lock `{}`", path.display())),
+            "{holder}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "store `{}` is locked by another redliner run (pid ",
+                root.display()
+            )),
+            "{msg}"
+        );
+        assert!(msg.ends_with("; gave up after 300ms"), "{msg}");
+        drop(first);
+        let second = StoreLock::acquire(&root, "check", Duration::ZERO).unwrap();
+        let text = std::fs::read_to_string(second.path()).unwrap();
+        assert!(text.contains("command=check\n"), "{text}");
+    }
+
+    #[test]
+    fn holder_text_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        let shown = format!("lock `{}`", path.display());
+        let cases = [
+            ("", None),
+            ("garbage", None),
+            ("pid=\n", None),
+            ("pid=42\n", Some(format!("pid 42, {shown}"))),
+            (
+                "pid=42\ncommand=check\nsince=2026-05-01T10:00:00Z\n",
+                Some(format!(
+                    "pid 42, `check`, since 2026-05-01T10:00:00Z, {shown}"
+                )),
+            ),
+        ];
+        for (text, want) in cases {
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(read_holder(&path), want, "{text:?}");
+        }
+    }
+}
