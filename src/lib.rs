@@ -1,6 +1,7 @@
 //! redliner watches official web pages and tells a team, section by section,
 //! what changed.
 
+pub mod alerting;
 pub mod archive;
 pub mod config;
 pub mod diff;

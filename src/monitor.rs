@@ -99,6 +99,8 @@ pub struct Monitor {
     fetcher: Fetcher,
     clock: Box<dyn Clock>,
     diff: DiffOptions,
+    /// Alert expiry for the alerts the checks queue.
+    delivery: crate::config::DeliverySettings,
     /// Fetch without validators when the last full (200) fetch is older than this.
     unconditional_every: std::time::Duration,
 }
@@ -120,6 +122,7 @@ impl Monitor {
             fetcher,
             clock: Box::new(SystemClock),
             diff: DiffOptions::default(),
+            delivery: settings.delivery.clone(),
             unconditional_every: settings.watch.unconditional_every,
         })
     }
@@ -128,6 +131,13 @@ impl Monitor {
     pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Monitor {
         self.clock = clock;
         self
+    }
+
+    /// The alerts a check of `target` may queue now (health alerts; the
+    /// revision's are added by [`crate::alerting::plan_change`]); `None`
+    /// without channels.
+    fn alert_plan(&self, target: &Target) -> Option<crate::store::AlertPlan> {
+        crate::alerting::plan(target, &self.delivery, self.clock.now())
     }
 
     /// The store.
@@ -161,7 +171,8 @@ impl Monitor {
                     error: Some(e.to_string()),
                     snapshot_id: None,
                 };
-                self.store.record_check(&record)?;
+                let plan = self.alert_plan(target);
+                self.store.record_check_alerting(&record, plan.as_ref())?;
             }
         }
         result
@@ -215,7 +226,8 @@ impl Monitor {
                     error: None,
                     snapshot_id: latest.as_ref().map(|s| s.id),
                 };
-                self.store.record_check(&record)?;
+                let plan = self.alert_plan(target);
+                self.store.record_check_alerting(&record, plan.as_ref())?;
                 return Ok(Outcome::NotModified);
             }
             Fetched::Page(p) => p,
@@ -248,6 +260,7 @@ impl Monitor {
 
         let captured_at = self.clock.now();
         let Some(previous) = latest else {
+            let plan = self.alert_plan(target);
             let recorded = self.store.record_snapshot(NewSnapshot {
                 target: &target.id,
                 url: target.url.as_str(),
@@ -259,6 +272,7 @@ impl Monitor {
                 previous: None,
                 revision: None,
                 redline_markdown: None,
+                alerts: plan.as_ref(),
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -282,7 +296,8 @@ impl Monitor {
                 error: None,
                 snapshot_id: Some(previous.id),
             };
-            self.store.record_check(&record)?;
+            let plan = self.alert_plan(target);
+            self.store.record_check_alerting(&record, plan.as_ref())?;
             info!(target = %target.id, "unchanged");
             return Ok(Outcome::Unchanged);
         };
@@ -316,6 +331,19 @@ impl Monitor {
             path: "redline.md".into(),
             source,
         })?;
+        // Alert planning (revert, alternation, rules); the alerts are queued
+        // in the snapshot's transaction.
+        let (plan, recurrence) = crate::alerting::plan_change(
+            &self.store,
+            target,
+            &self.delivery,
+            &redline,
+            &document,
+            captured_at,
+        )?;
+        if let Some(r) = recurrence {
+            markdown.extend_from_slice(format!("\n> {}\n", r.note()).as_bytes());
+        }
         let recorded = self.store.record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -327,6 +355,7 @@ impl Monitor {
             previous: Some(previous.id),
             revision: Some(&redline.revision),
             redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
+            alerts: plan.as_ref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The change is recorded; a feed that fails to refresh must not fail

@@ -91,6 +91,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             }
         }
     }
+    // Alerts were queued with the checks; send what is due (this run's and
+    // earlier runs' retries). Delivery problems never change the exit code.
+    super::alerts::deliver_after_check(&settings);
     Ok(if failed {
         ExitCode::from(2)
     } else if changed && args.exit_code {

@@ -11,6 +11,7 @@ use redliner::config::{self, Settings};
 use redliner::error::Error;
 use redliner::report::TerminalStyle;
 
+mod alerts;
 mod check;
 mod diff;
 mod extract;
@@ -20,6 +21,7 @@ mod reextract;
 mod report;
 mod show;
 mod source;
+mod test_alert;
 
 /// Watches official web pages and reports, section by section, what changed.
 #[derive(Debug, Parser)]
@@ -67,6 +69,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Re-derive every stored document with the current rules (never alerts)
     Reextract(reextract::ReextractArgs),
+    /// List queued and sent alerts; --retry sends the undelivered ones now
+    Alerts(alerts::AlertsArgs),
+    /// Send a sample alert to a channel and print the outcome
+    TestAlert(test_alert::TestAlertArgs),
 }
 
 /// When to colour terminal output.
@@ -119,6 +125,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Extract(a) => extract::run(&cli.global, a),
         Command::Report(a) => report::run(&cli.global, a),
         Command::Reextract(a) => reextract::run(&cli.global, a),
+        Command::Alerts(a) => alerts::run(&cli.global, a),
+        Command::TestAlert(a) => test_alert::run(&cli.global, a),
     }
 }
 

@@ -49,6 +49,14 @@ pub struct RevisionAlert {
     pub report_location: Option<String>,
     /// True for the sample sent by `redliner test-alert`.
     pub sample: bool,
+    /// Set when the new content equals an earlier snapshot's (a revert to that
+    /// snapshot, or one more flip of an alternating page): that snapshot's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_of: Option<i64>,
+    /// True when the page flips between two known versions (sent once per
+    /// run of flips).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alternating: bool,
 }
 
 /// A change in a target's health.
@@ -80,6 +88,8 @@ impl Alert {
             key,
             report_location,
             sample: false,
+            revert_of: None,
+            alternating: false,
         }))
     }
 
@@ -164,6 +174,8 @@ impl Alert {
             key: format!("redliner:test-alert:{}", now.as_second()),
             report_location: None,
             sample: true,
+            revert_of: None,
+            alternating: false,
         }))
     }
 
@@ -216,6 +228,13 @@ impl Alert {
     /// `nato-belarus: failing`.
     pub fn headline(&self) -> String {
         match self {
+            Alert::Revision(r) if r.alternating => format!(
+                "{} (alternating between two versions)",
+                super::text::headline(&r.redline)
+            ),
+            Alert::Revision(r) if r.revert_of.is_some() => {
+                format!("{} (revert)", super::text::headline(&r.redline))
+            }
             Alert::Revision(r) => super::text::headline(&r.redline),
             Alert::Status(s) => format!("{}: {}", s.target, s.state),
         }
@@ -283,6 +302,12 @@ fn revision_json(alert: &RevisionAlert, key: &str) -> Vec<u8> {
     );
     if alert.sample {
         head.push_str("\n  \"test\": true,");
+    }
+    if let Some(id) = alert.revert_of {
+        head.push_str(&format!("\n  \"revert_of\": {id},"));
+    }
+    if alert.alternating {
+        head.push_str("\n  \"alternating\": true,");
     }
     match rendered.trim_start().strip_prefix('{') {
         Some(rest) => format!("{head}{rest}").into_bytes(),

@@ -22,6 +22,7 @@
 mod files;
 pub mod lock;
 mod markdown;
+mod outbox;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +40,9 @@ use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
 pub use files::{DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD, dir_name};
 pub use markdown::render as render_markdown;
+pub use outbox::{
+    AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
+};
 
 /// The index file name inside the store root.
 pub const INDEX_FILE: &str = "redliner.sqlite";
@@ -170,6 +174,9 @@ pub struct NewSnapshot<'a> {
     pub revision: Option<&'a Revision>,
     /// The rendered redline, saved as `redline.md` beside the snapshot.
     pub redline_markdown: Option<&'a str>,
+    /// Alerts to queue in the same transaction (the revision's, and a
+    /// "recovered" one when due); `None` queues nothing.
+    pub alerts: Option<&'a AlertPlan>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -822,6 +829,17 @@ impl Store {
             },
         )
         .map_err(sql)?;
+        if let Some(plan) = new.alerts {
+            let location = self.root.join(rel).display().to_string();
+            outbox::enqueue_for_snapshot(
+                &tx,
+                new.target,
+                new.url,
+                plan,
+                (snapshot_id, revision_id, check_id),
+                &location,
+            )?;
+        }
         tx.commit().map_err(sql)?;
         Ok((snapshot_id, revision_id, check_id))
     }
@@ -1333,6 +1351,7 @@ mod tests {
             previous,
             revision,
             redline_markdown: revision.map(|_| "# Redline\n"),
+            alerts: None,
         }
     }
 

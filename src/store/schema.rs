@@ -10,7 +10,10 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 /// The migrations, in order; migration `i` (0-based) brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_outbox.sql"),
+];
 
 /// The schema version this build writes.
 pub fn current_version() -> i64 {
@@ -96,7 +99,14 @@ mod tests {
             assert_eq!(version, current_version());
             assert_eq!(
                 tables(&conn),
-                ["checks", "revisions", "snapshots", "targets"]
+                [
+                    "alerts",
+                    "checks",
+                    "deliveries",
+                    "revisions",
+                    "snapshots",
+                    "targets"
+                ]
             );
             let fk: i64 = conn
                 .query_row("PRAGMA foreign_keys", [], |r| r.get(0))

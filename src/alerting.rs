@@ -1,0 +1,404 @@
+//! Alert planning and delivery: what a check queues in the outbox, and the
+//! delivery pass that sends what is due.
+//!
+//! Planning (called by the monitor before it records a check):
+//!
+//! - [`plan`]: the target's channels, rules and expiry; the store applies the
+//!   failure policy from it in the check's transaction.
+//! - [`plan_change`]: for a revision, also whether it alerts
+//!   ([`should_alert`]) and as what ([`recurrence`]):
+//!   - new content: a `revision` alert;
+//!   - content equal to an earlier snapshot's: a `revert` alert naming it
+//!     (`revert_of` in the payload, a note in `redline.md`);
+//!   - A→B→A→B (the new content equals the snapshot before the previous one,
+//!     and the previous equals the one before that): the page alternates; one
+//!     `alternating` alert for the whole run of flips, later flips are
+//!     recorded quietly. New content ends the run.
+//!
+//! Delivery ([`deliver_due`]): claims due alerts one at a time (a lease of
+//! the channel's timeout plus [`LEASE_MARGIN`]), sends each with a
+//! [`Notifier`], records the attempt, and reschedules transient failures with
+//! a doubling [`backoff`]. SQLite calls are synchronous and short; run it on a
+//! current-thread runtime (as `check` does) or inside `spawn_blocking`'s
+//! neighbour task that owns the store.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+
+use crate::config::DeliverySettings;
+use crate::document::Document;
+use crate::monitor::Clock;
+use crate::notify::{Channel, ChannelConfig, DeliveryResult, Notifier, should_alert};
+use crate::report::Redline;
+use crate::store::{
+    AlertKind, AlertPlan, AlertState, PlannedRevision, SnapshotRow, Store, StoreError,
+};
+use crate::target::Target;
+
+/// Added to a channel's timeout to make the lease of a claimed alert: a run
+/// that has not finished an attempt by then is presumed dead, and the alert
+/// is sent again (same idempotency key) by a later run.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+/// Content that came back: how a new snapshot relates to earlier ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum Recurrence {
+    /// The content equals that of snapshot `of` (the newest such), which is
+    /// not the previous one.
+    Revert {
+        /// The earlier snapshot's id.
+        of: i64,
+    },
+    /// A→B→A→B: the content equals snapshot `of`'s (the one before the
+    /// previous), and the previous equals the one before that.
+    Alternating {
+        /// The snapshot before the previous one (same content as the new one).
+        of: i64,
+        /// The oldest snapshot of the current run of the two contents.
+        since: i64,
+    },
+}
+
+impl Recurrence {
+    /// The earlier snapshot whose content came back.
+    pub fn of(self) -> i64 {
+        match self {
+            Recurrence::Revert { of } | Recurrence::Alternating { of, .. } => of,
+        }
+    }
+
+    /// A note for the redline, in words.
+    pub fn note(self) -> String {
+        match self {
+            Recurrence::Revert { of } => {
+                format!("Revert: the content equals that of snapshot {of}.")
+            }
+            Recurrence::Alternating { of, since } => format!(
+                "Alternating: the page flips between two versions (the content equals that \
+                 of snapshot {of}; flipping since snapshot {since})."
+            ),
+        }
+    }
+}
+
+/// How a new content fingerprint relates to the target's snapshots
+/// `history` (newest first; `history[0]` is the previous snapshot). `None`
+/// for new content, or content equal to the previous snapshot's (stamp-only).
+pub fn recurrence(history: &[SnapshotRow], new_hash: &str) -> Option<Recurrence> {
+    let first = history.first()?;
+    if first.content_hash == new_hash {
+        return None;
+    }
+    if let [prev, before, third, ..] = history
+        && before.content_hash == new_hash
+        && third.content_hash == prev.content_hash
+    {
+        let since = history
+            .iter()
+            .take_while(|s| s.content_hash == new_hash || s.content_hash == prev.content_hash)
+            .last()
+            .map_or(third.id, |s| s.id);
+        return Some(Recurrence::Alternating {
+            of: before.id,
+            since,
+        });
+    }
+    history[1..]
+        .iter()
+        .find(|s| s.content_hash == new_hash)
+        .map(|s| Recurrence::Revert { of: s.id })
+}
+
+/// The target's alert plan for a check at `now` without a revision to
+/// announce (health alerts only); `None` when the target has no channels.
+pub fn plan(target: &Target, delivery: &DeliverySettings, now: Timestamp) -> Option<AlertPlan> {
+    if target.channels.is_empty() {
+        return None;
+    }
+    Some(AlertPlan {
+        channels: target.channels.clone(),
+        rules: target.alerts.clone(),
+        created_at: now,
+        expire_after: SignedDuration::try_from(delivery.expire_after)
+            .unwrap_or(SignedDuration::MAX),
+        revision: None,
+    })
+}
+
+/// The plan for a check that found a revision (`redline`, from the latest
+/// snapshot to `document`), with its [`Recurrence`] for the redline notes.
+/// The revision alerts when [`should_alert`] says so under the target's
+/// rules, except an alternation already announced for the current run of flips.
+///
+/// # Errors
+/// [`StoreError`] reading the target's snapshots or alerts.
+pub fn plan_change(
+    store: &Store,
+    target: &Target,
+    delivery: &DeliverySettings,
+    redline: &Redline,
+    document: &Document,
+    now: Timestamp,
+) -> Result<(Option<AlertPlan>, Option<Recurrence>), StoreError> {
+    let history = store.snapshots(&target.id)?;
+    let recurrence = recurrence(&history, &document.fingerprint());
+    let Some(mut plan) = plan(target, delivery, now) else {
+        return Ok((None, recurrence));
+    };
+    if !should_alert(redline, &target.alerts) {
+        tracing::debug!(target = %target.id, kind = %redline.revision.kind, "revision recorded without alert");
+        return Ok((Some(plan), recurrence));
+    }
+    let kind = match recurrence {
+        None => AlertKind::Revision,
+        Some(Recurrence::Revert { .. }) => AlertKind::Revert,
+        Some(Recurrence::Alternating { since, .. }) => {
+            if store.alternating_alerted_since(&target.id, since)? {
+                tracing::debug!(target = %target.id, since, "alternation already announced");
+                return Ok((Some(plan), recurrence));
+            }
+            AlertKind::Alternating
+        }
+    };
+    plan.revision = Some(PlannedRevision {
+        redline: redline.clone(),
+        kind,
+        revert_of: recurrence.map(Recurrence::of),
+    });
+    Ok((Some(plan), recurrence))
+}
+
+/// The delay before attempt `attempt + 1` after `attempt` failed (1-based):
+/// `base`, doubling per attempt, at most `max`.
+pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(31));
+    base.saturating_mul(factor).min(max)
+}
+
+/// One delivery attempt made by [`deliver_due`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// The alert id.
+    pub alert_id: i64,
+    /// Target id.
+    pub target: String,
+    /// Channel id.
+    pub channel: String,
+    /// What the alert announces.
+    pub kind: AlertKind,
+    /// The alert's state after the attempt.
+    pub state: AlertState,
+    /// Why it failed, if it did (no secrets).
+    pub error: Option<String>,
+}
+
+/// Sends every alert due now, once each, oldest first: claim, send with
+/// `notifier`, record. Channels come from `channels`, resolved with `env`
+/// (secrets are read there and nowhere else). An alert whose channel is no
+/// longer configured fails permanently; one whose channel can't be resolved
+/// (an environment variable unset) fails transiently and is retried.
+///
+/// # Errors
+/// [`StoreError`] when the outbox can't be read or written; attempts made
+/// before the error stay recorded.
+pub async fn deliver_due<N: Notifier>(
+    store: &mut Store,
+    channels: &[ChannelConfig],
+    delivery: &DeliverySettings,
+    notifier: &N,
+    clock: &dyn Clock,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Attempt>, StoreError> {
+    let mut resolved: HashMap<String, Result<Channel, String>> = HashMap::new();
+    for config in channels {
+        resolved.insert(
+            config.id.clone(),
+            config.resolve(env).map_err(|e| e.to_string()),
+        );
+    }
+    let lease = |id: &str| {
+        let timeout = match resolved.get(id) {
+            Some(Ok(ch)) => ch.timeout,
+            _ => Duration::ZERO,
+        };
+        SignedDuration::try_from(timeout.saturating_add(LEASE_MARGIN))
+            .unwrap_or(SignedDuration::MAX)
+    };
+    let mut attempts = Vec::new();
+    let mut after = 0;
+    while let Some(claimed) = store.claim_next_alert(clock.now(), after, &lease)? {
+        after = claimed.row.id;
+        let started = clock.now();
+        let timer = Instant::now();
+        let result = match resolved.get(&claimed.row.channel) {
+            Some(Ok(channel)) => notifier.send(channel, &claimed.alert).await,
+            Some(Err(e)) => DeliveryResult::failed(None, e.clone(), true),
+            None => DeliveryResult::failed(
+                None,
+                format!("channel `{}` is not configured", claimed.row.channel),
+                false,
+            ),
+        };
+        let duration_ms = i64::try_from(timer.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let delay = backoff(
+            claimed.row.attempts.saturating_add(1),
+            delivery.backoff,
+            delivery.backoff_max,
+        );
+        let retry_at = clock
+            .now()
+            .checked_add(SignedDuration::try_from(delay).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(started);
+        let state =
+            store.record_attempt(claimed.row.id, started, duration_ms, &result, retry_at)?;
+        let row = &claimed.row;
+        match state {
+            AlertState::Delivered => {
+                tracing::info!(target = %row.target, channel = %row.channel, kind = %row.kind, "alert delivered");
+            }
+            _ => tracing::warn!(
+                target = %row.target,
+                channel = %row.channel,
+                kind = %row.kind,
+                state = %state,
+                "alert not delivered: {}",
+                result.error.as_deref().unwrap_or("")
+            ),
+        }
+        attempts.push(Attempt {
+            alert_id: row.id,
+            target: row.target.clone(),
+            channel: row.channel.clone(),
+            kind: row.kind,
+            state,
+            error: result.error,
+        });
+    }
+    Ok(attempts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, hash: &str) -> SnapshotRow {
+        SnapshotRow {
+            id,
+            target: "t".into(),
+            captured_at: Timestamp::UNIX_EPOCH,
+            dir: format!("t/{id}"),
+            url: "u".into(),
+            final_url: "u".into(),
+            http_status: 200,
+            content_type: None,
+            charset: "utf-8".into(),
+            etag: None,
+            last_modified: None,
+            content_hash: hash.into(),
+            raw_sha256: String::new(),
+            title: None,
+            stamp_text: None,
+            stamp_date: None,
+            stamp_time: None,
+            stamp_instant: None,
+            root_selector: "body".into(),
+            root_fallback: false,
+            sections: 1,
+            blocks: 1,
+            words: 1,
+        }
+    }
+
+    /// History given oldest first as hashes; ids are 1, 2, 3, ...
+    fn history(oldest_first: &[&str]) -> Vec<SnapshotRow> {
+        let mut h: Vec<SnapshotRow> = oldest_first
+            .iter()
+            .enumerate()
+            .map(|(i, s)| row(i as i64 + 1, s))
+            .collect();
+        h.reverse();
+        h
+    }
+
+    #[test]
+    fn recurrence_tells_new_revert_and_alternating() {
+        let cases: [(&str, &[&str], &str, Option<Recurrence>); 9] = [
+            ("no history", &[], "A", None),
+            ("new content", &["A"], "B", None),
+            ("same content (stamp-only)", &["A", "B"], "B", None),
+            (
+                "A B A is a revert",
+                &["A", "B"],
+                "A",
+                Some(Recurrence::Revert { of: 1 }),
+            ),
+            (
+                "C A B A is a revert",
+                &["C", "A", "B"],
+                "A",
+                Some(Recurrence::Revert { of: 2 }),
+            ),
+            (
+                "A B C A: revert to the oldest",
+                &["A", "B", "C"],
+                "A",
+                Some(Recurrence::Revert { of: 1 }),
+            ),
+            (
+                "A B A B alternates",
+                &["A", "B", "A"],
+                "B",
+                Some(Recurrence::Alternating { of: 2, since: 1 }),
+            ),
+            (
+                "C A B A B alternates since the first A",
+                &["C", "A", "B", "A"],
+                "B",
+                Some(Recurrence::Alternating { of: 3, since: 2 }),
+            ),
+            (
+                "A B A B A keeps alternating",
+                &["A", "B", "A", "B"],
+                "A",
+                Some(Recurrence::Alternating { of: 3, since: 1 }),
+            ),
+        ];
+        for (name, hist, new, want) in cases {
+            assert_eq!(recurrence(&history(hist), new), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_max() {
+        let (base, max) = (Duration::from_secs(60), Duration::from_secs(600));
+        let cases = [
+            (0, 60),
+            (1, 60),
+            (2, 120),
+            (3, 240),
+            (4, 480),
+            (5, 600),
+            (40, 600),
+        ];
+        for (attempt, want) in cases {
+            assert_eq!(
+                backoff(attempt, base, max),
+                Duration::from_secs(want),
+                "{attempt}"
+            );
+        }
+    }
+
+    #[test]
+    fn notes_name_the_snapshot() {
+        assert_eq!(
+            Recurrence::Revert { of: 3 }.note(),
+            "Revert: the content equals that of snapshot 3."
+        );
+        assert_eq!(Recurrence::Alternating { of: 4, since: 2 }.of(), 4);
+    }
+}

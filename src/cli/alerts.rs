@@ -1,0 +1,208 @@
+//! `redliner alerts [--pending|--failed] [--format text|json] [--retry]`:
+//! the alert outbox, and the delivery pass `check` runs after its checks.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+
+use redliner::alerting::{self, Attempt};
+use redliner::config::Settings;
+use redliner::error::Error;
+use redliner::monitor::SystemClock;
+use redliner::notify::HttpNotifier;
+use redliner::store::{AlertRow, AlertState, Store};
+
+use super::Global;
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Only alerts waiting for delivery (pending, or being sent)
+    #[arg(long, conflicts_with = "failed")]
+    pub pending: bool,
+    /// Only alerts that will not be delivered (failed, expired)
+    #[arg(long)]
+    pub failed: bool,
+    /// Retry now every pending and failed alert (ignoring the backoff), then list what happened
+    #[arg(long, conflicts_with_all = ["pending", "failed"])]
+    pub retry: bool,
+    /// Show at most this many alerts, newest first
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AlertsFormat::Text)]
+    pub format: AlertsFormat,
+}
+
+/// Formats `alerts` can print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AlertsFormat {
+    /// One line per alert, in aligned columns
+    Text,
+    /// A JSON array
+    Json,
+}
+
+pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    let mut store = Store::open(&settings.store)?;
+    if args.retry {
+        let touched = store.retry_alerts_now(jiff::Timestamp::now())?;
+        drop(store);
+        tracing::info!(alerts = touched, "retrying now");
+        let attempts = deliver(&settings)?;
+        print_attempts(&attempts, args.format)?;
+        let undelivered = attempts.iter().any(|a| a.state != AlertState::Delivered);
+        return Ok(if undelivered {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let states: &[AlertState] = if args.pending {
+        &[AlertState::Pending, AlertState::Sending]
+    } else if args.failed {
+        &[AlertState::Failed, AlertState::Expired]
+    } else {
+        &[]
+    };
+    let rows = store.alerts(states, args.limit)?;
+    let mut out = std::io::stdout().lock();
+    let io = |e| Error::Io {
+        path: "stdout".into(),
+        source: e,
+    };
+    match args.format {
+        AlertsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rows).map_err(|e| io(e.into()))?;
+            writeln!(out).map_err(io)?;
+        }
+        AlertsFormat::Text => {
+            if rows.is_empty() {
+                writeln!(out, "no alerts").map_err(io)?;
+            }
+            for row in &rows {
+                writeln!(out, "{}", line(row)).map_err(io)?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `#3  2026-11-30T10:00:00Z  nato-belarus  hook  revision  pending  1 attempt  next 2026-11-30T10:02:00Z  error: ...`
+fn line(row: &AlertRow) -> String {
+    let mut parts = vec![
+        format!("#{:<4}", row.id),
+        row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        row.target.clone(),
+        row.channel.clone(),
+        format!("{:<11}", row.kind.as_str()),
+        format!("{:<9}", row.state.as_str()),
+        format!(
+            "{} attempt{}",
+            row.attempts,
+            if row.attempts == 1 { "" } else { "s" }
+        ),
+    ];
+    match row.state {
+        AlertState::Pending => parts.push(format!(
+            "next {}",
+            row.next_attempt_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )),
+        AlertState::Delivered => {
+            if let Some(at) = row.delivered_at {
+                parts.push(format!("delivered {}", at.strftime("%Y-%m-%dT%H:%M:%SZ")));
+            }
+        }
+        _ => {}
+    }
+    if row.state != AlertState::Delivered
+        && let Some(e) = &row.last_error
+    {
+        parts.push(format!("error: {e}"));
+    }
+    parts.join("  ")
+}
+
+fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    let io = |e| Error::Io {
+        path: "stdout".into(),
+        source: e,
+    };
+    match format {
+        AlertsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, attempts).map_err(|e| io(e.into()))?;
+            writeln!(out).map_err(io)?;
+        }
+        AlertsFormat::Text => {
+            if attempts.is_empty() {
+                writeln!(out, "no alerts to retry").map_err(io)?;
+            }
+            for a in attempts {
+                let mut l = format!(
+                    "#{:<4} {}  {}  {}  {}",
+                    a.alert_id, a.target, a.channel, a.kind, a.state
+                );
+                if let Some(e) = &a.error {
+                    l.push_str(&format!("  error: {e}"));
+                }
+                writeln!(out, "{l}").map_err(io)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends every alert due now (opening its own store connection), on a
+/// current-thread runtime so SQLite stays on this thread. Secrets come from
+/// the environment here.
+///
+/// # Errors
+/// [`Error::Store`] when the outbox can't be read or written.
+pub fn deliver(settings: &Settings) -> Result<Vec<Attempt>, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })?;
+    let mut store = Store::open(&settings.store)?;
+    let notifier = HttpNotifier::default();
+    let env = |name: &str| std::env::var(name).ok();
+    Ok(runtime.block_on(alerting::deliver_due(
+        &mut store,
+        &settings.channels,
+        &settings.delivery,
+        &notifier,
+        &SystemClock,
+        &env,
+    ))?)
+}
+
+/// The delivery pass after `check`: sends what is due and reports on stderr
+/// each alert that was not delivered (it stays queued, or failed for good).
+/// A delivery problem never changes `check`'s exit code; a store error is
+/// printed the same way.
+pub fn deliver_after_check(settings: &Settings) {
+    match deliver(settings) {
+        Ok(attempts) => {
+            for a in attempts.iter().filter(|a| a.state != AlertState::Delivered) {
+                let what = match a.state {
+                    AlertState::Pending => "not delivered, will retry",
+                    AlertState::Failed => "failed (see `redliner alerts --failed`)",
+                    _ => "not delivered",
+                };
+                eprintln!(
+                    "redliner: alert `{}` for `{}` to channel `{}` {what}: {}",
+                    a.kind,
+                    a.target,
+                    a.channel,
+                    a.error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        Err(e) => super::print_error(&e),
+    }
+}

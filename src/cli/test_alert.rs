@@ -1,0 +1,67 @@
+//! `redliner test-alert CHANNEL`: sends a sample alert
+//! ([`Alert::sample`]) to one configured channel and prints the outcome. Exit
+//! 0 when the receiver accepted it, 2 otherwise. Nothing is queued or stored.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use redliner::error::Error;
+use redliner::notify::{self, Alert};
+
+use super::Global;
+
+#[derive(Debug, Args)]
+pub struct TestAlertArgs {
+    /// Channel id (a `[[channel]]` entry of the config)
+    pub channel: String,
+}
+
+pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    let Some(config) = settings.channels.iter().find(|c| c.id == args.channel) else {
+        let known: Vec<&str> = settings.channels.iter().map(|c| c.id.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "channel `{}` is not configured (configured: {})",
+            args.channel,
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let channel = config
+        .resolve(&|name| std::env::var(name).ok())
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })?;
+    let alert = Alert::sample(jiff::Timestamp::now());
+    let client = reqwest::Client::new();
+    let result = runtime.block_on(notify::deliver(&channel, &alert, &client));
+    let status = result
+        .status
+        .map(|s| format!(" (status {s})"))
+        .unwrap_or_default();
+    if result.ok {
+        println!(
+            "test alert delivered to `{}` ({}){status}",
+            channel.id,
+            channel.kind()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "redliner: test alert to `{}` ({}) failed{status}: {}",
+            channel.id,
+            channel.kind(),
+            result.error.as_deref().unwrap_or("")
+        );
+        Ok(ExitCode::from(2))
+    }
+}
