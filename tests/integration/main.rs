@@ -3,6 +3,8 @@
 
 mod check;
 mod commands;
+mod golden;
 mod harness;
+mod html_browser;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
