@@ -307,3 +307,246 @@ pub fn extract_row(store: &Store, row: &SnapshotRow, target: &Target) -> Result<
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fetch::{FetchedPage, Validators};
+    use crate::revision::RevisionKind;
+    use crate::store::NewSnapshot;
+    use crate::target::{Css, Rules};
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn target(drop: &[&str]) -> Target {
+        Target::new(
+            "t",
+            url::Url::parse("https://example.org/p").unwrap(),
+            Rules {
+                name: "test".into(),
+                title: None,
+                content: vec![Css::parse("main").unwrap()],
+                drop: drop.iter().map(|d| Css::parse(d).unwrap()).collect(),
+                ignore_text: Vec::new(),
+                min_text_chars: 1,
+            },
+        )
+    }
+
+    fn html(paragraphs: &[&str]) -> String {
+        let ps: String = paragraphs.iter().map(|p| format!("<p>{p}</p>")).collect();
+        format!(
+            "<html><head><meta charset=\"utf-8\"></head><body><main><h1>Page</h1><h2>One</h2>{ps}<p class=\"noise\">Views: 12</p></main></body></html>"
+        )
+    }
+
+    /// Stores each page in turn as a check would, one day apart, and returns the snapshot ids.
+    fn store_pages(store: &mut Store, t: &Target, pages: &[String]) -> Vec<i64> {
+        let mut ids: Vec<i64> = Vec::new();
+        let mut previous: Option<Document> = None;
+        for (i, body) in pages.iter().enumerate() {
+            let when = at(&format!("2026-11-{:02}T10:00:00Z", 10 + i));
+            let page = FetchedPage {
+                url: t.url.to_string(),
+                final_url: t.url.to_string(),
+                status: 200,
+                content_type: Some("text/html".into()),
+                charset: "UTF-8".into(),
+                body: body.clone().into_bytes(),
+                text: body.clone(),
+                validators: Validators::default(),
+                fetched_at: when,
+            };
+            let doc = extract::extract(body, None, &t.rules).unwrap();
+            let rev = previous
+                .as_ref()
+                .and_then(|old| diff::revision(old, &doc, &DiffOptions::default()));
+            let rec = store
+                .record_snapshot(NewSnapshot {
+                    target: &t.id,
+                    url: t.url.as_str(),
+                    page: &page,
+                    document: &doc,
+                    captured_at: when,
+                    started_at: when,
+                    duration_ms: 1,
+                    previous: ids.last().copied(),
+                    revision: rev.as_ref(),
+                    redline_markdown: None,
+                    alerts: None,
+                })
+                .unwrap();
+            ids.push(rec.snapshot_id);
+            previous = Some(doc);
+        }
+        ids
+    }
+
+    fn row(store: &Store, id: i64) -> SnapshotRow {
+        store.snapshot("t", id).unwrap().unwrap().row
+    }
+
+    #[test]
+    fn redlines_between_any_two_snapshots() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let t = target(&[]);
+        let pages = [
+            html(&["Alpha text."]),
+            html(&["Alpha text.", "Beta text."]),
+            html(&["Gamma text."]),
+        ];
+        let ids = store_pages(&mut store, &t, &pages);
+        let opts = DiffOptions::default();
+        let cases = [
+            // (old, new, kind, words added, words removed)
+            (0, 1, Some(RevisionKind::SilentEdit), 2, 0),
+            (1, 2, Some(RevisionKind::SilentEdit), 1, 3),
+            (0, 2, Some(RevisionKind::SilentEdit), 1, 1),
+            (2, 2, None, 0, 0),
+        ];
+        for (old, new, kind, added, removed) in cases {
+            let r = redline_between(
+                &store,
+                &row(&store, ids[old]),
+                &row(&store, ids[new]),
+                &opts,
+            )
+            .unwrap();
+            let got = r.as_ref().map(|r| {
+                (
+                    r.revision.kind,
+                    r.revision.summary.words_added,
+                    r.revision.summary.words_removed,
+                )
+            });
+            assert_eq!(got, kind.map(|k| (k, added, removed)), "{old} -> {new}");
+            if let Some(r) = r {
+                assert_eq!(
+                    (r.old_snapshot, r.new_snapshot, r.new_captured_at),
+                    (
+                        Some(ids[old]),
+                        Some(ids[new]),
+                        row(&store, ids[new]).captured_at
+                    )
+                );
+            }
+        }
+        let window = |since: &str, until: &str| -> Vec<Option<i64>> {
+            stored_redlines(&store, "t", Some(at(since)), Some(at(until)), None, &opts)
+                .unwrap()
+                .iter()
+                .map(|r| r.new_snapshot)
+                .collect()
+        };
+        assert_eq!(
+            window("2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z"),
+            [Some(ids[1]), Some(ids[2])]
+        );
+        assert_eq!(
+            window("2026-11-12T00:00:00Z", "2026-12-01T00:00:00Z"),
+            [Some(ids[2])]
+        );
+        assert_eq!(
+            window("2026-11-11T10:00:00Z", "2026-11-12T10:00:00Z"),
+            [Some(ids[1])]
+        );
+        assert_eq!(window("2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z"), []);
+        let newest = stored_redlines(&store, "t", None, None, Some(1), &opts).unwrap();
+        assert_eq!(
+            newest.iter().map(|r| r.new_snapshot).collect::<Vec<_>>(),
+            [Some(ids[2])]
+        );
+    }
+
+    #[test]
+    fn reextract_records_technical_revisions_and_readers_follow_the_new_documents() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let t = target(&[]);
+        // Only the view counter changed: a revision that is extraction noise.
+        let noisy = html(&["Alpha text."]).replace("Views: 12", "Views: 13");
+        let ids = store_pages(&mut store, &t, &[html(&["Alpha text."]), noisy]);
+        let opts = DiffOptions::default();
+        assert_eq!(
+            stored_redlines(&store, "t", None, None, None, &opts)
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let better = target(&[".noise"]);
+        let now = at("2026-12-01T00:00:00Z");
+        let dry = reextract(&mut store, &better, true, now, &opts).unwrap();
+        assert_eq!((dry.snapshots, dry.changed, dry.technical.len()), (2, 2, 0));
+        assert!(store.revisions("t").unwrap().iter().all(|r| !r.technical));
+
+        let done = reextract(&mut store, &better, false, now, &opts).unwrap();
+        assert_eq!((done.snapshots, done.changed, done.failed.len()), (2, 2, 0));
+        let technical: Vec<(i64, i64, bool)> = store
+            .revisions("t")
+            .unwrap()
+            .iter()
+            .filter(|r| r.technical)
+            .map(|r| {
+                (
+                    r.old_snapshot_id,
+                    r.new_snapshot_id,
+                    r.kind == RevisionKind::SilentEdit,
+                )
+            })
+            .collect();
+        assert_eq!(technical.len(), 2);
+        assert!(
+            technical.iter().all(|&(o, n, silent)| o == n && silent),
+            "{technical:?}"
+        );
+        for id in &ids {
+            let doc = store.snapshot("t", *id).unwrap().unwrap().document;
+            assert!(!serde_json::to_string(&doc).unwrap().contains("Views"));
+        }
+        // The real revision vanished under the new rules: no report, no feed entry.
+        assert_eq!(
+            stored_redlines(&store, "t", None, None, None, &opts).unwrap(),
+            []
+        );
+        assert_eq!(
+            redline_between(&store, &row(&store, ids[0]), &row(&store, ids[1]), &opts).unwrap(),
+            None
+        );
+        let feed = std::fs::read_to_string(root.path().join("t").join(FEED_FILE)).unwrap();
+        assert!(!feed.contains("<entry>"), "{feed}");
+        assert!(root.path().join(FEED_FILE).is_file());
+
+        // Running it again changes nothing.
+        let again = reextract(&mut store, &better, false, now, &opts).unwrap();
+        assert_eq!((again.changed, again.technical.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_page_that_no_longer_extracts_keeps_its_document() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let t = target(&[]);
+        let ids = store_pages(&mut store, &t, &[html(&["Alpha text."])]);
+        let before = store.snapshot("t", ids[0]).unwrap().unwrap().document;
+        let mut broken = t.clone();
+        broken.rules.min_text_chars = 10_000;
+        let done = reextract(
+            &mut store,
+            &broken,
+            false,
+            at("2026-12-01T00:00:00Z"),
+            &DiffOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((done.snapshots, done.changed, done.failed.len()), (1, 0, 1));
+        assert_eq!(done.failed[0].0, ids[0]);
+        assert_eq!(
+            store.snapshot("t", ids[0]).unwrap().unwrap().document,
+            before
+        );
+    }
+}
