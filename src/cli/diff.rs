@@ -20,6 +20,7 @@ use super::output::{RedlineFormat, emit};
 use super::show::resolve;
 use super::source::{is_url, load_document, open_store, optional_settings};
 
+/// Arguments of `redliner diff`.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// A target id, or the OLD page (a local file or an http(s) URL)
@@ -45,6 +46,11 @@ pub struct DiffArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Prints the redline between two snapshots or two pages; exit 1 with
+/// `--exit-code` when they differ.
+///
+/// # Errors
+/// [`Error::Usage`], [`Error::NotFound`], extraction, store and output errors.
 pub fn run(global: &Global, args: &DiffArgs) -> Result<ExitCode, Error> {
     let redline = if is_url(&args.first) || Path::new(&args.first).is_file() {
         pages(global, args)?

@@ -11,6 +11,7 @@ use super::Global;
 use super::output::emit;
 use super::source::{load_document, optional_settings};
 
+/// Arguments of `redliner extract`.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
     /// A local HTML file or an http(s) URL
@@ -35,6 +36,10 @@ pub enum DocumentFormat {
     Json,
 }
 
+/// Prints the document a file or URL yields.
+///
+/// # Errors
+/// Fetch, extraction and output errors.
 pub fn run(global: &Global, args: &ExtractArgs) -> Result<ExitCode, Error> {
     let settings = optional_settings(global)?;
     let document = load_document(&args.input, settings.as_ref(), args.target.as_deref())?;

@@ -12,6 +12,7 @@ use super::Global;
 use super::output::emit;
 use super::source::open_store;
 
+/// Arguments of `redliner history`.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Target id
@@ -36,6 +37,11 @@ pub enum HistoryFormat {
     Json,
 }
 
+/// Prints the target's checks, newest first.
+///
+/// # Errors
+/// [`Error::NotFound`] for a target neither configured nor stored; store
+/// and output errors.
 pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
     let (store, settings) = open_store(global)?;
     let entries = store.history(&args.target, args.limit)?;

@@ -14,6 +14,7 @@ use redliner::store::Store;
 
 use super::Global;
 
+/// Arguments of `redliner reextract`.
 #[derive(Debug, Args)]
 pub struct ReextractArgs {
     /// Target id (its rules come from the config)
@@ -23,6 +24,11 @@ pub struct ReextractArgs {
     pub dry_run: bool,
 }
 
+/// Re-extracts every snapshot of the target; a summary goes to stderr.
+/// Exit 2 when some snapshot no longer extracts (its document is kept).
+///
+/// # Errors
+/// Config and store errors.
 pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
     let target = settings

@@ -16,6 +16,7 @@ use super::Global;
 use super::output::{RedlineFormat, emit};
 use super::source::open_store;
 
+/// Arguments of `redliner report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Targets to report on (default: every target in the store)
@@ -36,6 +37,11 @@ pub struct ReportArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Prints every revision in the window as one digest.
+///
+/// # Errors
+/// [`Error::Usage`] for a bad date, [`Error::NotFound`] for an unknown
+/// target; store and output errors.
 pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
     let now = Timestamp::now();
     let since = parse_when(&args.since, now)

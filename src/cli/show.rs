@@ -14,6 +14,7 @@ use super::extract::{DocumentFormat, write_document};
 use super::output::emit;
 use super::source::open_store;
 
+/// Arguments of `redliner show`.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// Target id
@@ -34,6 +35,10 @@ pub struct ShowArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Prints a snapshot's document (or raw body).
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown snapshot; store and output errors.
 pub fn run(global: &Global, args: &ShowArgs) -> Result<ExitCode, Error> {
     let (store, _) = open_store(global)?;
     let row = resolve(&store, &args.target, &args.snapshot)?;
