@@ -34,6 +34,17 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
     let target = settings
         .select(std::slice::from_ref(&args.target))?
         .remove(0);
+    // Documents are rewritten: hold the store lock as `check` does, so a
+    // check never compares against a half re-extracted history.
+    let _lock = (!args.dry_run)
+        .then(|| {
+            redliner::store::lock::StoreLock::acquire(
+                &settings.store,
+                "reextract",
+                settings.watch.lock_wait,
+            )
+        })
+        .transpose()?;
     let mut store = Store::open(&settings.store)?;
     let done = reextract(
         &mut store,
