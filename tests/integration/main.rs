@@ -1,6 +1,7 @@
 //! Integration tests: the real `redliner` binary against a scripted HTTP server
 //! on 127.0.0.1, with a temp store (real files, a real SQLite file).
 
+mod alerts;
 mod check;
 mod commands;
 mod golden;
@@ -8,3 +9,4 @@ mod harness;
 mod html_browser;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
+mod watch;

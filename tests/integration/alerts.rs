@@ -1,0 +1,605 @@
+//! Durable alerting, end to end: the real binary checks a scripted page and
+//! delivers to real receivers on 127.0.0.1 (a webhook that verifies the HMAC
+//! signature, and an SMTP sink), across runs that fail, die or overlap.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use crate::harness::{NATO_RULES, Reply, Run, Test};
+
+const SECRET: &str = "s3cret-hmac-key";
+const PAGE: &str = "/cps/en/natohq/topics_49119.htm";
+
+/// One request the webhook receiver accepted or refused.
+#[derive(Debug, Clone)]
+struct Hook {
+    key: String,
+    body: Value,
+}
+
+#[derive(Default)]
+struct HookState {
+    received: Vec<Hook>,
+    /// Requests seen, whatever the answer.
+    seen: usize,
+    /// Delays for the next requests, in order (then none).
+    delays: Vec<Duration>,
+    /// Status to answer with (200 by default).
+    status: Option<u16>,
+}
+
+/// A generic-webhook receiver: checks `X-Redliner-Signature` against
+/// [`SECRET`] (a bad signature panics the handler, failing the delivery and
+/// the test's counts), records the body and its `Idempotency-Key`.
+struct Receiver {
+    port: u16,
+    state: Arc<Mutex<HookState>>,
+    server: Arc<tiny_http::Server>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        Receiver::on("127.0.0.1:0")
+    }
+
+    fn on(addr: &str) -> Receiver {
+        let server = Arc::new(tiny_http::Server::http(addr).expect("bind receiver"));
+        let port = server.server_addr().to_ip().unwrap().port();
+        let state = Arc::new(Mutex::new(HookState::default()));
+        let (s, st) = (server.clone(), state.clone());
+        thread::spawn(move || {
+            for req in s.incoming_requests() {
+                let st = st.clone();
+                thread::spawn(move || handle(req, &st));
+            }
+        });
+        Receiver {
+            port,
+            state,
+            server,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook/token-in-path", self.port)
+    }
+
+    fn received(&self) -> Vec<Hook> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    fn seen(&self) -> usize {
+        self.state.lock().unwrap().seen
+    }
+
+    fn delay_next(&self, d: Duration) {
+        self.state.lock().unwrap().delays.push(d);
+    }
+
+    fn answer(&self, status: u16) {
+        self.state.lock().unwrap().status = Some(status);
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.unblock();
+    }
+}
+
+fn handle(mut req: tiny_http::Request, st: &Mutex<HookState>) {
+    let mut body = Vec::new();
+    req.as_reader().read_to_end(&mut body).unwrap();
+    let header = |name: &str| {
+        req.headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.to_string())
+    };
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(&body);
+    let want = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    assert_eq!(header("X-Redliner-Signature"), Some(want), "signature");
+    let key = header("Idempotency-Key").unwrap();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["idempotency_key"], Value::String(key.clone()));
+    let (delay, status) = {
+        let mut s = st.lock().unwrap();
+        s.seen += 1;
+        let delay = (!s.delays.is_empty()).then(|| s.delays.remove(0));
+        (delay, s.status.unwrap_or(200))
+    };
+    if let Some(d) = delay {
+        thread::sleep(d);
+    }
+    if status == 200 {
+        st.lock().unwrap().received.push(Hook { key, body: json });
+    }
+    let _ = req.respond(tiny_http::Response::from_string("ok").with_status_code(status));
+}
+
+/// A minimal SMTP sink (enough for lettre): records each message's DATA.
+struct Smtp {
+    port: u16,
+    mails: Arc<Mutex<Vec<String>>>,
+}
+
+impl Smtp {
+    fn start() -> Smtp {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let m = mails.clone();
+        thread::spawn(move || {
+            for sock in listener.incoming().flatten() {
+                let m = m.clone();
+                thread::spawn(move || smtp_session(sock, &m));
+            }
+        });
+        Smtp { port, mails }
+    }
+
+    fn subjects(&self) -> Vec<String> {
+        self.mails
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                d.lines()
+                    .find_map(|l| l.strip_prefix("Subject: "))
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
+fn smtp_session(sock: TcpStream, mails: &Mutex<Vec<String>>) {
+    let mut w = sock.try_clone().unwrap();
+    let mut r = BufReader::new(sock);
+    let _ = w.write_all(b"220 sink ESMTP ready\r\n");
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let upper = line.trim_end().to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink\r\n250-8BITMIME\r\n250 SIZE 10000000\r\n"
+        } else if upper == "DATA" {
+            let _ = w.write_all(b"354 go ahead\r\n");
+            let mut data = String::new();
+            loop {
+                let mut l = String::new();
+                if r.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                    break;
+                }
+                data.push_str(&l);
+            }
+            mails.lock().unwrap().push(data);
+            b"250 queued\r\n"
+        } else if upper == "QUIT" {
+            let _ = w.write_all(b"221 bye\r\n");
+            return;
+        } else {
+            b"250 ok\r\n"
+        };
+        let _ = w.write_all(reply);
+    }
+}
+
+/// A test world with alert channels: `hook` (generic webhook, signed) and,
+/// when given, `mail` (SMTP, no TLS on localhost).
+struct World {
+    t: Test,
+    hook_url: String,
+}
+
+impl World {
+    fn new(hook_url: String, smtp_port: Option<u16>, extra_target: &str) -> World {
+        let t = Test::new();
+        let mut channels = String::from(
+            "[[channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl_env = \"TEST_HOOK_URL\"\n\
+             secret_env = \"TEST_HOOK_SECRET\"\ntimeout = \"1s\"\n",
+        );
+        let mut ids = vec!["\"hook\""];
+        if let Some(port) = smtp_port {
+            channels.push_str(&format!(
+                "\n[[channel]]\nid = \"mail\"\nkind = \"email\"\nsmtp_host = \"127.0.0.1\"\n\
+                 smtp_port = {port}\ntls = \"none\"\nfrom = \"redliner <bot@localhost>\"\n\
+                 to = [\"desk@localhost\"]\ntimeout = \"5s\"\n"
+            ));
+            ids.push("\"mail\"");
+        }
+        t.write_config(&format!(
+            "[settings]\ntimeout = \"5s\"\nretries = 0\nmin_host_delay = \"0s\"\n\
+             delivery_backoff = \"1s\"\ndelivery_backoff_max = \"2s\"\n{NATO_RULES}\n{channels}\n\
+             [[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n\
+             channels = [{}]\n{extra_target}",
+            t.server.url(PAGE),
+            ids.join(", ")
+        ));
+        World { t, hook_url }
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("redliner"));
+        cmd.current_dir(self.t.dir.path())
+            .env_remove("REDLINER_CONFIG")
+            .env_remove("REDLINER_STORE")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .env("TEST_HOOK_URL", &self.hook_url)
+            .env("TEST_HOOK_SECRET", SECRET)
+            .arg("--config")
+            .arg(self.t.config_path())
+            .arg("--store")
+            .arg(self.t.store())
+            .args(args);
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.command(args).output().unwrap().into()
+    }
+
+    /// Serves the fixture and runs `check`, which must succeed.
+    fn check(&self, fixture: &str) -> Run {
+        self.t.serve(fixture);
+        let run = self.run(&["check", "--format", "json"]);
+        assert_eq!(run.code, 0, "{fixture}: {}", run.stderr);
+        run
+    }
+
+    /// (channel, kind, state, attempts) of every alert, oldest first.
+    fn alerts(&self) -> Vec<(String, String, String, i64)> {
+        let db = self.t.db();
+        let mut st = db
+            .prepare("SELECT channel_id, kind, state, attempts FROM alerts ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+}
+
+fn owned(rows: &[(&str, &str, &str, i64)]) -> Vec<(String, String, String, i64)> {
+    rows.iter()
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), *d))
+        .collect()
+}
+
+/// (alert, kind) of each body, in arrival order.
+fn kinds(hooks: &[Hook]) -> Vec<(String, String)> {
+    hooks
+        .iter()
+        .map(|h| {
+            let kind = h.body["kind"].as_str().unwrap_or("").to_string();
+            (h.body["alert"].as_str().unwrap().to_string(), kind)
+        })
+        .collect()
+}
+
+fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+    rows.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out: {what}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn one_alert_per_revision_on_each_channel_none_for_stamp_only_or_unchanged() {
+    let hook = Receiver::start();
+    let smtp = Smtp::start();
+    let w = World::new(hook.url(), Some(smtp.port), "");
+    let steps = [
+        ("nato-belarus/v1.html", 0),
+        ("nato-belarus/v1.html", 0),
+        ("nato-belarus/v2-reworded.html", 1),
+        ("nato-belarus/v3-section-added.html", 1),
+        ("nato-belarus/v4-renamed.html", 1),
+        ("nato-belarus/v5-stamp-only.html", 0),
+        ("nato-belarus/v5-stamp-only.html", 0),
+        ("nato-belarus/v6-silent-edit.html", 1),
+        ("nato-belarus/v6-silent-edit.html", 0),
+    ];
+    let mut want = 0;
+    for (fixture, new_alerts) in steps {
+        w.check(fixture);
+        want += new_alerts;
+        assert_eq!(hook.received().len(), want, "webhook after {fixture}");
+        assert_eq!(
+            smtp.mails.lock().unwrap().len(),
+            want,
+            "mail after {fixture}"
+        );
+    }
+    let got = hook.received();
+    assert_eq!(
+        kinds(&got),
+        pairs(&[
+            ("revision", "revised"),
+            ("revision", "revised"),
+            ("revision", "revised"),
+            ("revision", "silent-edit"),
+        ])
+    );
+    // keys name the new snapshot and the channel; all distinct
+    let snapshots: Vec<i64> =
+        w.t.db()
+            .prepare("SELECT new_snapshot_id FROM revisions WHERE kind != 'stamp-only' ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+    let keys: Vec<String> = got.iter().map(|h| h.key.clone()).collect();
+    let want_keys: Vec<String> = snapshots
+        .iter()
+        .map(|id| format!("redliner:nato-belarus:{id}:hook"))
+        .collect();
+    assert_eq!(keys, want_keys);
+    assert_eq!(
+        smtp.subjects(),
+        [
+            "[redliner] Relations with Belarus: revised",
+            "[redliner] Relations with Belarus: revised",
+            "[redliner] Relations with Belarus: revised",
+            "[redliner] Relations with Belarus: silent-edit",
+        ]
+    );
+    // the stamp-only revision is recorded, quietly
+    assert_eq!(w.t.count("revisions WHERE kind = 'stamp-only'"), 1);
+    assert_eq!(w.t.count("alerts"), 8);
+    assert_eq!(w.t.count("alerts WHERE state = 'delivered'"), 8);
+    assert_eq!(w.t.count("deliveries WHERE ok = 1"), 8);
+}
+
+#[test]
+fn receiver_down_then_up_gives_exactly_one_delivery() {
+    // reserve a port, keep nothing listening on it
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/hook/token-in-path");
+    let w = World::new(url, None, "");
+    w.check("nato-belarus/v1.html");
+    let run = w.check("nato-belarus/v2-reworded.html");
+    assert!(
+        run.stderr.contains(
+            "redliner: alert `revision` for `nato-belarus` to channel `hook` not delivered, will retry: POST to `http://127.0.0.1:"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("token-in-path"), "{}", run.stderr);
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "pending", 1)]));
+
+    let listed = w.run(&["alerts", "--pending"]);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let line = listed.stdout.lines().next().unwrap();
+    assert!(
+        line.contains("nato-belarus  hook  revision     pending    1 attempt  next "),
+        "{line}"
+    );
+    assert!(line.contains("error: POST to `http://127.0.0.1:"), "{line}");
+    let json: Value =
+        serde_json::from_str(&w.run(&["alerts", "--pending", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json[0]["state"], "pending");
+    assert_eq!(json[0]["kind"], "revision");
+    assert_eq!(w.run(&["alerts", "--failed"]).stdout, "no alerts\n");
+
+    let hook = Receiver::on(&format!("127.0.0.1:{port}"));
+    thread::sleep(Duration::from_millis(1100)); // the 1 s backoff
+    w.check("nato-belarus/v2-reworded.html"); // unchanged page; the retry goes out
+    w.check("nato-belarus/v2-reworded.html");
+    assert_eq!(kinds(&hook.received()), pairs(&[("revision", "revised")]));
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "delivered", 2)]));
+    assert_eq!(w.t.count("deliveries WHERE ok = 0"), 1);
+    assert_eq!(w.t.count("deliveries WHERE ok = 1"), 1);
+}
+
+#[test]
+fn a_run_killed_mid_send_loses_nothing_and_reuses_the_key() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    hook.delay_next(Duration::from_secs(3));
+    w.t.serve("nato-belarus/v2-reworded.html");
+    let mut child = w
+        .command(&["check"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the first send", || hook.seen() == 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "sending", 0)]));
+
+    // a run inside the lease leaves the alert to its (dead) sender
+    w.check("nato-belarus/v2-reworded.html");
+    assert_eq!(hook.seen(), 1);
+    // the lease (1 s channel timeout + 5 s) runs out; the next run sends again
+    thread::sleep(Duration::from_secs(6));
+    w.check("nato-belarus/v2-reworded.html");
+    // the killed run's request is answered too (after its delay): the
+    // receiver sees the alert twice under one key, and can drop the repeat
+    wait_for("both requests answered", || hook.received().len() == 2);
+    assert_eq!(hook.seen(), 2);
+    let mut got = hook.received();
+    got.dedup_by(|a, b| a.key == b.key);
+    let snapshot: i64 =
+        w.t.db()
+            .query_row("SELECT MAX(id) FROM snapshots", [], |r| r.get(0))
+            .unwrap();
+    assert_eq!(
+        got.iter().map(|h| h.key.clone()).collect::<Vec<_>>(),
+        [format!("redliner:nato-belarus:{snapshot}:hook")]
+    );
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "delivered", 1)]));
+    assert_eq!(w.t.count("snapshots"), 2);
+}
+
+#[test]
+fn overlapping_delivery_runs_send_an_alert_once() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let w = World::new(format!("http://127.0.0.1:{port}/hook/x"), None, "");
+    w.check("nato-belarus/v1.html");
+    w.check("nato-belarus/v2-reworded.html"); // receiver down: queued
+    let hook = Receiver::on(&format!("127.0.0.1:{port}"));
+    hook.delay_next(Duration::from_millis(700)); // under the 1 s channel timeout
+    let (a, b) = thread::scope(|s| {
+        let a = s.spawn(|| w.run(&["alerts", "--retry"]));
+        let b = s.spawn(|| w.run(&["alerts", "--retry"]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    // one run sent it; the other found it claimed and had nothing to do
+    let mut outs = [a.stdout.clone(), b.stdout.clone()];
+    outs.sort();
+    assert!(
+        outs[0].starts_with('#') && outs[0].contains("nato-belarus  hook  revision  delivered"),
+        "{outs:?}"
+    );
+    assert_eq!(outs[1], "no alerts to retry\n", "{outs:?}");
+    assert_eq!((a.code, b.code), (0, 0));
+    assert_eq!(hook.seen(), 1);
+    assert_eq!(hook.received().len(), 1);
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "delivered", 2)]));
+}
+
+#[test]
+fn a_run_of_503s_raises_one_failing_and_one_recovered_alert() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    for i in 1..=5 {
+        w.t.server.reply(Reply::status(503));
+        let run = w.run(&["check"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let want = usize::from(i >= 3);
+        assert_eq!(hook.received().len(), want, "after failure {i}");
+    }
+    w.check("nato-belarus/v1.html");
+    w.check("nato-belarus/v1.html");
+    let got = hook.received();
+    assert_eq!(
+        got.iter()
+            .map(|h| h.body["alert"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["failing", "recovered"]
+    );
+    assert_eq!(got[0].body["consecutive_failures"], 3);
+    assert_eq!(got[1].body["consecutive_failures"], 5);
+    let error = got[0].body["last_error"].as_str().unwrap();
+    assert!(error.contains("503"), "{error}");
+    assert_eq!(got[0].body["since"], got[1].body["since"]);
+}
+
+#[test]
+fn an_alternating_page_alerts_once_that_it_alternates() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    let (a, b) = ("nato-belarus/v1.html", "nato-belarus/v2-reworded.html");
+    for fixture in [a, b, a, b, a, b, a] {
+        w.check(fixture);
+    }
+    let got = hook.received();
+    let summary: Vec<(Option<i64>, bool)> = got
+        .iter()
+        .map(|h| {
+            (
+                h.body["revert_of"].as_i64(),
+                h.body["alternating"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    // B is new; A comes back (a revert to snapshot 1); B again: alternating
+    // (once); further flips are recorded quietly
+    assert_eq!(summary, [(None, false), (Some(1), false), (Some(2), true)]);
+    assert_eq!(w.t.count("snapshots"), 7);
+    assert_eq!(
+        w.alerts(),
+        owned(&[
+            ("hook", "revision", "delivered", 1),
+            ("hook", "revert", "delivered", 1),
+            ("hook", "alternating", "delivered", 1),
+        ])
+    );
+    let dir: String =
+        w.t.db()
+            .query_row("SELECT dir FROM snapshots WHERE id = 3", [], |r| r.get(0))
+            .unwrap();
+    let redline = std::fs::read_to_string(w.t.store().join(dir).join("redline.md")).unwrap();
+    assert!(
+        redline.contains("> Revert: the content equals that of snapshot 1."),
+        "{redline}"
+    );
+}
+
+#[test]
+fn test_alert_sends_a_signed_sample() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    let run = w.run(&["test-alert", "hook"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "test alert delivered to `hook` (webhook) (status 200)\n"),
+        "{}",
+        run.stderr
+    );
+    let got = hook.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].body["test"], true);
+    assert_eq!(got[0].body["target"], "redliner-test");
+    assert!(
+        got[0].key.starts_with("redliner:test-alert:"),
+        "{}",
+        got[0].key
+    );
+    // nothing queued or stored
+    assert!(!w.t.store().exists());
+
+    hook.answer(500);
+    let run = w.run(&["test-alert", "hook"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("redliner: test alert to `hook` (webhook) failed (status 500): "),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("token-in-path"), "{}", run.stderr);
+
+    let run = w.run(&["test-alert", "nope"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "redliner: channel `nope` is not configured (configured: hook)\n"
+    );
+}
