@@ -16,13 +16,16 @@
 //!   queued and seen right after), so no `spawn_blocking` or store thread is
 //!   needed. A multi-threaded daemon would have to move the store to a thread.
 //! - **The store lock per check.** The loop takes `<store>/redliner.lock`
-//!   around each target's check (fetch, compare, record, alert delivery) and
+//!   around each target's check (fetch, compare, record) and
 //!   releases it while sleeping, so a `redliner check` from cron interleaves
 //!   with the daemon but never writes at the same time. A lock busy for longer
 //!   than `lock_wait` postpones that target by `lock_wait`; the daemon goes on.
 //! - **Due times come from the store** (the start of each target's latest
 //!   check, whoever ran it), so a check made by cron in between counts.
 //!   Targets without a schedule are checked every [`UNSCHEDULED_EVERY`].
+//! - **Alert delivery is the caller's.** `on_check` runs after each check,
+//!   with the lock released; the CLI delivers pending alerts there (delivery
+//!   has its own per-alert claims, so it needs no store lock).
 //! - **Graceful stop.** Shutdown (SIGINT/SIGTERM in the CLI) is observed only
 //!   between checks and while sleeping or waiting for the lock: a check in
 //!   flight runs to its end (its records are transactions), then the loop
@@ -38,6 +41,7 @@ use tracing::{debug, info, warn};
 use crate::error::{Error, Result};
 use crate::monitor::{Clock, Monitor, Outcome};
 use crate::schedule::{self, Schedule, TargetSchedule};
+use crate::store::Store;
 use crate::store::lock::{self, StoreLock};
 use crate::target::Target;
 
@@ -122,6 +126,34 @@ pub fn pick(candidates: &[(Option<Timestamp>, Option<Timestamp>)]) -> Option<(us
         .min_by_key(|&(i, at)| (at, i))
 }
 
+/// The targets due at `now` (see [`schedule::is_due`]: unscheduled and
+/// never-checked targets are due), in the order given; the last check of each
+/// is read from `store`. Logs (info) each target skipped and when it is due.
+///
+/// # Errors
+/// [`Error::Store`] when the checks cannot be read.
+pub fn due_now(store: &Store, targets: &[Target], now: Timestamp) -> Result<Vec<Target>> {
+    let mut due = Vec::new();
+    for t in targets {
+        let last = store.last_check_started(&t.id, &[])?;
+        if schedule::is_due(t.schedule.as_ref(), &t.id, last, now) {
+            due.push(t.clone());
+        } else {
+            let next = t
+                .schedule
+                .as_ref()
+                .zip(last)
+                .and_then(|(s, last)| s.next_due(&t.id, last));
+            info!(
+                target = %t.id,
+                next = next.map_or_else(|| "never".to_string(), |n| n.to_string()),
+                "not due"
+            );
+        }
+    }
+    Ok(due)
+}
+
 /// The key hosts are throttled by: `host:port` of the target's URL.
 pub fn host_key(target: &Target) -> String {
     format!(
@@ -160,13 +192,13 @@ pub async fn run(
     // `once`: the targets due now, each checked once.
     let mut pending: Option<Vec<bool>> = None;
     if options.once {
-        let now = clock.now();
-        let mut due = Vec::with_capacity(targets.len());
-        for t in targets {
-            let last = monitor.store().last_check_started(&t.id, &[])?;
-            due.push(schedule::is_due(t.schedule.as_ref(), &t.id, last, now));
-        }
-        pending = Some(due);
+        let due = due_now(monitor.store(), targets, clock.now())?;
+        pending = Some(
+            targets
+                .iter()
+                .map(|t| due.iter().any(|d| d.id == t.id))
+                .collect(),
+        );
     }
 
     loop {
@@ -249,7 +281,6 @@ pub async fn run(
         attempted.insert(i, started_at);
         postponed.remove(&i);
         let result = monitor.check(target).await;
-        deliver_pending_alerts(monitor).await;
         drop(lock);
         host_free.insert(host_key(target), add(clock.now(), options.min_host_delay));
 
@@ -282,19 +313,6 @@ pub async fn run(
         });
     }
     Ok(summary)
-}
-
-/// Hook: delivers the alerts waiting in the store's outbox after a check,
-/// while the store lock is held.
-///
-/// The alert outbox and its delivery are built separately; until their
-/// delivery function exists this hook only logs. `redliner alerts --retry`
-/// (or the next `check`) delivers what is pending.
-async fn deliver_pending_alerts(monitor: &mut Monitor) {
-    debug!(
-        store = %monitor.store().root().display(),
-        "alert delivery hook: no delivery function wired yet"
-    );
 }
 
 /// Sleeps for `wait` (forever when `None`) or until shutdown is requested;

@@ -17,6 +17,9 @@ pub struct CheckArgs {
     /// Targets to check (ids from the config); all when none are given
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
+    /// Check only the targets whose schedule says they are due (for a cron line)
+    #[arg(long)]
+    pub due: bool,
     /// Redline format on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
     pub format: CheckFormat,
@@ -58,38 +61,78 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             path: "tokio runtime".into(),
             source: e,
         })?;
+    // The store lock, held for the whole run (the `watch` daemon takes it per
+    // check, so the two interleave); waits `settings.lock_wait`, then exit 2.
+    let _lock = redliner::store::lock::StoreLock::acquire(
+        &settings.store,
+        "check",
+        settings.watch.lock_wait,
+    )?;
     let mut monitor = Monitor::open(&settings)?;
+    let targets = if args.due {
+        let now = redliner::monitor::Clock::now(&redliner::monitor::SystemClock);
+        redliner::watch::due_now(monitor.store(), &targets, now)?
+    } else {
+        targets
+    };
+    // A progress bar for several targets on a terminal (never piped, under
+    // cron, with -q, or with -v logs, which would tear it).
+    let bar = (targets.len() > 1 && status_lines && global.verbose == 0).then(|| {
+        let bar = indicatif::ProgressBar::new(targets.len() as u64);
+        if let Ok(s) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+            bar.set_style(s);
+        }
+        bar
+    });
+    let suspend = |f: &mut dyn FnMut()| match &bar {
+        Some(b) => b.suspend(f),
+        None => f(),
+    };
 
     let mut changed = false;
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut printed = 0;
     for target in &targets {
-        match runtime.block_on(monitor.check(target)) {
+        if let Some(b) = &bar {
+            b.set_message(target.id.clone());
+        }
+        let result = runtime.block_on(monitor.check(target));
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+        match result {
             Ok(outcome) => {
-                if status_lines {
+                if let Some(b) = &bar {
+                    b.println(format!("{}: {}", target.id, outcome.describe()));
+                } else if status_lines {
                     eprintln!("{}: {}", target.id, outcome.describe());
                 }
                 if let Outcome::Changed { redline, .. } = &outcome {
                     changed = true;
-                    let mut out = stdout.lock();
-                    if printed > 0 && args.format != CheckFormat::Json {
-                        let _ = writeln!(out);
-                    }
-                    report::render(redline, args.format.into(), style, &mut out).map_err(|e| {
-                        Error::Io {
-                            path: "stdout".into(),
-                            source: e,
+                    let mut rendered = Ok(());
+                    suspend(&mut || {
+                        let mut out = stdout.lock();
+                        if printed > 0 && args.format != CheckFormat::Json {
+                            let _ = writeln!(out);
                         }
+                        rendered = report::render(redline, args.format.into(), style, &mut out);
+                    });
+                    rendered.map_err(|e| Error::Io {
+                        path: "stdout".into(),
+                        source: e,
                     })?;
                     printed += 1;
                 }
             }
             Err(e) => {
                 failed = true;
-                super::print_error(&e);
+                suspend(&mut || super::print_error(&e));
             }
         }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
     }
     // Alerts were queued with the checks; send what is due (this run's and
     // earlier runs' retries). Delivery problems never change the exit code.

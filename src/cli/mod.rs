@@ -22,6 +22,7 @@ mod report;
 mod show;
 mod source;
 mod test_alert;
+mod watch;
 
 /// Watches official web pages and reports, section by section, what changed.
 #[derive(Debug, Parser)]
@@ -73,6 +74,8 @@ pub enum Command {
     Alerts(alerts::AlertsArgs),
     /// Send a sample alert to a channel and print the outcome
     TestAlert(test_alert::TestAlertArgs),
+    /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
+    Watch(watch::WatchArgs),
 }
 
 /// When to colour terminal output.
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Reextract(a) => reextract::run(&cli.global, a),
         Command::Alerts(a) => alerts::run(&cli.global, a),
         Command::TestAlert(a) => test_alert::run(&cli.global, a),
+        Command::Watch(a) => watch::run(&cli.global, a),
     }
 }
 

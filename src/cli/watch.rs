@@ -1,0 +1,191 @@
+//! `redliner watch [TARGET...] [--once]`: the daemon. Checks each target on its
+//! own schedule until SIGINT or SIGTERM, prints each redline to stdout (the
+//! journal, under systemd) and one status line per check to stderr, and
+//! delivers pending alerts after each check.
+//!
+//! A signal lets the check in flight finish (its records are transactions);
+//! the daemon then exits 0. The runtime is current-thread on purpose: see
+//! [`redliner::watch`] for why SQLite may run on it.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use tokio::sync::watch;
+
+use redliner::error::Error;
+use redliner::monitor::{Monitor, Outcome, SystemClock};
+use redliner::report;
+use redliner::watch::{Checked, WatchOptions};
+
+use super::Global;
+use super::check::CheckFormat;
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Targets to watch (ids from the config); all when none are given
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Check the targets due now once each, then exit (0, or 2 if one failed)
+    #[arg(long)]
+    pub once: bool,
+    /// Redline format on stdout
+    #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
+    pub format: CheckFormat,
+}
+
+pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    let targets = settings.select(&args.targets)?;
+    let style = global.terminal_style();
+    let quiet = global.quiet;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })?;
+    let options = WatchOptions {
+        once: args.once,
+        min_host_delay: settings.watch.min_host_delay,
+        lock_wait: settings.watch.lock_wait,
+    };
+    let mut monitor = Monitor::open(&settings)?;
+    let mut printed = 0usize;
+    let format = args.format;
+
+    let summary = runtime.block_on(async {
+        // Handlers first: a signal during the first check must not kill us.
+        let (stop, shutdown) = watch::channel(false);
+        listen_for_signals(stop)?;
+        if !quiet {
+            eprintln!(
+                "redliner: watching {} target{} (store `{}`); stop with SIGINT or SIGTERM",
+                targets.len(),
+                if targets.len() == 1 { "" } else { "s" },
+                settings.store.display()
+            );
+        }
+        redliner::watch::run(
+            &mut monitor,
+            &targets,
+            &options,
+            &SystemClock,
+            shutdown,
+            |c: Checked<'_>| {
+                report_check(&c, quiet, format, style, &mut printed);
+                deliver_alerts(&settings);
+            },
+        )
+        .await
+    })?;
+    if !quiet {
+        eprintln!(
+            "redliner: stopped after {} check{} ({} changed, {} failed)",
+            summary.checked,
+            if summary.checked == 1 { "" } else { "s" },
+            summary.changed,
+            summary.failed
+        );
+    }
+    Ok(if args.once && summary.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Spawns the task that turns the first SIGINT or SIGTERM into a shutdown
+/// request (a second signal is handled the same way: the check in flight
+/// still finishes).
+fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
+    let io = |e| Error::Io {
+        path: "signal handler".into(),
+        source: e,
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(io)?;
+        let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+        tokio::spawn(async move {
+            loop {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                eprintln!("redliner: {name} received; stopping after the check in flight");
+                let _ = stop.send(true);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = io;
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("redliner: interrupted; stopping after the check in flight");
+                let _ = stop.send(true);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// One status line on stderr (unless `-q`) and, for a change, the redline on
+/// stdout, flushed at once so the journal gets it whole.
+fn report_check(
+    c: &Checked<'_>,
+    quiet: bool,
+    format: CheckFormat,
+    style: redliner::report::TerminalStyle,
+    printed: &mut usize,
+) {
+    let next = c
+        .next_due
+        .map(|n| format!("; next check {}", n.round(jiff::Unit::Second).unwrap_or(n)))
+        .unwrap_or_default();
+    match c.result {
+        Ok(outcome) => {
+            if !quiet {
+                eprintln!("{}: {}{next}", c.target.id, outcome.describe());
+            }
+            if let Outcome::Changed { redline, .. } = outcome {
+                let mut out = std::io::stdout().lock();
+                if *printed > 0 && format != CheckFormat::Json {
+                    let _ = writeln!(out);
+                }
+                if let Err(e) = report::render(redline, format.into(), style, &mut out)
+                    .and_then(|()| out.flush())
+                {
+                    eprintln!("redliner: writing the redline to stdout: {e}");
+                }
+                *printed += 1;
+            }
+        }
+        Err(e) => {
+            super::print_error(e);
+            if !quiet && !next.is_empty() {
+                eprintln!("{}: will retry{next}", c.target.id);
+            }
+        }
+    }
+}
+
+/// Sends the alerts due now. Delivery builds its own current-thread runtime,
+/// which cannot start inside this one, so it runs on a scoped thread; the
+/// daemon waits for it (one thing at a time).
+fn deliver_alerts(settings: &redliner::config::Settings) {
+    if settings.channels.is_empty() {
+        return;
+    }
+    std::thread::scope(|s| {
+        if s.spawn(|| super::alerts::deliver_after_check(settings))
+            .join()
+            .is_err()
+        {
+            eprintln!("redliner: alert delivery panicked; alerts stay queued");
+        }
+    });
+}

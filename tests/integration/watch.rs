@@ -1,0 +1,390 @@
+//! Scheduling end to end: `check --due`, the `watch` daemon (order, host delay,
+//! SIGTERM), conditional GET (304, the daily unconditional fetch) and the
+//! store lock, all against the scripted server on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{NATO_RULES, Reply, Test, fixture};
+
+const PAGE: &str = "nato-belarus/v1.html";
+
+/// A config with `settings` lines and targets `(id, schedule lines)`, each at
+/// `/<id>.htm` on the test server.
+fn config(t: &Test, settings: &str, targets: &[(&str, &str)]) {
+    let mut text = format!("[settings]\ntimeout = \"5s\"\nretries = 0\n{settings}\n{NATO_RULES}\n");
+    for (id, schedule) in targets {
+        text.push_str(&format!(
+            "[[target]]\nid = \"{id}\"\nurl = \"{}\"\nrules = \"nato-topic\"\n{schedule}\n",
+            t.server.url(&format!("/{id}.htm"))
+        ));
+    }
+    t.write_config(&text);
+}
+
+/// Paths the server saw, in order.
+fn paths(t: &Test) -> Vec<String> {
+    t.server.seen().into_iter().map(|s| s.path).collect()
+}
+
+/// Every file or directory under `dir` whose name starts with `.tmp`.
+fn temp_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with(".tmp") {
+                found.push(p.clone());
+            }
+            if p.is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    found
+}
+
+/// The integrity check passes and every snapshot row's directory exists.
+fn assert_store_consistent(t: &Test) {
+    let db = t.db();
+    let ok: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let mut st = db.prepare("SELECT dir FROM snapshots").unwrap();
+    let dirs: Vec<String> = st
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for d in dirs {
+        assert!(t.store().join(&d).join("document.json").is_file(), "{d}");
+    }
+    assert_eq!(temp_entries(&t.store()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
+    let t = Test::new();
+    config(
+        &t,
+        "",
+        &[
+            ("every-2s", "every = \"2s\""),
+            ("hourly", "every = \"1h\""),
+            ("unscheduled", ""),
+        ],
+    );
+    t.serve(PAGE);
+    let checks = |id: &str| t.count(&format!("checks WHERE target_id = '{id}'"));
+
+    // Never checked: all due.
+    let run = t.run(&["check", "--due"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (1, 1, 1)
+    );
+    // At once again: only the unscheduled target is due.
+    let run = t.run(&["check", "--due"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (1, 1, 2)
+    );
+    // Two seconds later the 2s target is due too; the hourly one is not.
+    std::thread::sleep(Duration::from_millis(2100));
+    let run = t.run(&["check", "--due"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (2, 1, 3)
+    );
+    // Plain `check` still checks everything named.
+    let run = t.run(&["check", "hourly"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(checks("hourly"), 2);
+    assert_eq!(
+        paths(&t),
+        [
+            "/every-2s.htm",
+            "/hourly.htm",
+            "/unscheduled.htm",
+            "/unscheduled.htm",
+            "/every-2s.htm",
+            "/unscheduled.htm",
+            "/hourly.htm",
+        ]
+    );
+}
+
+#[test]
+fn watch_once_checks_due_targets_in_config_order_with_the_host_delay() {
+    let t = Test::new();
+    config(
+        &t,
+        "min_host_delay = \"600ms\"",
+        &[("a", "every = \"1h\""), ("b", ""), ("c", "every = \"1h\"")],
+    );
+    t.serve(PAGE);
+    // `a` checked just now: not due; `b` and `c` are.
+    let run = t.run(&["check", "a"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let start = Instant::now();
+    let run = t.run(&["watch", "--once"]);
+    let took = start.elapsed();
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(paths(&t), ["/a.htm", "/b.htm", "/c.htm"]);
+    // b then c on one host: at least the host delay between them.
+    assert!(took >= Duration::from_millis(600), "{took:?}");
+    assert!(run.stderr.contains("b: baseline stored"), "{}", run.stderr);
+    assert!(run.stderr.contains("c: baseline stored"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("redliner: stopped after 2 checks (0 changed, 0 failed)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn watch_runs_the_schedule_and_stops_cleanly_on_sigterm() {
+    let t = Test::new();
+    config(
+        &t,
+        "min_host_delay = \"0s\"",
+        &[
+            ("fast", "every = \"1s\""),
+            ("slow", "every = \"1h\""),
+            ("fast-jitter", "every = \"1s\"\njitter = \"300ms\""),
+        ],
+    );
+    t.serve(PAGE);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redliner"))
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the first pass and at least two more rounds of the 1s targets.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.server.seen().len() < 7 {
+        assert!(Instant::now() < deadline, "seen only {:?}", paths(&t));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "watch did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stderr.contains("redliner: SIGTERM received; stopping after the check in flight"),
+        "{stderr}"
+    );
+    // Never-checked targets first, in config order; then only the 1s targets.
+    let seen = paths(&t);
+    assert_eq!(seen[..3], ["/fast.htm", "/slow.htm", "/fast-jitter.htm"]);
+    assert!(
+        seen[3..].iter().all(|p| p != "/slow.htm"),
+        "slow checked twice: {seen:?}"
+    );
+    assert!(
+        seen.iter().filter(|p| *p == "/fast.htm").count() >= 2,
+        "{seen:?}"
+    );
+    // Every request was recorded as one check (nothing lost mid-way), the
+    // store is consistent, and no staging file is left behind.
+    assert_eq!(t.count("checks"), seen.len() as i64);
+    assert_eq!(t.count("snapshots"), 3);
+    assert_eq!(
+        t.count("checks WHERE outcome = 'unchanged'"),
+        seen.len() as i64 - 3
+    );
+    assert_store_consistent(&t);
+    // The lock was released: a check can run now.
+    let run = t.run(&["check", "slow"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+}
+
+const ETAG: &str = "\"v1-etag\"";
+const LAST_MODIFIED: &str = "Wed, 28 Aug 2024 09:27:00 GMT";
+
+fn page_with_validators() -> Reply {
+    Reply::html(fixture(PAGE))
+        .header("ETag", ETAG)
+        .header("Last-Modified", LAST_MODIFIED)
+}
+
+fn not_modified() -> Reply {
+    Reply {
+        status: 304,
+        headers: vec![("ETag".into(), ETAG.into())],
+        body: Vec::new(),
+    }
+}
+
+/// `(If-None-Match, If-Modified-Since)` of the request number `i`.
+fn validators_sent(t: &Test, i: usize) -> (Option<String>, Option<String>) {
+    let seen = t.server.seen();
+    let r = &seen[i];
+    (
+        r.header("If-None-Match").map(str::to_string),
+        r.header("If-Modified-Since").map(str::to_string),
+    )
+}
+
+#[test]
+fn not_modified_records_a_check_and_no_snapshot() {
+    let t = Test::new();
+    config(&t, "", &[("page", "")]);
+    t.server.reply(page_with_validators());
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(validators_sent(&t, 0), (None, None));
+
+    t.server.reply(not_modified());
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        validators_sent(&t, 1),
+        (Some(ETAG.to_string()), Some(LAST_MODIFIED.to_string()))
+    );
+    assert_eq!(
+        t.count("checks WHERE outcome = 'not-modified' AND http_status = 304"),
+        1
+    );
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.snapshot_dirs("page").len(), 1);
+    // The validators stay those of the good snapshot.
+    let (etag, lm): (String, String) = t
+        .db()
+        .query_row("SELECT etag, last_modified FROM snapshots", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((etag.as_str(), lm.as_str()), (ETAG, LAST_MODIFIED));
+}
+
+#[test]
+fn unconditional_fetch_once_the_last_full_fetch_is_too_old() {
+    let t = Test::new();
+    config(&t, "unconditional_every = \"1s\"", &[("page", "")]);
+    t.server.reply(page_with_validators());
+    assert_eq!(t.run(&["check"]).code, 0);
+    // Fresh full fetch: conditional, answered 304.
+    t.server.reply(not_modified());
+    assert_eq!(t.run(&["check"]).code, 0);
+    assert_eq!(validators_sent(&t, 1).0.as_deref(), Some(ETAG));
+    // A 304 does not count as a full fetch: after 1s the next GET is plain.
+    std::thread::sleep(Duration::from_millis(1100));
+    t.server.reply(page_with_validators());
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(validators_sent(&t, 2), (None, None));
+    // That 200 is fresh again: conditional once more.
+    assert_eq!(t.run(&["check"]).code, 0);
+    assert_eq!(validators_sent(&t, 3).0.as_deref(), Some(ETAG));
+    let outcomes: Vec<String> = {
+        let db = t.db();
+        let mut st = db
+            .prepare("SELECT outcome FROM checks ORDER BY id")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        outcomes,
+        ["baseline", "not-modified", "unchanged", "unchanged"]
+    );
+}
+
+#[test]
+fn a_held_store_lock_makes_check_wait_then_exit_2_naming_the_holder() {
+    let t = Test::new();
+    config(&t, "lock_wait = \"1s\"", &[("page", "")]);
+    t.serve(PAGE);
+    std::fs::create_dir_all(t.store()).unwrap();
+    let lock_path = t.store().join("redliner.lock");
+    std::fs::write(
+        &lock_path,
+        "pid=4242\ncommand=watch\nsince=2026-05-01T10:00:00Z\n",
+    )
+    .unwrap();
+    let held = std::fs::File::open(&lock_path).unwrap();
+    held.try_lock().unwrap();
+
+    let start = Instant::now();
+    let run = t.run(&["check"]);
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    let first = run.stderr.lines().next().unwrap();
+    assert_eq!(
+        first,
+        format!(
+            "redliner: store `{}` is locked by another redliner run (pid 4242, `watch`, \
+             since 2026-05-01T10:00:00Z, lock `{}`); gave up after 1s",
+            t.store().display(),
+            lock_path.display()
+        )
+    );
+    assert!(
+        run.stderr.contains("hint: wait for the other run"),
+        "{}",
+        run.stderr
+    );
+    // Nothing written: no index, no request made.
+    assert!(!t.store().join("redliner.sqlite").exists());
+    assert_eq!(t.server.seen().len(), 0);
+
+    // Released: the next run works.
+    drop(held);
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(t.count("snapshots"), 1);
+}
+
+#[test]
+fn shipped_configs_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut files = vec![root.join("redliner.toml")];
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty());
+    files.extend(examples);
+    for f in files {
+        let settings =
+            redliner::config::load(&f, None).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(!settings.targets.is_empty(), "{}", f.display());
+    }
+}
