@@ -388,3 +388,59 @@ fn shipped_configs_load() {
         assert!(!settings.targets.is_empty(), "{}", f.display());
     }
 }
+
+#[test]
+fn watch_delivers_the_alert_of_a_revision_after_the_check() {
+    let t = Test::new();
+    let receiver = crate::harness::Server::start();
+    receiver.reply(Reply::status(200));
+    config(
+        &t,
+        "[[channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl_env = \"TEST_HOOK_URL\"\ntimeout = \"2s\"\n",
+        &[],
+    );
+    // The target, with its channel (config() writes targets without channels).
+    let mut text = std::fs::read_to_string(t.config_path()).unwrap();
+    text.push_str(&format!(
+        "\n[[target]]\nid = \"page\"\nurl = \"{}\"\nrules = \"nato-topic\"\nchannels = [\"hook\"]\n",
+        t.server.url("/page.htm")
+    ));
+    t.write_config(&text);
+    let watch_once = || -> crate::harness::Run {
+        Command::new(env!("CARGO_BIN_EXE_redliner"))
+            .current_dir(t.dir.path())
+            .env_remove("REDLINER_CONFIG")
+            .env_remove("REDLINER_STORE")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .env("TEST_HOOK_URL", receiver.url("/hook"))
+            .arg("--config")
+            .arg(t.config_path())
+            .arg("--store")
+            .arg(t.store())
+            .args(["watch", "--once", "--format", "json"])
+            .output()
+            .unwrap()
+            .into()
+    };
+    t.serve(PAGE);
+    let run = watch_once();
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(receiver.seen().len(), 0, "a baseline does not alert");
+
+    t.serve("nato-belarus/v2-reworded.html");
+    let run = watch_once();
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    // The redline on stdout, the alert delivered once.
+    let redline: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(redline["kind"], "revised");
+    let hooks = receiver.seen();
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    assert_eq!(hooks[0].path, "/hook");
+    assert_eq!(
+        t.count("alerts WHERE state = 'delivered' AND kind = 'revision'"),
+        1
+    );
+}
