@@ -72,7 +72,7 @@ fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
         &t,
         "",
         &[
-            ("every-2s", "every = \"2s\""),
+            ("every-3s", "every = \"3s\""),
             ("hourly", "every = \"1h\""),
             ("unscheduled", ""),
         ],
@@ -81,25 +81,31 @@ fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
     let checks = |id: &str| t.count(&format!("checks WHERE target_id = '{id}'"));
 
     // Never checked: all due.
+    let first = Instant::now();
     let run = t.run(&["check", "--due"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
-        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (checks("every-3s"), checks("hourly"), checks("unscheduled")),
         (1, 1, 1)
     );
     // At once again: only the unscheduled target is due.
     let run = t.run(&["check", "--due"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
-        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (checks("every-3s"), checks("hourly"), checks("unscheduled")),
         (1, 1, 2)
     );
-    // Two seconds later the 2s target is due too; the hourly one is not.
-    std::thread::sleep(Duration::from_millis(2100));
+    // Three seconds after the first run the 3s target is due too; the hourly
+    // one is not.
+    assert!(
+        first.elapsed() < Duration::from_secs(3),
+        "runs too slow to test"
+    );
+    std::thread::sleep(Duration::from_millis(3100).saturating_sub(first.elapsed()));
     let run = t.run(&["check", "--due"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
-        (checks("every-2s"), checks("hourly"), checks("unscheduled")),
+        (checks("every-3s"), checks("hourly"), checks("unscheduled")),
         (2, 1, 3)
     );
     // Plain `check` still checks everything named.
@@ -109,11 +115,11 @@ fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
     assert_eq!(
         paths(&t),
         [
-            "/every-2s.htm",
+            "/every-3s.htm",
             "/hourly.htm",
             "/unscheduled.htm",
             "/unscheduled.htm",
-            "/every-2s.htm",
+            "/every-3s.htm",
             "/unscheduled.htm",
             "/hourly.htm",
         ]
@@ -292,15 +298,21 @@ fn not_modified_records_a_check_and_no_snapshot() {
 #[test]
 fn unconditional_fetch_once_the_last_full_fetch_is_too_old() {
     let t = Test::new();
-    config(&t, "unconditional_every = \"1s\"", &[("page", "")]);
+    config(&t, "unconditional_every = \"3s\"", &[("page", "")]);
     t.server.reply(page_with_validators());
+    let first = Instant::now();
     assert_eq!(t.run(&["check"]).code, 0);
     // Fresh full fetch: conditional, answered 304.
     t.server.reply(not_modified());
     assert_eq!(t.run(&["check"]).code, 0);
     assert_eq!(validators_sent(&t, 1).0.as_deref(), Some(ETAG));
-    // A 304 does not count as a full fetch: after 1s the next GET is plain.
-    std::thread::sleep(Duration::from_millis(1100));
+    // A 304 does not count as a full fetch: 3s after the 200 the next GET is
+    // plain.
+    assert!(
+        first.elapsed() < Duration::from_secs(3),
+        "runs too slow to test"
+    );
+    std::thread::sleep(Duration::from_millis(3100).saturating_sub(first.elapsed()));
     t.server.reply(page_with_validators());
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
