@@ -393,6 +393,110 @@ mod tests {
         }
     }
 
+    struct FixedClock(Timestamp);
+
+    impl Clock for FixedClock {
+        fn now(&self) -> Timestamp {
+            self.0
+        }
+    }
+
+    fn channel(id: &str) -> ChannelConfig {
+        toml::from_str(&format!(
+            "id = \"{id}\"\nkind = \"command\"\nprogram = \"true\"\ntimeout = \"2s\"\n"
+        ))
+        .unwrap()
+    }
+
+    fn queue(store: &mut Store, channels: &[&str], at: Timestamp) {
+        use crate::store::{CheckOutcome, CheckRecord};
+        let plan = AlertPlan {
+            channels: channels.iter().map(|c| c.to_string()).collect(),
+            rules: crate::notify::AlertRules {
+                failures_before_alert: 1,
+                ..Default::default()
+            },
+            created_at: at,
+            expire_after: SignedDuration::from_hours(1),
+            revision: None,
+        };
+        let check = CheckRecord {
+            target: "t".into(),
+            url: "https://example.org/".into(),
+            started_at: at,
+            duration_ms: 1,
+            outcome: CheckOutcome::Failed,
+            final_url: None,
+            http_status: Some(503),
+            error: Some("HTTP 503".into()),
+            snapshot_id: None,
+        };
+        store.record_check_alerting(&check, Some(&plan)).unwrap();
+    }
+
+    #[tokio::test]
+    async fn deliver_due_sends_records_and_backs_off() {
+        use crate::notify::RecordingNotifier;
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let t0: Timestamp = "2026-11-30T10:00:00Z".parse().unwrap();
+        queue(&mut store, &["ok", "down", "gone"], t0);
+        let configs = [channel("ok"), channel("down")];
+        let delivery = DeliverySettings {
+            backoff: Duration::from_secs(60),
+            backoff_max: Duration::from_secs(600),
+            expire_after: Duration::from_secs(3600),
+        };
+        let notifier = RecordingNotifier::with_results([
+            DeliveryResult::delivered(Some(0)),
+            DeliveryResult::failed(Some(503), "HTTP 503", true),
+        ]);
+        let env = |_: &str| None;
+        let clock = FixedClock(t0);
+        let got = deliver_due(&mut store, &configs, &delivery, &notifier, &clock, &env)
+            .await
+            .unwrap();
+        let summary: Vec<(&str, AlertState, Option<&str>)> = got
+            .iter()
+            .map(|a| (a.channel.as_str(), a.state, a.error.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("ok", AlertState::Delivered, None),
+                ("down", AlertState::Pending, Some("HTTP 503")),
+                (
+                    "gone",
+                    AlertState::Failed,
+                    Some("channel `gone` is not configured")
+                ),
+            ]
+        );
+        let sent: Vec<String> = notifier.sent().into_iter().map(|(c, _)| c).collect();
+        assert_eq!(sent, ["ok", "down"]);
+        // nothing is due again before the backoff; after it, only `down`
+        let again = deliver_due(&mut store, &configs, &delivery, &notifier, &clock, &env)
+            .await
+            .unwrap();
+        assert_eq!(again, []);
+        let later = FixedClock("2026-11-30T10:01:00Z".parse().unwrap());
+        let again = deliver_due(&mut store, &configs, &delivery, &notifier, &later, &env)
+            .await
+            .unwrap();
+        let states: Vec<(&str, AlertState)> = again
+            .iter()
+            .map(|a| (a.channel.as_str(), a.state))
+            .collect();
+        assert_eq!(states, [("down", AlertState::Delivered)]);
+        let rows = store.alerts(&[AlertState::Delivered], 10).unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.channel.as_str(), r.attempts))
+                .collect::<Vec<_>>(),
+            [("down", 2), ("ok", 1)]
+        );
+    }
+
     #[test]
     fn notes_name_the_snapshot() {
         assert_eq!(

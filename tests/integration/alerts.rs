@@ -603,3 +603,24 @@ fn test_alert_sends_a_signed_sample() {
         "redliner: channel `nope` is not configured (configured: hook)\n"
     );
 }
+
+#[test]
+fn overlapping_check_runs_give_one_snapshot_and_one_alert() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    w.t.serve("nato-belarus/v2-reworded.html");
+    // the first run's delivery is slow, so the runs overlap
+    hook.delay_next(Duration::from_millis(700));
+    let (a, b) = thread::scope(|s| {
+        let a = s.spawn(|| w.run(&["check"]));
+        let b = s.spawn(|| w.run(&["check"]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a.code, b.code), (0, 0), "{}\n{}", a.stderr, b.stderr);
+    assert_eq!(w.t.count("snapshots"), 2);
+    assert_eq!(w.t.count("revisions"), 1);
+    assert_eq!(w.alerts(), owned(&[("hook", "revision", "delivered", 1)]));
+    assert_eq!(hook.seen(), 1);
+    assert_eq!(kinds(&hook.received()), pairs(&[("revision", "revised")]));
+}
