@@ -18,9 +18,9 @@
 //! Delivery ([`deliver_due`]): claims due alerts one at a time (a lease of
 //! the channel's timeout plus [`LEASE_MARGIN`]), sends each with a
 //! [`Notifier`], records the attempt, and reschedules transient failures with
-//! a doubling [`backoff`]. SQLite calls are synchronous and short; run it on a
-//! current-thread runtime (as `check` does) or inside `spawn_blocking`'s
-//! neighbour task that owns the store.
+//! a doubling [`backoff`]. Its SQLite calls are synchronous and short, made
+//! between sends on the calling task: run it on a current-thread runtime of
+//! its own (as `check` and `watch` do), never on a shared multi-thread pool.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -23,7 +23,8 @@ pub struct AlertsArgs {
     /// Only alerts that will not be delivered (failed, expired)
     #[arg(long)]
     pub failed: bool,
-    /// Retry now every pending and failed alert (ignoring the backoff), then list what happened
+    /// Retry now every pending and failed alert (ignoring the backoff) and print each attempt;
+    /// exit 2 when any is still undelivered
     #[arg(long, conflicts_with_all = ["pending", "failed"])]
     pub retry: bool,
     /// Show at most this many alerts, newest first
@@ -45,8 +46,10 @@ pub enum AlertsFormat {
 
 pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
-    let mut store = Store::open(&settings.store)?;
-    if args.retry {
+    // No store yet: nothing was ever queued (and don't create one here).
+    let exists = settings.store.is_dir();
+    if args.retry && exists {
+        let mut store = Store::open(&settings.store)?;
         let touched = store.retry_alerts_now(jiff::Timestamp::now())?;
         drop(store);
         tracing::info!(alerts = touched, "retrying now");
@@ -66,7 +69,11 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
     } else {
         &[]
     };
-    let rows = store.alerts(states, args.limit)?;
+    let rows = if exists {
+        Store::open(&settings.store)?.alerts(states, args.limit)?
+    } else {
+        Vec::new()
+    };
     let mut out = std::io::stdout().lock();
     let io = |e| Error::Io {
         path: "stdout".into(),

@@ -582,7 +582,9 @@ fn test_alert_sends_a_signed_sample() {
         "{}",
         got[0].key
     );
-    // nothing queued or stored
+    // nothing queued or stored, and listing creates no store
+    assert_eq!(w.run(&["alerts"]).stdout, "no alerts\n");
+    assert_eq!(w.run(&["alerts", "--format", "json"]).stdout, "[]\n");
     assert!(!w.t.store().exists());
 
     hook.answer(500);
