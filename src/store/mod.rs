@@ -672,32 +672,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
     pub fn record_check(&mut self, c: &CheckRecord) -> Result<i64, StoreError> {
-        self.check_target(&c.target)?;
-        let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
-            path: index.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sql)?;
-        upsert_target(&tx, &c.target, &c.url, c.started_at).map_err(sql)?;
-        let id = insert_check(
-            &tx,
-            &CheckInsert {
-                target: &c.target,
-                url: &c.url,
-                started_at: c.started_at,
-                duration_ms: c.duration_ms,
-                outcome: c.outcome,
-                final_url: c.final_url.as_deref(),
-                http_status: c.http_status,
-                error: c.error.as_deref(),
-                snapshot_id: c.snapshot_id,
-                revision_id: None,
-            },
-        )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)?;
-        Ok(id)
+        self.record_check_alerting(c, None)
     }
 
     /// Records a new snapshot: writes its directory (whole or not at all), then
