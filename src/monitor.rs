@@ -158,22 +158,24 @@ impl Monitor {
         if let Err(e) = &result
             && matches!(e, Error::Fetch { .. } | Error::Extract { .. })
         {
-            {
-                info!(target = %target.id, "check failed: {e}");
-                let record = CheckRecord {
-                    target: target.id.clone(),
-                    url: target.url.to_string(),
-                    started_at,
-                    duration_ms: timer.elapsed().as_millis() as i64,
-                    outcome: CheckOutcome::Failed,
-                    final_url: None,
-                    http_status: None,
-                    error: Some(e.to_string()),
-                    snapshot_id: None,
-                };
-                let plan = self.alert_plan(target);
-                self.store.record_check_alerting(&record, plan.as_ref())?;
-            }
+            info!(target = %target.id, "check failed: {e}");
+            let http_status = match e {
+                Error::Fetch { source, .. } => source.status(),
+                _ => None,
+            };
+            let record = CheckRecord {
+                target: target.id.clone(),
+                url: target.url.to_string(),
+                started_at,
+                duration_ms: timer.elapsed().as_millis() as i64,
+                outcome: CheckOutcome::Failed,
+                final_url: None,
+                http_status,
+                error: Some(e.to_string()),
+                snapshot_id: None,
+            };
+            let plan = self.alert_plan(target);
+            self.store.record_check_alerting(&record, plan.as_ref())?;
         }
         result
     }
