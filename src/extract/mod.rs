@@ -42,6 +42,43 @@ pub enum ExtractError {
         /// The configured minimum.
         min: usize,
     },
+    /// The page is an error page served with a success status (a "soft 404"):
+    /// its title or main heading reads like an HTTP error.
+    #[error("the page looks like an error page served as a success (title `{title}`)")]
+    ErrorPage {
+        /// The title or heading that gave it away.
+        title: String,
+    },
+}
+
+/// Titles of error pages served with a 2xx status ("soft 404s"), matched on the
+/// page's `<title>` and its main heading. Anchored on whole phrases so a page
+/// *about* errors is not caught.
+static ERROR_TITLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?ix)
+        ^\s*(?:error\s*)?(?:400|401|403|404|410|429|500|502|503|504)\b
+        | \b(?:page|document|file|resource|content)\b[\w\s'’]{0,40}?\b(?:(?:was\s+|is\s+)?not\s+found|(?:could\s+not|cannot|can't)\s+be\s+found|no\s+longer\s+exists)\b
+        | ^\s*(?:not\s+found|forbidden|access\s+denied|internal\s+server\s+error|bad\s+gateway|gateway\s+time-?out|service\s+unavailable)\s*[.!]?\s*$
+        | \bservice\s+(?:is\s+)?temporarily\s+unavailable\b
+        | \b(?:site|page|website)\s+(?:is\s+)?(?:currently\s+)?(?:down\s+for|under)\s+maintenance\b
+        | \bpage\s+(?:does\s+not|doesn't)\s+exist\b",
+    )
+    .expect("valid regex")
+});
+
+/// The error-like title, if the page's `<title>` or its main heading reads
+/// like an HTTP error page.
+fn error_page_title(doc: &Html, title: Option<&str>) -> Option<String> {
+    let head_title = select("title").and_then(|sel| {
+        doc.select(&sel)
+            .next()
+            .map(|e| display(&e.text().collect::<String>()))
+    });
+    [title.map(str::to_string), head_title]
+        .into_iter()
+        .flatten()
+        .find(|t| ERROR_TITLE.is_match(t))
 }
 
 /// Extracts a document from a page's HTML.
@@ -51,6 +88,8 @@ pub enum ExtractError {
 /// (`url` serialisation), so relative and absolute spellings compare equal.
 ///
 /// # Errors
+/// [`ExtractError::ErrorPage`] when the title or main heading reads like an HTTP
+/// error ("Page not found", "404", "Service unavailable"): a soft 404.
 /// [`ExtractError::EmptyContent`] when the configured root has fewer than
 /// `rules.min_text_chars` characters of text (block texts and headings), or,
 /// when no configured selector matches, every fallback has fewer.
@@ -59,6 +98,9 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     let chrome = Chrome::new(&doc, rules);
     let base = effective_base(&doc, base);
     let (title, title_node) = find_title(&doc, rules, &chrome);
+    if let Some(title) = error_page_title(&doc, title.as_deref()) {
+        return Err(ExtractError::ErrorPage { title });
+    }
     let stamp = find_stamp(&doc, &chrome);
     let title_key = title.as_deref().map(comparable);
     let opts = WalkOptions {
@@ -228,6 +270,67 @@ mod tests {
 
     fn doc(html: &str, rules: &Rules) -> Document {
         extract(html, Some(&page_url()), rules).unwrap()
+    }
+
+    #[test]
+    fn error_pages_served_as_success_are_refused() {
+        let filler = "<p>".to_string() + &"Lorem ipsum dolor sit amet. ".repeat(30) + "</p>";
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "<title>Page not found | NATO</title><h1>Page not found</h1>",
+                Some("Page not found"),
+            ),
+            ("<title>NATO</title><h1>404</h1>", Some("404")),
+            (
+                "<title>Error 503 Service Unavailable</title><h1>x</h1>",
+                Some("Error 503 Service Unavailable"),
+            ),
+            (
+                "<title>NATO</title><h1>The page you requested could not be found</h1>",
+                Some("The page you requested could not be found"),
+            ),
+            (
+                "<title>Site under maintenance</title><h1>Back soon</h1>",
+                Some("Site under maintenance"),
+            ),
+            (
+                "<title>Access denied</title><h1>Access denied</h1>",
+                Some("Access denied"),
+            ),
+            // Pages *about* errors or numbers are not error pages.
+            (
+                "<title>Relations with Belarus</title><h1>Relations with Belarus</h1>",
+                None,
+            ),
+            (
+                "<title>Handling 404 errors in archives</title><h1>Archives</h1>",
+                None,
+            ),
+            (
+                "<title>NATO</title><h1>Not found in the treaty: a history</h1>",
+                None,
+            ),
+            ("<title>NATO</title><h1>2024 Washington Summit</h1>", None),
+        ];
+        for (head, want) in cases {
+            let html =
+                format!("<html><head>{head}</head><body><main>{filler}</main></body></html>");
+            let got = extract(&html, None, &Rules::generic());
+            match want {
+                Some(title) => assert_eq!(
+                    got.unwrap_err(),
+                    ExtractError::ErrorPage {
+                        title: title.to_string()
+                    },
+                    "{head}"
+                ),
+                None => assert!(got.is_ok(), "{head}: {got:?}"),
+            }
+        }
+        // The real page and its revisions are never taken for error pages.
+        for page in [V1, V2, V3, V4, V5, V6, REDESIGNED] {
+            assert!(extract(page, Some(&page_url()), &nato()).is_ok());
+        }
     }
 
     /// (heading, block count) per section.

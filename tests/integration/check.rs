@@ -422,3 +422,24 @@ fn flags_are_accepted_after_the_subcommand_and_history_lists_checks() {
         lines[2]
     );
 }
+
+#[test]
+fn error_page_served_as_200_is_not_a_new_version() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // The site's own template around a "not found" message, status 200.
+    let v1 = String::from_utf8(fixture("nato-belarus/v1.html")).unwrap();
+    let soft_404 = v1
+        .replacen("Relations with Belarus</h1>", "Page not found</h1>", 1)
+        .replacen("<title>", "<title>Page not found - ", 1);
+    assert_ne!(soft_404, v1, "fixture markup changed: adjust the test");
+    t.server.reply(Reply::html(soft_404));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("error page"), "{}", run.stderr);
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("revisions"), 0);
+    assert_eq!(t.count("checks WHERE outcome = 'failed'"), 1);
+}
