@@ -17,32 +17,49 @@ use crate::golden::{pair_redline, rendered};
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The Chromium binary: `$REDLINER_CHROMIUM`, else the first of the usual names
-/// on `PATH`. Panics with an install hint when there is none.
-fn chromium() -> PathBuf {
+/// on `PATH`. When there is none: under CI (`CI` set, as `.ci/run` does, which
+/// installs Chromium) the test fails with an install hint; on a developer's
+/// machine without Chromium it is skipped with a notice on stderr, so `cargo
+/// test` works on a fresh machine.
+fn chromium() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() && std::env::var_os("CI").is_none_or(|v| v.is_empty()) {
+        eprintln!(
+            "SKIPPED: chromium not found on PATH; the HTML redline browser check needs it \
+             (`apt-get install chromium fonts-dejavu-core`; CI installs it and fails without it)"
+        );
+        return None;
+    }
+    Some(found.unwrap_or_else(|| {
+        panic!(
+            "chromium not found on PATH: the HTML redline must be checked in a real browser; \
+             install it (`apt-get install chromium fonts-dejavu-core`, as .ci/run does) \
+             or set REDLINER_CHROMIUM to its path"
+        )
+    }))
+}
+
+fn find_chromium() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("REDLINER_CHROMIUM") {
-        return PathBuf::from(p);
+        return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         for dir in std::env::split_paths(&path) {
             let candidate = dir.join(name);
             if candidate.is_file() {
-                return candidate;
+                return Some(candidate);
             }
         }
     }
-    panic!(
-        "chromium not found on PATH: the HTML redline must be checked in a real browser; \
-         install it (`apt-get install chromium fonts-dejavu-core`, as .ci/run does) \
-         or set REDLINER_CHROMIUM to its path"
-    );
+    None
 }
 
 /// Runs headless Chromium on `page` with `args`, in a fresh profile under
 /// `dir`, and returns its stdout. Panics on failure or timeout.
-fn run_chromium(dir: &Path, page: &Path, args: &[&str]) -> String {
+fn run_chromium(chromium: &Path, dir: &Path, page: &Path, args: &[&str]) -> String {
     let profile = dir.join("profile");
-    let mut child = Command::new(chromium())
+    let mut child = Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -102,8 +119,9 @@ fn tags(html: &scraper::Html) -> Vec<String> {
 
 #[test]
 fn page_scripts_never_run_in_chromium() {
+    let Some(chromium) = chromium() else { return };
     let (dir, page, source) = xss_page();
-    let dumped = run_chromium(dir.path(), &page, &["--dump-dom"]);
+    let dumped = run_chromium(&chromium, dir.path(), &page, &["--dump-dom"]);
     let dom = scraper::Html::parse_document(&dumped);
 
     // No element came from a script or from page text: the DOM Chromium built
@@ -134,9 +152,11 @@ fn page_scripts_never_run_in_chromium() {
 
 #[test]
 fn redline_renders_to_a_screenshot() {
+    let Some(chromium) = chromium() else { return };
     let (dir, page, _) = xss_page();
     let shot = dir.path().join("redline.png");
     run_chromium(
+        &chromium,
         dir.path(),
         &page,
         &[
