@@ -183,7 +183,9 @@ pub enum BlockChangeKind {
     Deleted,
     /// Old text replaced by new text; `spans` marks the words.
     Replaced,
-    /// Same text, different position (possibly in another section); `spans` marks any edit.
+    /// Same or very similar text, different position (possibly in another
+    /// section); `spans` marks any edit. A move across sections appears twice:
+    /// in the destination with `moved_from`, in the source with `moved_to`.
     Moved,
     /// A list whose items are the same but in another order (low severity).
     Reordered,
@@ -216,11 +218,12 @@ impl BlockChangeKind {
 pub struct BlockChange {
     /// How it changed.
     pub change: BlockChangeKind,
-    /// What kind of block (new kind; old for deleted).
+    /// What kind of block (new kind; old for deleted and moved-out blocks).
     pub kind: BlockKind,
     /// Index among the old section's blocks.
     pub old_index: Option<usize>,
-    /// Index among the new section's blocks.
+    /// Index among the new section's blocks; `None` for deleted blocks and for
+    /// blocks moved out to another section (see `moved_to`).
     pub new_index: Option<usize>,
     /// Old display text (joined with a blank line for merged blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,11 +233,21 @@ pub struct BlockChange {
     pub new_text: Option<String>,
     /// Word-level marks: concatenating the `equal` and `delete` spans gives the
     /// old text, `equal` and `insert` the new text (spaces included in spans).
+    /// Empty for `reordered` blocks and for blocks moved out to another section
+    /// (their words are marked, and counted, once: at the destination).
     pub spans: Vec<Span>,
-    /// For moved blocks: the heading of the section the block came from, when
-    /// it differs from this one.
+    /// For moved blocks at their destination: the heading of the section the
+    /// block came from, when it differs from this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<String>,
+    /// For moved blocks at their source: the heading of the section the block
+    /// went to, when it differs from this one. Such an entry is the old side of
+    /// a cross-section move: `old_index` and `old_text` set, `new_index` and
+    /// `new_text` `None`, no spans. The destination section carries the same
+    /// block as `moved` with `moved_from`; a move within one section is a
+    /// single entry with neither field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
     /// Link target changes inside the block.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkChange>,

@@ -14,6 +14,12 @@
 //! to two consecutive new) and `merged` (two consecutive old to one new); what
 //! stays unpaired is `deleted` or `inserted`, unless a very similar block was
 //! inserted or deleted elsewhere (then `moved`, with word marks for the edit).
+//!
+//! A block moved between two sections is reported in both: at its destination
+//! (`moved`, `moved_from` = the old section's heading, word marks) and at its
+//! source (`moved`, `moved_to` = the new section's heading, no new index, no
+//! spans), so a reader of the source section learns that text left it. A move
+//! inside one section is one entry.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
@@ -79,10 +85,9 @@ impl Ctx {
 /// The changes found in one pair of sections.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct PairOutcome {
-    /// Block changes in new order.
+    /// Block changes in new order; blocks moved out to another section sit at
+    /// their old place, like deletions.
     pub blocks: Vec<BlockChange>,
-    /// True when one of the old section's blocks moved to another section.
-    pub lost_blocks: bool,
 }
 
 /// Unequal stretch of one section pair.
@@ -115,14 +120,31 @@ enum Res {
         from: usize,
         i: usize,
     },
+    /// Old block `i` went to pair `to` (another section).
+    MovedOut {
+        i: usize,
+        to: usize,
+    },
 }
 
 impl Res {
     fn new_index(self) -> Option<usize> {
         match self {
-            Res::Del(_) => None,
+            Res::Del(_) | Res::MovedOut { .. } => None,
             Res::Ins(j) | Res::Pair(_, j) | Res::Split(_, j) | Res::Merge(_, j) => Some(j),
             Res::MovedIn { j, .. } => Some(j),
+        }
+    }
+
+    /// The (first) old block index, for blocks of this section's old side.
+    fn old_index(self) -> Option<usize> {
+        match self {
+            Res::Ins(_) | Res::MovedIn { .. } => None,
+            Res::Del(i)
+            | Res::Pair(i, _)
+            | Res::Split(i, _)
+            | Res::Merge(i, _)
+            | Res::MovedOut { i, .. } => Some(i),
         }
     }
 }
@@ -154,7 +176,8 @@ pub(crate) fn diff_pairs(
             }
         }
     }
-    let mut claimed: HashSet<(usize, usize)> = HashSet::new();
+    // (source pair, old block) -> destination pair.
+    let mut claimed: HashMap<(usize, usize), usize> = HashMap::new();
     let mut moved_in: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
     if !by_hash.is_empty() {
         for (p, ss) in slots.iter().enumerate() {
@@ -168,7 +191,7 @@ pub(crate) fn diff_pairs(
                     // Prefer a source in the same section.
                     let pos = q.iter().position(|&(sp, _)| sp == p).unwrap_or(0);
                     if let Some((sp, i)) = q.remove(pos) {
-                        claimed.insert((sp, i));
+                        claimed.insert((sp, i), p);
                         moved_in.insert((p, j), (sp, i));
                     }
                 }
@@ -191,7 +214,7 @@ pub(crate) fn diff_pairs(
                 .dels
                 .iter()
                 .copied()
-                .filter(|&i| !claimed.contains(&(p, i)))
+                .filter(|&i| !claimed.contains_key(&(p, i)))
                 .collect();
             let ins: Vec<usize> = h
                 .ins
@@ -200,6 +223,18 @@ pub(crate) fn diff_pairs(
                 .filter(|&j| !moved_in.contains_key(&(p, j)))
                 .collect();
             let mut res = resolve(&dels, &ins, so, sn, old, new, &mut bags, ctx);
+            for &i in &h.dels {
+                if let Some(&to) = claimed.get(&(p, i))
+                    && to != p
+                {
+                    // At its old place: before the first block that followed it.
+                    let at = res
+                        .iter()
+                        .position(|r| r.old_index().is_some_and(|o| o > i))
+                        .unwrap_or(res.len());
+                    res.insert(at, Res::MovedOut { i, to });
+                }
+            }
             for &j in &h.ins {
                 if let Some(&(from, i)) = moved_in.get(&(p, j)) {
                     res.push(Res::MovedIn { j, from, i });
@@ -214,14 +249,7 @@ pub(crate) fn diff_pairs(
 
     // Materialise.
     let mut out = vec![PairOutcome::default(); pairs.len()];
-    for (&(p, _), &(sp, _)) in &moved_in {
-        if p != sp {
-            out[sp].lost_blocks = true;
-        }
-    }
     for (p, ss) in slots.into_iter().enumerate() {
-        let (so, sn) = pairs[p];
-        let (osec, nsec) = (&old.doc.sections[so], &new.doc.sections[sn]);
         let mut blocks = Vec::new();
         for (k, s) in ss.into_iter().enumerate() {
             match s {
@@ -234,7 +262,7 @@ pub(crate) fn diff_pairs(
                         .flatten()
                         .collect();
                     for r in order(res, h.new_end) {
-                        blocks.push(materialise(r, p, osec, nsec, pairs, old, ctx));
+                        blocks.push(materialise(r, p, pairs, old, new, ctx));
                     }
                 }
             }
@@ -584,7 +612,9 @@ fn near_moves(
             let (dp, dk, de, i) = dels[d];
             moved_in.insert((p, j), (dp, i));
             if let Some(Some(v)) = resolved[dp].get_mut(dk) {
-                v[de] = None;
+                // The deletion's place becomes the source side of the move; a
+                // move inside one section is only its destination entry.
+                v[de] = (dp != p).then_some(Res::MovedOut { i, to: p });
             }
             if let Some(Some(v)) = resolved[p].get_mut(k) {
                 v[e] = Some(Res::MovedIn { j, from: dp, i });
@@ -623,16 +653,17 @@ fn order(res: Vec<Res>, new_end: usize) -> Vec<Res> {
     anchored.into_iter().map(|(_, _, _, r)| r).collect()
 }
 
-/// Builds the [`BlockChange`] for one resolution.
+/// Builds the [`BlockChange`] for one resolution in pair `p`.
 fn materialise(
     r: Res,
     p: usize,
-    osec: &Section,
-    nsec: &Section,
     pairs: &[(usize, usize)],
     old: &Prepared<'_>,
+    new: &Prepared<'_>,
     ctx: &mut Ctx,
 ) -> BlockChange {
+    let (so, sn) = pairs[p];
+    let (osec, nsec) = (&old.doc.sections[so], &new.doc.sections[sn]);
     match r {
         Res::Del(i) => deleted(&osec.blocks[i], i),
         Res::Ins(j) => inserted(&nsec.blocks[j], j),
@@ -678,6 +709,27 @@ fn materialise(
             }
             c
         }
+        Res::MovedOut { i, to } => {
+            let dest = &new.doc.sections[pairs[to].1];
+            moved_out(&osec.blocks[i], i, dest.title())
+        }
+    }
+}
+
+/// The source side of a block moved to the section headed `to`: old index
+/// and text only, no spans (the destination entry marks the words).
+fn moved_out(b: &Block, i: usize, to: &str) -> BlockChange {
+    BlockChange {
+        change: BlockChangeKind::Moved,
+        kind: b.kind,
+        old_index: Some(i),
+        new_index: None,
+        old_text: Some(b.text.clone()),
+        new_text: None,
+        spans: Vec::new(),
+        moved_from: None,
+        moved_to: Some(to.to_string()),
+        links: Vec::new(),
     }
 }
 
@@ -707,6 +759,7 @@ fn joined(
         old_text: Some(old_text),
         new_text: Some(new_text),
         moved_from: None,
+        moved_to: None,
         links: Vec::new(),
     }
 }
@@ -722,6 +775,7 @@ pub(crate) fn inserted(b: &Block, j: usize) -> BlockChange {
         new_text: Some(b.text.clone()),
         spans: words::coarse("", &b.text),
         moved_from: None,
+        moved_to: None,
         links: Vec::new(),
     }
 }
@@ -737,6 +791,7 @@ pub(crate) fn deleted(b: &Block, i: usize) -> BlockChange {
         new_text: None,
         spans: words::coarse(&b.text, ""),
         moved_from: None,
+        moved_to: None,
         links: Vec::new(),
     }
 }
@@ -758,6 +813,7 @@ fn paired(
         new_text: Some(nb.text.clone()),
         spans: ctx.spans(&ob.text, &nb.text),
         moved_from: None,
+        moved_to: None,
         links: Vec::new(),
     }
 }
@@ -785,6 +841,7 @@ fn reordered(
         new_text: Some(lines(nsec, nrun)),
         spans: Vec::new(),
         moved_from: None,
+        moved_to: None,
         links: Vec::new(),
     }
 }

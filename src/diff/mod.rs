@@ -17,7 +17,11 @@
 //! has one insert span, a deleted one one delete span, a `reordered` change has
 //! no spans (its texts are the list items joined with `\n`), and split/merged
 //! texts are joined with a blank line (`\n\n`). A link present on only one side
-//! of a `link-changed` block has an empty href on the other.
+//! of a `link-changed` block has an empty href on the other. A block moved to
+//! another section is listed twice: in its new section as `moved` with
+//! `moved_from` and word marks, and in its old section (which is therefore a
+//! changed section) as `moved` with `moved_to`, its old index and text, and
+//! no spans, so its words are counted neither added nor removed.
 //!
 //! Cost is bounded: equal blocks cost one hash comparison, big hunks are paired
 //! by position, and past [`DiffOptions::deadline`] word marks give way to
@@ -102,9 +106,7 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
         let renamed = comparable(os.title()) != comparable(ns.title());
         let moved = al.moved[k];
         if outcome.blocks.is_empty() && !renamed && !moved && os.level == ns.level {
-            if !outcome.lost_blocks {
-                unchanged.push((ni, ns.title().to_string()));
-            }
+            unchanged.push((ni, ns.title().to_string()));
             continue;
         }
         let change = if renamed {
@@ -438,6 +440,14 @@ mod tests {
                 assert!(b.spans.is_empty());
                 continue;
             }
+            if b.moved_to.is_some() {
+                // The source side of a cross-section move.
+                assert_eq!(b.change, K::Moved, "{b:?}");
+                assert!(b.spans.is_empty() && b.new_text.is_none(), "{b:?}");
+                assert!(b.old_index.is_some() && b.new_index.is_none(), "{b:?}");
+                assert!(b.old_text.is_some() && b.moved_from.is_none(), "{b:?}");
+                continue;
+            }
             let old: String = b
                 .spans
                 .iter()
@@ -462,6 +472,31 @@ mod tests {
             );
         }
         assert_eq!(r.summary.sections_changed(), r.sections.len());
+        // Each cross-section move has its two sides: (source, destination, old text).
+        let side = |pick: fn(&BlockChange) -> Option<&String>, dest_first: bool| {
+            let mut v: Vec<(String, String, String)> = r
+                .sections
+                .iter()
+                .flat_map(|s| {
+                    s.blocks.iter().filter_map(move |b| {
+                        let other = pick(b)?.clone();
+                        let text = b.old_text.clone().unwrap_or_default();
+                        Some(if dest_first {
+                            (other, s.heading.clone(), text)
+                        } else {
+                            (s.heading.clone(), other, text)
+                        })
+                    })
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            side(|b| b.moved_to.as_ref(), false),
+            side(|b| b.moved_from.as_ref(), true),
+            "moved_to and moved_from pair up"
+        );
     }
 
     fn sp(tag: SpanTag, text: &str) -> Span {
@@ -806,7 +841,8 @@ mod tests {
         assert_eq!(r.sections[0].blocks[0].spans, vec![sp(SpanTag::Equal, p)]);
         assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
 
-        // Across sections, and edited on the way: the old section is not listed.
+        // Across sections, and edited on the way: the old section lists the
+        // block as moved out, the new one as moved in with the edit marked.
         let across = edit(BASE, &format!("{p}\n"), "");
         let across = edit(
             &across,
@@ -819,17 +855,97 @@ mod tests {
         let r = diff(BASE, &across).unwrap();
         assert_eq!(
             shape(&r),
-            vec![(
-                SectionChange::Modified,
-                "Science".to_string(),
-                vec![(K::Moved, Some(0), Some(1))]
-            )]
+            vec![
+                (
+                    SectionChange::Modified,
+                    EVO.to_string(),
+                    vec![(K::Moved, Some(0), None)]
+                ),
+                (
+                    SectionChange::Modified,
+                    "Science".to_string(),
+                    vec![(K::Moved, Some(0), Some(1))]
+                ),
+            ]
         );
-        let b = &r.sections[0].blocks[0];
+        assert_eq!(
+            r.sections[0].blocks[0],
+            BlockChange {
+                change: K::Moved,
+                kind: BlockKind::Paragraph,
+                old_index: Some(0),
+                new_index: None,
+                old_text: Some(p.to_string()),
+                new_text: None,
+                spans: vec![],
+                moved_from: None,
+                moved_to: Some("Science".to_string()),
+                links: vec![],
+            }
+        );
+        assert_eq!(
+            (r.sections[0].old_position, r.sections[0].new_position),
+            (Some(2), Some(2))
+        );
+        let b = &r.sections[1].blocks[0];
         assert_eq!(b.moved_from.as_deref(), Some(EVO));
+        assert_eq!(b.moved_to, None);
+        assert_eq!(b.old_text.as_deref(), Some(p));
         assert!(b.spans.contains(&sp(SpanTag::Insert, "1993")));
+        assert!(b.spans.contains(&sp(SpanTag::Delete, "1992")));
         assert_eq!(r.unchanged, ["Lead", ROLE, KEY, "Training"]);
-        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (1, 1)));
+        // The source counts as modified; the moved words are neither added nor
+        // removed, only the edit counts.
+        assert_eq!(without_total(&r.summary), summary(0, 0, 2, 0, 0, (1, 1)));
+        assert_eq!(r.summary.sections_changed(), 2);
+    }
+
+    #[test]
+    fn block_moved_out_sits_at_its_old_place_among_other_changes() {
+        // Evolution: paragraph 0 edited, paragraph 1 moved as is to Training,
+        // paragraph 2 removed. All three old blocks fall in one hunk.
+        let m = "Belarus’ diplomatic mission to NATO opened in April 1998.";
+        let new = edit(BASE, &format!("{m}\n"), "");
+        let new = edit(&new, "started in 1992", "started in 1993");
+        let new = edit(
+            &new,
+            "Following these developments, Allies suspended all practical cooperation in November 2021.",
+            "",
+        );
+        let new = edit(
+            &new,
+            "training opportunities offered by NATO.",
+            &format!("training opportunities offered by NATO.\n{m}"),
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![
+                (
+                    SectionChange::Modified,
+                    EVO.to_string(),
+                    vec![
+                        (K::Replaced, Some(0), Some(0)),
+                        (K::Moved, Some(1), None),
+                        (K::Deleted, Some(2), None),
+                    ]
+                ),
+                (
+                    SectionChange::Modified,
+                    "Training".to_string(),
+                    vec![(K::Moved, Some(1), Some(1))]
+                ),
+            ]
+        );
+        let (out, into) = (&r.sections[0].blocks[1], &r.sections[1].blocks[0]);
+        assert_eq!(out.moved_to.as_deref(), Some("Training"));
+        assert_eq!(out.old_text.as_deref(), Some(m));
+        assert_eq!(out.spans, vec![]);
+        assert_eq!(into.moved_from.as_deref(), Some(EVO));
+        assert_eq!(into.spans, vec![sp(SpanTag::Equal, m)]);
+        // +1 / -1 for 1992 -> 1993, -11 for the removed paragraph; nothing for the move.
+        assert_eq!(without_total(&r.summary), summary(0, 0, 2, 0, 0, (1, 12)));
+        assert_eq!(r.unchanged, ["Lead", ROLE, KEY, "Science"]);
     }
 
     #[test]

@@ -162,6 +162,7 @@ impl Alert {
                             span(SpanTag::Insert, "works as configured."),
                         ],
                         moved_from: None,
+                        moved_to: None,
                         links: Vec::new(),
                     }],
                 }],

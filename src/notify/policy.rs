@@ -184,6 +184,7 @@ mod tests {
                         new_text: Some("x".into()),
                         spans: Vec::new(),
                         moved_from: None,
+                        moved_to: None,
                         links: Vec::new(),
                     })
                     .collect(),

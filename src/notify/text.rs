@@ -9,6 +9,7 @@
 use super::alert::StatusAlert;
 use super::policy::TargetState;
 use crate::report::Redline;
+use crate::report::summary::MOVED_OUT_WORDS;
 use crate::revision::{
     BlockChange, BlockChangeKind, RevisionKind, SectionChange, SectionDiff, SpanTag,
 };
@@ -204,6 +205,14 @@ fn block_line(b: &BlockChange) -> Line {
     let old = b.old_text.as_deref().unwrap_or("");
     let new = b.new_text.as_deref().unwrap_or("");
     let label = |s: &str| Some(s.to_string());
+    if let (BlockChangeKind::Moved, Some(to)) = (b.change, &b.moved_to) {
+        // The source side of a move to another section: a short unmarked
+        // head, since the destination line shows the block and its edits.
+        return Line {
+            label: Some(format!("moved to {to}")),
+            runs: vec![Run::new(Mark::Equal, head_words(old, MOVED_OUT_WORDS))],
+        };
+    }
     match b.change {
         BlockChangeKind::Inserted => Line {
             label: label("added"),
@@ -434,6 +443,7 @@ pub(crate) mod tests {
             new_text: new.map(str::to_string),
             spans,
             moved_from: None,
+            moved_to: None,
             links: Vec::new(),
         }
     }
@@ -639,6 +649,31 @@ pub(crate) mod tests {
         assert_eq!(
             added.lines.iter().map(plain_line).collect::<Vec<_>>(),
             ["- {+All new.+}"]
+        );
+    }
+
+    #[test]
+    fn block_moved_to_another_section_shows_a_short_head() {
+        let long = (1..=30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let moved_out = |text: &str| BlockChange {
+            moved_to: Some("Relations since 2024".into()),
+            ..block(BlockChangeKind::Moved, Some(text), None, vec![])
+        };
+        let view = section_view(&section(
+            SectionChange::Modified,
+            "Evolution of relations",
+            vec![moved_out(&long), moved_out("Short text.")],
+        ));
+        assert_eq!(view.title, "Evolution of relations: modified");
+        assert_eq!(
+            view.lines.iter().map(plain_line).collect::<Vec<_>>(),
+            [
+                "- moved to Relations since 2024: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 …",
+                "- moved to Relations since 2024: Short text.",
+            ]
         );
     }
 

@@ -394,7 +394,7 @@ details.unchanged summary { font-size: 1rem; }
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::tests::sample;
+    use crate::report::summary::tests::{sample, with_cross_section_move};
     use crate::revision::{LinkChange, RevisionKind, Span};
 
     fn render(r: &Redline) -> String {
@@ -507,6 +507,22 @@ mod tests {
             assert!(text.contains("Paragraph moved from \u{201c}Lead\u{201d}"));
             assert_eq!(text.matches("<details class=\"sbs\" open>").count(), n);
         }
+    }
+
+    #[test]
+    fn block_moved_across_sections_shows_both_ends() {
+        let mut r = sample();
+        with_cross_section_move(&mut r);
+        let text = render(&r);
+        let wants = [
+            "<div class=\"block block-moved\">\n<p class=\"label\">Paragraph moved from \u{201c}Evolution of relations\u{201d}</p>\n<p class=\"text\">Following these developments, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus in November 2021, while maintaining dialogue, as necessary.</p>\n</div>\n",
+            "<div class=\"block block-moved\">\n<p class=\"label\">Paragraph moved to \u{201c}Lead\u{201d}</p>\n<p class=\"text\">Following these developments, Allies suspended all practical cooperation, both civilian and military, <span class=\"gap\">\u{2026}</span></p>\n</div>\n",
+        ];
+        for want in wants {
+            assert!(text.contains(want), "missing {want:?}\n{text}");
+        }
+        // Neither end adds a side-by-side view (the sample has two).
+        assert_eq!(text.matches("<details class=\"sbs\" open>").count(), 2);
     }
 
     #[test]

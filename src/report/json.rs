@@ -58,14 +58,19 @@
 //!   "kind": "paragraph" | "list-item" | "caption" | "table-row" | "quote" | "preformatted",
 //!   "old_index": 0 | null, "new_index": 0 | null,   // 0-based block index in the section
 //!   "old_text": "…" | null, "new_text": "…" | null,
-//!   "moved_from": "Heading" | null,
+//!   "moved_from": "Heading" | null,              // moved here from another section
+//!   "moved_to": "Heading" | null,                // moved from here to another section
 //!   "spans": [{"tag": "equal" | "insert" | "delete", "text": "…"}, …],
 //!   "links": [{"text": "…", "old_href": "…", "new_href": "…"}, …]
 //! }
 //! ```
 //!
 //! Concatenating a block's `equal` and `delete` spans gives its old text,
-//! `equal` and `insert` its new text. Several redlines (a digest) are written
+//! `equal` and `insert` its new text. A block moved to another section is
+//! listed in both: in the new section with `moved_from` and its word marks,
+//! and in the old one (`change` `"moved"`, `moved_to` set, `new_index` and
+//! `new_text` null, `spans` empty) so that section shows the text left it;
+//! its words count once, at the destination. `reordered` blocks have no spans. Several redlines (a digest) are written
 //! as `{"schema_version": 1, "redlines": [Redline, …]}`, each redline without
 //! its own `schema_version`.
 
@@ -185,6 +190,7 @@ struct BlockView<'a> {
     old_text: Option<&'a str>,
     new_text: Option<&'a str>,
     moved_from: Option<&'a str>,
+    moved_to: Option<&'a str>,
     spans: &'a [Span],
     links: &'a [LinkChange],
 }
@@ -250,6 +256,7 @@ fn view(r: &Redline) -> RedlineView<'_> {
                         old_text: b.old_text.as_deref(),
                         new_text: b.new_text.as_deref(),
                         moved_from: b.moved_from.as_deref(),
+                        moved_to: b.moved_to.as_deref(),
                         spans: &b.spans,
                         links: &b.links,
                     })
@@ -263,7 +270,7 @@ fn view(r: &Redline) -> RedlineView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::tests::sample;
+    use crate::report::summary::tests::{MOVED_TEXT, sample, with_cross_section_move};
     use serde_json::Value;
 
     fn render(r: &Redline) -> String {
@@ -346,6 +353,35 @@ mod tests {
         let positions: Vec<usize> = keys.iter().map(|k| text.find(k).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
         assert_eq!(render(&sample()), text, "deterministic");
+    }
+
+    #[test]
+    fn block_moved_across_sections_has_moved_from_and_moved_to() {
+        let mut r = sample();
+        with_cross_section_move(&mut r);
+        let v: Value = serde_json::from_str(&render(&r)).unwrap();
+        let checks = [
+            ("/sections/0/blocks/1/change", Value::from("moved")),
+            (
+                "/sections/0/blocks/1/moved_from",
+                Value::from("Evolution of relations"),
+            ),
+            ("/sections/0/blocks/1/moved_to", Value::Null),
+            ("/sections/0/blocks/1/new_index", Value::from(3)),
+            ("/sections/1/blocks/1/change", Value::from("moved")),
+            ("/sections/1/blocks/1/moved_to", Value::from("Lead")),
+            ("/sections/1/blocks/1/moved_from", Value::Null),
+            ("/sections/1/blocks/1/old_index", Value::from(3)),
+            ("/sections/1/blocks/1/new_index", Value::Null),
+            ("/sections/1/blocks/1/old_text", Value::from(MOVED_TEXT)),
+            ("/sections/1/blocks/1/new_text", Value::Null),
+            ("/sections/1/blocks/1/spans", Value::Array(Vec::new())),
+            // Every block carries both fields, null when absent.
+            ("/sections/2/blocks/0/moved_to", Value::Null),
+        ];
+        for (pointer, want) in checks {
+            assert_eq!(v.pointer(pointer), Some(&want), "{pointer}");
+        }
     }
 
     #[test]

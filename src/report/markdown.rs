@@ -203,7 +203,7 @@ fn url(u: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::summary::tests::sample;
+    use crate::report::summary::tests::{sample, with_cross_section_move};
     use crate::revision::{LinkChange, RevisionKind};
 
     fn render(r: &Redline) -> String {
@@ -235,6 +235,23 @@ Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 2 modified
 Unchanged: Belarus\u{2019} role in Russia\u{2019}s war against Ukraine
 ";
         assert_eq!(render(&sample()), want);
+    }
+
+    #[test]
+    fn block_moved_across_sections_shows_both_ends() {
+        let mut r = sample();
+        with_cross_section_move(&mut r);
+        let text = render(&r);
+        let want = "\
+### Lead: modified
+- List item removed: ~~In November 2021, Allies suspended all practical cooperation.~~
+- Paragraph moved from \u{201c}Evolution of relations\u{201d}: Following these developments, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus in November 2021, while maintaining dialogue, as necessary.
+
+### Evolution of relations: modified
+- Belarus\u{2019} diplomatic mission to NATO opened in April 1998 **and was downgraded in 2025**.
+- Paragraph moved to \u{201c}Lead\u{201d}: Following these developments, Allies suspended all practical cooperation, both civilian and military, \u{2026}
+";
+        assert!(text.contains(want), "{text}");
     }
 
     #[test]

@@ -16,6 +16,10 @@ use super::Redline;
 /// Words of unchanged context kept on each side of a change inside a block.
 pub const CONTEXT_WORDS: usize = 12;
 
+/// Words shown of a block at the section it moved out of (its full text, with
+/// any edit marked, is shown at the destination).
+pub const MOVED_OUT_WORDS: usize = 12;
+
 /// An unchanged run is only trimmed when it saves at least this many words, so
 /// an ellipsis never stands in for one or two words.
 const TRIM_SLACK: usize = 4;
@@ -165,7 +169,8 @@ pub(crate) fn section_change_words(s: &SectionDiff) -> String {
     parts.join(", ")
 }
 
-/// What a block line starts with (`List item removed`, `Moved from “X”`...),
+/// What a block line starts with (`List item removed`, `Paragraph moved from
+/// “X”`, `Paragraph moved to “Y”`...),
 /// or `None` when the marks speak for themselves (replaced blocks, and every
 /// block of an added or removed section).
 pub(crate) fn block_label(section: &SectionDiff, b: &BlockChange) -> Option<String> {
@@ -183,13 +188,16 @@ pub(crate) fn block_label(section: &SectionDiff, b: &BlockChange) -> Option<Stri
         BlockChangeKind::Inserted => Some(format!("{kind} added")),
         BlockChangeKind::Deleted => Some(format!("{kind} removed")),
         BlockChangeKind::Replaced => None,
-        BlockChangeKind::Moved => Some(match (&b.moved_from, b.old_index, b.new_index) {
-            (Some(from), _, _) => format!("{kind} moved from \u{201c}{from}\u{201d}"),
-            (None, Some(a), Some(n)) => {
-                format!("{kind} moved from position {} to {}", a + 1, n + 1)
-            }
-            _ => format!("{kind} moved"),
-        }),
+        BlockChangeKind::Moved => Some(
+            match (&b.moved_to, &b.moved_from, b.old_index, b.new_index) {
+                (Some(to), ..) => format!("{kind} moved to \u{201c}{to}\u{201d}"),
+                (None, Some(from), ..) => format!("{kind} moved from \u{201c}{from}\u{201d}"),
+                (None, None, Some(a), Some(n)) => {
+                    format!("{kind} moved from position {} to {}", a + 1, n + 1)
+                }
+                _ => format!("{kind} moved"),
+            },
+        ),
         BlockChangeKind::Reordered => Some("Reordered (same items, new order)".to_string()),
         BlockChangeKind::LinkChanged => Some("Link target changed".to_string()),
         BlockChangeKind::Split => {
@@ -249,8 +257,13 @@ pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
 /// The pieces to show for a block. Inserted and deleted blocks are whole;
 /// otherwise each unchanged run keeps [`CONTEXT_WORDS`] words next to each
 /// change and the rest becomes a [`Piece::Gap`]. A block with no change marks
-/// (moved as is, reordered) shows its first `2 × CONTEXT_WORDS` words.
+/// (moved as is, reordered) shows its first `2 × CONTEXT_WORDS` words; a block
+/// moved out to another section shows its first [`MOVED_OUT_WORDS`] old words,
+/// unmarked.
 pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
+    if b.moved_to.is_some() {
+        return moved_out_excerpt(b.old_text.as_deref().unwrap_or_default());
+    }
     if b.change == BlockChangeKind::Reordered {
         // Same items in a new order: show the new order, unmarked (low severity).
         let items = b
@@ -301,6 +314,17 @@ pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece>
             Piece::Gap => Piece::Gap,
         })
         .collect()
+}
+
+/// The head of a moved-out block: [`MOVED_OUT_WORDS`] words and a gap, or
+/// the whole text when cutting would save fewer than `TRIM_SLACK` words.
+fn moved_out_excerpt(text: &str) -> Vec<Piece> {
+    let words = word_ranges(text);
+    if words.len() > MOVED_OUT_WORDS + TRIM_SLACK {
+        let head = text[..words[MOVED_OUT_WORDS].0].to_string();
+        return vec![Piece::Text(SpanTag::Equal, head), Piece::Gap];
+    }
+    vec![Piece::Text(SpanTag::Equal, text.to_string())]
 }
 
 /// Trims the equal spans of `spans` to `n` words of context around changes.
@@ -422,6 +446,7 @@ pub(crate) mod tests {
             new_text: new.map(str::to_string),
             spans: Vec::new(),
             moved_from: None,
+            moved_to: None,
             links: Vec::new(),
         }
     }
@@ -553,6 +578,75 @@ pub(crate) mod tests {
                 degraded: None,
             },
         }
+    }
+
+    /// The paragraph [`with_cross_section_move`] moves (24 words).
+    pub(crate) const MOVED_TEXT: &str = "Following these developments, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus in November 2021, while maintaining dialogue, as necessary.";
+
+    /// [`sample`] with [`MOVED_TEXT`] moved as is from “Evolution of relations”
+    /// (old block 3, listed after its replaced block) to the end of the lead
+    /// (new block 3), both sides as the diff reports such a move.
+    pub(crate) fn with_cross_section_move(r: &mut Redline) {
+        let moved_out = BlockChange {
+            old_index: Some(3),
+            new_index: None,
+            moved_to: Some("Lead".to_string()),
+            ..block(BlockChangeKind::Moved, Some(MOVED_TEXT), None)
+        };
+        let moved_in = BlockChange {
+            old_index: Some(3),
+            new_index: Some(3),
+            spans: vec![span(SpanTag::Equal, MOVED_TEXT)],
+            moved_from: Some("Evolution of relations".to_string()),
+            ..block(BlockChangeKind::Moved, Some(MOVED_TEXT), Some(MOVED_TEXT))
+        };
+        r.revision.sections[0].blocks.push(moved_in);
+        r.revision.sections[1].blocks.push(moved_out);
+    }
+
+    #[test]
+    fn moved_out_block_is_labelled_and_cut_to_its_head() {
+        let mut r = sample();
+        with_cross_section_move(&mut r);
+        let (lead, evo) = (&r.revision.sections[0], &r.revision.sections[1]);
+        let (into, out) = (&lead.blocks[1], &evo.blocks[1]);
+        assert_eq!(
+            block_label(evo, out).as_deref(),
+            Some("Paragraph moved to \u{201c}Lead\u{201d}")
+        );
+        assert_eq!(
+            block_label(lead, into).as_deref(),
+            Some("Paragraph moved from \u{201c}Evolution of relations\u{201d}")
+        );
+        let eq = |t: &str| Piece::Text(SpanTag::Equal, t.to_string());
+        let cases: Vec<(String, Vec<Piece>)> = vec![
+            (
+                MOVED_TEXT.to_string(),
+                vec![
+                    eq(
+                        "Following these developments, Allies suspended all practical cooperation, both civilian and military, ",
+                    ),
+                    Piece::Gap,
+                ],
+            ),
+            // Cutting would save fewer than TRIM_SLACK words: whole, unmarked.
+            (words(0..16), vec![eq(&words(0..16))]),
+            (
+                words(0..17),
+                vec![eq("w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 "), Piece::Gap],
+            ),
+            (String::new(), vec![eq("")]),
+        ];
+        for (text, want) in cases {
+            let b = BlockChange {
+                old_text: Some(text.clone()),
+                ..out.clone()
+            };
+            assert_eq!(excerpt(&b), want, "{text:?}");
+            assert_eq!(shown_pieces(evo, &b), want, "{text:?}");
+        }
+        // The destination shows the whole paragraph (24 words), unmarked.
+        assert_eq!(excerpt(into), vec![eq(MOVED_TEXT)]);
     }
 
     #[test]

@@ -301,8 +301,33 @@ fn moved_section_is_moved_not_removed_and_added() {
 #[test]
 fn moved_blocks_across_sections_with_and_without_an_edit() {
     let r = pair("moved-block").unwrap();
-    assert_eq!(outline(&r), [(S::Modified, ROLE), (S::Modified, KEY_AREAS)]);
+    assert_eq!(
+        outline(&r),
+        [
+            (S::Modified, ROLE),
+            (S::Modified, EVOLUTION),
+            (S::Modified, KEY_AREAS)
+        ]
+    );
     assert_eq!(blocks(&r, ROLE), [(B::Moved, Paragraph, Some(6), Some(2))]);
+    // The source section says where its two paragraphs went.
+    assert_eq!(
+        blocks(&r, EVOLUTION),
+        [
+            (B::Moved, Paragraph, Some(5), None),
+            (B::Moved, Paragraph, Some(6), None)
+        ]
+    );
+    let moved_to: Vec<Option<&str>> = r.sections[1]
+        .blocks
+        .iter()
+        .map(|b| b.moved_to.as_deref())
+        .collect();
+    assert_eq!(moved_to, [Some(KEY_AREAS), Some(ROLE)]);
+    assert!(r.sections[1].blocks.iter().all(|b| b.spans.is_empty()));
+    // Moved words are neither added nor removed: only the edit counts.
+    assert_eq!((r.summary.words_added, r.summary.words_removed), (1, 2));
+    assert_eq!(r.summary.sections_modified, 3);
     assert_eq!(
         blocks(&r, KEY_AREAS),
         [(B::Moved, Paragraph, Some(5), Some(7))]
@@ -310,7 +335,7 @@ fn moved_blocks_across_sections_with_and_without_an_edit() {
     let moved_as_is = &r.sections[0].blocks[0];
     assert_eq!(moved_as_is.moved_from.as_deref(), Some(EVOLUTION));
     assert_eq!(marks(moved_as_is), (vec![], vec![]));
-    let moved_edited = &r.sections[1].blocks[0];
+    let moved_edited = &r.sections[2].blocks[0];
     assert_eq!(moved_edited.moved_from.as_deref(), Some(EVOLUTION));
     assert_eq!(
         marks(moved_edited),
