@@ -300,8 +300,8 @@ pub fn extract_row(store: &Store, row: &SnapshotRow, target: &Target) -> Result<
         Some(enc) => enc.decode_with_bom_removal(&body).0.into_owned(),
         None => fetch::decode(&body, row.content_type.as_deref(), None).text,
     };
-    let base = url::Url::parse(&row.final_url).ok();
-    extract::extract(&text, base.as_ref(), &target.rules).map_err(|source| Error::Extract {
+    // Same base as a live check: the configured URL (see `monitor::extract_page`).
+    extract::extract(&text, Some(&target.url), &target.rules).map_err(|source| Error::Extract {
         target: target.id.clone(),
         url: row.final_url.clone(),
         source,

@@ -258,6 +258,12 @@ pub fn parse(
     if let Some(t) = &s.timeout {
         fetch.timeout = parse_duration(t)
             .map_err(|m| err("settings: key `timeout`".into(), format!("`{t}`: {m}")))?;
+        if fetch.timeout < Duration::from_millis(100) {
+            return Err(err(
+                "settings: key `timeout`".into(),
+                format!("`{t}`: must be at least 100ms"),
+            ));
+        }
     }
     if let Some(n) = s.max_body_bytes {
         if n == 0 {
@@ -269,6 +275,12 @@ pub fn parse(
         fetch.max_body_bytes = n;
     }
     if let Some(n) = s.retries {
+        if n > 10 {
+            return Err(err(
+                "settings: key `retries`".into(),
+                format!("{n}: at most 10"),
+            ));
+        }
         fetch.retries = n;
     }
     fetch.user_agent = s.user_agent.clone().unwrap_or_else(default_user_agent);
@@ -303,7 +315,12 @@ pub fn parse(
     for (name, r) in &file.rules {
         let place = |key: &str| format!("rules `{name}`: key `{key}`");
         let css = |key: &str, src: &str| {
-            Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
+            Css::parse(src).map_err(|m| {
+                err(
+                    place(key),
+                    format!("bad CSS selector `{src}`: {}", css_message(&m)),
+                )
+            })
         };
         let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
         let content = r
@@ -468,6 +485,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| "must not be negative".to_string())
 }
 
+/// The selector parser's message on one line: some of its errors carry a
+/// multi-line debug dump after a generic sentence; keep the useful part.
+fn css_message(m: &str) -> String {
+    let flat = one_line(&m);
+    match flat.strip_prefix("Unexpected error occurred. Please report this to the developer ") {
+        Some(rest) => format!(
+            "unexpected token: {}",
+            rest.split_whitespace().collect::<String>()
+        ),
+        None => flat,
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -599,6 +629,21 @@ rules = "nato-topic"
                 "[rules.r]\ncontent = [\"section..content\"]\n",
                 "rules `r`: key `content`",
                 "bad CSS selector `section..content`",
+            ),
+            (
+                "[rules.r]\ncontent = [\"section..content[\"]\n",
+                "rules `r`: key `content`",
+                "bad CSS selector `section..content[`: unexpected token: ClassNeedsIdent(Delim('.',),)",
+            ),
+            (
+                "[settings]\ntimeout = \"0s\"\n",
+                "settings: key `timeout`",
+                "must be at least 100ms",
+            ),
+            (
+                "[settings]\nretries = 99999\n",
+                "settings: key `retries`",
+                "at most 10",
             ),
             (
                 "[rules.r]\nignore_text = [\"(unclosed\"]\n",

@@ -60,7 +60,7 @@ impl Error {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::Config(_) => Some("see the config reference in README.md"),
-            Error::Locked(_) => Some(
+            Error::Locked(crate::store::lock::LockError::Busy { .. }) => Some(
                 "wait for the other run to finish, or raise `settings.lock_wait`; the lock is released when its holder exits",
             ),
             Error::Extract { .. } => Some(

@@ -252,6 +252,24 @@ impl Monitor {
             fallback = document.meta.root.fallback,
             "extracted"
         );
+        // A fallback root is recorded and shown, but a page that lost both the
+        // configured root and the stamp the previous snapshot had is most
+        // likely another page (an error page served as 200, a login wall):
+        // refuse it rather than alert on it as a revision.
+        if document.meta.root.fallback
+            && document.meta.stamp.is_none()
+            && latest
+                .as_ref()
+                .is_some_and(|p| !p.document.meta.root.fallback && p.document.meta.stamp.is_some())
+        {
+            return Err(Error::Extract {
+                target: target.id.clone(),
+                url: page.final_url.clone(),
+                source: extract::ExtractError::UnlikePrevious {
+                    fallback: document.meta.root.selector.clone(),
+                },
+            });
+        }
         if document.meta.root.fallback {
             warn!(
                 target = %target.id,
@@ -374,13 +392,19 @@ impl Monitor {
 
 /// Extracts a fetched page with the target's rules.
 ///
+/// Relative links are resolved against the target's configured URL, not the
+/// final URL after redirects: a site that redirects between `www.` and the bare
+/// host, or http and https, would otherwise change every link target between
+/// two checks of the same text (a `<base href>` in the page still applies).
+///
 /// # Errors
 /// [`Error::Extract`] naming the target and final URL.
 pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
-    let base = url::Url::parse(&page.final_url).ok();
-    extract::extract(&page.text, base.as_ref(), &target.rules).map_err(|source| Error::Extract {
-        target: target.id.clone(),
-        url: page.final_url.clone(),
-        source,
+    extract::extract(&page.text, Some(&target.url), &target.rules).map_err(|source| {
+        Error::Extract {
+            target: target.id.clone(),
+            url: page.final_url.clone(),
+            source,
+        }
     })
 }

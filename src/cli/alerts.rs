@@ -192,7 +192,10 @@ pub fn deliver(settings: &Settings) -> Result<Vec<Attempt>, Error> {
 /// each alert that was not delivered (it stays queued, or failed for good).
 /// A delivery problem never changes `check`'s exit code; a store error is
 /// printed the same way.
-pub fn deliver_after_check(settings: &Settings) {
+/// Returns false when the outbox itself could not be read or written (a store
+/// error, which fails the run); a receiver refusing an alert is not a failure
+/// of the run: it is retried later.
+pub fn deliver_after_check(settings: &Settings) -> bool {
     match deliver(settings) {
         Ok(attempts) => {
             for a in attempts.iter().filter(|a| a.state != AlertState::Delivered) {
@@ -209,7 +212,11 @@ pub fn deliver_after_check(settings: &Settings) {
                     a.error.as_deref().unwrap_or("")
                 );
             }
+            true
         }
-        Err(e) => super::print_error(&e),
+        Err(e) => {
+            super::print_error(&e);
+            false
+        }
     }
 }

@@ -51,6 +51,12 @@ impl From<CheckFormat> for Format {
 
 pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
+    if settings.targets.is_empty() {
+        return Err(Error::Usage(format!(
+            "config `{}`: no targets configured (add a [[target]] table)",
+            settings.path.display()
+        )));
+    }
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
@@ -69,6 +75,12 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         settings.watch.lock_wait,
     )?;
     let mut monitor = Monitor::open(&settings)?;
+    // With the lock held: clean up after a run killed mid-write.
+    match monitor.store().sweep_unfinished() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("cleaned {n} unfinished snapshot writes from an earlier run"),
+        Err(e) => return Err(e.into()),
+    }
     let targets = if args.due {
         let now = redliner::monitor::Clock::now(&redliner::monitor::SystemClock);
         redliner::watch::due_now(monitor.store(), &targets, now)?
@@ -135,8 +147,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         b.finish_and_clear();
     }
     // Alerts were queued with the checks; send what is due (this run's and
-    // earlier runs' retries). Delivery problems never change the exit code.
-    super::alerts::deliver_after_check(&settings);
+    // earlier runs' retries). A receiver refusing an alert never changes the
+    // exit code (it is retried later); a store that cannot hold the outbox does.
+    if !super::alerts::deliver_after_check(&settings) {
+        failed = true;
+    }
     Ok(if failed {
         ExitCode::from(2)
     } else if changed && args.exit_code {

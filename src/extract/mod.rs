@@ -42,6 +42,18 @@ pub enum ExtractError {
         /// The configured minimum.
         min: usize,
     },
+    /// The configured content root is missing and so is the stamp the previous
+    /// snapshot had: most likely a different page (an error or interstitial
+    /// page, or a redesign) rather than a revision of this one. Raised by the
+    /// monitor, which knows the previous snapshot.
+    #[error(
+        "configured content root not found and the page's `Last updated` stamp is gone: \
+         not taken for a revision (fallback `{fallback}` would have been used)"
+    )]
+    UnlikePrevious {
+        /// The fallback root that would have been used.
+        fallback: String,
+    },
     /// The page is an error page served with a success status (a "soft 404"):
     /// its title or main heading reads like an HTTP error.
     #[error("the page looks like an error page served as a success (title `{title}`)")]

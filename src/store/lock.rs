@@ -48,8 +48,8 @@ pub enum LockError {
         /// How long this run was allowed to wait (`settings.lock_wait`).
         waited: Duration,
     },
-    /// The lock file could not be created, read or written.
-    #[error("lock file `{}`: {source}", path.display())]
+    /// The store root or its lock file could not be created, read or written.
+    #[error("store lock `{}`: {source}", path.display())]
     Io {
         /// The lock file.
         path: PathBuf,
@@ -99,7 +99,16 @@ impl StoreLock {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(root).map_err(io)?;
+        if root.exists() && !root.is_dir() {
+            return Err(LockError::Io {
+                path: root.to_path_buf(),
+                source: std::io::Error::other("the store root exists and is not a directory"),
+            });
+        }
+        std::fs::create_dir_all(root).map_err(|source| LockError::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
         // Not truncated on open: the holder's lines stay readable for the
         // runs that find it busy.
         let file = OpenOptions::new()

@@ -421,6 +421,12 @@ impl Store {
     /// [`StoreError::Sqlite`] when the index can't be opened or migrated,
     /// [`StoreError::Invalid`] when it was written by a newer redliner.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        if root.exists() && !root.is_dir() {
+            return Err(StoreError::Invalid {
+                path: root.display().to_string(),
+                message: "the store root exists and is not a directory".into(),
+            });
+        }
         std::fs::create_dir_all(root).map_err(|source| StoreError::Io {
             path: root.display().to_string(),
             source,
@@ -439,11 +445,137 @@ impl Store {
                 ),
             },
         })?;
-        Ok(Store {
+        let store = Store {
             root: root.to_path_buf(),
             index,
             conn,
-        })
+        };
+        store.refuse_lost_index()?;
+        Ok(store)
+    }
+
+    /// Snapshot directories (`<root>/<target>/<dir>/` holding `document.json`)
+    /// on disk, as root-relative `target/dir` paths, sorted. Hidden entries
+    /// (temp and set-aside directories) are skipped.
+    fn snapshot_dirs_on_disk(&self) -> Vec<String> {
+        let visible = |e: &std::fs::DirEntry| {
+            e.file_type().is_ok_and(|t| t.is_dir())
+                && !e.file_name().to_string_lossy().starts_with('.')
+        };
+        let mut found = Vec::new();
+        let Ok(targets) = std::fs::read_dir(&self.root) else {
+            return found;
+        };
+        for t in targets.flatten().filter(visible) {
+            let Ok(dirs) = std::fs::read_dir(t.path()) else {
+                continue;
+            };
+            for d in dirs.flatten().filter(visible) {
+                if d.path().join(files::DOCUMENT_JSON).is_file() {
+                    found.push(format!(
+                        "{}/{}",
+                        t.file_name().to_string_lossy(),
+                        d.file_name().to_string_lossy()
+                    ));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// An index with no snapshots beside snapshot directories on disk means the
+    /// index was lost or replaced: starting a new baseline would orphan the
+    /// history, so refuse.
+    fn refuse_lost_index(&self) -> Result<(), StoreError> {
+        let rows: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+            .map_err(|source| StoreError::Sqlite {
+                path: self.index.display().to_string(),
+                source,
+            })?;
+        if rows > 0 {
+            return Ok(());
+        }
+        let on_disk = self.snapshot_dirs_on_disk();
+        match on_disk.first() {
+            None => Ok(()),
+            Some(first) => Err(StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: format!(
+                    "the index holds no snapshots but {} snapshot directories exist (first `{first}`): \
+                     the index was lost or replaced; restore it from a backup, or move the \
+                     target directories away to start afresh",
+                    on_disk.len()
+                ),
+            }),
+        }
+    }
+
+    /// Cleans up after a run that was killed mid-write: removes staging
+    /// directories (`<target>/.tmp-snapshot-*`) and moves snapshot directories
+    /// that no index row names (renamed into place, transaction never
+    /// committed) to `<root>/.orphaned/<target>/<dir>`, so nothing is lost and
+    /// nothing unindexed looks like a snapshot. Call with the store lock held.
+    /// Returns how many entries were cleaned.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Io`].
+    pub fn sweep_unfinished(&self) -> Result<usize, StoreError> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| StoreError::Io { path, source }
+        };
+        let mut cleaned = 0;
+        if let Ok(targets) = std::fs::read_dir(&self.root) {
+            for t in targets.flatten().filter(|e| e.path().is_dir()) {
+                let Ok(dirs) = std::fs::read_dir(t.path()) else {
+                    continue;
+                };
+                for d in dirs.flatten() {
+                    if d.file_name()
+                        .to_string_lossy()
+                        .starts_with(".tmp-snapshot-")
+                    {
+                        std::fs::remove_dir_all(d.path()).map_err(io(&d.path()))?;
+                        cleaned += 1;
+                    }
+                }
+            }
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT dir FROM snapshots")
+            .map_err(|source| StoreError::Sqlite {
+                path: self.index.display().to_string(),
+                source,
+            })?;
+        let indexed: std::collections::HashSet<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|source| StoreError::Sqlite {
+                path: self.index.display().to_string(),
+                source,
+            })?;
+        for rel in self.snapshot_dirs_on_disk() {
+            if indexed.contains(&rel) {
+                continue;
+            }
+            let from = rel
+                .split('/')
+                .fold(self.root.clone(), |p, part| p.join(part));
+            let to = rel
+                .split('/')
+                .fold(self.root.join(".orphaned"), |p, part| p.join(part));
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::rename(&from, &to).map_err(io(&from))?;
+            tracing::warn!("moved unindexed snapshot directory `{rel}` to `.orphaned/{rel}`");
+            cleaned += 1;
+        }
+        Ok(cleaned)
     }
 
     /// The store root.
@@ -1360,6 +1492,60 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn a_lost_index_beside_snapshot_directories_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().join("snapshots");
+        let mut store = Store::open(&root).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Dialogue since 1992.", Some(28));
+        store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        drop(store);
+        // The index is truncated (or replaced by an empty one).
+        std::fs::write(root.join(INDEX_FILE), b"").unwrap();
+        let Err(e) = Store::open(&root) else {
+            panic!("a lost index was accepted")
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("the index holds no snapshots but 1 snapshot directories exist (first `nato-belarus/2026-11-29T10-00-00Z`)"),
+            "{msg}"
+        );
+        // Nothing was moved or deleted.
+        assert!(
+            root.join("nato-belarus/2026-11-29T10-00-00Z/document.json")
+                .is_file()
+        );
+    }
+
+    #[test]
+    fn sweep_removes_staging_and_sets_aside_unindexed_snapshots() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().join("snapshots");
+        let mut store = Store::open(&root).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Dialogue since 1992.", Some(28));
+        store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        assert_eq!(store.sweep_unfinished().unwrap(), 0);
+        // A killed run left a staging dir and a renamed dir whose rows never landed.
+        let target = root.join("nato-belarus");
+        std::fs::create_dir_all(target.join(".tmp-snapshot-abc123")).unwrap();
+        std::fs::write(target.join(".tmp-snapshot-abc123/page.html.gz"), b"x").unwrap();
+        std::fs::create_dir_all(target.join("2026-11-29T11-00-00Z")).unwrap();
+        std::fs::write(target.join("2026-11-29T11-00-00Z/document.json"), b"{}").unwrap();
+        assert_eq!(store.sweep_unfinished().unwrap(), 2);
+        assert_eq!(listing(&target), ["2026-11-29T10-00-00Z"]);
+        assert!(
+            root.join(".orphaned/nato-belarus/2026-11-29T11-00-00Z/document.json")
+                .is_file()
+        );
+        assert_eq!(store.sweep_unfinished().unwrap(), 0);
     }
 
     #[test]

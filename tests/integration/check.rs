@@ -443,3 +443,51 @@ fn error_page_served_as_200_is_not_a_new_version() {
     assert_eq!(t.count("revisions"), 0);
     assert_eq!(t.count("checks WHERE outcome = 'failed'"), 1);
 }
+
+#[test]
+fn redirect_to_another_spelling_of_the_host_is_not_a_change() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // The site now redirects to another host name for the same server and the
+    // same page: relative links must not all "change target".
+    let moved = format!("http://localhost:{}/moved/topics_49119.htm", t.server.port);
+    t.server.reply_at(
+        "/cps/en/natohq/topics_49119.htm",
+        Reply::status(301).header("Location", &moved),
+    );
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert_eq!(run.stdout, "");
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'unchanged'"), 1);
+}
+
+#[test]
+fn a_page_that_lost_both_root_and_stamp_is_refused_but_a_redesign_is_not() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // A login wall served as 200: plenty of text in <main>, no content root, no stamp.
+    let wall = format!(
+        "<html><head><title>NATO</title></head><body><main><h1>Welcome</h1><p>{}</p></main></body></html>",
+        "Please sign in with your organisation account to continue to this resource. ".repeat(8)
+    );
+    t.server.reply(Reply::html(wall));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("stamp is gone"), "{}", run.stderr);
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("revisions"), 0);
+    // The redesigned site keeps the stamp: the fallback is used and recorded,
+    // and the same text is no change.
+    t.serve("nato-belarus/redesigned.html");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+    assert_eq!(t.count("snapshots"), 1);
+}

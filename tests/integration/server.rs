@@ -58,6 +58,7 @@ impl Seen {
 #[derive(Default)]
 struct State {
     reply: Option<Reply>,
+    at: Vec<(String, Reply)>,
     seen: Vec<Seen>,
 }
 
@@ -88,7 +89,13 @@ impl Server {
                 let reply = {
                     let mut st = st.lock().unwrap();
                     st.seen.push(seen);
-                    st.reply.clone().unwrap_or_else(|| Reply::status(404))
+                    let path = seen_path(&st);
+                    st.at
+                        .iter()
+                        .find(|(p, _)| *p == path)
+                        .map(|(_, r)| r.clone())
+                        .or_else(|| st.reply.clone())
+                        .unwrap_or_else(|| Reply::status(404))
                 };
                 let mut resp = tiny_http::Response::from_data(reply.body)
                     .with_status_code(tiny_http::StatusCode(reply.status));
@@ -118,10 +125,22 @@ impl Server {
         self.state.lock().unwrap().reply = Some(reply);
     }
 
+    /// Serve this at `path` (exact, query included), whatever `reply` says.
+    pub fn reply_at(&self, path: &str, reply: Reply) {
+        let mut st = self.state.lock().unwrap();
+        st.at.retain(|(p, _)| p != path);
+        st.at.push((path.to_string(), reply));
+    }
+
     /// Requests seen so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
+}
+
+/// The path of the request just recorded.
+fn seen_path(st: &State) -> String {
+    st.seen.last().map(|s| s.path.clone()).unwrap_or_default()
 }
 
 impl Drop for Server {
