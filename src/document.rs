@@ -33,6 +33,10 @@ pub struct DocumentMeta {
     pub stamp: Option<Stamp>,
     /// Which element the sections were taken from.
     pub root: ContentRoot,
+    /// A stamp-shaped line whose date could not be read (`Last updated: 31 Feb.
+    /// 2024`), kept as served; `stamp` is then `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp_unreadable: Option<String>,
 }
 
 /// The element the sections were taken from.

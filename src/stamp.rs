@@ -89,8 +89,8 @@ static STAMP_RE: LazyLock<Option<Regex>> = LazyLock::new(|| {
         r"(?xi)
         \b(?P<label>last\ updated?|updated)\b\ ?:?\ ?
         (?P<date>
-            (?P<d1>\d{1,2})\ (?P<m1>[a-z]{3,9})\.?\ (?P<y1>\d{4})
-          | (?P<d2>\d{1,2})-(?P<m2>[a-z]{3,9})\.?-(?P<y2>\d{4})
+            (?P<d1>\d{1,2})\ (?P<m1>[a-z]{3,9})\.?\ (?P<y1>\d{4})\b
+          | (?P<d2>\d{1,2})-(?P<m2>[a-z]{3,9})\.?-(?P<y2>\d{4})\b
         )
         (?:,?\ (?P<hh>\d{1,2}):(?P<mm>\d{2})\b)?",
     )
@@ -187,6 +187,30 @@ pub fn find(page_text: &str) -> Option<Stamp> {
         .find_map(|caps| from_captures(&caps))
 }
 
+/// A stamp-shaped line whose date cannot be read (`Last updated: 31 Feb. 2024
+/// 11:27`, a five-digit year, `29:99`), as it appears in the text; `None` when
+/// the text has a valid stamp or nothing stamp-shaped. Lets the extract stage
+/// keep the original text instead of silently reporting no stamp.
+pub fn find_unreadable(page_text: &str) -> Option<String> {
+    static LOOSE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(
+            r"(?xi)
+            \b(?:last\ updated?|updated)\b\ ?:?\ ?
+            \d{1,5}[\ -][a-z]{3,9}\.?[\ -]\d{1,7}
+            (?:,?\ \d{1,3}:\d{1,3})?",
+        )
+        .ok()
+    });
+    let text = display(page_text);
+    if find(&text).is_some() {
+        return None;
+    }
+    LOOSE
+        .as_ref()?
+        .find(&text)
+        .map(|m| m.as_str().trim().to_string())
+}
+
 /// True when the stamp changed between two documents: present on one side only,
 /// or naming a different moment.
 pub fn changed(old: Option<&Stamp>, new: Option<&Stamp>) -> bool {
@@ -212,6 +236,31 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn unreadable_stamps_are_kept_as_text_and_never_misread() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "Last updated: 31 Feb. 2024 11:27 Belarus",
+                Some("Last updated: 31 Feb. 2024 11:27"),
+            ),
+            (
+                "Last updated: 28 Aug. 2024 29:99",
+                Some("Last updated: 28 Aug. 2024 29:99"),
+            ),
+            (
+                "Last updated: 28 Aug. 99999 11:27",
+                Some("Last updated: 28 Aug. 99999 11:27"),
+            ),
+            ("Last updated: 28 Aug. 2024 11:27", None),
+            ("no stamp at all", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(find_unreadable(text).as_deref(), *want, "{text:?}");
+        }
+        // A five-digit year is not read as its first four digits.
+        assert_eq!(find("Last updated: 28 Aug. 99999 11:27"), None);
     }
 
     #[test]

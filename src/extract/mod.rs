@@ -172,7 +172,15 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     };
     let (walked, root) = root::choose(&doc, html, rules, &opts, title_key.as_deref())?;
     Ok(Document {
-        meta: DocumentMeta { title, stamp, root },
+        meta: DocumentMeta {
+            title,
+            stamp_unreadable: stamp
+                .is_none()
+                .then(|| find_unreadable_stamp(&doc, &chrome))
+                .flatten(),
+            stamp,
+            root,
+        },
         sections: walked.sections,
     })
 }
@@ -243,6 +251,20 @@ fn find_stamp(doc: &Html, chrome: &Chrome) -> Option<Stamp> {
         walk_tree(body, &mut all);
         stamp::find(&all.text)
     })
+}
+
+/// A stamp-shaped line whose date cannot be read, in the page's text with
+/// chrome left out (see [`stamp::find_unreadable`]).
+fn find_unreadable_stamp(doc: &Html, chrome: &Chrome) -> Option<String> {
+    let body = select("body")
+        .and_then(|s| doc.select(&s).next())
+        .map_or(doc.tree.root(), |b| *b);
+    let mut text = PageText {
+        chrome: Some(chrome),
+        text: String::new(),
+    };
+    walk_tree(body, &mut text);
+    stamp::find_unreadable(&text.text)
 }
 
 /// The display text of one element, chrome left out.

@@ -22,6 +22,11 @@ pub fn render(document: &Document, fallback_title: &str) -> String {
         out.push('\n');
         out.push_str(&escape_start(&one_line(&stamp.text)));
         out.push('\n');
+    } else if let Some(text) = &document.meta.stamp_unreadable {
+        out.push_str(&format!(
+            "\n_Stamp not readable as a date:_ {}\n",
+            escape_start(&one_line(text))
+        ));
     }
     if document.meta.root.fallback {
         out.push_str(&format!(
@@ -112,6 +117,7 @@ mod tests {
     fn renders_every_block_kind() {
         let doc = Document {
             meta: DocumentMeta {
+                stamp_unreadable: None,
                 title: Some("Relations with Belarus".into()),
                 stamp: Some(Stamp {
                     text: "Last updated: 28 Aug. 2024 11:27".into(),
@@ -187,6 +193,7 @@ mod tests {
     fn untitled_document_uses_the_fallback_and_shows_the_root_fallback() {
         let doc = Document {
             meta: DocumentMeta {
+                stamp_unreadable: None,
                 title: None,
                 stamp: None,
                 root: ContentRoot {

@@ -1384,6 +1384,7 @@ mod tests {
     fn doc(text: &str, stamp_day: Option<i8>) -> Document {
         Document {
             meta: DocumentMeta {
+                stamp_unreadable: None,
                 title: Some("Relations with Belarus".into()),
                 stamp: stamp_day.map(|d| Stamp {
                     text: format!("Last updated: {d} Aug. 2024 11:27"),
