@@ -277,6 +277,10 @@ pub async fn run(
                 continue;
             }
         };
+        // With the lock held: clean up after a run killed mid-write.
+        if let Err(e) = monitor.store().sweep_unfinished() {
+            warn!("cleaning unfinished snapshot writes: {e}");
+        }
         let started_at = clock.now();
         attempted.insert(i, started_at);
         postponed.remove(&i);
