@@ -9,7 +9,8 @@
 //!   ([`should_alert`]) and as what ([`recurrence`]):
 //!   - new content: a `revision` alert;
 //!   - content equal to an earlier snapshot's: a `revert` alert naming it
-//!     (`revert_of` in the payload, a note in `redline.md`);
+//!     (`revert_of` in the payload, and [`Recurrence::note`] at the top of
+//!     the redline in every format, the alert's included);
 //!   - A→B→A→B (the new content equals the snapshot before the previous one,
 //!     and the previous equals the one before that): the page alternates; one
 //!     `alternating` alert for the whole run of flips, later flips are

@@ -33,7 +33,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch;
-use crate::report::{Redline, atom_feed, feed_id};
+use crate::report::{Redline, atom_feed, fallback_note, feed_id};
 use crate::store::{RevisionRow, SnapshotRow, Store};
 use crate::target::Target;
 
@@ -60,14 +60,18 @@ pub fn redline_between(
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
     let revisions = store.revisions(&new.target)?;
-    redline_with(store, old, new, &revisions, opts)
+    let snapshots = store.snapshots(&new.target)?;
+    redline_with(store, old, new, &revisions, &snapshots, opts)
 }
 
+/// The redline from `old` to `new`; `snapshots` are the target's, newest
+/// first (for the notes).
 fn redline_with(
     store: &Store,
     old: &SnapshotRow,
     new: &SnapshotRow,
     revisions: &[RevisionRow],
+    snapshots: &[SnapshotRow],
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
     let target = &new.target;
@@ -102,7 +106,32 @@ fn redline_with(
         old_snapshot: Some(old.id),
         new_snapshot: Some(new.id),
         revision,
+        notes: notes(old, new, snapshots, &new_doc),
     }))
+}
+
+/// The notes the monitor gave this redline when it was found, said again:
+/// content that came back (only when `old` is the snapshot right before
+/// `new`, as at the check) and a fallback content root.
+fn notes(
+    old: &SnapshotRow,
+    new: &SnapshotRow,
+    snapshots: &[SnapshotRow],
+    new_doc: &Document,
+) -> Vec<String> {
+    let before_new = snapshots
+        .iter()
+        .position(|s| s.id == new.id)
+        .map_or(&[][..], |i| &snapshots[i + 1..]);
+    let recurrence = before_new
+        .first()
+        .filter(|previous| previous.id == old.id)
+        .and_then(|_| crate::alerting::recurrence(before_new, &new.content_hash));
+    recurrence
+        .map(crate::alerting::Recurrence::note)
+        .into_iter()
+        .chain(fallback_note(&new_doc.meta.root))
+        .collect()
 }
 
 fn load(store: &Store, row: &SnapshotRow) -> Result<Document> {
@@ -149,7 +178,7 @@ pub fn stored_redlines(
     }
     let mut out = Vec::with_capacity(rows.len());
     for (old, new) in rows {
-        match redline_with(store, old, new, &revisions, opts)? {
+        match redline_with(store, old, new, &revisions, &snapshots, opts)? {
             Some(r) => out.push(r),
             None => debug!(
                 target = %target,

@@ -336,7 +336,28 @@ impl Monitor {
             old_snapshot: Some(previous.id),
             new_snapshot: None,
             revision,
+            notes: Vec::new(),
         };
+        // Alert planning (revert, alternation, rules); the alerts are queued
+        // in the snapshot's transaction.
+        let (mut plan, recurrence) = crate::alerting::plan_change(
+            &self.store,
+            target,
+            &self.delivery,
+            &redline,
+            &document,
+            captured_at,
+        )?;
+        // What the reader must not miss, said at the top of the redline in
+        // every format (and in the alert, which carries the redline).
+        redline.notes = recurrence
+            .map(crate::alerting::Recurrence::note)
+            .into_iter()
+            .chain(report::fallback_note(&document.meta.root))
+            .collect();
+        if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
+            planned.redline.notes = redline.notes.clone();
+        }
         let mut markdown = Vec::new();
         report::render(
             &redline,
@@ -351,19 +372,6 @@ impl Monitor {
             path: "redline.md".into(),
             source,
         })?;
-        // Alert planning (revert, alternation, rules); the alerts are queued
-        // in the snapshot's transaction.
-        let (plan, recurrence) = crate::alerting::plan_change(
-            &self.store,
-            target,
-            &self.delivery,
-            &redline,
-            &document,
-            captured_at,
-        )?;
-        if let Some(r) = recurrence {
-            markdown.extend_from_slice(format!("\n> {}\n", r.note()).as_bytes());
-        }
         let recorded = self.store.record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),

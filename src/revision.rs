@@ -115,6 +115,97 @@ impl ChangeSummary {
         // renamed/moved are counted in modified only when edited, so count the union
         self.sections_added + self.sections_removed + self.sections_modified
     }
+
+    /// The changed sections by kind, from these counts alone (what a stored
+    /// history row keeps). [`Revision::section_counts`] gives the same answer
+    /// from the sections themselves and falls back to this without them.
+    ///
+    /// `sections_modified` includes the renamed and moved sections, so they
+    /// are taken out of it. A section both renamed and moved is counted once,
+    /// as renamed; how many there are is not stored, so it is taken as the
+    /// fewest the counts allow (exact unless such a section sits beside a
+    /// plainly modified one).
+    pub fn section_counts(&self) -> SectionCounts {
+        let (modified, renamed, moved) = (
+            self.sections_modified,
+            self.sections_renamed,
+            self.sections_moved,
+        );
+        let both = (renamed + moved)
+            .saturating_sub(modified)
+            .min(renamed)
+            .min(moved);
+        let moved = moved - both;
+        SectionCounts {
+            added: self.sections_added,
+            removed: self.sections_removed,
+            modified: modified.saturating_sub(renamed + moved),
+            renamed,
+            moved,
+        }
+    }
+}
+
+/// Changed sections by kind, each counted once under its [`SectionChange`]
+/// (a renamed section that also moved counts as renamed), so the parts add
+/// up to the number of changed sections. The one counting behind every
+/// summary line: the redline's, the alerts' and `history`'s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SectionCounts {
+    /// Sections only in the new document.
+    pub added: usize,
+    /// Sections only in the old document.
+    pub removed: usize,
+    /// Sections edited in place (neither renamed nor moved).
+    pub modified: usize,
+    /// Sections renamed (possibly also moved or edited).
+    pub renamed: usize,
+    /// Sections moved and not renamed (possibly also edited).
+    pub moved: usize,
+}
+
+impl SectionCounts {
+    /// The number of changed sections (the sum of the parts).
+    pub fn changed(&self) -> usize {
+        self.added + self.removed + self.modified + self.renamed + self.moved
+    }
+
+    /// The non-zero counts in the fixed order added, removed, modified,
+    /// renamed, moved.
+    pub fn parts(&self) -> Vec<(usize, SectionChange)> {
+        [
+            (self.added, SectionChange::Added),
+            (self.removed, SectionChange::Removed),
+            (self.modified, SectionChange::Modified),
+            (self.renamed, SectionChange::Renamed),
+            (self.moved, SectionChange::Moved),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .collect()
+    }
+}
+
+impl Revision {
+    /// The changed sections by kind: each of `sections` under its own
+    /// `change`; from the [`ChangeSummary`] when `sections` is empty (a
+    /// revision rebuilt from counts only).
+    pub fn section_counts(&self) -> SectionCounts {
+        if self.sections.is_empty() {
+            return self.summary.section_counts();
+        }
+        let mut c = SectionCounts::default();
+        for s in &self.sections {
+            *match s.change {
+                SectionChange::Added => &mut c.added,
+                SectionChange::Removed => &mut c.removed,
+                SectionChange::Modified => &mut c.modified,
+                SectionChange::Renamed => &mut c.renamed,
+                SectionChange::Moved => &mut c.moved,
+            } += 1;
+        }
+        c
+    }
 }
 
 /// How a section changed. A section that was renamed or moved and also edited
@@ -283,4 +374,110 @@ pub struct LinkChange {
     pub old_href: String,
     /// New absolute target.
     pub new_href: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(modified: usize, renamed: usize, moved: usize) -> ChangeSummary {
+        ChangeSummary {
+            sections_total: 9,
+            sections_added: 1,
+            sections_removed: 2,
+            sections_modified: modified,
+            sections_renamed: renamed,
+            sections_moved: moved,
+            ..Default::default()
+        }
+    }
+
+    fn counts(modified: usize, renamed: usize, moved: usize) -> SectionCounts {
+        SectionCounts {
+            added: 1,
+            removed: 2,
+            modified,
+            renamed,
+            moved,
+        }
+    }
+
+    #[test]
+    fn counts_from_the_summary_take_renamed_and_moved_out_of_modified() {
+        let cases = [
+            (summary(0, 0, 0), counts(0, 0, 0)),
+            (summary(1, 1, 0), counts(0, 1, 0)),
+            (summary(3, 1, 0), counts(2, 1, 0)),
+            (summary(2, 0, 1), counts(1, 0, 1)),
+            // one section renamed and moved: counted once, as renamed
+            (summary(1, 1, 1), counts(0, 1, 0)),
+            // one renamed and one moved (the counts cannot tell this from one
+            // renamed-and-moved beside one modified: the fewest overlaps win)
+            (summary(2, 1, 1), counts(0, 1, 1)),
+            (summary(3, 1, 1), counts(1, 1, 1)),
+            // counts that leave renamed and moved out of modified are taken as given
+            (summary(0, 0, 2), counts(0, 0, 2)),
+        ];
+        for (s, want) in cases {
+            let got = s.section_counts();
+            assert_eq!(got, want, "{s:?}");
+            assert_eq!(got.changed(), 3 + want.modified + want.renamed + want.moved);
+        }
+    }
+
+    #[test]
+    fn counts_from_the_sections_go_by_each_kind() {
+        let section = |change, moved| SectionDiff {
+            change,
+            key: SectionKey(vec!["x".into()]),
+            heading: "X".into(),
+            old_heading: None,
+            level: 2,
+            old_position: Some(0),
+            new_position: Some(0),
+            moved,
+            blocks: Vec::new(),
+        };
+        let rev = |sections: Vec<SectionDiff>, summary: ChangeSummary| Revision {
+            kind: RevisionKind::Revised,
+            old_stamp: None,
+            new_stamp: None,
+            summary,
+            sections,
+            unchanged: Vec::new(),
+            degraded: None,
+        };
+        let cases = [
+            (
+                rev(
+                    vec![
+                        section(SectionChange::Renamed, true),
+                        section(SectionChange::Modified, false),
+                        section(SectionChange::Added, false),
+                    ],
+                    ChangeSummary::default(),
+                ),
+                SectionCounts {
+                    added: 1,
+                    modified: 1,
+                    renamed: 1,
+                    ..Default::default()
+                },
+            ),
+            // no sections: the summary's counts
+            (rev(Vec::new(), summary(3, 1, 0)), counts(2, 1, 0)),
+        ];
+        for (r, want) in cases {
+            assert_eq!(r.section_counts(), want);
+        }
+        assert_eq!(
+            counts(2, 1, 0).parts(),
+            [
+                (1, SectionChange::Added),
+                (2, SectionChange::Removed),
+                (2, SectionChange::Modified),
+                (1, SectionChange::Renamed)
+            ]
+        );
+    }
 }

@@ -100,6 +100,7 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
         old_snapshot: None,
         new_snapshot: None,
         revision,
+        notes: Vec::new(),
     }))
 }
 

@@ -169,6 +169,7 @@ impl Alert {
                 unchanged: Vec::new(),
                 degraded: None,
             },
+            notes: Vec::new(),
         };
         Alert::Revision(Box::new(RevisionAlert {
             redline,

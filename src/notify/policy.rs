@@ -211,6 +211,7 @@ mod tests {
                 unchanged: Vec::new(),
                 degraded: None,
             },
+            notes: Vec::new(),
         }
     }
 

@@ -528,6 +528,7 @@ pub(crate) mod tests {
                 unchanged: vec!["Key areas".into(), "Background".into()],
                 degraded: None,
             },
+            notes: Vec::new(),
         }
     }
 

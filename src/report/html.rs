@@ -16,8 +16,9 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, display_title, full_spans, href_or_none, kind_notice, kind_words, notes,
-    section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
+    Piece, block_label, digest_counts, digest_targets, display_title, full_spans, href_or_none,
+    kind_notice, kind_words, notes, section_change_words, shown_pieces, split_edges, stamp_change,
+    summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
 
@@ -39,23 +40,30 @@ pub fn html(redline: &Redline, out: &mut dyn Write) -> io::Result<()> {
     page(&title, &body, out)
 }
 
-/// Writes several redlines as one HTML page (a digest): a list of the
-/// revisions, then one article per redline.
+/// Writes several redlines as one HTML page (a digest): a header saying what
+/// it covers (`3 revisions of 2 targets from 2026-10-01 to 2026-11-14`, the
+/// targets) with a list of the revisions, then one article per redline.
 ///
 /// # Errors
 /// Any error from `out`.
 pub fn html_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
     let mut body = String::from("<header class=\"digest\">\n<h1>redliner report</h1>\n");
-    let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
-    targets.sort_unstable();
-    targets.dedup();
-    body.push_str(&format!(
-        "<p class=\"summary\">{} revision{} of {} target{}</p>\n",
-        redlines.len(),
-        if redlines.len() == 1 { "" } else { "s" },
-        targets.len(),
-        if targets.len() == 1 { "" } else { "s" },
-    ));
+    let (counts, window) = digest_counts(redlines);
+    let covers = match window {
+        Some(w) => format!("{counts} {w}"),
+        None => counts,
+    };
+    body.push_str(&format!("<p class=\"summary\">{}</p>\n", esc(&covers)));
+    if !redlines.is_empty() {
+        let targets: Vec<String> = digest_targets(redlines)
+            .into_iter()
+            .map(|t| format!("<code>{}</code>", esc(t)))
+            .collect();
+        body.push_str(&format!(
+            "<p class=\"where\">Targets: {}</p>\n",
+            targets.join(", ")
+        ));
+    }
     if !redlines.is_empty() {
         body.push_str("<ol class=\"toc\">\n");
         for (i, r) in redlines.iter().enumerate() {
@@ -182,10 +190,25 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
     }
     if block.change != BlockChangeKind::LinkChanged {
         s.push_str("<p class=\"text\">");
-        for piece in shown_pieces(section, block) {
+        // A deletion right against an insertion (`<del>science</del><ins>civil
+        // preparedness</ins>`) gets a small gap from the `joined` class; one
+        // already separated by a space needs none.
+        let mut after_del = false;
+        for piece in tidy_spaces(shown_pieces(section, block)) {
             match piece {
-                Piece::Gap => s.push_str("<span class=\"gap\">\u{2026}</span>"),
-                Piece::Text(tag, text) => s.push_str(&marked(tag, &text)),
+                Piece::Gap => {
+                    s.push_str("<span class=\"gap\">\u{2026}</span>");
+                    after_del = false;
+                }
+                Piece::Text(tag, text) => {
+                    let joined = after_del
+                        && tag == SpanTag::Insert
+                        && !text.starts_with(char::is_whitespace);
+                    s.push_str(&marked(tag, &text, joined));
+                    after_del = tag == SpanTag::Delete
+                        && !text.trim().is_empty()
+                        && !text.ends_with(char::is_whitespace);
+                }
             }
         }
         s.push_str("</p>\n");
@@ -208,7 +231,7 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
             spans
                 .iter()
                 .filter(|sp| sp.tag == SpanTag::Equal || sp.tag == keep)
-                .map(|sp| marked(sp.tag, &sp.text))
+                .map(|sp| marked(sp.tag, &sp.text, false))
                 .collect()
         };
         s.push_str(&format!(
@@ -246,7 +269,9 @@ fn has_edit(block: &BlockChange) -> bool {
 
 /// Escaped text, wrapped in `<ins>`/`<del>` for changed words; whitespace at
 /// the edges of a change stays outside the mark so no stray space is marked.
-fn marked(tag: SpanTag, text: &str) -> String {
+/// `joined`: an insertion right against the deletion before it, marked
+/// `<ins class="joined">` (the styles set it a little apart).
+fn marked(tag: SpanTag, text: &str, joined: bool) -> String {
     let name = match tag {
         SpanTag::Equal => return esc(text).into_owned(),
         SpanTag::Insert => "ins",
@@ -269,7 +294,13 @@ fn marked(tag: SpanTag, text: &str) -> String {
         }
         return esc(text).into_owned();
     }
-    format!("{}<{name}>{}</{name}>{}", esc(lead), esc(core), esc(trail))
+    let class = if joined { " class=\"joined\"" } else { "" };
+    format!(
+        "{}<{name}{class}>{}</{name}>{}",
+        esc(lead),
+        esc(core),
+        esc(trail)
+    )
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values alike.
@@ -373,7 +404,7 @@ section.change { margin-top: 2rem; }
 ins { background: var(--ins-bg); color: var(--ins-ink); text-decoration: underline;
   text-decoration-thickness: 1px; text-underline-offset: .15em; border-radius: 2px; }
 del { background: var(--del-bg); color: var(--del-ink); text-decoration: line-through; border-radius: 2px; }
-del + ins { margin-left: .2em; }
+del + ins.joined { margin-left: .2em; }
 ins::before, ins::after, del::before, del::after {
   clip-path: inset(100%); position: absolute; width: 1px; height: 1px; overflow: hidden; white-space: nowrap; }
 ins::before { content: " [inserted: "; } del::before { content: " [deleted: "; }
@@ -569,15 +600,89 @@ mod tests {
         assert!(
             text.contains("<p class=\"notice\"><strong>Silent edit:</strong> the content changed")
         );
+        silent.new_captured_at = "2026-09-30T23:59:00Z".parse().unwrap();
         let mut out = Vec::new();
         html_many(&[sample(), silent], &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("<p class=\"summary\">2 revisions of 1 target</p>"),
+            text.contains(
+                "<h1>redliner report</h1>\n<p class=\"summary\">2 revisions of 1 target from 2026-09-30 to 2026-11-14</p>\n<p class=\"where\">Targets: <code>nato-belarus</code></p>\n<ol class=\"toc\">\n"
+            ),
             "{text}"
         );
         assert!(text.contains("<article class=\"redline\" id=\"r1\">"));
         assert!(text.contains("<h2>Relations with Belarus <span class=\"badge kind-silent-edit\">silent edit</span></h2>"));
         assert!(text.contains("<section class=\"change\" id=\"r1-s0\">\n<h3>Lead"));
+    }
+
+    #[test]
+    fn empty_digest_says_so() {
+        let mut out = Vec::new();
+        html_many(&[], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "<header class=\"digest\">\n<h1>redliner report</h1>\n<p class=\"summary\">0 revisions of 0 targets</p>\n</header>\n</main>"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn notes_come_right_after_the_facts() {
+        let mut r = sample();
+        r.revision.kind = RevisionKind::SilentEdit;
+        r.notes = vec![
+            "Alternating: the page flips between two versions.".to_string(),
+            "Content root not found; fallback `main` used.".to_string(),
+        ];
+        let want = "</dl>\n\
+            <p class=\"notice\"><strong>Silent edit:</strong> the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.</p>\n\
+            <p class=\"notice\">Alternating: the page flips between two versions.</p>\n\
+            <p class=\"notice\">Content root not found; fallback `main` used.</p>\n\
+            </header>\n";
+        let text = render(&r);
+        assert!(text.contains(want), "{text}");
+        // the Atom entry's content is the same article
+        assert!(article(&r, "e0", 2).contains(want));
+    }
+
+    #[test]
+    fn adjacent_marks_never_double_a_space() {
+        let span = |tag, text: &str| Span {
+            tag,
+            text: text.into(),
+        };
+        let cases = [
+            (
+                vec![
+                    span(SpanTag::Equal, "Belarus"),
+                    span(SpanTag::Delete, "\u{2019} "),
+                    span(SpanTag::Insert, " opened a "),
+                    span(SpanTag::Equal, "diplomatic mission to NATO"),
+                    span(SpanTag::Delete, " opened"),
+                    span(SpanTag::Equal, " in April 1998."),
+                ],
+                "<p class=\"text\">Belarus<del>\u{2019}</del> <ins>opened a</ins> diplomatic mission to NATO <del>opened</del> in April 1998.</p>",
+            ),
+            // only an insertion right against a deletion is set apart
+            (
+                vec![
+                    span(SpanTag::Equal, "Cooperation covered "),
+                    span(SpanTag::Delete, "science"),
+                    span(SpanTag::Insert, "civil preparedness"),
+                    span(SpanTag::Equal, "."),
+                ],
+                "<p class=\"text\">Cooperation covered <del>science</del><ins class=\"joined\">civil preparedness</ins>.</p>",
+            ),
+        ];
+        for (spans, want) in cases {
+            let mut r = sample();
+            r.revision.sections[1].blocks[0].spans = spans;
+            let text = render(&r);
+            assert!(text.contains(want), "missing {want:?}\n{text}");
+        }
+        assert!(STYLE.contains("del + ins.joined { margin-left: .2em; }"));
+        assert!(!STYLE.contains("del + ins {"));
     }
 }

@@ -26,7 +26,9 @@
 //!     "sections_renamed": 1, "sections_moved": 0,
 //!     "words_added": 13, "words_removed": 9
 //!   },
-//!   "notes": ["Coarse diff: …"],              // things a reader must not miss
+//!   "notes": ["Revert: …", "Coarse diff: …"], // things a reader must not miss:
+//!                                             // a revert or alternating page, a
+//!                                             // fallback content root, a coarse diff
 //!   "sections": [Section, …],                 // only the changed ones
 //!   "unchanged": ["Heading", …]               // unchanged sections, by heading
 //! }
@@ -222,7 +224,7 @@ fn view(r: &Redline) -> RedlineView<'_> {
         summary: SummaryView {
             line: summary_line(r),
             sections_total: s.sections_total,
-            sections_changed: rev.sections.len().max(s.sections_changed()),
+            sections_changed: rev.section_counts().changed(),
             sections_added: s.sections_added,
             sections_removed: s.sections_removed,
             sections_modified: s.sections_modified,
@@ -382,6 +384,31 @@ mod tests {
         for (pointer, want) in checks {
             assert_eq!(v.pointer(pointer), Some(&want), "{pointer}");
         }
+    }
+
+    #[test]
+    fn notes_are_listed_in_order() {
+        let mut r = sample();
+        r.notes = vec![
+            "Revert: the content equals that of snapshot 3.".to_string(),
+            "Content root not found; fallback `main` used.".to_string(),
+        ];
+        r.revision.degraded = Some("deadline of 200 ms reached".to_string());
+        let v: Value = serde_json::from_str(&render(&r)).unwrap();
+        assert_eq!(
+            v["notes"],
+            serde_json::json!([
+                "Revert: the content equals that of snapshot 3.",
+                "Content root not found; fallback `main` used.",
+                "Coarse diff: deadline of 200 ms reached"
+            ])
+        );
+        let text = render(&r);
+        assert!(
+            text.find("\"summary\"") < text.find("\"notes\"")
+                && text.find("\"notes\"") < text.find("\"sections\""),
+            "{text}"
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, display_title, href_or_none, kind_notice, kind_words, notes, one_line,
-    section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
+    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_notice,
+    kind_words, notes, one_line_piece, section_change_words, shown_pieces, split_edges,
+    stamp_change, summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::SpanTag;
 
@@ -23,25 +24,26 @@ pub fn markdown(redline: &Redline, out: &mut dyn Write) -> io::Result<()> {
     write_redline(redline, "##", out)
 }
 
-/// Writes several redlines in one document (a digest): a `#` title, a count,
-/// then each redline separated by a rule.
+/// Writes several redlines in one document (a digest): a `#` title, what it
+/// covers (`3 revisions of 2 targets` and, on the next line so that it reads
+/// as one sentence, `from 2026-10-01 to 2026-11-14`, then the targets), then
+/// each redline separated by a rule.
 ///
 /// # Errors
 /// Any error from `out`.
 pub fn markdown_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# redliner report")?;
     writeln!(out)?;
-    let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
-    targets.sort_unstable();
-    targets.dedup();
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    writeln!(
-        out,
-        "{} of {}",
-        plural(redlines.len(), "revision", "revisions"),
-        plural(targets.len(), "target", "targets")
-    )?;
+    let (counts, window) = digest_counts(redlines);
+    match window {
+        Some(window) => {
+            writeln!(out, "{counts}")?;
+            writeln!(out, "{window}  ")?;
+            let targets: Vec<String> = digest_targets(redlines).into_iter().map(code).collect();
+            writeln!(out, "Targets: {}", targets.join(", "))?;
+        }
+        None => writeln!(out, "{counts}")?,
+    }
     for r in redlines {
         writeln!(out)?;
         writeln!(out, "---")?;
@@ -96,7 +98,7 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
                 line.push_str(&escape(&label));
                 line.push_str(": ");
             }
-            for piece in shown_pieces(section, block) {
+            for piece in tidy_spaces(shown_pieces(section, block).into_iter().map(one_line_piece)) {
                 push_piece(&mut line, piece);
             }
             writeln!(out, "- {}", guard_line_start(line.trim_end()))?;
@@ -120,7 +122,7 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
     Ok(())
 }
 
-/// Appends a piece: marks hug the words (`**and was**`, whitespace outside)
+/// Appends a piece (its text already on one line): marks hug the words (`**and was**`, whitespace outside)
 /// because CommonMark does not close `**` after a space.
 fn push_piece(line: &mut String, piece: Piece) {
     let (tag, text) = match piece {
@@ -128,7 +130,7 @@ fn push_piece(line: &mut String, piece: Piece) {
             line.push('\u{2026}');
             return;
         }
-        Piece::Text(tag, text) => (tag, one_line(&text)),
+        Piece::Text(tag, text) => (tag, text),
     };
     let mark = match tag {
         SpanTag::Equal => {
@@ -311,23 +313,122 @@ Unchanged: Belarus\u{2019} role in Russia\u{2019}s war against Ukraine
 
     #[test]
     fn digest_counts_and_separates() {
+        let mut earlier = sample();
+        earlier.new_captured_at = "2026-10-01T06:30:00Z".parse().unwrap();
         let mut other = sample();
         other.target = "nato-ukraine".to_string();
         let mut out = Vec::new();
-        markdown_many(&[sample(), sample(), other], &mut out).unwrap();
+        markdown_many(&[earlier, sample(), other], &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with(
-                "# redliner report\n\n3 revisions of 2 targets\n\n---\n\n## Relations"
+                "# redliner report\n\n3 revisions of 2 targets\nfrom 2026-10-01 to 2026-11-14  \nTargets: `nato-belarus`, `nato-ukraine`\n\n---\n\n## Relations"
             ),
             "{text}"
         );
         assert_eq!(text.matches("\n---\n").count(), 3);
-        let mut out = Vec::new();
-        markdown_many(&[], &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "# redliner report\n\n0 revisions of 0 targets\n"
-        );
+        let cases: [(&[Redline], &str); 2] = [
+            (
+                &[sample()],
+                "# redliner report\n\n1 revision of 1 target\non 2026-11-14  \nTargets: `nato-belarus`\n\n---\n",
+            ),
+            (&[], "# redliner report\n\n0 revisions of 0 targets\n"),
+        ];
+        for (redlines, want) in cases {
+            let mut out = Vec::new();
+            markdown_many(redlines, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.starts_with(want), "{text}");
+            if redlines.is_empty() {
+                assert_eq!(text, want);
+            }
+        }
+    }
+
+    #[test]
+    fn notes_come_right_after_the_header() {
+        let mut r = sample();
+        r.revision.kind = RevisionKind::SilentEdit;
+        r.notes = vec![
+            "Revert: the content equals that of snapshot 3.".to_string(),
+            "Content root not found; fallback `main` used.".to_string(),
+        ];
+        r.revision.degraded = Some("deadline of 200 ms reached".to_string());
+        let text = render(&r);
+        let want = "\
+Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words
+
+> **Silent edit:** the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.
+
+> Revert: the content equals that of snapshot 3.
+
+> Content root not found; fallback \\`main\\` used.
+
+> Coarse diff: deadline of 200 ms reached
+
+### Lead: modified
+";
+        assert!(text.contains(want), "{text}");
+    }
+
+    #[test]
+    fn adjacent_marks_never_double_a_space() {
+        use crate::revision::Span;
+        let span = |tag, text: &str| Span {
+            tag,
+            text: text.to_string(),
+        };
+        let cases = [
+            // v1 → v3 of the NATO page: the deletion ends and the insertion
+            // starts with a space
+            (
+                vec![
+                    span(SpanTag::Equal, "Belarus"),
+                    span(SpanTag::Delete, "\u{2019} "),
+                    span(SpanTag::Insert, " opened a "),
+                    span(SpanTag::Equal, "diplomatic mission to NATO"),
+                    span(SpanTag::Delete, " opened"),
+                    span(SpanTag::Equal, " in April 1998."),
+                ],
+                "- Belarus~~\u{2019}~~ **opened a** diplomatic mission to NATO ~~opened~~ in April 1998.\n",
+            ),
+            // unchanged text ending in a space before an insertion starting with one
+            (
+                vec![
+                    span(SpanTag::Equal, "Allies "),
+                    span(SpanTag::Insert, " firmly"),
+                    span(SpanTag::Equal, " agreed."),
+                ],
+                "- Allies **firmly** agreed.\n",
+            ),
+            // a removed paragraph break on one line: ` ¶ ` and no doubled space
+            (
+                vec![
+                    span(SpanTag::Equal, "One."),
+                    span(SpanTag::Delete, "\n\n"),
+                    span(SpanTag::Equal, " Two."),
+                ],
+                "- One. ~~\u{b6}~~ Two.\n",
+            ),
+            // marks right against each other stay so
+            (
+                vec![
+                    span(SpanTag::Equal, "Cooperation covered "),
+                    span(SpanTag::Delete, "science"),
+                    span(SpanTag::Insert, "civil preparedness"),
+                    span(SpanTag::Equal, "."),
+                ],
+                "- Cooperation covered ~~science~~**civil preparedness**.\n",
+            ),
+        ];
+        for (spans, want) in cases {
+            let mut r = sample();
+            r.revision.sections[1].blocks[0].spans = spans;
+            let text = render(&r);
+            assert!(
+                text.contains(&format!("### Evolution of relations: modified\n{want}")),
+                "{want:?}\n{text}"
+            );
+        }
     }
 }

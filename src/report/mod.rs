@@ -18,6 +18,7 @@ use std::io::{self, Write};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::document::ContentRoot;
 use crate::revision::Revision;
 
 mod atom;
@@ -100,6 +101,23 @@ pub struct Redline {
     pub new_snapshot: Option<i64>,
     /// The revision itself.
     pub revision: Revision,
+    /// Facts about this revision a reader must not miss, in words, each a
+    /// sentence: the content came back (`Revert: the content equals that of
+    /// snapshot 3.`, see [`crate::alerting::Recurrence::note`]), or the
+    /// content root came from a fallback ([`fallback_note`]). Filled by the
+    /// monitor and the archive; every format shows them at the top, right
+    /// after the header (JSON: the `notes` array). Empty for most revisions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The note for a redline whose new document was taken from a fallback
+/// content root (the configured selectors matched nothing):
+/// ``Content root not found; fallback `main` used.``; `None` when the
+/// configured root was found.
+pub fn fallback_note(root: &ContentRoot) -> Option<String> {
+    root.fallback
+        .then(|| format!("Content root not found; fallback `{}` used.", root.selector))
 }
 
 /// Output formats.
@@ -166,6 +184,46 @@ mod tests {
         }
         // one redline in HTML is a page of its own, not a digest
         assert!(!one(Format::Html).contains("redliner report"));
+    }
+
+    #[test]
+    fn fallback_notes() {
+        let root = |selector: &str, fallback| ContentRoot {
+            selector: selector.to_string(),
+            fallback,
+        };
+        let cases = [
+            (
+                root("main", true),
+                Some("Content root not found; fallback `main` used."),
+            ),
+            (
+                root("readability", true),
+                Some("Content root not found; fallback `readability` used."),
+            ),
+            (root("section.content", false), None),
+        ];
+        for (root, want) in cases {
+            assert_eq!(fallback_note(&root).as_deref(), want);
+        }
+    }
+
+    #[test]
+    fn notes_are_optional_in_the_serde_form() {
+        let plain = serde_json::to_value(sample()).unwrap();
+        assert!(plain.get("notes").is_none(), "empty notes are left out");
+        let mut noted = sample();
+        noted.notes = vec!["Revert: the content equals that of snapshot 3.".to_string()];
+        let value = serde_json::to_value(&noted).unwrap();
+        assert_eq!(
+            value["notes"],
+            serde_json::json!(["Revert: the content equals that of snapshot 3."])
+        );
+        // a redline stored before notes existed reads back with none
+        let back: Redline = serde_json::from_value(plain).unwrap();
+        assert_eq!(back, sample());
+        let back: Redline = serde_json::from_value(value).unwrap();
+        assert_eq!(back, noted);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use jiff::Timestamp;
 
 use crate::revision::{
-    BlockChange, BlockChangeKind, Revision, RevisionKind, SectionChange, SectionDiff, Span, SpanTag,
+    BlockChange, BlockChangeKind, Revision, RevisionKind, SectionChange, SectionCounts,
+    SectionDiff, Span, SpanTag,
 };
 
 use super::Redline;
@@ -35,46 +36,36 @@ pub fn summary_line(redline: &Redline) -> String {
         return "stamp only: no content change".to_string();
     }
     let s = &rev.summary;
-    let changed = rev.sections.len().max(s.sections_changed());
+    let counts = rev.section_counts();
+    let changed = counts.changed();
     let total = s.sections_total.max(changed);
     let mut line = format!("{changed} of {total} sections changed");
-    // Each changed section is counted once, under its own kind, so the parts add
-    // up to `changed` (`sections_modified` also counts renamed and moved ones).
-    let counts = if rev.sections.is_empty() {
-        [
-            s.sections_added,
-            s.sections_removed,
-            s.sections_modified,
-            s.sections_renamed,
-            s.sections_moved,
-        ]
-    } else {
-        let n = |kind: SectionChange| rev.sections.iter().filter(|d| d.change == kind).count();
-        [
-            n(SectionChange::Added),
-            n(SectionChange::Removed),
-            n(SectionChange::Modified),
-            n(SectionChange::Renamed),
-            n(SectionChange::Moved),
-        ]
-    };
-    let parts: Vec<String> = counts
-        .into_iter()
-        .zip(["added", "removed", "modified", "renamed", "moved"])
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
-        .collect();
+    let parts = section_parts(&counts);
     if !parts.is_empty() {
         line.push_str(": ");
-        line.push_str(&parts.join(", "));
+        line.push_str(&parts);
     }
     if s.words_added > 0 || s.words_removed > 0 {
         line.push_str(&format!(
-            " · +{} / \u{2212}{} words",
+            " \u{b7} +{} / \u{2212}{} words",
             s.words_added, s.words_removed
         ));
     }
     line
+}
+
+/// The changed sections by kind in words, `1 added, 2 modified, 1 renamed`
+/// (zero counts left out; empty when no section changed). Each section is
+/// counted once, under its own kind ([`SectionCounts`]), so the parts add up
+/// to the sections changed. [`summary_line`] and the `history` line
+/// ([`crate::store::summary_text`]) both say it this way.
+pub fn section_parts(counts: &SectionCounts) -> String {
+    counts
+        .parts()
+        .into_iter()
+        .map(|(n, kind)| format!("{n} {}", kind.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The name a reader knows the target by: the page title, else the target id.
@@ -132,14 +123,57 @@ pub(crate) fn utc_minute(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// Notes the reader must not miss (a degraded diff), in words.
+/// Notes the reader must not miss, in words, in the order shown at the top of
+/// every format: the redline's own [`Redline::notes`] (a revert, an
+/// alternating page, a fallback content root), then a degraded diff.
 pub(crate) fn notes(redline: &Redline) -> Vec<String> {
     redline
-        .revision
-        .degraded
+        .notes
         .iter()
-        .map(|why| format!("Coarse diff: {why}"))
+        .cloned()
+        .chain(
+            redline
+                .revision
+                .degraded
+                .iter()
+                .map(|why| format!("Coarse diff: {why}")),
+        )
         .collect()
+}
+
+/// What a digest of `redlines` covers, for the header of
+/// [`crate::report::render_many`]: `3 revisions of 2 targets` (count line) and,
+/// unless there are none, `from 2026-10-01 to 2026-11-14` (the UTC dates of the
+/// checks that found the first and the last; `on 2026-11-14` for one day).
+pub(crate) fn digest_counts(redlines: &[Redline]) -> (String, Option<String>) {
+    let targets = digest_targets(redlines).len();
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let counts = format!(
+        "{} of {}",
+        plural(redlines.len(), "revision", "revisions"),
+        plural(targets, "target", "targets")
+    );
+    let first = redlines.iter().map(|r| r.new_captured_at).min();
+    let last = redlines.iter().map(|r| r.new_captured_at).max();
+    let window = first.zip(last).map(|(a, b)| {
+        let day = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
+        let (a, b) = (day(a), day(b));
+        if a == b {
+            format!("on {a}")
+        } else {
+            format!("from {a} to {b}")
+        }
+    });
+    (counts, window)
+}
+
+/// The target ids of a digest's redlines, sorted, each once.
+pub(crate) fn digest_targets(redlines: &[Redline]) -> Vec<&str> {
+    let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
 }
 
 /// How a section changed, in words: `added`, `removed`, `modified`,
@@ -314,6 +348,80 @@ pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece>
             Piece::Gap => Piece::Gap,
         })
         .collect()
+}
+
+/// Removes the spaces that would show doubled where two pieces meet: a
+/// piece's leading spaces are dropped when the text before it already ends in
+/// whitespace, and a piece left empty is dropped. Marks hug their words and
+/// leave edge spaces outside, so a deletion ending in a space next to an
+/// insertion starting with one (`Belarus’ diplomatic` → `Belarus opened a
+/// diplomatic`) would otherwise read `Belarus~~’~~  **opened a** diplomatic`.
+///
+/// Line breaks are never dropped, and a piece that is only a paragraph break
+/// (a split or merge) ends the run: renderers draw it as a mark of its own.
+/// Renderers call this after any change to the piece text (Markdown and the
+/// terminal first put a paragraph break on one line as ` ¶ `).
+///
+/// An insertion glued to the word before it that follows a deletion which is
+/// not (`Belarus opened a diplomatic` → `Belarus’ diplomatic`) is shown
+/// first, next to its word: `Belarus**’** ~~opened a~~ diplomatic`, not
+/// `Belarus ~~opened a~~**’** diplomatic`. Both texts still read in order.
+pub(crate) fn tidy_spaces(pieces: impl IntoIterator<Item = Piece>) -> Vec<Piece> {
+    let mut pieces: Vec<Piece> = pieces.into_iter().collect();
+    let starts_with_space = |p: &Piece| match p {
+        Piece::Text(_, t) => t.starts_with(char::is_whitespace),
+        Piece::Gap => false,
+    };
+    for i in 1..pieces.len().saturating_sub(1) {
+        let glued_before = match &pieces[i - 1] {
+            Piece::Text(_, t) => !t.is_empty() && !t.ends_with(char::is_whitespace),
+            Piece::Gap => false,
+        };
+        if glued_before
+            && matches!(&pieces[i], Piece::Text(SpanTag::Delete, t) if !t.trim().is_empty())
+            && starts_with_space(&pieces[i])
+            && matches!(&pieces[i + 1], Piece::Text(SpanTag::Insert, t) if !t.trim().is_empty())
+            && !starts_with_space(&pieces[i + 1])
+        {
+            pieces.swap(i, i + 1);
+        }
+    }
+    let mut out = Vec::new();
+    let mut ends_in_space = false;
+    for piece in pieces {
+        let (tag, text) = match piece {
+            Piece::Gap => {
+                out.push(Piece::Gap);
+                ends_in_space = false;
+                continue;
+            }
+            Piece::Text(tag, text) => (tag, text),
+        };
+        let lead = text.len() - text.trim_start().len();
+        let text = if ends_in_space && lead > 0 && !text[..lead].contains('\n') {
+            text[lead..].to_string()
+        } else {
+            text
+        };
+        if text.is_empty() {
+            continue;
+        }
+        ends_in_space = if text.trim().is_empty() && text.contains('\n') {
+            false
+        } else {
+            text.ends_with(char::is_whitespace)
+        };
+        out.push(Piece::Text(tag, text));
+    }
+    out
+}
+
+/// A piece with its text on one line ([`one_line`]).
+pub(crate) fn one_line_piece(piece: Piece) -> Piece {
+    match piece {
+        Piece::Text(tag, text) => Piece::Text(tag, one_line(&text)),
+        Piece::Gap => Piece::Gap,
+    }
 }
 
 /// The head of a moved-out block: [`MOVED_OUT_WORDS`] words and a gap, or
@@ -577,6 +685,7 @@ pub(crate) mod tests {
                 ],
                 degraded: None,
             },
+            notes: Vec::new(),
         }
     }
 
@@ -689,6 +798,179 @@ pub(crate) mod tests {
         for (redline, want) in cases {
             assert_eq!(summary_line(&redline), want);
         }
+    }
+
+    /// The redline's summary line and the `history` line count sections the
+    /// same way, whether from the sections or from the stored counts alone.
+    #[test]
+    fn summary_line_and_history_count_alike() {
+        // v3 → v4 of the NATO page: one section renamed, nothing else
+        let mut renamed = sample();
+        let mut section = renamed.revision.sections.swap_remove(2);
+        section.blocks.clear();
+        renamed.revision.sections = vec![section];
+        renamed.revision.summary = ChangeSummary {
+            sections_total: 5,
+            sections_modified: 1,
+            sections_renamed: 1,
+            ..Default::default()
+        };
+        // a revert: one section removed, two modified, one renamed
+        let mut revert = sample();
+        revert.revision.sections[3].change = SectionChange::Removed;
+        revert.revision.summary.sections_added = 0;
+        revert.revision.summary.sections_removed = 1;
+        let cases = [
+            (
+                renamed,
+                "1 of 5 sections changed: 1 renamed",
+                "1 renamed; +0 -0 words",
+            ),
+            (
+                revert,
+                "4 of 5 sections changed: 1 removed, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words",
+                "1 removed, 2 modified, 1 renamed; +13 -9 words",
+            ),
+        ];
+        for (redline, line, history) in cases {
+            assert_eq!(summary_line(&redline), line);
+            assert_eq!(
+                crate::store::summary_text(&redline.revision.summary),
+                history
+            );
+            assert_eq!(
+                redline.revision.section_counts(),
+                redline.revision.summary.section_counts()
+            );
+        }
+    }
+
+    #[test]
+    fn doubled_spaces_are_tidied() {
+        let t = |tag, text: &str| Piece::Text(tag, text.to_string());
+        let (eq, del, ins) = (SpanTag::Equal, SpanTag::Delete, SpanTag::Insert);
+        let cases: Vec<(Vec<Piece>, Vec<Piece>)> = vec![
+            (
+                vec![
+                    t(eq, "Belarus"),
+                    t(del, "\u{2019} "),
+                    t(ins, " opened a "),
+                    t(eq, "diplomatic"),
+                ],
+                vec![
+                    t(eq, "Belarus"),
+                    t(del, "\u{2019} "),
+                    t(ins, "opened a "),
+                    t(eq, "diplomatic"),
+                ],
+            ),
+            // a piece left empty is dropped
+            (
+                vec![t(eq, "a "), t(ins, " "), t(eq, " b")],
+                vec![t(eq, "a "), t(eq, "b")],
+            ),
+            // a gap is text: the space after it stays
+            (
+                vec![t(eq, "a "), Piece::Gap, t(eq, " b")],
+                vec![t(eq, "a "), Piece::Gap, t(eq, " b")],
+            ),
+            // paragraph breaks stay, and the space after a removed one too
+            (
+                vec![t(eq, "One."), t(del, "\n\n"), t(eq, " Two.")],
+                vec![t(eq, "One."), t(del, "\n\n"), t(eq, " Two.")],
+            ),
+            (
+                vec![t(eq, "One. "), t(ins, "\n\n"), t(eq, "Two.")],
+                vec![t(eq, "One. "), t(ins, "\n\n"), t(eq, "Two.")],
+            ),
+            // an insertion glued to the word before goes next to it
+            (
+                vec![
+                    t(eq, "Belarus"),
+                    t(del, " opened a"),
+                    t(ins, "\u{2019}"),
+                    t(eq, " diplomatic"),
+                ],
+                vec![
+                    t(eq, "Belarus"),
+                    t(ins, "\u{2019}"),
+                    t(del, " opened a"),
+                    t(eq, " diplomatic"),
+                ],
+            ),
+            // nothing doubled: unchanged
+            (
+                vec![
+                    t(eq, "covered "),
+                    t(del, "science"),
+                    t(ins, "civil"),
+                    t(eq, "."),
+                ],
+                vec![
+                    t(eq, "covered "),
+                    t(del, "science"),
+                    t(ins, "civil"),
+                    t(eq, "."),
+                ],
+            ),
+        ];
+        for (pieces, want) in cases {
+            assert_eq!(tidy_spaces(pieces.clone()), want, "{pieces:?}");
+        }
+    }
+
+    #[test]
+    fn digest_covers() {
+        let at = |t: &str, target: &str| {
+            let mut r = sample();
+            r.new_captured_at = t.parse().unwrap();
+            r.target = target.to_string();
+            r
+        };
+        // (redlines, count line, window, targets)
+        type Case<'a> = (Vec<Redline>, &'a str, Option<&'a str>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
+            (Vec::new(), "0 revisions of 0 targets", None, vec![]),
+            (
+                vec![at("2026-11-14T10:00:00Z", "b")],
+                "1 revision of 1 target",
+                Some("on 2026-11-14"),
+                vec!["b"],
+            ),
+            (
+                vec![
+                    at("2026-11-14T23:59:00Z", "b"),
+                    at("2026-10-01T00:00:00Z", "a"),
+                    at("2026-11-01T00:00:00Z", "b"),
+                ],
+                "3 revisions of 2 targets",
+                Some("from 2026-10-01 to 2026-11-14"),
+                vec!["a", "b"],
+            ),
+        ];
+        for (redlines, counts, window, targets) in cases {
+            assert_eq!(
+                digest_counts(&redlines),
+                (counts.to_string(), window.map(str::to_string))
+            );
+            assert_eq!(digest_targets(&redlines), targets);
+        }
+    }
+
+    #[test]
+    fn notes_in_order() {
+        let mut r = sample();
+        assert_eq!(notes(&r), Vec::<String>::new());
+        r.revision.degraded = Some("deadline of 200 ms reached".to_string());
+        r.notes = vec!["Revert: x.".to_string(), "Content root: y.".to_string()];
+        assert_eq!(
+            notes(&r),
+            [
+                "Revert: x.",
+                "Content root: y.",
+                "Coarse diff: deadline of 200 ms reached"
+            ]
+        );
     }
 
     #[test]

@@ -13,8 +13,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::summary::{
-    Piece, block_label, display_title, href_or_none, kind_notice, kind_words, notes, one_line,
-    section_change_words, shown_pieces, split_edges, stamp_change, summary_line, utc_minute,
+    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_notice,
+    kind_words, notes, one_line_piece, section_change_words, shown_pieces, split_edges,
+    stamp_change, summary_line, tidy_spaces, utc_minute,
 };
 use super::{Redline, TerminalStyle};
 use crate::revision::SpanTag;
@@ -86,7 +87,7 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
             if let Some(label) = block_label(section, block) {
                 frags.push((PLAIN, format!("{label}: ")));
             }
-            for piece in shown_pieces(section, block) {
+            for piece in tidy_spaces(shown_pieces(section, block).into_iter().map(one_line_piece)) {
                 w.piece(&mut frags, piece);
             }
             if !frags.is_empty() {
@@ -114,7 +115,10 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
     Ok(())
 }
 
-/// Writes several redlines, one after the other, separated by a rule.
+/// Writes several redlines as a digest: a header saying what it covers
+/// (`redliner report`, `3 revisions of 2 targets from 2026-10-01 to
+/// 2026-11-14`, the targets), then each redline after a rule. No redlines:
+/// `No revisions.`
 ///
 /// # Errors
 /// Any error from `out`.
@@ -127,13 +131,21 @@ pub fn terminal_many(
         return writeln!(out, "No revisions.");
     }
     let rule = "\u{2500}".repeat(style.width.unwrap_or(60).clamp(10, 60));
-    for (i, r) in redlines.iter().enumerate() {
-        if i > 0 {
-            writeln!(out)?;
-            writeln!(out, "{rule}")?;
-            writeln!(out)?;
-        }
-        terminal(r, style, out)?;
+    let (counts, window) = digest_counts(redlines);
+    let covers = match window {
+        Some(w) => format!("{counts} {w}"),
+        None => counts,
+    };
+    let targets = format!("Targets: {}", digest_targets(redlines).join(", "));
+    let mut w = Lines { style, out };
+    w.line(&[(BOLD, "redliner report")], "", "")?;
+    w.line(&[(PLAIN, &covers)], "", "")?;
+    w.line(&[(DIM, &targets)], "", "  ")?;
+    for r in redlines {
+        writeln!(w.out)?;
+        writeln!(w.out, "{rule}")?;
+        writeln!(w.out)?;
+        terminal(r, style, w.out)?;
     }
     Ok(())
 }
@@ -157,7 +169,7 @@ impl Lines<'_> {
                 frags.push((PLAIN, "\u{2026}".to_string()));
                 return;
             }
-            Piece::Text(tag, text) => (tag, one_line(&text)),
+            Piece::Text(tag, text) => (tag, text),
         };
         let (open, close, style) = match tag {
             SpanTag::Equal => {
@@ -381,6 +393,59 @@ Evolution of relations: modified
     }
 
     #[test]
+    fn notes_come_right_after_the_header() {
+        let mut r = sample();
+        r.notes = vec![
+            "Revert: the content equals that of snapshot 3.".to_string(),
+            "Content root not found; fallback `main` used.".to_string(),
+        ];
+        r.revision.degraded = Some("deadline of 200 ms reached".to_string());
+        let want = "\
+Checked 2026-11-14 10:00 UTC \u{b7} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words
+
+Revert: the content equals that of snapshot 3.
+Content root not found; fallback `main` used.
+Coarse diff: deadline of 200 ms reached
+
+Lead: modified
+";
+        let text = render(&r, false, None);
+        assert!(text.contains(want), "{text}");
+        let colored = render(&r, true, None);
+        let note = format!(
+            "{}Revert: the content equals that of snapshot 3.{}",
+            NOTICE.render(),
+            NOTICE.render_reset()
+        );
+        assert!(colored.contains(&note), "{colored}");
+    }
+
+    #[test]
+    fn adjacent_marks_never_double_a_space() {
+        use crate::revision::Span;
+        let span = |tag, text: &str| Span {
+            tag,
+            text: text.to_string(),
+        };
+        let mut r = sample();
+        r.revision.sections[1].blocks[0].spans = vec![
+            span(SpanTag::Equal, "Belarus"),
+            span(SpanTag::Delete, "\u{2019} "),
+            span(SpanTag::Insert, " opened a "),
+            span(SpanTag::Equal, "diplomatic mission to NATO"),
+            span(SpanTag::Delete, " opened"),
+            span(SpanTag::Equal, " in April 1998."),
+        ];
+        let text = render(&r, false, None);
+        assert!(
+            text.contains(
+                "  - Belarus[-\u{2019}-] {+opened a+} diplomatic mission to NATO [-opened-] in April 1998.\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn stamp_only_lists_nothing_else() {
         let mut r = sample();
         r.revision.kind = RevisionKind::StampOnly;
@@ -476,6 +541,33 @@ Evolution of relations: modified
         };
         assert_eq!(text.matches("Checked 2026-11-14").count(), 2);
         assert!(text.contains(&format!("\n\n{}\n\n", "\u{2500}".repeat(20))));
+        let rule = "\u{2500}".repeat(20);
+        assert!(
+            text.starts_with(&format!(
+                "redliner report\n2 revisions of 1\ntarget on 2026-11-14\nTargets:\n  nato-belarus\n\n{rule}\n\nRelations with\n"
+            )),
+            "{text}"
+        );
+        let mut other = sample();
+        other.target = "nato-ukraine".to_string();
+        other.new_captured_at = "2026-12-01T00:00:00Z".parse().unwrap();
+        let mut out = Vec::new();
+        terminal_many(
+            &[sample(), other],
+            TerminalStyle {
+                color: false,
+                width: None,
+            },
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "redliner report\n2 revisions of 2 targets from 2026-11-14 to 2026-12-01\nTargets: nato-belarus, nato-ukraine\n\n"
+            ),
+            "{text}"
+        );
         let mut out = Vec::new();
         terminal_many(
             &[],

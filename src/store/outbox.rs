@@ -883,6 +883,7 @@ mod tests {
             old_snapshot: Some(base.snapshot_id),
             new_snapshot: None,
             revision: revision.clone(),
+            notes: Vec::new(),
         };
         let mut p = plan(channels, "2026-11-30T10:00:00Z");
         p.revision = Some(PlannedRevision {

@@ -12,6 +12,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use redliner::alerting::Recurrence;
 use redliner::diff::{self, DiffOptions};
 use redliner::document::{BlockKind, Document};
 use redliner::extract::extract;
@@ -90,6 +91,7 @@ pub fn redline(old: &str, new: &str, step: usize) -> Redline {
         old_snapshot: None,
         new_snapshot: None,
         revision: rev,
+        notes: Vec::new(),
     }
 }
 
@@ -198,6 +200,63 @@ fn nato_revision_steps_golden() {
         );
         golden(name, &r);
     }
+}
+
+/// v2 → the redesigned page: v1's text again (a revert to snapshot 1), found
+/// through the fallback content root `main`. The notes are the ones the
+/// monitor gives such a check; every format says them right after the header.
+#[test]
+fn revert_through_a_fallback_root_golden() {
+    let new = "nato-belarus/redesigned.html";
+    let mut r = redline("nato-belarus/v2-reworded.html", new, 6);
+    let fallback = report::fallback_note(&document(new).meta.root);
+    assert_eq!(
+        fallback.as_deref(),
+        Some("Content root not found; fallback `main` used.")
+    );
+    r.notes = std::iter::once(Recurrence::Revert { of: 1 }.note())
+        .chain(fallback)
+        .collect();
+    golden("nato-v2-redesigned-revert", &r);
+}
+
+/// The `report` digest of the five NATO revision steps, in every format.
+#[test]
+fn nato_digest_golden() {
+    let steps = [
+        ("v1.html", "v2-reworded.html"),
+        ("v2-reworded.html", "v3-section-added.html"),
+        ("v3-section-added.html", "v4-renamed.html"),
+        ("v4-renamed.html", "v5-stamp-only.html"),
+        ("v5-stamp-only.html", "v6-silent-edit.html"),
+    ];
+    let redlines: Vec<Redline> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(step, (old, new))| {
+            redline(
+                &format!("nato-belarus/{old}"),
+                &format!("nato-belarus/{new}"),
+                step + 1,
+            )
+        })
+        .collect();
+    let style = TerminalStyle {
+        color: false,
+        width: Some(100),
+    };
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (format, ext) in FORMATS {
+            let mut out = Vec::new();
+            report::render_many(&redlines, format, style, &mut out).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.ends_with('\n'), "digest {ext}: no trailing newline");
+            insta::assert_snapshot!(format!("nato-digest.{ext}"), text);
+        }
+    });
 }
 
 #[test]
