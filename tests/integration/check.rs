@@ -491,3 +491,78 @@ fn a_page_that_lost_both_root_and_stamp_is_refused_but_a_redesign_is_not() {
     assert_eq!(run.stdout, "");
     assert_eq!(t.count("snapshots"), 1);
 }
+
+#[test]
+fn a_deleted_latest_snapshot_directory_fails_every_check_with_a_recovery_hint() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    let dirs = t.snapshot_dirs("nato-belarus");
+    assert_eq!(dirs.len(), 1);
+    std::fs::remove_dir_all(&dirs[0]).unwrap();
+
+    t.serve("nato-belarus/v2-reworded.html");
+    let dir = dirs[0].display();
+    let want = format!(
+        "redliner: store `{dir}/document.json`: No such file or directory (os error 2)\n  \
+         hint: the snapshot directory `{dir}` is missing: restore it (from a backup) to go on; \
+         redliner never re-baselines a target by itself. To start the target afresh instead, \
+         give it a new id in the config (the old history stays) or use a new store (--store DIR)\n"
+    );
+    for _ in 0..2 {
+        let run = t.run(&["check"]);
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (2, "", want.as_str())
+        );
+    }
+    // Never silently re-baselined.
+    assert_eq!(t.count("snapshots"), 1);
+}
+
+#[test]
+fn an_undelivered_alert_is_reported_once_not_also_as_a_log_warning() {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n{}\n[[channel]]\nid = \"script\"\nkind = \"command\"\nprogram = \"sh\"\nargs = [\"-c\", \"echo receiver down >&2; exit 3\"]\n\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\nchannels = [\"script\"]\n",
+        crate::harness::NATO_RULES,
+        t.server.url("/cps/en/natohq/topics_49119.htm")
+    ));
+    t.serve("nato-belarus/v1.html");
+    let run = t.run(&["check"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    t.serve("nato-belarus/v2-reworded.html");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with(
+            "redliner: alert `revision` for `nato-belarus` to channel `script` not delivered, will retry: "
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(lines[0].contains("receiver down"), "{}", run.stderr);
+    assert!(!run.stderr.contains("WARN"), "{}", run.stderr);
+}
+
+#[test]
+fn an_unreadable_stamp_is_shown_as_served_not_as_none() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    let v1 = String::from_utf8(fixture("nato-belarus/v1.html")).unwrap();
+    let bad = v1.replacen("28 Aug. 2024 11:27", "31 Feb. 2025 11:27", 1);
+    assert_ne!(bad, v1);
+    t.server.reply(Reply::html(bad));
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "stamp-only");
+    assert_eq!(r["new_stamp"], Value::Null);
+    assert_eq!(
+        r["notes"],
+        serde_json::json!([
+            "The page's stamp could not be read as a date: “Last updated: 31 Feb. 2025 11:27”."
+        ])
+    );
+}
