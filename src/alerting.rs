@@ -261,7 +261,10 @@ pub async fn deliver_due<N: Notifier>(
             AlertState::Delivered => {
                 tracing::info!(target = %row.target, channel = %row.channel, kind = %row.kind, "alert delivered");
             }
-            _ => tracing::warn!(
+            // The caller reports it to the user (`check` and `watch` print one
+            // `redliner: alert ... not delivered` line); a warning here would
+            // say it twice.
+            _ => tracing::debug!(
                 target = %row.target,
                 channel = %row.channel,
                 kind = %row.kind,

@@ -11,9 +11,13 @@
 //!   while the daemon sleeps.
 //!
 //! The holder writes `pid`, `command` and `since` lines into the file, so a run
-//! that finds the store busy can say who holds it. The file itself is never
-//! deleted (deleting a lock file races with the next run opening it); the
-//! operating system drops the lock when the holder exits, even on a crash.
+//! that finds the store busy can say who holds it, and empties the file when
+//! it releases the lock, so a later holder that writes nothing (another tool
+//! taking the same lock) is "holder unknown", not a redliner run long gone.
+//! The file itself is never deleted (deleting a lock file races with the next
+//! run opening it); the operating system drops the lock when the holder
+//! exits, even on a crash (a crashed holder's lines stay, and are shown with
+//! a note when its pid no longer runs).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -173,6 +177,9 @@ impl StoreLock {
 
 impl Drop for StoreLock {
     fn drop(&mut self) {
+        // The holder lines go first, while the lock is still ours: the next
+        // holder writes its own, and one that writes none is unknown.
+        let _ = self.file.set_len(0);
         // Closing the file releases the lock too; unlocking first makes the
         // release immediate even if the handle were shared.
         let _ = self.file.unlock();
@@ -203,7 +210,8 @@ fn read_holder(path: &Path) -> Option<String> {
             .map(str::trim)
             .filter(|v| !v.is_empty())
     };
-    let mut parts = vec![format!("pid {}", field("pid")?)];
+    let pid = field("pid")?;
+    let mut parts = vec![format!("pid {pid}")];
     if let Some(c) = field("command") {
         parts.push(format!("`{c}`"));
     }
@@ -211,7 +219,21 @@ fn read_holder(path: &Path) -> Option<String> {
         parts.push(format!("since {s}"));
     }
     parts.push(format!("lock `{}`", path.display()));
-    Some(parts.join(", "))
+    let text = parts.join(", ");
+    // Lines left by a holder that crashed: whoever holds the lock now is not it.
+    if pid_has_exited(pid) {
+        return Some(format!(
+            "holder unknown; the lock file still names {text}, which has exited"
+        ));
+    }
+    Some(text)
+}
+
+/// True when `pid` is known not to run: Linux only (`/proc`); elsewhere, or
+/// when the pid is unreadable, we can't tell and say false.
+fn pid_has_exited(pid: &str) -> bool {
+    let proc_root = Path::new("/proc/self");
+    pid.parse::<u32>().is_ok() && proc_root.exists() && !Path::new("/proc").join(pid).exists()
 }
 
 #[cfg(test)]
@@ -258,21 +280,70 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOCK_FILE);
         let shown = format!("lock `{}`", path.display());
+        // A live pid (ours), so the text does not depend on what else runs.
+        let me = std::process::id();
         let cases = [
-            ("", None),
-            ("garbage", None),
-            ("pid=\n", None),
-            ("pid=42\n", Some(format!("pid 42, {shown}"))),
+            (String::new(), None),
+            ("garbage".into(), None),
+            ("pid=\n".into(), None),
+            (format!("pid={me}\n"), Some(format!("pid {me}, {shown}"))),
             (
-                "pid=42\ncommand=check\nsince=2026-05-01T10:00:00Z\n",
+                format!("pid={me}\ncommand=check\nsince=2026-05-01T10:00:00Z\n"),
                 Some(format!(
-                    "pid 42, `check`, since 2026-05-01T10:00:00Z, {shown}"
+                    "pid {me}, `check`, since 2026-05-01T10:00:00Z, {shown}"
                 )),
             ),
         ];
         for (text, want) in cases {
-            std::fs::write(&path, text).unwrap();
+            std::fs::write(&path, &text).unwrap();
             assert_eq!(read_holder(&path), want, "{text:?}");
         }
+    }
+
+    /// Linux pids stop at 2^22, so this one never runs.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn holder_lines_of_an_exited_run_are_not_named_as_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        std::fs::write(
+            &path,
+            "pid=99999999\ncommand=watch\nsince=2026-05-01T10:00:00Z\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_holder(&path).unwrap(),
+            format!(
+                "holder unknown; the lock file still names pid 99999999, `watch`, since 2026-05-01T10:00:00Z, lock `{}`, which has exited",
+                path.display()
+            )
+        );
+    }
+
+    #[test]
+    fn release_empties_the_file_so_another_locker_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let lock = StoreLock::acquire(&root, "check", Duration::ZERO).unwrap();
+        let path = lock.path().to_path_buf();
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("command=check\n")
+        );
+        drop(lock);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+
+        // Another tool takes the same lock and writes nothing.
+        let other = File::options().read(true).write(true).open(&path).unwrap();
+        other.try_lock().unwrap();
+        let err = StoreLock::acquire(&root, "check", Duration::ZERO).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "store `{}` is locked by another redliner run (holder unknown); gave up after 0s",
+                root.display()
+            )
+        );
     }
 }
