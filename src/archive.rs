@@ -246,7 +246,7 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
         source,
     };
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut tmp = crate::store::new_temp_file(dir).map_err(io)?;
     tmp.write_all(bytes).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())

@@ -32,6 +32,20 @@ pub enum Error {
         #[source]
         source: ExtractError,
     },
+    /// A page named on the command line without a target (`extract FILE|URL`,
+    /// `diff OLD NEW` without `--target`) could not be fetched.
+    #[error(transparent)]
+    FetchPage(FetchError),
+    /// A page named on the command line without a target yielded no usable
+    /// document.
+    #[error("extracting `{input}`: {source}")]
+    ExtractPage {
+        /// The file or URL as given.
+        input: String,
+        /// The extraction failure.
+        #[source]
+        source: ExtractError,
+    },
     /// The store could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -65,6 +79,9 @@ impl Error {
             ),
             Error::Extract { .. } => Some(
                 "the page may be an error page or the site's markup changed; check the target's rules",
+            ),
+            Error::ExtractPage { .. } => Some(
+                "the page may be an error page, or need a configured target's rules (`--target ID`)",
             ),
             _ => None,
         }

@@ -12,6 +12,8 @@ fn main() -> ExitCode {
     cli::init_tracing(args.global.verbose, args.global.quiet);
     match cli::run(args) {
         Ok(code) => code,
+        // `redliner diff ... | head`: the reader has what it wanted.
+        Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             cli::print_error(&e);
             ExitCode::from(2)

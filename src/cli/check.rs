@@ -105,6 +105,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let mut failed = false;
     let stdout = std::io::stdout();
     let mut printed = 0;
+    let mut stdout_closed = false;
     for target in &targets {
         if let Some(b) = &bar {
             b.set_message(target.id.clone());
@@ -122,19 +123,37 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
                 }
                 if let Outcome::Changed { redline, .. } = &outcome {
                     changed = true;
+                    if stdout_closed {
+                        continue;
+                    }
                     let mut rendered = Ok(());
                     suspend(&mut || {
-                        let mut out = stdout.lock();
-                        if printed > 0 && args.format != CheckFormat::Json {
-                            let _ = writeln!(out);
+                        let mut out = super::output::PipeAware::new(stdout.lock());
+                        let result = if printed > 0 && args.format != CheckFormat::Json {
+                            writeln!(out)
+                        } else {
+                            Ok(())
                         }
-                        rendered = report::render(redline, args.format.into(), style, &mut out);
+                        .and_then(|()| report::render(redline, args.format.into(), style, &mut out))
+                        .and_then(|()| out.flush());
+                        rendered = out.result(result);
                     });
-                    rendered.map_err(|e| Error::Io {
-                        path: "stdout".into(),
-                        source: e,
-                    })?;
-                    printed += 1;
+                    match rendered {
+                        Ok(()) => printed += 1,
+                        // The reader left (`check | head`): the checks are
+                        // recorded all the same, so keep checking, quietly.
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            stdout_closed = true;
+                        }
+                        Err(e) => {
+                            failed = true;
+                            let e = Error::Io {
+                                path: "stdout".into(),
+                                source: e,
+                            };
+                            suspend(&mut || super::print_error(&e));
+                        }
+                    }
                 }
             }
             Err(e) => {

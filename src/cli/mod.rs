@@ -49,7 +49,8 @@ pub struct Global {
     /// Log each step to stderr (-v: one line per stage, -vv: decisions)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Print errors only
+    /// Print only reports and errors (no status lines, notes or warnings);
+    /// a redline is a report, so `check -q` still prints it for cron to mail
     #[arg(short, long, global = true)]
     pub quiet: bool,
 }
@@ -159,6 +160,21 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
         .init();
 }
 
+/// True when the error is stdout closed by its reader (`redliner ... | head`):
+/// the binary then exits 0 quietly, as a shell pipeline expects.
+pub fn is_broken_pipe(e: &Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// Prints an error and its causes once, as `redliner: a: b: c`, then its hint.
 pub fn print_error(e: &Error) {
     let mut msg = e.to_string();
@@ -172,7 +188,32 @@ pub fn print_error(e: &Error) {
         source = s.source();
     }
     eprintln!("redliner: {msg}");
-    if let Some(h) = e.hint() {
+    if let Some(h) = hint(e) {
         eprintln!("  hint: {h}");
     }
+}
+
+/// The error's own hint, or one for a snapshot directory deleted by hand
+/// (every later check of its target fails on it, by design: a missing record
+/// is never silently replaced by a new baseline).
+fn hint(e: &Error) -> Option<String> {
+    if let Error::Store(redliner::store::StoreError::Io { path, source }) = e
+        && source.kind() == std::io::ErrorKind::NotFound
+    {
+        let path = std::path::Path::new(path);
+        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        if let (Some(dir), true) = (
+            path.parent(),
+            [redliner::store::DOCUMENT_JSON, redliner::store::PAGE_FILE].contains(&file),
+        ) {
+            return Some(format!(
+                "the snapshot directory `{}` is missing: restore it (from a backup) to go on; \
+                 redliner never re-baselines a target by itself. To start the target afresh \
+                 instead, give it a new id in the config (the old history stays) or use a new \
+                 store (--store DIR)",
+                dir.display()
+            ));
+        }
+    }
+    e.hint().map(str::to_string)
 }

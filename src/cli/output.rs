@@ -8,37 +8,124 @@ use redliner::error::Error;
 use redliner::report::TerminalStyle;
 
 /// Writes `render`'s output to `path`, or to stdout when `path` is `None`.
-/// Output to a file never has colour codes.
+/// Output to a file never has colour codes; the file gets the usual mode
+/// (0666 less the umask, see [`redliner::store::new_temp_file`]).
+///
+/// # Errors
+/// [`Error::Usage`] when `path` is a directory or its directory does not
+/// exist; [`Error::Io`] naming `path` (never the temp file) otherwise,
+/// and for stdout (a closed pipe is [`std::io::ErrorKind::BrokenPipe`]).
 pub fn emit(
     path: Option<&Path>,
     style: TerminalStyle,
     render: impl FnOnce(&mut dyn Write, TerminalStyle) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    match path {
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            render(&mut out, style).map_err(|e| io_error("stdout", e))?;
-            out.flush().map_err(|e| io_error("stdout", e))
+    let Some(path) = path else {
+        let mut out = PipeAware::new(std::io::stdout().lock());
+        let result = render(&mut out, style).and_then(|()| out.flush());
+        return out.result(result).map_err(|e| io_error("stdout", e));
+    };
+    let shown = path.display().to_string();
+    let dir = output_dir(path, &shown)?;
+    let cannot = |e: std::io::Error| Error::Usage(format!("cannot write `{shown}`: {}", plain(&e)));
+    let mut tmp = redliner::store::new_temp_file(&dir).map_err(cannot)?;
+    render(
+        &mut tmp,
+        TerminalStyle {
+            color: false,
+            width: None,
+        },
+    )
+    .map_err(|e| io_error(&shown, e))?;
+    tmp.persist(path).map_err(|e| cannot(e.error))?;
+    Ok(())
+}
+
+/// The directory `--output FILE` goes into, after checking that FILE is not
+/// a directory and that its directory exists.
+fn output_dir(path: &Path, shown: &str) -> Result<PathBuf, Error> {
+    let trailing_slash = shown.ends_with('/') || shown.ends_with(std::path::MAIN_SEPARATOR);
+    if path.is_dir() || trailing_slash {
+        return Err(Error::Usage(format!(
+            "cannot write `{shown}`: it is a directory (give a file name)"
+        )));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.exists() {
+        return Err(Error::Usage(format!(
+            "cannot write `{shown}`: directory `{}` does not exist",
+            dir.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "cannot write `{shown}`: `{}` is not a directory",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+/// An I/O error's own message, without the temp file path tempfile appends
+/// (`... at path "/dir/.tmpAbC123"`), which would name a file the user never
+/// asked for.
+fn plain(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at path ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+/// A writer that remembers when its reader went away, so a renderer that
+/// wraps write errors in its own (the Atom writer does) still ends as
+/// [`std::io::ErrorKind::BrokenPipe`], which the binary treats as a quiet
+/// end (`redliner ... | head`).
+pub struct PipeAware<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> PipeAware<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        PipeAware {
+            inner,
+            closed: false,
         }
-        Some(path) => {
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            let shown = path.display().to_string();
-            let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| io_error(&shown, e))?;
-            render(
-                &mut tmp,
-                TerminalStyle {
-                    color: false,
-                    width: None,
-                },
-            )
-            .map_err(|e| io_error(&shown, e))?;
-            tmp.persist(path).map_err(|e| io_error(&shown, e.error))?;
-            Ok(())
+    }
+
+    /// `result` as the renderer returned it, except that any failure after
+    /// the reader went away is a plain `BrokenPipe` error.
+    pub fn result(&self, result: std::io::Result<()>) -> std::io::Result<()> {
+        match result {
+            Err(_) if self.closed => Err(std::io::ErrorKind::BrokenPipe.into()),
+            other => other,
         }
+    }
+
+    fn note<T>(&mut self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if r.as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            self.closed = true;
+        }
+        r
+    }
+}
+
+impl<W: Write> Write for PipeAware<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
     }
 }
 

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::Args;
 use jiff::{SignedDuration, Timestamp};
 
-use redliner::archive::stored_redlines;
+use redliner::archive::{redline_between, stored_redlines};
 use redliner::diff::DiffOptions;
 use redliner::error::Error;
-use redliner::report::render_many;
+use redliner::report::{Redline, render_many};
+use redliner::store::Store;
 
 use super::Global;
 use super::output::{RedlineFormat, emit};
@@ -52,6 +53,17 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
         }
         None => None,
     };
+    if since >= until.unwrap_or(now) {
+        return Err(Error::Usage(format!(
+            "--since `{}` ({}) is not before {}: the window is empty",
+            args.since,
+            second(since),
+            match (&args.until, until) {
+                (Some(text), Some(u)) => format!("--until `{text}` ({})", second(u)),
+                _ => format!("now ({})", second(now)),
+            }
+        )));
+    }
     let (store, settings) = open_store(global)?;
     let stored = store.targets()?;
     let targets = if args.targets.is_empty() {
@@ -70,14 +82,23 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
     let opts = DiffOptions::default();
     let mut redlines = Vec::new();
     for t in &targets {
-        redlines.extend(stored_redlines(&store, t, Some(since), until, None, &opts)?);
+        redlines.extend(redlines_of(&store, t, since, until, &opts, global.quiet)?);
     }
     redlines.sort_by_key(|r| (r.new_captured_at, r.target.clone()));
-    if redlines.is_empty() && !global.quiet {
-        eprintln!(
-            "redliner: no revisions since {since}{}",
-            until.map(|u| format!(" until {u}")).unwrap_or_default()
-        );
+    let window = window_text(since, until);
+    if redlines.is_empty() {
+        // Said once: in the terminal report itself (one line), or as a note
+        // when the report goes to a file; a JSON, HTML, Markdown or Atom
+        // report on stdout says it in its own terms.
+        if args.format == RedlineFormat::Terminal {
+            emit(args.output.as_deref(), global.terminal_style(), |out, _| {
+                writeln!(out, "No revisions {window}.")
+            })?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        if args.output.is_some() && !global.quiet {
+            eprintln!("redliner: no revisions {window}");
+        }
     }
     emit(
         args.output.as_deref(),
@@ -85,6 +106,86 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
         |out, style| render_many(&redlines, args.format.into(), style, out),
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The target's redlines in the window. A revision whose snapshot files are
+/// gone (a snapshot directory deleted by hand) is left out with a warning on
+/// stderr (unless `quiet`) rather than failing the whole digest.
+///
+/// # Errors
+/// Store errors other than missing snapshot files.
+fn redlines_of(
+    store: &Store,
+    target: &str,
+    since: Timestamp,
+    until: Option<Timestamp>,
+    opts: &DiffOptions,
+    quiet: bool,
+) -> Result<Vec<Redline>, Error> {
+    match stored_redlines(store, target, Some(since), until, None, opts) {
+        Ok(r) => return Ok(r),
+        Err(e) if !is_missing_file(&e) => return Err(e),
+        Err(_) => {}
+    }
+    // One revision at a time, to keep the ones that can still be read.
+    let snapshots = store.snapshots(target)?;
+    let by_id = |id: i64| snapshots.iter().find(|s| s.id == id);
+    let mut pairs: Vec<_> = store
+        .revisions(target)?
+        .into_iter()
+        .filter(|r| !r.technical)
+        .filter_map(|r| Some((r.id, by_id(r.old_snapshot_id)?, by_id(r.new_snapshot_id)?)))
+        .filter(|(_, _, new)| new.captured_at >= since && until.is_none_or(|u| new.captured_at < u))
+        .collect();
+    pairs.sort_by_key(|(_, _, new)| (new.captured_at, new.id));
+    let mut out = Vec::new();
+    for (id, old, new) in pairs {
+        match redline_between(store, old, new, opts) {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => {}
+            Err(e) if is_missing_file(&e) => {
+                if !quiet {
+                    let mut msg = e.to_string();
+                    if let Some(io) = std::error::Error::source(&e) {
+                        let part = io.to_string();
+                        if !msg.contains(&part) {
+                            msg = format!("{msg}: {part}");
+                        }
+                    }
+                    eprintln!(
+                        "redliner: warning: left out revision {id} of `{target}` (snapshot {} to {}): {msg}",
+                        old.id, new.id
+                    );
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// True for a snapshot file that is not there (its directory was deleted).
+fn is_missing_file(e: &Error) -> bool {
+    match e {
+        Error::Store(redliner::store::StoreError::Io { source, .. }) => {
+            source.kind() == std::io::ErrorKind::NotFound
+        }
+        Error::NotFound(_) => true,
+        _ => false,
+    }
+}
+
+/// `since 2026-11-22T10:36:06Z` or `since ... until ...`, to the second.
+fn window_text(since: Timestamp, until: Option<Timestamp>) -> String {
+    match until {
+        Some(u) => format!("since {} until {}", second(since), second(u)),
+        None => format!("since {}", second(since)),
+    }
+}
+
+/// A time as RFC 3339 UTC to the second (`2026-11-22T10:36:06Z`).
+fn second(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Parses a window bound: `now`, an RFC 3339 instant, a date (UTC midnight),
@@ -110,18 +211,26 @@ pub fn parse_when(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let span = parse_span(s).ok_or_else(|| {
         "expected a date (2026-11-01), an RFC 3339 time or a span ago (7d, 2w, 36h)".to_string()
     })?;
-    now.checked_sub(span).map_err(|e| e.to_string())
+    now.checked_sub(span)
+        .ok()
+        .filter(|t| t.as_second() >= EARLIEST)
+        .ok_or_else(|| "that span ago is before year 1; give a date or a shorter span".to_string())
 }
 
+/// The earliest bound accepted: 0001-01-01T00:00:00Z, in Unix seconds.
+const EARLIEST: i64 = -62_135_596_800;
+
+/// A span: `N` and a unit, or jiff's friendly format. `None` for anything
+/// else, including spans too long to count in seconds.
 fn parse_span(s: &str) -> Option<SignedDuration> {
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
     if digits > 0 {
         let n: i64 = s[..digits].parse().ok()?;
-        let hours = match s[digits..].trim() {
-            "w" | "week" | "weeks" => 7 * 24,
-            "d" | "day" | "days" => 24,
-            "h" | "hour" | "hours" => 1,
-            "m" | "min" | "minutes" => return Some(SignedDuration::from_mins(n)),
+        let seconds = match s[digits..].trim() {
+            "w" | "week" | "weeks" => 7 * 24 * 3600,
+            "d" | "day" | "days" => 24 * 3600,
+            "h" | "hour" | "hours" => 3600,
+            "m" | "min" | "minutes" => 60,
             _ => {
                 return s
                     .parse::<SignedDuration>()
@@ -129,7 +238,7 @@ fn parse_span(s: &str) -> Option<SignedDuration> {
                     .filter(|d| !d.is_negative());
             }
         };
-        return Some(SignedDuration::from_hours(n.checked_mul(hours)?));
+        return Some(SignedDuration::from_secs(n.checked_mul(seconds)?));
     }
     s.parse::<SignedDuration>()
         .ok()
@@ -153,6 +262,9 @@ mod tests {
             ("90m", Ok("2026-11-30T10:30:00Z")),
             ("1h 30m", Ok("2026-11-30T10:30:00Z")),
             (" 3 days ", Ok("2026-11-27T12:00:00Z")),
+            ("99999999d", Err(())),
+            ("999999999999999999w", Err(())),
+            ("9223372036854775807m", Err(())),
             ("yesterday", Err(())),
             ("7x", Err(())),
             ("2026-13-01", Err(())),

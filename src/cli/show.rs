@@ -19,9 +19,11 @@ use super::source::open_store;
 pub struct ShowArgs {
     /// Target id
     pub target: String,
-    /// Which snapshot: `latest` (default), an id (`12`), a capture date or time
+    /// Which snapshot: `latest` (default), an id (`12` or `#12`), a time as
+    /// `history` prints it (`2026-11-29T10:35:45Z`), a capture date or time
     /// prefix in UTC (`2026-11-29`, `2026-11-29T10`), a directory name, or the
-    /// page's stamp date (`2024-08-28`)
+    /// page's stamp date (`2024-08-28`); a name matching several snapshots is
+    /// an error listing them
     #[arg(default_value = "latest")]
     pub snapshot: String,
     /// Print the body exactly as served (bytes) instead of the document
@@ -62,9 +64,18 @@ pub fn run(global: &Global, args: &ShowArgs) -> Result<ExitCode, Error> {
 }
 
 /// Finds a snapshot by the name a person typed, or says which names exist.
+/// A name that matches several snapshots (a date, a partial time, a stamp
+/// date shared by several captures) is an error listing them, never
+/// silently the newest.
+///
+/// # Errors
+/// [`Error::NotFound`] when nothing matches; [`Error::Usage`] when several do.
 pub fn resolve(store: &Store, target: &str, name: &str) -> Result<SnapshotRow, Error> {
-    if let Some(row) = store.resolve_snapshot(target, name)? {
-        return Ok(row);
+    let mut found = store.resolve_snapshot(target, name)?;
+    match found.len() {
+        1 => return Ok(found.remove(0)),
+        0 => {}
+        _ => return Err(ambiguous(target, name, &found)),
     }
     let all = store.snapshots(target)?;
     if all.is_empty() {
@@ -76,6 +87,25 @@ pub fn resolve(store: &Store, target: &str, name: &str) -> Result<SnapshotRow, E
         "target `{target}`: no snapshot `{name}` (newest ids: {}; see `redliner history {target}`)",
         id_list(&all)
     )))
+}
+
+/// The error for a name matching several snapshots: each candidate's id and
+/// capture time (to the second, as `history` prints times), newest first.
+fn ambiguous(target: &str, name: &str, found: &[SnapshotRow]) -> Error {
+    const SHOWN: usize = 10;
+    let mut list: Vec<String> = found
+        .iter()
+        .take(SHOWN)
+        .map(|s| format!("#{} {}", s.id, s.captured_at.strftime("%Y-%m-%dT%H:%M:%SZ")))
+        .collect();
+    if found.len() > SHOWN {
+        list.push(format!("and {} more", found.len() - SHOWN));
+    }
+    Error::Usage(format!(
+        "target `{target}`: `{name}` matches {} snapshots ({}); name one by its id",
+        found.len(),
+        list.join(", ")
+    ))
 }
 
 fn id_list(all: &[SnapshotRow]) -> String {

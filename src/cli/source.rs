@@ -62,22 +62,29 @@ pub fn load_document(
         let url = Url::parse(input).map_err(|e| Error::Usage(format!("bad URL `{input}`: {e}")))?;
         let t = target_for(settings, target, url.clone())?;
         let fetch_settings = settings.map(|s| s.fetch.clone()).unwrap_or_default();
-        let fetcher = Fetcher::new(fetch_settings).map_err(|source| Error::Fetch {
-            target: t.id.clone(),
-            source,
-        })?;
+        let fetch_error = |source| match target {
+            Some(id) => Error::Fetch {
+                target: id.to_string(),
+                source,
+            },
+            None => Error::FetchPage(source),
+        };
+        let fetcher = Fetcher::new(fetch_settings).map_err(fetch_error)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| super::output::io_error("tokio runtime", e))?;
         let fetched = runtime
             .block_on(fetcher.fetch(&url, None))
-            .map_err(|source| Error::Fetch {
-                target: t.id.clone(),
-                source,
-            })?;
+            .map_err(fetch_error)?;
         match fetched {
-            Fetched::Page(page) => extract_page(&t, &page),
+            Fetched::Page(page) => extract_page(&t, &page).map_err(|e| match (target, e) {
+                (None, Error::Extract { source, .. }) => Error::ExtractPage {
+                    input: input.to_string(),
+                    source,
+                },
+                (_, e) => e,
+            }),
             Fetched::NotModified => {
                 Err(Error::Usage(format!("`{input}` answered 304 Not Modified")))
             }
@@ -91,10 +98,16 @@ pub fn load_document(
             .map_err(|()| Error::Usage(format!("cannot make a file URL of `{input}`")))?;
         let t = target_for(settings, target, url.clone())?;
         redliner::extract::extract(&decoded.text, Some(&url), &t.rules).map_err(|source| {
-            Error::Extract {
-                target: t.id.clone(),
-                url: input.to_string(),
-                source,
+            match target {
+                Some(id) => Error::Extract {
+                    target: id.to_string(),
+                    url: input.to_string(),
+                    source,
+                },
+                None => Error::ExtractPage {
+                    input: input.to_string(),
+                    source,
+                },
             }
         })
     }

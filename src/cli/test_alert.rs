@@ -2,6 +2,7 @@
 //! ([`Alert::sample`]) to one configured channel and prints the outcome. Exit
 //! 0 when the receiver accepted it, 2 otherwise. Nothing is queued or stored.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -49,11 +50,18 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
         .map(|s| format!(" (status {s})"))
         .unwrap_or_default();
     if result.ok {
-        println!(
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
             "test alert delivered to `{}` ({}){status}",
             channel.id,
             channel.kind()
-        );
+        )
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::Io {
+            path: "stdout".into(),
+            source: e,
+        })?;
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(

@@ -58,13 +58,12 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let summary = runtime.block_on(async {
         // Handlers first: a signal during the first check must not kill us.
         let (stop, shutdown) = watch::channel(false);
+        let stop_when_stdout_closes = stop.clone();
         listen_for_signals(stop)?;
         if !quiet {
             eprintln!(
-                "redliner: watching {} target{} (store `{}`); stop with SIGINT or SIGTERM",
-                targets.len(),
-                if targets.len() == 1 { "" } else { "s" },
-                settings.store.display()
+                "redliner: {}",
+                start_line(args.once, targets.len(), &settings.store)
             );
         }
         redliner::watch::run(
@@ -74,7 +73,14 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             &SystemClock,
             shutdown,
             |c: Checked<'_>| {
-                report_check(&c, quiet, format, style, &mut printed);
+                if report_check(&c, quiet, format, style, &mut printed) == Stdout::Closed {
+                    // `watch | head`: the reader is gone; stop as on SIGTERM
+                    // (this check's alerts are still delivered below).
+                    if !quiet {
+                        eprintln!("redliner: stdout closed; stopping");
+                    }
+                    let _ = stop_when_stdout_closes.send(true);
+                }
                 deliver_alerts(&settings);
             },
         )
@@ -82,7 +88,8 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     })?;
     if !quiet {
         eprintln!(
-            "redliner: stopped after {} check{} ({} changed, {} failed)",
+            "redliner: {} {} check{} ({} changed, {} failed)",
+            if args.once { "done:" } else { "stopped after" },
             summary.checked,
             if summary.checked == 1 { "" } else { "s" },
             summary.changed,
@@ -94,6 +101,30 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The status line `watch` starts with: a daemon says how to stop it;
+/// `--once` says it exits by itself.
+fn start_line(once: bool, targets: usize, store: &std::path::Path) -> String {
+    let plural = if targets == 1 { "" } else { "s" };
+    if once {
+        format!(
+            "checking what is due now of {targets} target{plural} (store `{}`), then exiting",
+            store.display()
+        )
+    } else {
+        format!(
+            "watching {targets} target{plural} (store `{}`); stop with SIGINT or SIGTERM",
+            store.display()
+        )
+    }
+}
+
+/// Whether stdout still has a reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stdout {
+    Open,
+    Closed,
 }
 
 /// Spawns the task that turns the first SIGINT or SIGTERM into a shutdown
@@ -134,14 +165,15 @@ fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
 }
 
 /// One status line on stderr (unless `-q`) and, for a change, the redline on
-/// stdout, flushed at once so the journal gets it whole.
+/// stdout, flushed at once so the journal gets it whole. Says
+/// [`Stdout::Closed`] when stdout's reader has gone.
 fn report_check(
     c: &Checked<'_>,
     quiet: bool,
     format: CheckFormat,
     style: redliner::report::TerminalStyle,
     printed: &mut usize,
-) {
+) -> Stdout {
     let next = c
         .next_due
         .map(|n| format!("; next check {}", n.round(jiff::Unit::Second).unwrap_or(n)))
@@ -152,14 +184,18 @@ fn report_check(
                 eprintln!("{}: {}{next}", c.target.id, outcome.describe());
             }
             if let Outcome::Changed { redline, .. } = outcome {
-                let mut out = std::io::stdout().lock();
-                if *printed > 0 && format != CheckFormat::Json {
-                    let _ = writeln!(out);
+                let mut out = super::output::PipeAware::new(std::io::stdout().lock());
+                let result = if *printed > 0 && format != CheckFormat::Json {
+                    writeln!(out)
+                } else {
+                    Ok(())
                 }
-                if let Err(e) = report::render(redline, format.into(), style, &mut out)
-                    .and_then(|()| out.flush())
-                {
-                    eprintln!("redliner: writing the redline to stdout: {e}");
+                .and_then(|()| report::render(redline, format.into(), style, &mut out))
+                .and_then(|()| out.flush());
+                match out.result(result) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Stdout::Closed,
+                    Err(e) => eprintln!("redliner: writing the redline to stdout: {e}"),
                 }
                 *printed += 1;
             }
@@ -171,6 +207,7 @@ fn report_check(
             }
         }
     }
+    Stdout::Open
 }
 
 /// Sends the alerts due now. Delivery builds its own current-thread runtime,
@@ -188,4 +225,39 @@ fn deliver_alerts(settings: &redliner::config::Settings) {
             eprintln!("redliner: alert delivery panicked; alerts stay queued");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_line_fits_the_mode() {
+        let store = std::path::Path::new("/var/lib/redliner");
+        let cases = [
+            (
+                false,
+                1,
+                "watching 1 target (store `/var/lib/redliner`); stop with SIGINT or SIGTERM",
+            ),
+            (
+                false,
+                7,
+                "watching 7 targets (store `/var/lib/redliner`); stop with SIGINT or SIGTERM",
+            ),
+            (
+                true,
+                1,
+                "checking what is due now of 1 target (store `/var/lib/redliner`), then exiting",
+            ),
+            (
+                true,
+                3,
+                "checking what is due now of 3 targets (store `/var/lib/redliner`), then exiting",
+            ),
+        ];
+        for (once, n, want) in cases {
+            assert_eq!(start_line(once, n, store), want, "{once} {n}");
+        }
+    }
 }

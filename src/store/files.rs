@@ -61,8 +61,13 @@ pub fn write_snapshot(
     files: &SnapshotFiles<'_>,
 ) -> Result<String, (PathBuf, io::Error)> {
     fs::create_dir_all(target_dir).map_err(|e| (target_dir.to_path_buf(), e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".tmp-snapshot-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".tmp-snapshot-");
+    // tempdir's default is 0700: a snapshot directory is as readable as any
+    // directory the user makes (0777 less the umask, usually 0755).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    let staging = builder
         .tempdir_in(target_dir)
         .map_err(|e| (target_dir.to_path_buf(), e))?;
     let dir = staging.path();
@@ -119,11 +124,26 @@ pub fn write_snapshot(
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let err = |e| (path.to_path_buf(), e);
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(err)?;
+    let mut tmp = new_temp_file(parent).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// A temp file in `dir` (named `.tmp...`, to be persisted over the real name)
+/// with the mode any file the user writes gets: 0666 less the umask (usually
+/// 0644) on Unix. `NamedTempFile::new_in` makes 0600 files, which renaming
+/// keeps, so the store's files and `--output` files would be private to the
+/// user while everything else they write is not.
+///
+/// # Errors
+/// The I/O error of creating the file.
+pub fn new_temp_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
 }
 
 /// Reads and gunzips a `page.html.gz`.
@@ -210,5 +230,50 @@ mod tests {
             read_gz(&root.path().join(&names[0]).join(PAGE_FILE)).unwrap(),
             b"<p>x</p>"
         );
+    }
+
+    /// Snapshot files and directories get the modes `fs::write` and
+    /// `fs::create_dir` give under the same umask (0644 and 0755 under the
+    /// usual 022), not tempfile's private 0600 and 0700.
+    #[cfg(unix)]
+    #[test]
+    fn snapshot_files_and_directories_get_the_usual_modes() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let root = tempfile::tempdir().unwrap();
+        let (plain_file, plain_dir) = (root.path().join("plain"), root.path().join("plain-dir"));
+        fs::write(&plain_file, b"").unwrap();
+        fs::create_dir(&plain_dir).unwrap();
+        let (file_mode, dir_mode) = (mode(&plain_file), mode(&plain_dir));
+
+        let target = root.path().join("nato-belarus");
+        let d = doc();
+        let files = SnapshotFiles {
+            body: b"<p>x</p>",
+            document: &d,
+            document_md: "# x\n",
+            redline_md: Some("# redline\n"),
+        };
+        let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
+        let name = write_snapshot(&target, at, &files).unwrap();
+        let dir = target.join(&name);
+        write_atomic(&target.join("feed.atom"), b"<feed/>").unwrap();
+        let mut got = vec![(name.clone(), mode(&dir))];
+        for f in [PAGE_FILE, DOCUMENT_JSON, DOCUMENT_MD, REDLINE_MD] {
+            got.push((f.to_string(), mode(&dir.join(f))));
+        }
+        got.push(("feed.atom".into(), mode(&target.join("feed.atom"))));
+        let want: Vec<(String, u32)> = [
+            (name.as_str(), dir_mode),
+            (PAGE_FILE, file_mode),
+            (DOCUMENT_JSON, file_mode),
+            (DOCUMENT_MD, file_mode),
+            (REDLINE_MD, file_mode),
+            ("feed.atom", file_mode),
+        ]
+        .into_iter()
+        .map(|(n, m)| (n.to_string(), m))
+        .collect();
+        assert_eq!(got, want);
     }
 }

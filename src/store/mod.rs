@@ -38,7 +38,7 @@ use crate::document::Document;
 use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
-pub use files::{DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD, dir_name};
+pub use files::{DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD, dir_name, new_temp_file};
 pub use markdown::render as render_markdown;
 pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
@@ -983,10 +983,20 @@ impl Store {
         Ok(id)
     }
 
-    /// Finds a snapshot of the target by a name a person types: `latest`, an id
-    /// (`12`), a capture time prefix in UTC (`2026-11-29`, `2026-11-29T10`, or a
-    /// directory name like `2026-11-29T10-00-00Z-2`), or else the stamp's date
-    /// (`2024-08-28`). The newest match wins.
+    /// The target's snapshots a name a person types stands for, newest first:
+    /// none, one, or several (the caller says the name is ambiguous and lists
+    /// them). The first rule that applies decides:
+    ///
+    /// 1. `latest`: the newest snapshot;
+    /// 2. an id, `12` or `#12` (as `history` prints it);
+    /// 3. a directory name (`2026-11-29T10-00-00Z-2`);
+    /// 4. an RFC 3339 time: with a fraction, the snapshot captured at that
+    ///    millisecond; to the second (`2026-11-29T10:35:45Z`, as `history`
+    ///    prints it), every snapshot captured in that second and the snapshot
+    ///    of every check started in it (the one on that `history` line);
+    /// 5. a prefix of a capture time in UTC (`2026-11-29`, `2026-11-29T10`,
+    ///    `2026-11-29T10:35`) or of a directory name (`2026-11-29T10-35`);
+    /// 6. else the stamp's date (`2024-08-28`).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
@@ -994,25 +1004,77 @@ impl Store {
         &self,
         target: &str,
         name: &str,
-    ) -> Result<Option<SnapshotRow>, StoreError> {
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
         let name = name.trim();
         let all = self.snapshots(target)?;
+        if name.is_empty() {
+            return Ok(Vec::new());
+        }
         if name.eq_ignore_ascii_case("latest") {
-            return Ok(all.into_iter().next());
+            return Ok(all.into_iter().take(1).collect());
         }
-        if let Ok(id) = name.parse::<i64>() {
-            return Ok(all.into_iter().find(|s| s.id == id));
+        let id_text = name.strip_prefix('#').unwrap_or(name);
+        if !id_text.is_empty() && id_text.bytes().all(|b| b.is_ascii_digit()) {
+            let id = id_text.parse::<i64>().ok();
+            return Ok(all.into_iter().filter(|s| Some(s.id) == id).collect());
         }
-        let by_capture = all.iter().find(|s| {
-            let dir = s.dir.rsplit('/').next().unwrap_or(&s.dir);
-            dir == name || ts(s.captured_at).starts_with(name) || dir.starts_with(name)
-        });
-        if let Some(s) = by_capture {
-            return Ok(Some(s.clone()));
+        let dir_of = |s: &SnapshotRow| s.dir.rsplit('/').next().unwrap_or(&s.dir).to_string();
+        if let Some(s) = all.iter().find(|s| dir_of(s) == name) {
+            return Ok(vec![s.clone()]);
+        }
+        if let Ok(t) = name.parse::<Timestamp>() {
+            return self.captured_in_second(target, all, t);
+        }
+        let by_capture: Vec<SnapshotRow> = all
+            .iter()
+            .filter(|s| ts(s.captured_at).starts_with(name) || dir_of(s).starts_with(name))
+            .cloned()
+            .collect();
+        if !by_capture.is_empty() {
+            return Ok(by_capture);
         }
         Ok(all
             .into_iter()
-            .find(|s| s.stamp_date.is_some_and(|d| d.to_string() == name)))
+            .filter(|s| s.stamp_date.is_some_and(|d| d.to_string() == name))
+            .collect())
+    }
+
+    /// Rule 4 of [`Store::resolve_snapshot`]: the snapshots named by a full time.
+    fn captured_in_second(
+        &self,
+        target: &str,
+        all: Vec<SnapshotRow>,
+        t: Timestamp,
+    ) -> Result<Vec<SnapshotRow>, StoreError> {
+        if t.subsec_nanosecond() != 0 {
+            let ms = ts(t);
+            return Ok(all
+                .into_iter()
+                .filter(|s| ts(s.captured_at) == ms)
+                .collect());
+        }
+        let next = t.checked_add(SignedDuration::from_secs(1)).unwrap_or(t);
+        let (from, to) = (ts(t), ts(next));
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT snapshot_id FROM checks
+                 WHERE target_id = ?1 AND snapshot_id IS NOT NULL
+                   AND started_at >= ?2 AND started_at < ?3",
+            )
+            .map_err(self.sql())?;
+        let checked: Vec<i64> = st
+            .query_map(params![target, from, to], |r| r.get(0))
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
+        Ok(all
+            .into_iter()
+            .filter(|s| {
+                let at = ts(s.captured_at);
+                (at >= from && at < to) || checked.contains(&s.id)
+            })
+            .collect())
     }
 
     /// Replaces a snapshot's document after re-extraction from its raw body:
@@ -1973,37 +2035,79 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut store = Store::open(root.path()).unwrap();
         let p = page("<p>x</p>", None);
-        let (d1, d2) = (doc("One.", Some(27)), doc("Two.", Some(28)));
+        let (d1, d2, d3) = (
+            doc("One.", Some(27)),
+            doc("Two.", Some(28)),
+            doc("Three.", Some(28)),
+        );
         let rev = revision(RevisionKind::Revised);
-        let a = store
-            .record_snapshot(new_snapshot(&p, &d1, "2026-11-29T10:00:00Z", None, None))
-            .unwrap();
+        // Snapshot a's check started in the second before its capture.
+        let mut first = new_snapshot(&p, &d1, "2026-11-29T10:35:45.384Z", None, None);
+        first.started_at = at("2026-11-29T10:35:44.900Z");
+        let a = store.record_snapshot(first).unwrap().snapshot_id;
         let b = store
             .record_snapshot(new_snapshot(
                 &p,
                 &d2,
-                "2026-11-30T09:00:00Z",
-                Some(a.snapshot_id),
+                "2026-11-29T10:36:00.100Z",
+                Some(a),
                 Some(&rev),
             ))
+            .unwrap()
+            .snapshot_id;
+        let c = store
+            .record_snapshot(new_snapshot(
+                &p,
+                &d3,
+                "2026-11-30T09:00:00Z",
+                Some(b),
+                Some(&rev),
+            ))
+            .unwrap()
+            .snapshot_id;
+        store
+            .record_check(&check(
+                CheckOutcome::Unchanged,
+                "2026-12-01T08:00:00.700Z",
+                None,
+                Some(c),
+            ))
             .unwrap();
-        let cases = [
-            ("latest", Some(b.snapshot_id)),
-            (&*a.snapshot_id.to_string(), Some(a.snapshot_id)),
-            ("2026-11-29", Some(a.snapshot_id)),
-            ("2026-11-30T09", Some(b.snapshot_id)),
-            ("2026-11-29T10-00-00Z", Some(a.snapshot_id)),
-            ("2026-11", Some(b.snapshot_id)),
-            ("2024-08-27", Some(a.snapshot_id)),
-            ("2024-08-28", Some(b.snapshot_id)),
-            ("2025-01-01", None),
-            ("999", None),
+        let (a_id, a_hash) = (a.to_string(), format!("#{a}"));
+        let cases: [(&str, Vec<i64>); 21] = [
+            ("latest", vec![c]),
+            (&a_id, vec![a]),
+            (&a_hash, vec![a]),
+            // Whole seconds, as `history` prints them.
+            ("2026-11-29T10:35:45Z", vec![a]),
+            ("2026-11-29T10:35:44Z", vec![a]),
+            ("2026-11-29T11:35:45+01:00", vec![a]),
+            ("2026-12-01T08:00:00Z", vec![c]),
+            ("2026-11-29T10:35:46Z", vec![]),
+            // Fractions: that millisecond only.
+            ("2026-11-29T10:35:45.384Z", vec![a]),
+            ("2026-11-29T10:35:45.385Z", vec![]),
+            // Prefixes of the capture time or the directory name.
+            ("2026-11-29", vec![b, a]),
+            ("2026-11-29T10:36", vec![b]),
+            ("2026-11-29T10-35-45Z", vec![a]),
+            ("2026-11-29T10-3", vec![b, a]),
+            ("2026-11", vec![c, b, a]),
+            // The stamp's date.
+            ("2024-08-27", vec![a]),
+            ("2024-08-28", vec![c, b]),
+            ("2025-01-01", vec![]),
+            ("999", vec![]),
+            ("#", vec![]),
+            ("", vec![]),
         ];
         for (name, want) in cases {
-            let got = store
+            let got: Vec<i64> = store
                 .resolve_snapshot("nato-belarus", name)
                 .unwrap()
-                .map(|s| s.id);
+                .iter()
+                .map(|s| s.id)
+                .collect();
             assert_eq!(got, want, "{name}");
         }
     }

@@ -519,3 +519,369 @@ fn without_reextract_new_rules_would_report_a_change() {
     assert_eq!(r["kind"], "silent-edit");
     assert_eq!(changed_sections(&r), pairs(&[("Lead", "modified")]));
 }
+
+/// `#id time` of every snapshot, newest first, times to the second.
+fn snapshot_times(t: &Test) -> Vec<String> {
+    let db = t.db();
+    let mut st = db
+        .prepare("SELECT id, captured_at FROM snapshots ORDER BY captured_at DESC, id DESC")
+        .unwrap();
+    st.query_map([], |r| {
+        let (id, at): (i64, String) = (r.get(0)?, r.get(1)?);
+        Ok(format!("#{id} {}Z", &at[..19]))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+#[test]
+fn show_and_diff_take_the_times_history_prints_and_refuse_ambiguous_names() {
+    let t = checked(&["v1.html"]);
+    // The second check lands in another second than anything of the first.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    t.serve("nato-belarus/v2-reworded.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+
+    let history = ok(t.run(&["history", "nato-belarus"]));
+    let times: Vec<&str> = history
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(times.len(), 2, "{history}");
+    assert!(
+        times.iter().all(|t| t.len() == 20 && t.ends_with('Z')),
+        "{times:?}"
+    );
+    let v1_text = "Belarus’ diplomatic mission to NATO opened in April 1998.";
+    let (new, old) = (times[0], times[1]);
+    assert!(ok(t.run(&["show", "nato-belarus", old])).contains(v1_text));
+    assert!(!ok(t.run(&["show", "nato-belarus", new])).contains(v1_text));
+    assert!(ok(t.run(&["show", "nato-belarus", "#1"])).contains(v1_text));
+    assert_eq!(
+        ok(t.run(&["diff", "nato-belarus", old, new, "--format", "json"])),
+        ok(t.run(&["diff", "nato-belarus", "1", "2", "--format", "json"]))
+    );
+
+    // A date both snapshots were captured on names neither: an error listing them.
+    let day = &old[..10];
+    if new.starts_with(day) {
+        let want = format!(
+            "redliner: target `nato-belarus`: `{day}` matches 2 snapshots ({}); name one by its id\n",
+            snapshot_times(&t).join(", ")
+        );
+        for args in [
+            vec!["show", "nato-belarus", day],
+            vec!["diff", "nato-belarus", day, "2"],
+        ] {
+            let run = t.run(&args);
+            assert_eq!(
+                (run.code, run.stdout.as_str(), run.stderr.as_str()),
+                (2, "", want.as_str()),
+                "{args:?}"
+            );
+        }
+    }
+}
+
+/// Runs the binary like `Test::run`, with stdout a pipe whose reader is
+/// already gone (`redliner ... | head` after `head` exited).
+fn run_into_closed_pipe(t: &Test, args: &[&str]) -> Run {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redliner"))
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap().into()
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
+    let t = checked(&["v1.html", "v2-reworded.html"]);
+    let (v1, v3) = (
+        fixture_path("v1.html"),
+        fixture_path("v3-section-added.html"),
+    );
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["extract", &v1],
+        vec!["diff", &v1, &v3, "--format", "atom"],
+        vec!["history", "nato-belarus"],
+        vec!["show", "nato-belarus"],
+        vec!["show", "nato-belarus", "1", "--raw"],
+        vec!["diff", "nato-belarus"],
+        vec!["report", "--format", "markdown"],
+        vec!["report", "--since", "2000-01-01", "--until", "2000-02-01"],
+        vec!["alerts"],
+    ];
+    for args in &cases {
+        let run = run_into_closed_pipe(&t, args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+    }
+    // `check` records the change all the same, and says nothing.
+    t.serve("nato-belarus/v3-section-added.html");
+    let run = run_into_closed_pipe(&t, &["check"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(t.count("snapshots"), 3);
+}
+
+#[test]
+fn output_to_a_missing_directory_or_a_directory_names_the_problem() {
+    let t = checked(&["v1.html"]);
+    let d = t.dir.path().display().to_string();
+    std::fs::write(t.dir.path().join("plain"), b"").unwrap();
+    let cases = [
+        (
+            format!("{d}/missing/dir/x.txt"),
+            format!(
+                "cannot write `{d}/missing/dir/x.txt`: directory `{d}/missing/dir` does not exist"
+            ),
+        ),
+        (
+            format!("{d}/"),
+            format!("cannot write `{d}/`: it is a directory (give a file name)"),
+        ),
+        (
+            format!("{d}/store"),
+            format!("cannot write `{d}/store`: it is a directory (give a file name)"),
+        ),
+        (
+            format!("{d}/plain/x.txt"),
+            format!("cannot write `{d}/plain/x.txt`: `{d}/plain` is not a directory"),
+        ),
+    ];
+    for (path, want) in cases {
+        for args in [
+            vec!["history", "nato-belarus", "-o", &path],
+            vec!["show", "nato-belarus", "--output", &path],
+        ] {
+            let run = t.run(&args);
+            assert_eq!(
+                (run.code, run.stderr),
+                (2, format!("redliner: {want}\n")),
+                "{args:?}"
+            );
+        }
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}
+
+/// Runs the binary like `Test::run` under `sh -c 'umask U; exec redliner ...'`.
+#[cfg(unix)]
+fn run_with_umask(t: &Test, umask: &str, args: &[&str]) -> Run {
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_redliner"))
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .args(args);
+    cmd.output().unwrap().into()
+}
+
+#[cfg(unix)]
+#[test]
+fn written_files_and_snapshot_directories_follow_the_umask_not_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let t = Test::new();
+    for f in ["v1.html", "v2-reworded.html"] {
+        t.serve(&format!("nato-belarus/{f}"));
+        let run = run_with_umask(&t, "022", &["check"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let store = t.store();
+    let dirs = t.snapshot_dirs("nato-belarus");
+    let new = &dirs[1];
+    let mut got = vec![(new.clone(), mode(new))];
+    for p in [
+        new.join("page.html.gz"),
+        new.join("document.json"),
+        new.join("document.md"),
+        new.join("redline.md"),
+        store.join("nato-belarus/feed.atom"),
+        store.join("feed.atom"),
+    ] {
+        got.push((p.clone(), mode(&p)));
+    }
+    let want: Vec<_> = got
+        .iter()
+        .map(|(p, _)| (p.clone(), if p == new { 0o755 } else { 0o644 }))
+        .collect();
+    assert_eq!(got, want);
+
+    for (umask, want) in [("022", 0o644), ("027", 0o640), ("077", 0o600)] {
+        let out = t.dir.path().join(format!("diff-{umask}.md"));
+        let run = run_with_umask(
+            &t,
+            umask,
+            &["diff", "nato-belarus", "-o", out.to_str().unwrap()],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(mode(&out), want, "umask {umask}");
+    }
+}
+
+#[test]
+fn extract_without_a_target_names_no_target() {
+    let t = Test::new();
+    let want = "redliner: extracting `/dev/null`: content root `body` holds 0 characters of text (minimum 200)\n  hint: the page may be an error page, or need a configured target's rules (`--target ID`)\n";
+    let v1 = fixture_path("v1.html");
+    for args in [vec!["extract", "/dev/null"], vec!["diff", &v1, "/dev/null"]] {
+        let run = t.run(&args);
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (2, "", want),
+            "{args:?}"
+        );
+    }
+    // With --target, the target is named.
+    let run = t.run(&["extract", "/dev/null", "--target", "nato-belarus"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("redliner: target `nato-belarus`: extracting `/dev/null`: "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn report_says_no_revisions_once_and_refuses_bad_windows() {
+    let t = checked(&["v1.html", "v2-reworded.html"]);
+    let window = ["--since", "2000-01-01", "--until", "2000-02-01"];
+    let run = t.run(&[&["report"][..], &window].concat());
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            0,
+            "No revisions since 2000-01-01T00:00:00Z until 2000-02-01T00:00:00Z.\n",
+            ""
+        )
+    );
+    // A machine format on stdout says it in its own terms; to a file, a note.
+    let run = t.run(&[&["report", "--format", "json"][..], &window].concat());
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    let run = t.run(&[&["report", "--format", "json", "-o", "r.json"][..], &window].concat());
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            0,
+            "",
+            "redliner: no revisions since 2000-01-01T00:00:00Z until 2000-02-01T00:00:00Z\n"
+        )
+    );
+
+    let cases = [
+        (
+            vec!["--since", "2030-01-01", "--until", "2020-01-01"],
+            "redliner: --since `2030-01-01` (2030-01-01T00:00:00Z) is not before --until `2020-01-01` (2020-01-01T00:00:00Z): the window is empty\n",
+        ),
+        (
+            vec!["--since", "2020-01-01", "--until", "2020-01-01"],
+            "redliner: --since `2020-01-01` (2020-01-01T00:00:00Z) is not before --until `2020-01-01` (2020-01-01T00:00:00Z): the window is empty\n",
+        ),
+        (
+            vec!["--since", "99999999d"],
+            "redliner: --since `99999999d`: that span ago is before year 1; give a date or a shorter span\n",
+        ),
+        (
+            vec!["--until", "99999999999999999999h"],
+            "redliner: --until `99999999999999999999h`: expected a date (2026-11-01), an RFC 3339 time or a span ago (7d, 2w, 36h)\n",
+        ),
+    ];
+    for (args, want) in cases {
+        let run = t.run(&[&["report"][..], &args].concat());
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (2, "", want),
+            "{args:?}"
+        );
+    }
+    // --since in the future, no --until: the window ends now.
+    let run = t.run(&["report", "--since", "2999-01-01"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.starts_with(
+            "redliner: --since `2999-01-01` (2999-01-01T00:00:00Z) is not before now ("
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn report_leaves_out_revisions_whose_snapshot_directory_is_gone() {
+    let t = checked(&["v1.html", "v2-reworded.html", "v3-section-added.html"]);
+    let dir: String = t
+        .db()
+        .query_row("SELECT dir FROM snapshots WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    let gone = t.store().join(&dir);
+    std::fs::remove_dir_all(&gone).unwrap();
+
+    let run = t.run(&["report", "--format", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "redliner: warning: left out revision 1 of `nato-belarus` (snapshot 1 to 2): store `{}/document.json`: No such file or directory (os error 2)\n",
+            gone.display()
+        )
+    );
+    assert!(
+        run.stdout.contains("1 revision of 1 target"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Relations since 2024"),
+        "{}",
+        run.stdout
+    );
+    // -q: the digest alone.
+    let run = t.run(&["report", "-q", "--format", "markdown"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn quiet_help_says_reports_are_still_printed() {
+    let t = Test::new();
+    let help = ok(t.run(&["--help"]));
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "-q, --quiet Print only reports and errors (no status lines, notes or warnings); a redline is a report, so `check -q` still prints it for cron to mail"
+        ),
+        "{help}"
+    );
+}

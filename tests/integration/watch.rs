@@ -147,9 +147,19 @@ fn watch_once_checks_due_targets_in_config_order_with_the_host_delay() {
     assert!(took >= Duration::from_millis(600), "{took:?}");
     assert!(run.stderr.contains("b: baseline stored"), "{}", run.stderr);
     assert!(run.stderr.contains("c: baseline stored"), "{}", run.stderr);
+    // --once says it exits by itself, not how to stop it.
+    let store = t.store().display().to_string();
+    assert!(
+        run.stderr.starts_with(&format!(
+            "redliner: checking what is due now of 3 targets (store `{store}`), then exiting\n"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("SIGINT"), "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("redliner: stopped after 2 checks (0 changed, 0 failed)"),
+            .ends_with("redliner: done: 2 checks (0 changed, 0 failed)\n"),
         "{}",
         run.stderr
     );
@@ -343,9 +353,11 @@ fn a_held_store_lock_makes_check_wait_then_exit_2_naming_the_holder() {
     t.serve(PAGE);
     std::fs::create_dir_all(t.store()).unwrap();
     let lock_path = t.store().join("redliner.lock");
+    // The holder's pid must be running (ours), or the message says it exited.
+    let pid = std::process::id();
     std::fs::write(
         &lock_path,
-        "pid=4242\ncommand=watch\nsince=2026-05-01T10:00:00Z\n",
+        format!("pid={pid}\ncommand=watch\nsince=2026-05-01T10:00:00Z\n"),
     )
     .unwrap();
     let held = std::fs::File::open(&lock_path).unwrap();
@@ -360,7 +372,7 @@ fn a_held_store_lock_makes_check_wait_then_exit_2_naming_the_holder() {
     assert_eq!(
         first,
         format!(
-            "redliner: store `{}` is locked by another redliner run (pid 4242, `watch`, \
+            "redliner: store `{}` is locked by another redliner run (pid {pid}, `watch`, \
              since 2026-05-01T10:00:00Z, lock `{}`); gave up after 1s",
             t.store().display(),
             lock_path.display()
@@ -375,11 +387,24 @@ fn a_held_store_lock_makes_check_wait_then_exit_2_naming_the_holder() {
     assert!(!t.store().join("redliner.sqlite").exists());
     assert_eq!(t.server.seen().len(), 0);
 
-    // Released: the next run works.
+    // Released: the next run works, and empties the holder lines on release,
+    // so a later holder that writes none is not named after it.
     drop(held);
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(std::fs::read_to_string(&lock_path).unwrap(), "");
+    let held = std::fs::File::open(&lock_path).unwrap();
+    held.try_lock().unwrap();
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr.lines().next().unwrap(),
+        format!(
+            "redliner: store `{}` is locked by another redliner run (holder unknown); gave up after 1s",
+            t.store().display()
+        )
+    );
 }
 
 #[test]
@@ -455,4 +480,52 @@ fn watch_delivers_the_alert_of_a_revision_after_the_check() {
         t.count("alerts WHERE state = 'delivered' AND kind = 'revision'"),
         1
     );
+}
+
+#[test]
+fn watch_stops_by_itself_when_stdout_is_closed() {
+    let t = Test::new();
+    config(&t, "", &[("a", "every = \"1s\"")]);
+    t.serve(PAGE);
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    t.serve("nato-belarus/v2-reworded.html");
+    // `redliner watch | head` after head exited: the first redline finds no reader.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redliner"))
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("watch did not stop when its stdout closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("redliner: stdout closed; stopping\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("redliner: stopped after 1 check (1 changed, 0 failed)\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert_eq!(t.count("snapshots"), 2);
 }
