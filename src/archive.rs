@@ -33,7 +33,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch;
-use crate::report::{Redline, atom_feed, fallback_note, feed_id};
+use crate::report::{Redline, atom_feed, document_notes, feed_id};
 use crate::store::{RevisionRow, SnapshotRow, Store};
 use crate::target::Target;
 
@@ -130,7 +130,7 @@ fn notes(
     recurrence
         .map(crate::alerting::Recurrence::note)
         .into_iter()
-        .chain(fallback_note(&new_doc.meta.root))
+        .chain(document_notes(&new_doc.meta))
         .collect()
 }
 

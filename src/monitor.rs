@@ -350,17 +350,11 @@ impl Monitor {
         )?;
         // What the reader must not miss, said at the top of the redline in
         // every format (and in the alert, which carries the redline).
-        redline.notes =
-            recurrence
-                .map(crate::alerting::Recurrence::note)
-                .into_iter()
-                .chain(report::fallback_note(&document.meta.root))
-                .chain(
-                    document.meta.stamp_unreadable.as_ref().map(|text| {
-                        format!("The page's stamp could not be read as a date: “{text}”.")
-                    }),
-                )
-                .collect();
+        redline.notes = recurrence
+            .map(crate::alerting::Recurrence::note)
+            .into_iter()
+            .chain(report::document_notes(&document.meta))
+            .collect();
         if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
             planned.redline.notes = redline.notes.clone();
         }

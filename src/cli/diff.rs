@@ -91,8 +91,16 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
     let Some(revision) = diff::revision(&old, &new, &DiffOptions::default()) else {
         return Ok(None);
     };
+    // Without --target the redline is named after the new page's file (or URL).
+    let name = args.target.clone().unwrap_or_else(|| {
+        std::path::Path::new(new_input).file_name().map_or_else(
+            || new_input.to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
+    let notes = report::document_notes(&new.meta);
     Ok(Some(Redline {
-        target: args.target.clone().unwrap_or_else(|| "file".into()),
+        target: name,
         url: new_input.to_string(),
         title: new.meta.title.clone().or_else(|| old.meta.title.clone()),
         old_captured_at: Some(modified_at(&args.first)),
@@ -100,7 +108,7 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
         old_snapshot: None,
         new_snapshot: None,
         revision,
-        notes: Vec::new(),
+        notes,
     }))
 }
 

@@ -18,7 +18,7 @@ use std::io::{self, Write};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::document::ContentRoot;
+use crate::document::{ContentRoot, DocumentMeta};
 use crate::revision::Revision;
 
 mod atom;
@@ -118,6 +118,20 @@ pub struct Redline {
 pub fn fallback_note(root: &ContentRoot) -> Option<String> {
     root.fallback
         .then(|| format!("Content root not found; fallback `{}` used.", root.selector))
+}
+
+/// The notes a new document itself calls for, in order: a fallback content
+/// root ([`fallback_note`]) and a stamp line that could not be read as a date
+/// (quoted as served).
+pub fn document_notes(meta: &DocumentMeta) -> Vec<String> {
+    fallback_note(&meta.root)
+        .into_iter()
+        .chain(
+            meta.stamp_unreadable
+                .as_ref()
+                .map(|text| format!("The page's stamp could not be read as a date: “{text}”.")),
+        )
+        .collect()
 }
 
 /// Output formats.

@@ -256,7 +256,7 @@ fn diff_two_local_files_needs_no_store() {
         }
         let r = json(t.run(&args));
         assert_eq!(r["kind"], "revised", "{rules:?}");
-        assert_eq!(r["target"], rules.unwrap_or("file"));
+        assert_eq!(r["target"], rules.unwrap_or("v2-reworded.html"));
         assert_eq!(
             changed_sections(&r),
             pairs(&[("Evolution of relations", "modified")]),
