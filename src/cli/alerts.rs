@@ -168,13 +168,7 @@ fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Erro
 /// # Errors
 /// [`Error::Store`] when the outbox can't be read or written.
 pub fn deliver(settings: &Settings) -> Result<Vec<Attempt>, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
-            source: e,
-        })?;
+    let runtime = super::runtime()?;
     let mut store = Store::open(&settings.store)?;
     let notifier = HttpNotifier::default();
     let env = |name: &str| std::env::var(name).ok();

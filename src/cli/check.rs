@@ -60,13 +60,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
-            source: e,
-        })?;
+    let runtime = super::runtime()?;
     // The store lock, held for the whole run (the `watch` daemon takes it per
     // check, so the two interleave); waits `settings.lock_wait`, then exit 2.
     let _lock = redliner::store::lock::StoreLock::acquire(

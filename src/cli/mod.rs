@@ -135,6 +135,19 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
+/// The async runtime of a command: one thread. The edges (HTTP, SMTP, the
+/// watch loop) are async; SQLite work runs on this same thread between awaits,
+/// which is fine with nothing else scheduled on it.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })
+}
+
 /// Sets up `tracing` on stderr: `RUST_LOG` wins; else warn, info with `-v`,
 /// debug with `-vv`, error with `-q`.
 pub fn init_tracing(verbose: u8, quiet: bool) {

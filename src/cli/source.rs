@@ -70,10 +70,7 @@ pub fn load_document(
             None => Error::FetchPage(source),
         };
         let fetcher = Fetcher::new(fetch_settings).map_err(fetch_error)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| super::output::io_error("tokio runtime", e))?;
+        let runtime = super::runtime()?;
         let fetched = runtime
             .block_on(fetcher.fetch(&url, None))
             .map_err(fetch_error)?;

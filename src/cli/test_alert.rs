@@ -35,13 +35,7 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
     let channel = config
         .resolve(&|name| std::env::var(name).ok())
         .map_err(|e| Error::Usage(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
-            source: e,
-        })?;
+    let runtime = super::runtime()?;
     let alert = Alert::sample(jiff::Timestamp::now());
     let client = reqwest::Client::new();
     let result = runtime.block_on(notify::deliver(&channel, &alert, &client));

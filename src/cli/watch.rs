@@ -39,13 +39,7 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let quiet = global.quiet;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
-            source: e,
-        })?;
+    let runtime = super::runtime()?;
     let options = WatchOptions {
         once: args.once,
         min_host_delay: settings.watch.min_host_delay,
