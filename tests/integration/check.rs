@@ -566,3 +566,47 @@ fn an_unreadable_stamp_is_shown_as_served_not_as_none() {
         ])
     );
 }
+
+#[test]
+fn config_and_store_come_from_flags_after_the_subcommand_or_the_environment() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    // Flags after the subcommand.
+    let out = assert_cmd::Command::cargo_bin("redliner")
+        .unwrap()
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .args(["check", "--config"])
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(t.count("snapshots"), 1);
+    // The same config and store from REDLINER_CONFIG and REDLINER_STORE.
+    t.serve("nato-belarus/v2-reworded.html");
+    let out = assert_cmd::Command::cargo_bin("redliner")
+        .unwrap()
+        .current_dir(t.dir.path())
+        .env("REDLINER_CONFIG", t.config_path())
+        .env("REDLINER_STORE", t.store())
+        .env("NO_COLOR", "1")
+        .args(["check", "--exit-code"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Evolution of relations: modified"));
+    assert_eq!(t.count("snapshots"), 2);
+}
