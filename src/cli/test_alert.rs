@@ -37,7 +37,7 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
         .map_err(|e| Error::Usage(e.to_string()))?;
     let runtime = super::runtime()?;
     let alert = Alert::sample(jiff::Timestamp::now());
-    let client = reqwest::Client::new();
+    let client = notify::client();
     let result = runtime.block_on(notify::deliver(&channel, &alert, &client));
     let status = result
         .status

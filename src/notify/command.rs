@@ -18,7 +18,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
 use super::DeliveryResult;
@@ -48,6 +48,28 @@ pub fn env_vars(alert: &Alert, channel_id: &str) -> Vec<(&'static str, String)> 
     ]
 }
 
+/// Most of the program's stderr kept for the error message, in bytes.
+const MAX_STDERR_BYTES: u64 = 64 * 1024;
+
+/// How long stderr is read after the program exited (a background process it
+/// started may keep the pipe open).
+const STDERR_GRACE: Duration = Duration::from_millis(300);
+
+/// Kills the program's process group (it was started as the group's leader),
+/// so what it started in the background dies with it.
+fn kill_group(pid: Option<u32>) {
+    #[cfg(unix)]
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) with a negative pid signals a process group; it has no
+        // memory-safety preconditions.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = pid;
+}
+
 /// Runs the program once for `alert`.
 pub(crate) async fn run(
     cmd: &CommandEndpoint,
@@ -56,20 +78,24 @@ pub(crate) async fn run(
     timeout: Duration,
 ) -> DeliveryResult {
     let place = format!("command `{}`", cmd.program);
-    let mut child = match Command::new(&cmd.program)
+    let mut command = Command::new(&cmd.program);
+    command
         .args(&cmd.args)
         .envs(env_vars(alert, channel_id))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
+        .kill_on_drop(true);
+    // Its own process group, so a timeout kills what it started too.
+    #[cfg(unix)]
+    command.process_group(0);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             return DeliveryResult::failed(None, format!("{place}: cannot start: {e}"), false);
         }
     };
+    let pid = child.id();
     let input = stdin_json(alert, channel_id);
     let stdin = child.stdin.take();
     let writer = async move {
@@ -79,13 +105,24 @@ pub(crate) async fn run(
             let _ = s.shutdown().await;
         }
     };
+    // stderr is read on the side: a background process the program left
+    // running may hold it open long after the program itself exited.
+    let stderr = child.stderr.take();
+    let reader = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        if let Some(s) = stderr {
+            let _ = s.take(MAX_STDERR_BYTES).read_to_end(&mut buf).await;
+        }
+        buf
+    });
     let run = async {
-        let ((), out) = tokio::join!(writer, child.wait_with_output());
-        out
+        let ((), status) = tokio::join!(writer, child.wait());
+        status
     };
-    let output = match tokio::time::timeout(timeout, run).await {
-        // dropping the future drops the child, which kills it (kill_on_drop)
+    let status = match tokio::time::timeout(timeout, run).await {
         Err(_) => {
+            kill_group(pid);
+            reader.abort();
             return DeliveryResult::failed(
                 None,
                 format!(
@@ -95,8 +132,26 @@ pub(crate) async fn run(
                 true,
             );
         }
-        Ok(Err(e)) => return DeliveryResult::failed(None, format!("{place}: {e}"), true),
-        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            reader.abort();
+            return DeliveryResult::failed(None, format!("{place}: {e}"), true);
+        }
+        Ok(Ok(status)) => status,
+    };
+    let stderr_bytes = {
+        let abort = reader.abort_handle();
+        match tokio::time::timeout(STDERR_GRACE, reader).await {
+            Ok(Ok(bytes)) => bytes,
+            _ => {
+                abort.abort();
+                Vec::new()
+            }
+        }
+    };
+    let output = std::process::Output {
+        status,
+        stdout: Vec::new(),
+        stderr: stderr_bytes,
     };
     let code = output.status.code().and_then(|c| u16::try_from(c).ok());
     if output.status.success() {
@@ -220,6 +275,54 @@ exit "${2:-0}"
             r.error
                 .unwrap()
                 .starts_with("command `/nonexistent/redliner-hook`: cannot start: ")
+        );
+    }
+
+    #[tokio::test]
+    async fn background_children_neither_block_a_delivery_nor_outlive_a_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let client = reqwest::Client::new();
+        let alert = Alert::revision(example(), None);
+        let mut ch = channel(dir.path(), "0", Duration::from_secs(5));
+
+        // Exits 0 at once but leaves a child holding stderr open: delivered.
+        if let Endpoint::Command(c) = &mut ch.endpoint {
+            c.args = vec!["-c".into(), "cat >/dev/null; (sleep 20) & exit 0".into()];
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(
+            deliver(&ch, &alert, &client).await,
+            DeliveryResult::delivered(Some(0))
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+
+        // Times out: the program and what it started are killed.
+        let pidfile = dir.path().join("bg.pid");
+        if let Endpoint::Command(c) = &mut ch.endpoint {
+            c.args = vec![
+                "-c".into(),
+                format!("sleep 30 & echo $! > {}; wait", pidfile.display()),
+            ];
+        }
+        ch.timeout = Duration::from_millis(500);
+        let r = deliver(&ch, &alert, &client).await;
+        assert!(!r.ok && r.transient, "{r:?}");
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let alive = |pid: &str| {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        while alive(&pid) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !alive(&pid),
+            "background `sleep` {pid} outlived the timeout"
         );
     }
 }

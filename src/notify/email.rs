@@ -242,11 +242,13 @@ pub(crate) async fn send(
         ));
     }
     let transport = builder.build();
-    // lettre's timeout is per socket operation; bound the whole exchange too
-    match tokio::time::timeout(timeout * 3, transport.send(msg)).await {
+    // lettre's timeout is per socket operation; bound the whole exchange by the
+    // channel's timeout too, which the outbox lease is sized from (a send must
+    // never outlive its lease, or another run could claim and resend it)
+    match tokio::time::timeout(timeout, transport.send(msg)).await {
         Err(_) => DeliveryResult::failed(
             None,
-            format!("{place}: timed out after {}s", (timeout * 3).as_secs_f64()),
+            format!("{place}: timed out after {}s", timeout.as_secs_f64()),
             true,
         ),
         Ok(Ok(resp)) => DeliveryResult::delivered(Some(u16::from(resp.code()))),

@@ -256,10 +256,27 @@ pub trait Notifier {
 }
 
 /// The real notifier: [`deliver`] with one shared HTTP client.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct HttpNotifier {
     /// The client used for webhooks (timeouts are set per request).
     pub client: reqwest::Client,
+}
+
+impl Default for HttpNotifier {
+    fn default() -> Self {
+        HttpNotifier { client: client() }
+    }
+}
+
+/// The HTTP client for webhook deliveries: it never follows redirects, since
+/// following a 301/302 turns the POST into a GET without the payload; a 3xx is
+/// a failed delivery naming where the receiver points.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(crate::fetch::default_user_agent())
+        .build()
+        .unwrap_or_default()
 }
 
 impl Notifier for HttpNotifier {

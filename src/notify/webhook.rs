@@ -116,6 +116,23 @@ async fn post(
         return DeliveryResult::delivered(Some(status.as_u16()));
     }
     let code = status.as_u16();
+    if status.is_redirection() {
+        let to = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| url.expose().join(l).ok())
+            .map(|l| super::redact_url(&l))
+            .unwrap_or_else(|| "nowhere".into());
+        return DeliveryResult::failed(
+            Some(code),
+            format!(
+                "POST to `{url}`: HTTP {status} to `{to}`: redirects are not followed (the \
+                 payload would be lost); set the channel to the final URL"
+            ),
+            false,
+        );
+    }
     let transient = status.is_server_error() || matches!(code, 408 | 425 | 429);
     let answer = resp.text().await.unwrap_or_default();
     let answer: String = answer.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -306,6 +323,42 @@ pub(crate) mod tests {
             assert_eq!(got.header("Content-Type"), Some("application/json"));
             assert_eq!(got.json(), want, "{}", ch.kind());
         }
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_a_failed_delivery_not_followed() {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let seen = thread::spawn(move || {
+            let mut methods = Vec::new();
+            while let Ok(Some(req)) = server.recv_timeout(Duration::from_millis(700)) {
+                methods.push(req.method().to_string());
+                let resp = tiny_http::Response::empty(301).with_header(
+                    tiny_http::Header::from_bytes("Location", "/moved/s3cret").unwrap(),
+                );
+                let _ = req.respond(resp);
+            }
+            methods
+        });
+        let alert = crate::notify::Alert::revision(example(), None);
+        let ch = channel(Endpoint::Webhook {
+            url: url(&format!("http://127.0.0.1:{port}/hook/s3cret")),
+            secret: None,
+        });
+        let result = deliver(&ch, &alert, &crate::notify::client()).await;
+        assert_eq!(
+            result,
+            DeliveryResult::failed(
+                Some(301),
+                format!(
+                    "POST to `http://127.0.0.1:{port}`: HTTP 301 Moved Permanently to \
+                     `http://127.0.0.1:{port}`: redirects are not followed (the payload would \
+                     be lost); set the channel to the final URL"
+                ),
+                false
+            )
+        );
+        assert_eq!(seen.join().unwrap(), ["POST"], "the redirect was followed");
     }
 
     #[tokio::test]
