@@ -439,10 +439,23 @@ pub fn parse(
                     jitter,
                 })
             }
-            (None, Some(c)) => Some(TargetSchedule {
-                schedule: Schedule::cron(c, t.tz.as_deref()).map_err(|m| err(place("cron"), m))?,
-                jitter,
-            }),
+            (None, Some(c)) => {
+                if let Some(tz) = &t.tz {
+                    jiff::tz::TimeZone::get(tz)
+                        .map_err(|e| err(place("tz"), format!("bad time zone `{tz}`: {e}")))?;
+                }
+                let schedule =
+                    Schedule::cron(c, t.tz.as_deref()).map_err(|m| err(place("cron"), m))?;
+                // An expression naming no future time (30 Feb) would leave the
+                // target silently never due.
+                if schedule.next_after(jiff::Timestamp::now()).is_none() {
+                    return Err(err(
+                        place("cron"),
+                        format!("`{c}` never matches a future time"),
+                    ));
+                }
+                Some(TargetSchedule { schedule, jitter })
+            }
             (None, None) => {
                 if t.tz.is_some() {
                     return Err(err(place("tz"), "`tz` applies to `cron` only".into()));

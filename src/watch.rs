@@ -251,6 +251,14 @@ pub async fn run(
             }
             continue;
         }
+        // Alert delivery after the previous check blocks this thread, so a
+        // signal that came meanwhile is only seen once the runtime gets to
+        // poll its driver: park briefly, then look again before new work.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if *shutdown.borrow() {
+            info!("shutdown requested; stopping");
+            break;
+        }
         let target = &targets[i];
 
         // The store lock, waited for without blocking the signal listener.
@@ -305,8 +313,9 @@ pub async fn run(
             Ok(o) => {
                 info!(target = %target.id, next = ?next_due.map(|t| t.to_string()), "{}", o.describe())
             }
+            // said once, as `redliner: ...`, by the command's report of the check
             Err(e) => {
-                warn!(target = %target.id, next = ?next_due.map(|t| t.to_string()), "check failed: {e}")
+                debug!(target = %target.id, next = ?next_due.map(|t| t.to_string()), "check failed: {e}")
             }
         }
         on_check(Checked {

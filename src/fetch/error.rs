@@ -60,6 +60,13 @@ pub enum FetchError {
         /// The `Content-Type` header, or `none` when it was missing.
         content_type: String,
     },
+    /// The server answered 304 Not Modified to a request that carried no
+    /// validators: there is nothing it could be "not modified" from.
+    #[error("fetching `{url}`: HTTP 304 Not Modified to a request without validators")]
+    UnsolicitedNotModified {
+        /// The URL requested (credentials removed).
+        url: String,
+    },
     /// The server sent a 2xx response with an empty (or whitespace-only) body.
     #[error("fetching `{url}`: empty body")]
     EmptyBody {
@@ -98,6 +105,7 @@ impl FetchError {
     /// The HTTP status, when the server answered with one.
     pub fn status(&self) -> Option<u16> {
         match self {
+            FetchError::UnsolicitedNotModified { .. } => Some(304),
             FetchError::Status { status, .. } => Some(*status),
             _ => None,
         }

@@ -213,6 +213,7 @@ impl Fetcher {
     ) -> Result<Fetched, FetchError> {
         let shown = redact(url);
         let mut request = self.client.get(url.clone());
+        let mut conditional = false;
         if let Some(v) = validators {
             let pairs = [
                 (header::IF_NONE_MATCH, v.etag.as_deref()),
@@ -221,6 +222,7 @@ impl Fetcher {
             for (name, value) in pairs {
                 if let Some(value) = value.and_then(|s| HeaderValue::from_str(s).ok()) {
                     request = request.header(name, value);
+                    conditional = true;
                 }
             }
         }
@@ -230,6 +232,12 @@ impl Fetcher {
             .map_err(|e| self.transport(&shown, &e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
+            // Only an answer to our validators means "unchanged"; to a plain
+            // GET (no baseline yet, or the daily unconditional fetch) it is a
+            // broken server, and must not pass for a good check.
+            if !conditional {
+                return Err(FetchError::UnsolicitedNotModified { url: shown });
+            }
             return Ok(Fetched::NotModified);
         }
         if !status.is_success() {
@@ -793,6 +801,21 @@ mod tests {
             seen.header("if-modified-since"),
             Some("Wed, 21 Oct 2026 07:28:00 GMT")
         );
+    }
+
+    #[tokio::test]
+    async fn a_304_to_a_plain_get_is_an_error() {
+        let (base, _) = serve(|_, _| Reply::new(304, "", ""));
+        let err = fetch_with(settings(), &base, None).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("fetching `{base}`: HTTP 304 Not Modified to a request without validators")
+        );
+        assert!(!err.is_transient());
+        assert_eq!(err.status(), Some(304));
+        // Validators with nothing in them send nothing: the same.
+        let empty = Validators::default();
+        assert!(fetch_with(settings(), &base, Some(&empty)).await.is_err());
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@
 //! - revision: `redliner:<target>:<new_snapshot_id>:<channel>` when the new
 //!   snapshot has a store id, else `redliner:<target>:r<16 hex>:<channel>`
 //!   (a hash of the revision and its capture time);
-//! - health: `redliner:<target>:failing:<since, unix seconds>:<channel>` and
+//! - health: `redliner:<target>:failing:<since, unix milliseconds>:<channel>` and
 //!   `...:recovered:...`;
 //! - sample: `redliner:test-alert:<unix seconds>:<channel>`.
 
@@ -109,7 +109,11 @@ impl Alert {
             consecutive_failures: change.consecutive_failures,
             last_error,
             since,
-            key: format!("redliner:{target}:{}:{}", change.state, since.as_second()),
+            key: format!(
+                "redliner:{target}:{}:{}",
+                change.state,
+                since.as_millisecond()
+            ),
         })
     }
 
@@ -368,7 +372,7 @@ mod tests {
             ),
             (
                 failing().idempotency_key("mail"),
-                "redliner:nato-belarus:failing:1794650400:mail".to_string(),
+                "redliner:nato-belarus:failing:1794650400000:mail".to_string(),
             ),
             (
                 Alert::sample("2026-11-14T10:00:00Z".parse().unwrap()).idempotency_key("x"),
@@ -397,7 +401,7 @@ mod tests {
             String::from_utf8(bytes).unwrap(),
             r#"{
   "alert": "failing",
-  "idempotency_key": "redliner:nato-belarus:failing:1794650400:hook",
+  "idempotency_key": "redliner:nato-belarus:failing:1794650400000:hook",
   "target": "nato-belarus",
   "url": "https://www.nato.int/x.htm",
   "consecutive_failures": 3,

@@ -816,10 +816,10 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "redliner:t:recovered:1795946460:b",
-                "redliner:t:recovered:1795946460:a",
-                "redliner:t:failing:1795946460:b",
-                "redliner:t:failing:1795946460:a",
+                "redliner:t:recovered:1795946460000:b",
+                "redliner:t:recovered:1795946460000:a",
+                "redliner:t:failing:1795946460000:b",
+                "redliner:t:failing:1795946460000:a",
             ]
         );
         let failing = store
