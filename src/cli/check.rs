@@ -100,11 +100,28 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let stdout = std::io::stdout();
     let mut printed = 0;
     let mut stdout_closed = false;
+    // Politeness: one request at a time (targets are checked in turn) and at
+    // least `min_host_delay` between two requests to the same host.
+    let mut host_free: std::collections::HashMap<String, std::time::Instant> =
+        std::collections::HashMap::new();
     for target in &targets {
         if let Some(b) = &bar {
             b.set_message(target.id.clone());
         }
+        let host = redliner::watch::host_key(target);
+        if let Some(wait) = host_free
+            .get(&host)
+            .map(|free| free.saturating_duration_since(std::time::Instant::now()))
+            .filter(|w| !w.is_zero())
+        {
+            tracing::debug!(target = %target.id, "waiting {} ms for host `{host}`", wait.as_millis());
+            std::thread::sleep(wait);
+        }
         let result = runtime.block_on(monitor.check(target));
+        host_free.insert(
+            host,
+            std::time::Instant::now() + settings.watch.min_host_delay,
+        );
         if let Some(b) = &bar {
             b.inc(1);
         }

@@ -13,7 +13,15 @@ const PAGE: &str = "nato-belarus/v1.html";
 /// A config with `settings` lines and targets `(id, schedule lines)`, each at
 /// `/<id>.htm` on the test server.
 fn config(t: &Test, settings: &str, targets: &[(&str, &str)]) {
-    let mut text = format!("[settings]\ntimeout = \"5s\"\nretries = 0\n{settings}\n{NATO_RULES}\n");
+    // All targets share the test server's host: no politeness delay unless the
+    // test asks for one.
+    let delay = if settings.contains("min_host_delay") {
+        ""
+    } else {
+        "min_host_delay = \"0s\"\n"
+    };
+    let mut text =
+        format!("[settings]\ntimeout = \"5s\"\nretries = 0\n{delay}{settings}\n{NATO_RULES}\n");
     for (id, schedule) in targets {
         text.push_str(&format!(
             "[[target]]\nid = \"{id}\"\nurl = \"{}\"\nrules = \"nato-topic\"\n{schedule}\n",
@@ -528,4 +536,20 @@ fn watch_stops_by_itself_when_stdout_is_closed() {
     );
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
     assert_eq!(t.count("snapshots"), 2);
+}
+
+#[test]
+fn check_waits_min_host_delay_between_targets_on_one_host() {
+    let t = Test::new();
+    config(&t, "min_host_delay = \"1s\"", &[("a", ""), ("b", "")]);
+    t.serve(PAGE);
+    let started = Instant::now();
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(paths(&t), ["/a.htm", "/b.htm"]);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the second request to the same host came {:?} after the first run began",
+        started.elapsed()
+    );
 }
