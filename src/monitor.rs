@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch::{Fetched, FetchedPage, Fetcher};
 use crate::report::{self, Format, Redline, TerminalStyle};
-use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store};
+use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store, StoreError};
 use crate::target::Target;
 
 /// Where the current time comes from (so tests and replays can fix it).
@@ -155,8 +155,14 @@ impl Monitor {
         let started_at = self.clock.now();
         let timer = Instant::now();
         let result = self.check_inner(target, started_at, timer).await;
+        // Every failed check is recorded with its error: fetch and extract
+        // failures, and a store that could not read the baseline or write the
+        // snapshot's files (a missing snapshot directory, a full disk).
         if let Err(e) = &result
-            && matches!(e, Error::Fetch { .. } | Error::Extract { .. })
+            && matches!(
+                e,
+                Error::Fetch { .. } | Error::Extract { .. } | Error::Store(StoreError::Io { .. })
+            )
         {
             info!(target = %target.id, "check failed: {e}");
             let http_status = match e {
@@ -175,7 +181,13 @@ impl Monitor {
                 snapshot_id: None,
             };
             let plan = self.alert_plan(target);
-            self.store.record_check_alerting(&record, plan.as_ref())?;
+            let recorded = self.store.record_check_alerting(&record, plan.as_ref());
+            if let (Err(record_error), Error::Store(_)) = (&recorded, e) {
+                // The store is the trouble: report the first error, not this one.
+                debug!(target = %target.id, "recording the failed check: {record_error}");
+            } else {
+                recorded?;
+            }
         }
         result
     }

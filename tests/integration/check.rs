@@ -516,8 +516,12 @@ fn a_deleted_latest_snapshot_directory_fails_every_check_with_a_recovery_hint() 
             (2, "", want.as_str())
         );
     }
-    // Never silently re-baselined.
+    // Never silently re-baselined, and each failure is in the history.
     assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(
+        t.count("checks WHERE outcome = 'failed' AND error LIKE '%document.json%'"),
+        2
+    );
 }
 
 #[test]
