@@ -59,6 +59,29 @@ pub struct RevisionAlert {
     pub alternating: bool,
 }
 
+impl RevisionAlert {
+    /// The headline every channel shows: `<title>: <kind>`, then
+    /// ` (alternating between two versions)` for an alternating page or
+    /// ` (revert)` for a revert to an earlier snapshot.
+    pub fn headline(&self) -> String {
+        let base = super::text::headline(&self.redline);
+        format!("{base}{}", self.headline_flag())
+    }
+
+    /// What [`RevisionAlert::headline`] appends to `<title>: <kind>`:
+    /// ` (alternating between two versions)`, ` (revert)` or nothing. Channels
+    /// that cut a long headline cut the title and keep this.
+    pub fn headline_flag(&self) -> &'static str {
+        if self.alternating {
+            " (alternating between two versions)"
+        } else if self.revert_of.is_some() {
+            " (revert)"
+        } else {
+            ""
+        }
+    }
+}
+
 /// A change in a target's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusAlert {
@@ -234,14 +257,7 @@ impl Alert {
     /// `nato-belarus: failing`.
     pub fn headline(&self) -> String {
         match self {
-            Alert::Revision(r) if r.alternating => format!(
-                "{} (alternating between two versions)",
-                super::text::headline(&r.redline)
-            ),
-            Alert::Revision(r) if r.revert_of.is_some() => {
-                format!("{} (revert)", super::text::headline(&r.redline))
-            }
-            Alert::Revision(r) => super::text::headline(&r.redline),
+            Alert::Revision(r) => r.headline(),
             Alert::Status(s) => format!("{}: {}", s.target, s.state),
         }
     }
@@ -476,5 +492,28 @@ mod tests {
         }
         assert_eq!(r.headline(), "Relations with Belarus: revised");
         assert_eq!(f.headline(), "nato-belarus: failing");
+    }
+
+    #[test]
+    fn headlines_flag_reverts_and_alternation() {
+        let cases = [
+            (None, false, "Relations with Belarus: revised"),
+            (Some(40), false, "Relations with Belarus: revised (revert)"),
+            (
+                Some(40),
+                true,
+                "Relations with Belarus: revised (alternating between two versions)",
+            ),
+        ];
+        for (revert_of, alternating, want) in cases {
+            let mut alert = Alert::revision(example(), None);
+            let Alert::Revision(r) = &mut alert else {
+                unreachable!()
+            };
+            r.revert_of = revert_of;
+            r.alternating = alternating;
+            assert_eq!(r.headline(), want);
+            assert_eq!(alert.headline(), want);
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Discord webhook payloads: a `content` message (title, kind, target, URL,
 //! stamps, summary) and one embed per changed section with its redline in
-//! Discord Markdown (`**inserted**`, `~~deleted~~`). Mentions are disabled so
+//! Discord Markdown (`**inserted**`, `~~deleted~~`), after a first embed
+//! holding the redline's notes (a revert, an alternating page, a fallback
+//! content root, ...) when it has any. Mentions are disabled so
 //! page text can never ping anyone.
 //!
 //! Limits (Discord's webhook and embed reference): content 2000 characters;
@@ -25,6 +27,16 @@ pub const MAX_TITLE_CHARS: usize = 256;
 pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 /// Most characters over all embeds of a message.
 pub const MAX_EMBED_TOTAL_CHARS: usize = 6000;
+
+/// Most characters of the notes embed's description (the rest of
+/// [`MAX_EMBED_TOTAL_CHARS`] stays for the changed sections).
+pub const MAX_NOTES_CHARS: usize = 1000;
+
+/// The notes embed's title.
+const NOTES_TITLE: &str = "Notes";
+
+/// The notes embed's colour (the silent-edit orange: a warning).
+const NOTES_COLOUR: u32 = 0xE67E22;
 
 /// The webhook payload for an alert: `{content, embeds, allowed_mentions}`.
 pub fn payload(alert: &Alert) -> Value {
@@ -69,7 +81,7 @@ fn len(s: &str) -> usize {
 
 fn revision_payload(alert: &RevisionAlert) -> Value {
     let r = &alert.redline;
-    let mut head = vec![format!("**{}**", escape(&text::headline(r)))];
+    let mut head = vec![format!("**{}**", escape(&alert.headline()))];
     if alert.sample {
         head.push(
             "*A test alert sent by `redliner test-alert`; the page and its change are invented.*"
@@ -96,6 +108,16 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
     let mut embeds = Vec::new();
     let mut shortened = Vec::new();
     let mut total = 0;
+    // The notes come first and count against the embed limits, so the
+    // sections' cut below leaves them room.
+    let notes = text::notes(r);
+    if !notes.is_empty() {
+        let lines: Vec<String> = notes.iter().map(|n| format!("⚠️ {}", escape(n))).collect();
+        let (description, _) = text::cut_chars(&lines.join("\n"), MAX_NOTES_CHARS, "…");
+        total += len(NOTES_TITLE) + len(&description);
+        embeds
+            .push(json!({"title": NOTES_TITLE, "description": description, "color": NOTES_COLOUR}));
+    }
     let mut shown = 0;
     for v in &views {
         if embeds.len() == MAX_EMBEDS {
@@ -265,6 +287,66 @@ mod tests {
                 }],
                 "allowed_mentions": {"parse": []},
             })
+        );
+    }
+
+    #[test]
+    fn notes_come_first_as_an_embed_and_a_revert_says_so() {
+        let got = payload(&crate::notify::text::tests::noted_alert());
+        let want = json!({
+            "content": "**Relations with Belarus: revised (revert)**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
+            "embeds": [
+                {"title": "Notes", "description": "⚠️ Revert: the content equals that of snapshot 40.\n⚠️ Content root not found; fallback \\`#main\\_content > div\\` used.", "color": 0xE67E22},
+                {"title": "Lead: modified", "description": "- The mission opened in April ~~1998.~~**1998 and closed in 2025.**", "color": 0x2F80ED},
+                {"title": "Relations since 2024: added", "description": "- **Allies monitor <forces> & more.**", "color": 0x2F80ED},
+            ],
+            "allowed_mentions": {"parse": []},
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn notes_count_against_the_embed_limits() {
+        let mut alert = crate::notify::text::tests::noted_alert();
+        let Alert::Revision(a) = &mut alert else {
+            unreachable!()
+        };
+        a.alternating = true;
+        a.redline.notes.push("N".repeat(2000));
+        a.redline.revision.sections = (0..15)
+            .map(|i| {
+                diff_section(
+                    SectionChange::Added,
+                    &format!("S{i}"),
+                    vec![block(
+                        BlockChangeKind::Inserted,
+                        None,
+                        Some(&"word ".repeat(100)),
+                        vec![],
+                    )],
+                )
+            })
+            .collect();
+        let got = payload(&alert);
+        let embeds = got["embeds"].as_array().unwrap();
+        assert_eq!(embeds.len(), MAX_EMBEDS);
+        let notes = embeds[0]["description"].as_str().unwrap();
+        assert_eq!(len(notes), MAX_NOTES_CHARS);
+        assert!(notes.starts_with("⚠️ Revert:") && notes.ends_with("N…"));
+        let total: usize = embeds
+            .iter()
+            .map(|e| len(e["title"].as_str().unwrap()) + len(e["description"].as_str().unwrap()))
+            .sum();
+        assert!(total <= MAX_EMBED_TOTAL_CHARS, "{total}");
+        let content = got["content"].as_str().unwrap();
+        assert!(content.starts_with(
+            "**Relations with Belarus: revised (alternating between two versions)**\n"
+        ));
+        assert!(
+            content.ends_with(
+                "\nCut to fit Discord: 6 more sections not shown (S9: added, S10: added, S11: added, S12: added, S13: added, S14: added). Full report: \\`redliner history nato-belarus\\`"
+            ),
+            "{content}"
         );
     }
 }

@@ -1,5 +1,7 @@
 //! Slack incoming-webhook payloads in Block Kit: a header (title and kind), a
-//! context line (target, URL, stamps, summary), one section per changed
+//! context line (target, URL, stamps, summary), the redline's notes (a
+//! revert, an alternating page, a fallback content root, ...) as a
+//! `:warning:` section, one section per changed
 //! section with its redline in mrkdwn (`*inserted*`, `~deleted~`), and a note
 //! when Slack's limits forced a cut.
 //!
@@ -62,7 +64,7 @@ pub fn mrkdwn_line(line: &Line) -> String {
 
 fn revision_payload(alert: &RevisionAlert) -> Value {
     let r = &alert.redline;
-    let headline = text::headline(r);
+    let headline = alert.headline();
     let mut top = vec![format!("`{}` · {}", escape(&r.target), escape(&r.url))];
     if let Some(s) = text::stamps_line(r) {
         top.push(escape(&s));
@@ -73,7 +75,14 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
         text::summary_text(r)
     )));
 
-    let mut head = vec![header(&headline), context(&top)];
+    // A long title is cut, never the revert/alternating flag after it.
+    let flag = alert.headline_flag();
+    let header_room = MAX_HEADER_CHARS - flag.chars().count();
+    let header_text = format!(
+        "{}{flag}",
+        text::cut_chars(&text::headline(r), header_room, "…").0
+    );
+    let mut head = vec![header(&header_text), context(&top)];
     if alert.sample {
         head.push(context(&[
             "_A test alert sent by `redliner test-alert`; the page and its change are invented._"
@@ -82,6 +91,9 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
     }
     if let Some(note) = text::silent_edit_note(r) {
         head.push(section(&format!(":warning: *{}*", escape(note))));
+    }
+    if let Some(block) = notes_section(r) {
+        head.push(block);
     }
     let mut tail = Vec::new();
     if let Some(u) = text::unchanged_line(r) {
@@ -117,6 +129,21 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
         "text": format!("{headline} · {}", text::summary_text(r)),
         "blocks": blocks,
     })
+}
+
+/// The redline's notes ([`text::notes`]) as one mrkdwn section, a
+/// `:warning:` line each, cut to [`MAX_SECTION_CHARS`]; `None` without notes.
+fn notes_section(r: &crate::report::Redline) -> Option<Value> {
+    let notes = text::notes(r);
+    if notes.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = notes
+        .iter()
+        .map(|n| format!(":warning: {}", escape(n)))
+        .collect();
+    let (t, _) = text::cut_chars(&lines.join("\n"), MAX_SECTION_CHARS, "…");
+    Some(section(&t))
 }
 
 /// The note saying what was cut and where the full report is, or `None`.
@@ -296,6 +323,77 @@ mod tests {
             json!(
                 "Checks of https://e.org/ work again after 1 failed check (failing since 2026-11-14 10:00 UTC)."
             )
+        );
+    }
+
+    #[test]
+    fn notes_follow_the_context_and_a_revert_says_so() {
+        let got = payload(&crate::notify::text::tests::noted_alert());
+        let want = json!({
+            "text": "Relations with Belarus: revised (revert) · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
+            "blocks": [
+                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised (revert)", "emoji": false}},
+                {"type": "context", "elements": [
+                    {"type": "mrkdwn", "text": "`nato-belarus` · https://www.nato.int/cps/en/natohq/topics_49119.htm"},
+                    {"type": "mrkdwn", "text": "Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},
+                    {"type": "mrkdwn", "text": "Checked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"},
+                ]},
+                {"type": "section", "text": {"type": "mrkdwn", "text": ":warning: Revert: the content equals that of snapshot 40.\n:warning: Content root not found; fallback `#main_content &gt; div` used."}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Lead: modified*\n• The mission opened in April ~1998.~*1998 and closed in 2025.*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• *Allies monitor &lt;forces&gt; &amp; more.*"}},
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Unchanged: Key areas · Background"}]},
+            ]
+        });
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_long_title_is_cut_before_the_alternating_flag() {
+        let mut alert = crate::notify::text::tests::noted_alert();
+        let Alert::Revision(a) = &mut alert else {
+            unreachable!()
+        };
+        a.alternating = true;
+        a.redline.title = Some("T".repeat(200));
+        let got = payload(&alert);
+        let header = got["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert_eq!(header.chars().count(), MAX_HEADER_CHARS);
+        assert!(
+            header.ends_with("TT… (alternating between two versions)"),
+            "{header}"
+        );
+    }
+
+    #[test]
+    fn notes_count_against_the_block_limit() {
+        let mut alert = crate::notify::text::tests::noted_alert();
+        let Alert::Revision(a) = &mut alert else {
+            unreachable!()
+        };
+        a.redline.revision.sections = (0..60)
+            .map(|i| {
+                diff_section(
+                    SectionChange::Added,
+                    &format!("S{i}"),
+                    vec![block(BlockChangeKind::Inserted, None, Some("x"), vec![])],
+                )
+            })
+            .collect();
+        let got = payload(&alert);
+        let blocks = got["blocks"].as_array().unwrap();
+        assert_eq!(blocks.len(), MAX_BLOCKS);
+        assert!(
+            blocks[2]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(":warning: Revert:")
+        );
+        // header, context, notes, 45 sections, unchanged, note
+        assert_eq!(blocks[47]["text"]["text"], json!("*S44: added*\n• *x*"));
+        let note = blocks[49]["elements"][0]["text"].as_str().unwrap();
+        assert!(
+            note.starts_with("_Cut to fit Slack: 15 more sections not shown (S45: added,"),
+            "{note}"
         );
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Changed text is a `RichTextBlock` per changed block, with `TextRun`s:
 //! deletions struck through in the `Attention` colour, insertions bold in
-//! `Good`. Teams rejects messages over about 28 KB, so the card body is kept
+//! `Good`. The redline's notes (a revert, an alternating page, a fallback
+//! content root, ...) follow the facts as `Warning`-coloured text. Teams rejects messages over about 28 KB, so the card body is kept
 //! under [`MAX_BODY_BYTES`] of JSON; what did not fit is named in a note with
 //! where the full report is.
 
@@ -16,6 +17,9 @@ use super::text::{self, Line, Mark};
 /// Most bytes of serialized card body elements (leaves room for the envelope
 /// under Teams' ~28 KB message limit).
 pub const MAX_BODY_BYTES: usize = 24_000;
+
+/// Most characters of one note ([`text::notes`]) in its `TextBlock`.
+pub const MAX_NOTE_CHARS: usize = 2000;
 
 /// The Workflows webhook payload for an alert.
 pub fn payload(alert: &Alert) -> Value {
@@ -89,7 +93,7 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
     facts.push(json!({"title": "Checked", "value": r.new_captured_at.strftime("%Y-%m-%d %H:%M UTC").to_string()}));
     facts.push(json!({"title": "Changes", "value": text::summary_text(r)}));
 
-    let mut body = vec![title(&text::headline(r))];
+    let mut body = vec![title(&alert.headline())];
     if alert.sample {
         body.push(subtle(
             "A test alert sent by `redliner test-alert`; the page and its change are invented.",
@@ -99,6 +103,11 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
         body.push(json!({"type": "TextBlock", "text": note, "wrap": true, "weight": "Bolder", "color": "Attention"}));
     }
     body.push(json!({"type": "FactSet", "facts": facts}));
+    // Counted in `used` below, so the sections' cut leaves room for them.
+    for note in text::notes(r) {
+        let (note, _) = text::cut_chars(&note, MAX_NOTE_CHARS, "…");
+        body.push(json!({"type": "TextBlock", "text": note, "wrap": true, "color": "Warning"}));
+    }
 
     let mut used: usize = body.iter().map(size_of).sum();
     let views = text::sections(r);
@@ -272,6 +281,72 @@ mod tests {
                 {"type": "TextBlock", "text": "The last 3 checks of https://www.nato.int/x.htm failed (failing since 2026-11-14 10:00 UTC).", "wrap": true},
                 {"type": "TextBlock", "text": "Last error: HTTP 503", "wrap": true, "color": "Attention"},
             ])
+        );
+    }
+
+    #[test]
+    fn notes_follow_the_facts_and_a_revert_says_so() {
+        let got = payload(&crate::notify::text::tests::noted_alert());
+        let body = card(&got)["body"].as_array().unwrap();
+        assert_eq!(body.len(), 9);
+        assert_eq!(
+            body[..4],
+            [
+                json!({"type": "TextBlock", "text": "Relations with Belarus: revised (revert)", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"}),
+                json!({"type": "FactSet", "facts": [
+                    {"title": "Target", "value": "nato-belarus"},
+                    {"title": "Page", "value": "https://www.nato.int/cps/en/natohq/topics_49119.htm"},
+                    {"title": "Last updated", "value": "28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},
+                    {"title": "Checked", "value": "2026-11-14 10:00 UTC"},
+                    {"title": "Changes", "value": "2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"},
+                ]}),
+                json!({"type": "TextBlock", "text": "Revert: the content equals that of snapshot 40.", "wrap": true, "color": "Warning"}),
+                json!({"type": "TextBlock", "text": "Content root not found; fallback `#main_content > div` used.", "wrap": true, "color": "Warning"}),
+            ]
+        );
+        // the rest is the card without notes, after its title and facts
+        let plain = payload(&Alert::revision(example(), None));
+        assert_eq!(body[4..], card(&plain)["body"].as_array().unwrap()[2..]);
+    }
+
+    #[test]
+    fn notes_count_against_the_body_limit() {
+        let mut alert = crate::notify::text::tests::noted_alert();
+        let Alert::Revision(a) = &mut alert else {
+            unreachable!()
+        };
+        a.alternating = true;
+        a.redline.notes.push("N".repeat(3000));
+        a.redline.revision.sections = (0..40)
+            .map(|i| {
+                diff_section(
+                    SectionChange::Added,
+                    &format!("S{i}"),
+                    vec![block(
+                        BlockChangeKind::Inserted,
+                        None,
+                        Some(&"word ".repeat(200)),
+                        vec![],
+                    )],
+                )
+            })
+            .collect();
+        let got = payload(&alert);
+        let body = card(&got)["body"].as_array().unwrap();
+        assert_eq!(
+            body[0]["text"],
+            json!("Relations with Belarus: revised (alternating between two versions)")
+        );
+        let long_note = body[4]["text"].as_str().unwrap();
+        assert_eq!(long_note.chars().count(), MAX_NOTE_CHARS);
+        assert!(long_note.ends_with("N…"));
+        let total: usize = body.iter().map(size_of).sum();
+        assert!(total <= MAX_BODY_BYTES + 2500, "{total}");
+        assert!(serde_json::to_string(&got).unwrap().len() < 28_000);
+        let note = body.last().unwrap()["text"].as_str().unwrap();
+        assert!(
+            note.starts_with("Cut to fit Teams: shortened S17: added; 22 more sections"),
+            "{note}"
         );
     }
 }

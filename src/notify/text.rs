@@ -117,6 +117,15 @@ pub fn summary_text(redline: &Redline) -> String {
     crate::report::summary_line(redline)
 }
 
+/// The notes a reader must not miss, in the order every report format shows
+/// them right after its header: the redline's own [`Redline::notes`] (a
+/// revert, an alternating page, a fallback content root, an unreadable
+/// stamp), then a coarse diff's reason. Plain text, unescaped; empty for most
+/// revisions.
+pub fn notes(redline: &Redline) -> Vec<String> {
+    crate::report::summary::notes(redline)
+}
+
 /// The sentence flagging a silent edit, or `None` for other kinds.
 pub fn silent_edit_note(redline: &Redline) -> Option<&'static str> {
     (redline.revision.kind == RevisionKind::SilentEdit).then_some(
@@ -530,6 +539,31 @@ pub(crate) mod tests {
             },
             notes: Vec::new(),
         }
+    }
+
+    /// [`example`] with two notes (a revert and a fallback content root
+    /// whose selector holds characters every chat markup must escape), as a
+    /// revision alert flagged as a revert to snapshot 40.
+    pub(crate) fn noted_alert() -> crate::notify::Alert {
+        let mut r = example();
+        r.notes = vec![
+            "Revert: the content equals that of snapshot 40.".to_string(),
+            "Content root not found; fallback `#main_content > div` used.".to_string(),
+        ];
+        let mut alert = crate::notify::Alert::revision(r, None);
+        if let crate::notify::Alert::Revision(a) = &mut alert {
+            a.revert_of = Some(40);
+        }
+        alert
+    }
+
+    #[test]
+    fn notes_are_the_reports_notes() {
+        let mut r = example();
+        assert_eq!(notes(&r), Vec::<String>::new());
+        r.notes = vec!["Revert: x.".to_string()];
+        r.revision.degraded = Some("deadline reached".to_string());
+        assert_eq!(notes(&r), ["Revert: x.", "Coarse diff: deadline reached"]);
     }
 
     #[test]
