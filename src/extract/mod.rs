@@ -161,7 +161,7 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     if let Some(title) = error_page_title(&doc, title.as_deref()) {
         return Err(ExtractError::ErrorPage { title });
     }
-    let stamp = find_stamp(&doc, &chrome);
+    let (stamp, stamp_unreadable) = find_stamp(&doc, &chrome);
     let title_key = title.as_deref().map(comparable);
     let opts = WalkOptions {
         base: base.as_ref(),
@@ -174,10 +174,7 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     Ok(Document {
         meta: DocumentMeta {
             title,
-            stamp_unreadable: stamp
-                .is_none()
-                .then(|| find_unreadable_stamp(&doc, &chrome))
-                .flatten(),
+            stamp_unreadable,
             stamp,
             root,
         },
@@ -233,8 +230,10 @@ fn find_title(doc: &Html, rules: &Rules, chrome: &Chrome) -> (Option<String>, Op
 }
 
 /// The first stamp in the page's text with chrome left out; failing that, in
-/// all of the page's text (a redesign may put the stamp in a header).
-fn find_stamp(doc: &Html, chrome: &Chrome) -> Option<Stamp> {
+/// all of the page's text (a redesign may put the stamp in a header). When
+/// there is none, the stamp-shaped line whose date cannot be read, if any
+/// (see [`stamp::find_unreadable`]), from the same chrome-free text.
+fn find_stamp(doc: &Html, chrome: &Chrome) -> (Option<Stamp>, Option<String>) {
     let body = select("body")
         .and_then(|s| doc.select(&s).next())
         .map_or(doc.tree.root(), |b| *b);
@@ -243,28 +242,18 @@ fn find_stamp(doc: &Html, chrome: &Chrome) -> Option<Stamp> {
         text: String::new(),
     };
     walk_tree(body, &mut text);
-    stamp::find(&text.text).or_else(|| {
-        let mut all = PageText {
-            chrome: None,
-            text: String::new(),
-        };
-        walk_tree(body, &mut all);
-        stamp::find(&all.text)
-    })
-}
-
-/// A stamp-shaped line whose date cannot be read, in the page's text with
-/// chrome left out (see [`stamp::find_unreadable`]).
-fn find_unreadable_stamp(doc: &Html, chrome: &Chrome) -> Option<String> {
-    let body = select("body")
-        .and_then(|s| doc.select(&s).next())
-        .map_or(doc.tree.root(), |b| *b);
-    let mut text = PageText {
-        chrome: Some(chrome),
+    if let Some(found) = stamp::find(&text.text) {
+        return (Some(found), None);
+    }
+    let mut all = PageText {
+        chrome: None,
         text: String::new(),
     };
-    walk_tree(body, &mut text);
-    stamp::find_unreadable(&text.text)
+    walk_tree(body, &mut all);
+    match stamp::find(&all.text) {
+        Some(found) => (Some(found), None),
+        None => (None, stamp::find_unreadable(&text.text)),
+    }
 }
 
 /// The display text of one element, chrome left out.
