@@ -434,6 +434,7 @@ mod tests {
             http_status: Some(503),
             error: Some("HTTP 503".into()),
             snapshot_id: None,
+            note: None,
         };
         store.record_check_alerting(&check, Some(&plan)).unwrap();
     }

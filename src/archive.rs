@@ -77,9 +77,12 @@ fn redline_with(
     let target = &new.target;
     let old_doc = load(store, old)?;
     let new_doc = load(store, new)?;
+    // Re-extraction records a technical revision from a snapshot to itself; a
+    // technical revision between two snapshots is a layout change (see
+    // `crate::layout`), whose documents were never rewritten.
     let reextracted: HashSet<i64> = revisions
         .iter()
-        .filter(|r| r.technical)
+        .filter(|r| r.technical && r.old_snapshot_id == r.new_snapshot_id)
         .map(|r| r.new_snapshot_id)
         .collect();
     let stored = revisions
@@ -91,7 +94,10 @@ fn redline_with(
             Some(rev) => Some(rev),
             None => diff::revision(&old_doc, &new_doc, opts),
         },
-        None => diff::revision(&old_doc, &new_doc, opts),
+        // Across a redesign with the same text there is nothing to read.
+        None => diff::revision(&old_doc, &new_doc, opts).filter(|rev| {
+            crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none()
+        }),
     };
     Ok(revision.map(|revision| Redline {
         target: target.clone(),
@@ -387,6 +393,7 @@ mod tests {
                 text: body.clone(),
                 validators: Validators::default(),
                 fetched_at: when,
+                close_delimited: false,
             };
             let doc = extract::extract(body, None, &t.rules).unwrap();
             let rev = previous
@@ -405,6 +412,8 @@ mod tests {
                     revision: rev.as_ref(),
                     redline_markdown: None,
                     alerts: None,
+                    technical: false,
+                    note: None,
                 })
                 .unwrap();
             ids.push(rec.snapshot_id);

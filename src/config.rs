@@ -17,6 +17,7 @@
 //! max_body_bytes = 10485760    # largest page accepted, bytes
 //! retries = 2                  # retries of transient fetch failures
 //! user_agent = "..."           # defaults to `redliner/<version> (...)`
+//! confirm_after = "10s"        # wait before the fetch confirming a content change; "0s": off
 //!
 //! [rules.nato-topic]           # a named rule set for one kind of page
 //! title = "h1.fs-huge"         # CSS selector of the title
@@ -29,6 +30,7 @@
 //! id = "nato-belarus"          # [a-z0-9-]+, unique
 //! url = "https://www.nato.int/cps/en/natohq/topics_49119.htm"
 //! rules = "nato-topic"         # a [rules.NAME] table, or "generic" (the default)
+//! confirm_after = "30s"        # overrides `settings.confirm_after` for this target
 //! ```
 
 use std::collections::BTreeMap;
@@ -184,6 +186,7 @@ struct FileSettings {
     delivery_backoff: Option<String>,
     delivery_backoff_max: Option<String>,
     delivery_expire: Option<String>,
+    confirm_after: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +216,7 @@ struct FileTarget {
     cron: Option<String>,
     tz: Option<String>,
     jitter: Option<String>,
+    confirm_after: Option<String>,
 }
 
 /// Reads and validates a config file. `store_override` (from `--store` or
@@ -309,6 +313,11 @@ pub fn parse(
         )?,
         expire_after: duration("delivery_expire", &s.delivery_expire, dd.expire_after)?,
     };
+    let confirm_after = duration(
+        "confirm_after",
+        &s.confirm_after,
+        crate::target::DEFAULT_CONFIRM_AFTER,
+    )?;
     validate_channels(&file.channels).map_err(|e| err(String::new(), e.to_string()))?;
 
     let mut rule_sets = BTreeMap::new();
@@ -470,6 +479,14 @@ pub fn parse(
             channels: t.channels.clone(),
             alerts: t.alerts.clone(),
             schedule,
+            confirm_after: t
+                .confirm_after
+                .as_deref()
+                .map(|c| {
+                    parse_duration(c).map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
+                })
+                .transpose()?
+                .unwrap_or(confirm_after),
         });
     }
 

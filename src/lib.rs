@@ -19,8 +19,10 @@
 //! 6. [`report`] renders it as a redline (terminal, Markdown, HTML, JSON, Atom);
 //!    [`alerting`] and [`notify`] deliver alerts once per revision and channel.
 //!
-//! [`monitor`] composes the stages for one target; [`watch`] and [`schedule`]
-//! run them on a schedule.
+//! [`monitor`] composes the stages for one target (a content change is
+//! confirmed by a second fetch before it is stored; [`layout`] tells a
+//! redesign from a revision and a cut body from a whole one); [`watch`] and
+//! [`schedule`] run them on a schedule.
 //!
 //! # Example
 //!
@@ -58,6 +60,7 @@ pub mod document;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod layout;
 pub mod monitor;
 pub mod normalize;
 pub mod notify;

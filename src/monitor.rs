@@ -3,6 +3,20 @@
 //!
 //! A failure at any stage records a failed check and nothing else: no snapshot,
 //! no revision, the previous baseline untouched.
+//!
+//! Two checks guard the record from what is not a revision (see
+//! [`crate::layout`]):
+//!
+//! - a page whose template changed (content root, stamp's place) and whose
+//!   text did not is stored as a technical "layout changed" snapshot: later
+//!   checks compare against it, it is never alerted and never a content
+//!   revision, and a warning names the rule to update. Another page in its
+//!   place (little shared text, much shorter) is refused;
+//! - a content change is confirmed by a second, plain GET after the target's
+//!   `confirm_after` (a body that looks cut is confirmed even when that is
+//!   zero): stored and alerted only when both fetches give the same content
+//!   fingerprint, else the check is `unconfirmed`, nothing is stored and the
+//!   next run tries again.
 
 use std::time::Instant;
 
@@ -15,8 +29,10 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch::{Fetched, FetchedPage, Fetcher};
+use crate::layout;
 use crate::report::{self, Format, Redline, TerminalStyle};
-use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store, StoreError};
+use crate::revision::{Revision, RevisionKind};
+use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store, StoreError, StoredSnapshot};
 use crate::target::Target;
 
 /// Where the current time comes from (so tests and replays can fix it).
@@ -60,6 +76,20 @@ pub enum Outcome {
         /// The redline of the revision.
         redline: Box<Redline>,
     },
+    /// The page's template changed and its text did not: a technical
+    /// snapshot was stored, nothing alerted.
+    LayoutChanged {
+        /// The new snapshot's id.
+        snapshot: i64,
+        /// The warning naming the rule to update.
+        note: String,
+    },
+    /// The content changed but the second fetch did not give the same
+    /// content: nothing stored; the next run tries again.
+    Unconfirmed {
+        /// What the second fetch found.
+        note: String,
+    },
 }
 
 impl Outcome {
@@ -81,6 +111,10 @@ impl Outcome {
                 }
             ),
             Outcome::Unchanged => "unchanged".into(),
+            Outcome::LayoutChanged { note, .. } => {
+                format!("layout changed (stored, not a revision): {note}")
+            }
+            Outcome::Unconfirmed { note } => format!("unconfirmed, nothing stored: {note}"),
             Outcome::NotModified => "not modified (HTTP 304)".into(),
             Outcome::Changed { redline, .. } => {
                 format!(
@@ -179,6 +213,7 @@ impl Monitor {
                 http_status,
                 error: Some(e.to_string()),
                 snapshot_id: None,
+                note: None,
             };
             let plan = self.alert_plan(target);
             let recorded = self.store.record_check_alerting(&record, plan.as_ref());
@@ -239,6 +274,7 @@ impl Monitor {
                     http_status: Some(304),
                     error: None,
                     snapshot_id: latest.as_ref().map(|s| s.id),
+                    note: None,
                 };
                 let plan = self.alert_plan(target);
                 self.store.record_check_alerting(&record, plan.as_ref())?;
@@ -264,34 +300,18 @@ impl Monitor {
             fallback = document.meta.root.fallback,
             "extracted"
         );
-        // A fallback root is recorded and shown, but a page that lost both the
-        // configured root and the stamp the previous snapshot had is most
-        // likely another page (an error page served as 200, a login wall):
-        // refuse it rather than alert on it as a revision.
-        if document.meta.root.fallback
-            && document.meta.stamp.is_none()
-            && latest
-                .as_ref()
-                .is_some_and(|p| !p.document.meta.root.fallback && p.document.meta.stamp.is_some())
-        {
-            return Err(Error::Extract {
-                target: target.id.clone(),
-                url: page.final_url.clone(),
-                source: extract::ExtractError::UnlikePrevious {
-                    fallback: document.meta.root.selector.clone(),
-                },
-            });
-        }
-        if document.meta.root.fallback {
-            warn!(
-                target = %target.id,
-                "configured content root not found; used fallback `{}`",
-                document.meta.root.selector
-            );
-        }
 
         let captured_at = self.clock.now();
         let Some(previous) = latest else {
+            // Said once, when the target starts; later checks warn only when
+            // the root found changes (see `layout::template_change`).
+            if document.meta.root.fallback {
+                warn!(
+                    target = %target.id,
+                    "configured content root not found; used fallback `{}`",
+                    document.meta.root.selector
+                );
+            }
             let plan = self.alert_plan(target);
             let recorded = self.store.record_snapshot(NewSnapshot {
                 target: &target.id,
@@ -305,6 +325,8 @@ impl Monitor {
                 revision: None,
                 redline_markdown: None,
                 alerts: plan.as_ref(),
+                technical: false,
+                note: None,
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -315,7 +337,42 @@ impl Monitor {
             });
         };
 
-        let Some(revision) = diff::revision(&previous.document, &document, &self.diff) else {
+        let revision = diff::revision(&previous.document, &document, &self.diff);
+        let template = layout::template_change(&previous.document, &document);
+        let mut layout_note = None;
+        if let Some(change) = &template {
+            // Another page in this one's place (an error, login or interstitial
+            // page) shares little of its text: refused, never a revision. The
+            // same page under a new template is accepted.
+            if layout::unlike(&previous.document, &document) {
+                return Err(Error::Extract {
+                    target: target.id.clone(),
+                    url: page.final_url.clone(),
+                    source: extract::ExtractError::UnlikePrevious {
+                        root: document.meta.root.selector.clone(),
+                        shared_percent: percent(layout::shared_text(
+                            &previous.document,
+                            &document,
+                        )),
+                    },
+                });
+            }
+            let warning = change.warning(&target.rules);
+            if layout::redesign_only(&previous.document, &document, revision.as_ref()).is_some() {
+                return self.record_layout(
+                    target,
+                    (&page, &document),
+                    &previous,
+                    revision.as_ref(),
+                    &warning,
+                    (started_at, captured_at, timer),
+                );
+            }
+            warn!(target = %target.id, "layout changed and the text too: {warning}");
+            layout_note = Some(format!("layout changed: {warning}"));
+        }
+
+        let Some(revision) = revision else {
             debug!(target = %target.id, "content fingerprint and stamp equal the latest snapshot");
             let record = CheckRecord {
                 target: target.id.clone(),
@@ -327,13 +384,46 @@ impl Monitor {
                 http_status: Some(page.status),
                 error: None,
                 snapshot_id: Some(previous.id),
+                note: None,
             };
             let plan = self.alert_plan(target);
             self.store.record_check_alerting(&record, plan.as_ref())?;
             info!(target = %target.id, "unchanged");
             return Ok(Outcome::Unchanged);
         };
-        info!(target = %target.id, kind = %revision.kind, "changed");
+
+        // Confirm a content change with a second fetch before storing it. A
+        // stamp-only revision is not confirmed: it is never a content
+        // revision and alerts by no default rule, and the content it stores
+        // is the content already stored.
+        let mut confirmed = false;
+        if revision.kind != RevisionKind::StampOnly {
+            match self.confirm(target, &previous, &page, &document).await {
+                Confirmation::NotNeeded => {}
+                Confirmation::Confirmed => confirmed = true,
+                Confirmation::Refuted(note) => {
+                    info!(target = %target.id, "unconfirmed: {note}");
+                    let record = CheckRecord {
+                        target: target.id.clone(),
+                        url: target.url.to_string(),
+                        started_at,
+                        duration_ms: timer.elapsed().as_millis() as i64,
+                        outcome: CheckOutcome::Unconfirmed,
+                        final_url: Some(page.final_url.clone()),
+                        http_status: Some(page.status),
+                        error: None,
+                        snapshot_id: Some(previous.id),
+                        note: Some(note.clone()),
+                    };
+                    let plan = self.alert_plan(target);
+                    self.store.record_check_alerting(&record, plan.as_ref())?;
+                    return Ok(Outcome::Unconfirmed { note });
+                }
+            }
+        }
+        info!(target = %target.id, kind = %revision.kind, confirmed, "changed");
+        let large_removal = layout::large_removal(&previous.document, &document)
+            .map(|(lost, total)| layout::large_removal_note(lost, total, confirmed));
 
         let mut redline = Redline {
             target: target.id.clone(),
@@ -365,6 +455,8 @@ impl Monitor {
         redline.notes = recurrence
             .map(crate::alerting::Recurrence::note)
             .into_iter()
+            .chain(large_removal)
+            .chain(layout_note)
             .chain(report::document_notes(&document.meta))
             .collect();
         if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
@@ -396,6 +488,8 @@ impl Monitor {
             revision: Some(&redline.revision),
             redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
             alerts: plan.as_ref(),
+            technical: false,
+            note: None,
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The change is recorded; a feed that fails to refresh must not fail
@@ -407,6 +501,99 @@ impl Monitor {
             snapshot: recorded.snapshot_id,
             redline: Box::new(redline),
         })
+    }
+
+    /// Stores a technical "layout changed" snapshot: the check is
+    /// `layout-changed`, the revision (if the documents differ at all) is
+    /// technical, only health alerts ("recovered") may be queued.
+    fn record_layout(
+        &mut self,
+        target: &Target,
+        (page, document): (&FetchedPage, &Document),
+        previous: &StoredSnapshot,
+        revision: Option<&Revision>,
+        warning: &str,
+        (started_at, captured_at, timer): (Timestamp, Timestamp, Instant),
+    ) -> Result<Outcome> {
+        warn!(target = %target.id, "layout changed (same text, stored quietly): {warning}");
+        let plan = self.alert_plan(target);
+        let recorded = self.store.record_snapshot(NewSnapshot {
+            target: &target.id,
+            url: target.url.as_str(),
+            page,
+            document,
+            captured_at,
+            started_at,
+            duration_ms: timer.elapsed().as_millis() as i64,
+            previous: Some(previous.id),
+            revision,
+            redline_markdown: None,
+            alerts: plan.as_ref(),
+            technical: true,
+            note: Some(warning),
+        })?;
+        info!(target = %target.id, snapshot = recorded.snapshot_id, "layout changed");
+        Ok(Outcome::LayoutChanged {
+            snapshot: recorded.snapshot_id,
+            note: warning.to_string(),
+        })
+    }
+
+    /// Fetches the page a second time (a plain GET, no validators) after the
+    /// target's `confirm_after`, or at once when that is zero and the body
+    /// looks cut; compares the content fingerprints.
+    async fn confirm(
+        &self,
+        target: &Target,
+        previous: &StoredSnapshot,
+        page: &FetchedPage,
+        document: &Document,
+    ) -> Confirmation {
+        let cut = match self.store.raw_body(&previous.row) {
+            Ok(old_body) => layout::looks_cut(&layout::Bodies {
+                old_body: &old_body,
+                old: &previous.document,
+                new_body: &page.body,
+                new_close_delimited: page.close_delimited,
+                new: document,
+            }),
+            Err(e) => {
+                debug!(target = %target.id, "previous body unreadable, cut not checked: {e}");
+                None
+            }
+        };
+        let wait = target.confirm_after;
+        if wait.is_zero() && cut.is_none() {
+            return Confirmation::NotNeeded;
+        }
+        let why = cut.map_or(String::new(), |c| format!(" ({})", c.describe()));
+        info!(target = %target.id, wait_ms = wait.as_millis() as u64, "confirming the change{why}");
+        tokio::time::sleep(wait).await;
+        let after = jiff::SignedDuration::try_from(wait)
+            .map(|d| format!("{d:#}"))
+            .unwrap_or_else(|_| format!("{} ms", wait.as_millis()));
+        let second = match self.fetcher.fetch(&target.url, None).await {
+            Ok(Fetched::Page(p)) => p,
+            Ok(Fetched::NotModified) => {
+                return Confirmation::Refuted(format!(
+                    "the second fetch after {after} answered 304 to a plain GET{why}"
+                ));
+            }
+            Err(e) => {
+                return Confirmation::Refuted(format!(
+                    "the second fetch after {after} failed: {e}{why}"
+                ));
+            }
+        };
+        match extract_page(target, &second) {
+            Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed,
+            Ok(_) => Confirmation::Refuted(format!(
+                "the second fetch after {after} gave other content{why}"
+            )),
+            Err(e) => Confirmation::Refuted(format!(
+                "the second fetch after {after} did not extract: {e}{why}"
+            )),
+        }
     }
 }
 
@@ -427,4 +614,20 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
             source,
         }
     })
+}
+
+/// What the second fetch said about a content change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Confirmation {
+    /// No second fetch (`confirm_after` is zero and the body looks whole).
+    NotNeeded,
+    /// Both fetches gave the same content.
+    Confirmed,
+    /// The second fetch gave other content, or none: why, in one line.
+    Refuted(String),
+}
+
+/// A share (0.0..=1.0) as a whole percentage.
+fn percent(share: f64) -> u8 {
+    (share.clamp(0.0, 1.0) * 100.0).round() as u8
 }

@@ -1,6 +1,8 @@
 //! A [`Target`] (a page we watch) and its extraction [`Rules`], as validated
 //! from the config file by [`crate::config`].
 
+use std::time::Duration;
+
 use regex::Regex;
 use scraper::Selector;
 use url::Url;
@@ -23,7 +25,14 @@ pub struct Target {
     pub alerts: AlertRules,
     /// When `watch` and `check --due` check it; `None`: every run.
     pub schedule: Option<TargetSchedule>,
+    /// How long to wait before the second fetch that confirms a content
+    /// change (`confirm_after`, per target or in `[settings]`; default
+    /// [`DEFAULT_CONFIRM_AFTER`]); zero confirms only bodies that look cut.
+    pub confirm_after: Duration,
 }
+
+/// The default wait before the fetch that confirms a content change (10 s).
+pub const DEFAULT_CONFIRM_AFTER: Duration = Duration::from_secs(10);
 
 impl Target {
     /// A target with no channels, default alert rules and no schedule.
@@ -35,6 +44,7 @@ impl Target {
             channels: Vec::new(),
             alerts: AlertRules::default(),
             schedule: None,
+            confirm_after: DEFAULT_CONFIRM_AFTER,
         }
     }
 }

@@ -13,7 +13,9 @@ use jiff::Timestamp;
 use redliner::archive::redline_between;
 use redliner::diff::{self, DiffOptions};
 use redliner::error::Error;
+use redliner::layout;
 use redliner::report::{self, Redline};
+use redliner::target::Rules;
 
 use super::Global;
 use super::output::{RedlineFormat, emit};
@@ -88,7 +90,24 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
     let settings = optional_settings(global)?;
     let old = load_document(&args.first, settings.as_ref(), args.target.as_deref())?;
     let new = load_document(new_input, settings.as_ref(), args.target.as_deref())?;
-    let Some(revision) = diff::revision(&old, &new, &DiffOptions::default()) else {
+    let revision = diff::revision(&old, &new, &DiffOptions::default());
+    // The same text under a new template is no redline (as `check` stores it
+    // quietly as "layout changed"); say so on stderr.
+    if let Some(change) = layout::redesign_only(&old, &new, revision.as_ref()) {
+        if !global.quiet {
+            let rules = settings
+                .as_ref()
+                .zip(args.target.as_deref())
+                .and_then(|(s, id)| s.target(id))
+                .map_or_else(Rules::generic, |t| t.rules.clone());
+            eprintln!(
+                "redliner: layout changed, same text: {}",
+                change.warning(&rules)
+            );
+        }
+        return Ok(None);
+    }
+    let Some(revision) = revision else {
         return Ok(None);
     };
     // Without --target the redline is named after the new page's file (or URL).

@@ -85,11 +85,17 @@ fn cells(e: &HistoryEntry) -> [String; 6] {
         (None, CheckOutcome::NotModified) => "HTTP 304".into(),
         (None, _) => String::new(),
     };
+    // Layout-changed and unconfirmed checks say why after their counts.
+    let summary = match (&e.note, summary.is_empty()) {
+        (Some(note), true) => note.clone(),
+        (Some(note), false) => format!("{summary}; {note}"),
+        (None, _) => summary,
+    };
     [
         e.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         e.snapshot_id.map_or("-".into(), |id| format!("#{id}")),
         e.outcome.as_str().to_string(),
-        e.kind.map_or("-".into(), |k| k.as_str().to_string()),
+        e.kind_label().unwrap_or("-").to_string(),
         e.stamp.clone().unwrap_or_else(|| "-".into()),
         summary,
     ]
@@ -139,6 +145,7 @@ mod tests {
             kind: None,
             summary: None,
             error: None,
+            note: None,
         }
     }
 

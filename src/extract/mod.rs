@@ -42,17 +42,22 @@ pub enum ExtractError {
         /// The configured minimum.
         min: usize,
     },
-    /// The configured content root is missing and so is the stamp the previous
-    /// snapshot had: most likely a different page (an error or interstitial
-    /// page, or a redesign) rather than a revision of this one. Raised by the
-    /// monitor, which knows the previous snapshot.
+    /// The page shares little text with the previous snapshot and is much
+    /// shorter, under another content root or without the stamp: most likely
+    /// a different page (an error, login or interstitial page) rather than a
+    /// revision of this one. Raised by the monitor, which knows the previous
+    /// snapshot (see `crate::layout::unlike`); the same page under a new
+    /// template is not refused.
     #[error(
-        "configured content root not found and the page's `Last updated` stamp is gone: \
-         not taken for a revision (fallback `{fallback}` would have been used)"
+        "the page shares {shared_percent}% of the previous snapshot's text and is much \
+         shorter (content root `{root}`): most likely an error, login or interstitial \
+         page; not taken for a revision"
     )]
     UnlikePrevious {
-        /// The fallback root that would have been used.
-        fallback: String,
+        /// The content root the page was taken from.
+        root: String,
+        /// The share of the previous snapshot's words found in this page, 0..=100.
+        shared_percent: u8,
     },
     /// The markup nests deeper than any real page ([`MAX_NESTING`]): refused
     /// before parsing, whose cost grows with the square of the depth.

@@ -95,6 +95,11 @@ pub struct FetchedPage {
     pub validators: Validators,
     /// When the response arrived.
     pub fetched_at: Timestamp,
+    /// True when the body ended with the connection (HTTP/1, no
+    /// `Content-Length`, not chunked): nothing tells a cut body from a whole
+    /// one. A body decoded from gzip/brotli/deflate counts too (the client
+    /// drops its `Content-Length`), erring towards a second look.
+    pub close_delimited: bool,
 }
 
 /// What one fetch returned.
@@ -262,6 +267,16 @@ impl Fetcher {
             });
         }
         let final_url = response.url().clone();
+        let close_delimited = response.version() <= reqwest::Version::HTTP_11
+            && response.content_length().is_none()
+            && !response
+                .headers()
+                .get(header::TRANSFER_ENCODING)
+                .is_some_and(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .to_ascii_lowercase()
+                        .contains("chunked")
+                });
         let limit = self.settings.max_body_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(FetchError::TooLarge { url: shown, limit });
@@ -302,6 +317,7 @@ impl Fetcher {
             text: decoded.text,
             validators: server_validators,
             fetched_at: Timestamp::now(),
+            close_delimited,
         }))
     }
 

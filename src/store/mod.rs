@@ -94,10 +94,18 @@ pub enum CheckOutcome {
     NotModified,
     /// Fetching or extracting failed; nothing stored but the check and its error.
     Failed,
+    /// The content changed but a second fetch did not give the same content
+    /// (a flapping server, a cut body): nothing stored; the next run tries again.
+    Unconfirmed,
+    /// The page's template changed and its text did not: a technical snapshot
+    /// was stored (later checks compare against it), never alerted, never a
+    /// content revision.
+    LayoutChanged,
 }
 
 impl CheckOutcome {
-    /// The stored name (`baseline`, `unchanged`, `changed`, `not-modified`, `failed`).
+    /// The stored name (`baseline`, `unchanged`, `changed`, `not-modified`,
+    /// `failed`, `unconfirmed`, `layout-changed`).
     pub fn as_str(self) -> &'static str {
         match self {
             CheckOutcome::Baseline => "baseline",
@@ -105,6 +113,8 @@ impl CheckOutcome {
             CheckOutcome::Changed => "changed",
             CheckOutcome::NotModified => "not-modified",
             CheckOutcome::Failed => "failed",
+            CheckOutcome::Unconfirmed => "unconfirmed",
+            CheckOutcome::LayoutChanged => "layout-changed",
         }
     }
 
@@ -116,6 +126,8 @@ impl CheckOutcome {
             CheckOutcome::Changed,
             CheckOutcome::NotModified,
             CheckOutcome::Failed,
+            CheckOutcome::Unconfirmed,
+            CheckOutcome::LayoutChanged,
         ]
         .into_iter()
         .find(|o| o.as_str() == s)
@@ -128,7 +140,8 @@ impl std::fmt::Display for CheckOutcome {
     }
 }
 
-/// A check that stored no new snapshot (unchanged, not modified, failed).
+/// A check that stored no new snapshot (unchanged, not modified, failed,
+/// unconfirmed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRecord {
     /// Target id.
@@ -149,6 +162,9 @@ pub struct CheckRecord {
     pub error: Option<String>,
     /// The snapshot the check compared against (the latest), if any.
     pub snapshot_id: Option<i64>,
+    /// Why, in one line, for outcomes that need it (unconfirmed: what the
+    /// second fetch found).
+    pub note: Option<String>,
 }
 
 /// A new snapshot to record, with the check that made it.
@@ -177,6 +193,12 @@ pub struct NewSnapshot<'a> {
     /// Alerts to queue in the same transaction (the revision's, and a
     /// "recovered" one when due); `None` queues nothing.
     pub alerts: Option<&'a AlertPlan>,
+    /// True for a technical snapshot (the page's template changed, its text
+    /// did not): the check is `layout-changed` and `revision`, if given, is
+    /// recorded as technical (never reported, never a content revision).
+    pub technical: bool,
+    /// The check's note (for a technical snapshot: the rule to update).
+    pub note: Option<&'a str>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -295,6 +317,9 @@ pub struct CheckRow {
     pub revision_id: Option<i64>,
     /// Duration in milliseconds.
     pub duration_ms: i64,
+    /// Why, in one line (layout changed: the rule to update; unconfirmed:
+    /// what the second fetch found).
+    pub note: Option<String>,
 }
 
 /// One row of the `revisions` table (the full revision via [`Store::revision`]).
@@ -343,6 +368,8 @@ pub struct HistoryEntry {
     pub summary: Option<ChangeSummary>,
     /// The error, for failed checks.
     pub error: Option<String>,
+    /// Why, for layout-changed and unconfirmed checks.
+    pub note: Option<String>,
 }
 
 impl HistoryEntry {
@@ -353,8 +380,8 @@ impl HistoryEntry {
             self.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             format!("{:<12}", self.outcome.as_str()),
         ];
-        if let Some(kind) = self.kind {
-            parts.push(kind.as_str().to_string());
+        if let Some(kind) = self.kind_label() {
+            parts.push(kind.to_string());
         }
         if let Some(stamp) = &self.stamp {
             parts.push(stamp.clone());
@@ -371,7 +398,20 @@ impl HistoryEntry {
         if let Some(error) = &self.error {
             parts.push(error.clone());
         }
+        if let Some(note) = &self.note {
+            parts.push(note.clone());
+        }
         parts.join("  ").trim_end().to_string()
+    }
+
+    /// The kind column: the revision's kind, or `layout changed` for a
+    /// technical snapshot (whose technical revision, if any, is not a kind a
+    /// reader acts on).
+    pub fn kind_label(&self) -> Option<&'static str> {
+        if self.outcome == CheckOutcome::LayoutChanged {
+            return Some("layout changed");
+        }
+        self.kind.map(RevisionKind::as_str)
     }
 }
 
@@ -404,7 +444,7 @@ const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url,
      stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words";
 
 const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
-     outcome, error, snapshot_id, revision_id, duration_ms";
+     outcome, error, snapshot_id, revision_id, duration_ms, note";
 
 impl Store {
     /// Opens the store at `root`, creating the directory and the index if missing
@@ -763,7 +803,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT c.id, c.started_at, c.outcome, c.http_status, c.snapshot_id,
-                        s.stamp_text, s.sections, c.revision_id, r.kind, r.summary_json, c.error
+                        s.stamp_text, s.sections, c.revision_id, r.kind, r.summary_json, c.error,
+                        c.note
                  FROM checks c
                  LEFT JOIN snapshots s ON s.id = c.snapshot_id
                  LEFT JOIN revisions r ON r.id = c.revision_id
@@ -786,6 +827,7 @@ impl Store {
                     kind: get_kind_opt(r, 8)?,
                     summary: summary.map(|s| parse_json(&s, 9)).transpose()?,
                     error: r.get(10)?,
+                    note: r.get(11)?,
                 })
             })
             .map_err(self.sql())?;
@@ -904,13 +946,15 @@ impl Store {
                 previous,
                 snapshot_id,
                 revision,
-                false,
+                new.technical,
                 new.captured_at,
             )?),
             _ => None,
         };
         let outcome = if new.previous.is_none() {
             CheckOutcome::Baseline
+        } else if new.technical {
+            CheckOutcome::LayoutChanged
         } else {
             CheckOutcome::Changed
         };
@@ -927,6 +971,7 @@ impl Store {
                 error: None,
                 snapshot_id: Some(snapshot_id),
                 revision_id,
+                note: new.note,
             },
         )
         .map_err(sql)?;
@@ -1212,6 +1257,7 @@ struct CheckInsert<'a> {
     error: Option<&'a str>,
     snapshot_id: Option<i64>,
     revision_id: Option<i64>,
+    note: Option<&'a str>,
 }
 
 fn upsert_target(
@@ -1235,8 +1281,8 @@ fn insert_check(tx: &rusqlite::Transaction<'_>, c: &CheckInsert<'_>) -> rusqlite
         .unwrap_or(c.started_at);
     tx.execute(
         "INSERT INTO checks (target_id, started_at, finished_at, url, final_url, http_status,
-                             outcome, error, snapshot_id, revision_id, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                             outcome, error, snapshot_id, revision_id, duration_ms, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             c.target,
             ts(c.started_at),
@@ -1249,6 +1295,7 @@ fn insert_check(tx: &rusqlite::Transaction<'_>, c: &CheckInsert<'_>) -> rusqlite
             c.snapshot_id,
             c.revision_id,
             c.duration_ms,
+            c.note,
         ],
     )?;
     Ok(tx.last_insert_rowid())
@@ -1392,6 +1439,7 @@ fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
         snapshot_id: r.get(9)?,
         revision_id: r.get(10)?,
         duration_ms: r.get(11)?,
+        note: r.get(12)?,
     })
 }
 
@@ -1434,6 +1482,7 @@ mod tests {
                 last_modified: Some("Wed, 21 Oct 2026 07:28:00 GMT".into()),
             },
             fetched_at: at("2026-11-29T10:00:00Z"),
+            close_delimited: false,
         }
     }
 
@@ -1516,6 +1565,8 @@ mod tests {
             revision,
             redline_markdown: revision.map(|_| "# Redline\n"),
             alerts: None,
+            technical: false,
+            note: None,
         }
     }
 
@@ -1539,6 +1590,7 @@ mod tests {
             },
             error: error.map(str::to_string),
             snapshot_id: snapshot,
+            note: None,
         }
     }
 

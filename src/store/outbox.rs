@@ -267,6 +267,7 @@ impl Store {
                 error: c.error.as_deref(),
                 snapshot_id: c.snapshot_id,
                 revision_id: None,
+                note: c.note.as_deref(),
             },
         )
         .map_err(sql)?;
@@ -734,6 +735,7 @@ mod tests {
             text: text.into(),
             validators: Validators::default(),
             fetched_at: at("2026-11-29T10:00:00Z"),
+            close_delimited: false,
         }
     }
 
@@ -772,6 +774,7 @@ mod tests {
             http_status: (outcome == CheckOutcome::Failed).then_some(503),
             error: (outcome == CheckOutcome::Failed).then(|| "HTTP 503".to_string()),
             snapshot_id: None,
+            note: None,
         }
     }
 
@@ -871,6 +874,8 @@ mod tests {
                 revision: None,
                 redline_markdown: None,
                 alerts: Some(&plan(channels, "2026-11-29T10:00:00Z")),
+                technical: false,
+                note: None,
             })
             .unwrap();
         let revision = diff::revision(&d1, &d2, &DiffOptions::default()).unwrap();
@@ -904,6 +909,8 @@ mod tests {
                 revision: Some(&revision),
                 redline_markdown: Some("# Redline\n"),
                 alerts: Some(&p),
+                technical: false,
+                note: None,
             })
             .unwrap();
         (store, new.snapshot_id)

@@ -13,6 +13,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_outbox.sql"),
+    include_str!("migrations/003_unconfirmed_layout.sql"),
 ];
 
 /// The schema version this build writes.
@@ -53,6 +54,11 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
 
 /// Applies the migrations the database has not seen, each in its own transaction.
 ///
+/// Foreign keys are off while they run: a migration that rebuilds a table
+/// (SQLite cannot alter a CHECK constraint) drops the old one while other
+/// tables still point at it. Each transaction checks the keys before it
+/// commits (`PRAGMA foreign_key_check`), so nothing dangling is kept.
+///
 /// # Errors
 /// As [`open`].
 pub fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
@@ -60,13 +66,38 @@ pub fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
     if version > current_version() {
         return Err(OpenError::TooNew(version));
     }
-    for (i, sql) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(version).unwrap_or(0))
-    {
+    let pending = usize::try_from(version).unwrap_or(0);
+    if pending >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    let foreign_keys: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let result = apply(conn, pending);
+    if foreign_keys != 0 {
+        conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    }
+    result
+}
+
+/// Runs the migrations from index `from` on, each in its own transaction.
+fn apply(conn: &mut Connection, from: usize) -> Result<(), OpenError> {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(from) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        let dangling: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM pragma_foreign_key_check",
+            [],
+            |r| r.get(0),
+        )?;
+        if dangling > 0 {
+            return Err(OpenError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                Some(format!(
+                    "migration {} leaves {dangling} rows with a dangling reference",
+                    i + 1
+                )),
+            )));
+        }
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }

@@ -468,7 +468,7 @@ fn redirect_to_another_spelling_of_the_host_is_not_a_change() {
 }
 
 #[test]
-fn a_page_that_lost_both_root_and_stamp_is_refused_but_a_redesign_is_not() {
+fn a_login_wall_in_place_of_the_page_is_refused_but_a_redesign_is_not() {
     let t = Test::new();
     t.serve("nato-belarus/v1.html");
     assert_eq!(t.run(&["check"]).code, 0);
@@ -480,16 +480,184 @@ fn a_page_that_lost_both_root_and_stamp_is_refused_but_a_redesign_is_not() {
     t.server.reply(Reply::html(wall));
     let run = t.run(&["check"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stderr.contains("stamp is gone"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("most likely an error, login or interstitial page"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(t.count("snapshots"), 1);
     assert_eq!(t.count("revisions"), 0);
-    // The redesigned site keeps the stamp: the fallback is used and recorded,
-    // and the same text is no change.
+    // The redesigned site, same text: accepted (quietly, as a layout change).
     t.serve("nato-belarus/redesigned.html");
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout, "");
+    assert_eq!(t.count("checks WHERE outcome = 'layout-changed'"), 1);
+}
+
+/// The redesigned fixture with one sentence edited.
+fn redesigned_edited() -> Vec<u8> {
+    String::from_utf8(fixture("nato-belarus/redesigned.html"))
+        .unwrap()
+        .replace(
+            "In 2021, Allies suspended practical cooperation",
+            "In 2021, Allies ended all practical cooperation",
+        )
+        .into_bytes()
+}
+
+#[test]
+fn a_redesign_with_the_same_text_is_a_quiet_layout_changed_snapshot() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+
+    t.serve("nato-belarus/redesigned.html");
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    // One warning naming the rule to update.
+    assert!(
+        run.stderr.contains(
+            "[rules.nato-topic] content = [\"section.content\"]: configured root `section.content` not found; found `main`"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Stored (later checks compare against it), never a content revision, never alerted.
+    assert_eq!(t.count("snapshots"), 2);
+    assert_eq!(t.count("checks WHERE outcome = 'layout-changed'"), 1);
+    assert_eq!(t.count("revisions WHERE technical = 0"), 0);
+    assert_eq!(t.count("alerts"), 0);
+    let history = t.run(&["history", "nato-belarus"]);
+    let newest = history.stdout.lines().next().unwrap_or_default();
+    assert!(
+        newest.contains("layout-changed") && newest.contains("layout changed"),
+        "{}",
+        history.stdout
+    );
+    let json = t.run(&["history", "nato-belarus", "--format", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json[0]["outcome"], "layout-changed");
+    assert!(json[0]["note"].as_str().is_some_and(|n| n.contains("section.content")));
+
+    // The next check of the new template is unchanged, and says nothing.
+    let run = t.run(&["check"]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert_eq!(t.count("checks WHERE outcome = 'unchanged'"), 1);
+
+    // A later text edit in the new template is a normal revision.
+    t.server.reply(Reply::html(redesigned_edited()));
+    let redline = check_json(&t);
+    assert_eq!(
+        changed_sections(&redline),
+        [("Lead".to_string(), "modified".to_string())]
+    );
+    assert_eq!(t.count("revisions WHERE technical = 0"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'changed'"), 1);
+}
+
+#[test]
+fn a_redesign_with_a_text_change_is_a_revision_with_a_layout_note() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.server.reply(Reply::html(redesigned_edited()));
+    let redline = check_json(&t);
+    assert_eq!(
+        changed_sections(&redline),
+        [("Lead".to_string(), "modified".to_string())]
+    );
+    let notes = redline["notes"].to_string();
+    assert!(notes.contains("layout changed"), "{notes}");
+    assert_eq!(t.count("revisions WHERE technical = 0"), 1);
+}
+
+#[test]
+fn diff_of_two_files_prints_nothing_for_a_redesign_with_the_same_text() {
+    let t = Test::new();
+    let dir = t.dir.path();
+    std::fs::write(dir.join("old.html"), fixture("nato-belarus/v1.html")).unwrap();
+    std::fs::write(dir.join("new.html"), fixture("nato-belarus/redesigned.html")).unwrap();
+    let run = t.run(&["diff", "old.html", "new.html", "--target", "nato-belarus", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert!(run.stderr.contains("layout changed"), "{}", run.stderr);
+}
+
+/// `confirm_after` set to `wait` in the harness's config.
+fn confirming(wait: &str) -> Test {
+    let t = Test::new();
+    let config = std::fs::read_to_string(t.config_path())
+        .unwrap()
+        .replace("confirm_after = \"0s\"", &format!("confirm_after = \"{wait}\""));
+    t.write_config(&config);
+    t
+}
+
+#[test]
+fn a_change_the_second_fetch_does_not_repeat_is_unconfirmed_and_stored_next_time() {
+    let t = confirming("50ms");
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // A flapping server: v2, then v1 again for the confirming fetch.
+    t.server.reply_in_turn(vec![
+        Reply::html(fixture("nato-belarus/v2-reworded.html")),
+        Reply::html(fixture("nato-belarus/v1.html")),
+    ]);
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert_eq!(t.server.seen().len(), 3);
     assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("revisions"), 0);
+    assert_eq!(t.count("alerts"), 0);
+    assert_eq!(t.count("checks WHERE outcome = 'unconfirmed'"), 1);
+    let history = t.run(&["history", "nato-belarus"]);
+    assert!(
+        history.stdout.lines().next().unwrap_or_default().contains("unconfirmed"),
+        "{}",
+        history.stdout
+    );
+    // The second request was a plain GET.
+    let seen = t.server.seen();
+    assert_eq!(seen[2].header("If-None-Match"), None);
+    assert_eq!(seen[2].header("If-Modified-Since"), None);
+
+    // The next run with a stable v2 stores it.
+    t.serve("nato-belarus/v2-reworded.html");
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(t.count("snapshots"), 2);
+    assert_eq!(t.count("checks WHERE outcome = 'changed'"), 1);
+}
+
+/// v1 cut in transit: everything before the second section's heading, no `</html>`.
+fn v1_cut() -> Vec<u8> {
+    let v1 = fixture("nato-belarus/v1.html");
+    let at = String::from_utf8_lossy(&v1)
+        .find("Evolution of relations</h2>")
+        .expect("v1 has the heading");
+    v1[..at].to_vec()
+}
+
+#[test]
+fn a_body_that_looks_cut_is_refetched_even_with_confirmation_off() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // Cut once, whole again on the second fetch: nothing stored.
+    t.server.reply_in_turn(vec![Reply::html(v1_cut())]);
+    let run = t.run(&["check"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert_eq!(t.server.seen().len(), 3);
+    assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'unconfirmed'"), 1);
+
+    // The same cut body twice: stored, and the large removal is flagged.
+    t.server.reply(Reply::html(v1_cut()));
+    let redline = check_json(&t);
+    assert_eq!(t.server.seen().len(), 5);
+    let notes = redline["notes"].to_string();
+    assert!(notes.contains("large removal"), "{notes}");
+    assert_eq!(t.count("snapshots"), 2);
 }
 
 #[test]

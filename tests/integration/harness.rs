@@ -66,7 +66,17 @@ impl Test {
         self.dir.path().join("store")
     }
 
+    /// Writes the config. Unless it sets `confirm_after` itself, content
+    /// changes are not confirmed by a second fetch (`confirm_after = "0s"`),
+    /// so the suite does not wait the 10 s default on every change.
     pub fn write_config(&self, text: &str) {
+        let text = if text.contains("confirm_after") {
+            text.to_string()
+        } else if text.contains("[settings]\n") {
+            text.replacen("[settings]\n", "[settings]\nconfirm_after = \"0s\"\n", 1)
+        } else {
+            format!("[settings]\nconfirm_after = \"0s\"\n{text}")
+        };
         std::fs::write(self.config_path(), text).unwrap();
     }
 

@@ -58,6 +58,8 @@ impl Seen {
 #[derive(Default)]
 struct State {
     reply: Option<Reply>,
+    /// Served first, one per request, before `reply` (a flapping server).
+    queue: std::collections::VecDeque<Reply>,
     at: Vec<(String, Reply)>,
     seen: Vec<Seen>,
 }
@@ -90,10 +92,8 @@ impl Server {
                     let mut st = st.lock().unwrap();
                     st.seen.push(seen);
                     let path = seen_path(&st);
-                    st.at
-                        .iter()
-                        .find(|(p, _)| *p == path)
-                        .map(|(_, r)| r.clone())
+                    let at = st.at.iter().find(|(p, _)| *p == path).map(|(_, r)| r.clone());
+                    at.or_else(|| st.queue.pop_front())
                         .or_else(|| st.reply.clone())
                         .unwrap_or_else(|| Reply::status(404))
                 };
@@ -123,6 +123,11 @@ impl Server {
     /// Serve this from now on, whatever the path.
     pub fn reply(&self, reply: Reply) {
         self.state.lock().unwrap().reply = Some(reply);
+    }
+
+    /// Serve these, one per request and in order, then `reply` again.
+    pub fn reply_in_turn(&self, replies: Vec<Reply>) {
+        self.state.lock().unwrap().queue = replies.into();
     }
 
     /// Serve this at `path` (exact, query included), whatever `reply` says.
