@@ -95,9 +95,8 @@ fn redline_with(
             None => diff::revision(&old_doc, &new_doc, opts),
         },
         // Across a redesign with the same text there is nothing to read.
-        None => diff::revision(&old_doc, &new_doc, opts).filter(|rev| {
-            crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none()
-        }),
+        None => diff::revision(&old_doc, &new_doc, opts)
+            .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none()),
     };
     Ok(revision.map(|revision| Redline {
         target: target.clone(),

@@ -483,7 +483,8 @@ pub fn parse(
                 .confirm_after
                 .as_deref()
                 .map(|c| {
-                    parse_duration(c).map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
+                    parse_duration(c)
+                        .map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
                 })
                 .transpose()?
                 .unwrap_or(confirm_after),

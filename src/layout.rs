@@ -161,7 +161,10 @@ pub fn same_text(old: &Document, new: &Document) -> bool {
         match tag {
             similar::DiffTag::Equal => shared += old_range.len(),
             _ => {
-                let chrome = o[old_range].iter().chain(&n[new_range]).all(|l| chrome_like(l));
+                let chrome = o[old_range]
+                    .iter()
+                    .chain(&n[new_range])
+                    .all(|l| chrome_like(l));
                 if !chrome {
                     return false;
                 }
@@ -251,9 +254,8 @@ impl CutSign {
 
 /// True when the body has a `</body` or `</html` end tag (ASCII case-insensitive).
 pub fn closes(body: &[u8]) -> bool {
-    body.windows(6).any(|w| {
-        w.eq_ignore_ascii_case(b"</body") || w.eq_ignore_ascii_case(b"</html")
-    })
+    body.windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"</body") || w.eq_ignore_ascii_case(b"</html"))
 }
 
 /// The old and new sides of a possible cut: the raw bodies and documents.
@@ -287,7 +289,8 @@ pub fn looks_cut(b: &Bodies<'_>) -> Option<CutSign> {
         // The last block kept may itself be cut mid-text.
         Some((last, head)) => {
             head.iter().zip(&o).all(|(x, y)| x == y)
-                && o.get(head.len()).is_some_and(|y| y.starts_with(last.as_str()))
+                && o.get(head.len())
+                    .is_some_and(|y| y.starts_with(last.as_str()))
         }
     };
     (same_stamp && n.len() * 2 < o.len() && kept_head).then_some(CutSign::TailLost)
@@ -334,8 +337,11 @@ mod tests {
     use super::*;
     use crate::document::{Block, BlockKind, ContentRoot, DocumentMeta, Section, SectionKey};
 
+    #[allow(
+        clippy::field_reassign_with_default,
+        reason = "the root may carry more facts than these two; the rest keep their defaults"
+    )]
     fn doc(root: &str, fallback: bool, sections: &[(&str, &[&str])]) -> Document {
-        // Field by field: the root may carry more facts than these two.
         let mut content_root = ContentRoot::default();
         content_root.selector = root.into();
         content_root.fallback = fallback;
@@ -369,7 +375,11 @@ mod tests {
 
     #[test]
     fn same_text_sets_chrome_aside_and_nothing_else() {
-        let old = doc("section.content", false, &[("", &[P1]), ("Evolution", &[P2, P3])]);
+        let old = doc(
+            "section.content",
+            false,
+            &[("", &[P1]), ("Evolution", &[P2, P3])],
+        );
         let cases: &[(&str, Document, bool)] = &[
             ("identical", old.clone(), true),
             (
@@ -389,13 +399,23 @@ mod tests {
                 doc(
                     "main",
                     true,
-                    &[("", &[P1]), ("Evolution", &[P2, P3, "A new sentence of content was added here."])],
+                    &[
+                        ("", &[P1]),
+                        (
+                            "Evolution",
+                            &[P2, P3, "A new sentence of content was added here."],
+                        ),
+                    ],
                 ),
                 false,
             ),
             (
                 "a block edited",
-                doc("main", true, &[("", &[P1]), ("Evolution", &[P2, "Cooperation resumed."])]),
+                doc(
+                    "main",
+                    true,
+                    &[("", &[P1]), ("Evolution", &[P2, "Cooperation resumed."])],
+                ),
                 false,
             ),
             (
@@ -403,7 +423,11 @@ mod tests {
                 doc("main", true, &[("", &[P1]), ("Evolution", &[P2])]),
                 false,
             ),
-            ("nothing shared", doc("main", true, &[("", &["Log in"])]), false),
+            (
+                "nothing shared",
+                doc("main", true, &[("", &["Log in"])]),
+                false,
+            ),
         ];
         for (what, new, want) in cases {
             assert_eq!(same_text(&old, new), *want, "{what}");
@@ -447,10 +471,22 @@ mod tests {
 
     #[test]
     fn unlike_refuses_a_short_other_page_but_not_a_rewrite() {
-        let old = doc("section.content", false, &[("", &[P1]), ("Evolution", &[P2, P3])]);
+        let old = doc(
+            "section.content",
+            false,
+            &[("", &[P1]), ("Evolution", &[P2, P3])],
+        );
         let cases: &[(&str, Document, bool)] = &[
-            ("login wall", doc("body", true, &[("", &["Please log in to continue"])]), true),
-            ("same text", doc("main", true, &[("", &[P1]), ("Evolution", &[P2, P3])]), false),
+            (
+                "login wall",
+                doc("body", true, &[("", &["Please log in to continue"])]),
+                true,
+            ),
+            (
+                "same text",
+                doc("main", true, &[("", &[P1]), ("Evolution", &[P2, P3])]),
+                false,
+            ),
             (
                 "rewritten at full length",
                 doc(
@@ -475,17 +511,33 @@ mod tests {
 
     #[test]
     fn looks_cut_reads_each_sign() {
-        let many: Vec<String> = (0..10).map(|i| format!("Paragraph number {i} of the page.")).collect();
+        let many: Vec<String> = (0..10)
+            .map(|i| format!("Paragraph number {i} of the page."))
+            .collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let old = doc("main", false, &[("", &many)]);
         let head = doc("main", false, &[("", &[many[0], many[1], "Paragraph num"])]);
         let edited = doc("main", false, &[("", &["Another text.", many[1]])]);
         let whole: &[u8] = b"<html><body><p>x</p></body></html>";
         let open: &[u8] = b"<html><body><p>x</p>";
-        let cases: &[(&str, &[u8], bool, &Document, Option<CutSign>)] = &[
-            ("closing tag lost", open, false, &old, Some(CutSign::ClosingTagLost)),
+        // (what, new body, close-delimited, new document, sign)
+        type Case<'a> = (&'a str, &'a [u8], bool, &'a Document, Option<CutSign>);
+        let cases: &[Case<'_>] = &[
+            (
+                "closing tag lost",
+                open,
+                false,
+                &old,
+                Some(CutSign::ClosingTagLost),
+            ),
             ("whole body", whole, false, &old, None),
-            ("close-delimited, shorter", b"<html><body></body></html>", true, &old, Some(CutSign::ShorterCloseDelimited)),
+            (
+                "close-delimited, shorter",
+                b"<html><body></body></html>",
+                true,
+                &old,
+                Some(CutSign::ShorterCloseDelimited),
+            ),
             ("tail lost", whole, false, &head, Some(CutSign::TailLost)),
             ("short but edited, not a cut", whole, false, &edited, None),
         ];
@@ -506,13 +558,17 @@ mod tests {
         let many: Vec<String> = (0..10).map(|i| format!("Paragraph {i}.")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         let old = doc("main", false, &[("", &many)]);
-        let cases: &[(&[&str], Option<(usize, usize)>)] = &[
+        type Case<'a> = (&'a [&'a str], Option<(usize, usize)>);
+        let cases: &[Case<'_>] = &[
             (&many[..3], Some((7, 10))),
             (&many[..6], None),
             (&many, None),
         ];
         for (kept, want) in cases {
-            assert_eq!(large_removal(&old, &doc("main", false, &[("", kept)])), *want);
+            assert_eq!(
+                large_removal(&old, &doc("main", false, &[("", kept)])),
+                *want
+            );
         }
     }
 }

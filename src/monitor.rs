@@ -350,10 +350,7 @@ impl Monitor {
                     url: page.final_url.clone(),
                     source: extract::ExtractError::UnlikePrevious {
                         root: document.meta.root.selector.clone(),
-                        shared_percent: percent(layout::shared_text(
-                            &previous.document,
-                            &document,
-                        )),
+                        shared_percent: percent(layout::shared_text(&previous.document, &document)),
                     },
                 });
             }

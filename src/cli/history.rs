@@ -178,4 +178,19 @@ mod tests {
         );
         assert_eq!(table(&[]), Vec::<String>::new());
     }
+
+    #[test]
+    fn layout_changed_and_unconfirmed_checks_say_why() {
+        let mut layout = entry("2026-12-02T10:00:00Z", CheckOutcome::LayoutChanged, Some(2));
+        layout.note = Some("configured root `section.content` not found; found `main`".into());
+        let mut unconfirmed = entry("2026-12-01T10:00:00Z", CheckOutcome::Unconfirmed, Some(1));
+        unconfirmed.note = Some("the second fetch after 10s gave other content".into());
+        assert_eq!(
+            table(&[layout, unconfirmed]),
+            [
+                "2026-12-02T10:00:00Z  #2  layout-changed  layout changed  Last updated: 28 Aug. 2024 11:27  configured root `section.content` not found; found `main`",
+                "2026-12-01T10:00:00Z  #1  unconfirmed     -               Last updated: 28 Aug. 2024 11:27  the second fetch after 10s gave other content",
+            ]
+        );
+    }
 }

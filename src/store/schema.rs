@@ -84,11 +84,10 @@ fn apply(conn: &mut Connection, from: usize) -> Result<(), OpenError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(from) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        let dangling: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM pragma_foreign_key_check",
-            [],
-            |r| r.get(0),
-        )?;
+        let dangling: i64 =
+            tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })?;
         if dangling > 0 {
             return Err(OpenError::Sqlite(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
@@ -147,6 +146,65 @@ mod tests {
                 .unwrap();
             assert_eq!((fk, mode.as_str()), (1, "wal"));
         }
+    }
+
+    #[test]
+    fn version_3_keeps_the_checks_their_alerts_point_at_and_takes_the_new_outcomes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        {
+            // A store written by version 2, with a check an alert points at.
+            let mut conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(MIGRATIONS[0]).unwrap();
+            tx.execute_batch(MIGRATIONS[1]).unwrap();
+            tx.pragma_update(None, "user_version", 2).unwrap();
+            tx.execute_batch(
+                "INSERT INTO targets (id, url, first_seen) VALUES ('t', 'u', 'x');
+                 INSERT INTO checks (id, target_id, started_at, finished_at, url, outcome, duration_ms)
+                     VALUES (7, 't', 'a', 'b', 'u', 'failed', 3);
+                 INSERT INTO alerts (target_id, check_id, channel_id, kind, idempotency_key,
+                                     payload_json, next_attempt_at, created_at)
+                     VALUES ('t', 7, 'hook', 'failing', 'k', '{}', 'a', 'a');",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let kept: (i64, String, i64) = conn
+            .query_row(
+                "SELECT c.id, c.outcome, c.duration_ms FROM alerts a JOIN checks c ON c.id = a.check_id",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, (7, "failed".to_string(), 3));
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        for (outcome, ok) in [
+            ("unconfirmed", true),
+            ("layout-changed", true),
+            ("exploded", false),
+        ] {
+            let inserted = conn.execute(
+                "INSERT INTO checks (target_id, started_at, finished_at, url, outcome, duration_ms, note)
+                 VALUES ('t', 'a', 'b', 'u', ?1, 0, 'why')",
+                [outcome],
+            );
+            assert_eq!(inserted.is_ok(), ok, "{outcome}");
+        }
+        // A check still cannot point at a target that does not exist.
+        assert!(
+            conn.execute(
+                "INSERT INTO checks (target_id, started_at, finished_at, url, outcome, duration_ms)
+                 VALUES ('nobody', 'a', 'b', 'u', 'failed', 0)",
+                [],
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -626,3 +626,26 @@ fn overlapping_check_runs_give_one_snapshot_and_one_alert() {
     assert_eq!(hook.seen(), 1);
     assert_eq!(kinds(&hook.received()), pairs(&[("revision", "revised")]));
 }
+
+#[test]
+fn a_redesign_with_the_same_text_alerts_nobody_and_the_next_edit_does() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    let run = w.check("nato-belarus/redesigned.html");
+    assert_eq!(run.stdout, "");
+    assert!(w.alerts().is_empty(), "{:?}", w.alerts());
+    assert_eq!(hook.seen(), 0);
+    // An edit in the new template alerts as any revision.
+    let edited = String::from_utf8(crate::harness::fixture("nato-belarus/redesigned.html"))
+        .unwrap()
+        .replace(
+            "In 2021, Allies suspended practical cooperation",
+            "In 2021, Allies ended all practical cooperation",
+        );
+    w.t.server.reply(Reply::html(edited));
+    let run = w.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(owned(&[("hook", "revision", "delivered", 1)]), w.alerts());
+    assert_eq!(hook.received().len(), 1);
+}

@@ -481,7 +481,8 @@ fn a_login_wall_in_place_of_the_page_is_refused_but_a_redesign_is_not() {
     let run = t.run(&["check"]);
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(
-        run.stderr.contains("most likely an error, login or interstitial page"),
+        run.stderr
+            .contains("most likely an error, login or interstitial page"),
         "{}",
         run.stderr
     );
@@ -538,11 +539,18 @@ fn a_redesign_with_the_same_text_is_a_quiet_layout_changed_snapshot() {
     let json = t.run(&["history", "nato-belarus", "--format", "json"]);
     let json: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json[0]["outcome"], "layout-changed");
-    assert!(json[0]["note"].as_str().is_some_and(|n| n.contains("section.content")));
+    assert!(
+        json[0]["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("section.content"))
+    );
 
     // The next check of the new template is unchanged, and says nothing.
     let run = t.run(&["check"]);
-    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
     assert_eq!(t.count("checks WHERE outcome = 'unchanged'"), 1);
 
     // A later text edit in the new template is a normal revision.
@@ -577,8 +585,19 @@ fn diff_of_two_files_prints_nothing_for_a_redesign_with_the_same_text() {
     let t = Test::new();
     let dir = t.dir.path();
     std::fs::write(dir.join("old.html"), fixture("nato-belarus/v1.html")).unwrap();
-    std::fs::write(dir.join("new.html"), fixture("nato-belarus/redesigned.html")).unwrap();
-    let run = t.run(&["diff", "old.html", "new.html", "--target", "nato-belarus", "--exit-code"]);
+    std::fs::write(
+        dir.join("new.html"),
+        fixture("nato-belarus/redesigned.html"),
+    )
+    .unwrap();
+    let run = t.run(&[
+        "diff",
+        "old.html",
+        "new.html",
+        "--target",
+        "nato-belarus",
+        "--exit-code",
+    ]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     assert!(run.stderr.contains("layout changed"), "{}", run.stderr);
 }
@@ -586,9 +605,10 @@ fn diff_of_two_files_prints_nothing_for_a_redesign_with_the_same_text() {
 /// `confirm_after` set to `wait` in the harness's config.
 fn confirming(wait: &str) -> Test {
     let t = Test::new();
-    let config = std::fs::read_to_string(t.config_path())
-        .unwrap()
-        .replace("confirm_after = \"0s\"", &format!("confirm_after = \"{wait}\""));
+    let config = std::fs::read_to_string(t.config_path()).unwrap().replace(
+        "confirm_after = \"0s\"",
+        &format!("confirm_after = \"{wait}\""),
+    );
     t.write_config(&config);
     t
 }
@@ -612,7 +632,12 @@ fn a_change_the_second_fetch_does_not_repeat_is_unconfirmed_and_stored_next_time
     assert_eq!(t.count("checks WHERE outcome = 'unconfirmed'"), 1);
     let history = t.run(&["history", "nato-belarus"]);
     assert!(
-        history.stdout.lines().next().unwrap_or_default().contains("unconfirmed"),
+        history
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("unconfirmed"),
         "{}",
         history.stdout
     );

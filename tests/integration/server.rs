@@ -92,7 +92,11 @@ impl Server {
                     let mut st = st.lock().unwrap();
                     st.seen.push(seen);
                     let path = seen_path(&st);
-                    let at = st.at.iter().find(|(p, _)| *p == path).map(|(_, r)| r.clone());
+                    let at = st
+                        .at
+                        .iter()
+                        .find(|(p, _)| *p == path)
+                        .map(|(_, r)| r.clone());
                     at.or_else(|| st.queue.pop_front())
                         .or_else(|| st.reply.clone())
                         .unwrap_or_else(|| Reply::status(404))
