@@ -24,6 +24,7 @@
 //! content = ["section.content"] # content roots, tried in order
 //! drop = [".share-bar"]        # extra site chrome to drop (CSS selectors)
 //! ignore_text = ["Views: \\d+"] # regexes removed from block text before comparison
+//! ignore_link = ["[?&]lang=\\w+"] # regexes removed from link targets before comparison
 //! min_text_chars = 200         # below this the root counts as empty
 //!
 //! [[target]]
@@ -199,6 +200,8 @@ struct FileRules {
     drop: Vec<String>,
     #[serde(default)]
     ignore_text: Vec<String>,
+    #[serde(default)]
+    ignore_link: Vec<String>,
     min_text_chars: Option<usize>,
 }
 
@@ -342,18 +345,18 @@ pub fn parse(
             .iter()
             .map(|c| css("drop", c))
             .collect::<Result<_, _>>()?;
-        let ignore_text = r
-            .ignore_text
-            .iter()
-            .map(|re| {
-                Regex::new(re).map_err(|e| {
-                    err(
-                        place("ignore_text"),
-                        format!("bad regex `{re}`: {}", one_line(&e)),
-                    )
+        let regexes = |key: &str, sources: &[String]| {
+            sources
+                .iter()
+                .map(|re| {
+                    Regex::new(re).map_err(|e| {
+                        err(place(key), format!("bad regex `{re}`: {}", one_line(&e)))
+                    })
                 })
-            })
-            .collect::<Result<_, _>>()?;
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let ignore_text = regexes("ignore_text", &r.ignore_text)?;
+        let ignore_link = regexes("ignore_link", &r.ignore_link)?;
         let generic = Rules::generic();
         rule_sets.insert(
             name.clone(),
@@ -363,6 +366,7 @@ pub fn parse(
                 content,
                 drop,
                 ignore_text,
+                ignore_link,
                 min_text_chars: r.min_text_chars.unwrap_or(generic.min_text_chars),
             },
         );
@@ -680,6 +684,11 @@ rules = "nato-topic"
                 "[rules.r]\nignore_text = [\"(unclosed\"]\n",
                 "rules `r`: key `ignore_text`",
                 "bad regex `(unclosed`",
+            ),
+            (
+                "[rules.r]\nignore_link = [\"[z-a]\"]\n",
+                "rules `r`: key `ignore_link`",
+                "bad regex `[z-a]`",
             ),
             (
                 "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nrules = \"nope\"\n",

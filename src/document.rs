@@ -42,11 +42,14 @@ pub struct DocumentMeta {
 /// The element the sections were taken from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ContentRoot {
-    /// The CSS selector (or fallback name: `main`, `article`, `readability`,
-    /// `densest-block`, `body`) that matched.
+    /// The CSS selector that matched, or the name of the root found when no
+    /// configured selector did: `main`, `article`, `readability`,
+    /// `densest-block`, `body`.
     pub selector: String,
-    /// True when the configured selector matched nothing and a fallback was used.
-    /// Always shown to the user; never silent.
+    /// True when a content root was configured, matched nothing, and the root
+    /// named by `selector` was found instead: always shown to the user, never
+    /// silent. False when the rules configure no root (the generic rules): the
+    /// root found is then the expected outcome, recorded in `selector` only.
     pub fallback: bool,
 }
 

@@ -89,6 +89,11 @@ pub struct Rules {
     /// Regexes for text removed from blocks before comparison (per-request
     /// tokens, view counters). A block left empty is dropped.
     pub ignore_text: Vec<Regex>,
+    /// Regexes matched against each link target after the built-in
+    /// normalisation (session ids and tracking parameters removed, same-page
+    /// links cut to their fragment): every match is removed from the target
+    /// before comparison, and a link whose target is left empty is dropped.
+    pub ignore_link: Vec<Regex>,
     /// Below this many characters of text the content root counts as empty
     /// (an extraction failure, never a snapshot).
     pub min_text_chars: usize,
@@ -96,7 +101,8 @@ pub struct Rules {
 
 impl Rules {
     /// The built-in rules for an unknown page: no configured root (fallbacks only),
-    /// the built-in chrome list, no text filters, 200 characters minimum.
+    /// the built-in chrome list, no text or link filters beyond the built-in
+    /// ones, 200 characters minimum.
     pub fn generic() -> Rules {
         Rules {
             name: "generic".into(),
@@ -104,6 +110,7 @@ impl Rules {
             content: Vec::new(),
             drop: Vec::new(),
             ignore_text: Vec::new(),
+            ignore_link: Vec::new(),
             min_text_chars: 200,
         }
     }

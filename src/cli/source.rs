@@ -93,8 +93,10 @@ pub fn load_document(
         let abs = std::fs::canonicalize(&path).unwrap_or(path);
         let url = Url::from_file_path(&abs)
             .map_err(|()| Error::Usage(format!("cannot make a file URL of `{input}`")))?;
-        let t = target_for(settings, target, url.clone())?;
-        redliner::extract::extract(&decoded.text, Some(&url), &t.rules).map_err(|source| {
+        let t = target_for(settings, target, url)?;
+        // No base: relative links stay as written, so the same page saved in
+        // two folders gives the same document.
+        redliner::extract::extract(&decoded.text, None, &t.rules).map_err(|source| {
             match target {
                 Some(id) => Error::Extract {
                     target: id.to_string(),

@@ -39,6 +39,114 @@ const CHROME_PARTS: &[&str] = &[
     "newsletter",
     "advert",
     "advertisement",
+    "sidebar",
+    "footer",
+    "announcement",
+    "announcements",
+    "addthis",
+    "addtoany",
+    "a2a",
+    "sharethis",
+    "shariff",
+    "breadcrumbs",
+    "crumbs",
+    "trending",
+    "recommended",
+    "readtime",
+    "viewcount",
+    "hitcounter",
+    "skiplink",
+    "skiplinks",
+    "backtotop",
+];
+
+/// Runs of token parts that mark chrome only together (`back-to-top`,
+/// `c-language-switcher__list`, `alert-banner`): each is matched against the
+/// concatenation of two to four consecutive parts, so `photo-topics` is not
+/// `to-top`.
+const CHROME_COMPOUNDS: &[&str] = &[
+    "backtotop",
+    "gototop",
+    "totop",
+    "scrolltop",
+    "scrolltotop",
+    "returntotop",
+    "skipto",
+    "skiplink",
+    "skipnav",
+    "skipcontent",
+    "readtime",
+    "readingtime",
+    "timetoread",
+    "viewcount",
+    "viewcounter",
+    "viewscount",
+    "pageviews",
+    "sharecount",
+    "sharecounts",
+    "sharecounter",
+    "likecount",
+    "likes",
+    "langswitch",
+    "langswitcher",
+    "langselect",
+    "langselector",
+    "langpicker",
+    "langmenu",
+    "langlist",
+    "langnav",
+    "langlinks",
+    "languageswitch",
+    "languageswitcher",
+    "languageselect",
+    "languageselector",
+    "languagepicker",
+    "languagemenu",
+    "languagelist",
+    "languagenav",
+    "languagelinks",
+    "languagechooser",
+    "languagetoggle",
+    "localeswitcher",
+    "localeselector",
+    "alertbanner",
+    "alertbar",
+    "sitealert",
+    "sitealerts",
+    "globalalert",
+    "emergencybanner",
+    "noticebanner",
+    "noticebar",
+    "sitenotice",
+    "sitebanner",
+    "topbanner",
+    "promobanner",
+    "usabanner",
+    "govbanner",
+    "infobanner",
+    "maintenancebanner",
+    "statusbanner",
+    "pagetools",
+    "articletools",
+    "contenttools",
+    "pageactions",
+    "articleactions",
+    "printpage",
+    "printbutton",
+    "printlink",
+    "printbar",
+    "emailpage",
+    "emailthis",
+    "emailbutton",
+    "mostread",
+    "mostpopular",
+    "mostviewed",
+    "morenews",
+    "latestnews",
+    "relatednews",
+    "othernews",
+    "morestories",
+    "youmayalsolike",
 ];
 
 /// Whole class tokens that mark hidden or screen-reader-only text.
@@ -85,6 +193,7 @@ impl Chrome {
         for css in &rules.drop {
             dropped.extend(doc.select(&css.selector).map(|e| e.id()));
         }
+        dropped.extend(language_pickers(doc));
         Chrome { dropped }
     }
 
@@ -164,11 +273,23 @@ fn is_hidden(el: &Element) -> bool {
         .any(|c| HIDDEN_TOKENS.iter().any(|t| c.eq_ignore_ascii_case(t)))
 }
 
-/// A class or id token naming chrome: one of its `-`/`_` parts is a chrome word.
+/// A class or id token naming chrome: one of its `-`/`_` parts is a chrome
+/// word, or two to four consecutive parts spell a chrome compound.
 fn chrome_token(token: &str) -> bool {
-    token
+    let parts: Vec<String> = token
         .split(['-', '_'])
-        .any(|part| CHROME_PARTS.iter().any(|w| part.eq_ignore_ascii_case(w)))
+        .filter(|p| !p.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if parts.iter().any(|p| CHROME_PARTS.contains(&p.as_str())) {
+        return true;
+    }
+    (0..parts.len()).any(|i| {
+        (i + 1..parts.len().min(i + 4) + 1).any(|j| {
+            let run: String = parts[i..j].concat();
+            CHROME_COMPOUNDS.contains(&run.as_str())
+        })
+    })
 }
 
 /// An aria-label naming chrome. Narrower than class tokens because labels are
@@ -188,6 +309,49 @@ fn chrome_label(label: &str) -> bool {
         })
 }
 
+/// Language pickers: the list (or paragraph, or `div`) around links marked
+/// with `hreflang` or `lang` whose text is nothing but such links and
+/// separators. A link to a translation inside a sentence is content.
+fn language_pickers(doc: &Html) -> Vec<ego_tree::NodeId> {
+    static LANG_LINKS: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
+        Selector::parse("a[hreflang], a[lang]").expect("constant selector parses")
+    });
+    static LINKS: std::sync::LazyLock<Selector> =
+        std::sync::LazyLock::new(|| Selector::parse("a").expect("constant selector parses"));
+    let mut found = Vec::new();
+    for link in doc.select(&LANG_LINKS) {
+        let mut container = link.parent().and_then(ElementRef::wrap);
+        if let Some(c) = container
+            && matches!(c.value().name(), "li" | "span")
+        {
+            container = c.parent().and_then(ElementRef::wrap);
+        }
+        let Some(c) = container else { continue };
+        if matches!(c.value().name(), "body" | "main" | "article" | "html")
+            || found.contains(&c.id())
+        {
+            continue;
+        }
+        let links: Vec<ElementRef<'_>> = c.select(&LINKS).collect();
+        let all_lang = links
+            .iter()
+            .all(|a| a.attr("hreflang").is_some() || a.attr("lang").is_some());
+        let link_text: usize = links
+            .iter()
+            .map(|a| a.text().flat_map(str::chars).filter(|ch| ch.is_alphanumeric()).count())
+            .sum();
+        let all_text = c
+            .text()
+            .flat_map(str::chars)
+            .filter(|ch| ch.is_alphanumeric())
+            .count();
+        if all_lang && link_text == all_text {
+            found.push(c.id());
+        }
+    }
+    found
+}
+
 /// A `<form>` is chrome (search box, newsletter) unless it wraps content, as
 /// ASP.NET pages wrap their whole body in one form.
 fn is_chrome_form(node: NodeRef<'_, Node>) -> bool {
@@ -197,6 +361,267 @@ fn is_chrome_form(node: NodeRef<'_, Node>) -> bool {
         (Some(form), Some(sel)) => form.select(sel).next().is_none(),
         _ => true,
     }
+}
+
+/// Words of share, print and e-mail bars that make a line chrome on their own
+/// (lowercase).
+const ACTION_WORDS: &[&str] = &[
+    "share", "shares", "sharing", "facebook", "twitter", "linkedin", "whatsapp", "telegram",
+    "reddit", "pinterest", "bluesky", "mastodon", "instagram", "youtube", "tumblr", "xing",
+    "flipboard", "messenger", "weibo", "wechat", "vkontakte", "email", "e-mail", "print",
+    "printer", "tweet", "partager", "teilen", "compartir", "condividi", "partilhar",
+    "imprimer", "drucken", "imprimir",
+];
+
+/// Words that may accompany the action words in a bar ("Share this page on X").
+const FILLER_WORDS: &[&str] = &[
+    "this", "page", "article", "story", "post", "on", "via", "with", "to", "the", "a", "us",
+    "friend", "link", "copy", "version", "friendly", "x", "send", "follow", "like", "save",
+    "bookmark", "and", "or", "cette", "page", "diese", "seite",
+];
+
+/// Language names as pickers write them: endonyms, English names and
+/// two-letter codes (lowercase).
+const LANGUAGE_WORDS: &[&str] = &[
+    "english", "français", "francais", "deutsch", "español", "espanol", "italiano",
+    "português", "portugues", "русский", "українська", "العربية", "中文", "日本語", "한국어",
+    "polski", "nederlands", "türkçe", "ελληνικά", "čeština", "română", "magyar", "svenska",
+    "dansk", "suomi", "norsk", "български", "hrvatski", "srpski", "српски", "slovenčina",
+    "slovenščina", "eesti", "latviešu", "lietuvių", "shqip", "македонски", "беларуская",
+    "ქართული", "հայերեն", "فارسی", "עברית", "हिन्दी", "french", "german", "spanish",
+    "italian", "portuguese", "russian", "ukrainian", "arabic", "chinese", "japanese",
+    "korean", "polish", "dutch", "turkish", "greek", "czech", "romanian", "hungarian",
+    "swedish", "danish", "finnish", "norwegian", "bulgarian", "croatian", "serbian", "slovak",
+    "slovenian", "estonian", "latvian", "lithuanian", "albanian", "macedonian", "belarusian",
+    "georgian", "armenian", "en", "fr", "de", "es", "it", "pt", "ru", "uk", "ua", "ar", "zh",
+    "ja", "ko", "pl", "nl", "tr", "el", "cs", "ro", "hu", "sv", "da", "fi", "no", "bg", "hr",
+    "sr", "sk", "sl", "et", "lv", "lt", "sq", "mk", "be", "ka", "hy",
+];
+
+/// What one separated part of a short line is, for [`is_chrome_text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segment {
+    /// Chrome on its own: a counter, a reading time, a relative date, a share
+    /// or print bar, a language list, "Back to top".
+    Chrome,
+    /// Neutral beside chrome, content alone: a date, a number, a byline.
+    Weak,
+    /// Anything else: content.
+    Content,
+}
+
+/// Whole-line chrome: cookie notices, copyright lines, breadcrumbs, the US
+/// government banner.
+static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?ix)
+        ^(?:©|\(c\)\s|copyright\s*(?:©|\(c\)|\d{4}))
+        | ^you\s+are\s+here\b
+        | ^(?:home|start|accueil|startseite|inicio|главная)\s*(?:[›>»/→|]|\s-\s)
+        | ^an\s+official\s+(?:web)?site\s+of\s+the\b
+        | ^here['’]s\s+how\s+you\s+know\b
+        | ^(?:all\s+rights\s+reserved\.?)$",
+    )
+    .expect("constant chrome line regex compiles")
+});
+
+/// Cookie notices: "cookie" plus the notice's own phrasing.
+static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?ix)
+        \b(?:we|this\s+(?:web)?site|our\s+(?:web)?site)\s+uses?\s+cookies\b
+        | \bby\s+(?:continuing|using)\b.{0,80}\bcookies?\b
+        | \baccept\s+(?:all\s+)?cookies\b
+        | \bcookie\s+(?:settings|preferences|consent)\b",
+    )
+    .expect("constant cookie regex compiles")
+});
+
+/// Segments that are chrome on their own: counters, reading times, relative
+/// dates, "Back to top" and skip links.
+static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?ix)^(?:
+            # counters: 1.2K shares, Views: 1,234, viewed 12 times
+            \d[\d.,\x20]*[kmb]?\+?\s*(?:shares?|likes?|views?|comments?|reads?|retweets?|reactions?|followers?|visits?|hits?|page\s*views?|claps?|votes?|times\s+viewed)
+          | (?:shares?|likes?|views?|comments?|page\s*views?|visits?|hits?|reads?|viewed|seen)\s*:?\s*\d[\d.,\x20]*[kmb]?\+?(?:\s*times)?
+            # reading time: 5 min read, 5 MIN READ, Reading time: 4 minutes
+          | (?:about\s+|~\s*)?(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s*[-–]\s*\d+)?[\s-]*(?:min(?:ute)?s?|hours?|hrs?|h)\.?\s+(?:read|reading|to\s+read|read\s+time|reading\s+time|de\s+lecture|lesezeit|lectura)
+          | (?:estimated\s+)?(?:read(?:ing)?\s+time|time\s+to\s+read|lesezeit|temps\s+de\s+lecture)\s*:?\s*(?:about\s+|~\s*)?\d+(?:\s*[-–]\s*\d+)?\s*(?:min(?:ute)?s?|hours?|h)?\.?
+            # relative dates: 3 hours ago, updated 2 days ago, yesterday
+          | (?:(?:last\s+)?(?:updated|posted|published|modified|edited)\s+)?(?:about\s+|over\s+|almost\s+|nearly\s+)?(?:\d+|an?|one|a\s+few)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdwy])\s+ago
+          | just\s+now|moments\s+ago
+            # back to top, skip links
+          | (?:back|return|go|scroll|jump)\s+(?:up\s+)?to\s+(?:the\s+)?top(?:\s+of\s+(?:the\s+)?page)?
+          | top\s+of\s+(?:the\s+)?page
+          | skip\s+(?:to\s+|over\s+)?(?:the\s+)?(?:main\s+)?(?:content|navigation|nav|menu)
+          | jump\s+to\s+(?:main\s+)?(?:content|navigation)
+        )$",
+    )
+    .expect("constant chrome segment regex compiles")
+});
+
+/// Segments that are neutral beside chrome: dates (with an optional label and
+/// time), numbers, bylines.
+static WEAK_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?ix)^(?:
+            (?:(?:first\s+|last\s+)?(?:published|posted|updated|modified|reviewed|issued|released|date)\s*(?:on|:)?\s*)?
+            (?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?
+            (?:
+                \d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+\d{4}
+              | (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}
+              | \d{4}-\d{2}-\d{2}
+              | \d{1,2}[./-]\d{1,2}[./-]\d{2,4}
+              | \d{1,2}-[a-z]{3}-\d{4}
+              | today|yesterday
+            )
+            (?:,?\s*(?:at\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[a-z]{2,5}\)?)?)?
+          | \d[\d.,]*[kmb]?\+?
+          | by\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}
+          | min\.?\s+read|read\s+more
+        )$",
+    )
+    .expect("constant weak segment regex compiles")
+});
+
+/// Characters that separate the items of a meta line or a bar.
+const SEPARATOR_CHARS: &[char] = &['|', '·', '•', '¦', '∙', '‧', '›', '»', '→', '/'];
+
+/// Separators between the items of a meta line or a bar.
+static SEPARATOR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\s*(?:[|·•¦∙‧›»→]|\s[-–—/]\s)\s*").expect("constant separator regex compiles")
+});
+
+/// True when a whole block's text is site chrome rather than content: a
+/// counter ("1.2K shares", "Views: 1,234", "👁 345"), a reading time ("5 MIN
+/// READ"), a relative date ("3 hours ago"), a share/print/e-mail bar, a list of
+/// language names, "Back to top", a skip link, a breadcrumb trail starting at
+/// "Home", a copyright line, a cookie notice; or a short line made only of such
+/// parts and dates ("3 May 2023 · 5 min read · 1.2K shares").
+///
+/// Only short lines are judged, and only whole lines: a paragraph that
+/// mentions shares, views or a year is content.
+pub(crate) fn is_chrome_text(text: &str) -> bool {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars == 0 || chars > 600 {
+        return false;
+    }
+    if text.to_lowercase().contains("cookie") && COOKIE_NOTICE.is_match(text) {
+        return true;
+    }
+    if chars > 200 {
+        return false;
+    }
+    if CHROME_LINE.is_match(text) {
+        return true;
+    }
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.len() > 1 && words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str())) {
+        return true;
+    }
+    let mut strong = false;
+    for segment in SEPARATOR.split(text) {
+        match classify(segment) {
+            Segment::Chrome => strong = true,
+            Segment::Weak => {}
+            Segment::Content => return false,
+        }
+    }
+    strong
+}
+
+/// Classifies one separated part of a short line.
+fn classify(segment: &str) -> Segment {
+    let trimmed = segment.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, ':' | ',' | ';' | '.' | '(' | ')' | '[' | ']' | '!')
+    });
+    if trimmed.is_empty() {
+        return Segment::Weak;
+    }
+    // An icon before a number is a counter: "👁 345", "♥ 12", "⏱ 5 min".
+    let symbols = trimmed
+        .chars()
+        .take_while(|c| !c.is_alphanumeric() && !c.is_whitespace())
+        .count();
+    let rest = trimmed
+        .chars()
+        .skip(symbols)
+        .collect::<String>()
+        .trim()
+        .to_string();
+    if symbols > 0 {
+        static ICON_COUNT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(?i)^\d[\d.,]*[kmb]?\+?(?:\s*min(?:ute)?s?)?$")
+                .expect("constant icon counter regex compiles")
+        });
+        if ICON_COUNT.is_match(&rest) {
+            return Segment::Chrome;
+        }
+    }
+    if CHROME_SEGMENT.is_match(&rest) {
+        return Segment::Chrome;
+    }
+    if WEAK_SEGMENT.is_match(&rest) {
+        return Segment::Weak;
+    }
+    let words: Vec<String> = rest
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ':' | ';' | '(' | ')'))
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.is_empty() {
+        return Segment::Weak;
+    }
+    let is = |set: &[&str], w: &String| set.contains(&w.as_str());
+    if words
+        .iter()
+        .all(|w| is(ACTION_WORDS, w) || is(FILLER_WORDS, w))
+        && words.iter().any(|w| is(ACTION_WORDS, w))
+    {
+        return Segment::Chrome;
+    }
+    if words.iter().all(|w| is(LANGUAGE_WORDS, w))
+        && (words.len() > 1 || words[0].chars().count() > 2)
+    {
+        return Segment::Chrome;
+    }
+    Segment::Content
+}
+
+/// Headings of the page's own furniture, never content: "Related news",
+/// "More stories", "Most read", "You may also like", "Share this page",
+/// "Follow us", "In focus". The heading and the blocks under it, up to the
+/// next heading of its level or above, are chrome.
+pub(crate) fn is_chrome_heading(text: &str) -> bool {
+    static HEADING: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?ix)^(?:
+                related(?:\s+(?:news|articles?|stories|content|links|pages|topics|items|posts|resources|publications|videos))?
+              | more\s+(?:news|stories|articles|videos|from\s+.{1,40}|on\s+this\s+topic|like\s+this)
+              | (?:latest|other)\s+(?:news|stories|articles|updates|videos)
+              | most\s+(?:read|popular|viewed|shared)
+              | you\s+(?:may|might)\s+also\s+(?:like|be\s+interested(?:\s+in)?)
+              | recommended(?:\s+(?:for\s+you|reading|articles))?
+              | trending(?:\s+now)?
+              | popular(?:\s+now)?
+              | in\s+focus
+              | share(?:\s+this(?:\s+(?:page|article|story))?)?
+              | follow\s+us
+            )[\s:.]*$",
+        )
+        .expect("constant chrome heading regex compiles")
+    });
+    let text = text.trim();
+    text.chars().count() <= 60 && HEADING.is_match(text)
 }
 
 /// A visitor for [`walk_tree`].

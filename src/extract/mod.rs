@@ -14,6 +14,7 @@
 //! stamp is never content.
 
 mod chrome;
+mod link;
 mod root;
 mod walk;
 
@@ -145,7 +146,11 @@ fn nesting_estimate(html: &str) -> usize {
 ///
 /// `base` (the page's final URL) resolves relative links, after any
 /// `<base href>` in the page. Link targets come out absolute and normalised
-/// (`url` serialisation), so relative and absolute spellings compare equal.
+/// (`url` serialisation), so relative and absolute spellings compare equal;
+/// session ids, tracking parameters and the rules' `ignore_link` matches are
+/// removed, same-page links are cut to their fragment (`#x`), and Cloudflare
+/// e-mail obfuscation is decoded (see `link`). With no `base` (a local file)
+/// relative targets stay relative, so the file's folder does not matter.
 ///
 /// # Errors
 /// [`ExtractError::TooDeep`] when the markup nests deeper than [`MAX_NESTING`].
@@ -155,6 +160,7 @@ fn nesting_estimate(html: &str) -> usize {
 /// `rules.min_text_chars` characters of text (block texts and headings), or,
 /// when no configured selector matches, every fallback has fewer.
 pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document, ExtractError> {
+    let base_in = base;
     let depth = nesting_estimate(html);
     if depth > MAX_NESTING {
         return Err(ExtractError::TooDeep { depth });
@@ -168,8 +174,9 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     }
     let (stamp, stamp_unreadable) = find_stamp(&doc, &chrome);
     let title_key = title.as_deref().map(comparable);
+    let links = link::Links::new(&doc, base_in, base.as_ref(), &rules.ignore_link);
     let opts = WalkOptions {
-        base: base.as_ref(),
+        links: &links,
         chrome: &chrome,
         skip: title_node,
         ignore_text: &rules.ignore_text,
@@ -755,7 +762,8 @@ mod tests {
         for (html, rules, selector) in cases {
             let d = doc(html, &rules);
             assert_eq!(d.meta.root.selector, selector, "{}", rules.name);
-            assert!(d.meta.root.fallback);
+            // A fallback only when a root was configured and missed.
+            assert_eq!(d.meta.root.fallback, !rules.content.is_empty());
             assert_eq!(d.meta.title.as_deref(), Some("Relations with Belarus"));
             assert_eq!(d.meta.stamp, v1.meta.stamp);
             assert_eq!(d.sections, v1.sections, "{selector} {}", rules.name);
@@ -769,7 +777,7 @@ mod tests {
             let configured = doc(html, &nato());
             let fallback = doc(html, &Rules::generic());
             assert_eq!(fallback.meta.root.selector, "readability");
-            assert!(fallback.meta.root.fallback);
+            assert!(!fallback.meta.root.fallback);
             assert_eq!(fallback.meta.stamp, configured.meta.stamp);
             assert_eq!(fallback.sections, configured.sections);
         }
@@ -805,7 +813,7 @@ mod tests {
         for (html, want) in cases {
             let d = extract(&html, None, &generic(20)).unwrap();
             assert_eq!(d.meta.root.selector, want, "{html}");
-            assert!(d.meta.root.fallback);
+            assert!(!d.meta.root.fallback, "no root configured: found, not a fallback");
             assert!(d.text_len() >= 20);
         }
         // too little text anywhere: the error names the best candidate
@@ -832,7 +840,7 @@ mod tests {
             &generic(5),
         )
         .unwrap();
-        assert!(d.meta.root.fallback);
+        assert!(!d.meta.root.fallback);
         assert_eq!(d.sections[0].blocks[0].text, "just loose text in the body");
     }
 

@@ -1,7 +1,9 @@
 //! Choosing the content root: the configured selectors first, then the
 //! fallbacks `main`, `article`, a readability pass (dom_smoothie), the densest
-//! text block, and `body`. A fallback is always recorded in
-//! [`ContentRoot::fallback`], never silent.
+//! text block, and `body`. The root found is always recorded in
+//! [`ContentRoot::selector`]; [`ContentRoot::fallback`] is set only when a
+//! configured root was missed, so the generic rules (no root configured) are
+//! never reported as falling back.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -61,6 +63,8 @@ pub(crate) fn choose(
         }
     }
 
+    // With no configured root, finding one is the plan, not a fallback.
+    let configured = !rules.content.is_empty();
     let mut best: (&str, usize) = ("body", 0);
     let mut attempt = |name: &'static str, walked: Walked| {
         tracing::debug!(
@@ -73,7 +77,7 @@ pub(crate) fn choose(
                 walked,
                 ContentRoot {
                     selector: name.to_string(),
-                    fallback: true,
+                    fallback: configured,
                 },
             ));
         }

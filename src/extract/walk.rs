@@ -15,17 +15,17 @@ use std::sync::LazyLock;
 use ego_tree::{NodeId, NodeRef};
 use regex::Regex;
 use scraper::{ElementRef, Node, Selector};
-use url::Url;
 
-use super::chrome::{Chrome, Visit, walk_tree};
+use super::chrome::{self, Chrome, Visit, walk_tree};
+use super::link::{Links, cloudflare_decode};
 use crate::document::{Block, BlockKind, Link, Section, SectionKey};
 use crate::normalize::{comparable, display};
 use crate::stamp;
 
 /// What the walk needs besides the root.
 pub(crate) struct WalkOptions<'a> {
-    /// Resolves relative link targets.
-    pub base: Option<&'a Url>,
+    /// Resolves and normalises link targets.
+    pub links: &'a Links<'a>,
     /// Elements to skip.
     pub chrome: &'a Chrome,
     /// The title element, skipped when it sits inside the root (it is the title,
@@ -148,6 +148,9 @@ struct Walker<'o, 'a> {
     figures: Vec<Figure>,
     headings: Vec<(u8, String)>,
     seen_keys: HashMap<Vec<String>, usize>,
+    /// The level of a chrome heading ("Related news") whose section is being
+    /// skipped, up to the next heading of that level or above.
+    skipping: Option<u8>,
     current: Section,
     sections: Vec<Section>,
     text_chars: usize,
@@ -163,6 +166,7 @@ pub(crate) fn walk(root: NodeRef<'_, Node>, opts: &WalkOptions<'_>) -> Walked {
         figures: Vec::new(),
         headings: Vec::new(),
         seen_keys: HashMap::new(),
+        skipping: None,
         current: Section {
             key: SectionKey::lead(),
             heading: None,
@@ -220,6 +224,12 @@ impl Walker<'_, '_> {
             Node::Element(el) => el,
             _ => return false,
         };
+        if let Some(address) = el.attr("data-cfemail").and_then(cloudflare_decode) {
+            // Cloudflare's e-mail obfuscation: the element's text is a
+            // placeholder ("[email protected]"), the address is in the hex.
+            self.cloudflare_email(el.name() == "a", address);
+            return false;
+        }
         let name = el.name();
         let top_role = self.frames.last().map_or(Role::Container, |f| f.role);
         match name {
@@ -244,7 +254,7 @@ impl Walker<'_, '_> {
             "a" => {
                 let frame = self.frames.len().saturating_sub(1);
                 let start = self.frames.last().map_or(0, |f| f.text.len());
-                let href = el.attr("href").and_then(|h| resolve(h, self.opts.base));
+                let href = el.attr("href").and_then(|h| self.opts.links.href(h));
                 self.links.push(OpenLink {
                     node: n.id(),
                     frame,
@@ -324,6 +334,25 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// Appends a decoded Cloudflare-protected address to the current block, as
+    /// a `mailto:` link when the element was the link itself.
+    fn cloudflare_email(&mut self, is_link: bool, address: String) {
+        let in_heading = self
+            .frames
+            .last()
+            .is_some_and(|f| matches!(f.role, Role::Heading(_)));
+        let Some(f) = self.frames.last_mut() else {
+            return;
+        };
+        f.text.push_str(&address);
+        if is_link && !in_heading {
+            f.links.push(Link {
+                text: display(&address),
+                href: format!("mailto:{address}"),
+            });
+        }
+    }
+
     fn push_frame(&mut self, node: NodeId, role: Role, kind: BlockKind) {
         self.frames.push(Frame {
             node,
@@ -376,9 +405,18 @@ impl Walker<'_, '_> {
             Role::Heading(level) => {
                 let text = display(&frame.text);
                 let is_title = self.opts.title.is_some_and(|t| comparable(&text) == t);
-                if !text.is_empty() && !is_title {
-                    self.start_section(level, text);
+                if text.is_empty() || is_title {
+                    return;
                 }
+                if self.skipping.is_some_and(|l| level > l) {
+                    return;
+                }
+                self.skipping = None;
+                if chrome::is_chrome_heading(&text) {
+                    self.skipping = Some(level);
+                    return;
+                }
+                self.start_section(level, text);
             }
             _ => self.emit(frame.kind, &frame.text, frame.links),
         }
@@ -428,7 +466,14 @@ impl Walker<'_, '_> {
                 text = display(&re.replace_all(&text, ""));
             }
         }
-        if text.is_empty() || is_stamp_only(&text) {
+        if text.is_empty() || is_stamp_only(&text) || self.skipping.is_some() {
+            return;
+        }
+        // Table rows and preformatted text are data: "English | French" in a
+        // glossary is content.
+        if !matches!(kind, BlockKind::TableRow | BlockKind::Preformatted)
+            && chrome::is_chrome_text(&text)
+        {
             return;
         }
         self.text_chars += text.chars().count();
@@ -463,44 +508,29 @@ fn is_stamp_only(text: &str) -> bool {
     }
 }
 
-/// Resolves a link target against the page URL into its normalised absolute
-/// form (so relative and absolute spellings compare equal). `javascript:` links
-/// are not links; a relative target with no base is kept as written.
-pub(crate) fn resolve(href: &str, base: Option<&Url>) -> Option<String> {
-    let href = href.trim();
-    if href.is_empty() {
-        return None;
-    }
-    if href
-        .get(..11)
-        .is_some_and(|s| s.eq_ignore_ascii_case("javascript:"))
-    {
-        return None;
-    }
-    let parsed = match base {
-        Some(b) => b.join(href),
-        None => Url::parse(href),
-    };
-    Some(parsed.map_or_else(|_| href.to_string(), String::from))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use scraper::Html;
+    use url::Url;
 
     fn run(html: &str) -> Vec<Section> {
+        walk_with(html, &[]).sections
+    }
+
+    fn walk_with(html: &str, ignore_text: &[Regex]) -> Walked {
         let doc = Html::parse_fragment(html);
         let chrome = Chrome::default();
         let base = Url::parse("https://www.nato.int/cps/en/natohq/topics_49119.htm").unwrap();
+        let links = Links::new(&doc, Some(&base), Some(&base), &[]);
         let opts = WalkOptions {
-            base: Some(&base),
+            links: &links,
             chrome: &chrome,
             skip: None,
-            ignore_text: &[],
+            ignore_text,
             title: None,
         };
-        walk(*doc.root_element(), &opts).sections
+        walk(*doc.root_element(), &opts)
     }
 
     /// A section as (heading or "Lead", level, [(kind, text)]).
@@ -685,17 +715,11 @@ mod tests {
 
     #[test]
     fn ignore_text_strips_and_drops() {
-        let doc = Html::parse_fragment("<p>Views: 1234 Text stays</p><p>Views: 99</p>");
-        let chrome = Chrome::default();
         let ignore = [Regex::new(r"Views: \d+").unwrap()];
-        let opts = WalkOptions {
-            base: None,
-            chrome: &chrome,
-            skip: None,
-            ignore_text: &ignore,
-            title: None,
-        };
-        let got = walk(*doc.root_element(), &opts);
+        let got = walk_with(
+            "<p>Views: 1234 Text stays</p><p>Views: 99</p>",
+            &ignore,
+        );
         let texts: Vec<&str> = got
             .sections
             .iter()
@@ -707,23 +731,38 @@ mod tests {
     }
 
     #[test]
-    fn resolve_cases() {
-        let base = Url::parse("https://www.nato.int/cps/en/natohq/topics_49119.htm").unwrap();
+    fn cloudflare_addresses_are_decoded_in_text_and_links() {
+        // "info@nato.int" under two keys: the hex changes per request.
         let cases = [
             (
-                "topics_1.htm",
-                Some(&base),
-                Some("https://www.nato.int/cps/en/natohq/topics_1.htm"),
+                "<p>Write to <a href=\"/cdn-cgi/l/email-protection#422b2c242d022c23362d6c2b2c36\">\
+                 <span class=\"__cf_email__\" data-cfemail=\"0f666169604f616e7b602166617b\">\
+                 [email&#160;protected]</span></a>.</p>",
+                "Write to info@nato.int.",
+                vec![("info@nato.int", "mailto:info@nato.int")],
             ),
-            ("  /a b ", Some(&base), Some("https://www.nato.int/a%20b")),
-            ("mailto:x@nato.int", Some(&base), Some("mailto:x@nato.int")),
-            ("JavaScript:go()", Some(&base), None),
-            ("", Some(&base), None),
-            ("topics_1.htm", None, Some("topics_1.htm")),
-            ("https://Example.org", None, Some("https://example.org/")),
+            (
+                "<p>Press: <a href=\"/cdn-cgi/l/email-protection\" class=\"__cf_email__\" \
+                 data-cfemail=\"5a2a283f29291a393e39743d352c\">[email&#160;protected]</a></p>",
+                "Press: press@cdc.gov",
+                vec![("press@cdc.gov", "mailto:press@cdc.gov")],
+            ),
+            (
+                "<p>Bad hex: <span data-cfemail=\"zz\">[email&#160;protected]</span></p>",
+                "Bad hex: [email protected]",
+                vec![],
+            ),
         ];
-        for (href, base, want) in cases {
-            assert_eq!(resolve(href, base), want.map(String::from), "{href}");
+        for (html, text, links) in cases {
+            let s = run(html);
+            let b = &s[0].blocks[0];
+            assert_eq!(b.text, text, "{html}");
+            let got: Vec<(&str, &str)> = b
+                .links
+                .iter()
+                .map(|l| (l.text.as_str(), l.href.as_str()))
+                .collect();
+            assert_eq!(got, links, "{html}");
         }
     }
 }
