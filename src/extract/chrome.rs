@@ -702,9 +702,127 @@ mod tests {
             ("<form><h2>Title</h2><p>Body</p></form>", false),
             ("<p>text</p>", false),
             ("<table><tr><td>x</td></tr></table>", false),
+            ("<div class=\"back-to-top\">x</div>", true),
+            ("<div class=\"c-language-switcher__list\">x</div>", true),
+            ("<div class=\"usa-banner\">x</div>", true),
+            ("<div id=\"site-alert\">x</div>", true),
+            ("<span class=\"reading-time\">x</span>", true),
+            ("<span class=\"view_count\">x</span>", true),
+            ("<div class=\"page-tools\">x</div>", true),
+            ("<div class=\"announcement\">x</div>", true),
+            ("<div class=\"most-read\">x</div>", true),
+            ("<div class=\"photo-topics\">x</div>", false),
+            ("<div class=\"lang-en\">x</div>", false),
+            ("<div class=\"alert alert-info\">x</div>", false),
+            ("<div class=\"banner hero\">x</div>", false),
         ];
         for (html, want) in cases {
             assert_eq!(first_element_chrome(html), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn chrome_text_is_whole_lines_of_chrome_only() {
+        let cases = [
+            // counters
+            ("1.2K shares", true),
+            ("Views: 1,234", true),
+            ("\u{1f441} 345", true),
+            ("Viewed 12 times", true),
+            ("12 comments", true),
+            ("\u{2665} 12 \u{b7} \u{1f4ac} 3", true),
+            // reading time
+            ("5 MIN READ", true),
+            ("4 min read", true),
+            ("Reading time: 4 minutes", true),
+            ("\u{23f1} 5 min", true),
+            // relative dates and meta lines
+            ("3 hours ago", true),
+            ("Updated 2 days ago", true),
+            ("3 May 2023 \u{b7} 5 min read", true),
+            ("By Jane Doe | 3 hours ago | 1.2K shares", true),
+            ("Published 3 May 2023", false),
+            // share, print and e-mail bars
+            ("Share", true),
+            ("Share this page: Facebook X LinkedIn Email", true),
+            ("Print | Email | Share", true),
+            ("Facebook Twitter LinkedIn", true),
+            // language pickers
+            ("English Fran\u{e7}ais \u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}", true),
+            ("EN | FR | RU", true),
+            ("Fran\u{e7}ais", true),
+            // furniture
+            ("Back to top", true),
+            ("\u{2191} Back to top", true),
+            ("Skip to main content", true),
+            ("Home > Topics > Relations with Belarus", true),
+            ("You are here: Topics", true),
+            ("\u{a9} 2024 NATO. All rights reserved.", true),
+            ("Copyright 2024 CDC", true),
+            ("An official website of the United States government", true),
+            (
+                "We use cookies to improve your experience. By continuing you agree. Accept all cookies",
+                true,
+            ),
+            // content that mentions the same words
+            ("Allies agreed that Belarus shares responsibility for the war.", false),
+            ("In 2024, 1,234 views were recorded by the survey.", false),
+            ("The summit was held 3 hours ago in Washington.", false),
+            ("Share of GDP spent on defence", false),
+            ("English and French are NATO's official languages.", false),
+            ("Print media coverage grew.", false),
+            ("No", false),
+            ("It", false),
+            ("2024", false),
+            ("3 May 2023", false),
+            ("Copyright law protects the texts.", false),
+            ("Cookies are small files; this page explains how we handle them.", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(is_chrome_text(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn chrome_headings() {
+        let cases = [
+            ("Related news", true),
+            ("Related", true),
+            ("More from NATO", true),
+            ("Most read", true),
+            ("You may also like", true),
+            ("Share this page", true),
+            ("Latest news:", true),
+            ("Related activities in 2020", false),
+            ("Evolution of relations", false),
+            ("Share of GDP", false),
+        ];
+        for (text, want) in cases {
+            assert_eq!(is_chrome_heading(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn language_pickers_by_hreflang() {
+        let cases = [
+            (
+                "<ul><li><a hreflang=fr href=/fr>Fran\u{e7}ais</a></li><li><a hreflang=ru href=/ru>RU</a></li></ul>",
+                true,
+            ),
+            ("<p><a lang=fr href=/fr>Fran\u{e7}ais</a> | <a lang=de href=/de>Deutsch</a></p>", true),
+            (
+                "<p>Read the <a hreflang=fr href=/fr>French version</a> of the treaty.</p>",
+                false,
+            ),
+        ];
+        for (html, want) in cases {
+            let doc = Html::parse_document(&format!("<body>{html}</body>"));
+            let chrome = Chrome::new(&doc, &Rules::generic());
+            let first = doc
+                .select(&Selector::parse("body > *").unwrap())
+                .next()
+                .unwrap();
+            assert_eq!(chrome.skips(*first), want, "{html}");
         }
     }
 

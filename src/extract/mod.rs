@@ -939,6 +939,143 @@ mod tests {
         }
     }
 
+    /// A page with chrome slots: `top` before the title, `meta` under it,
+    /// `inner` inside the body text, `bottom` after it. `main` wraps the body
+    /// text when `with_main`.
+    fn noisy_page(with_main: bool, [top, meta, inner, bottom]: [&str; 4]) -> String {
+        let long = "Allies and partners agreed on the text of the declaration after long talks. ";
+        let (open, close) = if with_main {
+            ("<main>", "</main>")
+        } else {
+            ("<div id=page>", "</div>")
+        };
+        format!(
+            "<html><head><title>Relations with Testland</title>\
+             <link rel=canonical href=\"https://www.example.int/topics/testland.htm\"></head><body>\
+             <header><a href=/>Home</a></header>{top}{open}<h1>Relations with Testland</h1>{meta}\
+             <div class=body-text><p>{lead}</p><h2 id=evolution>Evolution</h2>\
+             <p>{long}See <a href=\"#evolution\">above</a> and <a href=\"/topics/other.htm\">other</a>.</p>\
+             {inner}<p>{long}{long}</p></div>{bottom}{close}</body></html>",
+            lead = long.repeat(3),
+        )
+    }
+
+    #[test]
+    fn chrome_kinds_never_reach_the_document_under_any_rules() {
+        let site = {
+            let mut r = Rules::generic();
+            r.name = "site".into();
+            r.content = vec![Css::parse(".body-text").unwrap()];
+            r
+        };
+        let url = Url::parse("https://www.example.int/topics/testland.htm").unwrap();
+        let slot = |i: usize, html: &'static str| {
+            let mut slots = [""; 4];
+            slots[i] = html;
+            slots
+        };
+        let (top, meta, inner, bottom) = (0, 1, 2, 3);
+        let cases: Vec<(&str, [&str; 4])> = vec![
+            ("share counter", slot(meta, "<p>1.2K shares</p>")),
+            ("view counter", slot(meta, "<div>Views: 1,234</div>")),
+            ("eye counter", slot(inner, "<p>\u{1f441} 345</p>")),
+            ("reading time", slot(meta, "<p>5 MIN READ</p>")),
+            ("meta line", slot(meta, "<p>3 May 2023 \u{b7} 4 min read \u{b7} 12 comments</p>")),
+            ("relative date", slot(meta, "<span>3 hours ago</span>")),
+            (
+                "share bar",
+                slot(inner, "<div><a href=https://facebook.com/sharer?u=x>Facebook</a> <a href=https://x.com/intent?u=x>X</a> <a href=mailto:?body=x>Email</a> <a href=#print>Print</a></div>"),
+            ),
+            (
+                "share bar by class",
+                slot(inner, "<div class=a2a_kit><a href=https://x.com/s>Post this</a></div>"),
+            ),
+            (
+                "language picker by hreflang",
+                slot(top, "<ul><li><a hreflang=fr href=/fr/>Fran\u{e7}ais</a></li><li><a hreflang=ru href=/ru/>\u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}</a></li></ul>"),
+            ),
+            ("language picker by text", slot(meta, "<p>EN | FR | RU | UK</p>")),
+            (
+                "cookie banner",
+                slot(top, "<div id=notice><p>We use cookies to improve this site. <a href=/privacy>Accept all cookies</a></p></div>"),
+            ),
+            (
+                "announcement banner",
+                slot(top, "<div class=\"site-alert\"><p>The building is closed on Friday for a public holiday in the city.</p></div>"),
+            ),
+            ("breadcrumb", slot(meta, "<p>Home \u{203a} Topics \u{203a} Testland</p>")),
+            (
+                "related news",
+                slot(bottom, "<div><h2>Related news</h2><ul><li><a href=/n/1>Ministers meet in Brussels on the declaration</a></li><li><a href=/n/2>Partners sign new agreement on cooperation</a></li></ul></div>"),
+            ),
+            (
+                "related news at the end of the body",
+                slot(bottom, "<h3>More news</h3><ul><li><a href=/n/3>A story of the day about the summit</a></li></ul>"),
+            ),
+            ("back to top", slot(inner, "<p><a href=#top>Back to top</a></p>")),
+            ("skip link", slot(top, "<a href=#content>Skip to main content</a>")),
+            ("footer year", slot(bottom, "<div>\u{a9} 2026 Example Organization. All rights reserved.</div>")),
+            (
+                "same-page anchor under another file name",
+                slot(inner, ""),
+            ),
+        ];
+        let base_html = noisy_page(true, [""; 4]);
+        for with_main in [true, false] {
+            for rules in [Rules::generic(), site.clone()] {
+                let base = extract(&noisy_page(with_main, [""; 4]), Some(&url), &rules).unwrap();
+                assert!(base.block_count() >= 3, "{}", rules.name);
+                for (what, slots) in &cases {
+                    let mut html = noisy_page(with_main, *slots);
+                    if *what == "same-page anchor under another file name" {
+                        html = html.replace("href=\"#evolution\"", "href=\"testland.htm#evolution\"");
+                    }
+                    let d = extract(&html, Some(&url), &rules).unwrap();
+                    assert_eq!(
+                        d.sections, base.sections,
+                        "{what} under {} (main: {with_main})",
+                        rules.name
+                    );
+                }
+            }
+        }
+        // The same page read from a local file (no URL): same document in any
+        // folder, and the same-page link is its fragment.
+        let d = extract(&base_html, None, &Rules::generic()).unwrap();
+        let hrefs: Vec<&str> = d
+            .sections
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .flat_map(|b| &b.links)
+            .map(|l| l.href.as_str())
+            .collect();
+        assert_eq!(hrefs, ["#evolution", "../topics/other.htm"]);
+    }
+
+    #[test]
+    fn content_that_mentions_chrome_words_is_kept() {
+        let long = "Allies and partners agreed on the text of the declaration after long talks. ";
+        let kept = [
+            "Belarus shares a border with three Allies.",
+            "The page had 1,234 views in 2024, the survey says.",
+            "The \u{a9} mark and the year 2024 appear on the cover, the office said.",
+            "Share of GDP spent on defence rose in 2024.",
+            "English and French are the official languages.",
+        ];
+        for text in kept {
+            let html = format!("<body><main><p>{}</p><p>{text}</p></main></body>", long.repeat(3));
+            for rules in [Rules::generic(), nato()] {
+                let d = extract(&html, None, &rules);
+                let Ok(d) = d else { continue };
+                assert!(
+                    d.sections.iter().flat_map(|s| &s.blocks).any(|b| b.text == text),
+                    "{text} under {}",
+                    rules.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn drop_selectors_ignore_text_and_base_href() {
         let mut rules = generic(1);

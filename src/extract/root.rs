@@ -12,7 +12,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::ExtractError;
-use super::chrome::Chrome;
+use super::chrome::{Chrome, Visit, walk_tree};
 use super::walk::{WalkOptions, Walked, walk};
 use crate::document::ContentRoot;
 use crate::target::Rules;
@@ -98,7 +98,7 @@ pub(crate) fn choose(
         return Ok(found);
     }
     if max_depth(doc) <= READABILITY_MAX_DEPTH
-        && let Some(walked) = readability(html, rules, opts, title)
+        && let Some(walked) = readability(&without_chrome(doc, html, opts.chrome), rules, opts, title)
         && let Some(found) = attempt("readability", walked)
     {
         return Ok(found);
@@ -159,6 +159,44 @@ fn max_depth(doc: &Html) -> usize {
         stack.extend(node.children().map(|c| (c, depth + 1)));
     }
     deepest
+}
+
+/// The page's HTML with its chrome removed, for readability: its article
+/// keeps no class or id, so chrome known by those must go before, and a share
+/// bar or a banner must not sway its choice. The page as served when it has
+/// no chrome.
+fn without_chrome(doc: &Html, html: &str, chrome: &Chrome) -> String {
+    struct Collect<'c> {
+        chrome: &'c Chrome,
+        found: Vec<NodeId>,
+    }
+    impl<'a> Visit<'a> for Collect<'_> {
+        fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
+            let chrome = matches!(n.value(), Node::Element(_) | Node::Comment(_))
+                && self.chrome.skips(n)
+                && !matches!(n.value(), Node::Element(e) if matches!(e.name(), "head" | "title" | "meta"));
+            if chrome {
+                self.found.push(n.id());
+            }
+            !chrome
+        }
+        fn close(&mut self, _: NodeRef<'a, Node>) {}
+    }
+    let mut collect = Collect {
+        chrome,
+        found: Vec::new(),
+    };
+    walk_tree(doc.tree.root(), &mut collect);
+    if collect.found.is_empty() {
+        return html.to_string();
+    }
+    let mut stripped = doc.clone();
+    for id in collect.found {
+        if let Some(mut node) = stripped.tree.get_mut(id) {
+            node.detach();
+        }
+    }
+    stripped.html()
 }
 
 /// Readability (dom_smoothie, a port of Mozilla's readability.js) on the whole
