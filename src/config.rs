@@ -349,9 +349,8 @@ pub fn parse(
             sources
                 .iter()
                 .map(|re| {
-                    Regex::new(re).map_err(|e| {
-                        err(place(key), format!("bad regex `{re}`: {}", one_line(&e)))
-                    })
+                    Regex::new(re)
+                        .map_err(|e| err(place(key), format!("bad regex `{re}`: {}", one_line(&e))))
                 })
                 .collect::<Result<Vec<_>, _>>()
         };

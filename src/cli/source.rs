@@ -96,18 +96,16 @@ pub fn load_document(
         let t = target_for(settings, target, url)?;
         // No base: relative links stay as written, so the same page saved in
         // two folders gives the same document.
-        redliner::extract::extract(&decoded.text, None, &t.rules).map_err(|source| {
-            match target {
-                Some(id) => Error::Extract {
-                    target: id.to_string(),
-                    url: input.to_string(),
-                    source,
-                },
-                None => Error::ExtractPage {
-                    input: input.to_string(),
-                    source,
-                },
-            }
+        redliner::extract::extract(&decoded.text, None, &t.rules).map_err(|source| match target {
+            Some(id) => Error::Extract {
+                target: id.to_string(),
+                url: input.to_string(),
+                source,
+            },
+            None => Error::ExtractPage {
+                input: input.to_string(),
+                source,
+            },
         })
     }
 }

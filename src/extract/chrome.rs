@@ -338,7 +338,12 @@ fn language_pickers(doc: &Html) -> Vec<ego_tree::NodeId> {
             .all(|a| a.attr("hreflang").is_some() || a.attr("lang").is_some());
         let link_text: usize = links
             .iter()
-            .map(|a| a.text().flat_map(str::chars).filter(|ch| ch.is_alphanumeric()).count())
+            .map(|a| {
+                a.text()
+                    .flat_map(str::chars)
+                    .filter(|ch| ch.is_alphanumeric())
+                    .count()
+            })
             .sum();
         let all_text = c
             .text()
@@ -366,11 +371,40 @@ fn is_chrome_form(node: NodeRef<'_, Node>) -> bool {
 /// Words of share, print and e-mail bars that make a line chrome on their own
 /// (lowercase).
 const ACTION_WORDS: &[&str] = &[
-    "share", "shares", "sharing", "facebook", "twitter", "linkedin", "whatsapp", "telegram",
-    "reddit", "pinterest", "bluesky", "mastodon", "instagram", "youtube", "tumblr", "xing",
-    "flipboard", "messenger", "weibo", "wechat", "vkontakte", "email", "e-mail", "print",
-    "printer", "tweet", "partager", "teilen", "compartir", "condividi", "partilhar",
-    "imprimer", "drucken", "imprimir",
+    "share",
+    "shares",
+    "sharing",
+    "facebook",
+    "twitter",
+    "linkedin",
+    "whatsapp",
+    "telegram",
+    "reddit",
+    "pinterest",
+    "bluesky",
+    "mastodon",
+    "instagram",
+    "youtube",
+    "tumblr",
+    "xing",
+    "flipboard",
+    "messenger",
+    "weibo",
+    "wechat",
+    "vkontakte",
+    "email",
+    "e-mail",
+    "print",
+    "printer",
+    "tweet",
+    "partager",
+    "teilen",
+    "compartir",
+    "condividi",
+    "partilhar",
+    "imprimer",
+    "drucken",
+    "imprimir",
 ];
 
 /// Words that may accompany the action words in a bar ("Share this page on X").
@@ -383,19 +417,121 @@ const FILLER_WORDS: &[&str] = &[
 /// Language names as pickers write them: endonyms, English names and
 /// two-letter codes (lowercase).
 const LANGUAGE_WORDS: &[&str] = &[
-    "english", "français", "francais", "deutsch", "español", "espanol", "italiano",
-    "português", "portugues", "русский", "українська", "العربية", "中文", "日本語", "한국어",
-    "polski", "nederlands", "türkçe", "ελληνικά", "čeština", "română", "magyar", "svenska",
-    "dansk", "suomi", "norsk", "български", "hrvatski", "srpski", "српски", "slovenčina",
-    "slovenščina", "eesti", "latviešu", "lietuvių", "shqip", "македонски", "беларуская",
-    "ქართული", "հայերեն", "فارسی", "עברית", "हिन्दी", "french", "german", "spanish",
-    "italian", "portuguese", "russian", "ukrainian", "arabic", "chinese", "japanese",
-    "korean", "polish", "dutch", "turkish", "greek", "czech", "romanian", "hungarian",
-    "swedish", "danish", "finnish", "norwegian", "bulgarian", "croatian", "serbian", "slovak",
-    "slovenian", "estonian", "latvian", "lithuanian", "albanian", "macedonian", "belarusian",
-    "georgian", "armenian", "en", "fr", "de", "es", "it", "pt", "ru", "uk", "ua", "ar", "zh",
-    "ja", "ko", "pl", "nl", "tr", "el", "cs", "ro", "hu", "sv", "da", "fi", "no", "bg", "hr",
-    "sr", "sk", "sl", "et", "lv", "lt", "sq", "mk", "be", "ka", "hy",
+    "english",
+    "français",
+    "francais",
+    "deutsch",
+    "español",
+    "espanol",
+    "italiano",
+    "português",
+    "portugues",
+    "русский",
+    "українська",
+    "العربية",
+    "中文",
+    "日本語",
+    "한국어",
+    "polski",
+    "nederlands",
+    "türkçe",
+    "ελληνικά",
+    "čeština",
+    "română",
+    "magyar",
+    "svenska",
+    "dansk",
+    "suomi",
+    "norsk",
+    "български",
+    "hrvatski",
+    "srpski",
+    "српски",
+    "slovenčina",
+    "slovenščina",
+    "eesti",
+    "latviešu",
+    "lietuvių",
+    "shqip",
+    "македонски",
+    "беларуская",
+    "ქართული",
+    "հայերեն",
+    "فارسی",
+    "עברית",
+    "हिन्दी",
+    "french",
+    "german",
+    "spanish",
+    "italian",
+    "portuguese",
+    "russian",
+    "ukrainian",
+    "arabic",
+    "chinese",
+    "japanese",
+    "korean",
+    "polish",
+    "dutch",
+    "turkish",
+    "greek",
+    "czech",
+    "romanian",
+    "hungarian",
+    "swedish",
+    "danish",
+    "finnish",
+    "norwegian",
+    "bulgarian",
+    "croatian",
+    "serbian",
+    "slovak",
+    "slovenian",
+    "estonian",
+    "latvian",
+    "lithuanian",
+    "albanian",
+    "macedonian",
+    "belarusian",
+    "georgian",
+    "armenian",
+    "en",
+    "fr",
+    "de",
+    "es",
+    "it",
+    "pt",
+    "ru",
+    "uk",
+    "ua",
+    "ar",
+    "zh",
+    "ja",
+    "ko",
+    "pl",
+    "nl",
+    "tr",
+    "el",
+    "cs",
+    "ro",
+    "hu",
+    "sv",
+    "da",
+    "fi",
+    "no",
+    "bg",
+    "hr",
+    "sr",
+    "sk",
+    "sl",
+    "et",
+    "lv",
+    "lt",
+    "sq",
+    "mk",
+    "be",
+    "ka",
+    "hy",
 ];
 
 /// What one separated part of a short line is, for [`is_chrome_text`].
@@ -490,7 +626,8 @@ const SEPARATOR_CHARS: &[char] = &['|', '·', '•', '¦', '∙', '‧', '›', 
 
 /// Separators between the items of a meta line or a bar.
 static SEPARATOR: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(r"\s*(?:[|·•¦∙‧›»→]|\s[-–—/]\s)\s*").expect("constant separator regex compiles")
+    regex::Regex::new(r"\s*(?:[|·•¦∙‧›»→]|\s[-–—/]\s)\s*")
+        .expect("constant separator regex compiles")
 });
 
 /// True when a whole block's text is site chrome rather than content: a
@@ -519,7 +656,10 @@ pub(crate) fn is_chrome_text(text: &str) -> bool {
     }
     let words: Vec<String> = text
         .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
         .filter(|w| !w.is_empty())
         .collect();
     if words.len() > 1 && words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str())) {
@@ -748,7 +888,10 @@ mod tests {
             ("Print | Email | Share", true),
             ("Facebook Twitter LinkedIn", true),
             // language pickers
-            ("English Fran\u{e7}ais \u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}", true),
+            (
+                "English Fran\u{e7}ais \u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}",
+                true,
+            ),
             ("EN | FR | RU", true),
             ("Fran\u{e7}ais", true),
             // furniture
@@ -765,7 +908,10 @@ mod tests {
                 true,
             ),
             // content that mentions the same words
-            ("Allies agreed that Belarus shares responsibility for the war.", false),
+            (
+                "Allies agreed that Belarus shares responsibility for the war.",
+                false,
+            ),
             ("In 2024, 1,234 views were recorded by the survey.", false),
             ("The summit was held 3 hours ago in Washington.", false),
             ("Share of GDP spent on defence", false),
@@ -776,7 +922,10 @@ mod tests {
             ("2024", false),
             ("3 May 2023", false),
             ("Copyright law protects the texts.", false),
-            ("Cookies are small files; this page explains how we handle them.", false),
+            (
+                "Cookies are small files; this page explains how we handle them.",
+                false,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(is_chrome_text(text), want, "{text}");
@@ -809,7 +958,10 @@ mod tests {
                 "<ul><li><a hreflang=fr href=/fr>Fran\u{e7}ais</a></li><li><a hreflang=ru href=/ru>RU</a></li></ul>",
                 true,
             ),
-            ("<p><a lang=fr href=/fr>Fran\u{e7}ais</a> | <a lang=de href=/de>Deutsch</a></p>", true),
+            (
+                "<p><a lang=fr href=/fr>Fran\u{e7}ais</a> | <a lang=de href=/de>Deutsch</a></p>",
+                true,
+            ),
             (
                 "<p>Read the <a hreflang=fr href=/fr>French version</a> of the treaty.</p>",
                 false,

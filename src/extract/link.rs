@@ -212,7 +212,10 @@ impl<'r> Links<'r> {
             return false;
         }
         let name = last_segment(url);
-        let bare_file = raw.split(['#', '?']).next().is_some_and(|p| !p.contains([':', '/']));
+        let bare_file = raw
+            .split(['#', '?'])
+            .next()
+            .is_some_and(|p| !p.contains([':', '/']));
         (self.local && bare_file)
             || self
                 .own
@@ -283,8 +286,8 @@ fn clean(url: &mut Url) {
             .split('&')
             .filter(|pair| !pair.is_empty())
             .filter(|pair| {
-                let key = percent_decode(pair.split('=').next().unwrap_or_default())
-                    .to_ascii_lowercase();
+                let key =
+                    percent_decode(pair.split('=').next().unwrap_or_default()).to_ascii_lowercase();
                 !(VOLATILE_KEYS.contains(&key.as_str())
                     || VOLATILE_PREFIXES.iter().any(|p| key.starts_with(p)))
             })
@@ -349,7 +352,12 @@ mod tests {
     fn check(cases: &[(&str, Option<&str>)], page: Option<&str>, ignore: &[Regex]) {
         let anchors: String = cases
             .iter()
-            .map(|(h, _)| format!("<a href=\"{}\">l</a>", html_escape::encode_double_quoted_attribute(h)))
+            .map(|(h, _)| {
+                format!(
+                    "<a href=\"{}\">l</a>",
+                    html_escape::encode_double_quoted_attribute(h)
+                )
+            })
             .collect();
         let html = format!(
             "<html><head><link rel=canonical href=\"{PAGE}\"></head>\
@@ -368,7 +376,10 @@ mod tests {
     fn resolved_and_written_out_normalised() {
         check(
             &[
-                ("topics_1.htm", Some("https://www.nato.int/cps/en/natohq/topics_1.htm")),
+                (
+                    "topics_1.htm",
+                    Some("https://www.nato.int/cps/en/natohq/topics_1.htm"),
+                ),
                 ("  /a b ", Some("https://www.nato.int/a%20b")),
                 (
                     "HTTPS://WWW.NATO.INT:443/cps/en/natohq/../natohq/topics_1.htm",
@@ -377,9 +388,18 @@ mod tests {
                 ("mailto:x@nato.int", Some("mailto:x@nato.int")),
                 ("JavaScript:go()", None),
                 ("", None),
-                ("topics_49276.htm#x", Some("https://www.nato.int/cps/en/natohq/topics_49276.htm#x")),
-                ("?page=2", Some("https://www.nato.int/cps/en/natohq/topics_49119.htm?page=2")),
-                ("/search?q=belarus&lang=en", Some("https://www.nato.int/search?q=belarus&lang=en")),
+                (
+                    "topics_49276.htm#x",
+                    Some("https://www.nato.int/cps/en/natohq/topics_49276.htm#x"),
+                ),
+                (
+                    "?page=2",
+                    Some("https://www.nato.int/cps/en/natohq/topics_49119.htm?page=2"),
+                ),
+                (
+                    "/search?q=belarus&lang=en",
+                    Some("https://www.nato.int/search?q=belarus&lang=en"),
+                ),
             ],
             Some(PAGE),
             &[],
@@ -396,7 +416,10 @@ mod tests {
                 "https://www.nato.int/cps/en/natohq/topics_49119.htm#x",
                 Some("#x"),
             ),
-            ("http://nato.int/cps/en/natohq/topics_49119.htm#x", Some("#x")),
+            (
+                "http://nato.int/cps/en/natohq/topics_49119.htm#x",
+                Some("#x"),
+            ),
             ("/cps/en/natohq/topics_49119.htm?utm_source=x#x", Some("#x")),
             ("topics_49119.htm?selectedLocale=en#x", Some("#x")),
             ("topics_49119.htm#old-name", Some("#old-name")),
@@ -435,11 +458,23 @@ mod tests {
                 "/docs/a.jsp;jsessionid=0A1B2C3D4E5F?x=1",
                 Some("https://www.nato.int/docs/a.jsp?x=1"),
             ),
-            ("/a.php?PHPSESSID=abc123&id=7", Some("https://www.nato.int/a.php?id=7")),
-            ("/a.php?id=7&sid=abc123", Some("https://www.nato.int/a.php?id=7")),
+            (
+                "/a.php?PHPSESSID=abc123&id=7",
+                Some("https://www.nato.int/a.php?id=7"),
+            ),
+            (
+                "/a.php?id=7&sid=abc123",
+                Some("https://www.nato.int/a.php?id=7"),
+            ),
             ("/a?sessionid=1", Some("https://www.nato.int/a")),
-            ("/a.asp?ASPSESSIONIDQQGGQTAR=XYZ&p=1", Some("https://www.nato.int/a.asp?p=1")),
-            ("/a.cfm?CFID=123&CFTOKEN=456", Some("https://www.nato.int/a.cfm")),
+            (
+                "/a.asp?ASPSESSIONIDQQGGQTAR=XYZ&p=1",
+                Some("https://www.nato.int/a.asp?p=1"),
+            ),
+            (
+                "/a.cfm?CFID=123&CFTOKEN=456",
+                Some("https://www.nato.int/a.cfm"),
+            ),
             (
                 "/(S(lit3py55t21z5v55vlm25s55))/default.aspx",
                 Some("https://www.nato.int/default.aspx"),
@@ -455,17 +490,35 @@ mod tests {
     #[test]
     fn tracking_parameters_are_removed() {
         let cases = [
-            ("/a?utm_source=x&utm_medium=email&utm_campaign=c", Some("https://www.nato.int/a")),
+            (
+                "/a?utm_source=x&utm_medium=email&utm_campaign=c",
+                Some("https://www.nato.int/a"),
+            ),
             ("/a?id=1&fbclid=IwAR0", Some("https://www.nato.int/a?id=1")),
-            ("/a?gclid=1&dclid=2&msclkid=3", Some("https://www.nato.int/a")),
-            ("/a?mc_cid=1&mc_eid=2&_ga=3&_gl=4", Some("https://www.nato.int/a")),
-            ("/a?yclid=1&igshid=2&id=9", Some("https://www.nato.int/a?id=9")),
-            ("/a?deliveryName=USCDC_1052-DM12345", Some("https://www.nato.int/a")),
+            (
+                "/a?gclid=1&dclid=2&msclkid=3",
+                Some("https://www.nato.int/a"),
+            ),
+            (
+                "/a?mc_cid=1&mc_eid=2&_ga=3&_gl=4",
+                Some("https://www.nato.int/a"),
+            ),
+            (
+                "/a?yclid=1&igshid=2&id=9",
+                Some("https://www.nato.int/a?id=9"),
+            ),
+            (
+                "/a?deliveryName=USCDC_1052-DM12345",
+                Some("https://www.nato.int/a"),
+            ),
             (
                 "/a?ACSTrackingID=USCDC_1&ACSTrackingLabel=Weekly",
                 Some("https://www.nato.int/a"),
             ),
-            ("/a?UTM_Source=x&q=a+b", Some("https://www.nato.int/a?q=a+b")),
+            (
+                "/a?UTM_Source=x&q=a+b",
+                Some("https://www.nato.int/a?q=a+b"),
+            ),
             ("/a?utm=1", Some("https://www.nato.int/a?utm=1")),
         ];
         check(&cases, Some(PAGE), &[]);

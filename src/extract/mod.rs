@@ -813,7 +813,10 @@ mod tests {
         for (html, want) in cases {
             let d = extract(&html, None, &generic(20)).unwrap();
             assert_eq!(d.meta.root.selector, want, "{html}");
-            assert!(!d.meta.root.fallback, "no root configured: found, not a fallback");
+            assert!(
+                !d.meta.root.fallback,
+                "no root configured: found, not a fallback"
+            );
             assert!(d.text_len() >= 20);
         }
         // too little text anywhere: the error names the best candidate
@@ -980,45 +983,87 @@ mod tests {
             ("view counter", slot(meta, "<div>Views: 1,234</div>")),
             ("eye counter", slot(inner, "<p>\u{1f441} 345</p>")),
             ("reading time", slot(meta, "<p>5 MIN READ</p>")),
-            ("meta line", slot(meta, "<p>3 May 2023 \u{b7} 4 min read \u{b7} 12 comments</p>")),
+            (
+                "meta line",
+                slot(
+                    meta,
+                    "<p>3 May 2023 \u{b7} 4 min read \u{b7} 12 comments</p>",
+                ),
+            ),
             ("relative date", slot(meta, "<span>3 hours ago</span>")),
             (
                 "share bar",
-                slot(inner, "<div><a href=https://facebook.com/sharer?u=x>Facebook</a> <a href=https://x.com/intent?u=x>X</a> <a href=mailto:?body=x>Email</a> <a href=#print>Print</a></div>"),
+                slot(
+                    inner,
+                    "<div><a href=https://facebook.com/sharer?u=x>Facebook</a> <a href=https://x.com/intent?u=x>X</a> <a href=mailto:?body=x>Email</a> <a href=#print>Print</a></div>",
+                ),
             ),
             (
                 "share bar by class",
-                slot(inner, "<div class=a2a_kit><a href=https://x.com/s>Post this</a></div>"),
+                slot(
+                    inner,
+                    "<div class=a2a_kit><a href=https://x.com/s>Post this</a></div>",
+                ),
             ),
             (
                 "language picker by hreflang",
-                slot(top, "<ul><li><a hreflang=fr href=/fr/>Fran\u{e7}ais</a></li><li><a hreflang=ru href=/ru/>\u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}</a></li></ul>"),
+                slot(
+                    top,
+                    "<ul><li><a hreflang=fr href=/fr/>Fran\u{e7}ais</a></li><li><a hreflang=ru href=/ru/>\u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}</a></li></ul>",
+                ),
             ),
-            ("language picker by text", slot(meta, "<p>EN | FR | RU | UK</p>")),
+            (
+                "language picker by text",
+                slot(meta, "<p>EN | FR | RU | UK</p>"),
+            ),
             (
                 "cookie banner",
-                slot(top, "<div id=notice><p>We use cookies to improve this site. <a href=/privacy>Accept all cookies</a></p></div>"),
+                slot(
+                    top,
+                    "<div id=notice><p>We use cookies to improve this site. <a href=/privacy>Accept all cookies</a></p></div>",
+                ),
             ),
             (
                 "announcement banner",
-                slot(top, "<div class=\"site-alert\"><p>The building is closed on Friday for a public holiday in the city.</p></div>"),
+                slot(
+                    top,
+                    "<div class=\"site-alert\"><p>The building is closed on Friday for a public holiday in the city.</p></div>",
+                ),
             ),
-            ("breadcrumb", slot(meta, "<p>Home \u{203a} Topics \u{203a} Testland</p>")),
+            (
+                "breadcrumb",
+                slot(meta, "<p>Home \u{203a} Topics \u{203a} Testland</p>"),
+            ),
             (
                 "related news",
-                slot(bottom, "<div><h2>Related news</h2><ul><li><a href=/n/1>Ministers meet in Brussels on the declaration</a></li><li><a href=/n/2>Partners sign new agreement on cooperation</a></li></ul></div>"),
+                slot(
+                    bottom,
+                    "<div><h2>Related news</h2><ul><li><a href=/n/1>Ministers meet in Brussels on the declaration</a></li><li><a href=/n/2>Partners sign new agreement on cooperation</a></li></ul></div>",
+                ),
             ),
             (
                 "related news at the end of the body",
-                slot(bottom, "<h3>More news</h3><ul><li><a href=/n/3>A story of the day about the summit</a></li></ul>"),
+                slot(
+                    bottom,
+                    "<h3>More news</h3><ul><li><a href=/n/3>A story of the day about the summit</a></li></ul>",
+                ),
             ),
-            ("back to top", slot(inner, "<p><a href=#top>Back to top</a></p>")),
-            ("skip link", slot(top, "<a href=#content>Skip to main content</a>")),
-            ("footer year", slot(bottom, "<div>\u{a9} 2026 Example Organization. All rights reserved.</div>")),
             (
-                "same-page anchor under another file name",
-                slot(inner, ""),
+                "back to top",
+                slot(inner, "<p><a href=#top>Back to top</a></p>"),
             ),
+            (
+                "skip link",
+                slot(top, "<a href=#content>Skip to main content</a>"),
+            ),
+            (
+                "footer year",
+                slot(
+                    bottom,
+                    "<div>\u{a9} 2026 Example Organization. All rights reserved.</div>",
+                ),
+            ),
+            ("same-page anchor under another file name", slot(inner, "")),
         ];
         let base_html = noisy_page(true, [""; 4]);
         for with_main in [true, false] {
@@ -1028,7 +1073,8 @@ mod tests {
                 for (what, slots) in &cases {
                     let mut html = noisy_page(with_main, *slots);
                     if *what == "same-page anchor under another file name" {
-                        html = html.replace("href=\"#evolution\"", "href=\"testland.htm#evolution\"");
+                        html =
+                            html.replace("href=\"#evolution\"", "href=\"testland.htm#evolution\"");
                     }
                     let d = extract(&html, Some(&url), &rules).unwrap();
                     assert_eq!(
@@ -1063,12 +1109,18 @@ mod tests {
             "English and French are the official languages.",
         ];
         for text in kept {
-            let html = format!("<body><main><p>{}</p><p>{text}</p></main></body>", long.repeat(3));
+            let html = format!(
+                "<body><main><p>{}</p><p>{text}</p></main></body>",
+                long.repeat(3)
+            );
             for rules in [Rules::generic(), nato()] {
                 let d = extract(&html, None, &rules);
                 let Ok(d) = d else { continue };
                 assert!(
-                    d.sections.iter().flat_map(|s| &s.blocks).any(|b| b.text == text),
+                    d.sections
+                        .iter()
+                        .flat_map(|s| &s.blocks)
+                        .any(|b| b.text == text),
                     "{text} under {}",
                     rules.name
                 );

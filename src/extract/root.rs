@@ -98,7 +98,8 @@ pub(crate) fn choose(
         return Ok(found);
     }
     if max_depth(doc) <= READABILITY_MAX_DEPTH
-        && let Some(walked) = readability(&without_chrome(doc, html, opts.chrome), rules, opts, title)
+        && let Some(walked) =
+            readability(&without_chrome(doc, html, opts.chrome), rules, opts, title)
         && let Some(found) = attempt("readability", walked)
     {
         return Ok(found);

@@ -716,10 +716,7 @@ mod tests {
     #[test]
     fn ignore_text_strips_and_drops() {
         let ignore = [Regex::new(r"Views: \d+").unwrap()];
-        let got = walk_with(
-            "<p>Views: 1234 Text stays</p><p>Views: 99</p>",
-            &ignore,
-        );
+        let got = walk_with("<p>Views: 1234 Text stays</p><p>Views: 99</p>", &ignore);
         let texts: Vec<&str> = got
             .sections
             .iter()

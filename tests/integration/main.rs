@@ -9,4 +9,5 @@ mod harness;
 mod html_browser;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
+mod volatile;
 mod watch;
