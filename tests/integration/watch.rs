@@ -553,3 +553,24 @@ fn check_waits_min_host_delay_between_targets_on_one_host() {
         started.elapsed()
     );
 }
+
+#[test]
+fn watch_confirms_a_change_as_check_does() {
+    let t = Test::new();
+    config(&t, "confirm_after = \"50ms\"\n", &[("a", "")]);
+    t.serve(PAGE);
+    assert_eq!(t.run(&["watch", "--once"]).code, 0);
+    // A flapping server: v2 once, then v1 again for the confirming fetch.
+    t.server
+        .reply_in_turn(vec![Reply::html(fixture("nato-belarus/v2-reworded.html"))]);
+    let run = t.run(&["watch", "--once"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert_eq!(paths(&t), ["/a.htm", "/a.htm", "/a.htm"]);
+    assert_eq!(t.count("checks WHERE outcome = 'unconfirmed'"), 1);
+    assert_eq!(t.count("snapshots"), 1);
+    // Stable now: stored.
+    t.serve("nato-belarus/v2-reworded.html");
+    assert_eq!(t.run(&["watch", "--once"]).code, 0);
+    assert_eq!(t.count("snapshots"), 2);
+    assert_store_consistent(&t);
+}
