@@ -243,6 +243,8 @@ impl Monitor {
                 CheckOutcome::Baseline,
                 CheckOutcome::Unchanged,
                 CheckOutcome::Changed,
+                CheckOutcome::LayoutChanged,
+                CheckOutcome::Unconfirmed,
             ],
         )?;
         let conditional =
