@@ -103,6 +103,16 @@ pub struct ChangeSummary {
     pub sections_renamed: usize,
     /// Sections whose position among the matched sections changed.
     pub sections_moved: usize,
+    /// Sections whose heading level changed and whose text did not (a
+    /// renamed section that was also re-levelled counts as renamed).
+    #[serde(default)]
+    pub sections_relevelled: usize,
+    /// Headings inserted above blocks that were already on the page.
+    #[serde(default)]
+    pub sections_heading_added: usize,
+    /// Headings removed while their blocks stayed on the page.
+    #[serde(default)]
+    pub sections_heading_removed: usize,
     /// Words inserted.
     pub words_added: usize,
     /// Words deleted.
@@ -112,36 +122,45 @@ pub struct ChangeSummary {
 impl ChangeSummary {
     /// Number of sections that appear in the redline.
     pub fn sections_changed(&self) -> usize {
-        // renamed/moved are counted in modified only when edited, so count the union
-        self.sections_added + self.sections_removed + self.sections_modified
+        // renamed/moved/relevelled sections are all in modified
+        self.sections_added
+            + self.sections_removed
+            + self.sections_modified
+            + self.sections_heading_added
+            + self.sections_heading_removed
     }
 
     /// The changed sections by kind, from these counts alone (what a stored
     /// history row keeps). [`Revision::section_counts`] gives the same answer
     /// from the sections themselves and falls back to this without them.
     ///
-    /// `sections_modified` includes the renamed and moved sections, so they
-    /// are taken out of it. A section both renamed and moved is counted once,
-    /// as renamed; how many there are is not stored, so it is taken as the
-    /// fewest the counts allow (exact unless such a section sits beside a
-    /// plainly modified one).
+    /// `sections_modified` includes the renamed, re-levelled and moved
+    /// sections, so they are taken out of it. A section both renamed (or
+    /// re-levelled) and moved is counted once, as renamed (re-levelled); how
+    /// many there are is not stored, so it is taken as the fewest the counts
+    /// allow (exact unless such a section sits beside a plainly modified one).
     pub fn section_counts(&self) -> SectionCounts {
-        let (modified, renamed, moved) = (
+        let (modified, renamed, relevelled, moved) = (
             self.sections_modified,
             self.sections_renamed,
+            self.sections_relevelled,
             self.sections_moved,
         );
-        let both = (renamed + moved)
+        let headed = renamed + relevelled;
+        let both = (headed + moved)
             .saturating_sub(modified)
-            .min(renamed)
+            .min(headed)
             .min(moved);
         let moved = moved - both;
         SectionCounts {
             added: self.sections_added,
             removed: self.sections_removed,
-            modified: modified.saturating_sub(renamed + moved),
+            modified: modified.saturating_sub(headed + moved),
             renamed,
             moved,
+            heading_added: self.sections_heading_added,
+            heading_removed: self.sections_heading_removed,
+            relevelled,
         }
     }
 }
@@ -162,16 +181,29 @@ pub struct SectionCounts {
     pub renamed: usize,
     /// Sections moved and not renamed (possibly also edited).
     pub moved: usize,
+    /// Headings inserted above blocks already on the page.
+    pub heading_added: usize,
+    /// Headings removed while their blocks stayed.
+    pub heading_removed: usize,
+    /// Sections whose heading level changed (and not their heading text).
+    pub relevelled: usize,
 }
 
 impl SectionCounts {
     /// The number of changed sections (the sum of the parts).
     pub fn changed(&self) -> usize {
-        self.added + self.removed + self.modified + self.renamed + self.moved
+        self.added
+            + self.removed
+            + self.modified
+            + self.renamed
+            + self.moved
+            + self.heading_added
+            + self.heading_removed
+            + self.relevelled
     }
 
     /// The non-zero counts in the fixed order added, removed, modified,
-    /// renamed, moved.
+    /// renamed, moved, heading added, heading removed, re-levelled.
     pub fn parts(&self) -> Vec<(usize, SectionChange)> {
         [
             (self.added, SectionChange::Added),
@@ -179,6 +211,9 @@ impl SectionCounts {
             (self.modified, SectionChange::Modified),
             (self.renamed, SectionChange::Renamed),
             (self.moved, SectionChange::Moved),
+            (self.heading_added, SectionChange::HeadingAdded),
+            (self.heading_removed, SectionChange::HeadingRemoved),
+            (self.relevelled, SectionChange::Relevelled),
         ]
         .into_iter()
         .filter(|(n, _)| *n > 0)
@@ -202,14 +237,19 @@ impl Revision {
                 SectionChange::Modified => &mut c.modified,
                 SectionChange::Renamed => &mut c.renamed,
                 SectionChange::Moved => &mut c.moved,
+                SectionChange::HeadingAdded => &mut c.heading_added,
+                SectionChange::HeadingRemoved => &mut c.heading_removed,
+                SectionChange::Relevelled => &mut c.relevelled,
             } += 1;
         }
         c
     }
 }
 
-/// How a section changed. A section that was renamed or moved and also edited
-/// has `renamed`/`moved` kind and a non-empty `blocks`.
+/// How a section changed. A section that was renamed, re-levelled or moved
+/// and also edited has that kind and a non-empty `blocks`. Only the blocks
+/// that changed are ever listed; a section is listed with no blocks only when
+/// its heading itself changed (added, removed, renamed, re-levelled, moved).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SectionChange {
@@ -223,6 +263,17 @@ pub enum SectionChange {
     Renamed,
     /// In both, position among matched sections changed.
     Moved,
+    /// A heading inserted above blocks that were already on the page (split
+    /// off from the section before); lists only the blocks that changed.
+    HeadingAdded,
+    /// A heading removed while its blocks stayed on the page (they joined the
+    /// section before); listed under the old heading, with only the blocks
+    /// that changed.
+    HeadingRemoved,
+    /// In both, same heading text, heading level changed (see
+    /// [`SectionDiff::old_level`]). A section renamed and re-levelled is
+    /// `renamed` with `old_level` set.
+    Relevelled,
 }
 
 impl SectionChange {
@@ -234,6 +285,9 @@ impl SectionChange {
             SectionChange::Modified => "modified",
             SectionChange::Renamed => "renamed",
             SectionChange::Moved => "moved",
+            SectionChange::HeadingAdded => "heading-added",
+            SectionChange::HeadingRemoved => "heading-removed",
+            SectionChange::Relevelled => "relevelled",
         }
     }
 }
@@ -250,8 +304,17 @@ pub struct SectionDiff {
     /// The old heading, when it differs from `heading` (renamed sections).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_heading: Option<String>,
-    /// Heading level 1..=6, 0 for the lead.
+    /// Heading level 1..=6, 0 for the lead (the new level; the old one for
+    /// removed sections).
     pub level: u8,
+    /// The old heading level, when it differs from `level` (re-levelled
+    /// sections, and renamed ones whose level changed too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_level: Option<u8>,
+    /// For `heading-added` and `heading-removed` sections: the blocks that
+    /// stayed on the page under or away from the heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<KeptBlocks>,
     /// Index among the old document's sections; `None` for added sections.
     pub old_position: Option<usize>,
     /// Index among the new document's sections; `None` for removed sections.
@@ -262,6 +325,23 @@ pub struct SectionDiff {
     /// The block changes, in new order. For added/removed sections, every block
     /// as inserted/deleted.
     pub blocks: Vec<BlockChange>,
+}
+
+/// The blocks a `heading-added` or `heading-removed` section kept: for an
+/// added heading, the blocks below it that were already on the page and did
+/// not change; for a removed heading, its blocks still on the page and the
+/// section they are now under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptBlocks {
+    /// How many blocks.
+    pub count: usize,
+    /// Their kind when they are all of one kind.
+    #[serde(default)]
+    pub kind: Option<BlockKind>,
+    /// For a removed heading: the heading of the section (in the new
+    /// document) its first kept block is now under (`Lead` for the lead).
+    #[serde(default)]
+    pub now_under: Option<String>,
 }
 
 /// How one block changed.
@@ -399,6 +479,7 @@ mod tests {
             modified,
             renamed,
             moved,
+            ..Default::default()
         }
     }
 
@@ -433,6 +514,8 @@ mod tests {
             heading: "X".into(),
             old_heading: None,
             level: 2,
+            old_level: None,
+            kept: None,
             old_position: Some(0),
             new_position: Some(0),
             moved,

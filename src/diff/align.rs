@@ -1,21 +1,28 @@
-//! Section alignment: which old section became which new one.
+//! Heading alignment: which old section's heading became which new one.
 //!
-//! 1. Sections with the same key (heading path) are paired, in order.
-//! 2. The rest are paired by similarity: a weighted mix of heading similarity
-//!    (character ratio of the comparable headings) and content similarity (Dice
-//!    coefficient of the sections' word bags), best pairs first. So a renamed
-//!    heading over the same blocks, and the children of a renamed parent (whose
-//!    keys all change), are matched rather than removed and added.
-//! 3. Among paired sections, those outside a longest increasing subsequence of
-//!    old positions (taken in new order) are the moved ones.
+//! Headings are aligned as their own sequence, apart from the blocks (which
+//! `blocks.rs` aligns over the whole document):
+//! 1. the lead pairs with the lead;
+//! 2. a Myers diff over the headings' comparable, lower-cased text pairs the
+//!    headings that kept their text and their order (whatever their level);
+//! 3. the rest with the same text pair in order (a section that moved);
+//! 4. the rest pair by similarity: a weighted mix of heading similarity
+//!    (character ratio of the comparable headings) and content similarity
+//!    (Dice coefficient of the sections' word bags), best pairs first, so a
+//!    renamed heading over the same blocks is matched;
+//! 5. among paired sections, those outside a longest increasing subsequence
+//!    of old positions (taken in new order) are the moved ones.
+//!
+//! A heading left unpaired is an added or removed heading; whether its blocks
+//! came and went with it is for the block alignment to say.
 
 use std::collections::{HashMap, VecDeque};
 
-use similar::TextDiff;
+use similar::{Algorithm, DiffOp, TextDiff, capture_diff_slices};
 
 use super::Prepared;
 use super::words::Bag;
-use crate::document::{Section, SectionKey};
+use crate::document::Section;
 use crate::normalize::comparable;
 
 /// Weight of heading similarity in the pairing score; content gets the rest.
@@ -33,30 +40,79 @@ pub(crate) struct Alignment {
     pub pairs: Vec<(usize, usize)>,
     /// Parallel to `pairs`: true when the pair changed position among the pairs.
     pub moved: Vec<bool>,
-    /// Old sections with no partner, in old order.
-    pub removed: Vec<usize>,
-    /// New sections with no partner, in new order.
-    pub added: Vec<usize>,
+    /// Per old section, its partner in the new document.
+    pub new_of_old: Vec<Option<usize>>,
+    /// Per new section, its partner in the old document.
+    pub old_of_new: Vec<Option<usize>>,
 }
 
-/// Aligns the sections of two prepared documents.
+/// Aligns the headings of two prepared documents.
 pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     let old_secs = &old.doc.sections;
     let new_secs = &new.doc.sections;
     let mut old_partner: Vec<Option<usize>> = vec![None; old_secs.len()];
     let mut new_partner: Vec<Option<usize>> = vec![None; new_secs.len()];
+    let pair = |i: usize, j: usize, op: &mut [Option<usize>], np: &mut [Option<usize>]| {
+        op[i] = Some(j);
+        np[j] = Some(i);
+    };
 
-    let mut by_key: HashMap<&SectionKey, VecDeque<usize>> = HashMap::new();
-    for (i, s) in old_secs.iter().enumerate() {
-        by_key.entry(&s.key).or_default().push_back(i);
+    // 1. The lead.
+    if let (Some(i), Some(j)) = (
+        old_secs.iter().position(Section::is_lead),
+        new_secs.iter().position(Section::is_lead),
+    ) {
+        pair(i, j, &mut old_partner, &mut new_partner);
     }
-    for (j, s) in new_secs.iter().enumerate() {
-        if let Some(i) = by_key.get_mut(&s.key).and_then(VecDeque::pop_front) {
-            old_partner[i] = Some(j);
-            new_partner[j] = Some(i);
+
+    // 2. Same heading text, same order.
+    let title = |s: &Section| comparable(s.title()).to_lowercase();
+    let old_idx: Vec<usize> = (0..old_secs.len())
+        .filter(|&i| !old_secs[i].is_lead())
+        .collect();
+    let new_idx: Vec<usize> = (0..new_secs.len())
+        .filter(|&j| !new_secs[j].is_lead())
+        .collect();
+    let old_titles: Vec<String> = old_idx.iter().map(|&i| title(&old_secs[i])).collect();
+    let new_titles: Vec<String> = new_idx.iter().map(|&j| title(&new_secs[j])).collect();
+    for op in capture_diff_slices(Algorithm::Myers, &old_titles, &new_titles) {
+        if let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = op
+        {
+            for k in 0..len {
+                pair(
+                    old_idx[old_index + k],
+                    new_idx[new_index + k],
+                    &mut old_partner,
+                    &mut new_partner,
+                );
+            }
         }
     }
 
+    // 3. Same heading text, another place.
+    let mut by_title: HashMap<&str, VecDeque<usize>> = HashMap::new();
+    for (a, &i) in old_idx.iter().enumerate() {
+        if old_partner[i].is_none() {
+            by_title.entry(&old_titles[a]).or_default().push_back(i);
+        }
+    }
+    for (b, &j) in new_idx.iter().enumerate() {
+        if new_partner[j].is_some() {
+            continue;
+        }
+        if let Some(i) = by_title
+            .get_mut(new_titles[b].as_str())
+            .and_then(VecDeque::pop_front)
+        {
+            pair(i, j, &mut old_partner, &mut new_partner);
+        }
+    }
+
+    // 4. By similarity of heading and content.
     let old_left: Vec<usize> = (0..old_secs.len())
         .filter(|&i| old_partner[i].is_none())
         .collect();
@@ -67,21 +123,18 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
         let old_bags: Vec<Bag> = old_left.iter().map(|&i| old.section_bag(i)).collect();
         let new_bags: Vec<Bag> = new_left.iter().map(|&j| new.section_bag(j)).collect();
         let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-        for (a, &i) in old_left.iter().enumerate() {
-            for (b, &j) in new_left.iter().enumerate() {
-                let (os, ns) = (&old_secs[i], &new_secs[j]);
-                if os.is_lead() != ns.is_lead() {
-                    continue;
-                }
-                if old_left.len() * new_left.len() > MAX_SCORED_PAIRS
-                    && comparable(os.title()) != comparable(ns.title())
-                {
-                    continue;
-                }
-                let h = heading_similarity(os, ns);
-                let score = pair_score(h, &old_bags[a], &new_bags[b]);
-                if score >= PAIR_THRESHOLD || h >= 1.0 {
-                    candidates.push((score, i, j));
+        if old_left.len() * new_left.len() <= MAX_SCORED_PAIRS {
+            for (a, &i) in old_left.iter().enumerate() {
+                for (b, &j) in new_left.iter().enumerate() {
+                    let (os, ns) = (&old_secs[i], &new_secs[j]);
+                    if os.is_lead() || ns.is_lead() {
+                        continue;
+                    }
+                    let h = heading_similarity(os, ns);
+                    let score = pair_score(h, &old_bags[a], &new_bags[b]);
+                    if score >= PAIR_THRESHOLD {
+                        candidates.push((score, i, j));
+                    }
                 }
             }
         }
@@ -89,8 +142,7 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
         candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.2.cmp(&y.2)).then(x.1.cmp(&y.1)));
         for (_, i, j) in candidates {
             if old_partner[i].is_none() && new_partner[j].is_none() {
-                old_partner[i] = Some(j);
-                new_partner[j] = Some(i);
+                pair(i, j, &mut old_partner, &mut new_partner);
             }
         }
     }
@@ -105,13 +157,26 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     Alignment {
         moved: keep.iter().map(|k| !k).collect(),
         pairs,
-        removed: (0..old_secs.len())
-            .filter(|&i| old_partner[i].is_none())
-            .collect(),
-        added: (0..new_secs.len())
-            .filter(|&j| new_partner[j].is_none())
-            .collect(),
+        new_of_old: old_partner,
+        old_of_new: new_partner,
     }
+}
+
+/// The old sections in the order their blocks are laid out for the
+/// whole-document block diff: each paired section at its partner's place in
+/// new order, followed by the unpaired old sections that followed it in the
+/// old document (a removed heading's blocks stay where the page had them,
+/// after the section before); unpaired sections before the first paired one
+/// come first. Every old section appears once.
+pub(crate) fn old_layout(al: &Alignment) -> Vec<usize> {
+    let n = al.new_of_old.len();
+    let first = (0..n).find(|&i| al.new_of_old[i].is_some()).unwrap_or(n);
+    let mut order: Vec<usize> = (0..first).collect();
+    for &(oi, _) in &al.pairs {
+        order.push(oi);
+        order.extend((oi + 1..n).take_while(|&k| al.new_of_old[k].is_none()));
+    }
+    order
 }
 
 /// Character-level similarity of two headings' comparable, lower-cased text,

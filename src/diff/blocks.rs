@@ -1,6 +1,10 @@
-//! Block diff inside paired sections, and block moves between them.
+//! Block alignment over the whole document, and the block changes it finds.
 //!
-//! For each pair of sections:
+//! Both documents are laid out as one sequence of blocks (`Layout`): the new
+//! one in page order, the old one with its sections in the order of their
+//! partners in the new document (see `align::old_layout`), so a section that
+//! moved as a whole, a heading inserted above existing blocks and a heading
+//! removed from above them all leave the block sequence as it was. Then:
 //! 1. list runs whose items are the same but in another order become one
 //!    `reordered` change, and count as equal from then on;
 //! 2. the blocks are diffed as hashes of their kind and comparable text
@@ -8,18 +12,21 @@
 //!    blocks whose link targets changed become `link-changed`;
 //! 3. the unequal stretches (hunks) are kept for step 4 onwards.
 //!
-//! Across all pairs, a deleted block whose hash equals an inserted block's is a
-//! `moved` block. Then each hunk's remaining blocks are paired by an alignment
-//! that maximises word-bag similarity: `replaced` (one to one), `split` (one old
-//! to two consecutive new) and `merged` (two consecutive old to one new); what
-//! stays unpaired is `deleted` or `inserted`, unless a very similar block was
-//! inserted or deleted elsewhere (then `moved`, with word marks for the edit).
+//! A deleted block whose hash equals an inserted block's is a `moved` block.
+//! Then each hunk's remaining blocks are paired by an alignment that
+//! maximises word-bag similarity: `replaced` (one to one), `split` (one old to
+//! two consecutive new of one section) and `merged` (two consecutive old of
+//! one section to one new); what stays unpaired is `deleted` or `inserted`,
+//! unless a very similar block was inserted or deleted anywhere else in the
+//! document, the same hunk included (then `moved`, with word marks for the
+//! edit: an edited list item that changed place among other edits).
 //!
-//! A block moved between two sections is reported in both: at its destination
-//! (`moved`, `moved_from` = the old section's heading, word marks) and at its
-//! source (`moved`, `moved_to` = the new section's heading, no new index, no
-//! spans), so a reader of the source section learns that text left it. A move
-//! inside one section is one entry.
+//! A block that stays in place in the sequence but now sits under another
+//! heading is unchanged when that heading was added or removed (the heading
+//! is the change), and moved when both its old and its new section are still
+//! on the page under other headings. Every move yields two [`Placed`] sides
+//! sharing an id; the diff stage lists the source side only when it falls in
+//! another section of the redline than the destination.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
@@ -29,7 +36,7 @@ use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 
 use super::Prepared;
 use super::words::{self, Bag};
-use crate::document::{Block, BlockKind, Link, Section};
+use crate::document::{Block, BlockKind, Document, Link, Section};
 use crate::normalize::comparable;
 use crate::revision::{BlockChange, BlockChangeKind, LinkChange, Span, SpanTag};
 
@@ -82,29 +89,102 @@ impl Ctx {
     }
 }
 
-/// The changes found in one pair of sections.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct PairOutcome {
-    /// Block changes in new order; blocks moved out to another section sit at
-    /// their old place, like deletions.
-    pub blocks: Vec<BlockChange>,
+/// One document's blocks as one sequence: (section, block index) per
+/// position; each section's blocks are contiguous and in page order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Layout {
+    /// (section, block) at each position.
+    pub at: Vec<(usize, usize)>,
+    /// Per section, the position of its first block.
+    start: Vec<usize>,
 }
 
-/// Unequal stretch of one section pair.
+impl Layout {
+    /// Lays out the sections of `doc` in `order` (each section once).
+    pub(crate) fn new(doc: &Document, order: impl IntoIterator<Item = usize>) -> Self {
+        let mut at = Vec::new();
+        let mut start = vec![0; doc.sections.len()];
+        for s in order {
+            start[s] = at.len();
+            at.extend((0..doc.sections[s].blocks.len()).map(|b| (s, b)));
+        }
+        Layout { at, start }
+    }
+
+    /// Runs of two or more consecutive list items, as position ranges.
+    fn list_runs(&self, doc: &Document) -> Vec<Range<usize>> {
+        let mut runs: Vec<Range<usize>> = Vec::new();
+        for (s, sec) in doc.sections.iter().enumerate() {
+            let off = self.start[s];
+            runs.extend(
+                list_runs(sec)
+                    .into_iter()
+                    .map(|r| off + r.start..off + r.end),
+            );
+        }
+        runs.sort_by_key(|r| r.start);
+        runs
+    }
+}
+
+/// Which side of a move a [`Placed`] change is; both sides share the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// Not part of a move.
+    Plain,
+    /// The old place of a moved block (`moved_to` to be filled in).
+    MoveSource(usize),
+    /// The new place of a moved block (`moved_from` to be filled in).
+    MoveDest(usize),
+}
+
+/// A block change and the sections it involves, before the diff stage
+/// lists it under a section of the redline.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    /// The change; for the two sides of a move, `moved_from` / `moved_to`
+    /// are still unset.
+    pub change: BlockChange,
+    /// The old section of its old side, if it has one.
+    pub old_section: Option<usize>,
+    /// The new section it shows in: its new side's, or for a change with
+    /// only an old side the section of the new block it is shown before.
+    pub new_section: Option<usize>,
+    /// Whether it is a side of a move.
+    pub side: Side,
+}
+
+/// The block alignment of two documents.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outcome {
+    /// Every block change, in new order (a change with only an old side sits
+    /// before the new block that followed it).
+    pub changes: Vec<Placed>,
+    /// Per old section, per block: the new section where the block stayed in
+    /// place in the sequence (unchanged or edited); `None` when it was
+    /// deleted or moved.
+    pub old_home: Vec<Vec<Option<usize>>>,
+    /// Per new section, per block: `Some(true)` when it is an old block
+    /// unchanged in place, `Some(false)` edited in place, `None` when new or
+    /// moved in.
+    pub new_home: Vec<Vec<Option<bool>>>,
+}
+
+/// Unequal stretch of the block sequence.
 #[derive(Debug, Clone, Default)]
 struct Hunk {
     dels: Vec<usize>,
     ins: Vec<usize>,
-    /// New index just after the hunk (where its deletions are anchored last).
+    /// New position just after the hunk (where its deletions are anchored last).
     new_end: usize,
 }
 
 enum Slot {
-    Done(BlockChange),
+    Done(Placed),
     Hunk(Hunk),
 }
 
-/// How a hunk's blocks were resolved.
+/// How a hunk's blocks were resolved; indices are positions in the layouts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Res {
     Del(usize),
@@ -114,16 +194,15 @@ enum Res {
     Split(usize, usize),
     /// First of two old blocks, new block.
     Merge(usize, usize),
-    /// New block `j` came from old block `i` of pair `from`.
+    /// New block `j` came from old block `i`.
     MovedIn {
         j: usize,
-        from: usize,
         i: usize,
     },
-    /// Old block `i` went to pair `to` (another section).
+    /// Old block `i` went to new block `j`.
     MovedOut {
         i: usize,
-        to: usize,
+        j: usize,
     },
 }
 
@@ -135,65 +214,119 @@ impl Res {
             Res::MovedIn { j, .. } => Some(j),
         }
     }
+}
 
-    /// The (first) old block index, for blocks of this section's old side.
-    fn old_index(self) -> Option<usize> {
-        match self {
-            Res::Ins(_) | Res::MovedIn { .. } => None,
-            Res::Del(i)
-            | Res::Pair(i, _)
-            | Res::Split(i, _)
-            | Res::Merge(i, _)
-            | Res::MovedOut { i, .. } => Some(i),
-        }
+/// The documents, their layouts and their section pairing: what every step
+/// of the block alignment reads.
+pub(crate) struct Docs<'p, 'a> {
+    /// The old document.
+    pub old: &'p Prepared<'a>,
+    /// The new document.
+    pub new: &'p Prepared<'a>,
+    /// The old blocks, sections in new order.
+    pub ol: &'p Layout,
+    /// The new blocks, in page order.
+    pub nl: &'p Layout,
+    /// Per old section, its partner in the new document.
+    pub new_of_old: &'p [Option<usize>],
+    /// Per new section, its partner in the old document.
+    pub old_of_new: &'p [Option<usize>],
+}
+
+impl Docs<'_, '_> {
+    fn old_hash(&self, x: usize) -> u64 {
+        let (s, b) = self.ol.at[x];
+        self.old.blocks[s][b].hash
+    }
+
+    fn new_hash(&self, y: usize) -> u64 {
+        let (s, b) = self.nl.at[y];
+        self.new.blocks[s][b].hash
+    }
+
+    fn old_block(&self, x: usize) -> &Block {
+        let (s, b) = self.ol.at[x];
+        &self.old.doc.sections[s].blocks[b]
+    }
+
+    fn new_block(&self, y: usize) -> &Block {
+        let (s, b) = self.nl.at[y];
+        &self.new.doc.sections[s].blocks[b]
+    }
+
+    /// True when old position `x` and new position `y` lie in sections that
+    /// are both still on the page, paired with other partners: a block going
+    /// from one to the other moved, even in place in the sequence.
+    fn crosses(&self, x: usize, y: usize) -> bool {
+        let (os, ns) = (self.ol.at[x].0, self.nl.at[y].0);
+        self.new_of_old[os].is_some()
+            && self.old_of_new[ns].is_some()
+            && self.new_of_old[os] != Some(ns)
+    }
+
+    /// True when old position `x` belongs to the partner of the section of
+    /// new position `y`.
+    fn same_section(&self, x: usize, y: usize) -> bool {
+        self.new_of_old[self.ol.at[x].0] == Some(self.nl.at[y].0)
+    }
+
+    /// The new section shown at new position `y` (the last block's section
+    /// past the end).
+    fn section_at(&self, y: usize) -> Option<usize> {
+        self.nl
+            .at
+            .get(y)
+            .or(self.nl.at.last())
+            .map(|&(s, _)| s)
+            .or_else(|| self.new.doc.sections.len().checked_sub(1))
     }
 }
 
-/// Diffs every pair of sections; `pairs` are (old, new) section indices.
-/// Returns one outcome per pair, in the same order.
-pub(crate) fn diff_pairs(
-    old: &Prepared<'_>,
-    new: &Prepared<'_>,
-    pairs: &[(usize, usize)],
-    ctx: &mut Ctx,
-) -> Vec<PairOutcome> {
-    let mut slots: Vec<Vec<Slot>> = pairs
-        .iter()
-        .map(|&(o, n)| walk(old, new, o, n, ctx))
-        .collect();
+/// Aligns the blocks of two whole documents (see the module docs).
+pub(crate) fn diff_document(d: &Docs<'_, '_>, ctx: &mut Ctx) -> Outcome {
+    let mut out = Outcome {
+        changes: Vec::new(),
+        old_home: d
+            .old
+            .doc
+            .sections
+            .iter()
+            .map(|s| vec![None; s.blocks.len()])
+            .collect(),
+        new_home: d
+            .new
+            .doc
+            .sections
+            .iter()
+            .map(|s| vec![None; s.blocks.len()])
+            .collect(),
+    };
+    let mut slots = walk(d, &mut out, ctx);
 
     // Exact moves: a deleted block whose hash equals an inserted one's.
-    let mut by_hash: HashMap<u64, VecDeque<(usize, usize)>> = HashMap::new();
-    for (p, ss) in slots.iter().enumerate() {
-        for s in ss {
-            if let Slot::Hunk(h) = s {
-                for &i in &h.dels {
-                    by_hash
-                        .entry(old.blocks[pairs[p].0][i].hash)
-                        .or_default()
-                        .push_back((p, i));
-                }
+    let mut by_hash: HashMap<u64, VecDeque<usize>> = HashMap::new();
+    for s in &slots {
+        if let Slot::Hunk(h) = s {
+            for &x in &h.dels {
+                by_hash.entry(d.old_hash(x)).or_default().push_back(x);
             }
         }
     }
-    // (source pair, old block) -> destination pair.
-    let mut claimed: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut moved_in: HashMap<(usize, usize), (usize, usize)> = HashMap::new();
+    // old position -> new position, and back.
+    let mut claimed: HashMap<usize, usize> = HashMap::new();
+    let mut moved_in: HashMap<usize, usize> = HashMap::new();
     if !by_hash.is_empty() {
-        for (p, ss) in slots.iter().enumerate() {
-            for s in ss {
-                let Slot::Hunk(h) = s else { continue };
-                for &j in &h.ins {
-                    let hash = new.blocks[pairs[p].1][j].hash;
-                    let Some(q) = by_hash.get_mut(&hash) else {
-                        continue;
-                    };
-                    // Prefer a source in the same section.
-                    let pos = q.iter().position(|&(sp, _)| sp == p).unwrap_or(0);
-                    if let Some((sp, i)) = q.remove(pos) {
-                        claimed.insert((sp, i), p);
-                        moved_in.insert((p, j), (sp, i));
-                    }
+        for s in &slots {
+            let Slot::Hunk(h) = s else { continue };
+            for &y in &h.ins {
+                let Some(q) = by_hash.get_mut(&d.new_hash(y)) else {
+                    continue;
+                };
+                // Prefer a source in the same section.
+                let pos = q.iter().position(|&x| d.same_section(x, y)).unwrap_or(0);
+                if let Some(x) = q.remove(pos) {
+                    claimed.insert(x, y);
+                    moved_in.insert(y, x);
                 }
             }
         }
@@ -201,87 +334,104 @@ pub(crate) fn diff_pairs(
 
     // Resolve each hunk.
     let mut bags = BagCache::default();
-    let mut resolved: Vec<Vec<Option<Vec<Option<Res>>>>> = Vec::with_capacity(slots.len());
-    for (p, ss) in slots.iter_mut().enumerate() {
-        let (so, sn) = pairs[p];
-        let mut per_slot = Vec::with_capacity(ss.len());
-        for s in ss.iter_mut() {
-            let Slot::Hunk(h) = s else {
-                per_slot.push(None);
-                continue;
-            };
-            let dels: Vec<usize> = h
-                .dels
-                .iter()
-                .copied()
-                .filter(|&i| !claimed.contains_key(&(p, i)))
-                .collect();
-            let ins: Vec<usize> = h
-                .ins
-                .iter()
-                .copied()
-                .filter(|&j| !moved_in.contains_key(&(p, j)))
-                .collect();
-            let mut res = resolve(&dels, &ins, so, sn, old, new, &mut bags, ctx);
-            for &i in &h.dels {
-                if let Some(&to) = claimed.get(&(p, i))
-                    && to != p
-                {
-                    // At its old place: before the first block that followed it.
-                    let at = res
-                        .iter()
-                        .position(|r| r.old_index().is_some_and(|o| o > i))
-                        .unwrap_or(res.len());
-                    res.insert(at, Res::MovedOut { i, to });
-                }
+    let mut resolved: Vec<Option<Vec<Option<Res>>>> = Vec::with_capacity(slots.len());
+    for s in &slots {
+        let Slot::Hunk(h) = s else {
+            resolved.push(None);
+            continue;
+        };
+        let dels: Vec<usize> = h
+            .dels
+            .iter()
+            .copied()
+            .filter(|x| !claimed.contains_key(x))
+            .collect();
+        let ins: Vec<usize> = h
+            .ins
+            .iter()
+            .copied()
+            .filter(|y| !moved_in.contains_key(y))
+            .collect();
+        let mut res = resolve(&dels, &ins, d, &mut bags, ctx);
+        for &i in &h.dels {
+            if let Some(&j) = claimed.get(&i) {
+                // At its old place: before the first block that followed it.
+                let at = res
+                    .iter()
+                    .position(|r| old_of(*r).is_some_and(|o| o > i))
+                    .unwrap_or(res.len());
+                res.insert(at, Res::MovedOut { i, j });
             }
-            for &j in &h.ins {
-                if let Some(&(from, i)) = moved_in.get(&(p, j)) {
-                    res.push(Res::MovedIn { j, from, i });
-                }
-            }
-            per_slot.push(Some(res.into_iter().map(Some).collect()));
         }
-        resolved.push(per_slot);
+        for &j in &h.ins {
+            if let Some(&i) = moved_in.get(&j) {
+                res.push(Res::MovedIn { j, i });
+            }
+        }
+        // An edited block paired in place across two surviving sections moved.
+        let res = res
+            .into_iter()
+            .flat_map(|r| match r {
+                Res::Pair(i, j) if d.crosses(i, j) => {
+                    vec![Some(Res::MovedOut { i, j }), Some(Res::MovedIn { j, i })]
+                }
+                r => vec![Some(r)],
+            })
+            .collect();
+        resolved.push(Some(res));
     }
 
-    near_moves(&mut resolved, pairs, old, new, &mut bags, &mut moved_in);
+    near_moves(&mut resolved, d, &mut bags);
 
     // Materialise.
-    let mut out = vec![PairOutcome::default(); pairs.len()];
-    for (p, ss) in slots.into_iter().enumerate() {
-        let mut blocks = Vec::new();
-        for (k, s) in ss.into_iter().enumerate() {
-            match s {
-                Slot::Done(c) => blocks.push(c),
-                Slot::Hunk(h) => {
-                    let res: Vec<Res> = resolved[p][k]
-                        .take()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                    for r in order(res, h.new_end) {
-                        blocks.push(materialise(r, p, pairs, old, new, ctx));
+    for (k, s) in slots.drain(..).enumerate() {
+        match s {
+            Slot::Done(c) => out.changes.push(c),
+            Slot::Hunk(h) => {
+                let res: Vec<Res> = resolved[k]
+                    .take()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let ordered = order(res, h.new_end);
+                // Where each change shows: its own new position, or the next one.
+                let mut anchors = vec![h.new_end; ordered.len()];
+                let mut next = h.new_end;
+                for (n, r) in ordered.iter().enumerate().rev() {
+                    if let Some(j) = r.new_index() {
+                        next = j;
                     }
+                    anchors[n] = next;
+                }
+                for (r, a) in ordered.into_iter().zip(anchors) {
+                    materialise(r, a, d, &mut out, ctx);
                 }
             }
         }
-        out[p].blocks = blocks;
     }
     out
 }
 
-/// Step 1-3 for one pair: reordered runs, the block-hash diff, link changes and hunks.
-fn walk(old: &Prepared<'_>, new: &Prepared<'_>, so: usize, sn: usize, ctx: &mut Ctx) -> Vec<Slot> {
-    let (osec, nsec) = (&old.doc.sections[so], &new.doc.sections[sn]);
-    let old_h: Vec<u64> = old.blocks[so].iter().map(|b| b.hash).collect();
-    let mut new_h: Vec<u64> = new.blocks[sn].iter().map(|b| b.hash).collect();
+/// The (first) old position a resolution covers.
+fn old_of(r: Res) -> Option<usize> {
+    match r {
+        Res::Ins(_) | Res::MovedIn { .. } => None,
+        Res::Del(i) | Res::Pair(i, _) | Res::Split(i, _) | Res::Merge(i, _) => Some(i),
+        Res::MovedOut { i, .. } => Some(i),
+    }
+}
+
+/// Steps 1-3: reordered runs, the block-hash diff, link changes, blocks in
+/// place under another surviving heading, and hunks.
+fn walk(d: &Docs<'_, '_>, out: &mut Outcome, ctx: &mut Ctx) -> Vec<Slot> {
+    let old_h: Vec<u64> = (0..d.ol.at.len()).map(|x| d.old_hash(x)).collect();
+    let mut new_h: Vec<u64> = (0..d.nl.at.len()).map(|y| d.new_hash(y)).collect();
 
     // Reordered list runs: same items, other order.
     let mut reorder_start: HashMap<usize, Range<usize>> = HashMap::new();
     let mut in_reorder: HashSet<usize> = HashSet::new();
-    let old_runs = list_runs(osec);
+    let old_runs = d.ol.list_runs(d.old.doc);
     if !old_runs.is_empty() {
         let mut by_items: HashMap<Vec<u64>, Vec<usize>> = HashMap::new();
         for (r, run) in old_runs.iter().enumerate() {
@@ -290,7 +440,7 @@ fn walk(old: &Prepared<'_>, new: &Prepared<'_>, so: usize, sn: usize, ctx: &mut 
             by_items.entry(k).or_default().push(r);
         }
         let mut used = vec![false; old_runs.len()];
-        for nrun in list_runs(nsec) {
+        for nrun in d.nl.list_runs(d.new.doc) {
             let mut k = new_h[nrun.clone()].to_vec();
             k.sort_unstable();
             let Some(cands) = by_items.get(&k) else {
@@ -326,19 +476,65 @@ fn walk(old: &Prepared<'_>, new: &Prepared<'_>, so: usize, sn: usize, ctx: &mut 
                 }
                 for k in 0..len {
                     let (i, j) = (old_index + k, new_index + k);
+                    let ((os, oi), (ns, ni)) = (d.ol.at[i], d.nl.at[j]);
                     if let Some(orun) = reorder_start.get(&j) {
                         let nrun = j..j + orun.len();
-                        slots.push(Slot::Done(reordered(osec, orun.clone(), nsec, nrun)));
+                        for x in orun.clone() {
+                            let (s, b) = d.ol.at[x];
+                            out.old_home[s][b] = Some(ns);
+                        }
+                        for y in nrun.clone() {
+                            let (s, b) = d.nl.at[y];
+                            out.new_home[s][b] = Some(false);
+                        }
+                        let (ros, rob) = d.ol.at[orun.start];
+                        let osec = &d.old.doc.sections[ros];
+                        let nsec = &d.new.doc.sections[ns];
+                        slots.push(Slot::Done(Placed {
+                            change: reordered(
+                                osec,
+                                rob..rob + orun.len(),
+                                nsec,
+                                ni..ni + orun.len(),
+                            ),
+                            old_section: Some(ros),
+                            new_section: Some(ns),
+                            side: Side::Plain,
+                        }));
                     }
                     if in_reorder.contains(&j) {
                         continue;
                     }
-                    let (ob, nb) = (&osec.blocks[i], &nsec.blocks[j]);
+                    let (ob, nb) = (d.old_block(i), d.new_block(j));
+                    if d.crosses(i, j) {
+                        let mut c = paired(BlockChangeKind::Moved, ob, oi, nb, ni, ctx);
+                        c.links = link_changes(&ob.links, &nb.links, false);
+                        slots.push(Slot::Done(Placed {
+                            change: moved_out(ob, oi),
+                            old_section: Some(os),
+                            new_section: Some(ns),
+                            side: Side::MoveSource(i),
+                        }));
+                        slots.push(Slot::Done(Placed {
+                            change: c,
+                            old_section: Some(os),
+                            new_section: Some(ns),
+                            side: Side::MoveDest(i),
+                        }));
+                        continue;
+                    }
                     let links = link_changes(&ob.links, &nb.links, true);
+                    out.old_home[os][oi] = Some(ns);
+                    out.new_home[ns][ni] = Some(links.is_empty());
                     if !links.is_empty() {
-                        let mut c = paired(BlockChangeKind::LinkChanged, ob, i, nb, j, ctx);
+                        let mut c = paired(BlockChangeKind::LinkChanged, ob, oi, nb, ni, ctx);
                         c.links = links;
-                        slots.push(Slot::Done(c));
+                        slots.push(Slot::Done(Placed {
+                            change: c,
+                            old_section: Some(os),
+                            new_section: Some(ns),
+                            side: Side::Plain,
+                        }));
                     }
                 }
             }
@@ -369,7 +565,7 @@ fn walk(old: &Prepared<'_>, new: &Prepared<'_>, so: usize, sn: usize, ctx: &mut 
         }
     }
     if let Some(mut h) = hunk.take() {
-        h.new_end = nsec.blocks.len();
+        h.new_end = d.nl.at.len();
         slots.push(Slot::Hunk(h));
     }
     slots
@@ -402,34 +598,32 @@ fn list_runs(sec: &Section) -> Vec<Range<usize>> {
 /// Word bags of blocks, computed once.
 #[derive(Default)]
 struct BagCache {
-    old: HashMap<(usize, usize), Bag>,
-    new: HashMap<(usize, usize), Bag>,
+    old: HashMap<usize, Bag>,
+    new: HashMap<usize, Bag>,
 }
 
 impl BagCache {
-    fn old_bag(&mut self, p: &Prepared<'_>, s: usize, b: usize) -> &Bag {
-        self.old
-            .entry((s, b))
-            .or_insert_with(|| Bag::of(&p.blocks[s][b].comp))
+    fn old_bag(&mut self, d: &Docs<'_, '_>, x: usize) -> &Bag {
+        self.old.entry(x).or_insert_with(|| {
+            let (s, b) = d.ol.at[x];
+            Bag::of(&d.old.blocks[s][b].comp)
+        })
     }
-    fn new_bag(&mut self, p: &Prepared<'_>, s: usize, b: usize) -> &Bag {
-        self.new
-            .entry((s, b))
-            .or_insert_with(|| Bag::of(&p.blocks[s][b].comp))
+    fn new_bag(&mut self, d: &Docs<'_, '_>, y: usize) -> &Bag {
+        self.new.entry(y).or_insert_with(|| {
+            let (s, b) = d.nl.at[y];
+            Bag::of(&d.new.blocks[s][b].comp)
+        })
     }
 }
 
 /// Pairs a hunk's remaining blocks (old indices `dels`, new indices `ins`,
 /// both ascending) by a best-score alignment, or by position for big hunks
 /// or past the deadline.
-#[allow(clippy::too_many_arguments)]
 fn resolve(
     dels: &[usize],
     ins: &[usize],
-    so: usize,
-    sn: usize,
-    old: &Prepared<'_>,
-    new: &Prepared<'_>,
+    d: &Docs<'_, '_>,
     bags: &mut BagCache,
     ctx: &Ctx,
 ) -> Vec<Res> {
@@ -441,14 +635,8 @@ fn resolve(
             .chain(ins.iter().map(|&j| Res::Ins(j)))
             .collect();
     }
-    let db: Vec<Bag> = dels
-        .iter()
-        .map(|&i| bags.old_bag(old, so, i).clone())
-        .collect();
-    let ib: Vec<Bag> = ins
-        .iter()
-        .map(|&j| bags.new_bag(new, sn, j).clone())
-        .collect();
+    let db: Vec<Bag> = dels.iter().map(|&i| bags.old_bag(d, i).clone()).collect();
+    let ib: Vec<Bag> = ins.iter().map(|&j| bags.new_bag(d, j).clone()).collect();
 
     if m * n > MAX_ALIGN_CELLS || ctx.past_deadline() {
         let mut out = Vec::with_capacity(m + n);
@@ -497,7 +685,11 @@ fn resolve(
                     consider(2.0 * s + score[(i + 1) * w + j + 1], Step::Pair);
                 }
             }
-            if i < m && j + 1 < n && ins[j + 1] == ins[j] + 1 {
+            if i < m
+                && j + 1 < n
+                && ins[j + 1] == ins[j] + 1
+                && d.nl.at[ins[j]].0 == d.nl.at[ins[j + 1]].0
+            {
                 let joined = ib[j].plus(&ib[j + 1]);
                 let s = db[i].dice(&joined);
                 if s >= JOIN_THRESHOLD
@@ -507,7 +699,11 @@ fn resolve(
                     consider(3.0 * s + score[(i + 1) * w + j + 2], Step::Split);
                 }
             }
-            if i + 1 < m && j < n && dels[i + 1] == dels[i] + 1 {
+            if i + 1 < m
+                && j < n
+                && dels[i + 1] == dels[i] + 1
+                && d.ol.at[dels[i]].0 == d.ol.at[dels[i + 1]].0
+            {
                 let joined = db[i].plus(&db[i + 1]);
                 let s = ib[j].dice(&joined);
                 if s >= JOIN_THRESHOLD
@@ -560,26 +756,20 @@ fn resolve(
     out
 }
 
-/// Turns leftover deleted/inserted blocks that are very similar into moves.
-fn near_moves(
-    resolved: &mut [Vec<Option<Vec<Option<Res>>>>],
-    pairs: &[(usize, usize)],
-    old: &Prepared<'_>,
-    new: &Prepared<'_>,
-    bags: &mut BagCache,
-    moved_in: &mut HashMap<(usize, usize), (usize, usize)>,
-) {
-    // (pair, slot, entry, block index)
+/// Turns leftover deleted/inserted blocks that are very similar into moves,
+/// anywhere in the document: inside one hunk the aligner keeps the order, so
+/// a similar pair it left apart crossed other changes (an edited list item
+/// that changed place among other edits).
+fn near_moves(resolved: &mut [Option<Vec<Option<Res>>>], d: &Docs<'_, '_>, bags: &mut BagCache) {
+    // (slot, entry, position)
     let mut dels = Vec::new();
     let mut ins = Vec::new();
-    for (p, ss) in resolved.iter().enumerate() {
-        for (k, s) in ss.iter().enumerate() {
-            for (e, r) in s.iter().flatten().enumerate() {
-                match r {
-                    Some(Res::Del(i)) => dels.push((p, k, e, *i)),
-                    Some(Res::Ins(j)) => ins.push((p, k, e, *j)),
-                    _ => {}
-                }
+    for (k, s) in resolved.iter().enumerate() {
+        for (e, r) in s.iter().flatten().enumerate() {
+            match r {
+                Some(Res::Del(i)) => dels.push((k, e, *i)),
+                Some(Res::Ins(j)) => ins.push((k, e, *j)),
+                _ => {}
             }
         }
     }
@@ -587,37 +777,33 @@ fn near_moves(
         return;
     }
     let mut taken = vec![false; dels.len()];
-    for &(p, k, e, j) in &ins {
-        let nb = bags.new_bag(new, pairs[p].1, j).clone();
+    for &(k, e, j) in &ins {
+        let nb = bags.new_bag(d, j).clone();
         if nb.total() < MOVE_MIN_WORDS {
             continue;
         }
         let mut best: Option<(f64, usize)> = None;
-        for (d, &(dp, _, _, i)) in dels.iter().enumerate() {
-            // Within one hunk the aligner already judged the pair.
-            if taken[d] || (dp == p && dels[d].1 == k) {
+        for (n, &(_, _, i)) in dels.iter().enumerate() {
+            if taken[n] {
                 continue;
             }
-            let ob = bags.old_bag(old, pairs[dp].0, i);
+            let ob = bags.old_bag(d, i);
             if ob.total() < MOVE_MIN_WORDS {
                 continue;
             }
             let s = ob.dice(&nb);
             if s >= MOVE_THRESHOLD && best.is_none_or(|(bs, _)| s > bs) {
-                best = Some((s, d));
+                best = Some((s, n));
             }
         }
-        if let Some((_, d)) = best {
-            taken[d] = true;
-            let (dp, dk, de, i) = dels[d];
-            moved_in.insert((p, j), (dp, i));
-            if let Some(Some(v)) = resolved[dp].get_mut(dk) {
-                // The deletion's place becomes the source side of the move; a
-                // move inside one section is only its destination entry.
-                v[de] = (dp != p).then_some(Res::MovedOut { i, to: p });
+        if let Some((_, n)) = best {
+            taken[n] = true;
+            let (dk, de, i) = dels[n];
+            if let Some(Some(v)) = resolved.get_mut(dk) {
+                v[de] = Some(Res::MovedOut { i, j });
             }
-            if let Some(Some(v)) = resolved[p].get_mut(k) {
-                v[e] = Some(Res::MovedIn { j, from: dp, i });
+            if let Some(Some(v)) = resolved.get_mut(k) {
+                v[e] = Some(Res::MovedIn { j, i });
             }
         }
     }
@@ -653,72 +839,96 @@ fn order(res: Vec<Res>, new_end: usize) -> Vec<Res> {
     anchored.into_iter().map(|(_, _, _, r)| r).collect()
 }
 
-/// Builds the [`BlockChange`] for one resolution in pair `p`.
-fn materialise(
-    r: Res,
-    p: usize,
-    pairs: &[(usize, usize)],
-    old: &Prepared<'_>,
-    new: &Prepared<'_>,
-    ctx: &mut Ctx,
-) -> BlockChange {
-    let (so, sn) = pairs[p];
-    let (osec, nsec) = (&old.doc.sections[so], &new.doc.sections[sn]);
+/// Builds the [`Placed`] change for one resolution shown before new
+/// position `anchor`, and records which blocks stayed in place.
+fn materialise(r: Res, anchor: usize, d: &Docs<'_, '_>, out: &mut Outcome, ctx: &mut Ctx) {
+    let at_old = |x: usize| d.ol.at[x];
+    let at_new = |y: usize| d.nl.at[y];
+    let placed = |change, old_section, new_section, side| Placed {
+        change,
+        old_section,
+        new_section,
+        side,
+    };
+    let shown = d.section_at(anchor);
     match r {
-        Res::Del(i) => deleted(&osec.blocks[i], i),
-        Res::Ins(j) => inserted(&nsec.blocks[j], j),
+        Res::Del(i) => {
+            let (os, ob) = at_old(i);
+            let c = deleted(d.old_block(i), ob);
+            out.changes.push(placed(c, Some(os), shown, Side::Plain));
+        }
+        Res::Ins(j) => {
+            let (ns, nb) = at_new(j);
+            let c = inserted(d.new_block(j), nb);
+            out.changes.push(placed(c, None, Some(ns), Side::Plain));
+        }
         Res::Pair(i, j) => {
-            let (ob, nb) = (&osec.blocks[i], &nsec.blocks[j]);
-            let mut c = paired(BlockChangeKind::Replaced, ob, i, nb, j, ctx);
-            c.links = link_changes(&ob.links, &nb.links, false);
-            c
+            let ((os, ob), (ns, nb)) = (at_old(i), at_new(j));
+            let (o, n) = (d.old_block(i), d.new_block(j));
+            let mut c = paired(BlockChangeKind::Replaced, o, ob, n, nb, ctx);
+            c.links = link_changes(&o.links, &n.links, false);
+            out.old_home[os][ob] = Some(ns);
+            out.new_home[ns][nb] = Some(false);
+            out.changes.push(placed(c, Some(os), Some(ns), Side::Plain));
         }
         Res::Split(i, j) => {
-            let ob = &osec.blocks[i];
-            let text = join(&nsec.blocks[j..j + 2]);
-            joined(
+            let ((os, ob), (ns, nb)) = (at_old(i), at_new(j));
+            let nsec = &d.new.doc.sections[ns];
+            let text = join(&nsec.blocks[nb..nb + 2]);
+            let c = joined(
                 BlockChangeKind::Split,
-                nsec.blocks[j].kind,
-                i,
-                j,
-                ob.text.clone(),
+                nsec.blocks[nb].kind,
+                ob,
+                nb,
+                d.old_block(i).text.clone(),
                 text,
                 ctx,
-            )
+            );
+            out.old_home[os][ob] = Some(ns);
+            out.new_home[ns][nb] = Some(false);
+            out.new_home[ns][nb + 1] = Some(false);
+            out.changes.push(placed(c, Some(os), Some(ns), Side::Plain));
         }
         Res::Merge(i, j) => {
-            let nb = &nsec.blocks[j];
-            let text = join(&osec.blocks[i..i + 2]);
-            joined(
+            let ((os, ob), (ns, nb)) = (at_old(i), at_new(j));
+            let osec = &d.old.doc.sections[os];
+            let text = join(&osec.blocks[ob..ob + 2]);
+            let n = d.new_block(j);
+            let c = joined(
                 BlockChangeKind::Merged,
-                nb.kind,
-                i,
-                j,
+                n.kind,
+                ob,
+                nb,
                 text,
-                nb.text.clone(),
+                n.text.clone(),
                 ctx,
-            )
+            );
+            out.old_home[os][ob] = Some(ns);
+            out.old_home[os][ob + 1] = Some(ns);
+            out.new_home[ns][nb] = Some(false);
+            out.changes.push(placed(c, Some(os), Some(ns), Side::Plain));
         }
-        Res::MovedIn { j, from, i } => {
-            let src = &old.doc.sections[pairs[from].0];
-            let (ob, nb) = (&src.blocks[i], &nsec.blocks[j]);
-            let mut c = paired(BlockChangeKind::Moved, ob, i, nb, j, ctx);
-            c.links = link_changes(&ob.links, &nb.links, false);
-            if from != p {
-                c.moved_from = Some(src.title().to_string());
-            }
-            c
+        Res::MovedIn { j, i } => {
+            let ((os, ob), (ns, nb)) = (at_old(i), at_new(j));
+            let (o, n) = (d.old_block(i), d.new_block(j));
+            let mut c = paired(BlockChangeKind::Moved, o, ob, n, nb, ctx);
+            c.links = link_changes(&o.links, &n.links, false);
+            out.changes
+                .push(placed(c, Some(os), Some(ns), Side::MoveDest(i)));
         }
-        Res::MovedOut { i, to } => {
-            let dest = &new.doc.sections[pairs[to].1];
-            moved_out(&osec.blocks[i], i, dest.title())
+        Res::MovedOut { i, .. } => {
+            let (os, ob) = at_old(i);
+            let c = moved_out(d.old_block(i), ob);
+            out.changes
+                .push(placed(c, Some(os), shown, Side::MoveSource(i)));
         }
     }
 }
 
-/// The source side of a block moved to the section headed `to`: old index
-/// and text only, no spans (the destination entry marks the words).
-fn moved_out(b: &Block, i: usize, to: &str) -> BlockChange {
+/// The source side of a moved block: old index and text only, no spans (the
+/// destination entry marks the words); `moved_to` is filled in by the diff
+/// stage once it knows where the destination is listed.
+fn moved_out(b: &Block, i: usize) -> BlockChange {
     BlockChange {
         change: BlockChangeKind::Moved,
         kind: b.kind,
@@ -728,7 +938,7 @@ fn moved_out(b: &Block, i: usize, to: &str) -> BlockChange {
         new_text: None,
         spans: Vec::new(),
         moved_from: None,
-        moved_to: Some(to.to_string()),
+        moved_to: None,
         links: Vec::new(),
     }
 }
@@ -991,25 +1201,9 @@ mod tests {
                 vec![Res::Pair(1, 1), Res::Del(2)],
             ),
             (
-                vec![
-                    Res::Del(0),
-                    Res::Ins(4),
-                    Res::MovedIn {
-                        j: 3,
-                        from: 0,
-                        i: 7,
-                    },
-                ],
+                vec![Res::Del(0), Res::Ins(4), Res::MovedIn { j: 3, i: 7 }],
                 5,
-                vec![
-                    Res::MovedIn {
-                        j: 3,
-                        from: 0,
-                        i: 7,
-                    },
-                    Res::Del(0),
-                    Res::Ins(4),
-                ],
+                vec![Res::MovedIn { j: 3, i: 7 }, Res::Del(0), Res::Ins(4)],
             ),
         ];
         for (res, end, want) in cases {

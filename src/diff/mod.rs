@@ -31,13 +31,15 @@ mod align;
 mod blocks;
 mod words;
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Instant;
 
-use crate::document::{Document, Section};
+use crate::document::{BlockKind, Document, Section};
 use crate::normalize::comparable;
 use crate::revision::{
-    BlockChange, ChangeSummary, Revision, RevisionKind, SectionChange, SectionDiff, SpanTag,
+    BlockChange, ChangeSummary, KeptBlocks, Revision, RevisionKind, SectionChange, SectionDiff,
+    SpanTag,
 };
 use crate::stamp;
 
@@ -95,90 +97,21 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
         degraded_blocks: 0,
     };
     let al = align::align(&old_p, &new_p);
-    let outcomes = blocks::diff_pairs(&old_p, &new_p, &al.pairs, &mut ctx);
-
-    // (sort key, diff): new sections at 2*new_pos, removed ones right after the
-    // new position of their nearest preceding paired old section.
-    let mut keyed: Vec<((usize, usize), SectionDiff)> = Vec::new();
-    let mut unchanged: Vec<(usize, String)> = Vec::new();
-    for (k, (&(oi, ni), outcome)) in al.pairs.iter().zip(outcomes).enumerate() {
-        let (os, ns) = (&old.sections[oi], &new.sections[ni]);
-        let renamed = comparable(os.title()) != comparable(ns.title());
-        let moved = al.moved[k];
-        if outcome.blocks.is_empty() && !renamed && !moved && os.level == ns.level {
-            unchanged.push((ni, ns.title().to_string()));
-            continue;
-        }
-        let change = if renamed {
-            SectionChange::Renamed
-        } else if moved {
-            SectionChange::Moved
-        } else {
-            SectionChange::Modified
-        };
-        rev.summary.sections_modified += 1;
-        rev.summary.sections_renamed += usize::from(renamed);
-        rev.summary.sections_moved += usize::from(moved);
-        keyed.push((
-            (2 * ni + 1, 0),
-            SectionDiff {
-                change,
-                key: ns.key.clone(),
-                heading: ns.title().to_string(),
-                old_heading: renamed.then(|| os.title().to_string()),
-                level: ns.level,
-                old_position: Some(oi),
-                new_position: Some(ni),
-                moved,
-                blocks: outcome.blocks,
-            },
-        ));
-    }
-    for &ni in &al.added {
-        let s = &new.sections[ni];
-        rev.summary.sections_added += 1;
-        let blocks = s
-            .blocks
-            .iter()
-            .enumerate()
-            .map(|(j, b)| blocks::inserted(b, j))
-            .collect();
-        keyed.push((
-            (2 * ni + 1, 0),
-            whole(SectionChange::Added, s, None, Some(ni), blocks),
-        ));
-    }
-    let mut new_of_old = vec![None; old.sections.len()];
-    for &(oi, ni) in &al.pairs {
-        new_of_old[oi] = Some(ni);
-    }
-    for &oi in &al.removed {
-        let s = &old.sections[oi];
-        rev.summary.sections_removed += 1;
-        let anchor = new_of_old[..oi]
-            .iter()
-            .rev()
-            .find_map(|n| *n)
-            .map_or(0, |n| 2 * n + 2);
-        let blocks = s
-            .blocks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| blocks::deleted(b, i))
-            .collect();
-        keyed.push((
-            (anchor, oi + 1),
-            whole(SectionChange::Removed, s, Some(oi), None, blocks),
-        ));
-    }
-    keyed.sort_by_key(|(k, _)| *k);
-    rev.sections = keyed.into_iter().map(|(_, d)| d).collect();
-    unchanged.sort_by_key(|(ni, _)| *ni);
-    rev.unchanged = unchanged.into_iter().map(|(_, t)| t).collect();
-    for b in rev.sections.iter().flat_map(|s| &s.blocks) {
-        rev.summary.words_added += words::count_words(&b.spans, SpanTag::Insert);
-        rev.summary.words_removed += words::count_words(&b.spans, SpanTag::Delete);
-    }
+    let ol = blocks::Layout::new(old, align::old_layout(&al));
+    let nl = blocks::Layout::new(new, 0..new.sections.len());
+    let docs = blocks::Docs {
+        old: &old_p,
+        new: &new_p,
+        ol: &ol,
+        nl: &nl,
+        new_of_old: &al.new_of_old,
+        old_of_new: &al.old_of_new,
+    };
+    let outcome = blocks::diff_document(&docs, &mut ctx);
+    let (keyed, unchanged) = sections(old, new, &al, outcome);
+    rev.summary = summary_of(new.sections.len(), &keyed);
+    rev.sections = keyed;
+    rev.unchanged = unchanged;
     if ctx.degraded_blocks > 0 {
         rev.degraded = Some(format!(
             "diff deadline of {} ms reached: {} block(s) marked as whole blocks, not word by word",
@@ -194,25 +127,245 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
     Some(rev)
 }
 
-/// An added or removed section with all its blocks.
-fn whole(
-    change: SectionChange,
-    s: &Section,
-    old_position: Option<usize>,
-    new_position: Option<usize>,
-    blocks: Vec<BlockChange>,
-) -> SectionDiff {
-    SectionDiff {
+/// What an unpaired section is, from whether its blocks stayed on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Paired with a section of the other document.
+    Paired,
+    /// A heading whose blocks came (went) with it: `added` (`removed`).
+    Whole,
+    /// A heading added above (removed from above) blocks that stayed.
+    Heading,
+    /// A lead whose blocks stayed while a heading appeared above them (or
+    /// disappeared from above them): not a change of its own.
+    KeptLead,
+}
+
+/// Where a block change is listed: under a new section, or under an old
+/// section that has no partner (removed, or its heading removed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Entry {
+    New(usize),
+    Old(usize),
+}
+
+/// Attributes the block changes to sections and builds the changed
+/// sections in redline order, and the headings of the unchanged ones in new
+/// order.
+fn sections(
+    old: &Document,
+    new: &Document,
+    al: &align::Alignment,
+    outcome: blocks::Outcome,
+) -> (Vec<SectionDiff>, Vec<String>) {
+    let fate = |partner: Option<usize>, s: &Section, kept: bool| match (partner, kept) {
+        (Some(_), _) => Fate::Paired,
+        (None, false) => Fate::Whole,
+        (None, true) if s.is_lead() => Fate::KeptLead,
+        (None, true) => Fate::Heading,
+    };
+    let old_fate: Vec<Fate> = old
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let kept = outcome.old_home[i].iter().any(Option::is_some);
+            fate(al.new_of_old[i], s, kept)
+        })
+        .collect();
+    let new_fate: Vec<Fate> = new
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(j, s)| {
+            let kept = outcome.new_home[j].iter().any(Option::is_some);
+            fate(al.old_of_new[j], s, kept)
+        })
+        .collect();
+
+    // Each change to the section a reader looks for it under.
+    let mut listed: Vec<(Entry, blocks::Placed)> = Vec::with_capacity(outcome.changes.len());
+    for p in outcome.changes {
+        let old_only =
+            matches!(p.side, blocks::Side::MoveSource(_)) || p.change.new_index.is_none();
+        let entry = match (p.old_section, p.side) {
+            (_, blocks::Side::MoveDest(_)) | (None, _) => p.new_section.map(Entry::New),
+            (Some(os), _) => match (old_fate[os], al.new_of_old[os]) {
+                (Fate::Whole | Fate::Heading, _) => Some(Entry::Old(os)),
+                (Fate::Paired, Some(ns)) if old_only => Some(Entry::New(ns)),
+                _ => p.new_section.map(Entry::New).or(Some(Entry::Old(os))),
+            },
+        };
+        if let Some(e) = entry {
+            listed.push((e, p));
+        }
+    }
+
+    // The two sides of each move: listed once when they fall in one section.
+    let title = |e: Entry| match e {
+        Entry::New(j) => new.sections[j].title().to_string(),
+        Entry::Old(i) => old.sections[i].title().to_string(),
+    };
+    let mut sources: HashMap<usize, Entry> = HashMap::new();
+    let mut dests: HashMap<usize, Entry> = HashMap::new();
+    for (e, p) in &listed {
+        match p.side {
+            blocks::Side::MoveSource(id) => sources.insert(id, *e),
+            blocks::Side::MoveDest(id) => dests.insert(id, *e),
+            blocks::Side::Plain => None,
+        };
+    }
+    let mut by_entry: HashMap<Entry, Vec<BlockChange>> = HashMap::new();
+    for (e, mut p) in listed {
+        match p.side {
+            blocks::Side::MoveSource(id) => match dests.get(&id) {
+                Some(&d) if d != e => p.change.moved_to = Some(title(d)),
+                _ => continue,
+            },
+            blocks::Side::MoveDest(id) => {
+                p.change.moved_from = sources.get(&id).filter(|&&s| s != e).map(|&s| title(s));
+            }
+            blocks::Side::Plain => {}
+        }
+        by_entry.entry(e).or_default().push(p.change);
+    }
+    let mut take = |e: Entry| by_entry.remove(&e).unwrap_or_default();
+
+    // (sort key, diff): new sections at 2*new_pos+1, old-only ones right after
+    // the new position of their nearest preceding paired old section.
+    let mut keyed: Vec<((usize, usize), SectionDiff)> = Vec::new();
+    let mut unchanged: Vec<(usize, String)> = Vec::new();
+    let base = |change, s: &Section, old_position, new_position, blocks| SectionDiff {
         change,
         key: s.key.clone(),
         heading: s.title().to_string(),
         old_heading: None,
         level: s.level,
+        old_level: None,
+        kept: None,
         old_position,
         new_position,
         moved: false,
         blocks,
+    };
+    for (k, &(oi, ni)) in al.pairs.iter().enumerate() {
+        let (os, ns) = (&old.sections[oi], &new.sections[ni]);
+        let blocks = take(Entry::New(ni));
+        let renamed = comparable(os.title()) != comparable(ns.title());
+        let relevelled = os.level != ns.level;
+        let moved = al.moved[k];
+        if blocks.is_empty() && !renamed && !moved && !relevelled {
+            unchanged.push((ni, ns.title().to_string()));
+            continue;
+        }
+        let change = if renamed {
+            SectionChange::Renamed
+        } else if relevelled {
+            SectionChange::Relevelled
+        } else if moved {
+            SectionChange::Moved
+        } else {
+            SectionChange::Modified
+        };
+        let mut d = base(change, ns, Some(oi), Some(ni), blocks);
+        d.old_heading = renamed.then(|| os.title().to_string());
+        d.old_level = relevelled.then_some(os.level);
+        d.moved = moved;
+        keyed.push(((2 * ni + 1, 0), d));
     }
+    for (ni, s) in new.sections.iter().enumerate() {
+        let blocks = take(Entry::New(ni));
+        let d = match new_fate[ni] {
+            Fate::Paired => continue,
+            Fate::KeptLead if blocks.is_empty() => continue,
+            Fate::KeptLead => base(SectionChange::Modified, s, None, Some(ni), blocks),
+            Fate::Whole => base(SectionChange::Added, s, None, Some(ni), blocks),
+            Fate::Heading => {
+                let mut d = base(SectionChange::HeadingAdded, s, None, Some(ni), blocks);
+                let unchanged: Vec<usize> = (0..s.blocks.len())
+                    .filter(|&b| outcome.new_home[ni][b] == Some(true))
+                    .collect();
+                d.kept = Some(KeptBlocks {
+                    count: unchanged.len(),
+                    kind: one_kind(unchanged.iter().map(|&b| s.blocks[b].kind)),
+                    now_under: None,
+                });
+                d
+            }
+        };
+        keyed.push(((2 * ni + 1, 0), d));
+    }
+    for (oi, s) in old.sections.iter().enumerate() {
+        let change = match old_fate[oi] {
+            Fate::Paired | Fate::KeptLead => continue,
+            Fate::Whole => SectionChange::Removed,
+            Fate::Heading => SectionChange::HeadingRemoved,
+        };
+        let anchor = al.new_of_old[..oi]
+            .iter()
+            .rev()
+            .find_map(|n| *n)
+            .map_or(0, |n| 2 * n + 2);
+        let mut d = base(change, s, Some(oi), None, take(Entry::Old(oi)));
+        if change == SectionChange::HeadingRemoved {
+            let homes = &outcome.old_home[oi];
+            let kept: Vec<usize> = (0..s.blocks.len())
+                .filter(|&b| homes[b].is_some())
+                .collect();
+            d.kept = Some(KeptBlocks {
+                count: kept.len(),
+                kind: one_kind(kept.iter().map(|&b| s.blocks[b].kind)),
+                now_under: homes
+                    .iter()
+                    .find_map(|h| *h)
+                    .map(|ns| new.sections[ns].title().to_string()),
+            });
+        }
+        keyed.push(((anchor, oi + 1), d));
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    unchanged.sort_by_key(|(ni, _)| *ni);
+    (
+        keyed.into_iter().map(|(_, d)| d).collect(),
+        unchanged.into_iter().map(|(_, t)| t).collect(),
+    )
+}
+
+/// The kind shared by all of `kinds`, if they are all one kind.
+fn one_kind(mut kinds: impl Iterator<Item = BlockKind>) -> Option<BlockKind> {
+    let first = kinds.next()?;
+    kinds.all(|k| k == first).then_some(first)
+}
+
+/// The counts over the changed sections (`sections_total` is the new
+/// document's section count). Words are counted from the spans.
+fn summary_of(sections_total: usize, sections: &[SectionDiff]) -> ChangeSummary {
+    let mut s = ChangeSummary {
+        sections_total,
+        ..ChangeSummary::default()
+    };
+    for d in sections {
+        match d.change {
+            SectionChange::Added => s.sections_added += 1,
+            SectionChange::Removed => s.sections_removed += 1,
+            SectionChange::HeadingAdded => s.sections_heading_added += 1,
+            SectionChange::HeadingRemoved => s.sections_heading_removed += 1,
+            SectionChange::Modified
+            | SectionChange::Renamed
+            | SectionChange::Moved
+            | SectionChange::Relevelled => {
+                s.sections_modified += 1;
+                s.sections_renamed += usize::from(d.change == SectionChange::Renamed);
+                s.sections_relevelled += usize::from(d.change == SectionChange::Relevelled);
+                s.sections_moved += usize::from(d.moved);
+            }
+        }
+        for b in &d.blocks {
+            s.words_added += words::count_words(&b.spans, SpanTag::Insert);
+            s.words_removed += words::count_words(&b.spans, SpanTag::Delete);
+        }
+    }
+    s
 }
 
 /// A document with each block's comparable text and hash computed once.
@@ -544,6 +697,7 @@ mod tests {
             sections_moved: moved,
             words_added: words.0,
             words_removed: words.1,
+            ..ChangeSummary::default()
         }
     }
 
@@ -773,15 +927,289 @@ mod tests {
     }
 
     #[test]
-    fn heading_level_change_is_a_modified_section_without_blocks() {
-        let new = edit(BASE, "### Training", "#### Training");
+    fn heading_level_change_is_relevelled_without_blocks() {
+        // (old spec edit, new heading, change, old level, new level)
+        let cases = [
+            (
+                "### Training",
+                "#### Training",
+                SectionChange::Relevelled,
+                3,
+                4,
+            ),
+            (
+                "## Evolution of relations",
+                "### Evolution of relations",
+                SectionChange::Relevelled,
+                2,
+                3,
+            ),
+            // renamed and re-levelled: renamed, with the old level kept
+            (
+                "## Evolution of relations",
+                "### Evolution of the relations",
+                SectionChange::Renamed,
+                2,
+                3,
+            ),
+        ];
+        for (from, to, change, old_level, level) in cases {
+            let r = diff(BASE, &edit(BASE, from, to)).unwrap();
+            let heading = to.trim_start_matches('#').trim().to_string();
+            assert_eq!(shape(&r), vec![(change, heading, vec![])], "{to}");
+            assert_eq!(r.sections[0].level, level);
+            assert_eq!(r.sections[0].old_level, Some(old_level));
+            let relevelled = usize::from(change == SectionChange::Relevelled);
+            let renamed = 1 - relevelled;
+            let mut want = summary(0, 0, 1, renamed, 0, (0, 0));
+            want.sections_relevelled = relevelled;
+            assert_eq!(without_total(&r.summary), want, "{to}");
+            assert_eq!(r.summary.sections_changed(), 1);
+        }
+    }
+
+    /// BASE with an introduction to "Evolution of relations", so a heading can
+    /// go in between it and the section's three paragraphs.
+    fn with_intro() -> String {
+        edit(
+            BASE,
+            "## Evolution of relations",
+            "## Evolution of relations\nNATO and Belarus have a long history of relations.",
+        )
+    }
+
+    fn with_heading_above_three(old: &str) -> String {
+        edit(
+            old,
+            "NATO and Belarus have a long history of relations.",
+            "NATO and Belarus have a long history of relations.\n## Relations since 1992",
+        )
+    }
+
+    fn heading_counts(added: usize, removed: usize) -> ChangeSummary {
+        ChangeSummary {
+            sections_heading_added: added,
+            sections_heading_removed: removed,
+            ..ChangeSummary::default()
+        }
+    }
+
+    #[test]
+    fn heading_inserted_above_three_unchanged_paragraphs_is_one_heading_change() {
+        let old = with_intro();
+        let new = with_heading_above_three(&old);
+        let r = diff(&old, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::HeadingAdded,
+                "Relations since 1992".to_string(),
+                vec![]
+            )]
+        );
+        assert_eq!(
+            r.sections[0].kept,
+            Some(KeptBlocks {
+                count: 3,
+                kind: Some(BlockKind::Paragraph),
+                now_under: None
+            })
+        );
+        assert_eq!(
+            (r.sections[0].old_position, r.sections[0].new_position),
+            (None, Some(3))
+        );
+        assert_eq!(without_total(&r.summary), heading_counts(1, 0));
+        assert_eq!(r.summary.sections_changed(), 1);
+        assert_eq!(r.unchanged, ["Lead", ROLE, EVO, KEY, "Science", "Training"]);
+    }
+
+    #[test]
+    fn heading_inserted_above_an_edited_paragraph_lists_only_that_paragraph() {
+        let old = with_intro();
+        let new = edit(&with_heading_above_three(&old), "April 1998.", "May 1998.");
+        let r = diff(&old, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::HeadingAdded,
+                "Relations since 1992".to_string(),
+                vec![(K::Replaced, Some(2), Some(1))]
+            )]
+        );
+        let b = &r.sections[0].blocks[0];
+        assert!(b.spans.contains(&sp(SpanTag::Delete, "April")), "{b:?}");
+        assert!(b.spans.contains(&sp(SpanTag::Insert, "May")), "{b:?}");
+        assert_eq!(r.sections[0].kept.as_ref().map(|k| k.count), Some(2));
+        let mut want = heading_counts(1, 0);
+        (want.words_added, want.words_removed) = (1, 1);
+        assert_eq!(without_total(&r.summary), want);
+    }
+
+    #[test]
+    fn heading_removed_is_one_heading_change_under_the_old_heading() {
+        let new = edit(BASE, "## Belarus’ role in Russia’s war against Ukraine", "");
         let r = diff(BASE, &new).unwrap();
         assert_eq!(
             shape(&r),
-            vec![(SectionChange::Modified, "Training".to_string(), vec![])]
+            vec![(SectionChange::HeadingRemoved, ROLE.to_string(), vec![])]
         );
-        assert_eq!(r.sections[0].level, 4);
-        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (0, 0)));
+        assert_eq!(
+            r.sections[0].kept,
+            Some(KeptBlocks {
+                count: 2,
+                kind: Some(BlockKind::Paragraph),
+                now_under: Some("Lead".to_string())
+            })
+        );
+        assert_eq!(
+            (r.sections[0].old_position, r.sections[0].new_position),
+            (Some(1), None)
+        );
+        assert_eq!(without_total(&r.summary), heading_counts(0, 1));
+        assert_eq!(r.unchanged, ["Lead", EVO, KEY, "Science", "Training"]);
+
+        // An edit in one of its paragraphs is listed under the removed heading.
+        let edited = edit(&new, "negative implications", "grave implications");
+        let r = diff(BASE, &edited).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::HeadingRemoved,
+                ROLE.to_string(),
+                vec![(K::Replaced, Some(1), Some(5))]
+            )]
+        );
+    }
+
+    #[test]
+    fn heading_split_off_mid_section_is_one_heading_change() {
+        let new = edit(
+            BASE,
+            "Belarus’ diplomatic mission",
+            "### Diplomatic mission\nBelarus’ diplomatic mission",
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(
+                SectionChange::HeadingAdded,
+                "Diplomatic mission".to_string(),
+                vec![]
+            )]
+        );
+        assert_eq!(r.sections[0].kept.as_ref().map(|k| k.count), Some(2));
+        assert_eq!(r.unchanged, ["Lead", ROLE, EVO, KEY, "Science", "Training"]);
+
+        // Heading inserted at the very top, above the lead's text.
+        let new = format!("## Overview\n{BASE}");
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![(SectionChange::HeadingAdded, "Overview".to_string(), vec![])]
+        );
+        assert_eq!(r.sections[0].kept.as_ref().map(|k| k.count), Some(4));
+    }
+
+    #[test]
+    fn block_moved_out_of_a_removed_section_is_moved() {
+        let r1 = "NATO Allies condemn all those who are facilitating and thereby prolonging Russia’s war of aggression against Ukraine.";
+        let r2 = "Russia’s deepening political and military integration of Belarus has negative implications for regional stability.";
+        let new = edit(BASE, &format!("## {ROLE}"), "");
+        let new = edit(&new, r1, "");
+        let new = edit(&new, r2, "");
+        let new = edit(
+            &new,
+            "in November 2021.",
+            &format!("in November 2021.\n{}", r2.replace("negative", "grave")),
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![
+                (
+                    SectionChange::Removed,
+                    ROLE.to_string(),
+                    vec![(K::Deleted, Some(0), None), (K::Moved, Some(1), None)]
+                ),
+                (
+                    SectionChange::Modified,
+                    EVO.to_string(),
+                    vec![(K::Moved, Some(1), Some(3))]
+                ),
+            ]
+        );
+        assert_eq!(r.sections[0].blocks[1].moved_to.as_deref(), Some(EVO));
+        let into = &r.sections[1].blocks[0];
+        assert_eq!(into.moved_from.as_deref(), Some(ROLE));
+        assert!(
+            into.spans.contains(&sp(SpanTag::Insert, "grave")),
+            "{into:?}"
+        );
+        assert_eq!(without_total(&r.summary), summary(0, 1, 1, 0, 0, (1, 18)));
+    }
+
+    #[test]
+    fn block_moved_into_an_added_section_is_moved() {
+        let m = "Belarus’ diplomatic mission to NATO opened in April 1998.";
+        let new = edit(BASE, m, "");
+        let new = format!(
+            "{new}\n## Relations since 2024\nAllies continue to monitor the stationing of Russian forces in Belarus.\n{}",
+            m.replace("April", "May")
+        );
+        let r = diff(BASE, &new).unwrap();
+        assert_eq!(
+            shape(&r),
+            vec![
+                (
+                    SectionChange::Modified,
+                    EVO.to_string(),
+                    vec![(K::Moved, Some(1), None)]
+                ),
+                (
+                    SectionChange::Added,
+                    "Relations since 2024".to_string(),
+                    vec![(K::Inserted, None, Some(0)), (K::Moved, Some(1), Some(1))]
+                ),
+            ]
+        );
+        assert_eq!(
+            r.sections[0].blocks[0].moved_to.as_deref(),
+            Some("Relations since 2024")
+        );
+        let into = &r.sections[1].blocks[1];
+        assert_eq!(into.moved_from.as_deref(), Some(EVO));
+        assert!(into.spans.contains(&sp(SpanTag::Insert, "May")), "{into:?}");
+    }
+
+    #[test]
+    fn edited_list_item_moved_among_other_list_edits_is_moved() {
+        let b = "- In November 2021, Allies suspended all practical cooperation, both civilian and military, between NATO and Belarus.";
+        let c = "- NATO Allies have condemned Belarus for enabling Russia’s full-scale invasion of Ukraine.";
+        let new = edit(
+            BASE,
+            &format!("{b}\n        {c}"),
+            &format!(
+                "{}\n{}",
+                c.replace("have condemned", "have strongly condemned"),
+                b.replace("November", "December")
+            ),
+        );
+        let r = diff(BASE, &new).unwrap();
+        let [s] = r.sections.as_slice() else {
+            panic!("one section: {:?}", shape(&r));
+        };
+        assert_eq!(s.heading, "Lead");
+        let mut kinds: Vec<K> = s.blocks.iter().map(|b| b.change).collect();
+        kinds.sort_by_key(|k| k.as_str());
+        assert_eq!(kinds, [K::Moved, K::Replaced], "{:?}", shape(&r));
+        let moved = s.blocks.iter().find(|b| b.change == K::Moved).unwrap();
+        assert!(
+            moved.spans.iter().any(|sp| sp.tag == SpanTag::Insert),
+            "word marks kept: {moved:?}"
+        );
+        assert_eq!(moved.moved_from, None);
+        assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (2, 1)));
     }
 
     #[test]

@@ -173,6 +173,8 @@ impl Alert {
                     heading: "Lead".into(),
                     old_heading: None,
                     level: 0,
+                    old_level: None,
+                    kept: None,
                     old_position: Some(0),
                     new_position: Some(0),
                     moved: false,

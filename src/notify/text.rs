@@ -9,7 +9,7 @@
 use super::alert::StatusAlert;
 use super::policy::TargetState;
 use crate::report::Redline;
-use crate::report::summary::MOVED_OUT_WORDS;
+use crate::report::summary::{MOVED_OUT_WORDS, section_change_words};
 use crate::revision::{
     BlockChange, BlockChangeKind, RevisionKind, SectionChange, SectionDiff, SpanTag,
 };
@@ -187,6 +187,14 @@ pub fn sections(redline: &Redline) -> Vec<SectionView> {
 /// One changed section as a view.
 pub fn section_view(s: &SectionDiff) -> SectionView {
     let title = match (s.change, &s.old_heading) {
+        // Heading changes say what happened to the blocks that stayed.
+        (
+            SectionChange::HeadingAdded | SectionChange::HeadingRemoved | SectionChange::Relevelled,
+            _,
+        ) => format!("{}: {}", s.heading, section_change_words(s)),
+        (SectionChange::Renamed, Some(_)) if s.old_level.is_some() => {
+            format!("{}: {}", s.heading, section_change_words(s))
+        }
         (SectionChange::Renamed, Some(old)) => format!("{}: renamed from {old}", s.heading),
         (change, _) if s.moved && change != SectionChange::Moved => {
             format!("{}: {}, moved", s.heading, change.as_str())
@@ -201,7 +209,12 @@ pub fn section_view(s: &SectionDiff) -> SectionView {
             .iter()
             .map(|b| {
                 let mut l = block_line(b);
-                l.label = None;
+                if matches!(
+                    b.change,
+                    BlockChangeKind::Inserted | BlockChangeKind::Deleted
+                ) {
+                    l.label = None;
+                }
                 l
             })
             .collect(),
@@ -472,6 +485,8 @@ pub(crate) mod tests {
             heading: heading.to_string(),
             old_heading: None,
             level: if heading == "Lead" { 0 } else { 2 },
+            old_level: None,
+            kept: None,
             old_position: Some(0),
             new_position: Some(0),
             moved: false,
@@ -507,6 +522,7 @@ pub(crate) mod tests {
                     sections_moved: 0,
                     words_added: 9,
                     words_removed: 2,
+                    ..ChangeSummary::default()
                 },
                 sections: vec![
                     section(

@@ -393,7 +393,7 @@ nav.toc ol { margin: 0; padding: 0; }
   border-radius: 999px; border: 1px solid var(--rule); background: var(--panel); color: var(--muted); }
 .badge-added, .kind-revised { background: var(--ins-bg); color: var(--ins-ink); border-color: transparent; }
 .badge-removed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
-.badge-modified, .badge-renamed, .badge-moved { background: #ddf4ff; color: #0a3069; border-color: transparent; }
+.badge-modified, .badge-renamed, .badge-moved, .badge-relevelled, .badge-heading-added, .badge-heading-removed { background: #ddf4ff; color: #0a3069; border-color: transparent; }
 .kind-silent-edit { background: var(--warn-bg); color: var(--warn-ink); border-color: #bf8700; }
 section.change { margin-top: 2rem; }
 .how { color: var(--muted); margin-top: -.5rem; font-size: .95rem; }

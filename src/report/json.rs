@@ -23,7 +23,8 @@
 //!     "line": "4 of 5 sections changed: …",  // the one-line summary
 //!     "sections_total": 5, "sections_changed": 4,
 //!     "sections_added": 1, "sections_removed": 0, "sections_modified": 3,
-//!     "sections_renamed": 1, "sections_moved": 0,
+//!     "sections_renamed": 1, "sections_moved": 0, "sections_relevelled": 0,
+//!     "sections_heading_added": 0, "sections_heading_removed": 0,
 //!     "words_added": 13, "words_removed": 9
 //!   },
 //!   "notes": ["Revert: …", "Coarse diff: …"], // things a reader must not miss:
@@ -42,16 +43,26 @@
 //! }
 //!
 //! Section = {
-//!   "change": "added" | "removed" | "modified" | "renamed" | "moved",
+//!   "change": "added" | "removed" | "modified" | "renamed" | "moved"
+//!           | "heading-added" | "heading-removed" | "relevelled",
 //!   "description": "renamed from “Old”, edited",  // the change in words
 //!   "heading": "Evolution of relations",          // "Lead" for the lead
 //!   "old_heading": "…" | null,                    // when renamed
 //!   "key": ["evolution of relations"],            // heading path ([] for the lead)
 //!   "level": 2,                                   // 0 for the lead
+//!   "old_level": 3 | null,                        // when the level changed
+//!   "kept": Kept | null,                          // heading-added / heading-removed
 //!   "old_position": 2 | null,                     // 0-based section index
 //!   "new_position": 2 | null,
 //!   "moved": false,
 //!   "blocks": [Block, …]
+//! }
+//!
+//! Kept = {                       // the blocks that stayed on the page
+//!   "count": 3,                   // added heading: unchanged blocks below it;
+//!                                 // removed heading: its blocks still on the page
+//!   "kind": "paragraph" | null,   // when they are all one kind
+//!   "now_under": "Lead" | null    // removed heading: where they are now
 //! }
 //!
 //! Block = {
@@ -83,7 +94,7 @@ use serde::Serialize;
 use super::summary::{notes, section_change_words, summary_line};
 use super::{Redline, SCHEMA_VERSION};
 use crate::document::BlockKind;
-use crate::revision::{BlockChangeKind, LinkChange, RevisionKind, SectionChange, Span};
+use crate::revision::{BlockChangeKind, KeptBlocks, LinkChange, RevisionKind, SectionChange, Span};
 use crate::stamp::Stamp;
 
 /// Writes one redline as JSON (see the module docs for the schema).
@@ -165,6 +176,9 @@ struct SummaryView {
     sections_modified: usize,
     sections_renamed: usize,
     sections_moved: usize,
+    sections_relevelled: usize,
+    sections_heading_added: usize,
+    sections_heading_removed: usize,
     words_added: usize,
     words_removed: usize,
 }
@@ -177,6 +191,8 @@ struct SectionView<'a> {
     old_heading: Option<&'a str>,
     key: &'a [String],
     level: u8,
+    old_level: Option<u8>,
+    kept: Option<&'a KeptBlocks>,
     old_position: Option<usize>,
     new_position: Option<usize>,
     moved: bool,
@@ -230,6 +246,9 @@ fn view(r: &Redline) -> RedlineView<'_> {
             sections_modified: s.sections_modified,
             sections_renamed: s.sections_renamed,
             sections_moved: s.sections_moved,
+            sections_relevelled: s.sections_relevelled,
+            sections_heading_added: s.sections_heading_added,
+            sections_heading_removed: s.sections_heading_removed,
             words_added: s.words_added,
             words_removed: s.words_removed,
         },
@@ -244,6 +263,8 @@ fn view(r: &Redline) -> RedlineView<'_> {
                 old_heading: sd.old_heading.as_deref(),
                 key: &sd.key.0,
                 level: sd.level,
+                old_level: sd.old_level,
+                kept: sd.kept.as_ref(),
                 old_position: sd.old_position,
                 new_position: sd.new_position,
                 moved: sd.moved,

@@ -7,8 +7,9 @@
 
 use jiff::Timestamp;
 
+use crate::document::BlockKind;
 use crate::revision::{
-    BlockChange, BlockChangeKind, Revision, RevisionKind, SectionChange, SectionCounts,
+    BlockChange, BlockChangeKind, KeptBlocks, Revision, RevisionKind, SectionChange, SectionCounts,
     SectionDiff, Span, SpanTag,
 };
 
@@ -63,9 +64,20 @@ pub fn section_parts(counts: &SectionCounts) -> String {
     counts
         .parts()
         .into_iter()
-        .map(|(n, kind)| format!("{n} {}", kind.as_str()))
+        .map(|(n, kind)| format!("{n} {}", count_word(kind)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A section kind as counted in a summary line: `added`, `heading added`,
+/// `re-levelled`...
+fn count_word(kind: SectionChange) -> &'static str {
+    match kind {
+        SectionChange::HeadingAdded => "heading added",
+        SectionChange::HeadingRemoved => "heading removed",
+        SectionChange::Relevelled => "re-levelled",
+        other => other.as_str(),
+    }
 }
 
 /// The name a reader knows the target by: the page title, else the target id.
@@ -177,19 +189,51 @@ pub(crate) fn digest_targets(redlines: &[Redline]) -> Vec<&str> {
 }
 
 /// How a section changed, in words: `added`, `removed`, `modified`,
-/// `renamed from “Old”`, `moved from position 3 to 2`, or both joined, with
-/// `, edited` when a renamed or moved section also changed text.
+/// `renamed from “Old”`, `re-levelled h2 → h3`, `moved from position 3 to
+/// 2`, or these joined, with `, edited` when a renamed, re-levelled or moved
+/// section also changed text; `heading added (3 paragraphs below it
+/// unchanged)` and `heading removed (its 2 paragraphs now under “Evolution
+/// of relations”)` for a heading that came or went over blocks that stayed.
 pub(crate) fn section_change_words(s: &SectionDiff) -> String {
     let mut parts = Vec::new();
     match s.change {
         SectionChange::Added => return "added".to_string(),
         SectionChange::Removed => return "removed".to_string(),
+        SectionChange::HeadingAdded => {
+            return match &s.kept {
+                Some(k) if k.count > 0 => format!(
+                    "heading added ({} below it unchanged)",
+                    blocks_counted(k.count, k.kind)
+                ),
+                _ => "heading added".to_string(),
+            };
+        }
+        SectionChange::HeadingRemoved => {
+            return match &s.kept {
+                Some(KeptBlocks {
+                    count,
+                    kind,
+                    now_under: Some(under),
+                }) if *count > 0 => format!(
+                    "heading removed (its {} now under \u{201c}{under}\u{201d})",
+                    blocks_counted(*count, *kind)
+                ),
+                _ => "heading removed".to_string(),
+            };
+        }
         SectionChange::Modified => parts.push("modified".to_string()),
         SectionChange::Renamed => parts.push(match &s.old_heading {
             Some(old) => format!("renamed from \u{201c}{old}\u{201d}"),
             None => "renamed".to_string(),
         }),
-        SectionChange::Moved => {}
+        SectionChange::Relevelled | SectionChange::Moved => {}
+    }
+    if let Some(old) = s.old_level {
+        parts.push(format!(
+            "re-levelled {} \u{2192} {}",
+            level_name(old),
+            level_name(s.level)
+        ));
     }
     if s.moved || s.change == SectionChange::Moved {
         parts.push(match (s.old_position, s.new_position) {
@@ -200,7 +244,34 @@ pub(crate) fn section_change_words(s: &SectionDiff) -> String {
     if s.change != SectionChange::Modified && !s.blocks.is_empty() {
         parts.push("edited".to_string());
     }
+    if parts.is_empty() {
+        // A re-levelled section always has its old level; keep a word anyway.
+        parts.push(s.change.as_str().to_string());
+    }
     parts.join(", ")
+}
+
+/// A heading level as a reader knows it: `h2`, or `lead` for level 0.
+fn level_name(level: u8) -> String {
+    if level == 0 {
+        "lead".to_string()
+    } else {
+        format!("h{level}")
+    }
+}
+
+/// `3 paragraphs`, `1 list item`, `2 blocks` (mixed kinds).
+pub(crate) fn blocks_counted(n: usize, kind: Option<BlockKind>) -> String {
+    let (one, many) = match kind {
+        Some(BlockKind::Paragraph) => ("paragraph", "paragraphs"),
+        Some(BlockKind::ListItem) => ("list item", "list items"),
+        Some(BlockKind::Caption) => ("caption", "captions"),
+        Some(BlockKind::TableRow) => ("table row", "table rows"),
+        Some(BlockKind::Quote) => ("quote", "quotes"),
+        Some(BlockKind::Preformatted) => ("preformatted block", "preformatted blocks"),
+        None => ("block", "blocks"),
+    };
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What a block line starts with (`List item removed`, `Paragraph moved from
@@ -331,13 +402,18 @@ pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
     trim_spans(&spans, CONTEXT_WORDS)
 }
 
-/// The pieces to show for a block inside `section`: [`excerpt`], with every
-/// mark dropped in an added or removed section (its heading already says so).
+/// The pieces to show for a block inside `section`: [`excerpt`], with the
+/// marks of inserted and deleted blocks dropped in an added or removed
+/// section (its heading already says so; a block moved in or out keeps its
+/// marks).
 pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece> {
     let pieces = excerpt(b);
     if !matches!(
         section.change,
         SectionChange::Added | SectionChange::Removed
+    ) || !matches!(
+        b.change,
+        BlockChangeKind::Inserted | BlockChangeKind::Deleted
     ) {
         return pieces;
     }
@@ -618,6 +694,8 @@ pub(crate) mod tests {
                 heading: heading.to_string(),
                 old_heading: None,
                 level: 2,
+                old_level: None,
+                kept: None,
                 old_position: old,
                 new_position: new,
                 moved: false,
@@ -661,6 +739,7 @@ pub(crate) mod tests {
                     sections_moved: 0,
                     words_added: 13,
                     words_removed: 9,
+                    ..ChangeSummary::default()
                 },
                 sections: vec![
                     lead,

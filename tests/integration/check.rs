@@ -807,3 +807,52 @@ fn config_and_store_come_from_flags_after_the_subcommand_or_the_environment() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Evolution of relations: modified"));
     assert_eq!(t.count("snapshots"), 2);
 }
+
+#[test]
+fn heading_inserted_above_three_unchanged_paragraphs_is_one_heading_change() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+
+    // Same page, one heading inserted above the last three paragraphs of
+    // "Evolution of relations".
+    let v1 = String::from_utf8(fixture("nato-belarus/v1.html")).unwrap();
+    let anchor = "<p>In May 2021, NATO strongly condemned";
+    assert_eq!(v1.matches(anchor).count(), 1);
+    let revised = v1.replacen(
+        anchor,
+        &format!("<h2>Relations since 2021</h2>\n      {anchor}"),
+        1,
+    );
+    t.server.reply(Reply::html(revised));
+    let r = check_json(&t);
+    assert_eq!(
+        changed_sections(&r),
+        [("Relations since 2021".into(), "heading-added".into())]
+    );
+    let section = &r["sections"][0];
+    assert_eq!(section["blocks"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        section["description"],
+        "heading added (3 paragraphs below it unchanged)"
+    );
+    assert_eq!(section["kept"]["count"], 3);
+    assert_eq!(r["summary"]["sections_changed"], 1);
+    assert_eq!(r["summary"]["sections_heading_added"], 1);
+    assert_eq!(r["summary"]["words_added"], 0);
+    assert_eq!(r["summary"]["words_removed"], 0);
+
+    // Back to v1: the heading removed, its paragraphs kept; the terminal
+    // redline says so and lists no block.
+    t.server.reply(Reply::html(v1));
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("Relations since 2021: heading removed (its 3 paragraphs now under"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("paragraph removed"), "{}", run.stdout);
+    assert!(!run.stdout.contains("Paragraph"), "{}", run.stdout);
+}
