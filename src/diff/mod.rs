@@ -3,14 +3,23 @@
 //! [`revision`] classifies the pair (content by [`Document::fingerprint`], stamp
 //! by [`crate::stamp::changed`]), then, when the content changed:
 //!
-//! 1. aligns sections (`align.rs`): same key first, then by heading and content
-//!    similarity (renamed headings, children of a renamed parent), then marks
-//!    the sections whose position changed among the paired ones as moved;
-//! 2. diffs the blocks of each paired section (`blocks.rs`): reordered list runs,
-//!    a Myers diff over hashes of each block's kind and comparable text, link
-//!    target changes, exact and edited block moves (also across sections),
+//! 1. aligns the headings as their own sequence (`align.rs`): the lead with the
+//!    lead, same text in order (whatever the level), same text elsewhere
+//!    (moved), then by heading and content similarity (renamed); the sections
+//!    whose position changed among the paired ones are moved;
+//! 2. aligns the blocks of the whole document (`blocks.rs`), the old sections
+//!    laid out in their partners' new order: reordered list runs, a Myers diff
+//!    over hashes of each block's kind and comparable text, link target
+//!    changes, exact and edited block moves anywhere in the document,
 //!    replaced / split / merged blocks, and what is left inserted or deleted;
-//! 3. marks words inside paired blocks (`words.rs`), comparing tokens on their
+//! 3. attributes each change to a section (here): a heading with no partner
+//!    whose blocks came or went with it is `added` / `removed`; one above (or
+//!    formerly above) blocks that stayed in place is `heading-added` /
+//!    `heading-removed`, listed with only the blocks that really changed (a
+//!    removed heading's changes are listed under it); a paired section is
+//!    `renamed`, `relevelled`, `moved` or `modified`, and listed only when its
+//!    heading or one of its blocks changed;
+//! 4. marks words inside paired blocks (`words.rs`), comparing tokens on their
 //!    comparable form so typography alone never shows as a change.
 //!
 //! Span conventions beyond [`crate::revision::BlockChange`]: an inserted block

@@ -327,8 +327,13 @@ fn kind_badge(r: &Redline) -> String {
     )
 }
 
+/// A badge for a section kind: the kebab-case name as its class, in words
+/// (`heading added`) as its text.
 fn section_badge(word: &str) -> String {
-    format!("<span class=\"badge badge-{word}\">{word}</span>")
+    format!(
+        "<span class=\"badge badge-{word}\">{}</span>",
+        word.replace('-', " ")
+    )
 }
 
 fn page(title: &str, body: &str, out: &mut dyn Write) -> io::Result<()> {

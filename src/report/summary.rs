@@ -1102,7 +1102,54 @@ pub(crate) mod tests {
         let mut renamed_moved = s.revision.sections[2].clone();
         renamed_moved.moved = true;
         renamed_moved.old_position = Some(1);
+        let kept = |count, kind, now_under: Option<&str>| {
+            Some(KeptBlocks {
+                count,
+                kind,
+                now_under: now_under.map(str::to_string),
+            })
+        };
+        let mut heading_added = moved_only.clone();
+        heading_added.change = SectionChange::HeadingAdded;
+        heading_added.kept = kept(3, Some(BlockKind::Paragraph), None);
+        let mut heading_added_mixed = heading_added.clone();
+        heading_added_mixed.kept = kept(1, None, None);
+        let mut heading_added_none = heading_added.clone();
+        heading_added_none.kept = kept(0, None, None);
+        let mut heading_removed = heading_added.clone();
+        heading_removed.change = SectionChange::HeadingRemoved;
+        heading_removed.kept = kept(2, Some(BlockKind::ListItem), Some("Evolution of relations"));
+        let mut relevelled = moved_only.clone();
+        relevelled.change = SectionChange::Relevelled;
+        relevelled.old_level = Some(2);
+        relevelled.level = 3;
+        let mut relevelled_moved = relevelled.clone();
+        relevelled_moved.moved = true;
+        let mut renamed_relevelled = s.revision.sections[2].clone();
+        renamed_relevelled.old_level = Some(3);
         let cases = [
+            (
+                &heading_added,
+                "heading added (3 paragraphs below it unchanged)",
+            ),
+            (
+                &heading_added_mixed,
+                "heading added (1 block below it unchanged)",
+            ),
+            (&heading_added_none, "heading added"),
+            (
+                &heading_removed,
+                "heading removed (its 2 list items now under \u{201c}Evolution of relations\u{201d})",
+            ),
+            (&relevelled, "re-levelled h2 \u{2192} h3"),
+            (
+                &relevelled_moved,
+                "re-levelled h2 \u{2192} h3, moved from position 5 to 2",
+            ),
+            (
+                &renamed_relevelled,
+                "renamed from \u{201c}Key areas of cooperation\u{201d}, re-levelled h3 \u{2192} h2, edited",
+            ),
             (&s.revision.sections[0], "modified"),
             (
                 &s.revision.sections[2],

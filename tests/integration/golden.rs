@@ -270,6 +270,7 @@ fn pairs_golden() {
         "xss",
         "one-line",
         "big-list",
+        "heading-changes",
     ] {
         golden(&format!("pair-{case}"), &pair_redline(case));
     }
@@ -400,6 +401,30 @@ fn moved_blocks_across_sections_with_and_without_an_edit() {
         marks(moved_edited),
         (vec!["large numbers"], vec!["thousands"])
     );
+}
+
+#[test]
+fn headings_added_and_removed_over_kept_text_list_only_real_edits() {
+    let r = pair("heading-changes").unwrap();
+    let since = "Relations since 2021";
+    assert_eq!(
+        outline(&r),
+        [(S::HeadingRemoved, ROLE), (S::HeadingAdded, since)]
+    );
+    assert_eq!(blocks(&r, ROLE), []);
+    let kept = r.sections[0].kept.as_ref().unwrap();
+    assert_eq!((kept.count, kept.now_under.as_deref()), (2, Some("Lead")));
+    assert_eq!(
+        blocks(&r, since),
+        [(B::Replaced, Paragraph, Some(4), Some(0))]
+    );
+    assert_eq!(
+        marks(&r.sections[1].blocks[0]),
+        (vec!["strongly"], vec!["firmly"])
+    );
+    assert_eq!(r.sections[1].kept.as_ref().map(|k| k.count), Some(2));
+    assert_eq!((r.summary.words_added, r.summary.words_removed), (1, 1));
+    assert_eq!(r.unchanged, ["Lead", EVOLUTION, KEY_AREAS]);
 }
 
 #[test]
