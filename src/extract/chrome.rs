@@ -58,6 +58,9 @@ const CHROME_PARTS: &[&str] = &[
     "skiplink",
     "skiplinks",
     "backtotop",
+    "toc",
+    "feedback",
+    "metadata",
 ];
 
 /// Runs of token parts that mark chrome only together (`back-to-top`,
@@ -147,6 +150,14 @@ const CHROME_COMPOUNDS: &[&str] = &[
     "othernews",
     "morestories",
     "youmayalsolike",
+    "onthispage",
+    "tableofcontents",
+    "contentslist",
+    "pagecontents",
+    "inpagenav",
+    "jumplinks",
+    "pagefeedback",
+    "wasthishelpful",
 ];
 
 /// Whole class tokens that mark hidden or screen-reader-only text.
@@ -556,6 +567,10 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         | ^(?:home|start|accueil|startseite|inicio|главная)\s*(?:[›>»/→|]|\s-\s)
         | ^an\s+official\s+(?:web)?site\s+of\s+the\b
         | ^here['’]s\s+how\s+you\s+know\b
+        | ^report\s+a\s+problem\s+with\s+this\s+page\b
+        | ^(?:is|was)\s+this\s+page\s+(?:useful|helpful)\b
+        | ^on\s+this\s+page$
+        | \bsee\s+all\s+updates$
         | ^(?:all\s+rights\s+reserved\.?)$",
     )
     .expect("constant chrome line regex compiles")
@@ -756,7 +771,12 @@ pub(crate) fn is_chrome_heading(text: &str) -> bool {
               | in\s+focus
               | share(?:\s+this(?:\s+(?:page|article|story))?)?
               | follow\s+us
-            )[\s:.]*$",
+              | on\s+this\s+page
+              | in\s+this\s+(?:article|section|page)
+              | (?:table\s+of\s+)?contents
+              | (?:is|was)\s+this\s+page\s+(?:useful|helpful)
+              | did\s+you\s+find\s+what\s+you\s+(?:were|are)\s+looking\s+for
+            )[\s:.?]*$",
         )
         .expect("constant chrome heading regex compiles")
     });
@@ -855,6 +875,11 @@ mod tests {
             ("<div class=\"lang-en\">x</div>", false),
             ("<div class=\"alert alert-info\">x</div>", false),
             ("<div class=\"banner hero\">x</div>", false),
+            ("<div class=\"card on-this-page\">x</div>", true),
+            ("<div class=\"gem-c-feedback\">x</div>", true),
+            ("<div class=\"gem-c-metadata\">x</div>", true),
+            ("<div class=\"toc\">x</div>", true),
+            ("<div class=\"tocsin\">x</div>", false),
         ];
         for (html, want) in cases {
             assert_eq!(first_element_chrome(html), want, "{html}");
@@ -903,6 +928,8 @@ mod tests {
             ("\u{a9} 2024 NATO. All rights reserved.", true),
             ("Copyright 2024 CDC", true),
             ("An official website of the United States government", true),
+            ("Report a problem with this page", true),
+            ("3 June 2024 See all updates", true),
             (
                 "We use cookies to improve your experience. By continuing you agree. Accept all cookies",
                 true,
@@ -942,7 +969,11 @@ mod tests {
             ("You may also like", true),
             ("Share this page", true),
             ("Latest news:", true),
+            ("On This Page", true),
+            ("Contents", true),
+            ("Is this page useful?", true),
             ("Related activities in 2020", false),
+            ("Contents of the declaration", false),
             ("Evolution of relations", false),
             ("Share of GDP", false),
         ];
