@@ -53,6 +53,14 @@ pub fn comparable(s: &str) -> String {
     out
 }
 
+/// True when `old` and `new` differ only in typography: their display texts
+/// differ, their [`comparable`] forms do not, and neither is blank (a changed
+/// line break, as between split or merged paragraphs, is a change). Renderers
+/// show such a span pair as plain new text, and it counts as no word.
+pub fn typography_only(old: &str, new: &str) -> bool {
+    old != new && !old.trim().is_empty() && !new.trim().is_empty() && comparable(old) == comparable(new)
+}
+
 fn is_invisible(c: char) -> bool {
     matches!(
         c,

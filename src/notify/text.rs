@@ -9,7 +9,7 @@
 use super::alert::StatusAlert;
 use super::policy::TargetState;
 use crate::report::Redline;
-use crate::report::summary::{MOVED_OUT_WORDS, section_change_words};
+use crate::report::summary::{MOVED_OUT_WORDS, section_change_words, shown_spans};
 use crate::revision::{
     BlockChange, BlockChangeKind, RevisionKind, SectionChange, SectionDiff, SpanTag,
 };
@@ -261,7 +261,9 @@ fn block_line(b: &BlockChange) -> Line {
                 Some(from) => format!("moved from {from}"),
                 None => "moved".to_string(),
             };
-            let edited = b.spans.iter().any(|s| s.tag != SpanTag::Equal);
+            let edited = shown_spans(&b.spans)
+                .iter()
+                .any(|s| s.tag != SpanTag::Equal);
             let runs = if edited {
                 span_runs(b, old, new)
             } else {
@@ -312,9 +314,10 @@ fn span_runs(b: &BlockChange, old: &str, new: &str) -> Vec<Run> {
         }
         return runs;
     }
-    let n = b.spans.len();
+    let spans = shown_spans(&b.spans);
+    let n = spans.len();
     let mut runs: Vec<Run> = Vec::with_capacity(n);
-    for (i, s) in b.spans.iter().enumerate() {
+    for (i, s) in spans.iter().enumerate() {
         let run = match s.tag {
             SpanTag::Insert => Run::new(Mark::Insert, s.text.clone()),
             SpanTag::Delete => Run::new(Mark::Delete, s.text.clone()),

@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use super::Redline;
 use super::summary::{
     Piece, block_label, digest_counts, digest_targets, display_title, full_spans, href_or_none,
-    kind_notice, kind_words, notes, section_change_words, shown_pieces, split_edges, stamp_change,
+    kind_notice, kind_words, notes, section_change_words, shown_pieces, shown_spans, split_edges, stamp_change,
     summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
@@ -264,7 +264,9 @@ fn has_edit(block: &BlockChange) -> bool {
     if block.spans.is_empty() {
         return block.old_text != block.new_text;
     }
-    block.spans.iter().any(|sp| sp.tag != SpanTag::Equal)
+    shown_spans(&block.spans)
+        .iter()
+        .any(|sp| sp.tag != SpanTag::Equal)
 }
 
 /// Escaped text, wrapped in `<ins>`/`<del>` for changed words; whitespace at

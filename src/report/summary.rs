@@ -8,6 +8,7 @@
 use jiff::Timestamp;
 
 use crate::document::BlockKind;
+use crate::normalize::typography_only;
 use crate::revision::{
     BlockChange, BlockChangeKind, KeptBlocks, Revision, RevisionKind, SectionChange, SectionCounts,
     SectionDiff, Span, SpanTag,
@@ -338,7 +339,7 @@ pub(crate) enum Piece {
 /// texts as wholly deleted/inserted.
 pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
     if !b.spans.is_empty() {
-        return b.spans.clone();
+        return shown_spans(&b.spans);
     }
     let span = |tag, text: &str| Span {
         tag,
@@ -357,6 +358,43 @@ pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
         (_, None, Some(new)) => vec![span(SpanTag::Insert, new)],
         (_, None, None) => Vec::new(),
     }
+}
+
+/// Spans as shown: a delete + insert pair that differs only in typography
+/// (curly vs straight quotes, dash kinds; see
+/// [`crate::normalize::typography_only`]) becomes plain new text, joined to
+/// the equal text around it. Such a pair is no change to a reader; the JSON
+/// keeps it so its spans still rejoin to both texts.
+pub(crate) fn shown_spans(spans: &[Span]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut i = 0;
+    while i < spans.len() {
+        let (tag, text) = match &spans[i..] {
+            [d, ins, ..]
+                if d.tag == SpanTag::Delete
+                    && ins.tag == SpanTag::Insert
+                    && typography_only(&d.text, &ins.text) =>
+            {
+                i += 2;
+                (SpanTag::Equal, ins.text.as_str())
+            }
+            [s, ..] => {
+                i += 1;
+                (s.tag, s.text.as_str())
+            }
+            [] => break,
+        };
+        match out.last_mut() {
+            Some(last) if last.tag == SpanTag::Equal && tag == SpanTag::Equal => {
+                last.text.push_str(text)
+            }
+            _ => out.push(Span {
+                tag,
+                text: text.to_string(),
+            }),
+        }
+    }
+    out
 }
 
 /// The pieces to show for a block. Inserted and deleted blocks are whole;
