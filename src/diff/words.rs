@@ -158,7 +158,7 @@ pub(crate) fn sentence_starts(s: &str) -> Vec<usize> {
         }
         let last = starts.last().copied().unwrap_or(0);
         let previous = s[last..i].trim();
-        if previous.split_whitespace().count() <= 1 || ends_with_abbreviation(previous) {
+        if word_count(previous) <= 1 || ends_with_abbreviation(previous) {
             continue;
         }
         starts.push(i);
