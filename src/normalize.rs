@@ -58,7 +58,10 @@ pub fn comparable(s: &str) -> String {
 /// line break, as between split or merged paragraphs, is a change). Renderers
 /// show such a span pair as plain new text, and it counts as no word.
 pub fn typography_only(old: &str, new: &str) -> bool {
-    old != new && !old.trim().is_empty() && !new.trim().is_empty() && comparable(old) == comparable(new)
+    old != new
+        && !old.trim().is_empty()
+        && !new.trim().is_empty()
+        && comparable(old) == comparable(new)
 }
 
 fn is_invisible(c: char) -> bool {

@@ -19,8 +19,8 @@
 //!   then its new sentence wholly inserted. Words shared by chance (`the`,
 //!   `of`) would otherwise interleave the two texts word by word. Small edits
 //!   inside otherwise equal sentences keep word marks.
-//! - **Invisible edits are widened.** A change made only of spaces and
-//!   punctuation (`programme(1994)` → `programme (1994)`, a hyphen deleted in
+//! - **Invisible edits are widened.** A change with a side made only of
+//!   spaces and punctuation (`programme(1994)` → `programme (1994)`, a hyphen deleted in
 //!   `crisis-management`) marks the whole space-separated token it touches,
 //!   and a stray punctuation token (a dash between spaces) also takes the
 //!   word beyond it, so every format shows it: `[-crisis-management-]{+crisis
@@ -62,11 +62,11 @@ const MIN_ANCHOR_WORDS: usize = 2;
 const ABBREVIATIONS: &[&str] = &[
     "no", "nos", "nr", "art", "arts", "para", "paras", "p", "pp", "vol", "vols", "ch", "chap",
     "sec", "sect", "fig", "ed", "eds", "op", "cit", "ibid", "ref", "res", "doc", "reg", "dir",
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt", "rev",
-    "hon", "amb", "pres", "gov", "sen", "rep", "st", "jr", "sr", "jan", "feb", "mar", "apr", "jun",
-    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "vs", "cf", "ca", "approx", "al", "inc",
-    "ltd", "co", "corp", "dept", "govt", "incl", "excl", "min", "max", "est", "abs", "bzw", "vgl",
-    "mme", "mlle", "г", "гг", "ст", "ул", "им", "см", "др", "п", "пп", "ч",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "capt", "cmdr", "adm", "sgt",
+    "rev", "hon", "amb", "pres", "gov", "sen", "rep", "st", "jr", "sr", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "vs", "cf", "ca", "approx", "al",
+    "inc", "ltd", "co", "corp", "dept", "govt", "incl", "excl", "min", "max", "est", "abs", "bzw",
+    "vgl", "mme", "mlle", "г", "гг", "ст", "ул", "им", "см", "др", "п", "пп", "ч",
 ];
 
 /// Splits display text into tokens: letter/digit runs, whitespace runs, and
@@ -228,7 +228,11 @@ struct Item {
 /// neighbours.
 enum Region {
     Equal(String),
-    Change { del: String, ins: String, sealed: bool },
+    Change {
+        del: String,
+        ins: String,
+        sealed: bool,
+    },
 }
 
 /// The aligned tokens of an old and a new text.
@@ -295,10 +299,10 @@ pub(crate) fn spans(old: &str, new: &str, deadline: Option<Instant>) -> Vec<Span
             continue;
         }
         widen(&al, g.items.0, g.items.1, &mut changed);
-        for i in g.items.0..g.items.1 {
-            let it = &al.items[i];
+        let range = g.items.0..g.items.1;
+        for (it, &is_changed) in al.items[range.clone()].iter().zip(&changed[range]) {
             let (o, n) = (al.old_text(it), al.new_text(it));
-            if changed[i] {
+            if is_changed {
                 push_change(&mut regions, o, n);
             } else if it.kind == Kind::Typo {
                 regions.push(Region::Change {
@@ -477,7 +481,8 @@ fn rewritten(al: &Aligned, a: usize, b: usize) -> bool {
 }
 
 /// Pushes a rewritten group as sealed changes, sentence by sentence: the
-/// i-th old sentence deleted, then the i-th new one inserted (leftovers alone).
+/// k-th old sentence deleted, then the k-th new one inserted; the sentences
+/// one side has more of go with the last pair.
 fn replace_by_sentence(
     regions: &mut Vec<Region>,
     old: &str,
@@ -501,20 +506,31 @@ fn replace_by_sentence(
     };
     let olds = pieces(old, g.old, old_starts);
     let news = pieces(new, g.new, new_starts);
-    for k in 0..olds.len().max(news.len()) {
+    let pairs = olds.len().min(news.len()).max(1);
+    // The k-th pair takes the k-th sentences; the last takes the leftovers.
+    let side = |list: &[String], k: usize| -> String {
+        if k + 1 == pairs {
+            list.get(k..).map(<[String]>::concat).unwrap_or_default()
+        } else {
+            list.get(k).cloned().unwrap_or_default()
+        }
+    };
+    for k in 0..pairs {
         regions.push(Region::Change {
-            del: olds.get(k).cloned().unwrap_or_default(),
-            ins: news.get(k).cloned().unwrap_or_default(),
+            del: side(&olds, k),
+            ins: side(&news, k),
             sealed: true,
         });
     }
 }
 
-/// Widens, inside items `a..b`, each change made only of spaces and
-/// punctuation (no line break) to the whole space-separated token it touches;
+/// Widens, inside items `a..b`, each change with a side made only of spaces
+/// and punctuation (no line break: `programme(1994)` → `programme (1994)`, a
+/// possessive `’` put in for `opened a`) to the whole space-separated token it
+/// touches;
 /// when its first or last token is then still bare punctuation (a dash between
 /// spaces), also to the next word on that side. Marks the widened items in
-/// `changed`.
+/// `changed`. Spaces alone at the group's edge are left as they are.
 fn widen(al: &Aligned, a: usize, b: usize, changed: &mut [bool]) {
     let mut i = a;
     while i < b {
@@ -527,11 +543,13 @@ fn widen(al: &Aligned, a: usize, b: usize, changed: &mut [bool]) {
             i += 1;
         }
         let (del, ins) = al.texts(run_start, i);
-        if has_alphanumeric(&del)
-            || has_alphanumeric(&ins)
-            || del.contains('\n')
-            || ins.contains('\n')
-        {
+        let bare_side = |side: &str| !side.is_empty() && !has_alphanumeric(side);
+        if !(bare_side(&del) || bare_side(&ins)) || del.contains('\n') || ins.contains('\n') {
+            continue;
+        }
+        // Only spaces at a group's edge: the space between two sentences,
+        // shown with the sentence inserted or deleted next to it.
+        if (run_start == a || i == b) && format!("{del}{ins}").trim().is_empty() {
             continue;
         }
         let (mut lo, mut hi) = (run_start, i);
@@ -833,7 +851,10 @@ mod tests {
             ),
             (
                 "Forces of the U.S. Army and e.g. Canada took part. Next.",
-                &["Forces of the U.S. Army and e.g. Canada took part. ", "Next."],
+                &[
+                    "Forces of the U.S. Army and e.g. Canada took part. ",
+                    "Next.",
+                ],
             ),
             (
                 "Signed on 12 Dec. 2024 in Brussels by J. Stoltenberg here. It was late.",
@@ -866,7 +887,7 @@ mod tests {
     #[test]
     fn marks_are_readable_by_kind_of_edit() {
         // (what, old, new, marks in the plain form, words removed, words added)
-        let cases: [(&str, &str, &str, &str, usize, usize); 13] = [
+        let cases: [(&str, &str, &str, &str, usize, usize); 16] = [
             (
                 "one word changed: word marks",
                 "Belarus\u{2019} diplomatic mission to NATO opened in April 1998.",
@@ -918,6 +939,23 @@ mod tests {
                 9,
             ),
             (
+                "a sentence appended: the space before it is not widened into the old one",
+                "The mission opened in April 1998.",
+                "The mission opened in April 1998. Its website showed <b> as text.",
+                "The mission opened in April 1998.{+ Its website showed <b> as text.+}",
+                0,
+                6,
+            ),
+            (
+                "two sentences rewritten as three: pair by pair, the extra one with the last",
+                "The Council met in Brussels on Monday. It agreed a plan.",
+                "Ministers gathered in Vilnius on Friday. They discussed the budget. Talks went on.",
+                "[-The Council met in Brussels on Monday. -]{+Ministers gathered in Vilnius on Friday. +}\
+                 [-It agreed a plan.-]{+They discussed the budget. Talks went on.+}",
+                11,
+                13,
+            ),
+            (
                 "a space inserted before a parenthesis marks the whole token",
                 "under the Partnership for Peace programme(1994) and more",
                 "under the Partnership for Peace programme (1994) and more",
@@ -932,6 +970,14 @@ mod tests {
                 "NATO's [-crisis-management-]{+crisis management+} role",
                 1,
                 2,
+            ),
+            (
+                "punctuation for words: the token carrying it is marked",
+                "Belarus opened a diplomatic mission",
+                "Belarus\u{2019} diplomatic mission",
+                "[-Belarus opened a-]{+Belarus\u{2019}+} diplomatic mission",
+                3,
+                1,
             ),
             (
                 "a comma deleted marks its word",
@@ -991,6 +1037,64 @@ mod tests {
     }
 
     #[test]
+    fn spans_rejoin_to_both_texts_under_random_edits() {
+        let texts = [
+            "Bilateral cooperation began when Belarus joined the Partnership for Peace (PfP) programme in 1995. \
+             Under the PfP, NATO and Belarus developed practical cooperation in a number of areas, e.g. civil \
+             emergency planning, through the Individual Partnership and Cooperation Programme (IPCP).",
+            "Отношения НАТО и Украины начались в 1991 г. Совет был создан позже. Партнёрство \u{ab}за мир\u{bb} \u{2014} с 1994 г.",
+            "北约与乌克兰的关系始于1991年。双方在1997年签署了特殊伙伴关系宪章。合作涵盖许多领域。",
+        ];
+        let extra = [
+            "the",
+            "of",
+            "-",
+            ",",
+            "(",
+            ")",
+            "No.",
+            "e.g.",
+            "\u{201c}",
+            "\u{2019}",
+            "Allies",
+            "北约",
+            "Украина",
+            ".",
+            " ",
+            "\n\n",
+        ];
+        let mut x: u64 = 7;
+        let mut rnd = |n: usize| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((x >> 33) as usize) % n.max(1)
+        };
+        for round in 0..600 {
+            let old = texts[round % texts.len()];
+            let mut toks: Vec<String> = tokens(old).into_iter().map(String::from).collect();
+            for _ in 0..1 + rnd(if round % 4 == 0 { 30 } else { 4 }) {
+                let i = rnd(toks.len());
+                match rnd(3) {
+                    0 if toks.len() > 1 => {
+                        toks.remove(i);
+                    }
+                    1 => toks.insert(i, extra[rnd(extra.len())].to_string()),
+                    _ => toks[i] = extra[rnd(extra.len())].to_string(),
+                }
+            }
+            let new = toks.concat().trim().to_string();
+            let got = spans(old, &new, None);
+            assert_eq!(join(&got, SpanTag::Insert), old, "round {round}");
+            assert_eq!(join(&got, SpanTag::Delete), new, "round {round}");
+            assert!(
+                got.iter().all(|s| !s.text.is_empty()),
+                "round {round}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
     fn typography_only_is_no_change() {
         let cases = [
             ("Belarus\u{2019} \u{201c}role\u{201d}", "Belarus' \"role\""),
@@ -1012,7 +1116,10 @@ mod tests {
         }
         // NBSP vs space is folded by display text already: no span marks it
         let nbsp = crate::normalize::display("Allies\u{00a0}agreed");
-        assert_eq!(spans(&nbsp, "Allies agreed", None), vec![sp(SpanTag::Equal, "Allies agreed")]);
+        assert_eq!(
+            spans(&nbsp, "Allies agreed", None),
+            vec![sp(SpanTag::Equal, "Allies agreed")]
+        );
     }
 
     #[test]
@@ -1065,7 +1172,11 @@ mod tests {
                 render(&redline, format, style, &mut out).expect("render to a Vec");
                 String::from_utf8(out).expect("utf-8")
             };
-            let (t, m, h) = (out(Format::Terminal), out(Format::Markdown), out(Format::Html));
+            let (t, m, h) = (
+                out(Format::Terminal),
+                out(Format::Markdown),
+                out(Format::Html),
+            );
             assert!(t.contains(term), "terminal for {old:?}:\n{t}");
             assert!(m.contains(md), "markdown for {old:?}:\n{m}");
             assert!(h.contains(html), "html for {old:?}:\n{h}");

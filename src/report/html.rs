@@ -17,8 +17,8 @@ use std::io::{self, Write};
 use super::Redline;
 use super::summary::{
     Piece, block_label, digest_counts, digest_targets, display_title, full_spans, href_or_none,
-    kind_notice, kind_words, notes, section_change_words, shown_pieces, shown_spans, split_edges, stamp_change,
-    summary_line, tidy_spaces, utc_minute,
+    kind_notice, kind_words, notes, section_change_words, shown_pieces, shown_spans, split_edges,
+    stamp_change, summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
 

@@ -87,7 +87,7 @@ fn history_after_a_503_shows_the_failure_with_its_error() {
         lines,
         [
             "-   failed    -        -                                 target `nato-belarus`: fetching `URL`: HTTP 503 Service Unavailable",
-            "#2  changed   revised  Last updated: 14 Nov. 2024 09:05  1 modified; +2 -2 words",
+            "#2  changed   revised  Last updated: 14 Nov. 2024 09:05  1 modified; +3 -2 words",
             "#1  baseline  -        Last updated: 28 Aug. 2024 11:27  4 sections",
         ],
         "{out}"
