@@ -416,13 +416,17 @@ const ACTION_WORDS: &[&str] = &[
     "imprimer",
     "drucken",
     "imprimir",
+    "listen",
+    "subscribe",
+    "newsletter",
 ];
 
 /// Words that may accompany the action words in a bar ("Share this page on X").
 const FILLER_WORDS: &[&str] = &[
     "this", "page", "article", "story", "post", "on", "via", "with", "to", "the", "a", "us",
     "friend", "link", "copy", "version", "friendly", "x", "send", "follow", "like", "save",
-    "bookmark", "and", "or", "cette", "page", "diese", "seite",
+    "bookmark", "and", "or", "cette", "page", "diese", "seite", "our", "sign", "up", "for",
+    "updates", "alerts", "get", "now",
 ];
 
 /// Language names as pickers write them: endonyms, English names and
@@ -571,7 +575,12 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         | ^(?:is|was)\s+this\s+page\s+(?:useful|helpful)\b
         | ^on\s+this\s+page$
         | \bsee\s+all\s+updates$
-        | ^(?:all\s+rights\s+reserved\.?)$",
+        | ^(?:all\s+rights\s+reserved\.?)$
+        | ^(?:select|choose|change)\s+(?:your\s+|a\s+)?language\b
+        | ^translate(?:\s+this\s+page)?$
+        | ^(?:page\s+)?(?:generated|rendered|served)\s+(?:in|at|on)\s+[\d.,:\-T\x20]+(?:\s*(?:ms|s|sec(?:ond)?s?|utc|gmt))?$
+        | ^(?:request|trace|correlation|session)[\s_-]*(?:id|number|no\.?)\s*[:\#]
+        | ^you\s+are\s+visitor\b",
     )
     .expect("constant chrome line regex compiles")
 });
@@ -595,12 +604,12 @@ static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::
         r"(?ix)^(?:
             # counters: 1.2K shares, Views: 1,234, viewed 12 times
             \d[\d.,\x20]*[kmb]?\+?\s*(?:shares?|likes?|views?|comments?|reads?|retweets?|reactions?|followers?|visits?|hits?|page\s*views?|claps?|votes?|times\s+viewed)
-          | (?:shares?|likes?|views?|comments?|page\s*views?|visits?|hits?|reads?|viewed|seen)\s*:?\s*\d[\d.,\x20]*[kmb]?\+?(?:\s*times)?
+          | (?:shares?|likes?|views?|comments?|page\s*views?|visits?|hits?|reads?|viewed|seen|vues|aufrufe|просмотр\w*|visualizza\w*|visualizaci\w*|weergaven)\s*:?\s*\d[\d.,\x20]*[kmb]?\+?(?:\s*(?:times|fois|mal))?
             # reading time: 5 min read, 5 MIN READ, Reading time: 4 minutes
           | (?:about\s+|~\s*)?(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s*[-–]\s*\d+)?[\s-]*(?:min(?:ute)?s?|hours?|hrs?|h)\.?\s+(?:read|reading|to\s+read|read\s+time|reading\s+time|de\s+lecture|lesezeit|lectura)
           | (?:estimated\s+)?(?:read(?:ing)?\s+time|time\s+to\s+read|lesezeit|temps\s+de\s+lecture)\s*:?\s*(?:about\s+|~\s*)?\d+(?:\s*[-–]\s*\d+)?\s*(?:min(?:ute)?s?|hours?|h)?\.?
             # relative dates: 3 hours ago, updated 2 days ago, yesterday
-          | (?:(?:last\s+)?(?:updated|posted|published|modified|edited)\s+)?(?:about\s+|over\s+|almost\s+|nearly\s+)?(?:\d+|an?|one|a\s+few)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdwy])\s+ago
+          | (?:(?:last\s+)?(?:updated|posted|published|modified|edited)\s*:?\s+)?(?:about\s+|over\s+|almost\s+|nearly\s+)?(?:\d+|an?|one|a\s+few)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdwy])\s+ago
           | just\s+now|moments\s+ago
             # back to top, skip links
           | (?:back|return|go|scroll|jump)\s+(?:up\s+)?to\s+(?:the\s+)?top(?:\s+of\s+(?:the\s+)?page)?
@@ -737,9 +746,15 @@ fn classify(segment: &str) -> Segment {
         return Segment::Weak;
     }
     let is = |set: &[&str], w: &String| set.contains(&w.as_str());
+    // Share bars carry their counts: "Facebook 128 Twitter 64".
+    let count = |w: &String| {
+        w.trim_end_matches(['k', 'm'])
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    };
     if words
         .iter()
-        .all(|w| is(ACTION_WORDS, w) || is(FILLER_WORDS, w))
+        .all(|w| is(ACTION_WORDS, w) || is(FILLER_WORDS, w) || count(w))
         && words.iter().any(|w| is(ACTION_WORDS, w))
     {
         return Segment::Chrome;
@@ -912,6 +927,16 @@ mod tests {
             ("Share this page: Facebook X LinkedIn Email", true),
             ("Print | Email | Share", true),
             ("Facebook Twitter LinkedIn", true),
+            ("Facebook 128 Twitter 1.2k", true),
+            ("Sign up for email updates", true),
+            ("Listen to this article", true),
+            ("Vues : 1 234", true),
+            ("Updated: 5 minutes ago", true),
+            ("Select Language", true),
+            ("Page generated in 0.123 seconds", true),
+            ("Request ID: 8f3a2b", true),
+            ("You are visitor number 12,345", true),
+            ("Facebook paid 128 million in fines.", false),
             // language pickers
             (
                 "English Fran\u{e7}ais \u{420}\u{443}\u{441}\u{441}\u{43a}\u{438}\u{439}",
