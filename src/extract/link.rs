@@ -207,6 +207,11 @@ impl<'r> Links<'r> {
         let Some(fragment) = url.fragment().filter(|f| !f.is_empty()) else {
             return false;
         };
+        // The page's own path with another query and a fragment: the same
+        // page (`topics_1.htm?selectedLocale=en#x`).
+        if self.own.iter().any(|own| same_path(own, url)) {
+            return true;
+        }
         let decoded = percent_decode(fragment);
         if !self.ids.contains(fragment) && !self.ids.contains(&decoded) {
             return false;
@@ -301,19 +306,35 @@ fn clean(url: &mut Url) {
     }
 }
 
-/// Same host (a `www.` prefix aside), path (a trailing `/` aside) and query;
-/// `http` and `https` alike.
+/// Same host, path and query per [`same_path`].
 fn same_resource(a: &Url, b: &Url) -> bool {
+    same_path(a, b) && a.query() == b.query()
+}
+
+/// Same host (a `www.` prefix aside) and path (a trailing `/` or directory
+/// index file aside); `http` and `https` alike.
+fn same_path(a: &Url, b: &Url) -> bool {
     let host = |u: &Url| {
         u.host_str()
             .map(|h| h.trim_start_matches("www.").to_string())
     };
+    let path = |u: &Url| {
+        let p = u.path();
+        let p = [
+            "index.html",
+            "index.htm",
+            "index.php",
+            "default.aspx",
+            "default.htm",
+        ]
+        .iter()
+        .find_map(|index| p.strip_suffix(index))
+        .unwrap_or(p);
+        p.trim_end_matches('/').to_string()
+    };
     let web = |u: &Url| matches!(u.scheme(), "http" | "https");
     let scheme = a.scheme() == b.scheme() || (web(a) && web(b));
-    scheme
-        && host(a) == host(b)
-        && a.path().trim_end_matches('/') == b.path().trim_end_matches('/')
-        && a.query() == b.query()
+    scheme && host(a) == host(b) && path(a) == path(b)
 }
 
 /// The last path segment (the file name), or `""`.
@@ -424,6 +445,10 @@ mod tests {
             ("topics_49119.htm?selectedLocale=en#x", Some("#x")),
             ("topics_49119.htm#old-name", Some("#old-name")),
             ("topics_49119.htm", Some("#")),
+            (
+                "topics_49119.htm?selectedLocale=en#no-such-id",
+                Some("#no-such-id"),
+            ),
             // another page's anchor, or this file name's unknown anchor elsewhere
             (
                 "/cps/fr/natohq/topics_49119.htm?selectedLocale=fr",
@@ -437,10 +462,34 @@ mod tests {
         check(&cases, Some(PAGE), &[]);
         // A page served under another URL knows itself by its canonical URL.
         check(
-            &cases[..8],
+            &cases[..9],
             Some("https://www.nato.int/cps/en/natohq/topics_49119.htm?selectedLocale=en"),
             &[],
         );
+    }
+
+    #[test]
+    fn a_directory_index_is_its_directory() {
+        let cases = [
+            ("/lyme/signs/#early", Some("#early")),
+            ("/lyme/signs/index.html#early", Some("#early")),
+            ("/lyme/signs#early", Some("#early")),
+            (
+                "/lyme/other/index.html#early",
+                Some("https://www.cdc.gov/lyme/other/index.html#early"),
+            ),
+        ];
+        let anchors: String = cases
+            .iter()
+            .map(|(h, _)| format!("<a href=\"{h}\">l</a>"))
+            .collect();
+        let got = links_for(
+            &format!("<body>{anchors}</body>"),
+            Some("https://www.cdc.gov/lyme/signs/index.html"),
+            &[],
+        );
+        let want: Vec<Option<String>> = cases.iter().map(|(_, w)| w.map(String::from)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]
