@@ -366,6 +366,7 @@ mod tests {
                 ignore_text: Vec::new(),
                 ignore_link: Vec::new(),
                 min_text_chars: 1,
+                ..Rules::generic()
             },
         )
     }
@@ -440,9 +441,9 @@ mod tests {
         let opts = DiffOptions::default();
         let cases = [
             // (old, new, kind, words added, words removed)
-            (0, 1, Some(RevisionKind::SilentEdit), 2, 0),
-            (1, 2, Some(RevisionKind::SilentEdit), 1, 3),
-            (0, 2, Some(RevisionKind::SilentEdit), 1, 1),
+            (0, 1, Some(RevisionKind::Changed), 2, 0),
+            (1, 2, Some(RevisionKind::Changed), 1, 3),
+            (0, 2, Some(RevisionKind::Changed), 1, 1),
             (2, 2, None, 0, 0),
         ];
         for (old, new, kind, added, removed) in cases {
@@ -533,7 +534,8 @@ mod tests {
                 (
                     r.old_snapshot_id,
                     r.new_snapshot_id,
-                    r.kind == RevisionKind::SilentEdit,
+                    // these pages have no stamp: `changed`, never `silent-edit`
+                    r.kind == RevisionKind::Changed,
                 )
             })
             .collect();

@@ -26,6 +26,10 @@
 //! ignore_text = ["Views: \\d+"] # regexes removed from block text before comparison
 //! ignore_link = ["[?&]lang=\\w+"] # regexes removed from link targets before comparison
 //! min_text_chars = 200         # below this the root counts as empty
+//! stamp = ".page-date"         # where the "Last updated" stamp is (CSS selector)
+//! stamp_pattern = "Rev\\. (?P<date>\\S+)" # regex: the stamp line (group `date`: its date)
+//! date_order = "dmy"           # numeric dates: "dmy" (default), "mdy" or "ymd"
+//! tz = "Europe/Brussels"       # zone of stamp times written without one (IANA); default UTC
 //!
 //! [[target]]
 //! id = "nato-belarus"          # [a-z0-9-]+, unique
@@ -45,6 +49,7 @@ use url::Url;
 use crate::fetch::{FetchSettings, default_user_agent};
 use crate::notify::{AlertRules, ChannelConfig, validate_channels};
 use crate::schedule::{Schedule, TargetSchedule};
+use crate::stamp::DateOrder;
 use crate::target::{Css, Rules, Target};
 
 /// The file read when neither `--config` nor `REDLINER_CONFIG` is given.
@@ -203,6 +208,10 @@ struct FileRules {
     #[serde(default)]
     ignore_link: Vec<String>,
     min_text_chars: Option<usize>,
+    stamp: Option<String>,
+    stamp_pattern: Option<String>,
+    date_order: Option<String>,
+    tz: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,6 +365,30 @@ pub fn parse(
         };
         let ignore_text = regexes("ignore_text", &r.ignore_text)?;
         let ignore_link = regexes("ignore_link", &r.ignore_link)?;
+        let stamp = r.stamp.as_deref().map(|t| css("stamp", t)).transpose()?;
+        let stamp_pattern = regexes("stamp_pattern", r.stamp_pattern.as_slice())?
+            .into_iter()
+            .next();
+        let date_order = match r.date_order.as_deref() {
+            None => DateOrder::default(),
+            Some(o) => DateOrder::parse(o).ok_or_else(|| {
+                err(
+                    place("date_order"),
+                    format!("`{o}`: expected `dmy`, `mdy` or `ymd`"),
+                )
+            })?,
+        };
+        let tz =
+            r.tz.as_deref()
+                .map(|z| {
+                    jiff::tz::TimeZone::get(z).map_err(|_| {
+                        err(
+                            place("tz"),
+                            format!("`{z}`: not an IANA time zone (e.g. `Europe/Brussels`)"),
+                        )
+                    })
+                })
+                .transpose()?;
         let generic = Rules::generic();
         rule_sets.insert(
             name.clone(),
@@ -367,6 +400,10 @@ pub fn parse(
                 ignore_text,
                 ignore_link,
                 min_text_chars: r.min_text_chars.unwrap_or(generic.min_text_chars),
+                stamp,
+                stamp_pattern,
+                date_order,
+                tz,
             },
         );
     }
@@ -688,6 +725,26 @@ rules = "nato-topic"
                 "[rules.r]\nignore_link = [\"[z-a]\"]\n",
                 "rules `r`: key `ignore_link`",
                 "bad regex `[z-a]`",
+            ),
+            (
+                "[rules.r]\nstamp_pattern = \"(unclosed\"\n",
+                "rules `r`: key `stamp_pattern`",
+                "bad regex `(unclosed`",
+            ),
+            (
+                "[rules.r]\nstamp = \"p..date\"\n",
+                "rules `r`: key `stamp`",
+                "bad CSS selector `p..date`",
+            ),
+            (
+                "[rules.r]\ndate_order = \"dym\"\n",
+                "rules `r`: key `date_order`",
+                "`dym`: expected `dmy`, `mdy` or `ymd`",
+            ),
+            (
+                "[rules.r]\ntz = \"Europe/Bruxelles\"\n",
+                "rules `r`: key `tz`",
+                "`Europe/Bruxelles`: not an IANA time zone",
             ),
             (
                 "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nrules = \"nope\"\n",

@@ -13,50 +13,69 @@ use crate::stamp::Stamp;
 
 /// How a revision is classified. The stamp is metadata, never content:
 ///
-/// | content | stamp          | kind          |
-/// |---------|----------------|---------------|
-/// | changed | changed        | `revised`     |
-/// | changed | same or absent | `silent-edit` |
-/// | same    | changed        | `stamp-only`  |
+/// | content | stamp                                          | kind          |
+/// |---------|------------------------------------------------|---------------|
+/// | changed | read on both sides, moved; or newly readable   | `revised`     |
+/// | changed | read on both sides, same moment                | `silent-edit` |
+/// | changed | none readable on the new page                  | `changed`     |
+/// | same    | changed (moved, appeared or gone)              | `stamp-only`  |
+///
+/// "Silent edit" is a claim about the page (edited without a new date), so
+/// it is made only when a stamp was read on both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RevisionKind {
     /// Content and stamp changed.
     Revised,
-    /// Content changed while the stamp stayed the same or is absent.
+    /// Content changed while the stamp, read on both sides, names the same moment.
     SilentEdit,
+    /// Content changed; the new page shows no readable stamp, so nothing can
+    /// be said about its date.
+    Changed,
     /// Only the stamp changed.
     StampOnly,
 }
 
 impl RevisionKind {
-    /// The kebab-case name (`revised`, `silent-edit`, `stamp-only`).
+    /// Every kind, in the order they are documented.
+    pub const ALL: [RevisionKind; 4] = [
+        RevisionKind::Revised,
+        RevisionKind::SilentEdit,
+        RevisionKind::Changed,
+        RevisionKind::StampOnly,
+    ];
+
+    /// The kebab-case name (`revised`, `silent-edit`, `changed`, `stamp-only`).
     pub fn as_str(self) -> &'static str {
         match self {
             RevisionKind::Revised => "revised",
             RevisionKind::SilentEdit => "silent-edit",
+            RevisionKind::Changed => "changed",
             RevisionKind::StampOnly => "stamp-only",
         }
     }
 
-    /// Classifies a pair of snapshots; `None` when neither content nor stamp changed.
-    pub fn classify(content_changed: bool, stamp_changed: bool) -> Option<Self> {
-        match (content_changed, stamp_changed) {
-            (true, true) => Some(RevisionKind::Revised),
-            (true, false) => Some(RevisionKind::SilentEdit),
-            (false, true) => Some(RevisionKind::StampOnly),
-            (false, false) => None,
+    /// Classifies a pair of snapshots from whether their content changed and
+    /// their stamps (see the table on [`RevisionKind`]); `None` when neither
+    /// content nor stamp changed.
+    pub fn classify(
+        content_changed: bool,
+        old: Option<&Stamp>,
+        new: Option<&Stamp>,
+    ) -> Option<Self> {
+        if !content_changed {
+            return crate::stamp::changed(old, new).then_some(RevisionKind::StampOnly);
         }
+        Some(match (old, new) {
+            (_, None) => RevisionKind::Changed,
+            (Some(o), Some(n)) if o.same_moment(n) => RevisionKind::SilentEdit,
+            _ => RevisionKind::Revised,
+        })
     }
 
     /// Parses the kebab-case name.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "revised" => Some(RevisionKind::Revised),
-            "silent-edit" => Some(RevisionKind::SilentEdit),
-            "stamp-only" => Some(RevisionKind::StampOnly),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -480,6 +499,38 @@ mod tests {
             renamed,
             moved,
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn silent_edit_only_when_a_stamp_was_read_on_both_sides() {
+        let a = crate::stamp::parse("Last updated: 28 Aug. 2024 11:27").unwrap();
+        let a2 = crate::stamp::parse("Last updated 28-Aug-2024 11:27").unwrap();
+        let b = crate::stamp::parse("Updated on April 19, 2024").unwrap();
+        use RevisionKind::{Changed, Revised, SilentEdit, StampOnly};
+        let cases = [
+            (true, Some(&a), Some(&b), Some(Revised)),
+            (true, Some(&a), Some(&a2), Some(SilentEdit)),
+            // a stamp appearing is a revision
+            (true, None, Some(&b), Some(Revised)),
+            // no readable stamp on the new page: never a silent edit
+            (true, Some(&a), None, Some(Changed)),
+            (true, None, None, Some(Changed)),
+            (false, Some(&a), Some(&b), Some(StampOnly)),
+            (false, None, Some(&b), Some(StampOnly)),
+            (false, Some(&a), None, Some(StampOnly)),
+            (false, Some(&a), Some(&a2), None),
+            (false, None, None, None),
+        ];
+        for (content, old, new, want) in cases {
+            assert_eq!(
+                RevisionKind::classify(content, old, new),
+                want,
+                "{content} {old:?} {new:?}"
+            );
+        }
+        for k in RevisionKind::ALL {
+            assert_eq!(RevisionKind::parse(k.as_str()), Some(k));
         }
     }
 

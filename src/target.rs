@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::notify::AlertRules;
 use crate::schedule::TargetSchedule;
+use crate::stamp::{DateOrder, Reading};
 
 /// A page we watch.
 #[derive(Debug, Clone)]
@@ -97,12 +98,26 @@ pub struct Rules {
     /// Below this many characters of text the content root counts as empty
     /// (an extraction failure, never a snapshot).
     pub min_text_chars: usize,
+    /// Where the stamp is: its element's text (or `datetime`) is read first,
+    /// before the built-in recognisers ([`crate::stamp`]).
+    pub stamp: Option<Css>,
+    /// A regex over the page's text lines (inside the `stamp` element when
+    /// both are set): its match is the stamp line, read with the built-in
+    /// forms; a named group `date` (and `time`) narrows what is read as the
+    /// date when the line has no label the built-in forms know.
+    pub stamp_pattern: Option<Regex>,
+    /// How numeric dates (`12/03/2024`) are read; day first by default.
+    pub date_order: DateOrder,
+    /// The zone of a stamp time written without one (IANA, e.g.
+    /// `Europe/Brussels`); `None`: UTC.
+    pub tz: Option<jiff::tz::TimeZone>,
 }
 
 impl Rules {
     /// The built-in rules for an unknown page: no configured root (fallbacks only),
     /// the built-in chrome list, no text or link filters beyond the built-in
-    /// ones, 200 characters minimum.
+    /// ones, 200 characters minimum, the built-in stamp recognisers with
+    /// day-first numeric dates in UTC.
     pub fn generic() -> Rules {
         Rules {
             name: "generic".into(),
@@ -112,6 +127,18 @@ impl Rules {
             ignore_text: Vec::new(),
             ignore_link: Vec::new(),
             min_text_chars: 200,
+            stamp: None,
+            stamp_pattern: None,
+            date_order: DateOrder::Dmy,
+            tz: None,
+        }
+    }
+
+    /// How this page's stamps are read: its date order and zone.
+    pub fn reading(&self) -> Reading {
+        Reading {
+            order: self.date_order,
+            tz: self.tz.clone(),
         }
     }
 }

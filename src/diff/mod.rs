@@ -50,7 +50,6 @@ use crate::revision::{
     BlockChange, ChangeSummary, KeptBlocks, Revision, RevisionKind, SectionChange, SectionDiff,
     SpanTag,
 };
-use crate::stamp;
 
 /// Options bounding the cost of a diff.
 #[derive(Debug, Clone)]
@@ -82,8 +81,11 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
     // Same verdict as comparing `Document::fingerprint`s, without hashing the
     // text a second time (that pass dominated the cost on large pages).
     let content_changed = !old_p.same_content(&new_p);
-    let stamp_changed = stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
-    let kind = RevisionKind::classify(content_changed, stamp_changed)?;
+    let kind = RevisionKind::classify(
+        content_changed,
+        old.meta.stamp.as_ref(),
+        new.meta.stamp.as_ref(),
+    )?;
     let mut rev = Revision {
         kind,
         old_stamp: old.meta.stamp.clone(),
@@ -501,6 +503,9 @@ mod tests {
                     date: d.parse().unwrap(),
                     time: None,
                     instant: None,
+                    shown: String::new(),
+                    source: crate::stamp::StampSource::Text,
+                    zone: "Europe/Brussels".into(),
                 });
             } else if line.starts_with('#') {
                 let level = line.chars().take_while(|&c| c == '#').count() as u8;
@@ -734,11 +739,8 @@ mod tests {
             (BASE, BASE, None),
             (BASE, &restamped, Some(RevisionKind::StampOnly)),
             (BASE, &edited, Some(RevisionKind::SilentEdit)),
-            (
-                &unstamped,
-                &edited_unstamped,
-                Some(RevisionKind::SilentEdit),
-            ),
+            // no readable stamp: never called a silent edit
+            (&unstamped, &edited_unstamped, Some(RevisionKind::Changed)),
             (BASE, &edited_restamped, Some(RevisionKind::Revised)),
             (BASE, &typography, None),
             (

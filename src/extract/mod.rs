@@ -24,7 +24,7 @@ use url::Url;
 
 use crate::document::{Document, DocumentMeta};
 use crate::normalize::{comparable, display};
-use crate::stamp::{self, Stamp};
+use crate::stamp::{self, Stamp, StampSource};
 use crate::target::Rules;
 
 use chrome::{Chrome, Visit, walk_tree};
@@ -172,7 +172,7 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     if let Some(title) = error_page_title(&doc, title.as_deref()) {
         return Err(ExtractError::ErrorPage { title });
     }
-    let (stamp, stamp_unreadable) = find_stamp(&doc, &chrome);
+    let (stamp, stamp_unreadable, stamp_element) = find_stamp(&doc, &chrome, rules);
     let title_key = title.as_deref().map(comparable);
     let links = link::Links::new(&doc, base_in, base.as_ref(), &rules.ignore_link);
     let opts = WalkOptions {
@@ -182,7 +182,14 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
         ignore_text: &rules.ignore_text,
         title: None,
     };
-    let (walked, root) = root::choose(&doc, html, rules, &opts, title_key.as_deref())?;
+    let (mut walked, root) = root::choose(&doc, html, rules, &opts, title_key.as_deref())?;
+    // The rules' stamp element may sit inside the content root and hold a bare
+    // date, which no stamp label marks: its block is the stamp, not content.
+    if let Some(el) = stamp_element.filter(|t| !t.is_empty()) {
+        for section in &mut walked.sections {
+            section.blocks.retain(|b| b.text != el);
+        }
+    }
     Ok(Document {
         meta: DocumentMeta {
             title,
@@ -241,31 +248,221 @@ fn find_title(doc: &Html, rules: &Rules, chrome: &Chrome) -> (Option<String>, Op
     (title, None)
 }
 
-/// The first stamp in the page's text with chrome left out; failing that, in
-/// all of the page's text (a redesign may put the stamp in a header). When
-/// there is none, the stamp-shaped line whose date cannot be read, if any
-/// (see [`stamp::find_unreadable`]), from the same chrome-free text.
-fn find_stamp(doc: &Html, chrome: &Chrome) -> (Option<Stamp>, Option<String>) {
+/// The page's stamp and, when none is read, a stamp-like line that could not
+/// be read, searched in this order (the first found wins):
+///
+/// 1. the rules' `stamp` element and/or `stamp_pattern` (what the user
+///    configured comes first);
+/// 2. an updated/revised/reviewed/modified label in the visible text, chrome
+///    left out (what a reader sees next to the content);
+/// 3. a `<time datetime>` next to such a label;
+/// 4. such a label anywhere in the visible text, chrome included (a redesign
+///    may put the stamp in a header);
+/// 5. `<meta>` modified dates, then JSON-LD `dateModified` (machine-readable
+///    dates are a fallback: they are not what a reader sees);
+/// 6. a published/posted label (never preferred over an updated one).
+///
+/// Also returns the text of the rules' `stamp` element, so that the walk's
+/// blocks can leave it out.
+fn find_stamp(
+    doc: &Html,
+    chrome: &Chrome,
+    rules: &Rules,
+) -> (Option<Stamp>, Option<String>, Option<String>) {
+    let reading = rules.reading();
     let body = select("body")
         .and_then(|s| doc.select(&s).next())
         .map_or(doc.tree.root(), |b| *b);
-    let mut text = PageText {
-        chrome: Some(chrome),
-        text: String::new(),
+    let text_of = |node: NodeRef<'_, Node>, chrome: Option<&Chrome>| {
+        let mut t = PageText {
+            chrome,
+            text: String::new(),
+        };
+        walk_tree(node, &mut t);
+        t.text
     };
-    walk_tree(body, &mut text);
-    if let Some(found) = stamp::find(&text.text) {
-        return (Some(found), None);
-    }
-    let mut all = PageText {
-        chrome: None,
-        text: String::new(),
+    let with = |mut s: Stamp, source: StampSource| {
+        s.source = source;
+        s
     };
-    walk_tree(body, &mut all);
-    match stamp::find(&all.text) {
-        Some(found) => (Some(found), None),
-        None => (None, stamp::find_unreadable(&text.text)),
+
+    let mut element_text = None;
+    if let Some(css) = &rules.stamp
+        && let Some(el) = doc.select(&css.selector).next()
+    {
+        let raw = text_of(*el, None);
+        element_text = Some(display(&raw));
+        let found = match &rules.stamp_pattern {
+            Some(re) => stamp_by_pattern(&raw, re, &reading),
+            None => {
+                let scan = stamp::scan(&raw, &reading);
+                scan.updated
+                    .or(scan.published)
+                    .or_else(|| {
+                        el.attr("datetime")
+                            .and_then(|d| stamp::read_bare(d, &reading))
+                    })
+                    .or_else(|| {
+                        el.select(&select("time[datetime]")?)
+                            .next()
+                            .and_then(|t| t.attr("datetime"))
+                            .and_then(|d| stamp::read_bare(d, &reading))
+                            .map(|mut s| {
+                                s.shown = display(&raw);
+                                s.text = display(&raw);
+                                s
+                            })
+                    })
+                    .or_else(|| stamp::read_bare(&raw, &reading))
+            }
+        };
+        if let Some(s) = found {
+            let source = StampSource::Selector {
+                selector: css.source.clone(),
+            };
+            return (Some(with(s, source)), None, element_text);
+        }
     }
+    let visible = text_of(body, Some(chrome));
+    if rules.stamp.is_none()
+        && let Some(re) = &rules.stamp_pattern
+    {
+        let all = || text_of(body, None);
+        if let Some(s) = stamp_by_pattern(&visible, re, &reading)
+            .or_else(|| stamp_by_pattern(&all(), re, &reading))
+        {
+            return (Some(with(s, StampSource::Pattern)), None, None);
+        }
+    }
+    let scan = stamp::scan(&visible, &reading);
+    if let Some(s) = scan.updated {
+        return (Some(s), None, element_text);
+    }
+    if let Some(s) = time_element_stamp(doc, chrome, &reading) {
+        return (Some(s), None, element_text);
+    }
+    let all = stamp::scan(&text_of(body, None), &reading);
+    let found = all
+        .updated
+        .or_else(|| meta_stamp(doc, &reading))
+        .or_else(|| json_ld_stamp(doc, &reading))
+        .or(scan.published)
+        .or(all.published);
+    match found {
+        Some(s) => (Some(s), None, element_text),
+        None => (None, scan.unreadable, element_text),
+    }
+}
+
+/// Applies the rules' `stamp_pattern` line by line: the first match whose
+/// `date` group (with its `time` group), or else whole match, reads as a
+/// stamp. The stamp's text is the whole match.
+fn stamp_by_pattern(text: &str, re: &regex::Regex, reading: &stamp::Reading) -> Option<Stamp> {
+    text.lines().map(display).find_map(|line| {
+        let caps = re.captures(&line)?;
+        let whole = caps.get(0)?.as_str().trim().to_string();
+        let mut s = match caps.name("date") {
+            Some(d) => {
+                let value = match caps.name("time") {
+                    Some(t) => format!("{} {}", d.as_str(), t.as_str()),
+                    None => d.as_str().to_string(),
+                };
+                stamp::read_bare(&value, reading)?
+            }
+            None => stamp::parse_with(&whole, reading)
+                .ok()
+                .or_else(|| stamp::read_bare(&whole, reading))?,
+        };
+        s.text = whole;
+        Some(s)
+    })
+}
+
+/// A `<time datetime>` outside the chrome whose parent's text carries an
+/// updated/revised/reviewed/modified label (`Updated <time datetime=…>3 days
+/// ago</time>`). Shown as the element's text.
+fn time_element_stamp(doc: &Html, chrome: &Chrome, reading: &stamp::Reading) -> Option<Stamp> {
+    let sel = select("time[datetime]")?;
+    doc.select(&sel).find_map(|el| {
+        if chrome.inside_chrome(*el) {
+            return None;
+        }
+        let parent = el.parent().and_then(scraper::ElementRef::wrap)?;
+        let context = display(&parent.text().collect::<String>());
+        if !stamp::has_updated_label(&context) {
+            return None;
+        }
+        let mut s = stamp::read_bare(el.attr("datetime")?, reading)?;
+        let shown = display(&el.text().collect::<String>());
+        if !shown.is_empty() {
+            s.shown = shown;
+        }
+        s.text = context;
+        s.source = StampSource::TimeElement;
+        Some(s)
+    })
+}
+
+/// `<meta>` elements that carry a modification date, by their `name`,
+/// `property`, `itemprop` or `http-equiv` (lowercased), most specific first.
+const META_MODIFIED: &[&str] = &[
+    "article:modified_time",
+    "og:updated_time",
+    "dcterms.modified",
+    "dc.date.modified",
+    "dc.modified",
+    "datemodified",
+    "last-modified",
+    "lastmod",
+    "revised",
+];
+
+/// The first `<meta>` modification date that reads as a date, by
+/// [`META_MODIFIED`] order.
+fn meta_stamp(doc: &Html, reading: &stamp::Reading) -> Option<Stamp> {
+    let sel = select("meta[content]")?;
+    let metas: Vec<(String, &str)> = doc
+        .select(&sel)
+        .filter_map(|el| {
+            let name = ["name", "property", "itemprop", "http-equiv"]
+                .iter()
+                .find_map(|a| el.attr(a))?;
+            Some((name.trim().to_ascii_lowercase(), el.attr("content")?))
+        })
+        .collect();
+    META_MODIFIED.iter().find_map(|want| {
+        metas
+            .iter()
+            .filter(|(name, _)| name == want)
+            .find_map(|(name, content)| {
+                let mut s = stamp::read_bare(content, reading)?;
+                s.source = StampSource::Meta { name: name.clone() };
+                Some(s)
+            })
+    })
+}
+
+/// The first JSON-LD `dateModified` (at any depth, `@graph` included) that
+/// reads as a date.
+fn json_ld_stamp(doc: &Html, reading: &stamp::Reading) -> Option<Stamp> {
+    fn date_modified(v: &serde_json::Value) -> Option<&str> {
+        match v {
+            serde_json::Value::Object(map) => map
+                .get("dateModified")
+                .and_then(|d| d.as_str())
+                .or_else(|| map.values().find_map(date_modified)),
+            serde_json::Value::Array(items) => items.iter().find_map(date_modified),
+            _ => None,
+        }
+    }
+    let sel = select(r#"script[type="application/ld+json"]"#)?;
+    doc.select(&sel).find_map(|el| {
+        let json: serde_json::Value =
+            serde_json::from_str(el.text().collect::<String>().trim()).ok()?;
+        let mut s = stamp::read_bare(date_modified(&json)?, reading)?;
+        s.source = StampSource::JsonLd;
+        Some(s)
+    })
 }
 
 /// The display text of one element, chrome left out.
@@ -289,7 +486,12 @@ impl<'a> Visit<'a> for PageText<'_> {
     fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
         match n.value() {
             Node::Text(t) => {
-                self.text.push_str(t);
+                // Line breaks mark element boundaries only: a break in the
+                // source inside one element is a space.
+                self.text.extend(
+                    t.chars()
+                        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                );
                 false
             }
             Node::Element(el) => {
@@ -344,6 +546,7 @@ mod tests {
         rules.name = "nato-topic".into();
         rules.title = Some(Css::parse("h1.fs-huge").unwrap());
         rules.content = vec![Css::parse("section.content").unwrap()];
+        rules.tz = Some(jiff::tz::TimeZone::get("Europe/Brussels").unwrap());
         rules
     }
 
@@ -765,7 +968,14 @@ mod tests {
             // A fallback only when a root was configured and missed.
             assert_eq!(d.meta.root.fallback, !rules.content.is_empty());
             assert_eq!(d.meta.title.as_deref(), Some("Relations with Belarus"));
-            assert_eq!(d.meta.stamp, v1.meta.stamp);
+            // generic rules have no zone: same stamp, read in UTC
+            let read = |d: &Document| {
+                d.meta
+                    .stamp
+                    .as_ref()
+                    .map(|s| (s.text.clone(), s.date, s.time))
+            };
+            assert_eq!(read(&d), read(&v1));
             assert_eq!(d.sections, v1.sections, "{selector} {}", rules.name);
             assert_eq!(d.fingerprint(), v1.fingerprint());
         }
@@ -778,7 +988,13 @@ mod tests {
             let fallback = doc(html, &Rules::generic());
             assert_eq!(fallback.meta.root.selector, "readability");
             assert!(!fallback.meta.root.fallback);
-            assert_eq!(fallback.meta.stamp, configured.meta.stamp);
+            let read = |d: &Document| {
+                d.meta
+                    .stamp
+                    .as_ref()
+                    .map(|s| (s.text.clone(), s.date, s.time))
+            };
+            assert_eq!(read(&fallback), read(&configured));
             assert_eq!(fallback.sections, configured.sections);
         }
     }

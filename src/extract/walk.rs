@@ -493,19 +493,11 @@ fn row_holds_blocks(n: NodeRef<'_, Node>) -> bool {
     }
 }
 
-/// A block that is nothing but the page's stamp (a redesigned page may put it
-/// inside the content root); the stamp is metadata, never content.
+/// A block that is nothing but the page's stamp, in any form (a redesigned
+/// page may put it inside the content root); the stamp is metadata, never
+/// content. See [`stamp::is_stamp_line`].
 fn is_stamp_only(text: &str) -> bool {
-    if text.len() > 160 || !(text.contains("pdate") || text.contains("PDATE")) {
-        return false;
-    }
-    match stamp::parse(text) {
-        Ok(s) => text
-            .replacen(&s.text, "", 1)
-            .chars()
-            .all(|c| !c.is_alphanumeric()),
-        Err(_) => false,
-    }
+    stamp::is_stamp_line(text)
 }
 
 #[cfg(test)]

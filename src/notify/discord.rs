@@ -69,7 +69,7 @@ pub fn markdown_line(line: &Line) -> String {
 
 fn colour(kind: RevisionKind) -> u32 {
     match kind {
-        RevisionKind::Revised => 0x2F80ED,
+        RevisionKind::Revised | RevisionKind::Changed => 0x2F80ED,
         RevisionKind::SilentEdit => 0xE67E22,
         RevisionKind::StampOnly => 0x95A5A6,
     }
@@ -88,8 +88,8 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
                 .to_string(),
         );
     }
-    if let Some(note) = text::silent_edit_note(r) {
-        head.push(format!("⚠️ **{}**", escape(note)));
+    if let Some(note) = text::kind_note(r) {
+        head.push(format!("⚠️ **{}**", escape(&note)));
     }
     head.push(format!("`{}` · <{}>", r.target, r.url));
     if let Some(s) = text::stamps_line(r) {

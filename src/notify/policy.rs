@@ -12,7 +12,7 @@ use crate::revision::{BlockChangeKind, RevisionKind, SectionChange};
 ///
 /// ```toml
 /// [target.alerts]
-/// kinds = ["revised", "silent-edit"]   # the default; `stamp-only` is quiet
+/// kinds = ["revised", "silent-edit", "changed"]   # the default; `stamp-only` is quiet
 /// min_words = 5                        # optional: words added + removed
 /// failures_before_alert = 3            # the default
 /// reordered = false                    # the default: list reorders alone are quiet
@@ -34,7 +34,11 @@ pub struct AlertRules {
 impl Default for AlertRules {
     fn default() -> Self {
         AlertRules {
-            kinds: vec![RevisionKind::Revised, RevisionKind::SilentEdit],
+            kinds: vec![
+                RevisionKind::Revised,
+                RevisionKind::SilentEdit,
+                RevisionKind::Changed,
+            ],
             min_words: None,
             failures_before_alert: 3,
             reordered: false,

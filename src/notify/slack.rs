@@ -89,8 +89,8 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
                 .to_string(),
         ]));
     }
-    if let Some(note) = text::silent_edit_note(r) {
-        head.push(section(&format!(":warning: *{}*", escape(note))));
+    if let Some(note) = text::kind_note(r) {
+        head.push(section(&format!(":warning: *{}*", escape(&note))));
     }
     if let Some(block) = notes_section(r) {
         head.push(block);
@@ -228,7 +228,7 @@ mod tests {
         );
         assert_eq!(
             got["blocks"][2],
-            json!({"type": "section", "text": {"type": "mrkdwn", "text": ":warning: *Silent edit: the text changed but the page's \u{201c}Last updated\u{201d} stamp did not.*"}})
+            json!({"type": "section", "text": {"type": "mrkdwn", "text": ":warning: *Silent edit: the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.*"}})
         );
     }
 

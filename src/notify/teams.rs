@@ -99,7 +99,7 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
             "A test alert sent by `redliner test-alert`; the page and its change are invented.",
         ));
     }
-    if let Some(note) = text::silent_edit_note(r) {
+    if let Some(note) = text::kind_note(r) {
         body.push(json!({"type": "TextBlock", "text": note, "wrap": true, "weight": "Bolder", "color": "Attention"}));
     }
     body.push(json!({"type": "FactSet", "facts": facts}));

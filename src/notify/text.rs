@@ -81,25 +81,34 @@ pub fn page_name(redline: &Redline) -> &str {
         .unwrap_or(&redline.target)
 }
 
-/// `Last updated: OLD → NEW (Brussels time)`, `Last updated: X (unchanged)`,
-/// or `None` when neither document has a stamp.
+/// `Last updated: OLD → NEW (Brussels time)`, `Last updated: X (unchanged,
+/// Brussels time)`, or `None` when neither document has a stamp. Stamps as
+/// the page wrote them; the zone used ([`crate::stamp::zone_note`]) only
+/// when a stamp has a time.
 pub fn stamps_line(redline: &Redline) -> Option<String> {
     let rev = &redline.revision;
     let show = |s: &Option<crate::stamp::Stamp>| {
         s.as_ref()
             .map_or_else(|| "none".to_string(), |s| s.display_value())
     };
+    let zone = crate::stamp::zone_note(rev.old_stamp.as_ref(), rev.new_stamp.as_ref());
     match (&rev.old_stamp, &rev.new_stamp) {
         (None, None) => None,
-        (Some(o), Some(n)) if o.same_moment(n) => Some(format!(
-            "Last updated: {} (unchanged, Brussels time)",
-            n.display_value()
-        )),
-        _ => Some(format!(
-            "Last updated: {} → {} (Brussels time)",
-            show(&rev.old_stamp),
-            show(&rev.new_stamp)
-        )),
+        (Some(o), Some(n)) if o.same_moment(n) => Some(match zone {
+            Some(z) => format!("Last updated: {} (unchanged, {z})", n.display_value()),
+            None => format!("Last updated: {} (unchanged)", n.display_value()),
+        }),
+        _ => {
+            let line = format!(
+                "Last updated: {} → {}",
+                show(&rev.old_stamp),
+                show(&rev.new_stamp)
+            );
+            Some(match zone {
+                Some(z) => format!("{line} ({z})"),
+                None => line,
+            })
+        }
     }
 }
 
@@ -126,11 +135,16 @@ pub fn notes(redline: &Redline) -> Vec<String> {
     crate::report::summary::notes(redline)
 }
 
-/// The sentence flagging a silent edit, or `None` for other kinds.
-pub fn silent_edit_note(redline: &Redline) -> Option<&'static str> {
-    (redline.revision.kind == RevisionKind::SilentEdit).then_some(
-        "Silent edit: the text changed but the page's \u{201c}Last updated\u{201d} stamp did not.",
-    )
+/// The sentence a chat alert puts first for a `silent-edit` (`Silent edit:
+/// the content changed but …`) or a `changed` revision (`No readable stamp:
+/// content changed; …`), the same words every report format shows
+/// ([`crate::report::summary`]); `None` for other kinds.
+pub fn kind_note(redline: &Redline) -> Option<String> {
+    let kind = redline.revision.kind;
+    if !matches!(kind, RevisionKind::SilentEdit | RevisionKind::Changed) {
+        return None;
+    }
+    crate::report::summary::kind_notice(kind).map(|(lead, rest)| format!("{lead} {rest}"))
 }
 
 /// `Unchanged: A · B`, or `None` when every section changed.
@@ -497,8 +511,13 @@ pub(crate) mod tests {
         }
     }
 
+    /// A nato.int stamp, read in Brussels time as the nato-topic rules do.
     fn stamp(text: &str) -> crate::stamp::Stamp {
-        crate::stamp::parse(text).unwrap()
+        let reading = crate::stamp::Reading {
+            order: crate::stamp::DateOrder::Dmy,
+            tz: Some(jiff::tz::TimeZone::get("Europe/Brussels").unwrap()),
+        };
+        crate::stamp::parse_with(text, &reading).unwrap()
     }
 
     /// The example redline of REDLINE-EXAMPLE.md, shortened: a revised page
@@ -602,7 +621,7 @@ pub(crate) mod tests {
             unchanged_line(&r).as_deref(),
             Some("Unchanged: Key areas · Background")
         );
-        assert_eq!(silent_edit_note(&r), None);
+        assert_eq!(kind_note(&r), None);
         assert_eq!(
             full_report_line(&r, None),
             "Full report: `redliner history nato-belarus`"
@@ -621,7 +640,7 @@ pub(crate) mod tests {
             stamps_line(&silent).as_deref(),
             Some("Last updated: 28 Aug. 2024 11:27 (unchanged, Brussels time)")
         );
-        assert!(silent_edit_note(&silent).is_some());
+        assert!(kind_note(&silent).is_some());
         silent.revision.old_stamp = None;
         assert_eq!(
             stamps_line(&silent).as_deref(),

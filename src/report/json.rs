@@ -12,7 +12,7 @@
 //!   "target": "nato-belarus",                 // target id
 //!   "url": "https://www.nato.int/…",          // the configured URL
 //!   "title": "Relations with Belarus",        // page title, or null
-//!   "kind": "revised",                        // "revised" | "silent-edit" | "stamp-only"
+//!   "kind": "revised",                        // "revised" | "silent-edit" | "changed" | "stamp-only"
 //!   "old_stamp": Stamp | null,                // the page's "Last updated" stamp
 //!   "new_stamp": Stamp | null,
 //!   "old_captured_at": "2024-09-01T08:00:00Z" | null,
@@ -35,11 +35,15 @@
 //! }
 //!
 //! Stamp = {
-//!   "text": "Last updated: 28 Aug. 2024 11:27",  // as served
-//!   "display": "28 Aug. 2024 11:27",
+//!   "text": "Last updated: 28 Aug. 2024 11:27",  // as served, label included
+//!   "display": "28 Aug. 2024 11:27",             // the date as the page wrote it
 //!   "date": "2024-08-28",
-//!   "time": "11:27:00" | null,                   // Brussels wall-clock time
-//!   "instant": "2024-08-28T09:27:00Z" | null     // the same moment in UTC
+//!   "time": "11:27:00" | null,                   // wall-clock time in `zone`
+//!   "instant": "2024-08-28T09:27:00Z" | null,    // the same moment in UTC
+//!   "zone": "Europe/Brussels",                   // zone used: IANA name, "UTC" or "UTC-04:00"
+//!   "source": "visible text"                     // where it was read: "visible text",
+//!                                                // "selector `…`", "stamp pattern", "time element",
+//!                                                // "meta `article:modified_time`", "JSON-LD dateModified"
 //! }
 //!
 //! Section = {
@@ -164,6 +168,8 @@ struct StampView<'a> {
     date: String,
     time: Option<String>,
     instant: Option<String>,
+    zone: &'a str,
+    source: String,
 }
 
 #[derive(Serialize)]
@@ -220,6 +226,8 @@ fn stamp_view(s: &Stamp) -> StampView<'_> {
         date: s.date.to_string(),
         time: s.time.map(|t| t.to_string()),
         instant: s.instant.map(|i| i.to_string()),
+        zone: &s.zone,
+        source: s.source.describe(),
     }
 }
 

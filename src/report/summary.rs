@@ -86,11 +86,13 @@ pub(crate) fn display_title(redline: &Redline) -> &str {
     redline.title.as_deref().unwrap_or(&redline.target)
 }
 
-/// The kind in words for headings: `revised`, `silent edit`, `stamp only`.
+/// The kind in words for headings: `revised`, `silent edit`, `changed`,
+/// `stamp only`.
 pub(crate) fn kind_words(kind: RevisionKind) -> &'static str {
     match kind {
         RevisionKind::Revised => "revised",
         RevisionKind::SilentEdit => "silent edit",
+        RevisionKind::Changed => "changed",
         RevisionKind::StampOnly => "stamp only",
     }
 }
@@ -103,6 +105,10 @@ pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static 
             "Silent edit:",
             "the content changed but the page\u{2019}s \u{201c}Last updated\u{201d} stamp did not.",
         )),
+        RevisionKind::Changed => Some((
+            "No readable stamp:",
+            "content changed; the page shows no readable stamp.",
+        )),
         RevisionKind::StampOnly => Some((
             "Stamp only:",
             "the page\u{2019}s \u{201c}Last updated\u{201d} stamp changed; the content did not.",
@@ -110,10 +116,11 @@ pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static 
     }
 }
 
-/// The stamp transition without its label:
+/// The stamp transition without its label, each stamp as the page wrote it:
 /// `28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)`; `none` for a
 /// missing stamp; `28 Aug. 2024 11:27, unchanged (Brussels time)` when both
-/// name the same moment. `(Brussels time)` only when a stamp carries a time.
+/// name the same moment. The zone used (`(UTC)`, `(New York time)`, see
+/// [`crate::stamp::zone_note`]) only when a stamp carries a time.
 pub(crate) fn stamp_change(rev: &Revision) -> String {
     let show = |s: Option<&crate::stamp::Stamp>| {
         s.map_or_else(|| "none".to_string(), |s| s.display_value())
@@ -125,8 +132,8 @@ pub(crate) fn stamp_change(rev: &Revision) -> String {
         (Some(a), Some(b)) if a.same_moment(b) => format!("{}, unchanged", show(new)),
         _ => format!("{} \u{2192} {}", show(old), show(new)),
     };
-    if old.iter().chain(new.iter()).any(|s| s.time.is_some()) {
-        out.push_str(" (Brussels time)");
+    if let Some(zone) = crate::stamp::zone_note(old, new) {
+        out.push_str(&format!(" ({zone})"));
     }
     out
 }
@@ -655,6 +662,9 @@ pub(crate) mod tests {
             date: jiff::civil::date(y, m, d),
             time: Some(jiff::civil::time(h, min, 0, 0)),
             instant: None,
+            shown: String::new(),
+            source: crate::stamp::StampSource::Text,
+            zone: "Europe/Brussels".into(),
         }
     }
 

@@ -124,6 +124,9 @@ mod tests {
                     date: jiff::civil::date(2024, 8, 28),
                     time: Some(jiff::civil::time(11, 27, 0, 0)),
                     instant: None,
+                    shown: String::new(),
+                    source: crate::stamp::StampSource::Text,
+                    zone: "Europe/Brussels".into(),
                 }),
                 root: ContentRoot {
                     selector: "section.content".into(),

@@ -1502,6 +1502,9 @@ mod tests {
                             .unwrap()
                             .timestamp(),
                     ),
+                    shown: String::new(),
+                    source: crate::stamp::StampSource::Text,
+                    zone: "Europe/Brussels".into(),
                 }),
                 root: ContentRoot {
                     selector: "section.content".into(),

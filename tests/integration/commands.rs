@@ -455,7 +455,7 @@ fn reextract_records_technical_revisions_that_never_show_as_changes() {
 
     // New rules: the photo caption is dropped.
     t.write_config(&format!(
-        "[settings]\ntimeout = \"5s\"\nretries = 0\n[rules.nato-topic]\ntitle = \"h1.fs-huge\"\ncontent = [\"section.content\"]\ndrop = [\"figcaption\"]\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n[rules.nato-topic]\ntitle = \"h1.fs-huge\"\ncontent = [\"section.content\"]\ntz = \"Europe/Brussels\"\ndrop = [\"figcaption\"]\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
         t.server.url("/cps/en/natohq/topics_49119.htm")
     ));
 
@@ -511,7 +511,7 @@ fn without_reextract_new_rules_would_report_a_change() {
     // The control for the test above: the rule change alone shows as a change.
     let t = checked(&["v1.html"]);
     t.write_config(&format!(
-        "[settings]\ntimeout = \"5s\"\nretries = 0\n[rules.nato-topic]\ntitle = \"h1.fs-huge\"\ncontent = [\"section.content\"]\ndrop = [\"figcaption\"]\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n[rules.nato-topic]\ntitle = \"h1.fs-huge\"\ncontent = [\"section.content\"]\ntz = \"Europe/Brussels\"\ndrop = [\"figcaption\"]\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
         t.server.url("/cps/en/natohq/topics_49119.htm")
     ));
     t.serve("nato-belarus/v1.html");

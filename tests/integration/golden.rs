@@ -29,6 +29,7 @@ const CONFIG: &str = r#"
 [rules.nato-topic]
 title = "h1.fs-huge"
 content = ["section.content"]
+tz = "Europe/Brussels"
 drop = [".share", ".social-share", ".sidebar", ".related", ".breadcrumb", ".cookie-consent"]
 min_text_chars = 200
 

@@ -43,6 +43,7 @@ pub const NATO_RULES: &str = r#"
 [rules.nato-topic]
 title = "h1.fs-huge"
 content = ["section.content"]
+tz = "Europe/Brussels"
 "#;
 
 impl Test {
