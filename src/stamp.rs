@@ -792,6 +792,23 @@ pub fn is_stamp_line(text: &str) -> bool {
         .all(|w| w.is_empty() || matches!(w, "and" | "by" | "et" | "und" | "y"))
 }
 
+/// True when a block is a stamp cut in two: `label` is only a stamp label
+/// (`Page last reviewed`, `Last updated:`) and `value` only a date (a
+/// `<dt>`/`<dd>` pair, a label and a date in two paragraphs).
+pub fn is_split_stamp(label: &str, value: &str) -> bool {
+    let label = display(label);
+    let label = label.trim_end_matches([':', ' ']);
+    let whole_label = LABEL_RE
+        .find(label)
+        .is_some_and(|m| m.start() == 0 && m.end() == label.len());
+    let value = display(value);
+    let whole_value = match read_value(&value, DateOrder::Dmy) {
+        Ok(v) => value[v.len..].trim().is_empty(),
+        Err(_) => false,
+    };
+    whole_label && whole_value
+}
+
 /// True when the stamp changed between two documents: present on one side only,
 /// or naming a different moment.
 pub fn changed(old: Option<&Stamp>, new: Option<&Stamp>) -> bool {

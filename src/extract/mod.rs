@@ -190,6 +190,9 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
             section.blocks.retain(|b| b.text != el);
         }
     }
+    for section in &mut walked.sections {
+        drop_split_stamps(&mut section.blocks);
+    }
     Ok(Document {
         meta: DocumentMeta {
             title,
@@ -351,6 +354,20 @@ fn find_stamp(
     match found {
         Some(s) => (Some(s), None, element_text),
         None => (None, scan.unreadable, element_text),
+    }
+}
+
+/// Drops a stamp cut into two blocks (`<dt>Page last reviewed</dt><dd>3
+/// March 2021</dd>`): a block that is only a label followed by one that is
+/// only a date ([`stamp::is_split_stamp`]). The stamp is metadata, never content.
+fn drop_split_stamps(blocks: &mut Vec<crate::document::Block>) {
+    let mut i = 0;
+    while i + 1 < blocks.len() {
+        if stamp::is_split_stamp(&blocks[i].text, &blocks[i + 1].text) {
+            blocks.drain(i..i + 2);
+        } else {
+            i += 1;
+        }
     }
 }
 
@@ -1110,6 +1127,173 @@ mod tests {
         let d = extract(html, None, &generic(1)).unwrap();
         let got: Vec<(&str, u8)> = d.sections.iter().map(|s| (s.title(), s.level)).collect();
         assert_eq!(got, [("Lead", 0), ("Second", 1)]);
+    }
+
+    #[test]
+    fn stamp_sources_in_order_of_preference() {
+        let mut selector = generic(1);
+        selector.stamp = Some(Css::parse(".rev").unwrap());
+        let mut pattern = generic(1);
+        pattern.stamp_pattern =
+            Some(regex::Regex::new(r"Rev\. (?P<date>\S+ \S+ \S+)").unwrap());
+        let mut mdy = generic(1);
+        mdy.date_order = crate::stamp::DateOrder::Mdy;
+        let g = generic(1);
+        let meta = |name: &str| format!("meta {name}");
+        // (html, rules, stamp date, source, blocks left)
+        let cases: Vec<(&str, &Rules, Option<&str>, String, usize)> = vec![
+            // CDC: the stamp line at the bottom of the content is read and is no block
+            (
+                "<body><main><p>text</p><p>Page last reviewed: August 19, 2020</p></main></body>",
+                &g,
+                Some("2020-08-19"),
+                "visible text".into(),
+                1,
+            ),
+            (
+                "<body><main><p>text</p><div><span>Updated on</span> <span>April 19, 2024</span></div></main></body>",
+                &g,
+                Some("2024-04-19"),
+                "visible text".into(),
+                1,
+            ),
+            // gov.uk: published and updated on one line; updated wins, the line is no block
+            (
+                "<body><main><p>Published 3 May 2023 \u{b7} Last updated 7 June 2024</p><p>text</p></main></body>",
+                &g,
+                Some("2024-06-07"),
+                "visible text".into(),
+                1,
+            ),
+            // next review due is never the stamp (and stays content)
+            (
+                "<body><main><p>text</p><dl><dt>Page last reviewed</dt><dd>3 March 2021</dd><dt>Next review due</dt><dd>3 March 2024</dd></dl></main></body>",
+                &g,
+                Some("2021-03-03"),
+                "visible text".into(),
+                3,
+            ),
+            // a stamp sentence inside prose stays content and is no stamp
+            (
+                "<body><main><p>The guidance was last updated on 5 March 2024 to add vaccines.</p></main></body>",
+                &g,
+                None,
+                String::new(),
+                1,
+            ),
+            // numeric dates follow the rules
+            (
+                "<body><main><p>text</p><p>Date of last update: 12/03/2024</p></main></body>",
+                &mdy,
+                Some("2024-12-03"),
+                "visible text".into(),
+                1,
+            ),
+            // a time element next to an updated label
+            (
+                r#"<body><main><p>text</p><p>Updated <time datetime="2024-04-19T10:00:00-04:00">3 days ago</time></p></main></body>"#,
+                &g,
+                Some("2024-04-19"),
+                "time element".into(),
+                2,
+            ),
+            // visible text wins over meta
+            (
+                r#"<head><meta property="article:modified_time" content="2024-05-01T10:00:00Z"></head><body><main><p>text</p><p>Last updated 5 March 2024</p></main></body>"#,
+                &g,
+                Some("2024-03-05"),
+                "visible text".into(),
+                1,
+            ),
+            (
+                r#"<head><meta property="article:modified_time" content="2024-05-01T10:00:00Z"></head><body><main><p>text</p></main></body>"#,
+                &g,
+                Some("2024-05-01"),
+                meta("`article:modified_time`"),
+                1,
+            ),
+            (
+                r#"<head><meta name="DCTERMS.modified" content="2024-05-02"></head><body><main><p>text</p></main></body>"#,
+                &g,
+                Some("2024-05-02"),
+                meta("`dcterms.modified`"),
+                1,
+            ),
+            (
+                r#"<head><script type="application/ld+json">{"@graph":[{"@type":"WebPage","datePublished":"2024-01-01","dateModified":"2024-05-03T08:00:00+02:00"}]}</script></head><body><main><p>text</p></main></body>"#,
+                &g,
+                Some("2024-05-03"),
+                "JSON-LD dateModified".into(),
+                1,
+            ),
+            // meta modified wins over a published label alone
+            (
+                r#"<head><meta property="article:modified_time" content="2024-05-01"></head><body><main><p>text</p><p>Published 3 May 2023</p></main></body>"#,
+                &g,
+                Some("2024-05-01"),
+                meta("`article:modified_time`"),
+                1,
+            ),
+            // the rules' selector, a bare date, its block dropped
+            (
+                r#"<body><main><p>text</p><p class="rev">19 April 2024</p></main></body>"#,
+                &selector,
+                Some("2024-04-19"),
+                "selector `.rev`".into(),
+                1,
+            ),
+            (
+                "<body><main><p>text</p><p>Rev. 19 April 2024 (internal)</p></main></body>",
+                &pattern,
+                Some("2024-04-19"),
+                "stamp pattern".into(),
+                2,
+            ),
+        ];
+        for (html, rules, date, source, blocks) in cases {
+            let d = extract(html, None, rules).unwrap();
+            let s = d.meta.stamp.as_ref();
+            assert_eq!(s.map(|s| s.date.to_string()).as_deref(), date, "{html}");
+            assert_eq!(s.map(|s| s.source.describe()).unwrap_or_default(), source, "{html}");
+            assert_eq!(d.block_count(), blocks, "{html}");
+        }
+    }
+
+    #[test]
+    fn stamp_lines_of_any_form_are_never_blocks() {
+        let lines = [
+            "Last updated: 28 Aug. 2024 11:27",
+            "Updated on April 19, 2024",
+            "Page last reviewed: August 19, 2020",
+            "Last updated 5 March 2024",
+            "Published 3 May 2023 \u{b7} Last updated 7 June 2024",
+            "Date of last update: 12/03/2024",
+            "Last modified: 2020-08-19",
+            "Updated: 19.08.2020",
+            "Last Updated: Tuesday, Sept. 19th, 2023 at 3:45 pm EDT",
+            "Last updated: 31 Feb. 2024",
+        ];
+        for line in lines {
+            let html = format!("<body><main><p>Some content.</p><p>{line}</p></main></body>");
+            let d = extract(&html, None, &generic(1)).unwrap();
+            assert_eq!(d.block_count(), 1, "{line}");
+        }
+    }
+
+    #[test]
+    fn unreadable_stamp_lines_of_any_form_are_noted() {
+        let cases = [
+            ("Updated: 45.13.2020", Some("Updated: 45.13.2020")),
+            ("Last modified: 2020-08-32", Some("Last modified: 2020-08-32")),
+            ("Page last reviewed: Q3 2020", Some("Page last reviewed: Q3 2020")),
+            ("Last updated 3 hours ago", None),
+            ("Updated on April 19, 2024", None),
+        ];
+        for (line, want) in cases {
+            let html = format!("<body><main><p>Some content.</p><p>{line}</p></main></body>");
+            let d = extract(&html, None, &generic(1)).unwrap();
+            assert_eq!(d.meta.stamp_unreadable.as_deref(), want, "{line}");
+        }
     }
 
     #[test]

@@ -856,3 +856,137 @@ fn heading_inserted_above_three_unchanged_paragraphs_is_one_heading_change() {
     assert!(!run.stdout.contains("paragraph removed"), "{}", run.stdout);
     assert!(!run.stdout.contains("Paragraph"), "{}", run.stdout);
 }
+
+/// A CDC-style page (generic rules): the content in `<main>`, chrome around
+/// it, and `stamp` as its last line (or no stamp line at all when empty).
+fn cdc_page(paragraphs: &[&str], stamp: &str) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    let stamp = if stamp.is_empty() {
+        String::new()
+    } else {
+        format!("<div class=\"last-reviewed\"><p>{stamp}</p></div>")
+    };
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><title>About Influenza | CDC</title></head>\n\
+         <body><header><nav><a href=\"/\">CDC home</a> <a href=\"/az\">A-Z Index</a></nav></header>\n\
+         <main><h1>About Influenza</h1>\n{body}<h2>Symptoms</h2>\n\
+         <p>Flu symptoms usually come on suddenly and may include fever, cough, sore throat, \
+         runny or stuffy nose, muscle or body aches, headaches and fatigue.</p>\n{stamp}\n\
+         <div class=\"syndicate\"><p>Content source: National Center for Immunization and \
+         Respiratory Diseases</p></div></main>\n\
+         <footer><p>Centers for Disease Control and Prevention. 1600 Clifton Rd Atlanta, GA</p></footer>\n\
+         </body></html>"
+    )
+}
+
+const FLU_V1: &str = "Influenza (flu) is a contagious respiratory illness caused by influenza \
+    viruses that infect the nose, throat, and sometimes the lungs.";
+const FLU_V2: &str = "Influenza (flu) is a contagious respiratory illness caused by influenza \
+    viruses that infect the nose, throat, and lungs.";
+const FLU_V3: &str = "Influenza (flu) is a contagious respiratory illness caused by influenza \
+    viruses that infect the nose, throat, and lungs. Some people are at higher risk.";
+
+#[test]
+fn cdc_stamps_are_read_and_silent_edit_needs_a_stamp_on_both_sides() {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n\
+         [[target]]\nid = \"cdc-flu\"\nurl = \"{}\"\n",
+        t.server.url("/flu/about/index.html")
+    ));
+    let serve = |text: &str, stamp: &str| t.server.reply(Reply::html(cdc_page(&[text], stamp)));
+
+    // Baseline: "Page last reviewed" read, the stamp line is no content block.
+    serve(FLU_V1, "Page last reviewed: August 19, 2020");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dirs = t.snapshot_dirs("cdc-flu");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    let stamp = &doc["meta"]["stamp"];
+    assert_eq!(stamp["text"], "Page last reviewed: August 19, 2020");
+    assert_eq!(stamp["date"], "2020-08-19");
+    assert_eq!(stamp["shown"], "August 19, 2020");
+    assert_eq!(stamp["source"]["kind"], "text");
+    assert_eq!(stamp["zone"], "UTC");
+    let blocks: Vec<&str> = doc["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["blocks"].as_array().unwrap())
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        blocks.iter().all(|b| !b.contains("last reviewed")),
+        "{blocks:?}"
+    );
+
+    // Edited, new stamp in CDC's other form: revised, shown as the page wrote it.
+    serve(FLU_V2, "Updated on April 19, 2024");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(r["old_stamp"]["display"], "August 19, 2020");
+    assert_eq!(r["new_stamp"]["display"], "April 19, 2024");
+    assert_eq!(r["new_stamp"]["source"], "visible text");
+    assert_eq!(changed_sections(&r), [("Lead".to_string(), "modified".to_string())]);
+
+    // Edited again under the same stamp: a silent edit.
+    serve(FLU_V3, "Updated on April 19, 2024");
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "silent-edit");
+
+    // The stamp line gone and the text edited: `changed`, never a silent edit.
+    serve(FLU_V2, "");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("About Influenza: changed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("content changed; the page shows no readable stamp"),
+        "{}",
+        run.stdout
+    );
+
+    let run = t.run(&["history", "cdc-flu"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.stdout);
+    assert!(lines[0].contains("changed"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("silent-edit") && lines[1].contains("Updated on April 19, 2024"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("revised") && lines[2].contains("Updated on April 19, 2024"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].contains("baseline") && lines[3].contains("Page last reviewed: August 19, 2020"),
+        "{}",
+        lines[3]
+    );
+}
+
+#[test]
+fn a_page_without_a_stamp_edited_is_changed_and_alerts_by_default() {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n\
+         [[target]]\nid = \"cdc-flu\"\nurl = \"{}\"\n",
+        t.server.url("/flu/about/index.html")
+    ));
+    t.server.reply(Reply::html(cdc_page(&[FLU_V1], "")));
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.server.reply(Reply::html(cdc_page(&[FLU_V2], "")));
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "changed");
+    assert_eq!(r["old_stamp"], Value::Null);
+    assert_eq!(r["new_stamp"], Value::Null);
+    // Then a stamp appears: a revision.
+    t.server.reply(Reply::html(cdc_page(&[FLU_V3], "Last updated 5 March 2024")));
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(r["new_stamp"]["display"], "5 March 2024");
+}
