@@ -15,7 +15,8 @@
 //! 4. [`store`] keeps dated snapshots (files under `snapshots/` plus a SQLite
 //!    index) and records every check, failures too.
 //! 5. [`diff`] aligns two documents section by section into a
-//!    [`revision::Revision`], classified as `revised`, `silent-edit` or `stamp-only`.
+//!    [`revision::Revision`], classified as `revised`, `silent-edit`, `changed` or
+//!    `stamp-only`.
 //! 6. [`report`] renders it as a redline (terminal, Markdown, HTML, JSON, Atom);
 //!    [`alerting`] and [`notify`] deliver alerts once per revision and channel.
 //!

@@ -1134,8 +1134,7 @@ mod tests {
         let mut selector = generic(1);
         selector.stamp = Some(Css::parse(".rev").unwrap());
         let mut pattern = generic(1);
-        pattern.stamp_pattern =
-            Some(regex::Regex::new(r"Rev\. (?P<date>\S+ \S+ \S+)").unwrap());
+        pattern.stamp_pattern = Some(regex::Regex::new(r"Rev\. (?P<date>\S+ \S+ \S+)").unwrap());
         let mut mdy = generic(1);
         mdy.date_order = crate::stamp::DateOrder::Mdy;
         let g = generic(1);
@@ -1254,7 +1253,11 @@ mod tests {
             let d = extract(html, None, rules).unwrap();
             let s = d.meta.stamp.as_ref();
             assert_eq!(s.map(|s| s.date.to_string()).as_deref(), date, "{html}");
-            assert_eq!(s.map(|s| s.source.describe()).unwrap_or_default(), source, "{html}");
+            assert_eq!(
+                s.map(|s| s.source.describe()).unwrap_or_default(),
+                source,
+                "{html}"
+            );
             assert_eq!(d.block_count(), blocks, "{html}");
         }
     }
@@ -1284,8 +1287,14 @@ mod tests {
     fn unreadable_stamp_lines_of_any_form_are_noted() {
         let cases = [
             ("Updated: 45.13.2020", Some("Updated: 45.13.2020")),
-            ("Last modified: 2020-08-32", Some("Last modified: 2020-08-32")),
-            ("Page last reviewed: Q3 2020", Some("Page last reviewed: Q3 2020")),
+            (
+                "Last modified: 2020-08-32",
+                Some("Last modified: 2020-08-32"),
+            ),
+            (
+                "Page last reviewed: Q3 2020",
+                Some("Page last reviewed: Q3 2020"),
+            ),
             ("Last updated 3 hours ago", None),
             ("Updated on April 19, 2024", None),
         ];

@@ -398,7 +398,7 @@ nav.toc ol { margin: 0; padding: 0; }
 .badge { display: inline-block; vertical-align: .15em; font-size: .7rem; font-weight: 600;
   letter-spacing: .04em; text-transform: uppercase; line-height: 1; padding: .3em .6em;
   border-radius: 999px; border: 1px solid var(--rule); background: var(--panel); color: var(--muted); }
-.badge-added, .kind-revised { background: var(--ins-bg); color: var(--ins-ink); border-color: transparent; }
+.badge-added, .kind-revised, .kind-changed { background: var(--ins-bg); color: var(--ins-ink); border-color: transparent; }
 .badge-removed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
 .badge-modified, .badge-renamed, .badge-moved, .badge-relevelled, .badge-heading-added, .badge-heading-removed { background: #ddf4ff; color: #0a3069; border-color: transparent; }
 .kind-silent-edit { background: var(--warn-bg); color: var(--warn-ink); border-color: #bf8700; }

@@ -1139,6 +1139,75 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn stamps_show_as_written_with_the_zone_used() {
+        let cdc = crate::stamp::parse("Updated on April 19, 2024").unwrap();
+        let written = crate::stamp::parse("Last updated: 3 March 2021 14:05").unwrap();
+        let offset = crate::stamp::parse("Last modified: 2024-04-19T10:00:00-04:00").unwrap();
+        let rev = |old: Option<&Stamp>, new: Option<&Stamp>| {
+            let mut r = sample().revision;
+            r.old_stamp = old.cloned();
+            r.new_stamp = new.cloned();
+            r
+        };
+        let cases = [
+            (rev(None, Some(&cdc)), "none \u{2192} April 19, 2024"),
+            (
+                rev(Some(&cdc), Some(&written)),
+                "April 19, 2024 \u{2192} 3 March 2021 14:05 (UTC)",
+            ),
+            (
+                rev(Some(&written), Some(&offset)),
+                "3 March 2021 14:05 \u{2192} 2024-04-19T10:00:00-04:00 (UTC-04:00)",
+            ),
+        ];
+        for (r, want) in cases {
+            assert_eq!(stamp_change(&r), want);
+        }
+    }
+
+    #[test]
+    fn changed_kind_is_said_in_every_format() {
+        let mut r = sample();
+        r.revision.kind = RevisionKind::Changed;
+        r.revision.old_stamp = None;
+        r.revision.new_stamp = None;
+        for format in [
+            super::super::Format::Terminal,
+            super::super::Format::Markdown,
+            super::super::Format::Html,
+            super::super::Format::Json,
+            super::super::Format::Atom,
+        ] {
+            let mut out = Vec::new();
+            super::super::render(
+                &r,
+                format,
+                super::super::TerminalStyle {
+                    color: false,
+                    width: None,
+                },
+                &mut out,
+            )
+            .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            let said = match format {
+                super::super::Format::Json => text.contains("\"kind\": \"changed\""),
+                super::super::Format::Atom => text.contains("changed"),
+                _ => text.contains("content changed; the page shows no readable stamp"),
+            };
+            assert!(said, "{format:?}: {text}");
+        }
+        assert_eq!(
+            crate::notify::text::kind_note(&r).as_deref(),
+            Some("No readable stamp: content changed; the page shows no readable stamp.")
+        );
+        assert_eq!(
+            crate::notify::text::headline(&r),
+            "Relations with Belarus: changed"
+        );
+    }
+
+    #[test]
     fn section_words() {
         let s = sample();
         let mut moved = s.revision.sections[1].clone();

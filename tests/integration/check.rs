@@ -928,7 +928,10 @@ fn cdc_stamps_are_read_and_silent_edit_needs_a_stamp_on_both_sides() {
     assert_eq!(r["old_stamp"]["display"], "August 19, 2020");
     assert_eq!(r["new_stamp"]["display"], "April 19, 2024");
     assert_eq!(r["new_stamp"]["source"], "visible text");
-    assert_eq!(changed_sections(&r), [("Lead".to_string(), "modified".to_string())]);
+    assert_eq!(
+        changed_sections(&r),
+        [("Lead".to_string(), "modified".to_string())]
+    );
 
     // Edited again under the same stamp: a silent edit.
     serve(FLU_V3, "Updated on April 19, 2024");
@@ -939,7 +942,11 @@ fn cdc_stamps_are_read_and_silent_edit_needs_a_stamp_on_both_sides() {
     serve(FLU_V2, "");
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("About Influenza: changed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("About Influenza: changed"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("content changed; the page shows no readable stamp"),
@@ -985,7 +992,10 @@ fn a_page_without_a_stamp_edited_is_changed_and_alerts_by_default() {
     assert_eq!(r["old_stamp"], Value::Null);
     assert_eq!(r["new_stamp"], Value::Null);
     // Then a stamp appears: a revision.
-    t.server.reply(Reply::html(cdc_page(&[FLU_V3], "Last updated 5 March 2024")));
+    t.server.reply(Reply::html(cdc_page(
+        &[FLU_V3],
+        "Last updated 5 March 2024",
+    )));
     let r = check_json(&t);
     assert_eq!(r["kind"], "revised");
     assert_eq!(r["new_stamp"]["display"], "5 March 2024");
