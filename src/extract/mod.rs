@@ -1194,7 +1194,7 @@ mod tests {
                 &g,
                 Some("2024-04-19"),
                 "time element".into(),
-                2,
+                1,
             ),
             // visible text wins over meta
             (
