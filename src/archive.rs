@@ -311,9 +311,7 @@ pub fn reextract(
         if dry_run {
             continue;
         }
-        store.replace_document(&row, &new)?;
-        if let Some(rev) = diff::revision(&old, &new, opts) {
-            let id = store.record_technical_revision(&target.id, row.id, row.id, &rev, now)?;
+        if let Some(id) = record_reextracted(store, &target.id, &row, &old, &new, now, opts)? {
             done.technical.push((row.id, id));
         }
     }
@@ -321,6 +319,31 @@ pub fn reextract(
         refresh_feeds(store, &target.id)?;
     }
     Ok(done)
+}
+
+/// Replaces a snapshot's document `old` by `new`, extracted again from the
+/// same raw body, and records their difference (if the diff sees one) as a
+/// technical revision from the snapshot to itself: never alerted, never in
+/// `history`. Returns the technical revision's id. Used by [`reextract`] and
+/// by a check whose previous snapshot was made by another extraction (see
+/// [`crate::monitor`]).
+///
+/// # Errors
+/// [`Error::Store`] when the document files or the index cannot be written.
+pub fn record_reextracted(
+    store: &mut Store,
+    target: &str,
+    row: &SnapshotRow,
+    old: &Document,
+    new: &Document,
+    now: Timestamp,
+    opts: &DiffOptions,
+) -> Result<Option<i64>> {
+    store.replace_document(row, new)?;
+    diff::revision(old, new, opts)
+        .map(|rev| store.record_technical_revision(target, row.id, row.id, &rev, now))
+        .transpose()
+        .map_err(Error::from)
 }
 
 /// Extracts a stored snapshot's raw body again with `target`'s rules.

@@ -37,6 +37,24 @@ pub struct DocumentMeta {
     /// 2024`), kept as served; `stamp` is then `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stamp_unreadable: Option<String>,
+    /// Which extraction produced the document; `None` in a `document.json`
+    /// written before it was recorded (an older, unknown extraction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extraction: Option<Extraction>,
+}
+
+/// Which extraction produced a document: the extractor's version and the
+/// fingerprint of the rules it ran with. Two documents with equal
+/// `Extraction`s were cut the same way from their pages, so their
+/// differences are the pages' own; otherwise a difference may be the
+/// extractor's or the rules' (see [`crate::monitor`], which then re-extracts
+/// the old page before comparing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extraction {
+    /// [`crate::extract::EXTRACTOR_VERSION`] of the build that extracted it.
+    pub extractor: u32,
+    /// [`crate::target::Rules::fingerprint`] of the rules it was extracted with.
+    pub rules: String,
 }
 
 /// The element the sections were taken from.

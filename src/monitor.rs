@@ -25,7 +25,8 @@ use tracing::{debug, info, warn};
 
 use crate::config::Settings;
 use crate::diff::{self, DiffOptions};
-use crate::document::Document;
+use crate::archive;
+use crate::document::{Document, Extraction};
 use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch::{Fetched, FetchedPage, Fetcher};
@@ -303,6 +304,15 @@ impl Monitor {
             "extracted"
         );
 
+        // Like with like: the previous snapshot as today's extraction makes it.
+        let (latest, compare_note) = match latest {
+            Some(previous) => {
+                let (previous, note) = self.same_extraction(target, previous)?;
+                (Some(previous), note)
+            }
+            None => (None, None),
+        };
+
         let captured_at = self.clock.now();
         let Some(previous) = latest else {
             // Said once, when the target starts; later checks warn only when
@@ -383,7 +393,7 @@ impl Monitor {
                 http_status: Some(page.status),
                 error: None,
                 snapshot_id: Some(previous.id),
-                note: None,
+                note: compare_note,
             };
             let plan = self.alert_plan(target);
             self.store.record_check_alerting(&record, plan.as_ref())?;
@@ -456,6 +466,7 @@ impl Monitor {
             .into_iter()
             .chain(large_removal)
             .chain(layout_note)
+            .chain(compare_note)
             .chain(report::document_notes(&document.meta))
             .collect();
         if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
@@ -493,13 +504,87 @@ impl Monitor {
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The change is recorded; a feed that fails to refresh must not fail
         // the check (the next change rewrites it whole).
-        if let Err(e) = crate::archive::refresh_feeds(&self.store, &target.id) {
+        if let Err(e) = archive::refresh_feeds(&self.store, &target.id) {
             warn!(target = %target.id, "atom feed not refreshed: {e}");
         }
         Ok(Outcome::Changed {
             snapshot: recorded.snapshot_id,
             redline: Box::new(redline),
         })
+    }
+
+    /// The previous snapshot as the current extraction makes it, so that a
+    /// check compares like with like: when its document was made by another
+    /// extractor version ([`extract::EXTRACTOR_VERSION`]) or other rules (the
+    /// target's rules were edited), its raw body is extracted again with the
+    /// current rules and the document replaced, the difference recorded as a
+    /// technical revision as `redliner reextract` does (never alerted).
+    ///
+    /// When the raw body no longer extracts (missing, or an error page by the
+    /// new rules), the stored document is kept and the returned note says the
+    /// comparison may show the extraction's differences.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the re-extracted document cannot be written.
+    fn same_extraction(
+        &mut self,
+        target: &Target,
+        mut previous: StoredSnapshot,
+    ) -> Result<(StoredSnapshot, Option<String>)> {
+        let current = Extraction {
+            extractor: extract::EXTRACTOR_VERSION,
+            rules: target.rules.fingerprint(),
+        };
+        let old = previous.document.meta.extraction.as_ref();
+        if old == Some(&current) {
+            return Ok((previous, None));
+        }
+        let why = extraction_change(old, &current);
+        let new = match archive::extract_row(&self.store, &previous.row, target) {
+            Ok(document) => document,
+            Err(e) => {
+                warn!(
+                    target = %target.id,
+                    snapshot = previous.id,
+                    "previous snapshot not re-extracted ({why}): {e}"
+                );
+                let note = format!(
+                    "compared with the previous snapshot as stored: it was extracted by {why} and its page no longer extracts ({e}), so some differences may be the extraction's, not the page's"
+                );
+                return Ok((previous, Some(note)));
+            }
+        };
+        if new != previous.document {
+            let technical = archive::record_reextracted(
+                &mut self.store,
+                &target.id,
+                &previous.row,
+                &previous.document,
+                &new,
+                self.clock.now(),
+                &self.diff,
+            )?;
+            match technical {
+                Some(revision) => {
+                    info!(
+                        target = %target.id,
+                        snapshot = previous.id,
+                        revision,
+                        "previous snapshot re-extracted ({why}): its document changed; technical revision recorded, not alerted"
+                    );
+                    if let Err(e) = archive::refresh_feeds(&self.store, &target.id) {
+                        warn!(target = %target.id, "atom feed not refreshed: {e}");
+                    }
+                }
+                None => info!(
+                    target = %target.id,
+                    snapshot = previous.id,
+                    "previous snapshot re-extracted ({why}): same content"
+                ),
+            }
+            previous.document = new;
+        }
+        Ok((previous, None))
     }
 
     /// Stores a technical "layout changed" snapshot: the check is
@@ -626,7 +711,63 @@ enum Confirmation {
     Refuted(String),
 }
 
+/// What made a stored document's extraction other than `current`, in words
+/// for a log line or note: `an older redliner (no extractor version
+/// recorded)`, `extractor version 1 (now 2)`, `other rules (the target's
+/// rules were edited)`, or both of the last two.
+fn extraction_change(old: Option<&Extraction>, current: &Extraction) -> String {
+    let Some(old) = old else {
+        return "an older redliner (no extractor version recorded)".into();
+    };
+    let version = (old.extractor != current.extractor).then(|| {
+        format!(
+            "extractor version {} (now {})",
+            old.extractor, current.extractor
+        )
+    });
+    let rules = (old.rules != current.rules).then(|| "other rules".to_string());
+    match (version, rules) {
+        (Some(v), Some(r)) => format!("{v} and {r}"),
+        (Some(v), None) => v,
+        (None, Some(_)) => "other rules (the target's rules were edited)".into(),
+        (None, None) => "the same extraction".into(),
+    }
+}
+
 /// A share (0.0..=1.0) as a whole percentage.
 fn percent(share: f64) -> u8 {
     (share.clamp(0.0, 1.0) * 100.0).round() as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made_by(extractor: u32, rules: &str) -> Extraction {
+        Extraction {
+            extractor,
+            rules: rules.into(),
+        }
+    }
+
+    #[test]
+    fn extraction_change_names_what_differs() {
+        let current = made_by(2, "r2");
+        let cases: [(Option<Extraction>, &str); 5] = [
+            (None, "an older redliner (no extractor version recorded)"),
+            (Some(made_by(1, "r2")), "extractor version 1 (now 2)"),
+            (
+                Some(made_by(2, "r1")),
+                "other rules (the target's rules were edited)",
+            ),
+            (
+                Some(made_by(1, "r1")),
+                "extractor version 1 (now 2) and other rules",
+            ),
+            (Some(made_by(2, "r2")), "the same extraction"),
+        ];
+        for (old, want) in cases {
+            assert_eq!(extraction_change(old.as_ref(), &current), want, "{old:?}");
+        }
+    }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use regex::Regex;
 use scraper::Selector;
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use crate::notify::AlertRules;
@@ -114,6 +115,44 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// A fingerprint (SHA-256, hex) of everything in the rules that decides
+    /// what a page extracts to: title and content selectors, `drop`,
+    /// `ignore_text`, `ignore_link` and `min_text_chars`, as written in the
+    /// config. The rule set's `name` is left out: renaming a rule set changes
+    /// no document.
+    pub fn fingerprint(&self) -> String {
+        // Destructured so that a new field cannot be left out unnoticed: it
+        // either joins the fingerprint or is named here as not extracting.
+        let Rules {
+            name: _,
+            title,
+            content,
+            drop,
+            ignore_text,
+            ignore_link,
+            min_text_chars,
+        } = self;
+        let mut h = Sha256::new();
+        let mut part = |key: &str, values: &mut dyn Iterator<Item = &str>| {
+            h.update(key.as_bytes());
+            for v in values {
+                h.update(b"\x1f");
+                h.update(v.as_bytes());
+            }
+            h.update(b"\x1e");
+        };
+        part("title", &mut title.iter().map(|c| c.source.as_str()));
+        part("content", &mut content.iter().map(|c| c.source.as_str()));
+        part("drop", &mut drop.iter().map(|c| c.source.as_str()));
+        part("ignore_text", &mut ignore_text.iter().map(Regex::as_str));
+        part("ignore_link", &mut ignore_link.iter().map(Regex::as_str));
+        part(
+            "min_text_chars",
+            &mut std::iter::once(min_text_chars.to_string().as_str()),
+        );
+        hex::encode(h.finalize())
+    }
+
     /// The built-in rules for an unknown page: no configured root (fallbacks only),
     /// the built-in chrome list, no text or link filters beyond the built-in
     /// ones, 200 characters minimum, the built-in stamp recognisers with
@@ -139,6 +178,44 @@ impl Rules {
         Reading {
             order: self.date_order,
             tz: self.tz.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(edit: fn(&mut Rules)) -> Rules {
+        let mut r = Rules::generic();
+        r.content = vec![Css::parse("main").unwrap()];
+        edit(&mut r);
+        r
+    }
+
+    #[test]
+    fn rules_fingerprint_changes_with_every_extracting_field_and_not_the_name() {
+        let base = rules(|_| {}).fingerprint();
+        let cases: [(&str, fn(&mut Rules), bool); 8] = [
+            ("name", |r| r.name = "renamed".into(), false),
+            ("title", |r| r.title = Some(Css::parse("h1").unwrap()), true),
+            ("content", |r| r.content.push(Css::parse("article").unwrap()), true),
+            ("drop", |r| r.drop = vec![Css::parse(".x").unwrap()], true),
+            ("ignore_text", |r| r.ignore_text = vec![Regex::new("x").unwrap()], true),
+            ("ignore_link", |r| r.ignore_link = vec![Regex::new("x").unwrap()], true),
+            ("min_text_chars", |r| r.min_text_chars = 1, true),
+            // A selector moved from one list to the next is another rule set.
+            (
+                "content to drop",
+                |r| {
+                    r.content.clear();
+                    r.drop = vec![Css::parse("main").unwrap()];
+                },
+                true,
+            ),
+        ];
+        for (what, edit, changes) in cases {
+            assert_eq!(rules(edit).fingerprint() != base, changes, "{what}");
         }
     }
 }

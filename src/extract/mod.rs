@@ -22,13 +22,30 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node, Selector};
 use url::Url;
 
-use crate::document::{Document, DocumentMeta};
+use crate::document::{Document, DocumentMeta, Extraction};
 use crate::normalize::{comparable, display};
 use crate::stamp::{self, Stamp, StampSource};
 use crate::target::Rules;
 
 use chrome::{Chrome, Visit, walk_tree};
 use walk::WalkOptions;
+
+/// The version of the extractor, recorded in every document it makes
+/// ([`crate::document::Extraction`]).
+///
+/// Bump it in the same commit as any change that can make the same page under
+/// the same rules give another document: what counts as chrome, a stamp line
+/// or a block, how text, headings or links are normalised, how the content
+/// root is found, which fields a document carries. A `check` whose previous
+/// snapshot was made by another version re-extracts that snapshot's raw body
+/// before comparing, so the change is recorded as a technical revision and
+/// never alerted. Not bumping it lets the change alert once on every target;
+/// bumping it needlessly costs one re-extraction per target.
+///
+/// 1 (never written): every release before it was recorded. 2: issue 7's
+/// extraction (link normalisation, chrome under every rule set, stamp lines
+/// dropped, Cloudflare e-mail decoding).
+pub const EXTRACTOR_VERSION: u32 = 2;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -199,6 +216,10 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
             stamp_unreadable,
             stamp,
             root,
+            extraction: Some(Extraction {
+                extractor: EXTRACTOR_VERSION,
+                rules: rules.fingerprint(),
+            }),
         },
         sections: walked.sections,
     })

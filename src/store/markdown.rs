@@ -118,6 +118,7 @@ mod tests {
         let doc = Document {
             meta: DocumentMeta {
                 stamp_unreadable: None,
+                extraction: None,
                 title: Some("Relations with Belarus".into()),
                 stamp: Some(Stamp {
                     text: "Last updated: 28 Aug. 2024 11:27".into(),
@@ -197,6 +198,7 @@ mod tests {
         let doc = Document {
             meta: DocumentMeta {
                 stamp_unreadable: None,
+                extraction: None,
                 title: None,
                 stamp: None,
                 root: ContentRoot {

@@ -1490,6 +1490,7 @@ mod tests {
         Document {
             meta: DocumentMeta {
                 stamp_unreadable: None,
+                extraction: None,
                 title: Some("Relations with Belarus".into()),
                 stamp: stamp_day.map(|d| Stamp {
                     text: format!("Last updated: {d} Aug. 2024 11:27"),
