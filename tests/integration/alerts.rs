@@ -649,3 +649,172 @@ fn a_redesign_with_the_same_text_alerts_nobody_and_the_next_edit_does() {
     assert_eq!(owned(&[("hook", "revision", "delivered", 1)]), w.alerts());
     assert_eq!(hook.received().len(), 1);
 }
+
+/// Rewrites the stored `document.json` of the target's only snapshot the way
+/// an extractor from before issue 7 wrote it: no extraction recorded, a view
+/// counter kept as a block, a session id kept in a link.
+fn age_stored_document(t: &Test) {
+    let dirs = t.snapshot_dirs("nato-belarus");
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let path = dirs[0].join("document.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert!(doc["meta"]["extraction"]["extractor"].is_u64(), "{doc}");
+    doc["meta"].as_object_mut().unwrap().remove("extraction");
+    let sections = doc["sections"].as_array_mut().unwrap();
+    let with_link = sections
+        .iter_mut()
+        .flat_map(|s| s["blocks"].as_array_mut().unwrap().iter_mut())
+        .find(|b| b["links"].as_array().is_some_and(|l| !l.is_empty()))
+        .expect("a block with a link");
+    let href = with_link["links"][0]["href"].as_str().unwrap().to_string();
+    let cut = href.find(['?', '#']).unwrap_or(href.len());
+    with_link["links"][0]["href"] = Value::from(format!(
+        "{};jsessionid=0A1B2C3D4E5F{}",
+        &href[..cut],
+        &href[cut..]
+    ));
+    sections[0]["blocks"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"kind": "paragraph", "text": "Views: 1,234"}));
+    std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+}
+
+/// `(heading, change)` of every section in the JSON redline `check` printed.
+fn redline_sections(run: &Run) -> Vec<(String, String)> {
+    let redline: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let redline = if redline.is_array() {
+        redline[0].clone()
+    } else {
+        redline
+    };
+    redline["sections"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sections: {redline}"))
+        .iter()
+        .map(|s| {
+            (
+                s["heading"].as_str().unwrap_or("Lead").to_string(),
+                s["change"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_store_from_an_older_extractor_alerts_nothing_then_only_the_real_edit() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    age_stored_document(&w.t);
+
+    // The same page after the upgrade: compared with its old page extracted
+    // again, so nothing changed and nothing alerts.
+    w.t.serve("nato-belarus/v1.html");
+    let run = w.run(&["check", "-v", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "previous snapshot re-extracted (an older redliner (no extractor version recorded))"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.t.count("alerts"), 0);
+    assert_eq!(w.t.count("checks WHERE outcome = 'unchanged'"), 1);
+    assert_eq!(w.t.count("revisions WHERE technical = 0"), 0);
+    assert_eq!(
+        w.t.count("revisions WHERE technical = 1 AND old_snapshot_id = new_snapshot_id"),
+        1
+    );
+    let history = w.run(&["history", "nato-belarus"]);
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert!(history.stdout.contains("unchanged"), "{}", history.stdout);
+    let show = w.run(&["show", "nato-belarus"]);
+    assert!(!show.stdout.contains("Views: 1,234"), "{}", show.stdout);
+    assert!(!show.stdout.contains("jsessionid"), "{}", show.stdout);
+
+    // Checked again: the stored document is today's, nothing re-extracted.
+    w.t.serve("nato-belarus/v1.html");
+    let run = w.run(&["check", "-v"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("re-extracted"), "{}", run.stderr);
+    assert_eq!(w.t.count("revisions WHERE technical = 1"), 1);
+
+    // A real edit is reported and alerted as that edit alone.
+    let run = w.check("nato-belarus/v2-reworded.html");
+    assert_eq!(
+        redline_sections(&run),
+        pairs(&[("Evolution of relations", "modified")])
+    );
+    assert!(!run.stdout.contains("Views"), "{}", run.stdout);
+    assert!(!run.stdout.contains("jsessionid"), "{}", run.stdout);
+    wait_for("the revision's alert", || hook.received().len() == 1);
+    assert_eq!(kinds(&hook.received()), pairs(&[("revision", "revised")]));
+}
+
+#[test]
+fn an_edit_of_the_target_rules_alerts_nothing() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    let caption = "Photo: uzhursky via Getty Images";
+    assert!(w.run(&["show", "nato-belarus"]).stdout.contains(caption));
+
+    // The rules now drop the photo captions, and an element the page lacks.
+    let config = std::fs::read_to_string(w.t.config_path()).unwrap();
+    let edited = config.replacen(
+        "content = [\"section.content\"]\n",
+        "content = [\"section.content\"]\ndrop = [\".x\", \"figcaption\"]\n",
+        1,
+    );
+    assert_ne!(edited, config);
+    std::fs::write(w.t.config_path(), edited).unwrap();
+
+    w.t.serve("nato-belarus/v1.html");
+    let run = w.run(&["check", "-v", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("previous snapshot re-extracted (other rules (the target's rules were edited))"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.t.count("alerts"), 0);
+    assert_eq!(w.t.count("checks WHERE outcome = 'unchanged'"), 1);
+    assert_eq!(w.t.count("revisions WHERE technical = 0"), 0);
+    assert_eq!(w.t.count("revisions WHERE technical = 1"), 1);
+    assert!(!w.run(&["show", "nato-belarus"]).stdout.contains(caption));
+
+    let run = w.check("nato-belarus/v2-reworded.html");
+    assert_eq!(
+        redline_sections(&run),
+        pairs(&[("Evolution of relations", "modified")])
+    );
+    wait_for("the revision's alert", || hook.received().len() == 1);
+    assert!(hook.seen() >= 1);
+}
+
+#[test]
+fn a_previous_page_that_no_longer_extracts_is_compared_as_stored_with_a_note() {
+    let hook = Receiver::start();
+    let w = World::new(hook.url(), None, "");
+    w.check("nato-belarus/v1.html");
+    age_stored_document(&w.t);
+    std::fs::remove_file(w.t.snapshot_dirs("nato-belarus")[0].join("page.html.gz")).unwrap();
+
+    let run = w.check("nato-belarus/v1.html");
+    assert!(
+        run.stderr.contains("previous snapshot not re-extracted"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains("compared with the previous snapshot as stored"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(w.t.count("revisions WHERE technical = 1"), 0);
+}
