@@ -23,9 +23,9 @@ use std::time::Instant;
 use jiff::Timestamp;
 use tracing::{debug, info, warn};
 
+use crate::archive;
 use crate::config::Settings;
 use crate::diff::{self, DiffOptions};
-use crate::archive;
 use crate::document::{Document, Extraction};
 use crate::error::{Error, Result};
 use crate::extract;

@@ -117,7 +117,8 @@ pub struct Rules {
 impl Rules {
     /// A fingerprint (SHA-256, hex) of everything in the rules that decides
     /// what a page extracts to: title and content selectors, `drop`,
-    /// `ignore_text`, `ignore_link` and `min_text_chars`, as written in the
+    /// `ignore_text`, `ignore_link`, `min_text_chars` and the stamp keys
+    /// (`stamp`, `stamp_pattern`, `date_order`, `tz`), as written in the
     /// config. The rule set's `name` is left out: renaming a rule set changes
     /// no document.
     pub fn fingerprint(&self) -> String {
@@ -131,6 +132,10 @@ impl Rules {
             ignore_text,
             ignore_link,
             min_text_chars,
+            stamp,
+            stamp_pattern,
+            date_order,
+            tz,
         } = self;
         let mut h = Sha256::new();
         let mut part = |key: &str, values: &mut dyn Iterator<Item = &str>| {
@@ -150,6 +155,20 @@ impl Rules {
             "min_text_chars",
             &mut std::iter::once(min_text_chars.to_string().as_str()),
         );
+        part("stamp", &mut stamp.iter().map(|c| c.source.as_str()));
+        part(
+            "stamp_pattern",
+            &mut stamp_pattern.iter().map(Regex::as_str),
+        );
+        part(
+            "date_order",
+            &mut std::iter::once(format!("{date_order:?}").as_str()),
+        );
+        let zone = tz.as_ref().map(|z| {
+            z.iana_name()
+                .map_or_else(|| format!("{z:?}"), str::to_string)
+        });
+        part("tz", &mut zone.iter().map(String::as_str));
         hex::encode(h.finalize())
     }
 
@@ -196,14 +215,47 @@ mod tests {
     #[test]
     fn rules_fingerprint_changes_with_every_extracting_field_and_not_the_name() {
         let base = rules(|_| {}).fingerprint();
-        let cases: [(&str, fn(&mut Rules), bool); 8] = [
+        type Edit = fn(&mut Rules);
+        let cases: [(&str, Edit, bool); 12] = [
             ("name", |r| r.name = "renamed".into(), false),
             ("title", |r| r.title = Some(Css::parse("h1").unwrap()), true),
-            ("content", |r| r.content.push(Css::parse("article").unwrap()), true),
+            (
+                "content",
+                |r| r.content.push(Css::parse("article").unwrap()),
+                true,
+            ),
             ("drop", |r| r.drop = vec![Css::parse(".x").unwrap()], true),
-            ("ignore_text", |r| r.ignore_text = vec![Regex::new("x").unwrap()], true),
-            ("ignore_link", |r| r.ignore_link = vec![Regex::new("x").unwrap()], true),
+            (
+                "ignore_text",
+                |r| r.ignore_text = vec![Regex::new("x").unwrap()],
+                true,
+            ),
+            (
+                "ignore_link",
+                |r| r.ignore_link = vec![Regex::new("x").unwrap()],
+                true,
+            ),
             ("min_text_chars", |r| r.min_text_chars = 1, true),
+            (
+                "stamp",
+                |r| r.stamp = Some(Css::parse(".updated").unwrap()),
+                true,
+            ),
+            (
+                "stamp_pattern",
+                |r| r.stamp_pattern = Some(Regex::new("x").unwrap()),
+                true,
+            ),
+            (
+                "date_order",
+                |r| r.date_order = crate::stamp::DateOrder::Mdy,
+                true,
+            ),
+            (
+                "tz",
+                |r| r.tz = Some(jiff::tz::TimeZone::get("Europe/Brussels").unwrap()),
+                true,
+            ),
             // A selector moved from one list to the next is another rule set.
             (
                 "content to drop",

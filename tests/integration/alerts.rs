@@ -682,8 +682,8 @@ fn age_stored_document(t: &Test) {
 
 /// `(heading, change)` of every section in the JSON redline `check` printed.
 fn redline_sections(run: &Run) -> Vec<(String, String)> {
-    let redline: Value = serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let redline: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
     let redline = if redline.is_array() {
         redline[0].clone()
     } else {
@@ -776,8 +776,9 @@ fn an_edit_of_the_target_rules_alerts_nothing() {
     let run = w.run(&["check", "-v", "--exit-code"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("previous snapshot re-extracted (other rules (the target's rules were edited))"),
+        run.stderr.contains(
+            "previous snapshot re-extracted (other rules (the target's rules were edited))"
+        ),
         "{}",
         run.stderr
     );
