@@ -11,6 +11,16 @@
 //! - Tracking parameters are removed from queries (`utm_*`, `fbclid`, `gclid`,
 //!   `msclkid`, `mc_cid`, `_ga`, govdelivery's `deliveryName`, CDC's
 //!   `ACSTrackingID`, ...).
+//! - Cache-busting parameters (`v`, `ver`, `version`, `ts`, `timestamp`, `_`,
+//!   `cb`, `t`, `itok`, ...) are removed from links to static files (PDF,
+//!   images, CSS, scripts, fonts, office documents) and WordPress files, and,
+//!   anywhere, when their value is a Unix time: the file is the same file.
+//!   Content-bearing queries (`?id=123`, `?lang=fr`) are kept.
+//! - A same-page fragment whose id is generated (`#fn1-4821`, `#h-7fa3`)
+//!   compares as its stable part (`#fn1`), or, when no stable part is left, as
+//!   the text of the element it names (`#before-you-apply`).
+//! - Links to the page's own host compare with the page's scheme and host
+//!   (`http://nato.int/x` and `https://www.nato.int/x` alike).
 //! - Cloudflare e-mail obfuscation (`/cdn-cgi/l/email-protection#HEX`, whose
 //!   hex changes per request) is decoded to `mailto:ADDRESS`: the address is
 //!   content, the hex is not.
@@ -18,10 +28,12 @@
 //!   with no target is dropped from the block (its text stays).
 //!
 //! A page read from a local file has no URL: its links are resolved against one
-//! synthetic base and written back relative to it, so two identical files in
-//! different folders give identical links.
+//! synthetic base and written back as written (relative, or root-relative
+//! `/img/map.png`), so two identical files in different folders give identical
+//! links; absolute links to the host of the file's canonical URL are written
+//! root-relative, as the same link written relative is.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -98,6 +110,57 @@ const VOLATILE_KEYS: &[&str] = &[
 /// Query key prefixes (lowercase) of tracking parameter families.
 const VOLATILE_PREFIXES: &[&str] = &["utm_", "aspsessionid", "mtm_", "matomo_", "hsa_"];
 
+/// Query keys (lowercase) that bust caches: the same file under a new build
+/// number or time. Sources: WordPress (`ver`), Drupal image styles (`itok`),
+/// jQuery's `cache: false` (`_`), and the usual asset-pipeline names.
+const CACHE_KEYS: &[&str] = &[
+    "v",
+    "ver",
+    "version",
+    "vers",
+    "rev",
+    "ts",
+    "t",
+    "timestamp",
+    "time",
+    "_",
+    "cb",
+    "cachebuster",
+    "cachebust",
+    "cache",
+    "nocache",
+    "bust",
+    "itok",
+    "build",
+    "hash",
+    "h",
+    "m",
+    "mtime",
+    "modified",
+];
+
+/// File extensions (lowercase) of static files, whose query can only bust a
+/// cache: documents, images, styles, scripts, fonts, media, archives.
+const STATIC_EXTENSIONS: &[&str] = &[
+    "pdf", "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp", "tif", "tiff", "css",
+    "js", "mjs", "woff", "woff2", "ttf", "otf", "eot", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
+    "odt", "ods", "odp", "rtf", "csv", "zip", "epub", "mp3", "mp4", "webm", "ogg", "wav",
+];
+
+/// A Unix time in seconds or milliseconds (2001 to 2286): a cache-buster
+/// whatever the file.
+static UNIX_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[1-9]\d{9}|[1-9]\d{12})$").expect("constant unix time regex compiles")
+});
+
+/// A `-`/`_` part of an element id that a CMS generates per build: four or
+/// more digits that are no year (`4821`), four or more hex digits mixing
+/// letters and digits (`7fa3`), or a long run of letters and digits with a
+/// digit (`x8k2j9q1`).
+static GENERATED_ID_PART: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\d{4,}|[0-9a-f]{4,}|[0-9a-z]{8,})$").expect("constant id part regex compiles")
+});
+
 /// How a page's links are normalised; built once per page.
 #[derive(Debug)]
 pub(crate) struct Links<'r> {
@@ -108,9 +171,10 @@ pub(crate) struct Links<'r> {
     local: bool,
     /// The page's own URLs (its URL, canonical and `og:url`), cleaned, no fragment.
     own: Vec<Url>,
-    /// Element ids and anchor names in the page: the fragments a same-page link
-    /// can name.
-    ids: HashSet<String>,
+    /// Element ids and anchor names in the page, each with the text of its
+    /// element (whitespace collapsed): the fragments a same-page link can
+    /// name, and what they point at.
+    ids: HashMap<String, String>,
     /// The rules' `ignore_link` regexes.
     ignore: &'r [Regex],
 }
@@ -148,13 +212,21 @@ impl<'r> Links<'r> {
             url.set_fragment(None);
         }
         let sel = Selector::parse("[id], a[name]").expect("constant selector parses");
-        let ids = doc
-            .select(&sel)
-            .flat_map(|e| [e.attr("id"), e.attr("name")])
-            .flatten()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let mut ids = HashMap::new();
+        for e in doc.select(&sel) {
+            let text = || {
+                e.text()
+                    .flat_map(str::split_whitespace)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            for id in [e.attr("id"), e.attr("name")].into_iter().flatten() {
+                let id = id.trim();
+                if !id.is_empty() && !ids.contains_key(id) {
+                    ids.insert(id.to_string(), text());
+                }
+            }
+        }
         Links {
             base,
             local,
@@ -184,17 +256,93 @@ impl<'r> Links<'r> {
         clean(&mut url);
         if raw.starts_with('#') || self.same_page(&url, raw) {
             let fragment = url.fragment().unwrap_or_default();
-            return self.filtered(format!("#{fragment}"));
+            return self.filtered(format!("#{}", self.stable_fragment(fragment)));
         }
+        let own_host = self.own_web(&url);
         let text = if self.local {
-            self.base
-                .make_relative(&url)
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| url.to_string())
+            if own_host.is_some() || (url.scheme() == "file" && root_relative(raw)) {
+                // As written on the site: `/img/map.png`, same for both forms.
+                let mut path = url.path().to_string();
+                if let Some(q) = url.query() {
+                    path.push('?');
+                    path.push_str(q);
+                }
+                if let Some(f) = url.fragment() {
+                    path.push('#');
+                    path.push_str(f);
+                }
+                path
+            } else {
+                self.base
+                    .make_relative(&url)
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| url.to_string())
+            }
         } else {
+            if let Some(own) = own_host {
+                // Setting a web scheme and a host on a web URL cannot fail.
+                let _ = url.set_scheme(own.scheme());
+                let _ = url.set_host(own.host_str());
+                let _ = url.set_port(own.port());
+            }
             url.to_string()
         };
         self.filtered(text)
+    }
+
+    /// The page's own web URL whose host (a `www.` prefix aside) is `url`'s,
+    /// when `url` is a web URL.
+    fn own_web(&self, url: &Url) -> Option<&Url> {
+        let web = |u: &Url| matches!(u.scheme(), "http" | "https");
+        let host = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_string());
+        if !web(url) || url.host_str().is_none() {
+            return None;
+        }
+        self.own
+            .iter()
+            .find(|own| web(own) && host(own) == host(url))
+    }
+
+    /// A same-page fragment as compared: its generated parts removed when it
+    /// names an element of the page (`fn1-4821` → `fn1`), or the element's text
+    /// as a slug when no stable part is left (`h-7fa3` → `before-you-apply`).
+    /// Anything else as written.
+    fn stable_fragment(&self, fragment: &str) -> String {
+        let decoded = percent_decode(fragment);
+        let Some(target) = self.ids.get(fragment).or_else(|| self.ids.get(&decoded)) else {
+            return fragment.to_string();
+        };
+        let parts: Vec<&str> = decoded.split(['-', '_', ':', '.']).collect();
+        let generated = |p: &&str| {
+            let lower = p.to_ascii_lowercase();
+            GENERATED_ID_PART.is_match(&lower)
+                && lower.chars().any(|c| c.is_ascii_digit())
+                && !(lower.len() == 4 && (lower.starts_with("19") || lower.starts_with("20"))
+                    && lower.chars().all(|c| c.is_ascii_digit()))
+        };
+        if !parts.iter().any(generated) {
+            return fragment.to_string();
+        }
+        let stable: Vec<&str> = parts
+            .iter()
+            .filter(|p| !p.is_empty() && !generated(p))
+            .copied()
+            .collect();
+        let stable = stable.join("-");
+        if stable.chars().filter(|c| c.is_alphanumeric()).count() >= 2 {
+            return stable;
+        }
+        let slug: Vec<String> = target
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(8)
+            .map(str::to_lowercase)
+            .collect();
+        if slug.is_empty() {
+            stable
+        } else {
+            slug.join("-")
+        }
     }
 
     /// True when `url` (cleaned) names this page: one of its own URLs, or its
@@ -213,7 +361,7 @@ impl<'r> Links<'r> {
             return true;
         }
         let decoded = percent_decode(fragment);
-        if !self.ids.contains(fragment) && !self.ids.contains(&decoded) {
+        if !self.ids.contains_key(fragment) && !self.ids.contains_key(&decoded) {
             return false;
         }
         let name = last_segment(url);
@@ -240,6 +388,11 @@ impl<'r> Links<'r> {
     }
 }
 
+/// True when `raw` is written root-relative (`/img/map.png`, not `//host/x`).
+fn root_relative(raw: &str) -> bool {
+    raw.starts_with('/') && !raw.starts_with("//")
+}
+
 /// The address behind a Cloudflare-obfuscated link
 /// (`/cdn-cgi/l/email-protection#HEX`, absolute or relative).
 fn cloudflare_href(raw: &str) -> Option<String> {
@@ -258,8 +411,8 @@ pub(crate) fn cloudflare_decode(hex: &str) -> Option<String> {
     (!text.is_empty() && !text.chars().any(char::is_control)).then_some(text)
 }
 
-/// Removes session ids from the path and session and tracking parameters from
-/// the query; an emptied query is removed.
+/// Removes session ids from the path, and session, tracking and cache-busting
+/// parameters from the query; an emptied query is removed.
 fn clean(url: &mut Url) {
     if url.cannot_be_a_base() {
         return;
@@ -286,14 +439,28 @@ fn clean(url: &mut Url) {
             url.set_path(&joined);
         }
     }
+    let path = url.path().to_ascii_lowercase();
+    let extension = path
+        .rsplit('/')
+        .next()
+        .and_then(|name| name.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_string())
+        .unwrap_or_default();
+    let static_file = STATIC_EXTENSIONS.contains(&extension.as_str());
+    let wordpress = path.contains("/wp-content/") || path.contains("/wp-includes/");
     if let Some(query) = url.query() {
         let kept: Vec<&str> = query
             .split('&')
             .filter(|pair| !pair.is_empty())
             .filter(|pair| {
-                let key =
-                    percent_decode(pair.split('=').next().unwrap_or_default()).to_ascii_lowercase();
-                !(VOLATILE_KEYS.contains(&key.as_str())
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                let key = percent_decode(key).to_ascii_lowercase();
+                let cache = CACHE_KEYS.contains(&key.as_str())
+                    && (static_file
+                        || (wordpress && key == "ver")
+                        || UNIX_TIME.is_match(&percent_decode(value)));
+                !(cache
+                    || VOLATILE_KEYS.contains(&key.as_str())
                     || VOLATILE_PREFIXES.iter().any(|p| key.starts_with(p)))
             })
             .collect();
@@ -613,7 +780,8 @@ mod tests {
         let cases = [
             ("topics_1.htm", Some("topics_1.htm")),
             ("../x/y.htm?utm_source=a", Some("../x/y.htm")),
-            ("/abs/path.htm", Some("../abs/path.htm")),
+            ("/abs/path.htm", Some("/abs/path.htm")),
+            ("/img/map.png?v=123", Some("/img/map.png")),
             ("#x", Some("#x")),
             ("saved-name.htm#x", Some("#x")),
             ("saved-name.htm#nowhere", Some("saved-name.htm#nowhere")),
@@ -627,5 +795,123 @@ mod tests {
         let got = links_for(&html, None, &[]);
         let want: Vec<Option<String>> = cases.iter().map(|(_, w)| w.map(String::from)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn cache_busting_parameters_are_removed_from_static_files() {
+        let cases = [
+            ("/a/schedule.pdf?v=1711", Some("https://www.nato.int/a/schedule.pdf")),
+            (
+                "/a/schedule.pdf?timestamp=1711000000",
+                Some("https://www.nato.int/a/schedule.pdf"),
+            ),
+            ("/img/map.png?v=123", Some("https://www.nato.int/img/map.png")),
+            ("/s/site.css?ver=6.4.3", Some("https://www.nato.int/s/site.css")),
+            ("/s/app.js?_=1711000000000&cb=9", Some("https://www.nato.int/s/app.js")),
+            (
+                "/files/styles/large/photo.JPG?itok=aB3x_Z9q",
+                Some("https://www.nato.int/files/styles/large/photo.JPG"),
+            ),
+            ("/f/report.xlsx?t=42", Some("https://www.nato.int/f/report.xlsx")),
+            (
+                "/wp-content/uploads/2024/01/form.pdf?ver=6.4.3",
+                Some("https://www.nato.int/wp-content/uploads/2024/01/form.pdf"),
+            ),
+            (
+                "/wp-content/plugins/x/page?ver=6.4.3",
+                Some("https://www.nato.int/wp-content/plugins/x/page"),
+            ),
+            // a Unix time is a cache-buster on any link
+            ("/news?ts=1711000000", Some("https://www.nato.int/news")),
+            // content-bearing queries are kept
+            (
+                "/a/report.pdf?id=123",
+                Some("https://www.nato.int/a/report.pdf?id=123"),
+            ),
+            (
+                "/a/report.pdf?lang=fr&v=2",
+                Some("https://www.nato.int/a/report.pdf?lang=fr"),
+            ),
+            ("/page.htm?v=2", Some("https://www.nato.int/page.htm?v=2")),
+            ("/news?t=42", Some("https://www.nato.int/news?t=42")),
+            (
+                "/news?id=1711000000",
+                Some("https://www.nato.int/news?id=1711000000"),
+            ),
+        ];
+        check(&cases, Some(PAGE), &[]);
+    }
+
+    #[test]
+    fn generated_fragment_ids_compare_by_what_they_name() {
+        // (ids in the page with their element text, href, as compared)
+        let cases = [
+            ("fn1-4821", "1. Communique", "#fn1-4821", "#fn1"),
+            ("ref1-9930", "1", "#ref1-9930", "#ref1"),
+            ("h-7fa3", "Before you apply", "#h-7fa3", "#before-you-apply"),
+            ("h-19bc", "Before you apply", "#h-19bc", "#before-you-apply"),
+            ("a1b2c3d4", "Eligibility", "#a1b2c3d4", "#eligibility"),
+            (
+                "section-x8k2j9q1",
+                "Fees",
+                "/cps/en/natohq/topics_49119.htm#section-x8k2j9q1",
+                "#section",
+            ),
+            // stable ids, years and short numbers are as written
+            ("summit-2024", "Summit", "#summit-2024", "#summit-2024"),
+            ("section-3", "Three", "#section-3", "#section-3"),
+            ("faq", "FAQ", "#faq", "#faq"),
+            ("decade", "Decade", "#decade", "#decade"),
+            // a fragment naming no element is as written
+            ("other", "x", "#fn1-4821", "#fn1-4821"),
+        ];
+        for (id, text, href, want) in cases {
+            let html = format!(
+                "<html><head><link rel=canonical href=\"{PAGE}\"></head>\
+                 <body><p id=\"{id}\">{text}</p><a href=\"{href}\">l</a></body></html>"
+            );
+            let got = links_for(&html, Some(PAGE), &[]);
+            assert_eq!(got, vec![Some(want.to_string())], "{id} {href}");
+        }
+    }
+
+    #[test]
+    fn links_to_the_own_host_compare_alike_however_written() {
+        let cases = [
+            (
+                "http://www.nato.int/cps/en/natohq/topics_48818.htm",
+                Some("https://www.nato.int/cps/en/natohq/topics_48818.htm"),
+            ),
+            (
+                "https://nato.int/cps/en/natohq/topics_48818.htm",
+                Some("https://www.nato.int/cps/en/natohq/topics_48818.htm"),
+            ),
+            (
+                "/cps/en/natohq/topics_48818.htm",
+                Some("https://www.nato.int/cps/en/natohq/topics_48818.htm"),
+            ),
+            // other hosts keep their scheme
+            ("http://example.org/a", Some("http://example.org/a")),
+        ];
+        check(&cases, Some(PAGE), &[]);
+        // A local file knows its host by its canonical URL: both forms are
+        // root-relative, as written on the site.
+        let local = [
+            (
+                "/cps/en/natohq/topics_48818.htm",
+                Some("/cps/en/natohq/topics_48818.htm"),
+            ),
+            (
+                "https://www.nato.int/cps/en/natohq/topics_48818.htm",
+                Some("/cps/en/natohq/topics_48818.htm"),
+            ),
+            (
+                "http://nato.int/cps/en/natohq/topics_48818.htm?x=1",
+                Some("/cps/en/natohq/topics_48818.htm?x=1"),
+            ),
+            ("topics_1.htm", Some("topics_1.htm")),
+            ("https://example.org/a", Some("https://example.org/a")),
+        ];
+        check(&local, None, &[]);
     }
 }
