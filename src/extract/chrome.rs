@@ -61,6 +61,15 @@ const CHROME_PARTS: &[&str] = &[
     "toc",
     "feedback",
     "metadata",
+    "weather",
+    "clock",
+    "ticker",
+    "captcha",
+    "recaptcha",
+    "hcaptcha",
+    "modal",
+    "popup",
+    "gtranslate",
 ];
 
 /// Runs of token parts that mark chrome only together (`back-to-top`,
@@ -158,6 +167,16 @@ const CHROME_COMPOUNDS: &[&str] = &[
     "jumplinks",
     "pagefeedback",
     "wasthishelpful",
+    "datetoday",
+    "todaydate",
+    "todaysdate",
+    "currentdate",
+    "currenttime",
+    "googletranslate",
+    "translateelement",
+    "surveyinvite",
+    "surveyprompt",
+    "surveybanner",
 ];
 
 /// Whole class tokens that mark hidden or screen-reader-only text.
@@ -419,6 +438,57 @@ const ACTION_WORDS: &[&str] = &[
     "listen",
     "subscribe",
     "newsletter",
+    // the same bars in the other EU languages
+    "courriel",
+    "envoyer",
+    "mail",
+    "mailen",
+    "merken",
+    "drucken",
+    "druckversion",
+    "stampa",
+    "invia",
+    "enviar",
+    "afdrukken",
+    "printen",
+    "delen",
+    "drukuj",
+    "wydrukuj",
+    "udostępnij",
+    "tisk",
+    "tisknout",
+    "sdílet",
+    "vytlačiť",
+    "zdieľať",
+    "nyomtatás",
+    "megosztás",
+    "tipărire",
+    "tipărește",
+    "distribuie",
+    "печат",
+    "отпечатай",
+    "сподели",
+    "natisni",
+    "ispis",
+    "podijeli",
+    "drukāt",
+    "kopīgot",
+    "spausdinti",
+    "dalintis",
+    "prindi",
+    "jaga",
+    "tulosta",
+    "jaa",
+    "udskriv",
+    "skriv",
+    "dela",
+    "εκτύπωση",
+    "κοινοποίηση",
+    "stampare",
+    "condividere",
+    "partage",
+    "imprima",
+    "partilhe",
 ];
 
 /// Words that may accompany the action words in a bar ("Share this page on X").
@@ -426,7 +496,8 @@ const FILLER_WORDS: &[&str] = &[
     "this", "page", "article", "story", "post", "on", "via", "with", "to", "the", "a", "us",
     "friend", "link", "copy", "version", "friendly", "x", "send", "follow", "like", "save",
     "bookmark", "and", "or", "cette", "page", "diese", "seite", "our", "sign", "up", "for",
-    "updates", "alerts", "get", "now",
+    "updates", "alerts", "get", "now", "ut", "par", "per", "por", "la", "le", "les", "die", "der",
+    "das", "pagina", "página", "artikel", "article", "seite", "merkliste", "version", "druck",
 ];
 
 /// Language names as pickers write them: endonyms, English names and
@@ -578,9 +649,31 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         | ^(?:all\s+rights\s+reserved\.?)$
         | ^(?:select|choose|change)\s+(?:your\s+|a\s+)?language\b
         | ^translate(?:\s+this\s+page)?$
-        | ^(?:page\s+)?(?:generated|rendered|served)\s+(?:in|at|on)\s+[\d.,:\-T\x20]+(?:\s*(?:ms|s|sec(?:ond)?s?|utc|gmt))?$
+        | ^(?:this\s+)?(?:page\s+)?(?:was\s+)?(?:generated|rendered|served|created|built)\s+(?:in|at|on)\s+[\d.,:\-T\x20]+(?:\s*(?:ms|s|sec(?:ond)?s?|utc|gmt))?(?:\s+(?:with|using|and)\s+\d+\s+(?:database\s+|db\s+|sql\s+)?quer(?:y|ies))?\.?$
         | ^(?:request|trace|correlation|session)[\s_-]*(?:id|number|no\.?)\s*[:\#]
-        | ^you\s+are\s+visitor\b",
+        | ^you\s+are\s+visitor\b
+        # live clocks: Brussels: 09:41, Server time: 2026-12-03 08:41:02 CET
+        | ^(?:server|local|current|system)\s+(?:date|time)(?:\s+and\s+(?:date|time))?\s*:?\s*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d{4}-\d{2}-\d{2}[\sT]+|\d{1,2}[./]\d{1,2}[./]\d{2,4},?\s+|\d{1,2}\.?\s+\p{L}+\.?\s+\d{4},?\s+(?:at\s+)?|\p{L}+\.?\s+\d{1,2},?\s+\d{4},?\s+(?:at\s+)?)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*\(?(?-i:[A-Z]{2,5})\)?)?$
+        | ^(?:(?:brussels|washington(?:,?\s+d\.?c\.?)?|new\s+york|london|paris|berlin|rome|madrid|lisbon|dublin|amsterdam|the\s+hague|luxembourg|vienna|prague|warsaw|budapest|bucharest|sofia|athens|ankara|ottawa|oslo|stockholm|copenhagen|helsinki|tallinn|riga|vilnius|kyiv|kiev|moscow|tokyo|beijing|canberra|utc|gmt|cet|cest|et|est|edt)\s*:?\s*\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*\(?(?-i:[A-Z]{2,5})\)?)?\s*(?:[|·•,]\s*|$))+$
+        # the visitor's own last visit or login
+        | ^(?:your\s+)?(?:last|previous)\s+(?:visit(?:ed)?|log\s*-?in|logged\s+in)\s*(?:on|:)\s*[\p{L}\d\x20,./:\-]{1,50}$
+        # exchange and stock tickers: EUR/USD 1.0842 ▲0.12%
+        | ^(?:(?-i:[A-Z]{2,6})(?:\s*/\s*(?-i:[A-Z]{3}))?\s*:?\s+\d[\d.,]*\s*(?:[▲▼△▽↑↓⬆⬇]\s*[+\-−]?\d[\d.,]*\s*%?|[+\-−]\d[\d.,]*\s*%)\s*(?:[|·•]\s*)?)+$
+        # slideshow counters: 1 / 5, Slide 3 of 12
+        | ^(?:slide|image|photo|picture|item)\s+\d{1,3}\s*(?:/|of)\s*\d{1,3}$
+        | ^\d{1,3}(?:\s+/\s+|\s+of\s+)\d{1,3}$
+        # counters in prose form
+        | ^(?:this\s+(?:page|article|post|document|story)\s+has\s+been\s+)?(?:viewed|visited|read|accessed|downloaded)\s+\d[\d.,\x20]*\s+times?\.?$
+        | ^\d[\d.,]*\s+(?:out\s+)?(?:of\s+\d[\d.,]*\s+)?(?:people|persons|users|visitors|readers|customers)\s+(?:found|find)\s+this\s+(?:page\s+|article\s+|answer\s+|review\s+)?(?:helpful|useful)\.?$
+        | ^(?:(?:visitors|users|guests|members|people)\s+online|online\s+now|who['’]?s\s+online)\s*:?\s*\d[\d.,]*$
+        | ^\d[\d.,]*\s+(?:visitors?|users?|guests?|people|members?)\s+(?:are\s+)?(?:online|reading\s+(?:this|now))(?:\s+now)?\.?$
+        # weather widgets: Washington, DC 12°C Cloudy
+        | ^[\p{L}\x20,.'’-]{0,40}-?\d{1,3}(?:[.,]\d)?\s*°\s*[CF]?\s*,?\s*(?:partly\s+|mostly\s+|light\s+|heavy\s+)?(?:sunny|cloudy|clouds|rain|rainy|showers|snow|clear|fog|foggy|mist|overcast|thunderstorms?|drizzle|windy|storm|sleet|hail)$
+        # captchas: Enter the code: 8A7X
+        | ^(?:please\s+)?(?:enter|type)\s+(?:the\s+)?(?:code|characters|text|letters|numbers)(?:\s+(?:shown|above|below|you\s+see|in\s+the\s+image))?\s*:?\s*[\p{L}\d]{0,10}$
+        # survey invitations and translation widgets
+        | ^(?:help\s+us\s+improve\b[^?]{0,60}?\s*)?(?:would\s+you\s+(?:like\s+to\s+)?take|please\s+take|take)\s+(?:a|our)\s+(?:short\s+|brief\s+|quick\s+|\d+[-\x20]minute\s+)?survey\b[^.?!]{0,40}[.?!]?$
+        | ^powered\s+by\s+(?:google\s+)?translate$",
     )
     .expect("constant chrome line regex compiles")
 });
@@ -791,6 +884,9 @@ pub(crate) fn is_chrome_heading(text: &str) -> bool {
               | (?:table\s+of\s+)?contents
               | (?:is|was)\s+this\s+page\s+(?:useful|helpful)
               | did\s+you\s+find\s+what\s+you\s+(?:were|are)\s+looking\s+for
+              | stay\s+(?:informed|connected|up\s+to\s+date)
+              | (?:sign\s+up|subscribe)(?:\s+(?:to|for)\s+(?:our\s+)?(?:e-?mail\s+)?(?:newsletters?|updates|alerts))?
+              | (?:our\s+|e-?mail\s+)?newsletters?
             )[\s:.?]*$",
         )
         .expect("constant chrome heading regex compiles")
@@ -978,6 +1074,50 @@ mod tests {
                 "Cookies are small files; this page explains how we handle them.",
                 false,
             ),
+            // in-content volatile lines: clocks, visits, tickers, counters
+            ("Brussels: 09:41", true),
+            ("Brussels 09:41 | Washington 03:41", true),
+            ("Server time: 2026-12-03 08:41:02 CET", true),
+            ("Current time: Thursday, 3 December 2026, 09:41", true),
+            ("Your last visit: 2 December 2026 14:03", true),
+            ("Last visited: 5 minutes ago", true),
+            ("EUR/USD 1.0842 \u{25b2}0.12%", true),
+            ("EUR/USD 1.0811 \u{25bc}0.17% | GBP/USD 1.2702 \u{25b2}0.05%", true),
+            ("DAX 18,234.5 +0.3%", true),
+            ("1 / 5", true),
+            ("Slide 3 of 12", true),
+            ("This page has been viewed 12,345 times", true),
+            ("1,234 people found this helpful", true),
+            ("Visitors online: 14", true),
+            ("14 users online now", true),
+            ("Page generated in 0.231 seconds with 42 queries", true),
+            ("Washington, DC 12\u{b0}C Cloudy", true),
+            ("Enter the code: 8A7X", true),
+            ("Help us improve CDC.gov. Would you take a short survey?", true),
+            ("Powered by Google Translate", true),
+            // print and share bars in other languages
+            ("Imprimer | Partager | Courriel", true),
+            ("Imprimer | Partager", true),
+            ("Drucken | Teilen | E-Mail | Merken", true),
+            ("Stampa | Condividi | Invia", true),
+            ("Drukuj | Udost\u{119}pnij", true),
+            ("Skriv ut | Dela", true),
+            // content that looks like them
+            ("Views of Allies differ.", false),
+            ("Updated guidance applies from 1 May.", false),
+            ("3 hours ago, Allies met in Brussels.", false),
+            ("Deadline: 17:00", false),
+            ("Local time: 9:00 to 17:00, Monday to Friday", false),
+            ("Brussels: a city of 1.2 million", false),
+            ("ISO 9001-2015", false),
+            ("Growth was 2.1 +0.3 points", false),
+            ("Water boils at 100\u{b0}C", false),
+            ("24/7", false),
+            ("Step 1 of 5: apply online", false),
+            ("Last visited by the Secretary General in 2019.", false),
+            ("Enter the code you received by SMS to confirm your appointment.", false),
+            ("Print and share the leaflet with your family.", false),
+            ("The survey was taken by 1,234 people.", false),
         ];
         for (text, want) in cases {
             assert_eq!(is_chrome_text(text), want, "{text}");
@@ -988,6 +1128,11 @@ mod tests {
     fn chrome_headings() {
         let cases = [
             ("Related news", true),
+            ("Stay informed", true),
+            ("Subscribe to our newsletter", true),
+            ("Sign up for email updates", true),
+            ("Informed consent", false),
+            ("Subscription fees", false),
             ("Related", true),
             ("More from NATO", true),
             ("Most read", true),

@@ -44,8 +44,10 @@ use walk::WalkOptions;
 ///
 /// 1 (never written): every release before it was recorded. 2: issue 7's
 /// extraction (link normalisation, chrome under every rule set, stamp lines
-/// dropped, Cloudflare e-mail decoding).
-pub const EXTRACTOR_VERSION: u32 = 2;
+/// dropped, Cloudflare e-mail decoding). 3: cache-busting queries, generated
+/// fragment ids and own-host link forms normalised; in-content volatile lines
+/// (clocks, tickers, counters, widgets) and other languages' tool bars dropped.
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
