@@ -1527,7 +1527,7 @@ mod tests {
             .flat_map(|b| &b.links)
             .map(|l| l.href.as_str())
             .collect();
-        assert_eq!(hrefs, ["#evolution", "../topics/other.htm"]);
+        assert_eq!(hrefs, ["#evolution", "/topics/other.htm"]);
     }
 
     #[test]
