@@ -294,7 +294,10 @@ impl<'r> Links<'r> {
     /// when `url` is a web URL.
     fn own_web(&self, url: &Url) -> Option<&Url> {
         let web = |u: &Url| matches!(u.scheme(), "http" | "https");
-        let host = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_string());
+        let host = |u: &Url| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        };
         if !web(url) || url.host_str().is_none() {
             return None;
         }
@@ -317,7 +320,8 @@ impl<'r> Links<'r> {
             let lower = p.to_ascii_lowercase();
             GENERATED_ID_PART.is_match(&lower)
                 && lower.chars().any(|c| c.is_ascii_digit())
-                && !(lower.len() == 4 && (lower.starts_with("19") || lower.starts_with("20"))
+                && !(lower.len() == 4
+                    && (lower.starts_with("19") || lower.starts_with("20"))
                     && lower.chars().all(|c| c.is_ascii_digit()))
         };
         if !parts.iter().any(generated) {
@@ -800,19 +804,34 @@ mod tests {
     #[test]
     fn cache_busting_parameters_are_removed_from_static_files() {
         let cases = [
-            ("/a/schedule.pdf?v=1711", Some("https://www.nato.int/a/schedule.pdf")),
+            (
+                "/a/schedule.pdf?v=1711",
+                Some("https://www.nato.int/a/schedule.pdf"),
+            ),
             (
                 "/a/schedule.pdf?timestamp=1711000000",
                 Some("https://www.nato.int/a/schedule.pdf"),
             ),
-            ("/img/map.png?v=123", Some("https://www.nato.int/img/map.png")),
-            ("/s/site.css?ver=6.4.3", Some("https://www.nato.int/s/site.css")),
-            ("/s/app.js?_=1711000000000&cb=9", Some("https://www.nato.int/s/app.js")),
+            (
+                "/img/map.png?v=123",
+                Some("https://www.nato.int/img/map.png"),
+            ),
+            (
+                "/s/site.css?ver=6.4.3",
+                Some("https://www.nato.int/s/site.css"),
+            ),
+            (
+                "/s/app.js?_=1711000000000&cb=9",
+                Some("https://www.nato.int/s/app.js"),
+            ),
             (
                 "/files/styles/large/photo.JPG?itok=aB3x_Z9q",
                 Some("https://www.nato.int/files/styles/large/photo.JPG"),
             ),
-            ("/f/report.xlsx?t=42", Some("https://www.nato.int/f/report.xlsx")),
+            (
+                "/f/report.xlsx?t=42",
+                Some("https://www.nato.int/f/report.xlsx"),
+            ),
             (
                 "/wp-content/uploads/2024/01/form.pdf?ver=6.4.3",
                 Some("https://www.nato.int/wp-content/uploads/2024/01/form.pdf"),
