@@ -95,8 +95,10 @@ fn redline_with(
             None => diff::revision(&old_doc, &new_doc, opts),
         },
         // Across a redesign with the same text there is nothing to read.
+        // A new stamp there is a stamp-only revision.
         None => diff::revision(&old_doc, &new_doc, opts)
-            .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none()),
+            .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none())
+            .map(|rev| crate::layout::restamped(&old_doc, &new_doc, Some(&rev)).unwrap_or(rev)),
     };
     Ok(revision.map(|revision| Redline {
         target: target.clone(),

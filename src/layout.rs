@@ -175,17 +175,48 @@ pub fn same_text(old: &Document, new: &Document) -> bool {
 }
 
 /// The template change from `old` to `new` when it is all that changed (the
-/// text is the same, see [`same_text`]; `revision` is their diff, `None` when
-/// content and stamp are equal): such a pair is a quiet "layout changed",
-/// never a redline.
+/// text is the same, see [`same_text`], and so is the stamp's moment;
+/// `revision` is their diff, `None` when content and stamp are equal): such a
+/// pair is a quiet "layout changed", never a redline. A new stamp under a new
+/// template is not "only" a redesign: see [`restamped`].
 pub fn redesign_only(
     old: &Document,
     new: &Document,
     revision: Option<&Revision>,
 ) -> Option<TemplateChange> {
     let change = template_change(old, new)?;
-    let same = revision.is_none_or(|r| r.kind == RevisionKind::StampOnly) || same_text(old, new);
-    same.then_some(change)
+    let stamp_changed = stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
+    (!stamp_changed && same_text_or_equal(old, new, revision)).then_some(change)
+}
+
+/// The revision to record when the template changed, the text is the same
+/// and the stamp changed (moved to another moment, appeared or vanished): a
+/// `stamp-only` revision (no section changed, every section unchanged) in
+/// place of `revision`, whose sections would only show the template's
+/// reshuffling of the same text. `None` when that is not the case.
+pub fn restamped(old: &Document, new: &Document, revision: Option<&Revision>) -> Option<Revision> {
+    template_change(old, new)?;
+    let (old_stamp, new_stamp) = (old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
+    if !stamp::changed(old_stamp, new_stamp) || !same_text_or_equal(old, new, revision) {
+        return None;
+    }
+    Some(Revision {
+        kind: RevisionKind::StampOnly,
+        old_stamp: old_stamp.cloned(),
+        new_stamp: new_stamp.cloned(),
+        summary: crate::revision::ChangeSummary {
+            sections_total: new.sections.len(),
+            ..Default::default()
+        },
+        sections: Vec::new(),
+        unchanged: new.sections.iter().map(|s| s.title().to_string()).collect(),
+        degraded: None,
+    })
+}
+
+/// True when the diff found no content change or the text is the same.
+fn same_text_or_equal(old: &Document, new: &Document, revision: Option<&Revision>) -> bool {
+    revision.is_none_or(|r| r.kind == RevisionKind::StampOnly) || same_text(old, new)
 }
 
 fn words(s: &str) -> usize {
@@ -431,6 +462,65 @@ mod tests {
         ];
         for (what, new, want) in cases {
             assert_eq!(same_text(&old, new), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_new_stamp_under_a_new_template_is_a_stamp_only_revision() {
+        let stamped = |root: &str, stamp: Option<&str>, blocks: &[&str]| {
+            let mut d = doc(root, false, &[("", blocks), ("Partnership", &[P2])]);
+            d.meta.stamp = stamp.map(|s| crate::stamp::parse(s).expect("a stamp"));
+            d
+        };
+        let old = stamped("main", Some("Last updated: 28 Aug. 2024 11:27"), &[P1]);
+        // (what, new document, layout changed quietly, stamp-only revision)
+        let cases = [
+            (
+                "same text, same stamp",
+                stamped("article", Some("Last updated: 28 Aug. 2024 11:27"), &[P1]),
+                true,
+                false,
+            ),
+            (
+                "same text, new stamp",
+                stamped("article", Some("Updated on April 19, 2024"), &[P1]),
+                false,
+                true,
+            ),
+            (
+                "same text, stamp gone",
+                stamped("article", None, &[P1]),
+                false,
+                true,
+            ),
+            (
+                "text edited, new stamp",
+                stamped("article", Some("Updated on April 19, 2024"), &[P3]),
+                false,
+                false,
+            ),
+            (
+                "same template, new stamp",
+                stamped("main", Some("Updated on April 19, 2024"), &[P1]),
+                false,
+                false,
+            ),
+        ];
+        for (what, new, quiet, stamp_only) in cases {
+            let rev = crate::diff::revision(&old, &new, &crate::diff::DiffOptions::default());
+            assert_eq!(
+                redesign_only(&old, &new, rev.as_ref()).is_some(),
+                quiet,
+                "{what}"
+            );
+            let restamped = restamped(&old, &new, rev.as_ref());
+            assert_eq!(restamped.is_some(), stamp_only, "{what}");
+            if let Some(r) = restamped {
+                assert_eq!(r.kind, RevisionKind::StampOnly, "{what}");
+                assert!(r.sections.is_empty(), "{what}");
+                assert_eq!(r.unchanged, ["Lead", "Partnership"], "{what}");
+                assert_eq!(r.new_stamp, new.meta.stamp, "{what}");
+            }
         }
     }
 

@@ -349,7 +349,7 @@ impl Monitor {
             });
         };
 
-        let revision = diff::revision(&previous.document, &document, &self.diff);
+        let mut revision = diff::revision(&previous.document, &document, &self.diff);
         let template = layout::template_change(&previous.document, &document);
         let mut layout_note = None;
         if let Some(change) = &template {
@@ -377,7 +377,17 @@ impl Monitor {
                     (started_at, captured_at, timer),
                 );
             }
-            warn!(target = %target.id, "layout changed and the text too: {warning}");
+            // The same text under a new template with a new stamp: the stamp
+            // moved, and the revision says so (quiet by default, as any
+            // stamp-only one), never the template's reshuffling of the text.
+            if let Some(stamp_only) =
+                layout::restamped(&previous.document, &document, revision.as_ref())
+            {
+                warn!(target = %target.id, "layout changed and the stamp too: {warning}");
+                revision = Some(stamp_only);
+            } else {
+                warn!(target = %target.id, "layout changed and the text too: {warning}");
+            }
             layout_note = Some(format!("layout changed: {warning}"));
         }
 
@@ -406,10 +416,21 @@ impl Monitor {
         // revision and alerts by no default rule, and the content it stores
         // is the content already stored.
         let mut confirmed = false;
+        let mut cut_note = None;
         if revision.kind != RevisionKind::StampOnly {
             match self.confirm(target, &previous, &page, &document).await {
                 Confirmation::NotNeeded => {}
-                Confirmation::Confirmed => confirmed = true,
+                Confirmation::Confirmed(cut) => {
+                    confirmed = true;
+                    // Stored although it looked cut: the reader must know why
+                    // it was believed.
+                    cut_note = cut.map(|c| {
+                        format!(
+                            "the page looked cut ({}); confirmed by a second fetch",
+                            c.describe()
+                        )
+                    });
+                }
                 Confirmation::Refuted(note) => {
                     info!(target = %target.id, "unconfirmed: {note}");
                     let record = CheckRecord {
@@ -464,6 +485,7 @@ impl Monitor {
         redline.notes = recurrence
             .map(crate::alerting::Recurrence::note)
             .into_iter()
+            .chain(cut_note)
             .chain(large_removal)
             .chain(layout_note)
             .chain(compare_note)
@@ -670,7 +692,7 @@ impl Monitor {
             }
         };
         match extract_page(target, &second) {
-            Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed,
+            Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed(cut),
             Ok(_) => Confirmation::Refuted(format!(
                 "the second fetch after {after} gave other content{why}"
             )),
@@ -705,8 +727,9 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
 enum Confirmation {
     /// No second fetch (`confirm_after` is zero and the body looks whole).
     NotNeeded,
-    /// Both fetches gave the same content.
-    Confirmed,
+    /// Both fetches gave the same content; the sign of a cut that made the
+    /// second fetch needed, if one did.
+    Confirmed(Option<layout::CutSign>),
     /// The second fetch gave other content, or none: why, in one line.
     Refuted(String),
 }

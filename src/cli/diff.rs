@@ -93,13 +93,13 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
     let revision = diff::revision(&old, &new, &DiffOptions::default());
     // The same text under a new template is no redline (as `check` stores it
     // quietly as "layout changed"); say so on stderr.
+    let rules = settings
+        .as_ref()
+        .zip(args.target.as_deref())
+        .and_then(|(s, id)| s.target(id))
+        .map_or_else(Rules::generic, |t| t.rules.clone());
     if let Some(change) = layout::redesign_only(&old, &new, revision.as_ref()) {
         if !global.quiet {
-            let rules = settings
-                .as_ref()
-                .zip(args.target.as_deref())
-                .and_then(|(s, id)| s.target(id))
-                .map_or_else(Rules::generic, |t| t.rules.clone());
             eprintln!(
                 "redliner: layout changed, same text: {}",
                 change.warning(&rules)
@@ -107,7 +107,9 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
         }
         return Ok(None);
     }
-    let Some(revision) = revision else {
+    // The same text under a new template with a new stamp: stamp-only.
+    let restamped = layout::restamped(&old, &new, revision.as_ref());
+    let Some(revision) = restamped.or(revision) else {
         return Ok(None);
     };
     // Without --target the redline is named after the new page's file (or URL).
@@ -117,7 +119,12 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
             |n| n.to_string_lossy().into_owned(),
         )
     });
-    let notes = report::document_notes(&new.meta);
+    // As `check` notes it on a revision across a redesign.
+    let notes = layout::template_change(&old, &new)
+        .map(|c| format!("layout changed: {}", c.warning(&rules)))
+        .into_iter()
+        .chain(report::document_notes(&new.meta))
+        .collect();
     Ok(Some(Redline {
         target: name,
         url: new_input.to_string(),

@@ -47,7 +47,9 @@ use walk::WalkOptions;
 /// dropped, Cloudflare e-mail decoding). 3: cache-busting queries, generated
 /// fragment ids and own-host link forms normalised; in-content volatile lines
 /// (clocks, tickers, counters, widgets) and other languages' tool bars dropped.
-pub const EXTRACTOR_VERSION: u32 = 3;
+/// 4: a lead emptied by the stamp filters is dropped (was kept as an empty
+/// section).
+pub const EXTRACTOR_VERSION: u32 = 4;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -212,6 +214,11 @@ pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document
     for section in &mut walked.sections {
         drop_split_stamps(&mut section.blocks);
     }
+    // A lead is only its blocks: one the stamp filters emptied is no section
+    // (else a stamp split in two blocks on one side reads as "Lead: added").
+    walked
+        .sections
+        .retain(|s| !(s.is_lead() && s.blocks.is_empty()));
     Ok(Document {
         meta: DocumentMeta {
             title,
@@ -1303,6 +1310,31 @@ mod tests {
             let html = format!("<body><main><p>Some content.</p><p>{line}</p></main></body>");
             let d = extract(&html, None, &generic(1)).unwrap();
             assert_eq!(d.block_count(), 1, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_stamp_alone_before_the_first_heading_leaves_no_lead() {
+        // (how the stamp is laid out before the first heading)
+        let stamps = [
+            "<div class=\"cdc-page-date\"><p>Updated on</p><p>April 19, 2024</p></div>",
+            "<p><span>Updated on </span>April 19, 2024</p>",
+            "<dl><dt>Page last reviewed</dt><dd>August 19, 2020</dd></dl>",
+            "",
+        ];
+        let docs: Vec<Document> = stamps
+            .iter()
+            .map(|stamp| {
+                let html = format!(
+                    "<body><main><h1>About Influenza</h1>{stamp}<h2>Symptoms</h2>\
+                     <p>Flu symptoms usually come on suddenly.</p></main></body>"
+                );
+                extract(&html, None, &generic(1)).unwrap()
+            })
+            .collect();
+        for (stamp, d) in stamps.iter().zip(&docs) {
+            assert!(d.sections.iter().all(|s| !s.is_lead()), "{stamp}: {d:?}");
+            assert_eq!(d.sections, docs[0].sections, "{stamp}");
         }
     }
 

@@ -1000,3 +1000,99 @@ fn a_page_without_a_stamp_edited_is_changed_and_alerts_by_default() {
     assert_eq!(r["kind"], "revised");
     assert_eq!(r["new_stamp"]["display"], "5 March 2024");
 }
+
+/// A CDC-style page whose stamp (`stamp`, raw HTML) is all that stands
+/// between the title and the first heading.
+fn cdc_stamp_first(stamp: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><title>About Influenza | CDC</title></head>\n\
+         <body><main><h1>About Influenza</h1>\n{stamp}\n<h2>Symptoms</h2>\n<p>{FLU_V1}</p>\n\
+         <h2>Prevention</h2>\n<p>The best way to reduce the risk of flu is to get vaccinated \
+         every year.</p></main></body></html>"
+    )
+}
+
+#[test]
+fn a_stamp_split_in_two_blocks_before_the_first_heading_is_no_lead_and_no_change() {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n\
+         [[target]]\nid = \"cdc-flu\"\nurl = \"{}\"\n",
+        t.server.url("/flu/about/index.html")
+    ));
+    t.server.reply(Reply::html(cdc_stamp_first(
+        "<p><span>Updated on </span>April 19, 2024</p>",
+    )));
+    assert_eq!(t.run(&["check"]).code, 0);
+    t.server.reply(Reply::html(cdc_stamp_first(
+        "<div class=\"cdc-page-date\"><p>Updated on</p><p>April 19, 2024</p></div>",
+    )));
+    let run = t.run(&["check", "--exit-code"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+    assert_eq!(t.count("revisions WHERE technical = 0"), 0);
+    let dirs = t.snapshot_dirs("cdc-flu");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    assert!(
+        doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !s["heading"].is_null()),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_cut_body_confirmed_by_a_second_fetch_is_stored_with_a_note_saying_so() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    // 72 % of v1, the same twice: no `</html>`, most blocks kept.
+    let v1 = fixture("nato-belarus/v1.html");
+    let cut = v1[..v1.len() * 72 / 100].to_vec();
+    t.server.reply(Reply::html(cut));
+    let redline = check_json(&t);
+    let notes = redline["notes"].to_string();
+    assert!(
+        notes.contains("the page looked cut (") && notes.contains("confirmed by a second fetch"),
+        "{notes}"
+    );
+    assert_eq!(t.count("snapshots"), 2);
+    // Stored with the redline (as the alert carries it), shown in every format.
+    let dirs = t.snapshot_dirs("nato-belarus");
+    let stored = dirs
+        .iter()
+        .find_map(|d| std::fs::read_to_string(d.join("redline.md")).ok())
+        .expect("the revision's redline.md");
+    assert!(stored.contains("confirmed by a second fetch"), "{stored}");
+}
+
+#[test]
+fn a_redesign_with_a_new_stamp_is_a_stamp_only_revision_with_a_layout_note() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    assert_eq!(t.run(&["check"]).code, 0);
+    let restamped = String::from_utf8(fixture("nato-belarus/redesigned.html"))
+        .unwrap()
+        .replace(
+            "Last updated: 28 Aug. 2024 11:27",
+            "Last updated: 03 Sep. 2024 10:00",
+        );
+    t.server.reply(Reply::html(restamped));
+    let redline = check_json(&t);
+    assert_eq!(redline["kind"], "stamp-only", "{redline}");
+    assert_eq!(redline["sections"], Value::Array(Vec::new()), "{redline}");
+    let notes = redline["notes"].to_string();
+    assert!(notes.contains("layout changed"), "{notes}");
+    assert_eq!(t.count("checks WHERE outcome = 'layout-changed'"), 0);
+    assert_eq!(t.count("checks WHERE outcome = 'changed'"), 1);
+    assert_eq!(t.count("revisions WHERE technical = 0"), 1);
+    // `report` shows it, as stored.
+    let run = t.run(&["report", "nato-belarus", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(report["redlines"][0]["kind"], "stamp-only", "{report}");
+    assert_eq!(report["redlines"][0]["sections"], Value::Array(Vec::new()));
+}

@@ -88,9 +88,11 @@ fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
     t.serve(PAGE);
     let checks = |id: &str| t.count(&format!("checks WHERE target_id = '{id}'"));
 
-    // Never checked: all due.
+    // Never checked: all due. The checks are recorded as started between
+    // `first` and `first_done`.
     let first = Instant::now();
     let run = t.run(&["check", "--due"]);
+    let first_done = Instant::now();
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
         (checks("every-3s"), checks("hourly"), checks("unscheduled")),
@@ -104,12 +106,13 @@ fn check_due_skips_a_target_checked_recently_and_checks_it_when_due() {
         (1, 1, 2)
     );
     // Three seconds after the first run the 3s target is due too; the hourly
-    // one is not.
+    // one is not. Counted from the end of the first run (its checks started
+    // before), with a margin for a loaded machine.
     assert!(
         first.elapsed() < Duration::from_secs(3),
         "runs too slow to test"
     );
-    std::thread::sleep(Duration::from_millis(3100).saturating_sub(first.elapsed()));
+    std::thread::sleep(Duration::from_millis(3500).saturating_sub(first_done.elapsed()));
     let run = t.run(&["check", "--due"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
@@ -320,17 +323,20 @@ fn unconditional_fetch_once_the_last_full_fetch_is_too_old() {
     t.server.reply(page_with_validators());
     let first = Instant::now();
     assert_eq!(t.run(&["check"]).code, 0);
+    // The full fetch was made between `first` and `first_done`.
+    let first_done = Instant::now();
     // Fresh full fetch: conditional, answered 304.
     t.server.reply(not_modified());
     assert_eq!(t.run(&["check"]).code, 0);
     assert_eq!(validators_sent(&t, 1).0.as_deref(), Some(ETAG));
     // A 304 does not count as a full fetch: 3s after the 200 the next GET is
-    // plain.
+    // plain (counted from the end of its run, with a margin for a loaded
+    // machine).
     assert!(
         first.elapsed() < Duration::from_secs(3),
         "runs too slow to test"
     );
-    std::thread::sleep(Duration::from_millis(3100).saturating_sub(first.elapsed()));
+    std::thread::sleep(Duration::from_millis(3500).saturating_sub(first_done.elapsed()));
     t.server.reply(page_with_validators());
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
