@@ -225,6 +225,12 @@ const NEVER_CHROME: &[&str] = &["html", "body", "main", "article"];
 #[derive(Debug, Default)]
 pub(crate) struct Chrome {
     dropped: HashSet<ego_tree::NodeId>,
+    /// Ids of elements a control shows or hides (`aria-controls`,
+    /// `data-target`, `data-bs-target`): collapsed panels, not junk.
+    panels: HashSet<String>,
+    /// The configured content roots' matches: a `header` or `footer` inside
+    /// one is the content's own.
+    roots: HashSet<ego_tree::NodeId>,
 }
 
 impl Chrome {
@@ -235,7 +241,15 @@ impl Chrome {
             dropped.extend(doc.select(&css.selector).map(|e| e.id()));
         }
         dropped.extend(language_pickers(doc));
-        Chrome { dropped }
+        let mut roots = HashSet::new();
+        for css in &rules.content {
+            roots.extend(doc.select(&css.selector).map(|e| e.id()));
+        }
+        Chrome {
+            dropped,
+            panels: panel_ids(doc),
+            roots,
+        }
     }
 
     /// True when the element and its subtree are chrome.
@@ -244,10 +258,82 @@ impl Chrome {
             return true;
         }
         match node.value() {
-            Node::Element(el) => is_chrome(el) || (el.name() == "form" && is_chrome_form(node)),
+            Node::Element(el) => {
+                self.is_chrome_element(node, el)
+                    || (el.name() == "form" && is_chrome_form(node))
+            }
             Node::Comment(_) | Node::ProcessingInstruction(_) | Node::Doctype(_) => true,
             _ => false,
         }
+    }
+
+    /// The built-in chrome test for one element, with the context the bare
+    /// element lacks: a collapsed panel is content, so is a `header` or
+    /// `footer` inside an article, a section, `main` or the content root, and
+    /// so is a container named like chrome whose text reads as prose.
+    fn is_chrome_element(&self, node: NodeRef<'_, Node>, el: &Element) -> bool {
+        let name = el.name();
+        if is_hidden(el) && !self.is_panel(el) {
+            return true;
+        }
+        if matches!(name, "header" | "footer") {
+            return !self.in_sectioning_content(node);
+        }
+        if CHROME_TAGS.contains(&name) {
+            return true;
+        }
+        if NEVER_CHROME.contains(&name) {
+            return false;
+        }
+        match chrome_marking(el) {
+            Marking::None => false,
+            Marking::Strong => true,
+            Marking::Weak => !ElementRef::wrap(node).is_some_and(reads_as_prose),
+        }
+    }
+
+    /// True for a hidden element that is kept as a collapsed panel: a pass
+    /// that drops everything hidden (readability) must see it shown.
+    pub(crate) fn reveals(&self, node: NodeRef<'_, Node>) -> bool {
+        matches!(node.value(), Node::Element(el) if is_hidden(el) && self.is_panel(el))
+    }
+
+    /// True when an ancestor is an article, a section, `main` or a configured
+    /// content root (HTML's rule: such a header is not the page's banner).
+    fn in_sectioning_content(&self, node: NodeRef<'_, Node>) -> bool {
+        node.ancestors().any(|a| {
+            self.roots.contains(&a.id())
+                || matches!(a.value(), Node::Element(e)
+                    if matches!(e.name(), "article" | "section" | "main")
+                        || e.attr("role").is_some_and(|r| r.eq_ignore_ascii_case("main")))
+        })
+    }
+
+    /// A collapsed panel the reader can open: `hidden="until-found"`, the
+    /// target of a control, a `<details>` body, or an accordion, tab or
+    /// collapse panel by class or role; never a modal, pop-up or honeypot.
+    fn is_panel(&self, el: &Element) -> bool {
+        if el
+            .attr("hidden")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("until-found"))
+        {
+            return true;
+        }
+        let parts = || {
+            el.classes()
+                .chain(el.id())
+                .flat_map(|t| t.split(['-', '_']))
+                .filter(|p| !p.is_empty())
+                .map(str::to_ascii_lowercase)
+        };
+        if parts().any(|p| JUNK_PANEL_PARTS.contains(&p.as_str())) {
+            return false;
+        }
+        el.id().is_some_and(|id| self.panels.contains(id))
+            || el.attr("role").is_some_and(|r| {
+                matches!(r.to_ascii_lowercase().as_str(), "tabpanel" | "region")
+            })
+            || parts().any(|p| PANEL_PARTS.contains(&p.as_str()))
     }
 
     /// True when the element or any ancestor is chrome (for elements found by
@@ -257,29 +343,201 @@ impl Chrome {
     }
 }
 
-/// The built-in chrome test for one element: tag, hidden state, role,
-/// aria-label, class and id tokens.
-pub(crate) fn is_chrome(el: &Element) -> bool {
-    let name = el.name();
-    if CHROME_TAGS.contains(&name) {
-        return true;
-    }
-    if is_hidden(el) {
-        return true;
-    }
-    if NEVER_CHROME.contains(&name) {
-        return false;
-    }
+/// How an element's role, aria-label, class and id mark it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marking {
+    /// Nothing marks it as chrome.
+    None,
+    /// Chrome whatever it holds (a landmark role, a cookie or newsletter box).
+    Strong,
+    /// Named like chrome by one class or id part (`related-info`,
+    /// `share-policy`): chrome unless its text reads as prose.
+    Weak,
+}
+
+/// Class or id parts that mark chrome whatever the element holds.
+const STRONG_PARTS: &[&str] = &[
+    "cookie",
+    "cookies",
+    "gdpr",
+    "newsletter",
+    "advert",
+    "advertisement",
+    "addthis",
+    "addtoany",
+    "a2a",
+    "sharethis",
+    "shariff",
+    "sharebar",
+    "skiplink",
+    "skiplinks",
+    "backtotop",
+    "readtime",
+    "viewcount",
+    "hitcounter",
+    "feedback",
+];
+
+/// Class or id parts of collapsed panels a reader opens (accordions, tabs,
+/// "read more"): their hidden text is content.
+const PANEL_PARTS: &[&str] = &[
+    "accordion",
+    "collapse",
+    "collapsed",
+    "collapsible",
+    "tab",
+    "tabpane",
+    "tabpanel",
+    "pane",
+    "panel",
+    "details",
+    "disclosure",
+    "expander",
+    "expandable",
+    "expand",
+    "readmore",
+    "toggle",
+    "reveal",
+    "spoiler",
+    "fold",
+];
+
+/// Class or id parts of hidden things that are never content even when
+/// shaped like a panel: pop-ups, menus, templates, honeypots.
+const JUNK_PANEL_PARTS: &[&str] = &[
+    "modal",
+    "popup",
+    "popover",
+    "dialog",
+    "tooltip",
+    "dropdown",
+    "menu",
+    "nav",
+    "overlay",
+    "lightbox",
+    "offcanvas",
+    "drawer",
+    "template",
+    "honeypot",
+    "captcha",
+    "cookie",
+    "cookies",
+    "consent",
+    "search",
+    "login",
+];
+
+/// How the element's role, aria-label, class and id tokens mark it.
+fn chrome_marking(el: &Element) -> Marking {
     if el.attr("role").is_some_and(|r| {
         r.split_ascii_whitespace()
             .any(|r| CHROME_ROLES.contains(&r.to_ascii_lowercase().as_str()))
     }) {
-        return true;
+        return Marking::Strong;
     }
     if el.attr("aria-label").is_some_and(chrome_label) {
+        return Marking::Strong;
+    }
+    let tokens = || el.classes().chain(el.id());
+    if tokens().any(strong_token) {
+        return Marking::Strong;
+    }
+    if tokens().any(chrome_token) {
+        return Marking::Weak;
+    }
+    Marking::None
+}
+
+/// Parts that name a component's structure, not its purpose
+/// (`c-language-switcher__list`): beside a chrome compound they leave it whole.
+const STRUCTURE_PARTS: &[&str] = &[
+    "c", "o", "l", "js", "gem", "govuk", "usa", "wrapper", "wrap", "container", "inner", "outer",
+    "list", "items", "item", "links", "bar", "box", "block", "widget", "section", "area",
+    "region", "holder", "module", "component", "content", "nav", "menu", "top", "bottom",
+];
+
+/// A token with a part that marks chrome whatever the element holds, or a
+/// chrome compound that is the whole token but for structure parts
+/// (`site-alert`, `c-language-switcher__list`; not `page-tools-intro`).
+fn strong_token(token: &str) -> bool {
+    let parts: Vec<String> = token
+        .split(['-', '_'])
+        .filter(|p| !p.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if parts.iter().any(|p| STRONG_PARTS.contains(&p.as_str())) {
         return true;
     }
-    el.classes().any(chrome_token) || el.id().is_some_and(chrome_token)
+    (0..parts.len()).any(|i| {
+        (i + 1..parts.len().min(i + 4) + 1).any(|j| {
+            CHROME_COMPOUNDS.contains(&parts[i..j].concat().as_str())
+                && parts[..i]
+                    .iter()
+                    .chain(&parts[j..])
+                    .all(|p| STRUCTURE_PARTS.contains(&p.as_str()))
+        })
+    })
+}
+
+/// The ids that controls on the page show and hide.
+fn panel_ids(doc: &Html) -> HashSet<String> {
+    static CONTROLS: std::sync::LazyLock<Selector> = std::sync::LazyLock::new(|| {
+        Selector::parse("[aria-controls], [data-target], [data-bs-target]")
+            .expect("constant selector parses")
+    });
+    let mut ids = HashSet::new();
+    for el in doc.select(&CONTROLS) {
+        let e = el.value();
+        if let Some(v) = e.attr("aria-controls") {
+            ids.extend(v.split_ascii_whitespace().map(str::to_string));
+        }
+        for attr in ["data-target", "data-bs-target"] {
+            if let Some(id) = e.attr(attr).and_then(|v| v.trim().strip_prefix('#')) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// True when text reads as prose rather than a link list or a label: at
+/// least five words outside links ending in a full stop or exclamation mark,
+/// links at most half the text.
+pub(crate) fn is_prose(text: &str, link_chars: usize) -> bool {
+    let text = text.trim();
+    let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    if chars == 0 || link_chars * 2 > chars {
+        return false;
+    }
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    let ends = text
+        .trim_end_matches(['"', '\'', '’', '”', ')', ']', '»'])
+        .ends_with(['.', '!', '。']);
+    let sentence_inside = text.contains(". ") || text.contains("! ");
+    words >= 5 && (ends || sentence_inside)
+}
+
+/// True when the element's text reads as prose ([`is_prose`]); link text is
+/// counted apart, so a list of links never does.
+fn reads_as_prose(el: ElementRef<'_>) -> bool {
+    let mut text = String::new();
+    let mut link_chars = 0;
+    for node in el.descendants() {
+        if let Node::Text(t) = node.value() {
+            text.push_str(t);
+            text.push(' ');
+            let in_link = node.ancestors().take_while(|a| a.id() != el.id()).any(
+                |a| matches!(a.value(), Node::Element(e) if e.name() == "a"),
+            );
+            if in_link {
+                link_chars += t.chars().filter(|c| !c.is_whitespace()).count();
+            }
+        }
+    }
+    is_prose(&text, link_chars)
 }
 
 /// Hidden by attribute or inline style; such text is never shown to a reader.
@@ -396,6 +654,41 @@ fn language_pickers(doc: &Html) -> Vec<ego_tree::NodeId> {
         }
     }
     found
+}
+
+/// True when a line is nothing but language names ("English", "Français
+/// Deutsch"): a picker's text, or a list of languages in the content.
+pub(crate) fn is_language_names(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    !words.is_empty() && words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str()))
+}
+
+/// True when a line opens with a copyright mark or word ("© Reuters",
+/// "Copyright 2024 CDC").
+pub(crate) fn is_copyright_line(text: &str) -> bool {
+    static COPYRIGHT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)^\s*(?:©|\(c\)\s|copyright\b)")
+            .expect("constant copyright regex compiles")
+    });
+    COPYRIGHT.is_match(text)
+}
+
+/// A copyright line that says more than the page footer's "© 2024 Name. All
+/// rights reserved.": a notice on use or a photo credit inside the content
+/// ("© Photos: Embassy of Estonia, not for commercial use.").
+pub(crate) fn is_content_copyright(text: &str) -> bool {
+    static FOOTER: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)all\s+rights\s+reserved|^\s*(?:©|\(c\)|copyright)[\s©]*(?:\d{4}(?:\s*[-–]\s*\d{4})?)?[\s,]*[\p{L}\p{N}.&'’ -]{0,60}\.?\s*$")
+            .expect("constant copyright footer regex compiles")
+    });
+    is_copyright_line(text) && is_prose(text, 0) && !FOOTER.is_match(text)
 }
 
 /// A `<form>` is chrome (search box, newsletter) unless it wraps content, as

@@ -170,9 +170,13 @@ fn without_chrome(doc: &Html, html: &str, chrome: &Chrome) -> String {
     struct Collect<'c> {
         chrome: &'c Chrome,
         found: Vec<NodeId>,
+        revealed: Vec<NodeId>,
     }
     impl<'a> Visit<'a> for Collect<'_> {
         fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
+            if self.chrome.reveals(n) {
+                self.revealed.push(n.id());
+            }
             let chrome = matches!(n.value(), Node::Element(_) | Node::Comment(_))
                 && self.chrome.skips(n)
                 && !matches!(n.value(), Node::Element(e) if matches!(e.name(), "head" | "title" | "meta"));
@@ -186,15 +190,30 @@ fn without_chrome(doc: &Html, html: &str, chrome: &Chrome) -> String {
     let mut collect = Collect {
         chrome,
         found: Vec::new(),
+        revealed: Vec::new(),
     };
     walk_tree(doc.tree.root(), &mut collect);
-    if collect.found.is_empty() {
+    if collect.found.is_empty() && collect.revealed.is_empty() {
         return html.to_string();
     }
     let mut stripped = doc.clone();
     for id in collect.found {
         if let Some(mut node) = stripped.tree.get_mut(id) {
             node.detach();
+        }
+    }
+    // A collapsed accordion or tab panel is content: shown to readability,
+    // which drops whatever is hidden.
+    for id in collect.revealed {
+        if let Some(mut node) = stripped.tree.get_mut(id)
+            && let Node::Element(el) = node.value()
+        {
+            el.attrs = el
+                .attrs
+                .iter()
+                .filter(|(k, _)| !matches!(&*k.local, "hidden" | "aria-hidden" | "style"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
         }
     }
     stripped.html()

@@ -151,6 +151,9 @@ struct Walker<'o, 'a> {
     /// The level of a chrome heading ("Related news") whose section is being
     /// skipped, up to the next heading of that level or above.
     skipping: Option<u8>,
+    /// That chrome heading, until prose under it makes it a section after
+    /// all: under "Most read" only link lists and teasers are chrome.
+    skipped_heading: Option<String>,
     current: Section,
     sections: Vec<Section>,
     text_chars: usize,
@@ -167,6 +170,7 @@ pub(crate) fn walk(root: NodeRef<'_, Node>, opts: &WalkOptions<'_>) -> Walked {
         headings: Vec::new(),
         seen_keys: HashMap::new(),
         skipping: None,
+        skipped_heading: None,
         current: Section {
             key: SectionKey::lead(),
             heading: None,
@@ -412,8 +416,10 @@ impl Walker<'_, '_> {
                     return;
                 }
                 self.skipping = None;
+                self.skipped_heading = None;
                 if chrome::is_chrome_heading(&text) {
                     self.skipping = Some(level);
+                    self.skipped_heading = Some(text);
                     return;
                 }
                 self.start_section(level, text);
@@ -466,14 +472,33 @@ impl Walker<'_, '_> {
                 text = display(&re.replace_all(&text, ""));
             }
         }
-        if text.is_empty() || is_stamp_only(&text) || self.skipping.is_some() {
+        if text.is_empty() || is_stamp_only(&text) {
             return;
         }
+        if let Some(level) = self.skipping {
+            // Under a chrome heading only prose is content; its first prose
+            // block makes the heading a section after all.
+            let link_chars = links
+                .iter()
+                .map(|l| l.text.chars().filter(|c| !c.is_whitespace()).count())
+                .sum();
+            if !chrome::is_prose(&text, link_chars) {
+                return;
+            }
+            if let Some(heading) = self.skipped_heading.take() {
+                self.start_section(level, heading);
+            }
+        }
         // Table rows and preformatted text are data: "English | French" in a
-        // glossary is content.
-        if !matches!(kind, BlockKind::TableRow | BlockKind::Preformatted)
-            && chrome::is_chrome_text(&text)
-        {
+        // glossary is content. So is a list item naming a language without
+        // linking to it, and a copyright credit under a picture: those are
+        // chrome only in pickers and page footers, dropped as elements.
+        let data = matches!(kind, BlockKind::TableRow | BlockKind::Preformatted)
+            || (kind == BlockKind::ListItem
+                && links.is_empty()
+                && chrome::is_language_names(&text))
+            || (kind == BlockKind::Caption && chrome::is_copyright_line(&text));
+        if !data && chrome::is_chrome_text(&text) && !chrome::is_content_copyright(&text) {
             return;
         }
         self.text_chars += text.chars().count();
