@@ -259,8 +259,7 @@ impl Chrome {
         }
         match node.value() {
             Node::Element(el) => {
-                self.is_chrome_element(node, el)
-                    || (el.name() == "form" && is_chrome_form(node))
+                self.is_chrome_element(node, el) || (el.name() == "form" && is_chrome_form(node))
             }
             Node::Comment(_) | Node::ProcessingInstruction(_) | Node::Doctype(_) => true,
             _ => false,
@@ -330,9 +329,9 @@ impl Chrome {
             return false;
         }
         el.id().is_some_and(|id| self.panels.contains(id))
-            || el.attr("role").is_some_and(|r| {
-                matches!(r.to_ascii_lowercase().as_str(), "tabpanel" | "region")
-            })
+            || el
+                .attr("role")
+                .is_some_and(|r| matches!(r.to_ascii_lowercase().as_str(), "tabpanel" | "region"))
             || parts().any(|p| PANEL_PARTS.contains(&p.as_str()))
     }
 
@@ -451,10 +450,54 @@ fn chrome_marking(el: &Element) -> Marking {
 /// Parts that name a component's structure, not its purpose
 /// (`c-language-switcher__list`): beside a chrome compound they leave it whole.
 const STRUCTURE_PARTS: &[&str] = &[
-    "c", "o", "l", "js", "gem", "govuk", "usa", "wrapper", "wrap", "container", "inner", "outer",
-    "list", "items", "item", "links", "bar", "box", "block", "widget", "section", "area",
-    "region", "holder", "module", "component", "content", "nav", "menu", "top", "bottom",
+    "c",
+    "o",
+    "l",
+    "js",
+    "gem",
+    "govuk",
+    "usa",
+    "wrapper",
+    "wrap",
+    "container",
+    "inner",
+    "outer",
+    "list",
+    "items",
+    "item",
+    "links",
+    "bar",
+    "box",
+    "block",
+    "widget",
+    "section",
+    "area",
+    "region",
+    "holder",
+    "module",
+    "component",
+    "content",
+    "nav",
+    "menu",
+    "top",
+    "bottom",
 ];
+
+/// Text for screen readers that is kept (gov.uk's `govuk-visually-hidden`
+/// "Warning"): a word of its own, never glued to the visible text after it.
+pub(crate) fn is_reader_only(el: &Element) -> bool {
+    el.classes().any(|c| {
+        let c = c.to_ascii_lowercase();
+        [
+            "visually-hidden",
+            "visuallyhidden",
+            "sr-only",
+            "screen-reader",
+        ]
+        .iter()
+        .any(|t| c.contains(t))
+    })
+}
 
 /// A token with a part that marks chrome whatever the element holds, or a
 /// chrome compound that is the whole token but for structure parts
@@ -529,9 +572,10 @@ fn reads_as_prose(el: ElementRef<'_>) -> bool {
         if let Node::Text(t) = node.value() {
             text.push_str(t);
             text.push(' ');
-            let in_link = node.ancestors().take_while(|a| a.id() != el.id()).any(
-                |a| matches!(a.value(), Node::Element(e) if e.name() == "a"),
-            );
+            let in_link = node
+                .ancestors()
+                .take_while(|a| a.id() != el.id())
+                .any(|a| matches!(a.value(), Node::Element(e) if e.name() == "a"));
             if in_link {
                 link_chars += t.chars().filter(|c| !c.is_whitespace()).count();
             }
@@ -1037,6 +1081,7 @@ static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::n
     regex::Regex::new(
         r"(?ix)
         \b(?:we|this\s+(?:web)?site|our\s+(?:web)?site)\s+uses?\s+cookies\b
+            .*\b(?:experience|improve|enhance|analy[sz]\w*|statistics|traffic|personali[sz]\w*|advertis\w*|agree\w*|accept\w*|consent\w*|preferences|settings|policy|learn\s+more|more\s+information|third[\s-]part\w*|best)\b
         | \bby\s+(?:continuing|using)\b.{0,80}\bcookies?\b
         | \baccept\s+(?:all\s+)?cookies\b
         | \bcookie\s+(?:settings|preferences|consent)\b",
@@ -1199,9 +1244,11 @@ fn classify(segment: &str) -> Segment {
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     };
-    if words
-        .iter()
-        .all(|w| is(ACTION_WORDS, w) || is(FILLER_WORDS, w) || count(w))
+    // A share in percent is a figure: "Share: 45%".
+    if !rest.contains('%')
+        && words
+            .iter()
+            .all(|w| is(ACTION_WORDS, w) || is(FILLER_WORDS, w) || count(w))
         && words.iter().any(|w| is(ACTION_WORDS, w))
     {
         return Segment::Chrome;
@@ -1550,6 +1597,221 @@ mod tests {
                 .next()
                 .unwrap();
             assert_eq!(chrome.skips(*first), want, "{html}");
+        }
+    }
+
+    /// Extracts `inner` placed in a page's content under the generic rules
+    /// and under site rules whose root is `.body-text`; returns the text of
+    /// every heading and block per rule set.
+    fn content_texts(inner: &str) -> Vec<(String, String)> {
+        let site = {
+            let mut r = Rules::generic();
+            r.name = "site".into();
+            r.content = vec![crate::target::Css::parse(".body-text").unwrap()];
+            r
+        };
+        let long = "Allies and partners agreed on the text of the declaration after long talks. ";
+        let html = format!(
+            "<html><head><title>Relations with Testland</title></head><body>\
+             <header><a href=/>Home</a></header><div id=page><h1>Relations with Testland</h1>\
+             <div class=body-text><p>{lead}</p><h2>Evolution</h2><p>{long}</p>{inner}\
+             <p>{long}{long}</p></div></div><footer><p>\u{a9} 2026 Testland. All rights reserved.</p></footer></body></html>",
+            lead = long.repeat(3),
+        );
+        [Rules::generic(), site]
+            .into_iter()
+            .map(|rules| {
+                let d = crate::extract::extract(&html, None, &rules).unwrap();
+                let text = d
+                    .sections
+                    .iter()
+                    .flat_map(|s| {
+                        s.heading
+                            .iter()
+                            .cloned()
+                            .chain(s.blocks.iter().map(|b| b.text.clone()))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (rules.name, text)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn real_content_is_never_swallowed_as_chrome() {
+        let cases = [
+            // collapsed panels a reader opens
+            (
+                "<div hidden=\"until-found\"><p>Allies do not condemn the attack.</p></div>",
+                "Allies do not condemn the attack.",
+            ),
+            (
+                "<div class=panel aria-hidden=true><p>Fees for children are 60 euros.</p></div>",
+                "Fees for children are 60 euros.",
+            ),
+            (
+                "<div class=tab-pane style=\"display: none\"><p>Fees for children are 60 euros.</p></div>",
+                "Fees for children are 60 euros.",
+            ),
+            (
+                "<div hidden id=more><p>Applications close on 15 June.</p></div><button aria-controls=more>Read more</button>",
+                "Applications close on 15 June.",
+            ),
+            (
+                "<div class=accordion><div class=\"accordion-panel collapse\" aria-hidden=true><p>Anyone aged 18 or over can apply.</p></div></div>",
+                "Anyone aged 18 or over can apply.",
+            ),
+            (
+                "<details><summary>Who can apply</summary><p>Anyone aged 18 or over can apply.</p></details>",
+                "Anyone aged 18 or over can apply.",
+            ),
+            // a header or footer of the content itself
+            (
+                "<article><header><h2>Statement</h2><p>Allies do not condemn the attack.</p></header></article>",
+                "Allies do not condemn the attack.",
+            ),
+            (
+                "<section><header><h2>Emergency contact</h2><p>Call +1 202 588 0101 outside office hours.</p></header></section>",
+                "Call +1 202 588 0101 outside office hours.",
+            ),
+            // languages named, not linked
+            (
+                "<p>NATO has two official languages:</p><ul><li>English</li><li>French</li></ul>",
+                "French",
+            ),
+            // prose in containers named like chrome
+            (
+                "<div class=related><p>The Alliance will review the partnership policy in 2025.</p></div>",
+                "The Alliance will review the partnership policy in 2025.",
+            ),
+            (
+                "<div class=share-policy><p>Allies agreed to share intelligence on hybrid threats.</p></div>",
+                "Allies agreed to share intelligence on hybrid threats.",
+            ),
+            (
+                "<div class=related-info><p>The Council adopted new rules on 5 March 2024.</p></div>",
+                "The Council adopted new rules on 5 March 2024.",
+            ),
+            (
+                "<div class=callout-sidebar><p>You must apply at least 3 weeks before you travel.</p></div>",
+                "You must apply at least 3 weeks before you travel.",
+            ),
+            (
+                "<div class=field-sidebar-text><p>The Council adopted new rules on 5 March 2024.</p></div>",
+                "The Council adopted new rules on 5 March 2024.",
+            ),
+            (
+                "<div class=breadcrumbs-note><p>Children aged 15 months need one dose.</p></div>",
+                "Children aged 15 months need one dose.",
+            ),
+            (
+                "<div class=footer-note><p>The Council adopted new rules on 5 March 2024.</p></div>",
+                "The Council adopted new rules on 5 March 2024.",
+            ),
+            (
+                "<div class=page-tools-intro><p>The Council adopted new rules on 5 March 2024.</p></div>",
+                "The Council adopted new rules on 5 March 2024.",
+            ),
+            (
+                "<div class=consent-form-info><p>Parents sign the consent form before the first dose.</p></div>",
+                "Parents sign the consent form before the first dose.",
+            ),
+            // prose under headings named like chrome
+            (
+                "<h2>Contents</h2><p>This guidance explains the new rules for visitors.</p>",
+                "This guidance explains the new rules for visitors.",
+            ),
+            (
+                "<h2>More from the Consular Section</h2><p>Passports are issued within 30 days.</p>",
+                "Passports are issued within 30 days.",
+            ),
+            (
+                "<h3>Most read</h3><p>Allies agreed to raise the defence spending guideline to 5%.</p>",
+                "Most read",
+            ),
+            (
+                "<h2>Is this page useful?</h2><p>Fees rose to 127 euros on 4 April.</p>",
+                "Fees rose to 127 euros on 4 April.",
+            ),
+            // copyright lines of the content
+            (
+                "<h2>Copyright</h2><p>\u{a9} Photos: Embassy of Estonia, not for commercial use.</p>",
+                "\u{a9} Photos: Embassy of Estonia, not for commercial use.",
+            ),
+            (
+                "<figure><img src=/a.jpg alt=\"\"><figcaption>\u{a9} NATO</figcaption></figure>",
+                "\u{a9} NATO",
+            ),
+            (
+                "<p>Copyright 2024 Republic of Estonia. All texts may be reproduced with attribution.</p>",
+                "Copyright 2024 Republic of Estonia.",
+            ),
+            // short real lines that look like chrome
+            (
+                "<p>We use cookies to ensure the vaccine records portal works.</p>",
+                "We use cookies to ensure the vaccine records portal works.",
+            ),
+            ("<p>Share: 45%</p>", "Share: 45%"),
+            // screen-reader words stay words
+            (
+                "<div class=govuk-warning-text><strong><span class=govuk-visually-hidden>Warning</span>You can be fined.</strong></div>",
+                "Warning You can be fined.",
+            ),
+        ];
+        for (inner, want) in cases {
+            for (rules, text) in content_texts(inner) {
+                assert!(
+                    text.contains(want),
+                    "{want:?} missing under {rules} from {inner}:\n{text}"
+                );
+            }
+        }
+        // A header directly in the configured root is the content's own.
+        let header = "<header><h2>Statement</h2><p>Allies do not condemn the attack.</p></header>";
+        let site = &content_texts(header)[1];
+        assert!(site.1.contains("Allies do not condemn"), "{}", site.1);
+    }
+
+    #[test]
+    fn chrome_named_link_lists_and_hidden_junk_still_go() {
+        let cases = [
+            (
+                "<div class=related><ul><li><a href=/a>Partnership for Peace programme</a></li></ul></div>",
+                "Partnership",
+            ),
+            (
+                "<h3>Most read</h3><ul><li><a href=/n/1>Ministers meet in Brussels on the declaration</a></li></ul>",
+                "Ministers",
+            ),
+            (
+                "<div class=\"modal collapse\" hidden><p>Sign in to your account to continue here.</p></div>",
+                "Sign in",
+            ),
+            (
+                "<div hidden><p>Leave this field empty if you are human.</p></div>",
+                "Leave this field",
+            ),
+            (
+                "<p aria-hidden=true>Decorative text for the icon only.</p>",
+                "Decorative",
+            ),
+            (
+                "<div class=cookie-note><p>We use cookies to improve your experience on this site.</p></div>",
+                "We use cookies",
+            ),
+            (
+                "<div class=site-alert><p>The building is closed on Friday for a public holiday.</p></div>",
+                "The building is closed",
+            ),
+        ];
+        for (inner, gone) in cases {
+            for (rules, text) in content_texts(inner) {
+                assert!(
+                    !text.contains(gone),
+                    "{gone:?} kept under {rules} from {inner}"
+                );
+            }
         }
     }
 

@@ -48,8 +48,10 @@ use walk::WalkOptions;
 /// fragment ids and own-host link forms normalised; in-content volatile lines
 /// (clocks, tickers, counters, widgets) and other languages' tool bars dropped.
 /// 4: a lead emptied by the stamp filters is dropped (was kept as an empty
-/// section).
-pub const EXTRACTOR_VERSION: u32 = 4;
+/// section). 5: real content is kept where it looked like chrome (collapsed
+/// panels, headers inside the content, prose in containers or under headings
+/// named like chrome, language lists, content copyright lines).
+pub const EXTRACTOR_VERSION: u32 = 5;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

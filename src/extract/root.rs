@@ -12,7 +12,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::ExtractError;
-use super::chrome::{Chrome, Visit, walk_tree};
+use super::chrome::{self, Chrome, Visit, walk_tree};
 use super::walk::{WalkOptions, Walked, walk};
 use crate::document::ContentRoot;
 use crate::target::Rules;
@@ -171,11 +171,15 @@ fn without_chrome(doc: &Html, html: &str, chrome: &Chrome) -> String {
         chrome: &'c Chrome,
         found: Vec<NodeId>,
         revealed: Vec<NodeId>,
+        spaced: Vec<NodeId>,
     }
     impl<'a> Visit<'a> for Collect<'_> {
         fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
             if self.chrome.reveals(n) {
                 self.revealed.push(n.id());
+            }
+            if matches!(n.value(), Node::Element(e) if chrome::is_reader_only(e)) {
+                self.spaced.push(n.id());
             }
             let chrome = matches!(n.value(), Node::Element(_) | Node::Comment(_))
                 && self.chrome.skips(n)
@@ -191,15 +195,23 @@ fn without_chrome(doc: &Html, html: &str, chrome: &Chrome) -> String {
         chrome,
         found: Vec::new(),
         revealed: Vec::new(),
+        spaced: Vec::new(),
     };
     walk_tree(doc.tree.root(), &mut collect);
-    if collect.found.is_empty() && collect.revealed.is_empty() {
+    if collect.found.is_empty() && collect.revealed.is_empty() && collect.spaced.is_empty() {
         return html.to_string();
     }
     let mut stripped = doc.clone();
     for id in collect.found {
         if let Some(mut node) = stripped.tree.get_mut(id) {
             node.detach();
+        }
+    }
+    // Screen-reader words ("Warning") stay words of their own: readability
+    // drops the class that tells the walk so.
+    for id in collect.spaced {
+        if let Some(mut node) = stripped.tree.get_mut(id) {
+            node.append(Node::Text(scraper::node::Text { text: " ".into() }));
         }
     }
     // A collapsed accordion or tab panel is content: shown to readability,

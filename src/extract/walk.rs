@@ -319,6 +319,13 @@ impl Walker<'_, '_> {
 
     fn close_node(&mut self, n: NodeRef<'_, Node>) {
         let id = n.id();
+        if let Node::Element(el) = n.value()
+            && chrome::is_reader_only(el)
+            && let Some(f) = self.frames.last_mut()
+        {
+            // "Warning" for screen readers runs into the visible text.
+            f.text.push(' ');
+        }
         if self.links.last().is_some_and(|l| l.node == id)
             && let Some(link) = self.links.pop()
         {
