@@ -9,19 +9,24 @@
 use serde::{Deserialize, Serialize};
 
 use crate::document::{BlockKind, SectionKey};
-use crate::stamp::Stamp;
+use crate::stamp::{Stamp, StampClass};
 
 /// How a revision is classified. The stamp is metadata, never content:
 ///
-/// | content | stamp                                          | kind          |
-/// |---------|------------------------------------------------|---------------|
-/// | changed | read on both sides, moved; or newly readable   | `revised`     |
-/// | changed | read on both sides, same moment                | `silent-edit` |
-/// | changed | none readable on the new page                  | `changed`     |
-/// | same    | changed (moved, appeared or gone)              | `stamp-only`  |
+/// | content | stamp                                                   | kind          |
+/// |---------|---------------------------------------------------------|---------------|
+/// | changed | moved (any update stamp on the page); or newly readable | `revised`     |
+/// | changed | update stamp read on both sides, every date the same    | `silent-edit` |
+/// | changed | none readable on the new page, or a published date only | `changed`     |
+/// | same    | changed (moved, appeared or gone), shown on the page    | `stamp-only`  |
+/// | same    | only a `<meta>` / JSON-LD date changed                  | none          |
 ///
 /// "Silent edit" is a claim about the page (edited without a new date), so
-/// it is made only when a stamp was read on both sides.
+/// it is made only when an update stamp (updated, revised, reviewed,
+/// modified; never a published date) was read on both sides and none of the
+/// page's update stamps ([`Stamp::also`]) moved. A machine-only date
+/// (`<meta>`, JSON-LD) that moves with no content change is no revision:
+/// many sites set it to each request's time, and no reader sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RevisionKind {
@@ -64,11 +69,20 @@ impl RevisionKind {
         new: Option<&Stamp>,
     ) -> Option<Self> {
         if !content_changed {
-            return crate::stamp::changed(old, new).then_some(RevisionKind::StampOnly);
+            let machine_only = old.into_iter().chain(new).all(|s| s.source.is_machine());
+            return (crate::stamp::changed(old, new) && !machine_only)
+                .then_some(RevisionKind::StampOnly);
         }
         Some(match (old, new) {
             (_, None) => RevisionKind::Changed,
-            (Some(o), Some(n)) if o.same_moment(n) => RevisionKind::SilentEdit,
+            (Some(o), Some(n)) if o.same_dates(n) => {
+                let updated = |s: &Stamp| s.class == StampClass::Updated;
+                if updated(o) && updated(n) {
+                    RevisionKind::SilentEdit
+                } else {
+                    RevisionKind::Changed
+                }
+            }
             _ => RevisionKind::Revised,
         })
     }
@@ -507,8 +521,51 @@ mod tests {
         let a = crate::stamp::parse("Last updated: 28 Aug. 2024 11:27").unwrap();
         let a2 = crate::stamp::parse("Last updated 28-Aug-2024 11:27").unwrap();
         let b = crate::stamp::parse("Updated on April 19, 2024").unwrap();
+        use crate::stamp::StampSource;
         use RevisionKind::{Changed, Revised, SilentEdit, StampOnly};
+        let published = crate::stamp::parse("Published 3 May 2023").unwrap();
+        let meta = |day: &str| {
+            let mut s = crate::stamp::read_bare(day, &crate::stamp::Reading::default()).unwrap();
+            s.source = StampSource::Meta {
+                name: "article:modified_time".into(),
+            };
+            s
+        };
+        let (meta_old, meta_new) = (meta("2024-03-12T10:00:00Z"), meta("2026-12-03T08:00:00Z"));
+        let with_review = |review: &str| {
+            let mut s = crate::stamp::parse("Updated on April 19, 2024").unwrap();
+            s.also = vec![crate::stamp::parse(review).unwrap()];
+            s
+        };
+        let reviewed_old = with_review("Page last reviewed: August 19, 2020");
+        let reviewed_new = with_review("Page last reviewed: May 2, 2024");
         let cases = [
+            // a published date is no update stamp: never a silent edit
+            (true, Some(&published), Some(&published), Some(Changed)),
+            (false, Some(&published), Some(&published), None),
+            // a machine-only date moving alone is no revision; with content it is
+            (false, Some(&meta_old), Some(&meta_new), None),
+            (false, None, Some(&meta_new), None),
+            (true, Some(&meta_old), Some(&meta_new), Some(Revised)),
+            // any update stamp on the page moving makes it revised
+            (
+                true,
+                Some(&reviewed_old),
+                Some(&reviewed_new),
+                Some(Revised),
+            ),
+            (
+                true,
+                Some(&reviewed_new),
+                Some(&reviewed_new),
+                Some(SilentEdit),
+            ),
+            (
+                false,
+                Some(&reviewed_old),
+                Some(&reviewed_new),
+                Some(StampOnly),
+            ),
             (true, Some(&a), Some(&b), Some(Revised)),
             (true, Some(&a), Some(&a2), Some(SilentEdit)),
             // a stamp appearing is a revision

@@ -82,6 +82,35 @@ pub struct Stamp {
     /// recorded were all read in Brussels time.
     #[serde(default = "legacy_zone")]
     pub zone: String,
+    /// What the stamp's label claims: an update (`Last updated`, `Reviewed`,
+    /// a modified date) or only a publication (`Published`, `Posted`).
+    /// Stamps stored before it was recorded were all update stamps.
+    #[serde(default, skip_serializing_if = "StampClass::is_updated")]
+    pub class: StampClass,
+    /// The page's other readable update stamps under another label, in page
+    /// order (CDC's `Page last reviewed` next to its `Updated on`): when any
+    /// of them moves, the page shows a new date. Their own `also` is empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Stamp>,
+}
+
+/// What a stamp's label claims (see [`Stamp::class`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StampClass {
+    /// Updated, revised, reviewed, modified: a claim about the last edit.
+    #[default]
+    Updated,
+    /// Published, posted, issued: the first publication, which says nothing
+    /// about later edits.
+    Published,
+}
+
+impl StampClass {
+    /// True for [`StampClass::Updated`] (serde's skip test).
+    pub fn is_updated(&self) -> bool {
+        *self == StampClass::Updated
+    }
 }
 
 fn legacy_zone() -> String {
@@ -115,6 +144,12 @@ pub enum StampSource {
 }
 
 impl StampSource {
+    /// True for a date only machines read (`<meta>`, JSON-LD): many sites set
+    /// it to the time of each request, and no reader sees it.
+    pub fn is_machine(&self) -> bool {
+        matches!(self, StampSource::Meta { .. } | StampSource::JsonLd)
+    }
+
     /// In words: `visible text`, `selector .date`, `meta article:modified_time`, ...
     pub fn describe(&self) -> String {
         match self {
@@ -132,6 +167,54 @@ impl Stamp {
     /// True when both name the same date and time (the text may differ).
     pub fn same_moment(&self, other: &Stamp) -> bool {
         self.date == other.date && self.time == other.time
+    }
+
+    /// True when both name the same moment and so do their other update
+    /// stamps ([`Stamp::also`]): the page shows no new date.
+    pub fn same_dates(&self, other: &Stamp) -> bool {
+        let moments = |s: &Stamp| s.also.iter().map(|a| (a.date, a.time)).collect::<Vec<_>>();
+        self.same_moment(other) && moments(self) == moments(other)
+    }
+
+    /// The label the page gives this kind of stamp in a report:
+    /// `Last updated`, or `Published` for a publication date.
+    pub fn label(&self) -> &'static str {
+        match self.class {
+            StampClass::Updated => "Last updated",
+            StampClass::Published => "Published",
+        }
+    }
+
+    /// The other update stamps that name another moment than their
+    /// counterpart on `old` (same label, else same position), as
+    /// `Page last reviewed: August 19, 2020 → May 2, 2024`.
+    pub fn also_moved(&self, old: &Stamp) -> Vec<String> {
+        let label = |s: &Stamp| {
+            s.text
+                .strip_suffix(s.shown.as_str())
+                .unwrap_or(&s.text)
+                .trim_end_matches([' ', ':', '-'])
+                .to_string()
+        };
+        let mut out = Vec::new();
+        for (i, n) in self.also.iter().enumerate() {
+            let o = old
+                .also
+                .iter()
+                .find(|o| label(o) == label(n))
+                .or_else(|| old.also.get(i));
+            match o {
+                Some(o) if o.same_moment(n) => {}
+                Some(o) => out.push(format!(
+                    "{}: {} \u{2192} {}",
+                    label(n),
+                    o.display_value(),
+                    n.display_value()
+                )),
+                None => out.push(format!("{}: none \u{2192} {}", label(n), n.display_value())),
+            }
+        }
+        out
     }
 
     /// The stamp's date and time as the page wrote them (`3 March 2021`,
@@ -358,6 +441,13 @@ pub struct Scan {
     pub published: Option<Stamp>,
     /// The first labelled line whose date-like value no form reads, as served.
     pub unreadable: Option<String>,
+    /// The readable update stamps after `updated`, under other labels, in
+    /// page order (see [`Stamp::also`]).
+    pub others: Vec<Stamp>,
+    /// True when an update label with an unreadable date came before any
+    /// readable one: the page's stamp is that line, which cannot be read, so
+    /// no later or other stamp stands in for it.
+    pub blocked: bool,
 }
 
 /// A parsed value: the date, its time, the zone the stamp wrote, and how many
@@ -410,10 +500,12 @@ fn read_value(text: &str, order: DateOrder) -> Result<Value, ValueError> {
             b.ok_or(ValueError::Invalid)?,
             y.ok_or(ValueError::Invalid)?,
         );
+        // A number above 12 can only be the day, whatever the order.
         let (d, m) = match order {
-            DateOrder::Mdy if a <= 12 => (b, a),
-            _ if a > 12 || order != DateOrder::Mdy => (a, b),
-            _ => (b, a),
+            _ if a > 12 => (a, b),
+            _ if b > 12 => (b, a),
+            DateOrder::Mdy => (b, a),
+            _ => (a, b),
         };
         (y, Some(m), Some(d))
     };
@@ -549,6 +641,8 @@ fn build(value: Value, text: String, shown: String, reading: &Reading) -> Stamp 
         shown,
         source: StampSource::Text,
         zone: zone_name(&tz),
+        class: StampClass::Updated,
+        also: Vec::new(),
     }
 }
 
@@ -612,6 +706,7 @@ fn lines(page_text: &str) -> String {
 /// date-like value no form reads is kept as `unreadable`.
 pub fn scan(page_text: &str, reading: &Reading) -> Scan {
     let text = lines(page_text);
+    let order = reading.for_page(&text).order;
     let mut out = Scan::default();
     for caps in LABEL_RE.captures_iter(&text) {
         let Some(label) = caps.get(0) else { continue };
@@ -626,28 +721,41 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
         let rest = &text[label.end()..];
         let at = skip_separator(rest);
         let value = &rest[at..];
-        match read_value(value, reading.order) {
+        match read_value(value, order) {
             Ok(v) => {
                 let shown = value[..v.len].trim().to_string();
                 let whole = display(&text[label.start()..label.end() + at + v.len]);
-                let stamp = build(v, whole, shown, reading);
-                let slot = match class {
-                    Class::Updated => &mut out.updated,
-                    Class::Published => &mut out.published,
-                };
-                if slot.is_none() {
-                    *slot = Some(stamp);
+                let mut stamp = build(v, whole, shown, reading);
+                match class {
+                    Class::Updated if out.blocked => {}
+                    Class::Updated => match &out.updated {
+                        None => out.updated = Some(stamp),
+                        Some(first) => {
+                            let key = |s: &Stamp| comparable_label(&s.text, &s.shown);
+                            let seen = std::iter::once(first)
+                                .chain(&out.others)
+                                .any(|s| key(s) == key(&stamp));
+                            if !seen {
+                                out.others.push(stamp);
+                            }
+                        }
+                    },
+                    Class::Published => {
+                        stamp.class = StampClass::Published;
+                        out.published.get_or_insert(stamp);
+                    }
                 }
             }
             Err(e) => {
-                if out.unreadable.is_some() {
-                    continue;
-                }
                 let dateish = match e {
                     ValueError::Invalid => VALUE_RE.find(value).map(|m| m.end()),
                     ValueError::NotADate => unreadable_value(value),
                 };
-                if let Some(n) = dateish {
+                let Some(n) = dateish else { continue };
+                if class == Class::Updated && out.updated.is_none() {
+                    out.blocked = true;
+                }
+                if out.unreadable.is_none() {
                     let end = label.end() + at + n;
                     out.unreadable = Some(display(&text[label.start()..end]));
                 }
@@ -655,6 +763,57 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
         }
     }
     out
+}
+
+/// A stamp's label, lowercased, its value left out: two update stamps under
+/// the same label are one stamp shown twice (a header and a footer copy).
+fn comparable_label(text: &str, shown: &str) -> String {
+    text.strip_suffix(shown)
+        .unwrap_or(text)
+        .trim_end_matches([' ', ':', '-'])
+        .to_lowercase()
+}
+
+/// The numeric date order a page's own dates prove: month first when one of
+/// its `n/n/yyyy` dates has a second number above 12 and none has a first
+/// number above 12 (`03/13/2024` can only be 13 March); `None` when nothing
+/// proves an order. Ambiguous dates on that page (`03/12/2024`) are then read
+/// month first.
+pub fn proven_order(page_text: &str) -> Option<DateOrder> {
+    static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"\b(\d{1,2})([/.\-])(\d{1,2})([/.\-])\d{4}\b")
+            .expect("constant numeric-date regex compiles")
+    });
+    let (mut day_first, mut month_first) = (false, false);
+    for c in NUMERIC.captures_iter(page_text) {
+        if c.get(2).map(|m| m.as_str()) != c.get(4).map(|m| m.as_str()) {
+            continue;
+        }
+        let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
+        match (num(1), num(3)) {
+            (Some(a), Some(b)) if a > 12 && b <= 12 => day_first = true,
+            (Some(a), Some(b)) if b > 12 && a <= 12 => month_first = true,
+            _ => {}
+        }
+    }
+    match (day_first, month_first) {
+        (true, false) => Some(DateOrder::Dmy),
+        (false, true) => Some(DateOrder::Mdy),
+        _ => None,
+    }
+}
+
+impl Reading {
+    /// This reading for one page: when the rules leave the order at its
+    /// default (day first) and the page's own numeric dates prove month
+    /// first ([`proven_order`]), month first.
+    pub fn for_page(&self, page_text: &str) -> Reading {
+        let mut r = self.clone();
+        if r.order == DateOrder::Dmy && proven_order(page_text) == Some(DateOrder::Mdy) {
+            r.order = DateOrder::Mdy;
+        }
+        r
+    }
 }
 
 /// The length of a labelled value that looks like a date but is not read
@@ -810,11 +969,12 @@ pub fn is_split_stamp(label: &str, value: &str) -> bool {
 }
 
 /// True when the stamp changed between two documents: present on one side only,
-/// or naming a different moment.
+/// or naming a different moment, or one of the page's other update stamps
+/// ([`Stamp::also`]) moved.
 pub fn changed(old: Option<&Stamp>, new: Option<&Stamp>) -> bool {
     match (old, new) {
         (None, None) => false,
-        (Some(a), Some(b)) => !a.same_moment(b),
+        (Some(a), Some(b)) => !a.same_dates(b),
         _ => true,
     }
 }
@@ -1068,6 +1228,98 @@ mod tests {
     }
 
     #[test]
+    fn stamps_keep_their_class_other_update_stamps_and_unreadable_first_lines() {
+        // (page text, updated, published, others, blocked)
+        type Case = (
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static [&'static str],
+            bool,
+        );
+        let cases: &[Case] = &[
+            // CDC: the review date is recorded beside the update date
+            (
+                "Updated on April 19, 2024\ntext\nPage last reviewed: May 2, 2024",
+                Some("2024-04-19"),
+                None,
+                &["2024-05-02"],
+                false,
+            ),
+            // the same label twice (header and footer copy) is one stamp
+            (
+                "Last updated: 3 May 2024\ntext\nLast updated: 3 May 2024",
+                Some("2024-05-03"),
+                None,
+                &[],
+                false,
+            ),
+            // a published date only: no update stamp
+            ("Published 3 May 2023", None, Some("2023-05-03"), &[], false),
+            // an unreadable update line first: no other line stands in for it
+            (
+                "Last updated: 31 Feb. 2024\nPage last reviewed: August 19, 2020",
+                None,
+                None,
+                &[],
+                true,
+            ),
+            // an unreadable published line blocks nothing
+            (
+                "Published: 31 Feb. 2024\nLast updated: 3 May 2024",
+                Some("2024-05-03"),
+                None,
+                &[],
+                false,
+            ),
+        ];
+        let day = |s: &Stamp| s.date.to_string();
+        for &(input, updated, published, others, blocked) in cases {
+            let s = scan(input, &Reading::default());
+            assert_eq!(s.updated.as_ref().map(day).as_deref(), updated, "{input:?}");
+            assert_eq!(
+                s.published.as_ref().map(day).as_deref(),
+                published,
+                "{input:?}"
+            );
+            assert_eq!(s.others.iter().map(day).collect::<Vec<_>>(), others);
+            assert_eq!(s.blocked, blocked, "{input:?}");
+            if let Some(p) = &s.published {
+                assert_eq!((p.class, p.label()), (StampClass::Published, "Published"));
+            }
+            if let Some(u) = &s.updated {
+                assert_eq!((u.class, u.label()), (StampClass::Updated, "Last updated"));
+            }
+        }
+    }
+
+    #[test]
+    fn other_update_stamps_that_moved_are_named_and_compared() {
+        let with = |main: &str, review: &str| {
+            let mut s = parse(main).unwrap();
+            s.also = vec![parse(review).unwrap()];
+            s
+        };
+        let old = with("Updated on April 19, 2024", "Page last reviewed: August 19, 2020");
+        let moved = with("Updated on April 19, 2024", "Page last reviewed: May 2, 2024");
+        let cases = [
+            (&old, &old, true, vec![]),
+            (
+                &old,
+                &moved,
+                false,
+                vec!["Page last reviewed: August 19, 2020 \u{2192} May 2, 2024".to_string()],
+            ),
+        ];
+        for (o, n, same, words) in cases {
+            assert_eq!(n.same_dates(o), same);
+            assert_eq!(changed(Some(o), Some(n)), !same);
+            assert!(n.same_moment(o));
+            assert_eq!(n.also_moved(o), words);
+        }
+    }
+
+    #[test]
     fn numeric_dates_follow_the_rules_order() {
         let cases = [
             (
@@ -1098,6 +1350,30 @@ mod tests {
             ),
             // mixed separators are no date
             ("Last update: 12/03.2024", DateOrder::Dmy, None),
+            // a second number above 12 can only be a day, whatever the order
+            (
+                "Last updated: 03/13/2024",
+                DateOrder::Dmy,
+                Some("2024-03-13"),
+            ),
+            // the page proves month-first order: its ambiguous dates follow
+            (
+                "Last updated: 03/12/2024\nEvent on 03/13/2024",
+                DateOrder::Dmy,
+                Some("2024-03-12"),
+            ),
+            // the page proves day first: unchanged
+            (
+                "Last updated: 03/12/2024\nEvent on 13/03/2024",
+                DateOrder::Dmy,
+                Some("2024-12-03"),
+            ),
+            // dates that prove both orders prove nothing
+            (
+                "Last updated: 03/12/2024\n13/03/2024 and 03/14/2024",
+                DateOrder::Dmy,
+                Some("2024-12-03"),
+            ),
         ];
         for (input, order, want) in cases {
             let reading = Reading { order, tz: None };

@@ -506,6 +506,8 @@ mod tests {
                     shown: String::new(),
                     source: crate::stamp::StampSource::Text,
                     zone: "Europe/Brussels".into(),
+                    class: crate::stamp::StampClass::Updated,
+                    also: Vec::new(),
                 });
             } else if line.starts_with('#') {
                 let level = line.chars().take_while(|&c| c == '#').count() as u8;

@@ -50,8 +50,10 @@ use walk::WalkOptions;
 /// 4: a lead emptied by the stamp filters is dropped (was kept as an empty
 /// section). 5: real content is kept where it looked like chrome (collapsed
 /// panels, headers inside the content, prose in containers or under headings
-/// named like chrome, language lists, content copyright lines).
-pub const EXTRACTOR_VERSION: u32 = 5;
+/// named like chrome, language lists, content copyright lines). 6: stamps
+/// record their class (updated or published) and the page's other update
+/// stamps; classed `time.updated` elements; month-first dates a page proves.
+pub const EXTRACTOR_VERSION: u32 = 6;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -304,7 +306,6 @@ fn find_stamp(
     chrome: &Chrome,
     rules: &Rules,
 ) -> (Option<Stamp>, Option<String>, Option<String>) {
-    let reading = rules.reading();
     let body = select("body")
         .and_then(|s| doc.select(&s).next())
         .map_or(doc.tree.root(), |b| *b);
@@ -316,6 +317,8 @@ fn find_stamp(
         walk_tree(node, &mut t);
         t.text
     };
+    // The page's own numeric dates may prove month-first order (`03/13/2024`).
+    let reading = rules.reading().for_page(&text_of(body, None));
     let with = |mut s: Stamp, source: StampSource| {
         s.source = source;
         s
@@ -370,23 +373,75 @@ fn find_stamp(
         }
     }
     let scan = stamp::scan(&visible, &reading);
+    let with_others = |mut s: Stamp, others: Vec<Stamp>| {
+        s.also = others;
+        s
+    };
+    if scan.blocked {
+        return (None, scan.unreadable, element_text);
+    }
     if let Some(s) = scan.updated {
-        return (Some(s), None, element_text);
+        return (Some(with_others(s, scan.others)), None, element_text);
     }
     if let Some(s) = time_element_stamp(doc, chrome, &reading) {
         return (Some(s), None, element_text);
     }
+    if let Some(s) = classed_stamp(doc, UPDATED_ELEMENTS, &reading) {
+        return (Some(s), None, element_text);
+    }
     let all = stamp::scan(&text_of(body, None), &reading);
+    if all.blocked {
+        return (None, all.unreadable, element_text);
+    }
     let found = all
         .updated
+        .map(|s| with_others(s, all.others))
         .or_else(|| meta_stamp(doc, &reading))
         .or_else(|| json_ld_stamp(doc, &reading))
         .or(scan.published)
-        .or(all.published);
+        .or(all.published)
+        .or_else(|| {
+            classed_stamp(doc, PUBLISHED_ELEMENTS, &reading).map(|mut s| {
+                s.class = stamp::StampClass::Published;
+                s
+            })
+        });
     match found {
         Some(s) => (Some(s), None, element_text),
-        None => (None, scan.unreadable, element_text),
+        None => (None, scan.unreadable.or(all.unreadable), element_text),
     }
+}
+
+/// Elements that mark a modification date by their class or microdata,
+/// chrome included (WordPress themes put `<time class="updated">` in the
+/// entry footer): `time.updated`, `[itemprop=dateModified]`, `.updated`,
+/// `.modified`.
+const UPDATED_ELEMENTS: &str =
+    "time.updated, [itemprop=dateModified], time.modified, .updated, .modified";
+
+/// Elements that mark a publication date: WordPress's `time.published` /
+/// `time.entry-date`, `[itemprop=datePublished]` (a fallback, like any
+/// published date).
+const PUBLISHED_ELEMENTS: &str = "time.published, time.entry-date, [itemprop=datePublished]";
+
+/// The first element matched by `css` whose `datetime` or `content`
+/// attribute, else its text, reads as a bare date. Shown as its text.
+fn classed_stamp(doc: &Html, css: &str, reading: &stamp::Reading) -> Option<Stamp> {
+    let sel = select(css)?;
+    doc.select(&sel).find_map(|el| {
+        let text = display(&el.text().collect::<String>());
+        let mut s = el
+            .attr("datetime")
+            .or_else(|| el.attr("content"))
+            .and_then(|d| stamp::read_bare(d, reading))
+            .or_else(|| stamp::read_bare(&text, reading))?;
+        if !text.is_empty() {
+            s.shown.clone_from(&text);
+            s.text = text;
+        }
+        s.source = StampSource::TimeElement;
+        Some(s)
+    })
 }
 
 /// Drops a stamp cut into two blocks (`<dt>Page last reviewed</dt><dd>3
@@ -1265,6 +1320,30 @@ mod tests {
                 meta("`article:modified_time`"),
                 1,
             ),
+            // WordPress: `time.updated` (in the entry footer) over the posted date
+            (
+                r#"<body><main><article><p>text</p><footer class="entry-footer"><span class="posted-on">Posted on <a href="/c/"><time class="entry-date published" datetime="2024-01-10T09:00:00+00:00">January 10, 2024</time><time class="updated" datetime="2024-03-05T11:00:00+00:00">March 5, 2024</time></a></span></footer></article></main></body>"#,
+                &g,
+                Some("2024-03-05"),
+                "time element".into(),
+                1,
+            ),
+            // microdata dateModified
+            (
+                r#"<body><main><p>text</p><span itemprop="dateModified" content="2024-02-01">1 Feb</span></main></body>"#,
+                &g,
+                Some("2024-02-01"),
+                "time element".into(),
+                2,
+            ),
+            // a US page whose numeric dates prove month first
+            (
+                "<body><main><p>Clinic open 03/14/2024.</p><p>Last updated: 03/12/2024</p></main></body>",
+                &g,
+                Some("2024-03-12"),
+                "visible text".into(),
+                1,
+            ),
             // the rules' selector, a bare date, its block dropped
             (
                 r#"<body><main><p>text</p><p class="rev">19 April 2024</p></main></body>"#,
@@ -1359,6 +1438,54 @@ mod tests {
             let html = format!("<body><main><p>Some content.</p><p>{line}</p></main></body>");
             let d = extract(&html, None, &generic(1)).unwrap();
             assert_eq!(d.meta.stamp_unreadable.as_deref(), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_update_stamp_is_noted_wherever_it_sits_and_never_replaced() {
+        // (html, unreadable note, stamp read)
+        let cases = [
+            // in chrome (a WordPress entry footer) as in the content
+            (
+                r#"<body><main><article><p>Some content.</p><footer class="entry-footer">Last updated: 31 Feb. 2024</footer></article></main></body>"#,
+                Some("Last updated: 31 Feb. 2024"),
+                None,
+            ),
+            (
+                "<body><footer><p>Last updated: 31 Feb. 2024</p></footer><main><p>Some content.</p></main></body>",
+                Some("Last updated: 31 Feb. 2024"),
+                None,
+            ),
+            // another label's date never stands in for the unreadable one
+            (
+                "<body><main><p>Some content.</p><p>Last updated: 31 Feb. 2024</p><p>Page last reviewed: August 19, 2020</p></main></body>",
+                Some("Last updated: 31 Feb. 2024"),
+                None,
+            ),
+            (
+                r#"<head><meta property="article:modified_time" content="2024-05-01"></head><body><main><p>Some content.</p><p>Last updated: 31 Feb. 2024</p></main></body>"#,
+                Some("Last updated: 31 Feb. 2024"),
+                None,
+            ),
+            // a readable one first: the later review date is recorded beside it
+            (
+                "<body><main><p>Some content.</p><p>Updated on April 19, 2024</p><p>Page last reviewed: August 19, 2020</p></main></body>",
+                None,
+                Some(("2024-04-19", vec!["2020-08-19".to_string()])),
+            ),
+        ];
+        for (html, note, stamp) in cases {
+            let d = extract(html, None, &generic(1)).unwrap();
+            assert_eq!(d.meta.stamp_unreadable.as_deref(), note, "{html}");
+            let got = d.meta.stamp.as_ref().map(|s| {
+                let also = s.also.iter().map(|a| a.date.to_string()).collect();
+                (s.date.to_string(), also)
+            });
+            assert_eq!(
+                got.as_ref().map(|(d, a): &(String, Vec<String>)| (d.as_str(), a.clone())),
+                stamp,
+                "{html}"
+            );
         }
     }
 

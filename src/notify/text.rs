@@ -92,24 +92,31 @@ pub fn stamps_line(redline: &Redline) -> Option<String> {
             .map_or_else(|| "none".to_string(), |s| s.display_value())
     };
     let zone = crate::stamp::zone_note(rev.old_stamp.as_ref(), rev.new_stamp.as_ref());
-    match (&rev.old_stamp, &rev.new_stamp) {
-        (None, None) => None,
-        (Some(o), Some(n)) if o.same_moment(n) => Some(match zone {
-            Some(z) => format!("Last updated: {} (unchanged, {z})", n.display_value()),
-            None => format!("Last updated: {} (unchanged)", n.display_value()),
-        }),
+    let label = crate::report::summary::stamp_label(rev);
+    let mut line = match (&rev.old_stamp, &rev.new_stamp) {
+        (None, None) => return None,
+        (Some(o), Some(n)) if o.same_moment(n) => match zone {
+            Some(z) => format!("{label}: {} (unchanged, {z})", n.display_value()),
+            None => format!("{label}: {} (unchanged)", n.display_value()),
+        },
         _ => {
             let line = format!(
-                "Last updated: {} → {}",
+                "{label}: {} → {}",
                 show(&rev.old_stamp),
                 show(&rev.new_stamp)
             );
-            Some(match zone {
+            match zone {
                 Some(z) => format!("{line} ({z})"),
                 None => line,
-            })
+            }
+        }
+    };
+    if let (Some(o), Some(n)) = (&rev.old_stamp, &rev.new_stamp) {
+        for moved in n.also_moved(o) {
+            line.push_str(&format!("; {moved}"));
         }
     }
+    Some(line)
 }
 
 /// `Checked 2026-11-14 10:00 UTC`.
@@ -144,7 +151,8 @@ pub fn kind_note(redline: &Redline) -> Option<String> {
     if !matches!(kind, RevisionKind::SilentEdit | RevisionKind::Changed) {
         return None;
     }
-    crate::report::summary::kind_notice(kind).map(|(lead, rest)| format!("{lead} {rest}"))
+    crate::report::summary::revision_notice(&redline.revision)
+        .map(|(lead, rest)| format!("{lead} {rest}"))
 }
 
 /// `Unchanged: A · B`, or `None` when every section changed.

@@ -17,8 +17,8 @@ use std::io::{self, Write};
 use super::Redline;
 use super::summary::{
     Piece, block_label, digest_counts, digest_targets, display_title, full_spans, href_or_none,
-    kind_notice, kind_words, notes, section_change_words, shown_pieces, shown_spans, split_edges,
-    stamp_change, summary_line, tidy_spaces, utc_minute,
+    kind_words, notes, revision_notice, section_change_words, shown_pieces, shown_spans,
+    split_edges, stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
 
@@ -108,14 +108,14 @@ pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
         esc(&utc_minute(redline.new_captured_at))
     );
     for (term, value) in [
-        ("Last updated", esc(&stamp_change(rev)).into_owned()),
+        (stamp_label(rev), esc(&stamp_change(rev)).into_owned()),
         ("Checked", checked),
         ("Summary", esc(&summary_line(redline)).into_owned()),
     ] {
         s.push_str(&format!("<div><dt>{term}</dt><dd>{value}</dd></div>\n"));
     }
     s.push_str("</dl>\n");
-    if let Some((lead, rest)) = kind_notice(rev.kind) {
+    if let Some((lead, rest)) = revision_notice(rev) {
         s.push_str(&format!(
             "<p class=\"notice\"><strong>{}</strong> {}</p>\n",
             esc(lead),

@@ -10,9 +10,9 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_notice,
-    kind_words, notes, one_line_piece, section_change_words, shown_pieces, split_edges,
-    stamp_change, summary_line, tidy_spaces, utc_minute,
+    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_words,
+    notes, one_line_piece, revision_notice, section_change_words, shown_pieces, split_edges,
+    stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
 };
 use crate::revision::SpanTag;
 
@@ -67,7 +67,12 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
         code(&redline.target),
         url(&redline.url)
     )?;
-    writeln!(out, "**Last updated:** {}  ", escape(&stamp_change(rev)))?;
+    writeln!(
+        out,
+        "**{}:** {}  ",
+        stamp_label(rev),
+        escape(&stamp_change(rev))
+    )?;
     writeln!(
         out,
         "Checked {} \u{b7} {}",
@@ -75,7 +80,7 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
         escape(&summary_line(redline))
     )?;
 
-    if let Some((lead, rest)) = kind_notice(rev.kind) {
+    if let Some((lead, rest)) = revision_notice(rev) {
         writeln!(out)?;
         writeln!(out, "> **{}** {}", escape(lead), escape(rest))?;
     }

@@ -116,6 +116,32 @@ pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static 
     }
 }
 
+/// The notice for a revision: [`kind_notice`], except that a `changed`
+/// page whose only stamp is a published date says so (it has a date, just
+/// no update date).
+pub(crate) fn revision_notice(rev: &Revision) -> Option<(&'static str, &'static str)> {
+    let published_only = rev
+        .new_stamp
+        .as_ref()
+        .is_some_and(|s| s.class == crate::stamp::StampClass::Published);
+    if rev.kind == RevisionKind::Changed && published_only {
+        return Some((
+            "No update stamp:",
+            "content changed; the page shows only its publication date.",
+        ));
+    }
+    kind_notice(rev.kind)
+}
+
+/// The label of the stamp line: `Last updated`, or `Published` when the
+/// page's stamp (the new one, else the old) is a publication date.
+pub(crate) fn stamp_label(rev: &Revision) -> &'static str {
+    rev.new_stamp
+        .as_ref()
+        .or(rev.old_stamp.as_ref())
+        .map_or("Last updated", crate::stamp::Stamp::label)
+}
+
 /// The stamp transition without its label, each stamp as the page wrote it:
 /// `28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)`; `none` for a
 /// missing stamp; `28 Aug. 2024 11:27, unchanged (Brussels time)` when both
@@ -134,6 +160,13 @@ pub(crate) fn stamp_change(rev: &Revision) -> String {
     };
     if let Some(zone) = crate::stamp::zone_note(old, new) {
         out.push_str(&format!(" ({zone})"));
+    }
+    // The page's other update stamps are shown only when they moved: they
+    // are why an unchanged main stamp still makes a `revised`.
+    if let (Some(o), Some(n)) = (old, new) {
+        for moved in n.also_moved(o) {
+            out.push_str(&format!("; {moved}"));
+        }
     }
     out
 }
@@ -665,6 +698,8 @@ pub(crate) mod tests {
             shown: String::new(),
             source: crate::stamp::StampSource::Text,
             zone: "Europe/Brussels".into(),
+            class: crate::stamp::StampClass::Updated,
+            also: Vec::new(),
         }
     }
 

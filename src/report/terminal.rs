@@ -14,8 +14,8 @@ use anstyle::{AnsiColor, Style};
 
 use super::summary::{
     Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_notice,
-    kind_words, notes, one_line_piece, section_change_words, shown_pieces, split_edges,
-    stamp_change, summary_line, tidy_spaces, utc_minute,
+    kind_words, notes, one_line_piece, revision_notice, section_change_words, shown_pieces,
+    split_edges, stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
 };
 use super::{Redline, TerminalStyle};
 use crate::revision::SpanTag;
@@ -55,7 +55,10 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
         "",
     )?;
     w.line(
-        &[(PLAIN, &format!("Last updated: {}", stamp_change(rev)))],
+        &[(
+            PLAIN,
+            &format!("{}: {}", stamp_label(rev), stamp_change(rev)),
+        )],
         "",
         "",
     )?;
@@ -67,7 +70,7 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
     w.line(&[(DIM, &checked)], "", "")?;
 
     let mut notices: Vec<(Style, String)> = Vec::new();
-    if let Some((lead, rest)) = kind_notice(rev.kind) {
+    if let Some((lead, rest)) = revision_notice(rev) {
         notices.push((NOTICE, format!("{lead} {rest}")));
     }
     notices.extend(notes(redline).into_iter().map(|n| (NOTICE, n)));

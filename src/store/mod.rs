@@ -1506,6 +1506,8 @@ mod tests {
                     shown: String::new(),
                     source: crate::stamp::StampSource::Text,
                     zone: "Europe/Brussels".into(),
+                    class: crate::stamp::StampClass::Updated,
+                    also: Vec::new(),
                 }),
                 root: ContentRoot {
                     selector: "section.content".into(),
