@@ -28,8 +28,10 @@
 //!   trailing dot and `Sept` accepted);
 //! - `August 19, 2020`, `Sept. 19th, 2020`;
 //! - numeric `12/03/2024`, `12.03.2024`, `12-03-2024`, read in the rules'
-//!   [`DateOrder`] (day first by default; a first number above 12 can only be
-//!   a day, so `19/08/2020` is read day first under any order);
+//!   [`DateOrder`] (day first by default; a number above 12 can only be a
+//!   day, so `19/08/2020` and `03/13/2024` are read the one way they can be
+//!   under any order; a page whose own numeric dates prove month first has
+//!   its ambiguous ones read month first, see [`proven_order`]);
 //! - ISO 8601 `2020-08-19`, `2024-04-19T10:00:00-04:00`, `2024/04/19`;
 //!
 //! then an optional time (`11:27`, `15:38:02`, `3:45 pm`, `3 p.m.`, `14h05`,
@@ -39,6 +41,13 @@
 //! nato.int's forms over the years, all read: `Last updated: 28 Aug. 2024
 //! 11:27` (its abbreviations always end in a dot, even `May.`), `Last updated
 //! 02-Mar-2012 15:38`, `Last update: 29-Mar-2006 18:54`, `Updated: 31-Mar-2006`.
+//!
+//! A stamp records its [`StampClass`] (a published date makes no claim about
+//! edits) and the page's other update stamps ([`Stamp::also`]), so that a
+//! moved review date beside an unchanged update date still counts as a new
+//! date (see [`crate::revision::RevisionKind`]). An update label whose date
+//! cannot be read, met before any readable one, is the page's stamp: nothing
+//! else stands in for it ([`Scan::blocked`]).
 //!
 //! The zone: a zone the stamp writes itself (`+02:00`, `Z`, `CET`) is exact and
 //! always used; otherwise the rules' `tz` (nato-topic: Europe/Brussels); else
@@ -1300,8 +1309,14 @@ mod tests {
             s.also = vec![parse(review).unwrap()];
             s
         };
-        let old = with("Updated on April 19, 2024", "Page last reviewed: August 19, 2020");
-        let moved = with("Updated on April 19, 2024", "Page last reviewed: May 2, 2024");
+        let old = with(
+            "Updated on April 19, 2024",
+            "Page last reviewed: August 19, 2020",
+        );
+        let moved = with(
+            "Updated on April 19, 2024",
+            "Page last reviewed: May 2, 2024",
+        );
         let cases = [
             (&old, &old, true, vec![]),
             (

@@ -292,12 +292,19 @@ fn find_title(doc: &Html, rules: &Rules, chrome: &Chrome) -> (Option<String>, Op
 ///    configured comes first);
 /// 2. an updated/revised/reviewed/modified label in the visible text, chrome
 ///    left out (what a reader sees next to the content);
-/// 3. a `<time datetime>` next to such a label;
+/// 3. a `<time datetime>` next to such a label, then an element marked as a
+///    modification date ([`UPDATED_ELEMENTS`]);
 /// 4. such a label anywhere in the visible text, chrome included (a redesign
 ///    may put the stamp in a header);
 /// 5. `<meta>` modified dates, then JSON-LD `dateModified` (machine-readable
 ///    dates are a fallback: they are not what a reader sees);
-/// 6. a published/posted label (never preferred over an updated one).
+/// 6. a published/posted label (never preferred over an updated one), then an
+///    element marked as a publication date ([`PUBLISHED_ELEMENTS`]).
+///
+/// An update label whose date cannot be read, met before any readable one
+/// (in the visible text, else anywhere), ends the search: no stamp, and the
+/// line is returned as unreadable, so the stamp never switches source.
+/// A stamp read from labelled text carries the page's other update stamps.
 ///
 /// Also returns the text of the rules' `stamp` element, so that the walk's
 /// blocks can leave it out.
@@ -1482,7 +1489,8 @@ mod tests {
                 (s.date.to_string(), also)
             });
             assert_eq!(
-                got.as_ref().map(|(d, a): &(String, Vec<String>)| (d.as_str(), a.clone())),
+                got.as_ref()
+                    .map(|(d, a): &(String, Vec<String>)| (d.as_str(), a.clone())),
                 stamp,
                 "{html}"
             );

@@ -44,6 +44,9 @@
 //!   "source": "visible text"                     // where it was read: "visible text",
 //!                                                // "selector `…`", "stamp pattern", "time element",
 //!                                                // "meta `article:modified_time`", "JSON-LD dateModified"
+//!   "class": "updated" | "published",            // what the label claims (see README, Stamps)
+//!   "also": ["Page last reviewed: May 2, 2024"]  // the page's other update stamps, as served;
+//!                                                // left out when there are none
 //! }
 //!
 //! Section = {
@@ -170,6 +173,9 @@ struct StampView<'a> {
     instant: Option<String>,
     zone: &'a str,
     source: String,
+    class: crate::stamp::StampClass,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -228,6 +234,8 @@ fn stamp_view(s: &Stamp) -> StampView<'_> {
         instant: s.instant.map(|i| i.to_string()),
         zone: &s.zone,
         source: s.source.describe(),
+        class: s.class,
+        also: s.also.iter().map(|a| a.text.as_str()).collect(),
     }
 }
 

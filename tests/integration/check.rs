@@ -1096,3 +1096,59 @@ fn a_redesign_with_a_new_stamp_is_a_stamp_only_revision_with_a_layout_note() {
     assert_eq!(report["redlines"][0]["kind"], "stamp-only", "{report}");
     assert_eq!(report["redlines"][0]["sections"], Value::Array(Vec::new()));
 }
+
+#[test]
+fn stamps_claim_only_what_the_page_shows() {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n\
+         [[target]]\nid = \"cdc-flu\"\nurl = \"{}\"\n",
+        t.server.url("/flu/about/index.html")
+    ));
+    let serve = |text: &str, stamp: &str| t.server.reply(Reply::html(cdc_page(&[text], stamp)));
+    let with_meta = |text: &str, modified: &str| {
+        let page = cdc_page(&[text], "").replacen(
+            "<head>",
+            &format!("<head><meta property=\"article:modified_time\" content=\"{modified}\">"),
+            1,
+        );
+        t.server.reply(Reply::html(page));
+    };
+    let reviewed = |review: &str| format!("Updated on April 19, 2024</p><p>{review}");
+
+    // A published date only, edited: `changed`, shown as published, never a silent edit.
+    serve(FLU_V1, "Published 3 May 2023");
+    assert_eq!(t.run(&["check"]).code, 0);
+    serve(FLU_V2, "Published 3 May 2023");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("About Influenza: changed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Published: 3 May 2023, unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("Last updated"), "{}", run.stdout);
+
+    // The update date unchanged but the review date moved: `revised`, both named.
+    serve(FLU_V1, &reviewed("Page last reviewed: August 19, 2020"));
+    assert_eq!(check_json(&t)["kind"], "revised");
+    serve(FLU_V2, &reviewed("Page last reviewed: May 2, 2024"));
+    let r = check_json(&t);
+    assert_eq!(r["kind"], "revised");
+    assert_eq!(r["new_stamp"]["text"], "Updated on April 19, 2024");
+    assert_eq!(r["new_stamp"]["also"][0], "Page last reviewed: May 2, 2024");
+    assert_eq!(r["new_stamp"]["class"], "updated");
+
+    // A machine-only date set at each request: no revision while the content stays.
+    with_meta(FLU_V2, "2026-12-03T08:00:00+00:00");
+    assert_eq!(t.run(&["check"]).code, 0);
+    with_meta(FLU_V2, "2026-12-03T09:00:00+00:00");
+    let run = t.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "", "a machine-only date moved alone");
+}
