@@ -195,8 +195,8 @@ impl Stamp {
     }
 
     /// The other update stamps that name another moment than their
-    /// counterpart on `old` (same label, else same position), as
-    /// `Page last reviewed: August 19, 2020 → May 2, 2024`.
+    /// counterpart on `old` (the one under the same label; `none` when `old`
+    /// has none), as `Page last reviewed: August 19, 2020 → May 2, 2024`.
     pub fn also_moved(&self, old: &Stamp) -> Vec<String> {
         let label = |s: &Stamp| {
             s.text
@@ -206,13 +206,8 @@ impl Stamp {
                 .to_string()
         };
         let mut out = Vec::new();
-        for (i, n) in self.also.iter().enumerate() {
-            let o = old
-                .also
-                .iter()
-                .find(|o| label(o) == label(n))
-                .or_else(|| old.also.get(i));
-            match o {
+        for n in &self.also {
+            match old.also.iter().find(|o| label(o) == label(n)) {
                 Some(o) if o.same_moment(n) => {}
                 Some(o) => out.push(format!(
                     "{}: {} \u{2192} {}",
@@ -744,7 +739,13 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
                             let seen = std::iter::once(first)
                                 .chain(&out.others)
                                 .any(|s| key(s) == key(&stamp));
-                            if !seen {
+                            // Only a line that is nothing but stamps: `Updated:
+                            // 1 May 2025 deadline for applications.` is content.
+                            let line_start = text[..label.start()].rfind('\n').map_or(0, |i| i + 1);
+                            let line_end = text[label.start()..]
+                                .find('\n')
+                                .map_or(text.len(), |i| label.start() + i);
+                            if !seen && is_stamp_line(&text[line_start..line_end]) {
                                 out.others.push(stamp);
                             }
                         }
@@ -1253,6 +1254,14 @@ mod tests {
                 Some("2024-04-19"),
                 None,
                 &["2024-05-02"],
+                false,
+            ),
+            // a sentence starting with a label is content, never another stamp
+            (
+                "Updated on April 19, 2024\nUpdated: 1 May 2025 deadline for applications.",
+                Some("2024-04-19"),
+                None,
+                &[],
                 false,
             ),
             // the same label twice (header and footer copy) is one stamp

@@ -13,9 +13,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::summary::{
-    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_notice,
-    kind_words, notes, one_line_piece, revision_notice, section_change_words, shown_pieces,
-    split_edges, stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
+    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_words,
+    notes, one_line_piece, revision_notice, section_change_words, shown_pieces, split_edges,
+    stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
 };
 use super::{Redline, TerminalStyle};
 use crate::revision::SpanTag;
