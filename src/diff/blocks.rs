@@ -17,9 +17,12 @@
 //! maximises word-bag similarity: `replaced` (one to one), `split` (one old to
 //! two consecutive new of one section) and `merged` (two consecutive old of
 //! one section to one new); what stays unpaired is `deleted` or `inserted`,
-//! unless a very similar block was inserted or deleted anywhere else in the
+//! unless a similar block was inserted or deleted anywhere else in the
 //! document, the same hunk included (then `moved`, with word marks for the
-//! edit: an edited list item that changed place among other edits).
+//! edit: an edited list item that changed place among other edits; a
+//! paragraph moved with a clause reworded), or it is the only block deleted
+//! and the only one inserted between unchanged neighbours, sharing some words
+//! (then `replaced`: the block was rewritten in place).
 //!
 //! A block that stays in place in the sequence but now sits under another
 //! heading is unchanged when that heading was added or removed (the heading
@@ -46,6 +49,9 @@ const PAIR_THRESHOLD: f64 = 0.5;
 const JOIN_THRESHOLD: f64 = 0.75;
 /// Lowest share of each part's words found in the joined side for a split or merge.
 const PART_CONTAINMENT: f64 = 0.7;
+/// Lowest Dice similarity for the only old and new blocks between unchanged
+/// neighbours to be one block rewritten in place.
+const REWRITE_THRESHOLD: f64 = 0.2;
 /// Lowest Dice similarity for an edited block found elsewhere to be moved.
 const MOVE_THRESHOLD: f64 = 0.8;
 /// Fewest words a block needs to be recognised as moved with edits.
@@ -382,6 +388,7 @@ pub(crate) fn diff_document(d: &Docs<'_, '_>, ctx: &mut Ctx) -> Outcome {
     }
 
     near_moves(&mut resolved, d, &mut bags);
+    rewritten_in_place(&mut resolved, d, &mut bags);
 
     // Materialise.
     for (k, s) in slots.drain(..).enumerate() {
@@ -756,10 +763,14 @@ fn resolve(
     out
 }
 
-/// Turns leftover deleted/inserted blocks that are very similar into moves,
+/// Turns leftover deleted/inserted blocks that are similar into moves,
 /// anywhere in the document: inside one hunk the aligner keeps the order, so
 /// a similar pair it left apart crossed other changes (an edited list item
-/// that changed place among other edits).
+/// that changed place among other edits). A pair is a move when it is very
+/// similar ([`MOVE_THRESHOLD`]), or when it clears the bar of a block edited
+/// in place ([`PAIR_THRESHOLD`]) and each is the other's most similar
+/// leftover: a paragraph moved to another section with a clause reworded
+/// keeps most of its words but not four fifths of them.
 fn near_moves(resolved: &mut [Option<Vec<Option<Res>>>], d: &Docs<'_, '_>, bags: &mut BagCache) {
     // (slot, entry, position)
     let mut dels = Vec::new();
@@ -776,26 +787,36 @@ fn near_moves(resolved: &mut [Option<Vec<Option<Res>>>], d: &Docs<'_, '_>, bags:
     if dels.is_empty() || ins.is_empty() || dels.len() * ins.len() > MAX_MOVE_CANDIDATES {
         return;
     }
-    let mut taken = vec![false; dels.len()];
-    for &(k, e, j) in &ins {
+    // Similarity of every (inserted, deleted) pair of leftovers long enough
+    // to tell; 0 for short ones.
+    let mut sim = vec![vec![0.0f64; dels.len()]; ins.len()];
+    for (a, &(_, _, j)) in ins.iter().enumerate() {
         let nb = bags.new_bag(d, j).clone();
         if nb.total() < MOVE_MIN_WORDS {
             continue;
         }
-        let mut best: Option<(f64, usize)> = None;
         for (n, &(_, _, i)) in dels.iter().enumerate() {
-            if taken[n] {
-                continue;
-            }
             let ob = bags.old_bag(d, i);
-            if ob.total() < MOVE_MIN_WORDS {
+            if ob.total() >= MOVE_MIN_WORDS {
+                sim[a][n] = ob.dice(&nb);
+            }
+        }
+    }
+    let best_ins_of =
+        |n: usize| (0..ins.len()).max_by(|&a, &b| sim[a][n].total_cmp(&sim[b][n]).then(b.cmp(&a)));
+    let mut taken = vec![false; dels.len()];
+    for (a, &(k, e, j)) in ins.iter().enumerate() {
+        let mut best: Option<(f64, usize)> = None;
+        for n in 0..dels.len() {
+            let s = sim[a][n];
+            if taken[n] || s < PAIR_THRESHOLD {
                 continue;
             }
-            let s = ob.dice(&nb);
-            if s >= MOVE_THRESHOLD && best.is_none_or(|(bs, _)| s > bs) {
+            if best.is_none_or(|(bs, _)| s > bs) {
                 best = Some((s, n));
             }
         }
+        let best = best.filter(|&(s, n)| s >= MOVE_THRESHOLD || best_ins_of(n) == Some(a));
         if let Some((_, n)) = best {
             taken[n] = true;
             let (dk, de, i) = dels[n];
@@ -806,6 +827,38 @@ fn near_moves(resolved: &mut [Option<Vec<Option<Res>>>], d: &Docs<'_, '_>, bags:
                 v[e] = Some(Res::MovedIn { j, i });
             }
         }
+    }
+}
+
+/// Pairs the one deleted and the one inserted block of a hunk that holds
+/// nothing else, when both are of one kind in one section and share some
+/// words ([`REWRITE_THRESHOLD`]): a block rewritten in place between
+/// unchanged neighbours is that block `replaced` (shown sentence by
+/// sentence), though fewer than half its words survived. Unrelated text
+/// put in a block's place stays deleted and inserted.
+fn rewritten_in_place(
+    resolved: &mut [Option<Vec<Option<Res>>>],
+    d: &Docs<'_, '_>,
+    bags: &mut BagCache,
+) {
+    for v in resolved.iter_mut().flatten() {
+        let live: Vec<usize> = (0..v.len()).filter(|&e| v[e].is_some()).collect();
+        let [a, b] = live[..] else { continue };
+        let (i, j) = match (v[a], v[b]) {
+            (Some(Res::Del(i)), Some(Res::Ins(j))) | (Some(Res::Ins(j)), Some(Res::Del(i))) => {
+                (i, j)
+            }
+            _ => continue,
+        };
+        if d.old_block(i).kind != d.new_block(j).kind || d.crosses(i, j) || !d.same_section(i, j) {
+            continue;
+        }
+        let nb = bags.new_bag(d, j).clone();
+        if bags.old_bag(d, i).dice(&nb) < REWRITE_THRESHOLD {
+            continue;
+        }
+        v[a] = Some(Res::Pair(i, j));
+        v[b] = None;
     }
 }
 

@@ -1636,4 +1636,69 @@ mod tests {
         );
         assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (6, 9)));
     }
+
+    #[test]
+    fn reworded_block_between_unchanged_neighbours_is_replaced() {
+        // (new text, Dice similarity to the old words): under the pairing bar,
+        // above the rewriting one.
+        let cases = [
+            // 4 words shared, 9 and 12 words: 0.38
+            "Belarus set up its diplomatic office at NATO headquarters during spring 1998.",
+            // 5 words shared, 9 and 12 words: 0.48
+            "In the spring of 1998 Belarus set up a mission at NATO.",
+        ];
+        for to in cases {
+            let new = edit(
+                BASE,
+                "Belarus’ diplomatic mission to NATO opened in April 1998.",
+                to,
+            );
+            let r = diff(BASE, &new).unwrap();
+            assert_eq!(
+                shape(&r),
+                vec![(
+                    SectionChange::Modified,
+                    EVO.to_string(),
+                    vec![(K::Replaced, Some(1), Some(1))]
+                )],
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn paragraph_moved_to_another_section_with_a_clause_reworded_is_moved() {
+        let para = "Following these developments, Allies suspended all practical cooperation in November 2021.";
+        let last_role = "Russia’s deepening political and military integration of Belarus has negative implications for regional stability.";
+        // 9 words shared, 11 and 14 words: Dice 0.72, under the bar of a move left as is.
+        let reworded = "Following these developments, Allies suspended all practical cooperation with Belarus from late 2021 onwards.";
+        let new = edit(
+            &edit(BASE, &format!("\n        {para}"), ""),
+            last_role,
+            &format!("{last_role}\n        {reworded}"),
+        );
+        let r = diff(BASE, &new).unwrap();
+        let role = r
+            .sections
+            .iter()
+            .find(|s| s.heading == ROLE)
+            .unwrap_or_else(|| panic!("{:?}", shape(&r)));
+        let [moved] = role.blocks.as_slice() else {
+            panic!("one block under {ROLE}: {:?}", shape(&r));
+        };
+        assert_eq!(moved.change, K::Moved, "{:?}", shape(&r));
+        assert_eq!(moved.moved_from.as_deref(), Some(EVO));
+        assert!(
+            moved.spans.iter().any(|sp| sp.tag == SpanTag::Insert),
+            "word marks kept: {moved:?}"
+        );
+        assert!(
+            r.sections
+                .iter()
+                .flat_map(|s| &s.blocks)
+                .all(|b| b.change != K::Deleted && b.change != K::Inserted),
+            "{:?}",
+            shape(&r)
+        );
+    }
 }
