@@ -94,6 +94,12 @@ const CHROME_COMPOUNDS: &[&str] = &[
     "sharecounter",
     "likecount",
     "likes",
+    "adslot",
+    "adunit",
+    "adcontainer",
+    "adwrapper",
+    "adbanner",
+    "adplaceholder",
     "langswitch",
     "langswitcher",
     "langselect",
@@ -362,6 +368,9 @@ const STRONG_PARTS: &[&str] = &[
     "newsletter",
     "advert",
     "advertisement",
+    "advertising",
+    "adsbygoogle",
+    "adsense",
     "addthis",
     "addtoany",
     "a2a",
@@ -1103,6 +1112,8 @@ static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::
             # relative dates: 3 hours ago, updated 2 days ago, yesterday
           | (?:(?:last\s+)?(?:updated|posted|published|modified|edited)\s*:?\s+)?(?:about\s+|over\s+|almost\s+|nearly\s+)?(?:\d+|an?|one|a\s+few)\s*(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdwy])\s+ago
           | just\s+now|moments\s+ago
+            # the label of an ad slot: Advertisement, Anzeige, Publicité
+          | (?:advertisements?|advert|sponsored(?:\s+content)?|anzeige|werbung|publicit[ée]|publicidad|pubblicit[àa]|реклама)
             # back to top, skip links
           | (?:back|return|go|scroll|jump)\s+(?:up\s+)?to\s+(?:the\s+)?top(?:\s+of\s+(?:the\s+)?page)?
           | top\s+of\s+(?:the\s+)?page
@@ -1362,6 +1373,12 @@ mod tests {
             ("<div id=\"survey-modal\" class=\"modal\">x</div>", true),
             ("<div class=\"g-recaptcha\">x</div>", true),
             ("<div class=\"news-ticker\">x</div>", true),
+            // ad slots
+            ("<div class=\"ad-slot\">x</div>", true),
+            ("<div id=\"ad-container-2\">x</div>", true),
+            ("<ins class=\"adsbygoogle\">x</ins>", true),
+            ("<div class=\"adjacent-text\">x</div>", false),
+            ("<div class=\"road-map\">x</div>", false),
             ("<div class=\"weather-data\">x</div>", false),
             ("<a class=\"popup-link\">x</a>", false),
             ("<span class=\"ticker-symbol\">x</span>", false),
@@ -1416,6 +1433,11 @@ mod tests {
             ("1.2K shares", true),
             ("Views: 1,234", true),
             ("\u{1f441} 345", true),
+            // an ad slot's label
+            ("Advertisement", true),
+            ("ADVERTISEMENT", true),
+            ("Anzeige", true),
+            ("Advertisements are not accepted on this site.", false),
             ("Viewed 12 times", true),
             ("12 comments", true),
             ("\u{2665} 12 \u{b7} \u{1f4ac} 3", true),

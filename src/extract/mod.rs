@@ -53,7 +53,8 @@ use walk::WalkOptions;
 /// named like chrome, language lists, content copyright lines). 6: stamps
 /// record their class (updated or published) and the page's other update
 /// stamps; classed `time.updated` elements; month-first dates a page proves.
-pub const EXTRACTOR_VERSION: u32 = 6;
+/// 7: ad slots (their classes and their "Advertisement" label) are chrome.
+pub const EXTRACTOR_VERSION: u32 = 7;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
