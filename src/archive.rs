@@ -22,7 +22,6 @@
 //! notifies.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -200,12 +199,20 @@ pub fn stored_redlines(
 
 /// Rewrites the target's feed (`<store>/<target>/feed.atom`) and the feed
 /// for all targets (`<store>/feed.atom`), each with its newest
-/// [`FEED_ENTRIES`] revisions, and returns both paths.
+/// [`FEED_ENTRIES`] revisions, and returns both paths. Call with the store
+/// lock held.
 ///
 /// # Errors
-/// [`Error::Store`]; [`Error::Io`] when the feed for all targets cannot be
-/// written.
+/// [`Error::Store`]; [`Error::Io`] when a feed cannot be rendered.
 pub fn refresh_feeds(store: &Store, target: &str) -> Result<[PathBuf; 2]> {
+    Ok([
+        refresh_target_feed(store, target)?,
+        refresh_all_feed(store)?,
+    ])
+}
+
+/// Rewrites the target's feed (`<store>/<target>/feed.atom`).
+fn refresh_target_feed(store: &Store, target: &str) -> Result<PathBuf> {
     let opts = DiffOptions::default();
     let redlines = stored_redlines(store, target, None, None, Some(FEED_ENTRIES), &opts)?;
     let title = match store.latest_snapshot(target)? {
@@ -220,8 +227,12 @@ pub fn refresh_feeds(store: &Store, target: &str) -> Result<[PathBuf; 2]> {
         path: FEED_FILE.into(),
         source: e,
     })?;
-    let target_path = store.write_target_file(target, FEED_FILE, &bytes)?;
+    Ok(store.write_target_file(target, FEED_FILE, &bytes)?)
+}
 
+/// Rewrites the feed for all targets (`<store>/feed.atom`).
+fn refresh_all_feed(store: &Store) -> Result<PathBuf> {
+    let opts = DiffOptions::default();
     let mut all = Vec::new();
     for t in store.targets()? {
         all.extend(stored_redlines(
@@ -242,21 +253,61 @@ pub fn refresh_feeds(store: &Store, target: &str) -> Result<[PathBuf; 2]> {
             source: e,
         }
     })?;
-    let all_path = store.root().join(FEED_FILE);
-    write_atomic(&all_path, &bytes)?;
-    Ok([target_path, all_path])
+    Ok(store.write_root_file(FEED_FILE, &bytes)?)
 }
 
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = crate::store::new_temp_file(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+/// What [`recover`] repaired after a run killed mid-write.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Temp files, staging directories and unindexed snapshot directories
+    /// cleaned (see [`Store::sweep_unfinished`]).
+    pub swept: usize,
+    /// Feeds rewritten because they were missing or older than the newest
+    /// revision they should hold.
+    pub feeds: Vec<PathBuf>,
+}
+
+/// Repairs what a run killed mid-write left: sweeps the store
+/// ([`Store::sweep_unfinished`]), then rewrites every feed that is missing or
+/// older (file modification time) than the newest revision of its target (of
+/// any target, for `<store>/feed.atom`), as a run killed between its commit
+/// and its feed refresh leaves them. Call with the store lock held, before
+/// checking: `check`, `watch` (before each check) and `reextract` do.
+///
+/// # Errors
+/// [`Error::Store`] when the store cannot be read or a file removed or
+/// written; [`Error::Io`] when a feed cannot be rendered.
+pub fn recover(store: &Store) -> Result<Recovered> {
+    let swept = store.sweep_unfinished()?;
+    let mut feeds = Vec::new();
+    let mut newest_all: Option<Timestamp> = None;
+    for target in store.targets()? {
+        let Some(newest) = store.newest_revision_at(&target)? else {
+            continue;
+        };
+        newest_all = newest_all.max(Some(newest));
+        if is_stale(&store.root().join(&target).join(FEED_FILE), newest) {
+            feeds.push(refresh_target_feed(store, &target)?);
+        }
+    }
+    if let Some(newest) = newest_all
+        && is_stale(&store.root().join(FEED_FILE), newest)
+    {
+        feeds.push(refresh_all_feed(store)?);
+    }
+    for path in &feeds {
+        debug!("rewrote `{}`: it was missing or older than the newest revision", path.display());
+    }
+    Ok(Recovered { swept, feeds })
+}
+
+/// True when the file is missing, unreadable, or was last written before `newest`.
+fn is_stale(path: &std::path::Path, newest: Timestamp) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| Timestamp::try_from(m).ok())
+        .is_none_or(|written| written < newest)
 }
 
 /// What [`reextract`] did.

@@ -123,8 +123,10 @@ impl Settings {
     /// The targets named in `ids`, in the order given; all targets when `ids` is empty.
     ///
     /// # Errors
-    /// [`ConfigError`] naming the first id that is not configured.
+    /// [`ConfigError`] naming the first id that is not configured, or saying
+    /// that no target is (see [`Settings::require_targets`]).
     pub fn select(&self, ids: &[String]) -> Result<Vec<Target>, ConfigError> {
+        self.require_targets()?;
         if ids.is_empty() {
             return Ok(self.targets.clone());
         }
@@ -146,6 +148,23 @@ impl Settings {
             .collect()
     }
 
+    /// Fails when the config has no targets, for the commands that check
+    /// targets (`check`, `watch`, `alerts --retry`, `reextract`): they exit 2
+    /// with this one line, before the store is touched.
+    ///
+    /// # Errors
+    /// [`ConfigError`] `config `PATH`: no targets configured (add a [[target]] table)`.
+    pub fn require_targets(&self) -> Result<(), ConfigError> {
+        if self.targets.is_empty() {
+            return Err(ConfigError {
+                path: self.path.clone(),
+                place: String::new(),
+                message: "no targets configured (add a [[target]] table)".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// The target with this id.
     pub fn target(&self, id: &str) -> Option<&Target> {
         self.targets.iter().find(|t| t.id == id)
@@ -153,9 +172,17 @@ impl Settings {
 }
 
 /// A config file that cannot be used. Displayed as
-/// `config `PATH`: PLACE: MESSAGE`.
+/// `config `PATH`: PLACE: MESSAGE`, always on one line: control characters
+/// from the file (a value such as `"bad\nagent"`, an id) are shown escaped
+/// (`\n`), never written raw to the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("config `{}`: {place}{}{message}", path.display(), if place.is_empty() { "" } else { ": " })]
+#[error(
+    "config `{}`: {}{}{}",
+    printable(&path.display().to_string()),
+    printable(place),
+    if place.is_empty() { "" } else { ": " },
+    printable(message)
+)]
 pub struct ConfigError {
     /// The config file.
     pub path: PathBuf,
@@ -231,20 +258,94 @@ struct FileTarget {
     confirm_after: Option<String>,
 }
 
+/// The largest config file read, bytes: a config is a few kilobytes; anything
+/// near this is not one (a log, a dump) and is refused before it is parsed.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
 /// Reads and validates a config file. `store_override` (from `--store` or
-/// `REDLINER_STORE`) wins over `settings.store`.
+/// `REDLINER_STORE`) wins over `settings.store`. Nothing is created or
+/// written: every setting is checked here, so a command that goes on to open
+/// the store only does so with a config it can use.
+///
+/// The file must be a regular file (a symlink to one is fine): it is opened
+/// without blocking and checked with `fstat` before any byte is read, so a
+/// FIFO, a socket or a device (`/dev/stdin`, `/dev/zero`) is refused at once
+/// rather than waited on, and a file larger than [`MAX_CONFIG_BYTES`] is
+/// refused unread.
 ///
 /// # Errors
-/// [`ConfigError`] when the file cannot be read, is not valid TOML, has an
-/// unknown key, or holds a bad URL, CSS selector, regex, duration, duplicate or
-/// malformed target id, or a reference to an unknown rule set.
+/// [`ConfigError`] when the file cannot be read, is not a regular file, is too
+/// large, is not valid TOML or UTF-8, has an unknown key, or holds a bad URL,
+/// CSS selector, regex, header value, duration, number out of range, duplicate
+/// or malformed target id, or a reference to an unknown rule set or channel.
 pub fn load(path: &Path, store_override: Option<&Path>) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = read_config(path).map_err(|message| ConfigError {
         path: path.to_path_buf(),
         place: String::new(),
-        message: format!("cannot read: {e}"),
+        message,
     })?;
     parse(&text, path, store_override)
+}
+
+/// The text of the config file, read only when it is a regular file of at
+/// most [`MAX_CONFIG_BYTES`].
+fn read_config(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    // O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer
+    // (forever). The descriptor is checked before it is read, so the flag
+    // never changes how a regular file reads.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); give the path of a TOML file",
+            file_kind(&meta)
+        ));
+    }
+    if meta.len() > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "{} bytes: larger than a config file can be ({MAX_CONFIG_BYTES} bytes)",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// What a non-regular file is, for the message refusing it.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    "not a plain file"
 }
 
 /// Validates config text as if read from `path` (used in messages only).
@@ -271,21 +372,21 @@ pub fn parse(
 
     let s = &file.settings;
     let mut fetch = FetchSettings::default();
-    if let Some(t) = &s.timeout {
-        fetch.timeout = parse_duration(t)
-            .map_err(|m| err("settings: key `timeout`".into(), format!("`{t}`: {m}")))?;
-        if fetch.timeout < Duration::from_millis(100) {
-            return Err(err(
-                "settings: key `timeout`".into(),
-                format!("`{t}`: must be at least 100ms"),
-            ));
-        }
-    }
+    // Every duration has a range: a value outside it is a typo (`"30"` read
+    // as 30 ns, `"10d"` for a fetch timeout), never what was meant.
+    let duration = |key: &str, value: &Option<String>, default: Duration, range: Range| match value
+    {
+        None => Ok(default),
+        Some(t) => parse_duration(t)
+            .and_then(|d| range.check(d))
+            .map_err(|m| err(format!("settings: key `{key}`"), format!("`{t}`: {m}"))),
+    };
+    fetch.timeout = duration("timeout", &s.timeout, fetch.timeout, TIMEOUT_RANGE)?;
     if let Some(n) = s.max_body_bytes {
-        if n == 0 {
+        if n == 0 || n > MAX_BODY_BYTES_LIMIT {
             return Err(err(
                 "settings: key `max_body_bytes`".into(),
-                "must be above 0".into(),
+                format!("{n}: must be 1..={MAX_BODY_BYTES_LIMIT} (1 GiB)"),
             ));
         }
         fetch.max_body_bytes = n;
@@ -299,37 +400,71 @@ pub fn parse(
         }
         fetch.retries = n;
     }
-    fetch.user_agent = s.user_agent.clone().unwrap_or_else(default_user_agent);
-    let duration = |key: &str, value: &Option<String>, default: Duration| match value {
-        None => Ok(default),
-        Some(t) => parse_duration(t)
-            .map_err(|m| err(format!("settings: key `{key}`"), format!("`{t}`: {m}"))),
+    fetch.user_agent = match &s.user_agent {
+        None => default_user_agent(),
+        Some(ua) => {
+            header_value(ua).map_err(|m| err("settings: key `user_agent`".into(), m))?;
+            ua.clone()
+        }
     };
     let wd = WatchSettings::default();
     let watch = WatchSettings {
-        min_host_delay: duration("min_host_delay", &s.min_host_delay, wd.min_host_delay)?,
+        min_host_delay: duration(
+            "min_host_delay",
+            &s.min_host_delay,
+            wd.min_host_delay,
+            Range::up_to(HOUR),
+        )?,
         unconditional_every: duration(
             "unconditional_every",
             &s.unconditional_every,
             wd.unconditional_every,
+            Range::up_to(YEAR),
         )?,
-        lock_wait: duration("lock_wait", &s.lock_wait, wd.lock_wait)?,
+        lock_wait: duration("lock_wait", &s.lock_wait, wd.lock_wait, Range::up_to(DAY))?,
     };
     let dd = DeliverySettings::default();
     let delivery = DeliverySettings {
-        backoff: duration("delivery_backoff", &s.delivery_backoff, dd.backoff)?,
+        backoff: duration(
+            "delivery_backoff",
+            &s.delivery_backoff,
+            dd.backoff,
+            Range::new(SECOND, DAY),
+        )?,
         backoff_max: duration(
             "delivery_backoff_max",
             &s.delivery_backoff_max,
             dd.backoff_max,
+            Range::new(SECOND, WEEK),
         )?,
-        expire_after: duration("delivery_expire", &s.delivery_expire, dd.expire_after)?,
+        expire_after: duration(
+            "delivery_expire",
+            &s.delivery_expire,
+            dd.expire_after,
+            Range::new(SECOND, YEAR),
+        )?,
     };
+    if delivery.backoff_max < delivery.backoff {
+        return Err(err(
+            "settings: key `delivery_backoff_max`".into(),
+            format!(
+                "`{}`: must not be below `delivery_backoff` (`{}`)",
+                s.delivery_backoff_max.as_deref().unwrap_or("1h"),
+                s.delivery_backoff.as_deref().unwrap_or("1m")
+            ),
+        ));
+    }
     let confirm_after = duration(
         "confirm_after",
         &s.confirm_after,
         crate::target::DEFAULT_CONFIRM_AFTER,
+        CONFIRM_RANGE,
     )?;
+    if let Some(store) = &s.store
+        && let Some(m) = bad_path(store)
+    {
+        return Err(err("settings: key `store`".into(), m));
+    }
     validate_channels(&file.channels).map_err(|e| err(String::new(), e.to_string()))?;
 
     let mut rule_sets = BTreeMap::new();
@@ -399,7 +534,16 @@ pub fn parse(
                 drop,
                 ignore_text,
                 ignore_link,
-                min_text_chars: r.min_text_chars.unwrap_or(generic.min_text_chars),
+                min_text_chars: match r.min_text_chars {
+                    None => generic.min_text_chars,
+                    Some(n) if n <= MAX_MIN_TEXT_CHARS => n,
+                    Some(n) => {
+                        return Err(err(
+                            place("min_text_chars"),
+                            format!("{n}: at most {MAX_MIN_TEXT_CHARS}"),
+                        ));
+                    }
+                },
                 stamp,
                 stamp_pattern,
                 date_order,
@@ -420,6 +564,14 @@ pub fn parse(
         }
         if targets.iter().any(|o| o.id == t.id) {
             return Err(err(place("id"), "duplicate target id".into()));
+        }
+        // The URL parser drops tabs and newlines anywhere and blanks at the
+        // ends; in a config file they are a slip, not part of the address.
+        if t.url.contains(char::is_control) || t.url.trim() != t.url {
+            return Err(err(
+                place("url"),
+                format!("{:?}: a URL cannot hold control characters or blanks at its ends", t.url),
+            ));
         }
         let url = Url::parse(&t.url)
             .map_err(|e| err(place("url"), format!("invalid URL `{}`: {e}", t.url)))?;
@@ -464,7 +616,11 @@ pub fn parse(
         let jitter = t
             .jitter
             .as_deref()
-            .map(|j| parse_duration(j).map_err(|m| err(place("jitter"), format!("`{j}`: {m}"))))
+            .map(|j| {
+                parse_duration(j)
+                    .and_then(|d| Range::up_to(DAY).check(d))
+                    .map_err(|m| err(place("jitter"), format!("`{j}`: {m}")))
+            })
             .transpose()?
             .unwrap_or(Duration::ZERO);
         let schedule = match (&t.every, &t.cron) {
@@ -478,11 +634,9 @@ pub fn parse(
                 if t.tz.is_some() {
                     return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
                 }
-                let d =
-                    parse_duration(e).map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
-                if d < Duration::from_secs(1) {
-                    return Err(err(place("every"), format!("`{e}`: must be at least 1s")));
-                }
+                let d = parse_duration(e)
+                    .and_then(|d| Range::new(SECOND, YEAR).check(d))
+                    .map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
                 Some(TargetSchedule {
                     schedule: Schedule::Every(d),
                     jitter,
@@ -524,6 +678,7 @@ pub fn parse(
                 .as_deref()
                 .map(|c| {
                     parse_duration(c)
+                        .and_then(|d| CONFIRM_RANGE.check(d))
                         .map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
                 })
                 .transpose()?
@@ -544,6 +699,112 @@ pub fn parse(
         watch,
         delivery,
     })
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
+const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
+const YEAR: Duration = Duration::from_secs(366 * 24 * 3600);
+/// `settings.timeout`: 100 ms ..= 1 h.
+const TIMEOUT_RANGE: Range = Range::new(Duration::from_millis(100), HOUR);
+/// `confirm_after` (settings and target): 0 ..= 1 h (the check waits that long).
+const CONFIRM_RANGE: Range = Range::up_to(HOUR);
+/// The largest `settings.max_body_bytes`: 1 GiB.
+pub const MAX_BODY_BYTES_LIMIT: usize = 1 << 30;
+/// The largest `rules.*.min_text_chars`.
+pub const MAX_MIN_TEXT_CHARS: usize = 1_000_000;
+
+/// The values a duration setting accepts, both ends included.
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    min: Duration,
+    max: Duration,
+}
+
+impl Range {
+    const fn new(min: Duration, max: Duration) -> Range {
+        Range { min, max }
+    }
+
+    const fn up_to(max: Duration) -> Range {
+        Range::new(Duration::ZERO, max)
+    }
+
+    fn check(self, d: Duration) -> Result<Duration, String> {
+        let show = |d: Duration| {
+            jiff::SignedDuration::try_from(d)
+                .map_or_else(|_| format!("{}s", d.as_secs()), |s| format!("{s:#}"))
+        };
+        if d < self.min {
+            return Err(format!("must be at least {}", show(self.min)));
+        }
+        if d > self.max {
+            return Err(format!("must be at most {}", show(self.max)));
+        }
+        Ok(d)
+    }
+}
+
+/// Checks that `value` can be sent as an HTTP header value (what reqwest
+/// would refuse when the request is built): no control characters but tab
+/// (a newline would split the header), not empty, no leading or trailing
+/// blank (which HTTP strips, so the value sent would not be the one given).
+///
+/// # Errors
+/// A message naming the first offending character and its byte offset.
+pub fn header_value(value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some((at, c)) = value
+        .char_indices()
+        .find(|&(_, c)| (c.is_control() && c != '\t') || c == '\u{7f}')
+    {
+        return Err(format!(
+            "{:?} is not a valid HTTP header value: control character {:?} at byte {at}",
+            value, c
+        ));
+    }
+    if value.trim() != value {
+        return Err(format!(
+            "{value:?}: leading or trailing blanks are not sent in an HTTP header; remove them"
+        ));
+    }
+    reqwest::header::HeaderValue::from_str(value)
+        .map(drop)
+        .map_err(|e| format!("{value:?} is not a valid HTTP header value: {e}"))
+}
+
+/// Why a path setting cannot name a file, if it cannot.
+fn bad_path(p: &Path) -> Option<String> {
+    let s = p.as_os_str();
+    if s.is_empty() {
+        return Some("must not be empty".into());
+    }
+    if s.as_encoded_bytes().contains(&0) {
+        return Some(format!("{:?}: a path cannot hold a NUL byte", p.display().to_string()));
+    }
+    None
+}
+
+/// `s` with control characters escaped (`\n`, `\u{1b}`), so a message
+/// quoting the config's text stays one line and prints no terminal escapes.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Parses a duration such as `30s`, `2m`, `1h 30m` (jiff's friendly format) or
@@ -771,6 +1032,126 @@ rules = "nato-topic"
                 "target `a`: key `id`",
                 "duplicate target id",
             ),
+            (
+                "[settings]\nuser_agent = \"bad\\nagent\"\n",
+                "settings: key `user_agent`",
+                "\"bad\\nagent\" is not a valid HTTP header value: control character '\\n' at byte 3",
+            ),
+            (
+                "[settings]\nuser_agent = \"bad\\u0000agent\"\n",
+                "settings: key `user_agent`",
+                "control character '\\0' at byte 3",
+            ),
+            (
+                "[settings]\nuser_agent = \"  \"\n",
+                "settings: key `user_agent`",
+                "must not be empty",
+            ),
+            (
+                "[settings]\nuser_agent = \"agent \"\n",
+                "settings: key `user_agent`",
+                "leading or trailing blanks",
+            ),
+            (
+                "[settings]\ntimeout = \"2h\"\n",
+                "settings: key `timeout`",
+                "`2h`: must be at most 1h",
+            ),
+            (
+                "[settings]\nmax_body_bytes = 0\n",
+                "settings: key `max_body_bytes`",
+                "0: must be 1..=",
+            ),
+            (
+                "[settings]\nmax_body_bytes = 99999999999\n",
+                "settings: key `max_body_bytes`",
+                "must be 1..=",
+            ),
+            (
+                "[settings]\nmin_host_delay = \"2h\"\n",
+                "settings: key `min_host_delay`",
+                "must be at most 1h",
+            ),
+            (
+                "[settings]\nlock_wait = \"48h\"\n",
+                "settings: key `lock_wait`",
+                "must be at most 24h",
+            ),
+            (
+                "[settings]\nunconditional_every = \"-5s\"\n",
+                "settings: key `unconditional_every`",
+                "must not be negative",
+            ),
+            (
+                "[settings]\ndelivery_backoff = \"0s\"\n",
+                "settings: key `delivery_backoff`",
+                "must be at least 1s",
+            ),
+            (
+                "[settings]\ndelivery_backoff = \"10m\"\ndelivery_backoff_max = \"5m\"\n",
+                "settings: key `delivery_backoff_max`",
+                "`5m`: must not be below `delivery_backoff` (`10m`)",
+            ),
+            (
+                "[settings]\ndelivery_expire = \"99999h\"\n",
+                "settings: key `delivery_expire`",
+                "must be at most",
+            ),
+            (
+                "[settings]\nconfirm_after = \"3h\"\n",
+                "settings: key `confirm_after`",
+                "must be at most 1h",
+            ),
+            (
+                "[settings]\nstore = \"\"\n",
+                "settings: key `store`",
+                "must not be empty",
+            ),
+            (
+                "[settings]\nstore = \"a\\u0000b\"\n",
+                "settings: key `store`",
+                "NUL byte",
+            ),
+            (
+                "[rules.r]\nmin_text_chars = 99999999\n",
+                "rules `r`: key `min_text_chars`",
+                "at most 1000000",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nevery = \"0s\"\n",
+                "target `a`: key `every`",
+                "must be at least 1s",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nevery = \"1h\"\njitter = \"72h\"\n",
+                "target `a`: key `jitter`",
+                "must be at most 24h",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\nconfirm_after = \"5h\"\n",
+                "target `a`: key `confirm_after`",
+                "must be at most 1h",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\ncron = \"0 0 30 2 *\"\n",
+                "target `a`: key `cron`",
+                "never matches a future time",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\"\ncron = \"61 * * * *\"\n",
+                "target `a`: key `cron`",
+                "",
+            ),
+            (
+                "[[channel]]\nid = \"c\"\nkind = \"command\"\nprogram = \"a\\u0000b\"\n",
+                "",
+                "channel `c`: key `program`: must not contain a NUL character",
+            ),
+            (
+                "[[channel]]\nid = \"c\"\nkind = \"email\"\nsmtp_host = \"mail\\u0007x\"\nfrom = \"a@b.org\"\nto = [\"c@d.org\"]\n",
+                "",
+                "channel `c`: key `smtp_host`",
+            ),
         ];
         for (text, place, message) in cases {
             let e = parse_str(text).unwrap_err();
@@ -778,7 +1159,79 @@ rules = "nato-topic"
             assert!(e.message.contains(message), "config {text:?}: {e}");
             let shown = e.to_string();
             assert!(shown.starts_with("config `c.toml`: "), "{shown}");
+            assert!(!shown.contains(char::is_control), "one line: {shown:?}");
         }
+    }
+
+    /// The case: a newline in `user_agent` was accepted, the store
+    /// created, and the check failed with two lines naming neither the file
+    /// nor the key.
+    #[test]
+    fn user_agent_with_a_newline_is_refused_at_load_naming_file_and_key() {
+        let e = parse_str("[settings]\nuser_agent = \"bad\\nagent\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "config `c.toml`: settings: key `user_agent`: \"bad\\nagent\" is not a valid HTTP header value: control character '\\n' at byte 3"
+        );
+    }
+
+    #[test]
+    fn messages_escape_control_characters_from_the_file() {
+        let cases = [
+            // An id with a newline and an escape sequence.
+            (
+                "[[target]]\nid = \"a\\nb\\u001b[31m\"\nurl = \"https://x.org/\"\n",
+                "config `c.toml`: target `a\\nb\\u{1b}[31m`: key `id`: must be 1-64 characters",
+            ),
+            (
+                "[[target]]\nid = \"a\"\nurl = \"https://x.org/\\n\"\n",
+                "config `c.toml`: target `a`: key `url`: \"https://x.org/\\n\": a URL cannot hold",
+            ),
+        ];
+        for (text, start) in cases {
+            let shown = parse_str(text).unwrap_err().to_string();
+            assert!(shown.starts_with(start), "{shown}");
+            assert!(!shown.contains(char::is_control), "{shown:?}");
+        }
+    }
+
+    #[test]
+    fn no_targets_is_one_error_for_select_and_require_targets() {
+        for text in ["", "[settings]\ntimeout = \"5s\"\n"] {
+            let s = parse_str(text).unwrap();
+            let want = "config `c.toml`: no targets configured (add a [[target]] table)";
+            assert_eq!(s.require_targets().unwrap_err().to_string(), want);
+            assert_eq!(s.select(&[]).unwrap_err().to_string(), want);
+            assert_eq!(s.select(&["a".into()]).unwrap_err().to_string(), want);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let big = dir.path().join("big.toml");
+        std::fs::write(&big, vec![b'#'; MAX_CONFIG_BYTES as usize + 1]).unwrap();
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(&latin1, b"# caf\xe9\n").unwrap();
+        let cases = [
+            (fifo.clone(), "not a regular file (a FIFO)"),
+            (dir.path().to_path_buf(), "not a regular file (a directory)"),
+            (big, "larger than a config file can be"),
+            (latin1, "not UTF-8 text (invalid byte at offset 5)"),
+            (dir.path().join("missing.toml"), "cannot read: "),
+        ];
+        for (path, want) in cases {
+            let e = load(&path, None).unwrap_err();
+            assert!(e.message.contains(want), "{}: {e}", path.display());
+        }
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, GOOD).unwrap();
+        assert_eq!(load(&good, None).unwrap().targets.len(), 1);
     }
 
     #[test]

@@ -73,7 +73,6 @@ impl Error {
     /// A short suggestion of what to do next, when there is one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            Error::Config(_) => Some("see the config reference in README.md"),
             Error::Locked(crate::store::lock::LockError::Busy { .. }) => Some(
                 "wait for the other run to finish, or raise `settings.lock_wait`; the lock is released when its holder exits",
             ),

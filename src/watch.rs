@@ -285,9 +285,10 @@ pub async fn run(
                 continue;
             }
         };
-        // With the lock held: clean up after a run killed mid-write.
-        if let Err(e) = monitor.store().sweep_unfinished() {
-            warn!("cleaning unfinished snapshot writes: {e}");
+        // With the lock held: clean up after a run killed mid-write (temp
+        // files, staging, unindexed snapshots, stale feeds).
+        if let Err(e) = crate::archive::recover(monitor.store()) {
+            warn!("repairing what a run killed mid-write left: {e}");
         }
         let started_at = clock.now();
         attempted.insert(i, started_at);

@@ -46,6 +46,11 @@ pub enum AlertsFormat {
 
 pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
+    if args.retry {
+        // Retrying is part of checking targets: a config without any is a
+        // mistake (a wrong --config), said in one line, exit 2.
+        settings.require_targets()?;
+    }
     // No store yet: nothing was ever queued (and don't create one here).
     let exists = settings.store.is_dir();
     if args.retry && exists {

@@ -51,12 +51,8 @@ impl From<CheckFormat> for Format {
 
 pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
-    if settings.targets.is_empty() {
-        return Err(Error::Usage(format!(
-            "config `{}`: no targets configured (add a [[target]] table)",
-            settings.path.display()
-        )));
-    }
+    // Fails with one line when the config has no targets, before the store
+    // (or its lock file) is created.
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
@@ -69,11 +65,15 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         settings.watch.lock_wait,
     )?;
     let mut monitor = Monitor::open(&settings)?;
-    // With the lock held: clean up after a run killed mid-write.
-    match monitor.store().sweep_unfinished() {
-        Ok(0) => {}
-        Ok(n) => tracing::info!("cleaned {n} unfinished snapshot writes from an earlier run"),
-        Err(e) => return Err(e.into()),
+    // With the lock held: clean up after a run killed mid-write (temp files,
+    // staging, unindexed snapshots, feeds older than the newest revision).
+    let recovered = redliner::archive::recover(monitor.store())?;
+    if recovered.swept > 0 || !recovered.feeds.is_empty() {
+        tracing::info!(
+            "repaired an earlier run killed mid-write: {} unfinished writes cleaned, {} feeds rewritten",
+            recovered.swept,
+            recovered.feeds.len()
+        );
     }
     let targets = if args.due {
         let now = redliner::monitor::Clock::now(&redliner::monitor::SystemClock);

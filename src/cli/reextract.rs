@@ -46,6 +46,11 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
         })
         .transpose()?;
     let mut store = Store::open(&settings.store)?;
+    if !args.dry_run {
+        // With the lock held, as `check` does: no run killed mid-write
+        // leaves its temp files or a stale feed behind this one.
+        redliner::archive::recover(&store)?;
+    }
     let done = reextract(
         &mut store,
         &target,

@@ -365,7 +365,19 @@ impl ChannelConfig {
                 Some(p) if p.trim().is_empty() => {
                     return Err(self.err("program", "must not be empty"));
                 }
-                Some(_) => {}
+                // A NUL cannot be passed to exec: the run would fail at
+                // every delivery instead of once, here.
+                Some(p) if p.contains('\0') => {
+                    return Err(self.err("program", "must not contain a NUL character"));
+                }
+                Some(_) => {
+                    if let Some(i) = self.args.iter().position(|a| a.contains('\0')) {
+                        return Err(self.err(
+                            "args",
+                            format!("argument {} contains a NUL character", i + 1),
+                        ));
+                    }
+                }
             },
         }
         Ok(())
@@ -374,7 +386,10 @@ impl ChannelConfig {
     fn validate_email(&self) -> Result<(), NotifyError> {
         let host = match &self.smtp_host {
             None => return Err(self.err("smtp_host", "required for `email` channels")),
-            Some(h) if h.trim().is_empty() || h.contains(char::is_whitespace) => {
+            Some(h)
+                if h.trim().is_empty()
+                    || h.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+            {
                 return Err(self.err("smtp_host", format!("`{h}` is not a host name")));
             }
             Some(h) => h,

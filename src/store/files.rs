@@ -9,6 +9,17 @@
 //! A snapshot directory appears whole or not at all: the files are written into
 //! a hidden temporary directory beside it (each file itself via a temp file and
 //! rename), which is then renamed into place.
+//!
+//! # Temp names, and who may remove them
+//!
+//! Everything the store writes, it writes with the store lock held, through
+//! temp names that say so: [`STAGING_PREFIX`] directories and
+//! [`LOCKED_TEMP_PREFIX`] files. A run killed mid-write leaves them behind;
+//! the next run, holding the lock, knows no one else can be writing them and
+//! removes them at once ([`super::Store::sweep_unfinished`]). Other temp
+//! files (`.tmpXXXXXX`: a report written into the store with `--output`,
+//! which takes no lock, or a run of an older redliner) may belong to a live
+//! writer, so they are removed only once older than [`STALE_TEMP_AGE`].
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -29,6 +40,23 @@ pub const DOCUMENT_JSON: &str = "document.json";
 pub const DOCUMENT_MD: &str = "document.md";
 /// The redline Markdown file name.
 pub const REDLINE_MD: &str = "redline.md";
+
+/// Prefix of the staging directory a snapshot is written into before it is
+/// renamed into place (`<target>/.tmp-snapshot-XXXXXX`).
+pub const STAGING_PREFIX: &str = ".tmp-snapshot-";
+
+/// Prefix of the temp files the store writes with its lock held (snapshot
+/// files, feeds, rewritten documents) before renaming them over the real name.
+pub const LOCKED_TEMP_PREFIX: &str = ".tmp-redliner-";
+
+/// Prefix every temp name starts with, the store's own and tempfile's default
+/// (`.tmpXXXXXX`, used for `--output` files).
+pub const TEMP_PREFIX: &str = ".tmp";
+
+/// How old a temp file not named by the store's lock-held writers must be
+/// before a sweep removes it: a report written with `--output` into the
+/// store (no lock) finishes in seconds, never in an hour.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// What goes into one snapshot directory.
 #[derive(Debug)]
@@ -62,7 +90,7 @@ pub fn write_snapshot(
 ) -> Result<String, (PathBuf, io::Error)> {
     fs::create_dir_all(target_dir).map_err(|e| (target_dir.to_path_buf(), e))?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".tmp-snapshot-");
+    builder.prefix(STAGING_PREFIX);
     // tempdir's default is 0700: a snapshot directory is as readable as any
     // directory the user makes (0777 less the umask, usually 0755).
     #[cfg(unix)]
@@ -117,14 +145,15 @@ pub fn write_snapshot(
     ))
 }
 
-/// Writes `bytes` to `path` via a temp file in the same directory, synced, then renamed.
+/// Writes `bytes` to `path` via a temp file in the same directory
+/// ([`LOCKED_TEMP_PREFIX`]: call with the store lock held), synced, then renamed.
 ///
 /// # Errors
 /// The I/O error and the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let err = |e| (path.to_path_buf(), e);
-    let mut tmp = new_temp_file(parent).map_err(err)?;
+    let mut tmp = temp_file_in(parent, LOCKED_TEMP_PREFIX).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
@@ -140,7 +169,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, io::Error
 /// # Errors
 /// The I/O error of creating the file.
 pub fn new_temp_file(dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+    temp_file_in(dir, TEMP_PREFIX)
+}
+
+fn temp_file_in(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     builder.tempfile_in(dir)

@@ -547,12 +547,22 @@ impl Store {
         }
     }
 
-    /// Cleans up after a run that was killed mid-write: removes staging
-    /// directories (`<target>/.tmp-snapshot-*`) and moves snapshot directories
-    /// that no index row names (renamed into place, transaction never
-    /// committed) to `<root>/.orphaned/<target>/<dir>`, so nothing is lost and
-    /// nothing unindexed looks like a snapshot. Call with the store lock held.
-    /// Returns how many entries were cleaned.
+    /// Cleans up after a run that was killed mid-write. Call with the store
+    /// lock held. Removes
+    ///
+    /// - staging directories (`<target>/.tmp-snapshot-*`) and the temp files
+    ///   the store writes under its lock (`.tmp-redliner-*`: snapshot files,
+    ///   feeds, rewritten documents) in the root, the target directories and
+    ///   the snapshot directories: with the lock held, no live run is writing
+    ///   them;
+    /// - other temp files there (`.tmpXXXXXX`: a report written into the
+    ///   store with `--output`, which takes no lock, or an older redliner's)
+    ///   once older than [`files::STALE_TEMP_AGE`];
+    ///
+    /// and moves snapshot directories that no index row names (renamed into
+    /// place, transaction never committed) to `<root>/.orphaned/<target>/<dir>`,
+    /// so nothing is lost and nothing unindexed looks like a snapshot. SQLite's
+    /// own journal is SQLite's to recover. Returns how many entries were cleaned.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Io`].
@@ -562,19 +572,50 @@ impl Store {
             move |source| StoreError::Io { path, source }
         };
         let mut cleaned = 0;
-        if let Ok(targets) = std::fs::read_dir(&self.root) {
-            for t in targets.flatten().filter(|e| e.path().is_dir()) {
-                let Ok(dirs) = std::fs::read_dir(t.path()) else {
+        let now = std::time::SystemTime::now();
+        // The root, the target directories and the snapshot directories;
+        // hidden directories (staging, `.orphaned`) are not entered.
+        let mut dirs = vec![(self.root.clone(), 0)];
+        while let Some((dir, depth)) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                let Ok(kind) = e.file_type() else {
                     continue;
                 };
-                for d in dirs.flatten() {
-                    if d.file_name()
-                        .to_string_lossy()
-                        .starts_with(".tmp-snapshot-")
-                    {
-                        std::fs::remove_dir_all(d.path()).map_err(io(&d.path()))?;
+                if !name.starts_with(files::TEMP_PREFIX) {
+                    if kind.is_dir() && !name.starts_with('.') && depth < 2 {
+                        dirs.push((e.path(), depth + 1));
+                    }
+                    continue;
+                }
+                let path = e.path();
+                let removed = if kind.is_dir() {
+                    if !name.starts_with(files::STAGING_PREFIX) {
+                        continue;
+                    }
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    let ours = name.starts_with(files::LOCKED_TEMP_PREFIX);
+                    let stale = e
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|m| now.duration_since(m).unwrap_or_default() > files::STALE_TEMP_AGE);
+                    if !ours && !stale {
+                        continue;
+                    }
+                    std::fs::remove_file(&path)
+                };
+                match removed {
+                    Ok(()) => {
+                        tracing::debug!("removed `{}`, left by a run killed mid-write", path.display());
                         cleaned += 1;
                     }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(&path)(e)),
                 }
             }
         }
@@ -1202,6 +1243,44 @@ impl Store {
         Ok(path)
     }
 
+    /// Writes a file in the store root (e.g. the feed for all targets),
+    /// atomically, and returns its path. Call with the store lock held.
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] for a `name` with a path separator or a leading
+    /// dot; [`StoreError::Io`].
+    pub fn write_root_file(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            return Err(StoreError::Invalid {
+                path: self.root.display().to_string(),
+                message: format!("`{name}` is not a plain file name"),
+            });
+        }
+        let path = self.root.join(name);
+        files::write_atomic(&path, bytes).map_err(|(path, source)| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(path)
+    }
+
+    /// When the target's newest revision (of any kind, technical included)
+    /// was recorded; `None` when it has none.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn newest_revision_at(&self, target: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT created_at FROM revisions WHERE target_id = ?1
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+                [target],
+                |r| get_timestamp(r, 0),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
     /// Loads `document.json` for a row.
     fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
         let path = self.snapshot_dir(&row).join(DOCUMENT_JSON);
@@ -1660,6 +1739,49 @@ mod tests {
             root.join(".orphaned/nato-belarus/2026-11-29T11-00-00Z/document.json")
                 .is_file()
         );
+        assert_eq!(store.sweep_unfinished().unwrap(), 0);
+    }
+
+    /// Temp files in the root, a target directory and a snapshot directory:
+    /// the store's own (written under the lock) go at once, others only when
+    /// stale (a report written into the store with `--output` takes no lock).
+    #[test]
+    fn sweep_removes_the_stores_temp_files_and_stale_other_ones() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path().join("snapshots");
+        let mut store = Store::open(&root).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("x", None);
+        let rec = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        let target = root.join("nato-belarus");
+        let old = std::time::SystemTime::now() - files::STALE_TEMP_AGE * 2;
+        let cases: Vec<(PathBuf, Option<std::time::SystemTime>, bool)> = vec![
+            (root.join(".tmp-redliner-AbC123"), None, false),
+            (target.join(".tmp-redliner-feed01"), None, false),
+            (rec.dir.join(".tmp-redliner-doc001"), None, false),
+            (root.join(".tmpAbC123"), Some(old), false),
+            (target.join(".tmpXyZ789"), Some(old), false),
+            (rec.dir.join(".tmpQwE456"), Some(old), false),
+            // Young and not the store's: a live `--output` write, kept.
+            (root.join(".tmpLive01"), None, true),
+            (target.join(".tmpLive02"), None, true),
+            // Not temp names: never touched, however old.
+            (root.join("report.html"), Some(old), true),
+            (target.join("feed.atom"), Some(old), true),
+        ];
+        for (path, mtime, _) in &cases {
+            let f = std::fs::File::create(path).unwrap();
+            if let Some(t) = mtime {
+                f.set_modified(*t).unwrap();
+            }
+        }
+        assert_eq!(store.sweep_unfinished().unwrap(), 6);
+        for (path, _, kept) in &cases {
+            assert_eq!(path.exists(), *kept, "{}", path.display());
+        }
+        assert!(rec.dir.join(DOCUMENT_JSON).is_file());
         assert_eq!(store.sweep_unfinished().unwrap(), 0);
     }
 

@@ -5,6 +5,8 @@ mod accuracy;
 mod alerts;
 mod check;
 mod commands;
+mod config;
+mod crash;
 mod golden;
 mod harness;
 mod html_browser;
