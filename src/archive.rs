@@ -296,7 +296,10 @@ pub fn recover(store: &Store) -> Result<Recovered> {
         feeds.push(refresh_all_feed(store)?);
     }
     for path in &feeds {
-        debug!("rewrote `{}`: it was missing or older than the newest revision", path.display());
+        debug!(
+            "rewrote `{}`: it was missing or older than the newest revision",
+            path.display()
+        );
     }
     Ok(Recovered { swept, feeds })
 }

@@ -570,7 +570,10 @@ pub fn parse(
         if t.url.contains(char::is_control) || t.url.trim() != t.url {
             return Err(err(
                 place("url"),
-                format!("{:?}: a URL cannot hold control characters or blanks at its ends", t.url),
+                format!(
+                    "{:?}: a URL cannot hold control characters or blanks at its ends",
+                    t.url
+                ),
             ));
         }
         let url = Url::parse(&t.url)
@@ -783,7 +786,10 @@ fn bad_path(p: &Path) -> Option<String> {
         return Some("must not be empty".into());
     }
     if s.as_encoded_bytes().contains(&0) {
-        return Some(format!("{:?}: a path cannot hold a NUL byte", p.display().to_string()));
+        return Some(format!(
+            "{:?}: a path cannot hold a NUL byte",
+            p.display().to_string()
+        ));
     }
     None
 }

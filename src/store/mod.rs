@@ -38,7 +38,10 @@ use crate::document::Document;
 use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
-pub use files::{DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD, dir_name, new_temp_file};
+pub use files::{
+    DOCUMENT_JSON, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, REDLINE_MD, STAGING_PREFIX,
+    STALE_TEMP_AGE, dir_name, new_temp_file,
+};
 pub use markdown::render as render_markdown;
 pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
@@ -557,7 +560,7 @@ impl Store {
     ///   them;
     /// - other temp files there (`.tmpXXXXXX`: a report written into the
     ///   store with `--output`, which takes no lock, or an older redliner's)
-    ///   once older than [`files::STALE_TEMP_AGE`];
+    ///   once older than [`STALE_TEMP_AGE`] (an hour);
     ///
     /// and moves snapshot directories that no index row names (renamed into
     /// place, transaction never committed) to `<root>/.orphaned/<target>/<dir>`,
@@ -600,10 +603,9 @@ impl Store {
                     std::fs::remove_dir_all(&path)
                 } else {
                     let ours = name.starts_with(files::LOCKED_TEMP_PREFIX);
-                    let stale = e
-                        .metadata()
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|m| now.duration_since(m).unwrap_or_default() > files::STALE_TEMP_AGE);
+                    let stale = e.metadata().and_then(|m| m.modified()).is_ok_and(|m| {
+                        now.duration_since(m).unwrap_or_default() > files::STALE_TEMP_AGE
+                    });
                     if !ours && !stale {
                         continue;
                     }
@@ -611,7 +613,10 @@ impl Store {
                 };
                 match removed {
                     Ok(()) => {
-                        tracing::debug!("removed `{}`, left by a run killed mid-write", path.display());
+                        tracing::debug!(
+                            "removed `{}`, left by a run killed mid-write",
+                            path.display()
+                        );
                         cleaned += 1;
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

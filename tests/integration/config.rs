@@ -31,7 +31,12 @@ fn run_with(dir: &Path, config: &Path, args: &[&str]) -> Run {
 /// exit 2, no store.
 fn assert_refused(run: &Run, dir: &Path, start: &str, has: &str, what: &str) {
     assert_eq!(run.code, 2, "{what}: {}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{what}: one line: {:?}", run.stderr);
+    assert_eq!(
+        run.stderr.lines().count(),
+        1,
+        "{what}: one line: {:?}",
+        run.stderr
+    );
     assert!(run.stderr.starts_with(start), "{what}: {:?}", run.stderr);
     assert!(run.stderr.contains(has), "{what}: {:?}", run.stderr);
     assert!(
@@ -76,31 +81,82 @@ fn every_bad_setting_is_refused_before_the_store_is_created() {
     let url = t.server.url("/page");
     let target = format!("[[target]]\nid = \"a\"\nurl = \"{url}\"\n");
     let cases: Vec<(String, &str)> = vec![
-        (format!("[settings]\ntimeout = \"2h\"\n{target}"), "settings: key `timeout`"),
-        (format!("[settings]\nretries = 11\n{target}"), "settings: key `retries`"),
-        (format!("[settings]\nmax_body_bytes = 0\n{target}"), "settings: key `max_body_bytes`"),
-        (format!("[settings]\nlock_wait = \"forever\"\n{target}"), "settings: key `lock_wait`"),
-        (format!("[settings]\ndelivery_backoff = \"0s\"\n{target}"), "settings: key `delivery_backoff`"),
-        (format!("[settings]\nconfirm_after = \"-1s\"\n{target}"), "settings: key `confirm_after`"),
-        (format!("[settings]\nuser_agent = \"x\\u0000y\"\n{target}"), "settings: key `user_agent`"),
-        (format!("[settings]\nstore = \"\"\n{target}"), "settings: key `store`"),
-        ("[[target]]\nid = \"a\"\nurl = \"http://\"\n".into(), "target `a`: key `url`"),
-        ("[[target]]\nid = \"a\"\nurl = \"file:///etc/passwd\"\n".into(), "target `a`: key `url`"),
-        (format!("{target}every = \"0s\"\n"), "target `a`: key `every`"),
-        (format!("{target}cron = \"0 0 31 2 *\"\n"), "target `a`: key `cron`"),
-        (format!("{target}cron = \"not a cron\"\n"), "target `a`: key `cron`"),
-        (format!("{target}jitter = \"2 days\"\nevery = \"1h\"\n"), "target `a`: key `jitter`"),
-        (format!("{target}channels = [\"nope\"]\n"), "target `a`: key `channels`"),
         (
-            format!("{target}\n[[channel]]\nid = \"m\"\nkind = \"email\"\nsmtp_host = \"x.org\"\ntls = \"none\"\nfrom = \"a@x.org\"\nto = [\"b@x.org\"]\n"),
+            format!("[settings]\ntimeout = \"2h\"\n{target}"),
+            "settings: key `timeout`",
+        ),
+        (
+            format!("[settings]\nretries = 11\n{target}"),
+            "settings: key `retries`",
+        ),
+        (
+            format!("[settings]\nmax_body_bytes = 0\n{target}"),
+            "settings: key `max_body_bytes`",
+        ),
+        (
+            format!("[settings]\nlock_wait = \"forever\"\n{target}"),
+            "settings: key `lock_wait`",
+        ),
+        (
+            format!("[settings]\ndelivery_backoff = \"0s\"\n{target}"),
+            "settings: key `delivery_backoff`",
+        ),
+        (
+            format!("[settings]\nconfirm_after = \"-1s\"\n{target}"),
+            "settings: key `confirm_after`",
+        ),
+        (
+            format!("[settings]\nuser_agent = \"x\\u0000y\"\n{target}"),
+            "settings: key `user_agent`",
+        ),
+        (
+            format!("[settings]\nstore = \"\"\n{target}"),
+            "settings: key `store`",
+        ),
+        (
+            "[[target]]\nid = \"a\"\nurl = \"http://\"\n".into(),
+            "target `a`: key `url`",
+        ),
+        (
+            "[[target]]\nid = \"a\"\nurl = \"file:///etc/passwd\"\n".into(),
+            "target `a`: key `url`",
+        ),
+        (
+            format!("{target}every = \"0s\"\n"),
+            "target `a`: key `every`",
+        ),
+        (
+            format!("{target}cron = \"0 0 31 2 *\"\n"),
+            "target `a`: key `cron`",
+        ),
+        (
+            format!("{target}cron = \"not a cron\"\n"),
+            "target `a`: key `cron`",
+        ),
+        (
+            format!("{target}jitter = \"2 days\"\nevery = \"1h\"\n"),
+            "target `a`: key `jitter`",
+        ),
+        (
+            format!("{target}channels = [\"nope\"]\n"),
+            "target `a`: key `channels`",
+        ),
+        (
+            format!(
+                "{target}\n[[channel]]\nid = \"m\"\nkind = \"email\"\nsmtp_host = \"x.org\"\ntls = \"none\"\nfrom = \"a@x.org\"\nto = [\"b@x.org\"]\n"
+            ),
             "channel `m`: key `tls`",
         ),
         (
-            format!("{target}\n[[channel]]\nid = \"h\"\nkind = \"webhook\"\nurl_env = \"not a name\"\n"),
+            format!(
+                "{target}\n[[channel]]\nid = \"h\"\nkind = \"webhook\"\nurl_env = \"not a name\"\n"
+            ),
             "channel `h`: key `url_env`",
         ),
         (
-            format!("{target}\n[[channel]]\nid = \"h\"\nkind = \"webhook\"\nurl_env = \"HOOK\"\ntimeout = \"0s\"\n"),
+            format!(
+                "{target}\n[[channel]]\nid = \"h\"\nkind = \"webhook\"\nurl_env = \"HOOK\"\ntimeout = \"0s\"\n"
+            ),
             "channel `h`: key `timeout`",
         ),
     ];

@@ -378,9 +378,15 @@ fn assert_repaired(w: &World, version: usize, what: &str) {
         captured_at.parse::<jiff::Timestamp>().unwrap()
     );
     let doc = std::fs::read_to_string(w.store().join(&newest_doc).join("document.md")).unwrap();
-    assert!(doc.contains(&marker), "{what}: newest snapshot is not version {version}");
+    assert!(
+        doc.contains(&marker),
+        "{what}: newest snapshot is not version {version}"
+    );
     let newest = w.newest_revision();
-    for feed in [w.store().join(TARGET).join("feed.atom"), w.store().join("feed.atom")] {
+    for feed in [
+        w.store().join(TARGET).join("feed.atom"),
+        w.store().join("feed.atom"),
+    ] {
         if version == 0 {
             continue;
         }
@@ -416,10 +422,10 @@ fn phase(w: &World, before: &Before, served_before: usize, exited: bool) -> &'st
     }
     let target_dir = w.store().join(TARGET);
     let temps = temp_entries(&w.store());
-    if temps
-        .iter()
-        .any(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp-snapshot-")))
-    {
+    if temps.iter().any(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-snapshot-"))
+    }) {
         return "staging (snapshot files)";
     }
     let snapshots = w.count("SELECT COUNT(*) FROM snapshots");
@@ -431,10 +437,16 @@ fn phase(w: &World, before: &Before, served_before: usize, exited: bool) -> &'st
             "extract, diff, render (before staging)"
         };
     }
-    if temps.iter().any(|p| p.parent() == Some(target_dir.as_path())) {
+    if temps
+        .iter()
+        .any(|p| p.parent() == Some(target_dir.as_path()))
+    {
         return "target feed write";
     }
-    if temps.iter().any(|p| p.parent() == Some(w.store().as_path())) {
+    if temps
+        .iter()
+        .any(|p| p.parent() == Some(w.store().as_path()))
+    {
         return "all-targets feed write";
     }
     let newest = w.newest_revision();
@@ -449,9 +461,8 @@ fn phase(w: &World, before: &Before, served_before: usize, exited: bool) -> &'st
     if !fresh(w.store().join("feed.atom")) {
         return "committed, all-targets feed not written";
     }
-    let delivered = w.count(
-        "SELECT COUNT(*) FROM alerts WHERE kind = 'revision' AND state = 'delivered'",
-    );
+    let delivered =
+        w.count("SELECT COUNT(*) FROM alerts WHERE kind = 'revision' AND state = 'delivered'");
     if delivered == before.delivered {
         return "delivery";
     }
@@ -580,7 +591,10 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
         .collect();
     let received = w.hook.keys();
     let distinct: BTreeSet<String> = received.iter().cloned().collect();
-    assert_eq!(distinct, keys, "the receiver got each alert, and only those");
+    assert_eq!(
+        distinct, keys,
+        "the receiver got each alert, and only those"
+    );
 
     let mut figures = format!(
         "crash campaign: {runs} kills, {} revisions, {} deliveries for {} alerts ({} repeats \
@@ -652,7 +666,10 @@ fn kill_during_the_atom_feed_write_leaves_no_temp_file_after_the_next_run() {
 fn kill_between_commit_and_feed_refresh_gets_the_feed_rebuilt_by_the_next_run() {
     let t = Test::new();
     let store = t.store();
-    let feeds = [store.join("nato-belarus").join("feed.atom"), store.join("feed.atom")];
+    let feeds = [
+        store.join("nato-belarus").join("feed.atom"),
+        store.join("feed.atom"),
+    ];
     t.serve("nato-belarus/v1.html");
     assert_eq!(t.run(&["check"]).code, 0);
     t.serve("nato-belarus/v2-reworded.html");
