@@ -36,6 +36,9 @@
 //! url = "https://www.nato.int/cps/en/natohq/topics_49119.htm"
 //! rules = "nato-topic"         # a [rules.NAME] table, or "generic" (the default)
 //! confirm_after = "30s"        # overrides `settings.confirm_after` for this target
+//! allow_private = true         # may reach private/link-local addresses (intranet page);
+//!                              # unset: loopback only when the URL's own host is loopback
+//! follow_moves = true          # accept a redirect to another page (said once)
 //! ```
 
 use std::collections::BTreeMap;
@@ -256,6 +259,9 @@ struct FileTarget {
     tz: Option<String>,
     jitter: Option<String>,
     confirm_after: Option<String>,
+    allow_private: Option<bool>,
+    #[serde(default)]
+    follow_moves: bool,
 }
 
 /// The largest config file read, bytes: a config is a few kilobytes; anything
@@ -686,6 +692,8 @@ pub fn parse(
                 })
                 .transpose()?
                 .unwrap_or(confirm_after),
+            allow_private: t.allow_private,
+            follow_moves: t.follow_moves,
         });
     }
 

@@ -29,7 +29,7 @@ use crate::diff::{self, DiffOptions};
 use crate::document::{Document, Extraction};
 use crate::error::{Error, Result};
 use crate::extract;
-use crate::fetch::{Fetched, FetchedPage, Fetcher};
+use crate::fetch::{self, Fetched, FetchedPage, Fetcher};
 use crate::layout;
 use crate::report::{self, Format, Redline, TerminalStyle};
 use crate::revision::{Revision, RevisionKind};
@@ -258,7 +258,7 @@ impl Monitor {
         info!(target = %target.id, url = %target.url, "fetching");
         let fetched = self
             .fetcher
-            .fetch(&target.url, validators.as_ref())
+            .fetch_within(&target.url, validators.as_ref(), target.reach())
             .await
             .map_err(|source| Error::Fetch {
                 target: target.id.clone(),
@@ -293,6 +293,7 @@ impl Monitor {
             final_url = %page.final_url,
             "fetched"
         );
+        let moved_note = self.moved(target, latest.as_ref(), &page)?;
         let document = extract_page(target, &page)?;
         info!(
             target = %target.id,
@@ -311,6 +312,10 @@ impl Monitor {
                 (Some(previous), note)
             }
             None => (None, None),
+        };
+        let compare_note = match (compare_note, moved_note) {
+            (Some(c), Some(m)) => Some(format!("{m}; {c}")),
+            (c, m) => m.or(c),
         };
 
         let captured_at = self.clock.now();
@@ -535,6 +540,62 @@ impl Monitor {
         })
     }
 
+    /// Whether the page came from another page than the target's: when its
+    /// final URL is not the same page ([`fetch::same_page`]) as the
+    /// configured URL, nor as the last snapshot's or last good check's final
+    /// URL (the address last accepted), the target moved (a redirect to the
+    /// home page, a search or login page, another article). Without
+    /// `follow_moves` that fails the check; with it, the returned note says
+    /// the new address was accepted (once: the next check knows it).
+    ///
+    /// # Errors
+    /// [`Error::Fetch`] with [`fetch::FetchError::Moved`]; [`Error::Store`]
+    /// when the last checks cannot be read.
+    fn moved(
+        &self,
+        target: &Target,
+        latest: Option<&StoredSnapshot>,
+        page: &FetchedPage,
+    ) -> Result<Option<String>> {
+        let Ok(now) = url::Url::parse(&page.final_url) else {
+            return Ok(None);
+        };
+        if fetch::same_page(&target.url, &now) {
+            return Ok(None);
+        }
+        let last_check = self
+            .store
+            .checks(&target.id, 20)?
+            .into_iter()
+            .filter(|c| c.outcome != CheckOutcome::Failed)
+            .find_map(|c| c.final_url);
+        let accepted = latest
+            .map(|s| s.row.final_url.clone())
+            .into_iter()
+            .chain(last_check)
+            .filter_map(|u| url::Url::parse(&u).ok());
+        for known in accepted {
+            if fetch::same_page(&known, &now) {
+                return Ok(None);
+            }
+        }
+        if !target.follow_moves {
+            return Err(Error::Fetch {
+                target: target.id.clone(),
+                source: fetch::FetchError::Moved {
+                    url: page.url.clone(),
+                    to: page.final_url.clone(),
+                },
+            });
+        }
+        let note = format!(
+            "the target moved to `{}`; accepted (follow_moves = true)",
+            page.final_url
+        );
+        warn!(target = %target.id, "{note}");
+        Ok(Some(note))
+    }
+
     /// The previous snapshot as the current extraction makes it, so that a
     /// check compares like with like: when its document was made by another
     /// extractor version ([`extract::EXTRACTOR_VERSION`]) or other rules (the
@@ -678,7 +739,11 @@ impl Monitor {
         let after = jiff::SignedDuration::try_from(wait)
             .map(|d| format!("{d:#}"))
             .unwrap_or_else(|_| format!("{} ms", wait.as_millis()));
-        let second = match self.fetcher.fetch(&target.url, None).await {
+        let second = match self
+            .fetcher
+            .fetch_within(&target.url, None, target.reach())
+            .await
+        {
             Ok(Fetched::Page(p)) => p,
             Ok(Fetched::NotModified) => {
                 return Confirmation::Refuted(format!(

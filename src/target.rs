@@ -8,6 +8,7 @@ use scraper::Selector;
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use crate::fetch::Reach;
 use crate::notify::AlertRules;
 use crate::schedule::TargetSchedule;
 use crate::stamp::{DateOrder, Reading};
@@ -31,6 +32,16 @@ pub struct Target {
     /// change (`confirm_after`, per target or in `[settings]`; default
     /// [`DEFAULT_CONFIRM_AFTER`]); zero confirms only bodies that look cut.
     pub confirm_after: Duration,
+    /// `allow_private`: `Some(true)` lets the page and its redirects reach
+    /// private, link-local, unique-local and shared addresses (an intranet
+    /// page), `Some(false)` holds them to public ones; unset, a URL whose own
+    /// host is loopback may reach loopback addresses (see
+    /// [`crate::fetch::guard`]).
+    pub allow_private: Option<bool>,
+    /// `follow_moves`: a redirect to another page than the configured one
+    /// (and than the last one accepted) is accepted, and said once, instead
+    /// of failing the check as a moved target.
+    pub follow_moves: bool,
 }
 
 /// The default wait before the fetch that confirms a content change (10 s).
@@ -47,7 +58,15 @@ impl Target {
             alerts: AlertRules::default(),
             schedule: None,
             confirm_after: DEFAULT_CONFIRM_AFTER,
+            allow_private: None,
+            follow_moves: false,
         }
+    }
+
+    /// The addresses this target's fetches may connect to, from its URL and
+    /// `allow_private`.
+    pub fn reach(&self) -> Reach {
+        Reach::for_url(&self.url, self.allow_private)
     }
 }
 

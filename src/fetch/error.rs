@@ -67,6 +67,53 @@ pub enum FetchError {
         /// The URL requested (credentials removed).
         url: String,
     },
+    /// The address guard refused the URL requested or a redirect (see
+    /// [`super::guard`]): nothing was sent to the refused address.
+    ///
+    /// Reads ``fetching `URL`: refused (private address 10.0.0.1); set
+    /// `allow_private = true` ...`` for the URL itself, and ``fetching `URL`:
+    /// redirect to `http://169.254.169.254/...` refused (link-local address
+    /// 169.254.169.254, a cloud metadata endpoint) after `URL` -> `URL2``` for
+    /// a redirect, naming the whole chain.
+    #[error("fetching `{url}`: {}", refused_text(.to.as_deref(), reason, chain, *.hint_private))]
+    Refused {
+        /// The URL requested (credentials removed).
+        url: String,
+        /// The redirect target refused, as the `Location` header named it
+        /// (resolved, credentials removed); `None` when the URL requested
+        /// itself was refused.
+        to: Option<String>,
+        /// Why: the address class and address, `not http or https`, ...
+        reason: String,
+        /// The URLs fetched before the refused one, from the URL requested
+        /// to the hop that redirected; empty when `to` is `None`.
+        chain: Vec<String>,
+        /// True when `allow_private = true` on the target would admit it.
+        hint_private: bool,
+    },
+    /// The redirects loop, or are more than [`super::MAX_REDIRECTS`]:
+    /// ``fetching `URL`: redirect loop: `A` -> `B` -> `A``` or ``fetching
+    /// `URL`: too many redirects (more than 10): `A` -> ...``.
+    #[error("fetching `{url}`: {}", redirects_text(chain, *.looped))]
+    Redirects {
+        /// The URL requested (credentials removed).
+        url: String,
+        /// Every URL of the chain, the URL requested first.
+        chain: Vec<String>,
+        /// True for a loop (a URL seen twice), false for too many.
+        looped: bool,
+    },
+    /// The target's page redirected to another page (its home page, a search
+    /// or login page, another article; see [`super::same_page`]) than the
+    /// configured URL and the last accepted one: a moved target, never a
+    /// revision.
+    #[error("target redirected to `{to}` (set follow_moves = true to accept the new address)")]
+    Moved {
+        /// The URL requested (credentials removed).
+        url: String,
+        /// The final URL (credentials removed).
+        to: String,
+    },
     /// The server sent a 2xx response with an empty (or whitespace-only) body.
     #[error("fetching `{url}`: empty body")]
     EmptyBody {
@@ -110,6 +157,43 @@ impl FetchError {
             _ => None,
         }
     }
+}
+
+/// The cause part of [`FetchError::Refused`].
+fn refused_text(to: Option<&str>, reason: &str, chain: &[String], hint_private: bool) -> String {
+    match to {
+        None if hint_private => format!(
+            "refused ({reason}); set `allow_private = true` on the target if it is an intranet page"
+        ),
+        None => format!("refused ({reason})"),
+        Some(to) if chain.is_empty() => format!("redirect to `{to}` refused ({reason})"),
+        Some(to) => format!(
+            "redirect to `{to}` refused ({reason}) after {}",
+            chain_text(chain)
+        ),
+    }
+}
+
+/// The cause part of [`FetchError::Redirects`].
+fn redirects_text(chain: &[String], looped: bool) -> String {
+    if looped {
+        format!("redirect loop: {}", chain_text(chain))
+    } else {
+        format!(
+            "too many redirects (more than {}): {}",
+            super::MAX_REDIRECTS,
+            chain_text(chain)
+        )
+    }
+}
+
+/// `` `A` -> `B` -> `C` ``.
+fn chain_text(chain: &[String]) -> String {
+    chain
+        .iter()
+        .map(|u| format!("`{u}`"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
 }
 
 /// `503 Service Unavailable`, or just the code when it has no standard reason.

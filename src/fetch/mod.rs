@@ -12,6 +12,8 @@
 
 mod charset;
 mod error;
+pub mod guard;
+mod redirect;
 
 use std::time::Duration;
 
@@ -23,6 +25,8 @@ use url::Url;
 
 pub use charset::{CharsetSource, Decoded, PRESCAN_BYTES, decode, header_charset};
 pub use error::{FetchError, redact};
+pub use guard::Reach;
+pub use redirect::same_page;
 
 /// Fetch settings shared by all targets.
 #[derive(Debug, Clone)]
@@ -125,10 +129,11 @@ pub const ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1";
 /// The `Accept-Language` header: the watched pages are read in English.
 pub const ACCEPT_LANGUAGE: &str = "en,*;q=0.5";
 
-/// Makes HTTP GETs for the fetch stage. Cheap to share: one connection pool.
+/// Makes HTTP GETs for the fetch stage. Cheap to share: one connection pool
+/// per [`Reach`].
 #[derive(Debug, Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    clients: guard::GuardedClients,
     settings: FetchSettings,
 }
 
@@ -152,17 +157,21 @@ impl Fetcher {
                     settings.user_agent
                 ),
             })?;
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .default_headers(headers)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
-            .build()
-            .map_err(|e| FetchError::Client {
-                cause: e.to_string(),
-            })?;
-        Ok(Fetcher { client, settings })
+        // Redirects are followed one hop at a time (`send_following`), so
+        // the guard sees every hop; the client itself follows none.
+        let (timeout, connect_timeout) = (
+            settings.timeout,
+            settings.timeout.min(Duration::from_secs(10)),
+        );
+        let clients = guard::GuardedClients::new(move || {
+            reqwest::Client::builder()
+                .user_agent(user_agent.clone())
+                .default_headers(headers.clone())
+                .timeout(timeout)
+                .connect_timeout(connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+        });
+        Ok(Fetcher { clients, settings })
     }
 
     /// The settings this fetcher was built with.
@@ -187,13 +196,31 @@ impl Fetcher {
         url: &Url,
         validators: Option<&Validators>,
     ) -> Result<Fetched, FetchError> {
+        self.fetch_within(url, validators, Reach::for_url(url, None))
+            .await
+    }
+
+    /// [`Fetcher::fetch`] held to `reach`: the addresses the URL and its
+    /// redirects may connect to (a target's `allow_private`, see
+    /// [`guard`]).
+    ///
+    /// # Errors
+    /// As [`Fetcher::fetch`], and [`FetchError::Refused`] when the guard
+    /// refuses the URL or a redirect, [`FetchError::Redirects`] for a loop or
+    /// too many.
+    pub async fn fetch_within(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        reach: Reach,
+    ) -> Result<Fetched, FetchError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.settings.retry_delay)
             .with_max_delay(self.settings.retry_delay.saturating_mul(8))
             .with_max_times(self.settings.retries)
             .with_jitter();
         let cap = self.settings.max_retry_after;
-        (|| self.fetch_once(url, validators))
+        (|| self.fetch_once(url, validators, reach))
             .retry(backoff)
             .when(FetchError::is_transient)
             .adjust(move |err, delay| {
@@ -215,26 +242,10 @@ impl Fetcher {
         &self,
         url: &Url,
         validators: Option<&Validators>,
+        reach: Reach,
     ) -> Result<Fetched, FetchError> {
         let shown = redact(url);
-        let mut request = self.client.get(url.clone());
-        let mut conditional = false;
-        if let Some(v) = validators {
-            let pairs = [
-                (header::IF_NONE_MATCH, v.etag.as_deref()),
-                (header::IF_MODIFIED_SINCE, v.last_modified.as_deref()),
-            ];
-            for (name, value) in pairs {
-                if let Some(value) = value.and_then(|s| HeaderValue::from_str(s).ok()) {
-                    request = request.header(name, value);
-                    conditional = true;
-                }
-            }
-        }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| self.transport(&shown, &e))?;
+        let (mut response, conditional) = self.send_following(url, validators, reach).await?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             // Only an answer to our validators means "unchanged"; to a plain
@@ -639,11 +650,100 @@ mod tests {
     async fn endless_redirects_fail() {
         let (base, _) = serve(|_, n| Reply::new(302, "", "").header("Location", &format!("/r{n}")));
         let err = fetch_with(settings(), &base, None).await.unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!("fetching `{base}`: too many redirects")
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "fetching `{base}`: too many redirects (more than {MAX_REDIRECTS}): `{base}` -> `{base}r0` -> "
+            )),
+            "{text}"
         );
+        assert!(text.ends_with(&format!("`{base}r10`")), "{text}");
         assert!(!err.is_transient());
+    }
+
+    #[tokio::test]
+    async fn redirect_hops_are_guarded_and_the_chain_named() {
+        let (base, log) = serve(|path, _| match path {
+            "/a" => Reply::new(302, "", "").header("Location", "/b"),
+            "/b" => Reply::new(301, "", "")
+                .header("Location", "http://169.254.169.254/latest/meta-data/"),
+            "/file" => Reply::new(302, "", "").header("Location", "file:///etc/passwd"),
+            "/loop" => Reply::new(308, "", "").header("Location", "/loop2"),
+            "/loop2" => Reply::new(303, "", "").header("Location", "/loop"),
+            "/private" => {
+                Reply::new(307, "", "").header("Location", "http://[::ffff:10.0.0.1]:8080/")
+            }
+            _ => Reply::html("<p>x</p>"),
+        });
+        let at = |p: &str| base.join(p).unwrap().to_string();
+        let cases = [
+            (
+                "a",
+                format!(
+                    "fetching `{a}`: redirect to `http://169.254.169.254/latest/meta-data/` refused \
+                     (link-local address 169.254.169.254, a cloud metadata endpoint) after `{a}` -> `{b}`",
+                    a = at("a"),
+                    b = at("b")
+                ),
+            ),
+            (
+                "file",
+                format!(
+                    "fetching `{f}`: redirect to `file:///etc/passwd` refused (not http or https) after `{f}`",
+                    f = at("file")
+                ),
+            ),
+            (
+                "loop",
+                format!(
+                    "fetching `{l}`: redirect loop: `{l}` -> `{l2}` -> `{l}`",
+                    l = at("loop"),
+                    l2 = at("loop2")
+                ),
+            ),
+            (
+                "private",
+                format!(
+                    "fetching `{p}`: redirect to `http://[::ffff:a00:1]:8080/` refused (private \
+                     address ::ffff:10.0.0.1) after `{p}`",
+                    p = at("private")
+                ),
+            ),
+        ];
+        for (path, want) in cases {
+            let err = fetch_with(settings(), &base.join(path).unwrap(), None)
+                .await
+                .unwrap_err();
+            assert_eq!(err.to_string(), want);
+            assert!(!err.is_transient(), "{path}");
+        }
+        // The refused addresses were never asked for: only the local hops.
+        let paths: Vec<String> = log.lock().unwrap().iter().map(|s| s.path.clone()).collect();
+        assert_eq!(paths, ["/a", "/b", "/file", "/loop", "/loop2", "/private"]);
+    }
+
+    #[tokio::test]
+    async fn the_urls_own_address_is_guarded() {
+        let cases = [
+            (
+                "http://169.254.169.254/latest/meta-data/",
+                Reach::Private,
+                "fetching `http://169.254.169.254/latest/meta-data/`: refused (link-local address 169.254.169.254, a cloud metadata endpoint)",
+            ),
+            (
+                "http://10.0.0.1/page",
+                Reach::Public,
+                "fetching `http://10.0.0.1/page`: refused (private address 10.0.0.1); set `allow_private = true` on the target if it is an intranet page",
+            ),
+        ];
+        for (url, reach, want) in cases {
+            let err = Fetcher::new(settings())
+                .unwrap()
+                .fetch_within(&Url::parse(url).unwrap(), None, reach)
+                .await
+                .unwrap_err();
+            assert_eq!(err.to_string(), want);
+        }
     }
 
     #[tokio::test]

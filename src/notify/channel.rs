@@ -11,6 +11,9 @@
 //! url_env = "SLACK_WEBHOOK_URL"  # slack, teams, discord, webhook: env var holding the URL
 //! secret_env = "HOOK_KEY"        # webhook only, optional: env var holding the HMAC key
 //! timeout = "30s"                # optional, every kind (default 30s; 60s for command)
+//! allow_private = true           # slack, teams, discord, webhook, optional: the receiver
+//!                                # may be on a private address (default: public only, or
+//!                                # loopback only for a loopback URL)
 //!
 //! [[channel]]
 //! id = "desk-mail"
@@ -160,6 +163,12 @@ pub struct ChannelConfig {
     /// Time allowed for one delivery (jiff "friendly" `30s` or ISO 8601 `PT30S`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
+    /// Webhook kinds: `true` lets deliveries reach private, link-local,
+    /// unique-local and shared addresses (a receiver on the intranet),
+    /// `false` holds them to public ones; unset, a URL whose own host is
+    /// loopback may reach loopback only (see [`crate::fetch::guard`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_private: Option<bool>,
 }
 
 /// A resolved channel: its id, where it sends (with secrets) and its timeout.
@@ -282,7 +291,7 @@ impl ChannelConfig {
             ));
         }
         let kind = self.kind;
-        let present: [(&str, bool, bool); 12] = [
+        let present: [(&str, bool, bool); 13] = [
             // (key, present, used by this kind)
             ("url_env", self.url_env.is_some(), kind.is_http()),
             (
@@ -320,6 +329,11 @@ impl ChannelConfig {
             ),
             ("args", !self.args.is_empty(), kind == ChannelKind::Command),
             ("timeout", self.timeout.is_some(), true),
+            (
+                "allow_private",
+                self.allow_private.is_some(),
+                kind.is_http(),
+            ),
         ];
         for (key, is_present, used) in present {
             if is_present && !used {
@@ -525,7 +539,7 @@ impl ChannelConfig {
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
         }
-        Ok(WebhookUrl::new(url))
+        Ok(WebhookUrl::new(url).with_allow_private(self.allow_private))
     }
 }
 

@@ -211,7 +211,7 @@ exit "${2:-0}"
         let dir = tempfile::tempdir().unwrap();
         let ch = channel(dir.path(), "0", Duration::from_secs(10));
         let alert = Alert::revision(example(), None);
-        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        let result = deliver(&ch, &alert, &crate::notify::client()).await;
         assert_eq!(result, DeliveryResult::delivered(Some(0)));
         let stdin = std::fs::read(dir.path().join("stdin.json")).unwrap();
         assert_eq!(stdin, stdin_json(&alert, "cmd"));
@@ -226,7 +226,7 @@ exit "${2:-0}"
     #[tokio::test]
     async fn failures_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let client = reqwest::Client::new();
+        let client = crate::notify::client();
         let alert = Alert::revision(example(), None);
 
         // non-zero exit with a message on stderr
@@ -281,7 +281,7 @@ exit "${2:-0}"
     #[tokio::test]
     async fn background_children_neither_block_a_delivery_nor_outlive_a_timeout() {
         let dir = tempfile::tempdir().unwrap();
-        let client = reqwest::Client::new();
+        let client = crate::notify::client();
         let alert = Alert::revision(example(), None);
         let mut ch = channel(dir.path(), "0", Duration::from_secs(5));
 

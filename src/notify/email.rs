@@ -499,7 +499,7 @@ pub(crate) mod tests {
             timeout: Duration::from_secs(5),
         };
         let alert = Alert::revision(example(), None);
-        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        let result = deliver(&ch, &alert, &crate::notify::client()).await;
         assert_eq!(result, DeliveryResult::delivered(Some(250)));
         let mail = sink.await.unwrap();
         assert_eq!(mail.from, "<bot@localhost>");
@@ -545,7 +545,7 @@ pub(crate) mod tests {
             let result = deliver(
                 &ch,
                 &Alert::revision(example(), None),
-                &reqwest::Client::new(),
+                &crate::notify::client(),
             )
             .await;
             assert!(!result.ok, "{reply}");
@@ -574,7 +574,7 @@ pub(crate) mod tests {
         let result = deliver(
             &ch,
             &Alert::revision(example(), None),
-            &reqwest::Client::new(),
+            &crate::notify::client(),
         )
         .await;
         assert!(!result.ok, "{result:?}");
@@ -598,7 +598,7 @@ pub(crate) mod tests {
         let result = deliver(
             &ch,
             &Alert::revision(example(), None),
-            &reqwest::Client::new(),
+            &crate::notify::client(),
         )
         .await;
         assert!(

@@ -38,6 +38,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::fetch::Reach;
+use crate::fetch::guard::GuardedClients;
+
 pub use alert::{Alert, RevisionAlert, StatusAlert};
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, CommandEndpoint, EmailEndpoint, Endpoint, TlsMode,
@@ -154,24 +157,41 @@ impl fmt::Display for Secret {
 }
 
 /// A webhook URL: a secret in itself (Slack, Teams and Discord put the token in
-/// the path). Prints only `scheme://host[:port]`.
+/// the path). Prints only `scheme://host[:port]`. Carries the addresses a
+/// delivery to it may connect to (the channel's `allow_private`).
 #[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(url::Url);
+pub struct WebhookUrl {
+    url: url::Url,
+    reach: Reach,
+}
 
 impl WebhookUrl {
-    /// Wraps a URL.
+    /// Wraps a URL, with the default reach for it (loopback allowed when its
+    /// own host is loopback, else public addresses only).
     pub fn new(url: url::Url) -> Self {
-        WebhookUrl(url)
+        let reach = Reach::for_url(&url, None);
+        WebhookUrl { url, reach }
+    }
+
+    /// The same URL with the channel's `allow_private` setting applied.
+    pub fn with_allow_private(mut self, allow_private: Option<bool>) -> Self {
+        self.reach = Reach::for_url(&self.url, allow_private);
+        self
     }
 
     /// The full URL. Never log or format it.
     pub fn expose(&self) -> &url::Url {
-        &self.0
+        &self.url
+    }
+
+    /// The addresses a delivery may connect to.
+    pub fn reach(&self) -> Reach {
+        self.reach
     }
 
     /// `scheme://host[:port]`, safe to print.
     pub fn redacted(&self) -> String {
-        redact_url(&self.0)
+        redact_url(&self.url)
     }
 }
 
@@ -203,7 +223,7 @@ pub fn redact_url(url: &url::Url) -> String {
 /// Never returns an error: every failure (including a payload that cannot be
 /// built) is a [`DeliveryResult`] with `ok == false` and a message free of
 /// secrets.
-pub async fn deliver(channel: &Channel, alert: &Alert, client: &reqwest::Client) -> DeliveryResult {
+pub async fn deliver(channel: &Channel, alert: &Alert, client: &HttpClients) -> DeliveryResult {
     let key = alert.idempotency_key(&channel.id);
     tracing::debug!(channel = %channel.id, kind = %channel.kind(), %key, "delivering alert");
     let result = match &channel.endpoint {
@@ -255,11 +275,11 @@ pub trait Notifier {
     ) -> impl std::future::Future<Output = DeliveryResult> + Send;
 }
 
-/// The real notifier: [`deliver`] with one shared HTTP client.
+/// The real notifier: [`deliver`] with one shared set of HTTP clients.
 #[derive(Debug, Clone)]
 pub struct HttpNotifier {
-    /// The client used for webhooks (timeouts are set per request).
-    pub client: reqwest::Client,
+    /// The clients used for webhooks (timeouts are set per request).
+    pub client: HttpClients,
 }
 
 impl Default for HttpNotifier {
@@ -268,15 +288,22 @@ impl Default for HttpNotifier {
     }
 }
 
-/// The HTTP client for webhook deliveries: it never follows redirects, since
-/// following a 301/302 turns the POST into a GET without the payload; a 3xx is
-/// a failed delivery naming where the receiver points.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(crate::fetch::default_user_agent())
-        .build()
-        .unwrap_or_default()
+/// The HTTP clients of webhook deliveries, one per [`Reach`], each
+/// connecting only to the addresses its reach admits (see
+/// [`crate::fetch::guard`]); the delivery picks the one its URL's reach names.
+pub type HttpClients = GuardedClients;
+
+/// The HTTP clients for webhook deliveries: they never follow redirects,
+/// since following a 301/302 turns the POST into a GET without the payload
+/// (and could lead anywhere); a 3xx is a failed delivery naming where the
+/// receiver points. Their resolver refuses the addresses the channel's reach
+/// does not admit.
+pub fn client() -> HttpClients {
+    GuardedClients::new(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(crate::fetch::default_user_agent())
+    })
 }
 
 impl Notifier for HttpNotifier {

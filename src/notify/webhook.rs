@@ -62,7 +62,7 @@ pub fn headers(
 
 /// Sends `alert` to a generic webhook.
 pub(crate) async fn send(
-    client: &reqwest::Client,
+    client: &super::HttpClients,
     url: &WebhookUrl,
     secret: Option<&Secret>,
     alert: &Alert,
@@ -76,7 +76,7 @@ pub(crate) async fn send(
 
 /// POSTs a JSON value (Slack, Teams, Discord).
 pub(crate) async fn post_json(
-    client: &reqwest::Client,
+    client: &super::HttpClients,
     url: &WebhookUrl,
     value: &serde_json::Value,
     headers: &[(&'static str, String)],
@@ -87,12 +87,39 @@ pub(crate) async fn post_json(
 }
 
 async fn post(
-    client: &reqwest::Client,
+    client: &super::HttpClients,
     url: &WebhookUrl,
     body: Vec<u8>,
     headers: &[(&'static str, String)],
     timeout: Duration,
 ) -> DeliveryResult {
+    // The guard: an IP-literal host is checked here (no resolver sees it),
+    // a host name by the client's resolver when it is dialled.
+    let refused = |why: String, private_would_admit: bool| {
+        let hint = if private_would_admit {
+            "; set `allow_private = true` on the channel if the receiver is on the intranet"
+        } else {
+            ""
+        };
+        DeliveryResult::failed(
+            None,
+            format!("POST to `{url}`: refused ({why}){hint}"),
+            false,
+        )
+    };
+    if let Err(r) = url.reach().admit_host(url.expose()) {
+        return refused(r.to_string(), r.private_would_admit());
+    }
+    let client = match client.get(url.reach()) {
+        Ok(c) => c,
+        Err(cause) => {
+            return DeliveryResult::failed(
+                None,
+                format!("POST to `{url}`: setting up the HTTP client: {cause}"),
+                false,
+            );
+        }
+    };
     let mut req = client
         .post(url.expose().clone())
         .timeout(timeout)
@@ -104,6 +131,9 @@ async fn post(
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) => {
+            if let Some(r) = crate::fetch::guard::refused_host(&e) {
+                return refused(r.to_string(), r.refusal.private_would_admit());
+            }
             return DeliveryResult::failed(
                 None,
                 format!("POST to `{url}`: {}", cause(&e, timeout)),
@@ -258,7 +288,7 @@ pub(crate) mod tests {
             secret: Some(Secret::new("k3y")),
         });
         let alert = crate::notify::Alert::revision(example(), None);
-        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        let result = deliver(&ch, &alert, &crate::notify::client()).await;
         assert_eq!(result, DeliveryResult::delivered(Some(200)));
         let got = rx.recv().unwrap();
         assert_eq!(got.path, "/hook?token=s3cret");
@@ -289,7 +319,7 @@ pub(crate) mod tests {
             secret: None,
         });
         let alert = crate::notify::Alert::sample("2026-11-14T10:00:00Z".parse().unwrap());
-        let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+        let result = deliver(&ch, &alert, &crate::notify::client()).await;
         assert_eq!(result, DeliveryResult::delivered(Some(204)));
         let got = rx.recv().unwrap();
         assert_eq!(got.header("X-Redliner-Signature"), None);
@@ -311,7 +341,7 @@ pub(crate) mod tests {
         for (make, want) in cases {
             let (base, rx) = receiver(vec![200]);
             let ch = channel(make(url(&format!("{base}/services/T/B/tok"))));
-            let result = deliver(&ch, &alert, &reqwest::Client::new()).await;
+            let result = deliver(&ch, &alert, &crate::notify::client()).await;
             assert_eq!(
                 result,
                 DeliveryResult::delivered(Some(200)),
@@ -362,8 +392,88 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn webhook_delivery_to_a_private_address_is_refused() {
+        let alert = crate::notify::Alert::revision(example(), None);
+        let client = crate::notify::client();
+        let advice =
+            "; set `allow_private = true` on the channel if the receiver is on the intranet";
+        // (URL, allow_private, the refusal; None: admitted, then refused
+        // connections on a port nobody listens on are not the guard's)
+        let cases: [(&str, Option<bool>, Option<String>); 10] = [
+            (
+                "http://169.254.169.254/latest/meta-data/",
+                None,
+                Some("link-local address 169.254.169.254, a cloud metadata endpoint".into()),
+            ),
+            (
+                "http://169.254.169.254/hook",
+                Some(true),
+                Some("link-local address 169.254.169.254, a cloud metadata endpoint".into()),
+            ),
+            (
+                "http://[::ffff:a9fe:a9fe]/hook",
+                Some(true),
+                Some("link-local address ::ffff:169.254.169.254, a cloud metadata endpoint".into()),
+            ),
+            (
+                "http://10.1.2.3/hook",
+                None,
+                Some(format!("private address 10.1.2.3){advice}")),
+            ),
+            (
+                "https://192.168.0.5:8443/hook",
+                None,
+                Some(format!("private address 192.168.0.5){advice}")),
+            ),
+            (
+                "http://[fe80::1]/hook",
+                None,
+                Some(format!("link-local address fe80::1){advice}")),
+            ),
+            (
+                "http://100.64.0.9/hook",
+                None,
+                Some(format!("shared (CGNAT) address 100.64.0.9){advice}")),
+            ),
+            (
+                "http://127.0.0.1:1/hook",
+                Some(false),
+                Some(format!("loopback address 127.0.0.1){advice}")),
+            ),
+            // Resolved when dialled: refused by the resolver, never connected.
+            (
+                "http://localhost:1/hook",
+                Some(false),
+                Some("`localhost` resolves to loopback address".to_string()),
+            ),
+            ("http://127.0.0.1:1/hook", None, None),
+        ];
+        for (u, allow, refusal) in cases {
+            let ch = channel(Endpoint::Webhook {
+                url: url(u).with_allow_private(allow),
+                secret: None,
+            });
+            let result = deliver(&ch, &alert, &client).await;
+            assert!(!result.ok, "{u}");
+            let error = result.error.unwrap_or_default();
+            match refusal {
+                Some(why) => {
+                    assert!(
+                        error.contains(&format!("refused ({why}")),
+                        "{u} {allow:?}: {error}"
+                    );
+                    assert!(!result.transient, "{u}: a refusal is not retried");
+                    assert_eq!(result.status, None);
+                }
+                None => assert!(!error.contains("`: refused ("), "{u}: {error}"),
+            }
+            assert!(!error.contains("/hook"), "the secret path leaked: {error}");
+        }
+    }
+
+    #[tokio::test]
     async fn failures_are_classified_and_redacted() {
-        let client = reqwest::Client::new();
+        let client = crate::notify::client();
         let alert = crate::notify::Alert::revision(example(), None);
         for (status, transient) in [
             (500u16, true),
@@ -428,7 +538,7 @@ pub(crate) mod tests {
         let result = deliver(
             &ch,
             &crate::notify::Alert::revision(example(), None),
-            &reqwest::Client::new(),
+            &crate::notify::client(),
         )
         .await;
         assert_eq!(

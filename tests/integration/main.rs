@@ -10,6 +10,7 @@ mod crash;
 mod golden;
 mod harness;
 mod html_browser;
+mod redirects;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
 mod volatile;
