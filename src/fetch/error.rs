@@ -75,21 +75,13 @@ pub enum FetchError {
     /// redirect to `http://169.254.169.254/...` refused (link-local address
     /// 169.254.169.254, a cloud metadata endpoint) after `URL` -> `URL2``` for
     /// a redirect, naming the whole chain.
-    #[error("fetching `{url}`: {}", refused_text(.to.as_deref(), reason, chain, *.hint_private))]
+    #[error("fetching `{url}`: {cause}")]
     Refused {
         /// The URL requested (credentials removed).
         url: String,
-        /// The redirect target refused, as the `Location` header named it
-        /// (resolved, credentials removed); `None` when the URL requested
-        /// itself was refused.
-        to: Option<String>,
-        /// Why: the address class and address, `not http or https`, ...
-        reason: String,
-        /// The URLs fetched before the refused one, from the URL requested
-        /// to the hop that redirected; empty when `to` is `None`.
-        chain: Vec<String>,
-        /// True when `allow_private = true` on the target would admit it.
-        hint_private: bool,
+        /// What was refused and why, with the redirect chain before it (see
+        /// above).
+        cause: String,
     },
     /// The redirects loop, or are more than [`super::MAX_REDIRECTS`]:
     /// ``fetching `URL`: redirect loop: `A` -> `B` -> `A``` or ``fetching
@@ -159,8 +151,15 @@ impl FetchError {
     }
 }
 
-/// The cause part of [`FetchError::Refused`].
-fn refused_text(to: Option<&str>, reason: &str, chain: &[String], hint_private: bool) -> String {
+/// The cause part of [`FetchError::Refused`]: `to`, the redirect target
+/// refused (`None`: the URL requested itself), `reason`, the URLs fetched
+/// before it, and whether `allow_private = true` would have admitted it.
+pub(crate) fn refused_text(
+    to: Option<&str>,
+    reason: &str,
+    chain: &[String],
+    hint_private: bool,
+) -> String {
     match to {
         None if hint_private => format!(
             "refused ({reason}); set `allow_private = true` on the target if it is an intranet page"

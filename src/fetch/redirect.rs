@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderValue};
 use url::Url;
 
+use super::error::refused_text;
 use super::guard::{self, Reach};
 use super::{FetchError, Fetcher, MAX_REDIRECTS, Validators, redact};
 
@@ -41,17 +42,20 @@ impl Fetcher {
         let mut chain: Vec<Url> = vec![url.clone()];
         let refused = |chain: &[Url], reason: String, private_would_admit: bool| {
             let (to, before) = match chain.split_last() {
-                Some((last, before)) if !before.is_empty() => {
-                    (Some(redact(last)), before.iter().map(redact).collect())
-                }
+                Some((last, before)) if !before.is_empty() => (
+                    Some(redact(last)),
+                    before.iter().map(redact).collect::<Vec<_>>(),
+                ),
                 _ => (None, Vec::new()),
             };
             FetchError::Refused {
                 url: shown.clone(),
-                to,
-                reason,
-                chain: before,
-                hint_private: private_would_admit && chain.len() == 1,
+                cause: refused_text(
+                    to.as_deref(),
+                    &reason,
+                    &before,
+                    private_would_admit && chain.len() == 1,
+                ),
             }
         };
         loop {
@@ -113,10 +117,12 @@ impl Fetcher {
                 // Named as written: it is not a URL.
                 return Err(FetchError::Refused {
                     url: shown.clone(),
-                    to: Some(location),
-                    reason: "not a valid URL".into(),
-                    chain: chain.iter().map(redact).collect(),
-                    hint_private: false,
+                    cause: refused_text(
+                        Some(&location),
+                        "not a valid URL",
+                        &chain.iter().map(redact).collect::<Vec<_>>(),
+                        false,
+                    ),
                 });
             };
             let looped = chain.contains(&next);
