@@ -300,6 +300,7 @@ mod tests {
             http_status: 200,
             content_type: None,
             charset: "utf-8".into(),
+            charset_source: None,
             etag: None,
             last_modified: None,
             content_hash: hash.into(),

@@ -39,6 +39,7 @@
 //! allow_private = true         # may reach private/link-local addresses (intranet page);
 //!                              # unset: loopback only when the URL's own host is loopback
 //! follow_moves = true          # accept a redirect to another page (said once)
+//! charset = "windows-1251"     # decode with this charset whatever the page declares
 //! ```
 
 use std::collections::BTreeMap;
@@ -262,6 +263,7 @@ struct FileTarget {
     allow_private: Option<bool>,
     #[serde(default)]
     follow_moves: bool,
+    charset: Option<String>,
 }
 
 /// The largest config file read, bytes: a config is a few kilobytes; anything
@@ -694,6 +696,20 @@ pub fn parse(
                 .unwrap_or(confirm_after),
             allow_private: t.allow_private,
             follow_moves: t.follow_moves,
+            charset: t
+                .charset
+                .as_deref()
+                .map(|c| {
+                    crate::fetch::encoding_for_label(c).ok_or_else(|| {
+                        err(
+                            place("charset"),
+                            format!(
+                                "`{c}` is not a charset label (e.g. \"windows-1251\", \"utf-8\")"
+                            ),
+                        )
+                    })
+                })
+                .transpose()?,
         });
     }
 

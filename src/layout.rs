@@ -259,6 +259,13 @@ pub fn unlike(old: &Document, new: &Document) -> bool {
 /// Why a new body looks cut in transit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CutSign {
+    /// The body ends inside a multi-byte character.
+    MidCharacter,
+    /// The body ends inside a tag (or comment): `<p cla`.
+    InsideTag,
+    /// No previous page to compare with, and this one opens `<html>` or
+    /// `<body>` without closing it.
+    Unclosed,
     /// The old page closed its `</body>` or `</html>`; the new one does not.
     ClosingTagLost,
     /// The body was delimited by the connection closing (no `Content-Length`,
@@ -272,6 +279,9 @@ impl CutSign {
     /// One line for a person.
     pub fn describe(self) -> &'static str {
         match self {
+            CutSign::MidCharacter => "the body ends inside a multi-byte character",
+            CutSign::InsideTag => "the body ends inside a tag",
+            CutSign::Unclosed => "the page opens `<html>`/`<body>` and does not close it",
             CutSign::ClosingTagLost => {
                 "the page does not close its `</body>`/`</html>` as the previous one did"
             }
@@ -289,32 +299,70 @@ pub fn closes(body: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(b"</body") || w.eq_ignore_ascii_case(b"</html"))
 }
 
+/// True when the body has an `<html` or `<body` start tag (ASCII case-insensitive).
+pub fn opens(body: &[u8]) -> bool {
+    body.windows(6).any(|w| {
+        (w[..5].eq_ignore_ascii_case(b"<html") || w[..5].eq_ignore_ascii_case(b"<body"))
+            && matches!(w[5], b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')
+    })
+}
+
+/// True when the body (trailing whitespace aside) ends inside a tag, end tag,
+/// comment or declaration: its last `<` opens one and no `>` follows it.
+pub fn ends_inside_tag(body: &[u8]) -> bool {
+    let end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let body = &body[..end];
+    let Some(lt) = body.iter().rposition(|b| *b == b'<') else {
+        return false;
+    };
+    let after = &body[lt + 1..];
+    !after.contains(&b'>')
+        && after
+            .first()
+            .is_none_or(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
+}
+
 /// The old and new sides of a possible cut: the raw bodies and documents.
 #[derive(Debug, Clone, Copy)]
 pub struct Bodies<'a> {
-    /// The previous snapshot's body as served.
-    pub old_body: &'a [u8],
-    /// The previous snapshot's document.
-    pub old: &'a Document,
+    /// The previous snapshot's body as served and its document; `None` for
+    /// the first fetch of a target (or a previous body that cannot be read).
+    pub old: Option<(&'a [u8], &'a Document)>,
     /// This fetch's body as served.
     pub new_body: &'a [u8],
     /// True when this fetch's body was delimited by the connection closing.
     pub new_close_delimited: bool,
-    /// This fetch's document.
-    pub new: &'a Document,
+    /// True when this fetch's body ends inside a multi-byte character.
+    pub new_cut_mid_character: bool,
+    /// This fetch's document; `None` when it did not extract.
+    pub new: Option<&'a Document>,
 }
 
-/// Why the new body looks cut, or `None`. Such a body is always confirmed by
-/// a second fetch before it is stored, whatever `confirm_after` says.
+/// Why the new body looks cut, or `None`. Such a body is fetched again at
+/// once, whatever `confirm_after` says, and stored only when the second
+/// fetch gives the same content (then flagged).
 pub fn looks_cut(b: &Bodies<'_>) -> Option<CutSign> {
-    if closes(b.old_body) && !closes(b.new_body) {
+    if b.new_cut_mid_character {
+        return Some(CutSign::MidCharacter);
+    }
+    if ends_inside_tag(b.new_body) {
+        return Some(CutSign::InsideTag);
+    }
+    let Some((old_body, old)) = b.old else {
+        return (opens(b.new_body) && !closes(b.new_body)).then_some(CutSign::Unclosed);
+    };
+    if closes(old_body) && !closes(b.new_body) {
         return Some(CutSign::ClosingTagLost);
     }
-    if b.new_close_delimited && b.new_body.len() < b.old_body.len() {
+    if b.new_close_delimited && b.new_body.len() < old_body.len() {
         return Some(CutSign::ShorterCloseDelimited);
     }
-    let (o, n) = (lines(b.old), lines(b.new));
-    let same_stamp = !stamp::changed(b.old.meta.stamp.as_ref(), b.new.meta.stamp.as_ref());
+    let new = b.new?;
+    let (o, n) = (lines(old), lines(new));
+    let same_stamp = !stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
     let kept_head = match n.split_last() {
         None => true,
         // The last block kept may itself be cut mid-text.
@@ -610,34 +658,162 @@ mod tests {
         let edited = doc("main", false, &[("", &["Another text.", many[1]])]);
         let whole: &[u8] = b"<html><body><p>x</p></body></html>";
         let open: &[u8] = b"<html><body><p>x</p>";
-        // (what, new body, close-delimited, new document, sign)
-        type Case<'a> = (&'a str, &'a [u8], bool, &'a Document, Option<CutSign>);
+        let fragment: &[u8] = b"<p>x</p>";
+        let old_side = Some((whole, &old));
+        // (what, old side, new body, close-delimited, cut mid-character, new document, sign)
+        type Case<'a> = (
+            &'a str,
+            Option<(&'a [u8], &'a Document)>,
+            &'a [u8],
+            bool,
+            bool,
+            Option<&'a Document>,
+            Option<CutSign>,
+        );
         let cases: &[Case<'_>] = &[
             (
                 "closing tag lost",
+                old_side,
                 open,
                 false,
-                &old,
+                false,
+                Some(&old),
                 Some(CutSign::ClosingTagLost),
             ),
-            ("whole body", whole, false, &old, None),
+            (
+                "closing tag lost, no document",
+                old_side,
+                open,
+                false,
+                false,
+                None,
+                Some(CutSign::ClosingTagLost),
+            ),
+            (
+                "whole body",
+                old_side,
+                whole,
+                false,
+                false,
+                Some(&old),
+                None,
+            ),
             (
                 "close-delimited, shorter",
+                old_side,
                 b"<html><body></body></html>",
                 true,
-                &old,
+                false,
+                Some(&old),
                 Some(CutSign::ShorterCloseDelimited),
             ),
-            ("tail lost", whole, false, &head, Some(CutSign::TailLost)),
-            ("short but edited, not a cut", whole, false, &edited, None),
+            (
+                "tail lost",
+                old_side,
+                whole,
+                false,
+                false,
+                Some(&head),
+                Some(CutSign::TailLost),
+            ),
+            (
+                "short but edited, not a cut",
+                old_side,
+                whole,
+                false,
+                false,
+                Some(&edited),
+                None,
+            ),
+            (
+                "cut inside a tag",
+                old_side,
+                b"<html><body><p>x</p><p cla",
+                false,
+                false,
+                Some(&old),
+                Some(CutSign::InsideTag),
+            ),
+            (
+                "cut inside an end tag",
+                None,
+                b"<p>x</p></bo  ",
+                false,
+                false,
+                Some(&old),
+                Some(CutSign::InsideTag),
+            ),
+            (
+                "cut inside a comment",
+                None,
+                b"<p>x</p><!-- foot",
+                false,
+                false,
+                Some(&old),
+                Some(CutSign::InsideTag),
+            ),
+            (
+                "a lone < in text is no tag",
+                None,
+                b"<p>x</p> 1 < 2",
+                false,
+                false,
+                Some(&old),
+                None,
+            ),
+            (
+                "cut mid-character",
+                old_side,
+                whole,
+                false,
+                true,
+                Some(&old),
+                Some(CutSign::MidCharacter),
+            ),
+            (
+                "no previous, unclosed",
+                None,
+                open,
+                false,
+                false,
+                Some(&old),
+                Some(CutSign::Unclosed),
+            ),
+            (
+                "no previous, whole",
+                None,
+                whole,
+                false,
+                false,
+                Some(&old),
+                None,
+            ),
+            (
+                "no previous, a fragment",
+                None,
+                fragment,
+                true,
+                false,
+                Some(&old),
+                None,
+            ),
+            (
+                "previous never closed either",
+                Some((open, &old)),
+                open,
+                false,
+                false,
+                Some(&old),
+                None,
+            ),
         ];
-        for (what, new_body, close, new, want) in cases {
+        for (what, old, new_body, close, mid, new, want) in cases {
             let got = looks_cut(&Bodies {
-                old_body: whole,
-                old: &old,
+                old: *old,
                 new_body,
                 new_close_delimited: *close,
-                new,
+                new_cut_mid_character: *mid,
+                new: *new,
             });
             assert_eq!(got, *want, "{what}");
         }

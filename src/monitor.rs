@@ -12,11 +12,16 @@
 //!   checks compare against it, it is never alerted and never a content
 //!   revision, and a warning names the rule to update. Another page in its
 //!   place (little shared text, much shorter) is refused;
+//! - a body whose charset cannot decode it is refused (a failed check),
+//!   unless the previous snapshot's body had such bytes too;
+//! - a body that looks cut (see [`layout::looks_cut`]) and differs from the
+//!   last snapshot is fetched again at once: whole and equal to the last
+//!   snapshot, the check is `unchanged` with a warning; cut the same way
+//!   twice, it is stored and flagged; anything else is `unconfirmed`;
 //! - a content change is confirmed by a second, plain GET after the target's
-//!   `confirm_after` (a body that looks cut is confirmed even when that is
-//!   zero): stored and alerted only when both fetches give the same content
-//!   fingerprint, else the check is `unconfirmed`, nothing is stored and the
-//!   next run tries again.
+//!   `confirm_after`: stored and alerted only when both fetches give the same
+//!   content fingerprint, else the check is `unconfirmed`, nothing is stored
+//!   and the next run tries again.
 
 use std::time::Instant;
 
@@ -285,16 +290,60 @@ impl Monitor {
             }
             Fetched::Page(p) => p,
         };
+        let mut page = page;
+        if target.charset.is_some() {
+            page.decode(target.charset);
+        }
         info!(
             target = %target.id,
             status = page.status,
             bytes = page.body.len(),
             charset = %page.charset,
+            charset_source = %page.charset_source,
             final_url = %page.final_url,
             "fetched"
         );
         let moved_note = self.moved(target, latest.as_ref(), &page)?;
-        let document = extract_page(target, &page)?;
+        let decode_note = self.decoding_checked(target, latest.as_ref(), &page)?;
+
+        // A body cut in transit is fetched again at once, before anything is
+        // compared or stored: whole the second time, the second is used (and
+        // must equal the baseline); cut the same way twice, it is believed
+        // and flagged; otherwise nothing is stored.
+        let mut first = extract_page(target, &page);
+        let mut cut_repaired = None;
+        let mut cut_confirmed = None;
+        if let Some(sign) = self.cut_sign(target, latest.as_ref(), &page, first.as_ref().ok()) {
+            let old_body = latest
+                .as_ref()
+                .and_then(|p| self.store.raw_body(&p.row).ok());
+            let old = latest
+                .as_ref()
+                .zip(old_body.as_deref())
+                .map(|(p, b)| (b, &p.document));
+            info!(target = %target.id, "the body looks cut ({}); fetching it again", sign.describe());
+            match self.refetch_cut(target, old, first.as_ref().ok()).await {
+                CutCheck::Whole(second) => {
+                    let (second_page, second_document) = *second;
+                    page = second_page;
+                    first = Ok(second_document);
+                    cut_repaired = Some(sign);
+                }
+                CutCheck::Same => cut_confirmed = Some(sign),
+                CutCheck::Other(why) => {
+                    let note = format!("the first fetch looked cut ({}); {why}", sign.describe());
+                    warn!(target = %target.id, "nothing stored: {note}");
+                    return self.record_unconfirmed(
+                        target,
+                        &page,
+                        latest.as_ref().map(|p| p.id),
+                        note,
+                        (started_at, timer),
+                    );
+                }
+            }
+        }
+        let document = first?;
         info!(
             target = %target.id,
             sections = document.sections.len(),
@@ -329,6 +378,22 @@ impl Monitor {
                     document.meta.root.selector
                 );
             }
+            let cut_note = cut_repaired
+                .map(|sign| {
+                    format!(
+                        "the first fetch looked cut ({}); a second fetch gave the whole page",
+                        sign.describe()
+                    )
+                })
+                .or_else(|| cut_confirmed.map(cut_confirmed_note));
+            if let Some(note) = &cut_note {
+                warn!(target = %target.id, "baseline: {note}");
+            }
+            let note = [cut_note, decode_note]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ");
             let plan = self.alert_plan(target);
             let recorded = self.store.record_snapshot(NewSnapshot {
                 target: &target.id,
@@ -343,7 +408,7 @@ impl Monitor {
                 redline_markdown: None,
                 alerts: plan.as_ref(),
                 technical: false,
-                note: None,
+                note: (!note.is_empty()).then_some(note.as_str()),
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -356,6 +421,23 @@ impl Monitor {
 
         let mut revision = diff::revision(&previous.document, &document, &self.diff);
         let template = layout::template_change(&previous.document, &document);
+        if let Some(sign) = cut_repaired
+            && (revision.is_some() || template.is_some())
+        {
+            let note = format!(
+                "the first fetch looked cut ({}); a second fetch gave the whole page, \
+                 other than the stored one",
+                sign.describe()
+            );
+            warn!(target = %target.id, "nothing stored: {note}");
+            return self.record_unconfirmed(
+                target,
+                &page,
+                Some(previous.id),
+                note,
+                (started_at, timer),
+            );
+        }
         let mut layout_note = None;
         if let Some(change) = &template {
             // Another page in this one's place (an error, login or interstitial
@@ -398,6 +480,20 @@ impl Monitor {
 
         let Some(revision) = revision else {
             debug!(target = %target.id, "content fingerprint and stamp equal the latest snapshot");
+            let cut_note = cut_repaired.map(|sign| {
+                format!(
+                    "the first fetch looked cut ({}); a second fetch gave the whole page, unchanged",
+                    sign.describe()
+                )
+            });
+            if let Some(note) = &cut_note {
+                warn!(target = %target.id, "{note}");
+            }
+            let note = [compare_note, cut_note, decode_note]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("; ");
             let record = CheckRecord {
                 target: target.id.clone(),
                 url: target.url.to_string(),
@@ -408,7 +504,7 @@ impl Monitor {
                 http_status: Some(page.status),
                 error: None,
                 snapshot_id: Some(previous.id),
-                note: compare_note,
+                note: (!note.is_empty()).then_some(note),
             };
             let plan = self.alert_plan(target);
             self.store.record_check_alerting(&record, plan.as_ref())?;
@@ -420,39 +516,21 @@ impl Monitor {
         // stamp-only revision is not confirmed: it is never a content
         // revision and alerts by no default rule, and the content it stores
         // is the content already stored.
-        let mut confirmed = false;
-        let mut cut_note = None;
-        if revision.kind != RevisionKind::StampOnly {
-            match self.confirm(target, &previous, &page, &document).await {
+        let mut confirmed = cut_confirmed.is_some();
+        let cut_note = cut_confirmed.map(cut_confirmed_note);
+        if revision.kind != RevisionKind::StampOnly && !confirmed {
+            match self.confirm(target, &document).await {
                 Confirmation::NotNeeded => {}
-                Confirmation::Confirmed(cut) => {
-                    confirmed = true;
-                    // Stored although it looked cut: the reader must know why
-                    // it was believed.
-                    cut_note = cut.map(|c| {
-                        format!(
-                            "the page looked cut ({}); confirmed by a second fetch",
-                            c.describe()
-                        )
-                    });
-                }
+                Confirmation::Confirmed => confirmed = true,
                 Confirmation::Refuted(note) => {
                     info!(target = %target.id, "unconfirmed: {note}");
-                    let record = CheckRecord {
-                        target: target.id.clone(),
-                        url: target.url.to_string(),
-                        started_at,
-                        duration_ms: timer.elapsed().as_millis() as i64,
-                        outcome: CheckOutcome::Unconfirmed,
-                        final_url: Some(page.final_url.clone()),
-                        http_status: Some(page.status),
-                        error: None,
-                        snapshot_id: Some(previous.id),
-                        note: Some(note.clone()),
-                    };
-                    let plan = self.alert_plan(target);
-                    self.store.record_check_alerting(&record, plan.as_ref())?;
-                    return Ok(Outcome::Unconfirmed { note });
+                    return self.record_unconfirmed(
+                        target,
+                        &page,
+                        Some(previous.id),
+                        note,
+                        (started_at, timer),
+                    );
                 }
             }
         }
@@ -491,6 +569,7 @@ impl Monitor {
             .map(crate::alerting::Recurrence::note)
             .into_iter()
             .chain(cut_note)
+            .chain(decode_note)
             .chain(large_removal)
             .chain(layout_note)
             .chain(compare_note)
@@ -707,65 +786,217 @@ impl Monitor {
     }
 
     /// Fetches the page a second time (a plain GET, no validators) after the
-    /// target's `confirm_after`, or at once when that is zero and the body
-    /// looks cut; compares the content fingerprints.
-    async fn confirm(
-        &self,
-        target: &Target,
-        previous: &StoredSnapshot,
-        page: &FetchedPage,
-        document: &Document,
-    ) -> Confirmation {
-        let cut = match self.store.raw_body(&previous.row) {
-            Ok(old_body) => layout::looks_cut(&layout::Bodies {
-                old_body: &old_body,
-                old: &previous.document,
-                new_body: &page.body,
-                new_close_delimited: page.close_delimited,
-                new: document,
-            }),
-            Err(e) => {
-                debug!(target = %target.id, "previous body unreadable, cut not checked: {e}");
-                None
-            }
-        };
+    /// target's `confirm_after`, and compares the content fingerprints; a zero
+    /// wait confirms nothing (a body that looks cut was fetched again already).
+    async fn confirm(&self, target: &Target, document: &Document) -> Confirmation {
         let wait = target.confirm_after;
-        if wait.is_zero() && cut.is_none() {
+        if wait.is_zero() {
             return Confirmation::NotNeeded;
         }
-        let why = cut.map_or(String::new(), |c| format!(" ({})", c.describe()));
-        info!(target = %target.id, wait_ms = wait.as_millis() as u64, "confirming the change{why}");
+        info!(target = %target.id, wait_ms = wait.as_millis() as u64, "confirming the change");
         tokio::time::sleep(wait).await;
         let after = jiff::SignedDuration::try_from(wait)
             .map(|d| format!("{d:#}"))
             .unwrap_or_else(|_| format!("{} ms", wait.as_millis()));
-        let second = match self
+        let second = match self.fetch_second(target).await {
+            Ok(p) => p,
+            Err(why) => {
+                return Confirmation::Refuted(format!("the second fetch after {after} {why}"));
+            }
+        };
+        match extract_page(target, &second) {
+            Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed,
+            Ok(_) => {
+                Confirmation::Refuted(format!("the second fetch after {after} gave other content"))
+            }
+            Err(e) => Confirmation::Refuted(format!(
+                "the second fetch after {after} did not extract: {e}"
+            )),
+        }
+    }
+
+    /// A second, plain GET of the target (no validators), decoded as the
+    /// first: the page, or what went wrong in words that follow "the second
+    /// fetch" (`failed: ...`, `answered 304 to a plain GET`, `is not
+    /// decodable: ...`).
+    async fn fetch_second(&self, target: &Target) -> std::result::Result<FetchedPage, String> {
+        let mut page = match self
             .fetcher
             .fetch_within(&target.url, None, target.reach())
             .await
         {
             Ok(Fetched::Page(p)) => p,
-            Ok(Fetched::NotModified) => {
-                return Confirmation::Refuted(format!(
-                    "the second fetch after {after} answered 304 to a plain GET{why}"
-                ));
-            }
-            Err(e) => {
-                return Confirmation::Refuted(format!(
-                    "the second fetch after {after} failed: {e}{why}"
-                ));
-            }
+            Ok(Fetched::NotModified) => return Err("answered 304 to a plain GET".into()),
+            Err(e) => return Err(format!("failed: {e}")),
         };
-        match extract_page(target, &second) {
-            Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed(cut),
-            Ok(_) => Confirmation::Refuted(format!(
-                "the second fetch after {after} gave other content{why}"
-            )),
-            Err(e) => Confirmation::Refuted(format!(
-                "the second fetch after {after} did not extract: {e}{why}"
+        if target.charset.is_some() {
+            page.decode(target.charset);
+        }
+        match page.undecodable() {
+            Some(e) => Err(format!("failed: {e}")),
+            None => Ok(page),
+        }
+    }
+
+    /// Refuses a page whose body has bytes its charset cannot decode
+    /// ([`crate::fetch::FetchError::Undecodable`]), unless the previous
+    /// snapshot's body had such bytes too (a page that always had them is
+    /// read as before): then the note saying so.
+    ///
+    /// # Errors
+    /// [`Error::Fetch`] with the undecodable error.
+    fn decoding_checked(
+        &self,
+        target: &Target,
+        previous: Option<&StoredSnapshot>,
+        page: &FetchedPage,
+    ) -> Result<Option<String>> {
+        let Some(error) = page.undecodable() else {
+            return Ok(None);
+        };
+        let had_them = previous.is_some_and(|p| {
+            let Some(enc) = crate::fetch::encoding_for_label(&p.row.charset) else {
+                return false;
+            };
+            match self.store.raw_body(&p.row) {
+                Ok(body) => crate::fetch::malformed_bytes(enc, &body) > 0,
+                Err(e) => {
+                    debug!(target = %target.id, "previous body unreadable: {e}");
+                    false
+                }
+            }
+        });
+        if !had_them {
+            return Err(Error::Fetch {
+                target: target.id.clone(),
+                source: error,
+            });
+        }
+        let note = format!(
+            "{} {} of the page cannot be decoded as {} (shown as U+FFFD), as in the previous snapshot",
+            page.malformed,
+            if page.malformed == 1 { "byte" } else { "bytes" },
+            page.charset
+        );
+        info!(target = %target.id, "{note}");
+        Ok(Some(note))
+    }
+
+    /// Why the fetched page looks cut (see [`layout::looks_cut`]), or `None`.
+    /// Only a page that differs from the previous snapshot (or did not
+    /// extract, or is the first) is looked at: a cut that leaves the content
+    /// and stamp as they were changes nothing.
+    fn cut_sign(
+        &self,
+        target: &Target,
+        previous: Option<&StoredSnapshot>,
+        page: &FetchedPage,
+        document: Option<&Document>,
+    ) -> Option<layout::CutSign> {
+        if let (Some(p), Some(d)) = (previous, document)
+            && p.document.fingerprint() == d.fingerprint()
+            && !crate::stamp::changed(p.document.meta.stamp.as_ref(), d.meta.stamp.as_ref())
+        {
+            return None;
+        }
+        let old_body = previous.and_then(|p| match self.store.raw_body(&p.row) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                debug!(target = %target.id, "previous body unreadable, compared signs of a cut skipped: {e}");
+                None
+            }
+        });
+        let old = previous
+            .zip(old_body.as_deref())
+            .map(|(p, b)| (b, &p.document));
+        layout::looks_cut(&layout::Bodies {
+            old,
+            new_body: &page.body,
+            new_close_delimited: page.close_delimited,
+            new_cut_mid_character: page.cut_mid_character,
+            new: document,
+        })
+    }
+
+    /// Fetches a page that looked cut again, at once, and says what the
+    /// second fetch gave: a whole page, the same cut content, or other.
+    async fn refetch_cut(
+        &self,
+        target: &Target,
+        old: Option<(&[u8], &Document)>,
+        first: Option<&Document>,
+    ) -> CutCheck {
+        let second = match self.fetch_second(target).await {
+            Ok(p) => p,
+            Err(why) => return CutCheck::Other(format!("the second fetch {why}")),
+        };
+        let document = match extract_page(target, &second) {
+            Ok(d) => d,
+            Err(e) => return CutCheck::Other(format!("the second fetch did not extract: {e}")),
+        };
+        let cut = layout::looks_cut(&layout::Bodies {
+            old,
+            new_body: &second.body,
+            new_close_delimited: second.close_delimited,
+            new_cut_mid_character: second.cut_mid_character,
+            new: Some(&document),
+        });
+        match (cut, first) {
+            (None, _) => CutCheck::Whole(Box::new((second, document))),
+            (Some(_), Some(f)) if f.fingerprint() == document.fingerprint() => CutCheck::Same,
+            (Some(sign), _) => CutCheck::Other(format!(
+                "the second fetch gave other content, cut as well ({})",
+                sign.describe()
             )),
         }
     }
+
+    /// Records an `unconfirmed` check (nothing stored) and returns its outcome.
+    fn record_unconfirmed(
+        &mut self,
+        target: &Target,
+        page: &FetchedPage,
+        previous: Option<i64>,
+        note: String,
+        (started_at, timer): (Timestamp, Instant),
+    ) -> Result<Outcome> {
+        let record = CheckRecord {
+            target: target.id.clone(),
+            url: target.url.to_string(),
+            started_at,
+            duration_ms: timer.elapsed().as_millis() as i64,
+            outcome: CheckOutcome::Unconfirmed,
+            final_url: Some(page.final_url.clone()),
+            http_status: Some(page.status),
+            error: None,
+            snapshot_id: previous,
+            note: Some(note.clone()),
+        };
+        let plan = self.alert_plan(target);
+        self.store.record_check_alerting(&record, plan.as_ref())?;
+        Ok(Outcome::Unconfirmed { note })
+    }
+}
+
+/// The note a page that looked cut and was fetched twice with the same
+/// content carries, stored with it (the reader must know why it was believed).
+fn cut_confirmed_note(sign: layout::CutSign) -> String {
+    format!(
+        "the page looked cut ({}); confirmed by a second fetch",
+        sign.describe()
+    )
+}
+
+/// What the second fetch of a page that looked cut gave.
+#[derive(Debug)]
+enum CutCheck {
+    /// A page that looks whole, and its document.
+    Whole(Box<(FetchedPage, Document)>),
+    /// The same content, cut as well: believed, and flagged.
+    Same,
+    /// Other content, or none: why, in words that follow "the first fetch
+    /// looked cut (...); ".
+    Other(String),
 }
 
 /// Extracts a fetched page with the target's rules.
@@ -790,11 +1021,10 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
 /// What the second fetch said about a content change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Confirmation {
-    /// No second fetch (`confirm_after` is zero and the body looks whole).
+    /// No second fetch (`confirm_after` is zero).
     NotNeeded,
-    /// Both fetches gave the same content; the sign of a cut that made the
-    /// second fetch needed, if one did.
-    Confirmed(Option<layout::CutSign>),
+    /// Both fetches gave the same content.
+    Confirmed,
     /// The second fetch gave other content, or none: why, in one line.
     Refuted(String),
 }

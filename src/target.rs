@@ -42,6 +42,9 @@ pub struct Target {
     /// (and than the last one accepted) is accepted, and said once, instead
     /// of failing the check as a moved target.
     pub follow_moves: bool,
+    /// The charset to decode the page with whatever it declares (`charset`,
+    /// a WHATWG label); `None`: chosen from the page (see [`crate::fetch::decode_with`]).
+    pub charset: Option<&'static encoding_rs::Encoding>,
 }
 
 /// The default wait before the fetch that confirms a content change (10 s).
@@ -60,6 +63,7 @@ impl Target {
             confirm_after: DEFAULT_CONFIRM_AFTER,
             allow_private: None,
             follow_moves: false,
+            charset: None,
         }
     }
 

@@ -75,7 +75,16 @@ pub fn load_document(
             .block_on(fetcher.fetch(&url, None))
             .map_err(fetch_error)?;
         match fetched {
-            Fetched::Page(page) => extract_page(&t, &page).map_err(|e| match (target, e) {
+            Fetched::Page(mut page) => {
+                if t.charset.is_some() {
+                    page.decode(t.charset);
+                }
+                if let Some(e) = page.undecodable() {
+                    return Err(fetch_error(e));
+                }
+                extract_page(&t, &page)
+            }
+            .map_err(|e| match (target, e) {
                 (None, Error::Extract { source, .. }) => Error::ExtractPage {
                     input: input.to_string(),
                     source,

@@ -106,6 +106,24 @@ pub enum FetchError {
         /// The final URL (credentials removed).
         to: String,
     },
+    /// The body has bytes that no candidate charset decodes (see
+    /// [`crate::fetch::decode_with`]): storing it would store U+FFFD or
+    /// mojibake as the page's text.
+    #[error(
+        "fetching `{url}`: body is not valid {charset} ({bytes} {} cannot be decoded; charset {})",
+        if *.bytes == 1 { "byte" } else { "bytes" },
+        .chosen.describe()
+    )]
+    Undecodable {
+        /// The URL requested (credentials removed).
+        url: String,
+        /// The charset tried last (encoding_rs name).
+        charset: String,
+        /// How that charset was chosen.
+        chosen: super::CharsetSource,
+        /// How many bytes it cannot decode.
+        bytes: usize,
+    },
     /// The server sent a 2xx response with an empty (or whitespace-only) body.
     #[error("fetching `{url}`: empty body")]
     EmptyBody {

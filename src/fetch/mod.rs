@@ -23,7 +23,10 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use tracing::debug;
 use url::Url;
 
-pub use charset::{CharsetSource, Decoded, PRESCAN_BYTES, decode, header_charset};
+pub use charset::{
+    CharsetSource, Decoded, GUESS_MIN_CHARS, GUESS_MIN_LETTER_SHARE, PRESCAN_BYTES, decode,
+    decode_with, encoding_for_label, header_charset, malformed_bytes,
+};
 pub use error::{FetchError, redact};
 pub use guard::Reach;
 pub use redirect::same_page;
@@ -91,6 +94,15 @@ pub struct FetchedPage {
     pub content_type: Option<String>,
     /// The charset the body was decoded with (encoding_rs name, e.g. `windows-1251`).
     pub charset: String,
+    /// How [`FetchedPage::charset`] was chosen (BOM, header, meta, detected ...).
+    pub charset_source: CharsetSource,
+    /// Bytes of the body the charset cannot decode (they became U+FFFD in
+    /// [`FetchedPage::text`]); 0 for a clean decoding. The fetch returns such a
+    /// page; the caller refuses it (see [`FetchedPage::undecodable`]) unless
+    /// the page always had them.
+    pub malformed: usize,
+    /// True when the body ends inside a multi-byte character: a sign it was cut.
+    pub cut_mid_character: bool,
     /// The body exactly as served (after transfer/content decoding).
     pub body: Vec<u8>,
     /// The body decoded to UTF-8.
@@ -104,6 +116,51 @@ pub struct FetchedPage {
     /// one. A body decoded from gzip/brotli/deflate counts too (the client
     /// drops its `Content-Length`), erring towards a second look.
     pub close_delimited: bool,
+}
+
+impl FetchedPage {
+    /// Decodes [`FetchedPage::body`] into [`FetchedPage::text`] again, with
+    /// `forced` (a target's `charset` setting) or, when `None`, by the
+    /// module's order (see [`decode_with`]); sets the charset fields.
+    pub fn decode(&mut self, forced: Option<&'static encoding_rs::Encoding>) {
+        let host = Url::parse(&self.final_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        let tld = host
+            .as_deref()
+            .and_then(|h| h.trim_end_matches('.').rsplit('.').next())
+            .filter(|t| t.parse::<u8>().is_err())
+            .map(str::as_bytes);
+        let decoded = decode_with(&self.body, self.content_type.as_deref(), tld, forced);
+        debug!(
+            url = %self.url,
+            charset = decoded.charset,
+            source = %decoded.source,
+            malformed = decoded.malformed,
+            "decoded"
+        );
+        self.charset = decoded.charset.to_string();
+        self.charset_source = decoded.source;
+        self.malformed = decoded.malformed;
+        self.cut_mid_character = decoded.cut_mid_character;
+        self.text = decoded.text;
+    }
+
+    /// The error refusing this page when its body has bytes its charset
+    /// cannot decode ([`FetchError::Undecodable`]); `None` when it is clean,
+    /// or when the target forces its charset (then the bytes it cannot
+    /// decode are accepted as U+FFFD: the way to watch a page that always
+    /// has a few).
+    pub fn undecodable(&self) -> Option<FetchError> {
+        (self.malformed > 0 && self.charset_source != CharsetSource::Override).then(|| {
+            FetchError::Undecodable {
+                url: self.url.clone(),
+                charset: self.charset.clone(),
+                chosen: self.charset_source,
+                bytes: self.malformed,
+            }
+        })
+    }
 }
 
 /// What one fetch returned.
@@ -312,24 +369,23 @@ impl Fetcher {
                 content_type: "none".into(),
             });
         }
-        let tld = match final_url.host() {
-            Some(url::Host::Domain(d)) => d.rsplit('.').next().map(str::as_bytes),
-            _ => None,
-        };
-        let decoded = decode(&body, content_type.as_deref(), tld);
-        debug!(url = %shown, charset = decoded.charset, source = ?decoded.source, "decoded");
-        Ok(Fetched::Page(FetchedPage {
+        let mut page = FetchedPage {
             url: shown,
             final_url: redact(&final_url),
             status: status.as_u16(),
             content_type,
-            charset: decoded.charset.to_string(),
+            charset: String::new(),
+            charset_source: CharsetSource::Detected,
+            malformed: 0,
+            cut_mid_character: false,
             body,
-            text: decoded.text,
+            text: String::new(),
             validators: server_validators,
             fetched_at: Timestamp::now(),
             close_delimited,
-        }))
+        };
+        page.decode(None);
+        Ok(Fetched::Page(page))
     }
 
     fn transport(&self, url: &str, err: &reqwest::Error) -> FetchError {
@@ -629,6 +685,54 @@ mod tests {
                 ("windows-1251", html.as_str())
             );
         }
+    }
+
+    #[tokio::test]
+    async fn bytes_no_charset_decodes_are_counted_and_refused_by_the_caller() {
+        let mut bad = b"<html><body><p>Plain text</p></body></html>".to_vec();
+        bad.splice(20..20, *b"\xFF\xC3(");
+        let (base, _) = serve(move |_, _| Reply::new(200, "text/html; charset=utf-8", bad.clone()));
+        let p = page(fetch_with(settings(), &base, None).await);
+        assert_eq!(
+            (p.charset.as_str(), p.charset_source, p.malformed),
+            ("UTF-8", CharsetSource::Header, 2)
+        );
+        let err = p.undecodable().expect("refused");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "fetching `{base}`: body is not valid UTF-8 (2 bytes cannot be decoded; \
+                 charset declared by the Content-Type header)"
+            )
+        );
+        assert!(!err.is_transient());
+        // A forced charset accepts what it cannot decode.
+        let mut forced = p.clone();
+        forced.decode(Some(encoding_rs::UTF_8));
+        assert_eq!(forced.charset_source, CharsetSource::Override);
+        assert!(forced.undecodable().is_none());
+        // A clean page is not refused.
+        let mut clean = p;
+        clean.body = b"<p>ok</p>".to_vec();
+        clean.decode(None);
+        assert!(clean.undecodable().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cut_gzip_stream_is_a_transport_error() {
+        let html = format!(
+            "<html><body>{}</body></html>",
+            "<p>Compressed text</p>".repeat(200)
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(html.as_bytes()).unwrap();
+        let compressed = gz.finish().unwrap();
+        let cut = compressed[..compressed.len() / 2].to_vec();
+        let (base, _) = serve(move |_, _| {
+            Reply::new(200, "text/html", cut.clone()).header("Content-Encoding", "gzip")
+        });
+        let err = fetch_with(settings(), &base, None).await.unwrap_err();
+        assert!(matches!(err, FetchError::Transport { .. }), "{err}");
     }
 
     #[tokio::test]

@@ -238,6 +238,11 @@ pub struct SnapshotRow {
     pub content_type: Option<String>,
     /// The charset the body was decoded with.
     pub charset: String,
+    /// How the charset was chosen (`header`, `meta`, `bom`, `detected`,
+    /// `utf8-validity`, `utf16-pattern`, `override`; see
+    /// [`crate::fetch::CharsetSource`]); `None` for snapshots stored before
+    /// it was recorded.
+    pub charset_source: Option<String>,
     /// The `ETag` the server sent.
     pub etag: Option<String>,
     /// The `Last-Modified` the server sent.
@@ -444,7 +449,8 @@ pub struct Store {
 
 const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
      content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
-     stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words";
+     stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words, \
+     charset_source";
 
 const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
      outcome, error, snapshot_id, revision_id, duration_ms, note";
@@ -955,7 +961,7 @@ impl Store {
         tx.execute(
             &format!(
                 "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                 SNAPSHOT_COLUMNS.trim_start_matches("id, ")
             ),
             params![
@@ -981,6 +987,7 @@ impl Store {
                 to_i64(doc.sections.len()),
                 to_i64(doc.block_count()),
                 to_i64(words),
+                page.charset_source.as_str(),
             ],
         )
         .map_err(sql)?;
@@ -1506,6 +1513,7 @@ fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
         sections: to_usize(r.get(20)?),
         blocks: to_usize(r.get(21)?),
         words: to_usize(r.get(22)?),
+        charset_source: r.get(23)?,
     })
 }
 
@@ -1559,6 +1567,9 @@ mod tests {
             status: 200,
             content_type: Some("text/html; charset=windows-1251".into()),
             charset: "windows-1251".into(),
+            charset_source: crate::fetch::CharsetSource::Header,
+            malformed: 0,
+            cut_mid_character: false,
             body: encoding_rs::WINDOWS_1251.encode(body).0.into_owned(),
             text: body.into(),
             validators: Validators {

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_outbox.sql"),
     include_str!("migrations/003_unconfirmed_layout.sql"),
+    include_str!("migrations/004_charset_source.sql"),
 ];
 
 /// The schema version this build writes.

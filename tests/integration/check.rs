@@ -668,13 +668,13 @@ fn a_body_that_looks_cut_is_refetched_even_with_confirmation_off() {
     let t = Test::new();
     t.serve("nato-belarus/v1.html");
     assert_eq!(t.run(&["check"]).code, 0);
-    // Cut once, whole again on the second fetch: nothing stored.
+    // Cut once, whole again on the second fetch: unchanged, nothing stored.
     t.server.reply_in_turn(vec![Reply::html(v1_cut())]);
     let run = t.run(&["check"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     assert_eq!(t.server.seen().len(), 3);
     assert_eq!(t.count("snapshots"), 1);
-    assert_eq!(t.count("checks WHERE outcome = 'unconfirmed'"), 1);
+    assert_eq!(t.count("checks WHERE outcome = 'unchanged'"), 1);
 
     // The same cut body twice: stored, and the large removal is flagged.
     t.server.reply(Reply::html(v1_cut()));

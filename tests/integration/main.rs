@@ -7,6 +7,7 @@ mod check;
 mod commands;
 mod config;
 mod crash;
+mod cuts_and_charsets;
 mod golden;
 mod harness;
 mod html_browser;
