@@ -454,7 +454,8 @@ mod tests {
         let le: Vec<u8> = RUSSIAN.encode_utf16().flat_map(u16::to_le_bytes).collect();
         let be: Vec<u8> = RUSSIAN.encode_utf16().flat_map(u16::to_be_bytes).collect();
         // (what, body, content type, charset, source)
-        let cases: Vec<(&str, Vec<u8>, Option<&str>, &str, CharsetSource)> = vec![
+        type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, &'a str, CharsetSource);
+        let cases: Vec<Case<'_>> = vec![
             (
                 "utf-8 BOM wins over the header",
                 with_bom(b"\xEF\xBB\xBF", RUSSIAN.into()),
@@ -627,7 +628,8 @@ mod tests {
         let mut german_bad = GERMAN.as_bytes().to_vec();
         german_bad.splice(30..30, *b"\xE9\xFF");
         // (what, body, content type, charset reported, bytes malformed)
-        let cases: Vec<(&str, Vec<u8>, Option<&str>, &str, usize)> = vec![
+        type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, &'a str, usize);
+        let cases: Vec<Case<'_>> = vec![
             (
                 "a few invalid bytes in utf-8",
                 few_bad.clone(),
