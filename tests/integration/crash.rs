@@ -29,7 +29,7 @@ use crate::harness::Test;
 const DEFAULT_RUNS: usize = 50;
 /// Sections of the page: enough text that extraction, diff, staging and the
 /// feeds each take measurable time in a debug build.
-const SECTIONS: usize = 24;
+const SECTIONS: usize = 16;
 /// The body is sent in this many pieces, [`DRIP`] apart, so the fetch is a
 /// phase of its own.
 const PIECES: usize = 6;
@@ -225,11 +225,42 @@ impl World {
         cmd
     }
 
-    /// An unkilled run of `args`; panics unless it exits 0. Returns its duration.
+    /// An unkilled run of `args`; panics unless it exits 0. Returns its
+    /// duration.
     fn run_ok(&self, args: &[&str], what: &str) -> Duration {
+        self.run_timed(args, what).0
+    }
+
+    /// An unkilled run of `args`; panics unless it exits 0. Returns its
+    /// duration, and when its snapshot staging directory first appeared (the
+    /// store writes begin), watched every 2 ms.
+    fn run_timed(&self, args: &[&str], what: &str) -> (Duration, Option<Duration>) {
+        let target_dir = self.store().join(TARGET);
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let start = Instant::now();
+        let watcher = {
+            let done = done.clone();
+            thread::spawn(move || {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let staging = std::fs::read_dir(&target_dir).is_ok_and(|rd| {
+                        rd.flatten().any(|e| {
+                            e.file_name()
+                                .to_string_lossy()
+                                .starts_with(".tmp-snapshot-")
+                        })
+                    });
+                    if staging {
+                        return Some(start.elapsed());
+                    }
+                    thread::sleep(Duration::from_millis(2));
+                }
+                None
+            })
+        };
         let out = self.command(args).output().unwrap();
         let took = start.elapsed();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let staging = watcher.join().unwrap();
         assert!(
             out.status.success(),
             "{what}: `{}` exited {:?}: {}",
@@ -237,7 +268,7 @@ impl World {
             out.status.code(),
             String::from_utf8_lossy(&out.stderr)
         );
-        took
+        (took, staging)
     }
 
     fn db(&self) -> rusqlite::Connection {
@@ -410,7 +441,7 @@ fn assert_repaired(w: &World, version: usize, what: &str) {
 /// The phase a kill hit, read from what it left (see the module docs).
 fn phase(w: &World, before: &Before, served_before: usize, exited: bool) -> &'static str {
     if exited {
-        return "after exit";
+        return "after exit (no kill)";
     }
     let served = w.pages.served();
     let ours = &served[served_before.min(served.len())..];
@@ -496,7 +527,14 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
     w.run_ok(&["check"], "baseline");
     assert_repaired(&w, 0, "baseline");
     w.pages.set(page(1));
-    let mut whole = w.run_ok(&["check"], "first revision");
+    let (mut whole, staging) = w.run_timed(&["check"], "first revision");
+    // Where the store writes begin: the kills are spread over the whole run
+    // and, every other one, over its tail from there (staging, rename,
+    // commit, feeds, delivery), which is short but where a kill can do harm.
+    let mut writes_at = staging.unwrap_or(whole / 2);
+    // The median of the latest measures: one slow run (a loaded machine)
+    // would push the kills past the end of the next ones.
+    let mut measures = std::collections::VecDeque::from([(whole, writes_at)]);
     assert_repaired(&w, 1, "first revision");
 
     let mut phases: BTreeMap<&'static str, usize> = BTreeMap::new();
@@ -512,7 +550,14 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
         };
         let served_before = w.pages.served().len();
         // A little past the end of a whole run, so the exit is hit too.
-        let delay = whole.mul_f64(fraction(i) * 1.1);
+        let delay = if i % 2 == 0 {
+            whole.mul_f64(fraction(i / 2) * 0.97)
+        } else {
+            // From a little before the staging directory appears to a
+            // little past the end.
+            let from = writes_at.saturating_sub(Duration::from_millis(20));
+            from + (whole.saturating_sub(from)).mul_f64(fraction(i / 2) * 0.97)
+        };
         let mut child = w
             .command(&["check"])
             .stdout(Stdio::null())
@@ -520,7 +565,7 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
             .spawn()
             .unwrap();
         thread::sleep(delay);
-        let exited = child.try_wait().unwrap().is_some();
+        let exited = child.try_wait().unwrap();
         // SIGKILL on Unix.
         let _ = child.kill();
         let _ = child.wait();
@@ -530,16 +575,28 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
             whole.as_millis()
         );
         assert_sound(&w, &what);
-        let hit = phase(&w, &before, served_before, exited);
+        let hit = phase(&w, &before, served_before, exited.is_some());
         *phases.entry(hit).or_default() += 1;
         if std::env::var_os("REDLINER_CRASH_VERBOSE").is_some() {
             println!("{what}: {hit}");
         }
 
+        if let Some(status) = exited {
+            // The run ended before the kill: it was an unkilled run.
+            assert!(status.success(), "{what}: the run exited {status}");
+            assert_repaired(&w, version, &format!("{what} [{hit}]"));
+            continue;
+        }
         let stored_before = w.count("SELECT COUNT(*) FROM snapshots");
-        let took = w.run_ok(&["check"], &format!("{what}, next run"));
+        let (took, staging) = w.run_timed(&["check"], &format!("{what}, next run"));
         if w.count("SELECT COUNT(*) FROM snapshots") > stored_before {
-            whole = took;
+            measures.push_back((took, staging.unwrap_or(writes_at)));
+            if measures.len() > 5 {
+                measures.pop_front();
+            }
+            let mut sorted: Vec<_> = measures.iter().copied().collect();
+            sorted.sort();
+            (whole, writes_at) = sorted[sorted.len() / 2];
         }
         assert_repaired(&w, version, &format!("{what} [{hit}], after the next run"));
     }
@@ -597,8 +654,9 @@ fn check_killed_at_any_point_loses_nothing_and_leaves_nothing() {
     );
 
     let mut figures = format!(
-        "crash campaign: {runs} kills, {} revisions, {} deliveries for {} alerts ({} repeats \
+        "crash campaign: {runs} runs ({} killed mid-run, the others ended first), {} revisions, {} deliveries for {} alerts ({} repeats \
          with the same key after a kill mid-send), {:.1} s; phases hit:",
+        runs - phases.get("after exit (no kill)").copied().unwrap_or(0),
         version,
         received.len(),
         keys.len(),
