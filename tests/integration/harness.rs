@@ -88,7 +88,14 @@ impl Test {
 
     /// Runs `redliner --config C --store S ARGS...` with colour off.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    /// [`Test::run`] with these environment variables set (the secrets a
+    /// channel's `url_env` names, say).
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::cargo_bin("redliner").unwrap();
+        cmd.envs(env.iter().copied());
         cmd.current_dir(self.dir.path())
             .env_remove("REDLINER_CONFIG")
             .env_remove("REDLINER_STORE")

@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod crash;
 mod cuts_and_charsets;
+mod faults;
 mod golden;
 mod harness;
 mod html_browser;
