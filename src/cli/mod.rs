@@ -148,19 +148,19 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         })
 }
 
-/// Sets up `tracing` on stderr: `RUST_LOG` wins; else warn, info with `-v`,
-/// debug with `-vv`, error with `-q`.
+/// Sets up `tracing` on stderr: `RUST_LOG` wins; else redliner's own events
+/// at warn, info with `-v`, debug with `-vv`, trace with `-vvv`, error with
+/// `-q`.
+///
+/// Other crates' events (and their `log` records, which the subscriber
+/// bridges) are never shown unless `RUST_LOG` asks for them: a parser's
+/// complaints about a page (html5ever warns once per misnested table cell,
+/// thousands of times on some pages) are the page's business, summarised by
+/// the extract stage in one debug line per page.
 pub fn init_tracing(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, 2) => "debug",
-        _ => "trace",
-    };
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(format!("redliner={level},warn")));
+        .unwrap_or_else(|_| EnvFilter::new(default_filter(verbose, quiet)));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -171,6 +171,19 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// The log filter without `RUST_LOG`: redliner's events only, at the level
+/// the flags ask for (every other target is off).
+fn default_filter(verbose: u8, quiet: bool) -> String {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    format!("off,redliner={level}")
 }
 
 /// True when the error is stdout closed by its reader (`redliner ... | head`):

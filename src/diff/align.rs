@@ -17,8 +17,9 @@
 //! came and went with it is for the block alignment to say.
 
 use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
 
-use similar::{Algorithm, DiffOp, TextDiff, capture_diff_slices};
+use similar::{Algorithm, DiffOp, TextDiff, capture_diff_slices_deadline};
 
 use super::Prepared;
 use super::words::Bag;
@@ -32,6 +33,15 @@ const PAIR_THRESHOLD: f64 = 0.5;
 /// Most (unpaired old × unpaired new) sections scored by similarity; beyond
 /// it only equal headings pair, which keeps a pathological page cheap.
 const MAX_SCORED_PAIRS: usize = 20_000;
+/// Longest pair of headings (bytes, both together) compared character by
+/// character; longer ones (no real heading is) are compared by their words,
+/// whose cost is linear.
+const MAX_HEADING_CHARS: usize = 400;
+/// Most character-diff work (the sum of each compared pair's squared length)
+/// spent on heading similarity in one diff; past it, headings are compared
+/// by their words. A character diff costs up to the square of the pair's
+/// length, and up to [`MAX_SCORED_PAIRS`] pairs are scored.
+const HEADING_CHAR_BUDGET: usize = 16_000_000;
 
 /// How the sections of two documents correspond.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -44,10 +54,19 @@ pub(crate) struct Alignment {
     pub new_of_old: Vec<Option<usize>>,
     /// Per new section, its partner in the old document.
     pub old_of_new: Vec<Option<usize>>,
+    /// True when the deadline cut the pairing short: the sections left were
+    /// paired by equal headings only (never by similarity).
+    pub cut: bool,
 }
 
-/// Aligns the headings of two prepared documents.
-pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
+/// Aligns the headings of two prepared documents; past `deadline` the
+/// headings' diff is coarser and no more pairs are scored by similarity.
+pub(crate) fn align(
+    old: &Prepared<'_>,
+    new: &Prepared<'_>,
+    deadline: Option<Instant>,
+) -> Alignment {
+    let past = || deadline.is_some_and(|d| Instant::now() >= d);
     let old_secs = &old.doc.sections;
     let new_secs = &new.doc.sections;
     let mut old_partner: Vec<Option<usize>> = vec![None; old_secs.len()];
@@ -73,9 +92,11 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     let new_idx: Vec<usize> = (0..new_secs.len())
         .filter(|&j| !new_secs[j].is_lead())
         .collect();
-    let old_titles: Vec<String> = old_idx.iter().map(|&i| title(&old_secs[i])).collect();
-    let new_titles: Vec<String> = new_idx.iter().map(|&j| title(&new_secs[j])).collect();
-    for op in capture_diff_slices(Algorithm::Myers, &old_titles, &new_titles) {
+    let old_all: Vec<String> = old_secs.iter().map(title).collect();
+    let new_all: Vec<String> = new_secs.iter().map(title).collect();
+    let old_titles: Vec<&str> = old_idx.iter().map(|&i| old_all[i].as_str()).collect();
+    let new_titles: Vec<&str> = new_idx.iter().map(|&j| new_all[j].as_str()).collect();
+    for op in capture_diff_slices_deadline(Algorithm::Myers, &old_titles, &new_titles, deadline) {
         if let DiffOp::Equal {
             old_index,
             new_index,
@@ -97,7 +118,7 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     let mut by_title: HashMap<&str, VecDeque<usize>> = HashMap::new();
     for (a, &i) in old_idx.iter().enumerate() {
         if old_partner[i].is_none() {
-            by_title.entry(&old_titles[a]).or_default().push_back(i);
+            by_title.entry(old_titles[a]).or_default().push_back(i);
         }
     }
     for (b, &j) in new_idx.iter().enumerate() {
@@ -105,7 +126,7 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
             continue;
         }
         if let Some(i) = by_title
-            .get_mut(new_titles[b].as_str())
+            .get_mut(new_titles[b])
             .and_then(VecDeque::pop_front)
         {
             pair(i, j, &mut old_partner, &mut new_partner);
@@ -113,6 +134,8 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     }
 
     // 4. By similarity of heading and content.
+    let mut cut = false;
+    let mut char_budget = HEADING_CHAR_BUDGET;
     let old_left: Vec<usize> = (0..old_secs.len())
         .filter(|&i| old_partner[i].is_none())
         .collect();
@@ -122,15 +145,26 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
     if !old_left.is_empty() && !new_left.is_empty() {
         let old_bags: Vec<Bag> = old_left.iter().map(|&i| old.section_bag(i)).collect();
         let new_bags: Vec<Bag> = new_left.iter().map(|&j| new.section_bag(j)).collect();
+        let old_heads: Vec<Bag> = old_left.iter().map(|&i| Bag::of(&old_all[i])).collect();
+        let new_heads: Vec<Bag> = new_left.iter().map(|&j| Bag::of(&new_all[j])).collect();
         let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
         if old_left.len() * new_left.len() <= MAX_SCORED_PAIRS {
-            for (a, &i) in old_left.iter().enumerate() {
+            'scoring: for (a, &i) in old_left.iter().enumerate() {
                 for (b, &j) in new_left.iter().enumerate() {
                     let (os, ns) = (&old_secs[i], &new_secs[j]);
                     if os.is_lead() || ns.is_lead() {
                         continue;
                     }
-                    let h = heading_similarity(os, ns);
+                    if past() {
+                        cut = true;
+                        break 'scoring;
+                    }
+                    let h = heading_similarity(
+                        (&old_all[i], &old_heads[a]),
+                        (&new_all[j], &new_heads[b]),
+                        deadline,
+                        &mut char_budget,
+                    );
                     let score = pair_score(h, &old_bags[a], &new_bags[b]);
                     if score >= PAIR_THRESHOLD {
                         candidates.push((score, i, j));
@@ -159,6 +193,7 @@ pub(crate) fn align(old: &Prepared<'_>, new: &Prepared<'_>) -> Alignment {
         pairs,
         new_of_old: old_partner,
         old_of_new: new_partner,
+        cut,
     }
 }
 
@@ -179,15 +214,30 @@ pub(crate) fn old_layout(al: &Alignment) -> Vec<usize> {
     order
 }
 
-/// Character-level similarity of two headings' comparable, lower-cased text,
-/// `0.0..=1.0`.
-fn heading_similarity(old: &Section, new: &Section) -> f64 {
-    let a = comparable(old.title()).to_lowercase();
-    let b = comparable(new.title()).to_lowercase();
+/// Character-level similarity of two headings (their comparable, lower-cased
+/// text, and its word bag), `0.0..=1.0`; word-level (Dice) for headings
+/// longer than any real one ([`MAX_HEADING_CHARS`]), whose character diff
+/// would cost the square of their length, and once `budget` (character-diff
+/// work left) is spent. The character diff stops at `deadline`.
+fn heading_similarity(
+    (a, a_words): (&str, &Bag),
+    (b, b_words): (&str, &Bag),
+    deadline: Option<Instant>,
+    budget: &mut usize,
+) -> f64 {
     if a == b {
         return 1.0;
     }
-    f64::from(TextDiff::from_chars(a.as_str(), b.as_str()).ratio())
+    let cost = (a.len() + b.len()).pow(2);
+    if a.len() + b.len() > MAX_HEADING_CHARS || cost > *budget {
+        return a_words.dice(b_words);
+    }
+    *budget -= cost;
+    let mut config = TextDiff::configure();
+    if let Some(d) = deadline {
+        config.deadline(d);
+    }
+    f64::from(config.diff_chars(a, b).ratio())
 }
 
 /// The pairing score of two sections: heading similarity alone when both are

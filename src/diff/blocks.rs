@@ -68,6 +68,9 @@ pub(crate) struct Ctx {
     pub deadline: Option<Instant>,
     /// Blocks whose word marks were replaced by whole-block marks.
     pub degraded_blocks: usize,
+    /// Hunks whose blocks were paired by position (not by best score)
+    /// because the deadline had passed.
+    pub degraded_hunks: usize,
 }
 
 impl Ctx {
@@ -632,7 +635,7 @@ fn resolve(
     ins: &[usize],
     d: &Docs<'_, '_>,
     bags: &mut BagCache,
-    ctx: &Ctx,
+    ctx: &mut Ctx,
 ) -> Vec<Res> {
     let (m, n) = (dels.len(), ins.len());
     if m == 0 || n == 0 {
@@ -645,7 +648,12 @@ fn resolve(
     let db: Vec<Bag> = dels.iter().map(|&i| bags.old_bag(d, i).clone()).collect();
     let ib: Vec<Bag> = ins.iter().map(|&j| bags.new_bag(d, j).clone()).collect();
 
-    if m * n > MAX_ALIGN_CELLS || ctx.past_deadline() {
+    let big = m * n > MAX_ALIGN_CELLS;
+    if big || ctx.past_deadline() {
+        // A one-to-one hunk pairs the same either way: no detail lost.
+        if !big && (m > 1 || n > 1) {
+            ctx.degraded_hunks += 1;
+        }
         let mut out = Vec::with_capacity(m + n);
         for k in 0..m.max(n) {
             match (dels.get(k), ins.get(k)) {

@@ -106,8 +106,9 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
     let mut ctx = blocks::Ctx {
         deadline: started.checked_add(opts.deadline),
         degraded_blocks: 0,
+        degraded_hunks: 0,
     };
-    let al = align::align(&old_p, &new_p);
+    let al = align::align(&old_p, &new_p, ctx.deadline);
     let ol = blocks::Layout::new(old, align::old_layout(&al));
     let nl = blocks::Layout::new(new, 0..new.sections.len());
     let docs = blocks::Docs {
@@ -123,19 +124,41 @@ pub fn revision(old: &Document, new: &Document, opts: &DiffOptions) -> Option<Re
     rev.summary = summary_of(new.sections.len(), &keyed);
     rev.sections = keyed;
     rev.unchanged = unchanged;
-    if ctx.degraded_blocks > 0 {
-        rev.degraded = Some(format!(
-            "diff deadline of {} ms reached: {} block(s) marked as whole blocks, not word by word",
-            opts.deadline.as_millis(),
-            ctx.degraded_blocks
-        ));
-    }
+    rev.degraded = degraded_note(opts, &ctx, al.cut);
     tracing::debug!(
         elapsed_us = started.elapsed().as_micros() as u64,
         sections = rev.sections.len(),
         "diffed documents"
     );
     Some(rev)
+}
+
+/// The note of a diff the deadline cut short, naming each step that gave up
+/// detail; `None` when the deadline was not reached (or cost no detail).
+fn degraded_note(opts: &DiffOptions, ctx: &blocks::Ctx, headings_cut: bool) -> Option<String> {
+    let mut steps = Vec::new();
+    if headings_cut {
+        steps.push("sections paired by equal headings only".to_string());
+    }
+    if ctx.degraded_hunks > 0 {
+        steps.push(format!(
+            "{} run(s) of changed blocks paired by position",
+            ctx.degraded_hunks
+        ));
+    }
+    if ctx.degraded_blocks > 0 {
+        steps.push(format!(
+            "{} block(s) marked as whole blocks, not word by word",
+            ctx.degraded_blocks
+        ));
+    }
+    (!steps.is_empty()).then(|| {
+        format!(
+            "diff deadline of {} ms reached: {}",
+            opts.deadline.as_millis(),
+            steps.join("; ")
+        )
+    })
 }
 
 /// What an unpaired section is, from whether its blocks stayed on the page.
@@ -1553,6 +1576,78 @@ mod tests {
         assert_eq!(without_total(&r.summary), summary(0, 0, 1, 0, 0, (1, 1)));
         assert_eq!(r.degraded, None);
         eprintln!("2 MB list diff took {elapsed:?}");
+    }
+
+    /// Words `seed..`, numbered, to `bytes` bytes (rewriting with another seed
+    /// shares no word).
+    fn numbered_words(seed: &str, bytes: usize) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while out.len() < bytes {
+            out.push_str(&format!("{seed}{i} "));
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn a_128000_character_heading_diff_ends_within_the_deadline_with_a_note() {
+        let page = |seed: &str| {
+            format!(
+                "Intro paragraph.\n## Short heading\nOne paragraph.\n## {}\nSecond paragraph {seed}.",
+                numbered_words(seed, 128_000)
+            )
+        };
+        let (old, new) = (doc(&page("old")), doc(&page("new")));
+        // Bounded by the deadline: the heading step gives way at once and says so.
+        let r = revision(
+            &old,
+            &new,
+            &DiffOptions {
+                deadline: std::time::Duration::ZERO,
+            },
+        )
+        .unwrap();
+        check_invariants(&r);
+        let note = r.degraded.as_deref().unwrap_or_default();
+        assert!(
+            note.starts_with(
+                "diff deadline of 0 ms reached: sections paired by equal headings only"
+            ),
+            "{note}"
+        );
+        // With time to spare the heading is compared by its words (no
+        // character diff of a heading no real page has), at linear cost.
+        let hour = DiffOptions {
+            deadline: std::time::Duration::from_secs(3600),
+        };
+        let r = revision(&old, &new, &hour).unwrap();
+        check_invariants(&r);
+        assert_eq!(r.degraded, None);
+        assert_eq!(r.summary.sections_total, 3, "{:?}", r.summary);
+    }
+
+    #[test]
+    fn heading_similarity_work_is_bounded_on_many_renamed_sections() {
+        // 140 x 140 renamed sections of 190-character headings: past the
+        // character-diff budget, the rest scored by words.
+        let page = |prefix: &str| {
+            (0..140)
+                .map(|i| {
+                    format!(
+                        "## {prefix} {i} {}\nParagraph {i} with enough words to pair it again.\n",
+                        "heading words ".repeat(13)
+                    )
+                })
+                .collect::<String>()
+        };
+        let hour = DiffOptions {
+            deadline: std::time::Duration::from_secs(3600),
+        };
+        let r = revision(&doc(&page("Old")), &doc(&page("New")), &hour).unwrap();
+        check_invariants(&r);
+        assert_eq!(r.degraded, None);
+        assert_eq!(r.summary.sections_total, 140, "{:?}", r.summary);
     }
 
     #[test]

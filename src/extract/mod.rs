@@ -15,6 +15,7 @@
 
 mod chrome;
 mod link;
+mod parse;
 mod root;
 mod walk;
 
@@ -86,12 +87,27 @@ pub enum ExtractError {
         /// The share of the previous snapshot's words found in this page, 0..=100.
         shared_percent: u8,
     },
-    /// The markup nests deeper than any real page ([`MAX_NESTING`]): refused
-    /// before parsing, whose cost grows with the square of the depth.
-    #[error("the page's markup nests {depth} levels deep (at most {MAX_NESTING})")]
+    /// The markup nests deeper than any real page ([`MAX_NESTING`]), in the
+    /// tree the parser builds or in its stack of open elements: refused as
+    /// soon as parsing gets there, since its cost grows with the square of the
+    /// depth.
+    #[error("the page's markup nests at least {depth} levels deep (at most {MAX_NESTING})")]
     TooDeep {
-        /// The nesting depth counted (an estimate from the tags, before parsing).
+        /// The depth measured when parsing was stopped (at least
+        /// [`MAX_NESTING`] + 1; parsing stops there, so the page may nest
+        /// deeper still).
         depth: usize,
+    },
+    /// The markup makes the HTML parser work far more per byte than any real
+    /// page does (a trick that keeps its scans long without nesting deep):
+    /// parsing was stopped at the budget.
+    #[error(
+        "the page's markup makes the HTML parser work far more than its size warrants \
+         (stopped after its first {bytes} bytes)"
+    )]
+    TooCostly {
+        /// Bytes of the page fed to the parser when it was stopped.
+        bytes: usize,
     },
     /// The page is an error page served with a success status (a "soft 404"):
     /// its title or main heading reads like an HTTP error.
@@ -132,41 +148,12 @@ fn error_page_title(doc: &Html, title: Option<&str>) -> Option<String> {
         .find(|t| ERROR_TITLE.is_match(t))
 }
 
-/// Deepest tag nesting accepted. Real pages nest a few dozen levels; the HTML
-/// tree builder checks its stack of open elements on many start tags, so its
-/// cost grows with the square of the depth (40,000 nested `<div>`s: seconds;
-/// a 10 MB page of them: hours).
+/// Deepest nesting accepted, in the tree the parser builds and in its stack of
+/// open elements. Real pages nest a few dozen levels; the HTML tree builder
+/// scans its stack of open elements on many tokens, so its cost grows with the
+/// square of the depth (40,000 nested `<div>`s: seconds; a 10 MB page of them:
+/// hours). Measured while parsing, which stops once it is passed (`parse`).
 pub const MAX_NESTING: usize = 2_000;
-
-/// The deepest nesting of container tags, counted from start and end tags
-/// before parsing (void elements and tags whose end the parser implies, such as
-/// `p`, `li` and `td`, are not counted). An estimate: enough to refuse
-/// pathological pages cheaply, in one linear pass.
-fn nesting_estimate(html: &str) -> usize {
-    static TAG: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
-        regex::bytes::Regex::new(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>").expect("valid regex")
-    });
-    const NOT_COUNTED: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "p", "li", "dt", "dd", "td", "th", "tr", "option", "html",
-        "head", "body", "tbody", "thead", "tfoot", "colgroup", "caption", "optgroup", "rb", "rp",
-        "rt", "rtc",
-    ];
-    let (mut depth, mut deepest) = (0usize, 0usize);
-    for c in TAG.captures_iter(html.as_bytes()) {
-        let name = String::from_utf8_lossy(&c[2]).to_ascii_lowercase();
-        if NOT_COUNTED.contains(&name.as_str()) || !c[3].is_empty() {
-            continue;
-        }
-        if c[1].is_empty() {
-            depth += 1;
-            deepest = deepest.max(depth);
-        } else {
-            depth = depth.saturating_sub(1);
-        }
-    }
-    deepest
-}
 
 /// Extracts a document from a page's HTML.
 ///
@@ -179,7 +166,10 @@ fn nesting_estimate(html: &str) -> usize {
 /// relative targets stay relative, so the file's folder does not matter.
 ///
 /// # Errors
-/// [`ExtractError::TooDeep`] when the markup nests deeper than [`MAX_NESTING`].
+/// [`ExtractError::TooDeep`] when the tree the markup builds (or the parser's
+/// stack of open elements) nests deeper than [`MAX_NESTING`], and
+/// [`ExtractError::TooCostly`] when the parser's work passes its budget per
+/// byte: parsing is stopped there, so no page costs more than the limits.
 /// [`ExtractError::ErrorPage`] when the title or main heading reads like an HTTP
 /// error ("Page not found", "404", "Service unavailable"): a soft 404.
 /// [`ExtractError::EmptyContent`] when the configured root has fewer than
@@ -187,11 +177,19 @@ fn nesting_estimate(html: &str) -> usize {
 /// when no configured selector matches, every fallback has fewer.
 pub fn extract(html: &str, base: Option<&Url>, rules: &Rules) -> Result<Document, ExtractError> {
     let base_in = base;
-    let depth = nesting_estimate(html);
-    if depth > MAX_NESTING {
-        return Err(ExtractError::TooDeep { depth });
+    let parsed = parse::document(html)?;
+    if parsed.errors > 0 {
+        // Parser oddities are the page's, not ours: one line per page, and
+        // only when asked for (html5ever's own warnings are filtered out).
+        tracing::debug!(
+            errors = parsed.errors,
+            depth = parsed.depth,
+            "page parsed with {} parser error(s) (first: {})",
+            parsed.errors,
+            parsed.examples.join("; ")
+        );
     }
-    let doc = Html::parse_document(html);
+    let doc = parsed.html;
     let chrome = Chrome::new(&doc, rules);
     let base = effective_base(&doc, base);
     let (title, title_node) = find_title(&doc, rules, &chrome);
@@ -670,31 +668,87 @@ mod tests {
         extract(html, Some(&page_url()), rules).unwrap()
     }
 
+    /// A page whose content is `markup` repeated `n` times, then a paragraph.
+    fn hostile(markup: &str, n: usize) -> String {
+        format!(
+            "<html><body><section class=\"content cf\">{}<p>{}</p></section></body></html>",
+            markup.repeat(n),
+            "word ".repeat(60)
+        )
+    }
+
+    fn refused(html: &str) -> bool {
+        matches!(
+            extract(html, None, &nato()),
+            Err(ExtractError::TooDeep { .. } | ExtractError::TooCostly { .. })
+        )
+    }
+
     #[test]
-    fn pathological_nesting_is_refused_before_parsing() {
-        let nested = |n: usize| {
-            format!(
-                "<html><body><section class=\"content cf\">{}<p>{}</p>{}</section></body></html>",
-                "<div>".repeat(n),
-                "word ".repeat(60),
-                "</div>".repeat(n)
-            )
-        };
-        assert_eq!(nesting_estimate(&nested(100)), 101);
+    fn pathological_nesting_is_refused_while_parsing() {
+        let nested = |n: usize| hostile("<div>", n) + &"</div>".repeat(n);
         assert!(extract(&nested(100), None, &nato()).is_ok());
+        assert!(extract(&nested(1_900), None, &nato()).is_ok());
         assert_eq!(
             extract(&nested(50_000), None, &nato()).unwrap_err(),
-            ExtractError::TooDeep { depth: 50_001 }
+            ExtractError::TooDeep {
+                depth: MAX_NESTING + 1
+            }
         );
-        // Implied ends, void and self-closed elements do not add depth.
+        // Implied ends, void elements and a flat run of thousands of blocks
+        // add no depth.
         let flat = format!(
-            "<ul>{}</ul><br><img src=x><div/>",
-            "<li>item<p>x".repeat(5_000)
+            "<section class=\"content\"><ul>{}</ul><br><img src=x>{}</section>",
+            "<li>item<p>x".repeat(5_000),
+            "<p>word word word</p>".repeat(5_000)
         );
-        assert_eq!(nesting_estimate(&flat), 1);
-        // The fixtures are shallow.
+        assert!(extract(&flat, None, &nato()).is_ok());
+        // The fixtures pass.
         for page in [V1, V3, REDESIGNED] {
-            assert!(nesting_estimate(page) < 30, "{}", nesting_estimate(page));
+            assert!(extract(page, None, &nato()).is_ok());
+        }
+    }
+
+    #[test]
+    fn eighty_thousand_self_closed_divs_are_refused_as_too_deep() {
+        // HTML ignores the slash: each `<div/>` opens a div.
+        assert!(refused(&hostile("<div/>", 80_000)));
+    }
+
+    #[test]
+    fn bogus_end_tags_do_not_hide_nesting() {
+        assert!(refused(&hostile("<div></x>", 80_000)));
+        assert!(refused(&hostile("<div></dvi></span></p >", 20_000)));
+    }
+
+    #[test]
+    fn end_tags_hidden_in_comments_do_not_hide_nesting() {
+        assert!(refused(&hostile("<div><!--</div>-->", 80_000)));
+        assert!(refused(&hostile("<div><![CDATA[</div>]]>", 20_000)));
+        assert!(refused(&hostile("<div><script></div></script>", 20_000)));
+    }
+
+    #[test]
+    fn markup_tricks_that_keep_the_parser_busy_are_refused() {
+        // (trick, prefix, markup repeated 20,000 times, refused); the others
+        // build a flat or shallow tree, which costs linear work.
+        let cases: &[(&str, &str, &str, bool)] = &[
+            ("foster parenting", "<table>", "<div>", true),
+            ("a table per div", "", "<table><div>", false),
+            ("template contents", "", "<template><div>", true),
+            ("svg", "", "<svg><g>", true),
+            ("mathml", "", "<math><mrow>", true),
+            ("formatting elements", "", "<b><i><u>", true),
+            ("formatting reopened", "", "<p><b class=a>x</p>", false),
+            ("misnested formatting", "", "<b><i></b></i>", false),
+            ("noscript", "", "<noscript><div>", false),
+            ("select", "", "<select><div>", true),
+            ("nested tables", "", "<table><tr><td>", true),
+            ("anchors reopened", "", "<a href=x><div>", true),
+        ];
+        for &(trick, prefix, markup, want) in cases {
+            let page = format!("{prefix}{}", hostile(markup, 20_000));
+            assert_eq!(refused(&page), want, "{trick}");
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod alerts;
+mod bounded;
 mod check;
 mod commands;
 mod config;
