@@ -1135,10 +1135,17 @@ fn link_changes(old: &[Link], new: &[Link], unmatched: bool) -> Vec<LinkChange> 
             .collect();
     }
     let mut used = vec![false; old.len()];
+    // The unused old links of each text, in page order (a page of thousands
+    // of links would cost the square of their number scanned one by one).
+    let mut by_text: HashMap<String, VecDeque<usize>> = HashMap::new();
+    for (k, o) in old.iter().enumerate() {
+        by_text.entry(comparable(&o.text)).or_default().push_back(k);
+    }
     let mut out = Vec::new();
     for n in new {
-        let key = comparable(&n.text);
-        let found = (0..old.len()).find(|&k| !used[k] && comparable(&old[k].text) == key);
+        let found = by_text
+            .get_mut(&comparable(&n.text))
+            .and_then(VecDeque::pop_front);
         match found {
             Some(k) => {
                 used[k] = true;

@@ -329,17 +329,25 @@ fn sections(
         };
         keyed.push(((2 * ni + 1, 0), d));
     }
+    // Per old section, the new position of the nearest paired old section
+    // before it (one pass: thousands of removed sections cost no more).
+    let mut last_paired = None;
+    let preceding: Vec<Option<usize>> = al
+        .new_of_old
+        .iter()
+        .map(|&n| {
+            let before = last_paired;
+            last_paired = n.or(before);
+            before
+        })
+        .collect();
     for (oi, s) in old.sections.iter().enumerate() {
         let change = match old_fate[oi] {
             Fate::Paired | Fate::KeptLead => continue,
             Fate::Whole => SectionChange::Removed,
             Fate::Heading => SectionChange::HeadingRemoved,
         };
-        let anchor = al.new_of_old[..oi]
-            .iter()
-            .rev()
-            .find_map(|n| *n)
-            .map_or(0, |n| 2 * n + 2);
+        let anchor = preceding[oi].map_or(0, |n| 2 * n + 2);
         let mut d = base(change, s, Some(oi), None, take(Entry::Old(oi)));
         if change == SectionChange::HeadingRemoved {
             let homes = &outcome.old_home[oi];

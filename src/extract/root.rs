@@ -242,7 +242,9 @@ fn readability(
 ) -> Option<Walked> {
     let mut reader = dom_smoothie::Readability::new(html, None, None).ok()?;
     let article = reader.parse().ok()?;
-    let fragment = Html::parse_fragment(&article.content);
+    // Readability's article is made of the page's nodes, so it nests no
+    // deeper than the page did; parsed under the same guard all the same.
+    let fragment = super::parse::fragment(&article.content).ok()?.html;
     // Node ids of the page do not apply to the fragment: the drop selectors are
     // matched again, and the title is recognised by its text.
     let chrome = Chrome::new(&fragment, rules);
