@@ -76,6 +76,16 @@ impl Error {
             Error::Locked(crate::store::lock::LockError::Busy { .. }) => Some(
                 "wait for the other run to finish, or raise `settings.lock_wait`; the lock is released when its holder exits",
             ),
+            // A page refused for its cost is no matter of rules: the one
+            // line says what the page did.
+            Error::Extract {
+                source: ExtractError::TooDeep { .. } | ExtractError::TooCostly { .. },
+                ..
+            }
+            | Error::ExtractPage {
+                source: ExtractError::TooDeep { .. } | ExtractError::TooCostly { .. },
+                ..
+            } => None,
             Error::Extract { .. } => Some(
                 "the page may be an error page or the site's markup changed; check the target's rules",
             ),
