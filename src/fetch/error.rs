@@ -60,6 +60,20 @@ pub enum FetchError {
         /// The `Content-Type` header, or `none` when it was missing.
         content_type: String,
     },
+    /// The response is labelled HTML but its body is another kind of file,
+    /// known by its leading bytes (a PDF, an image, an archive ...; the
+    /// signatures of the `infer` crate).
+    #[error(
+        "fetching `{url}`: not an HTML page (labelled `{content_type}`, but the body is `{found}`)"
+    )]
+    Mislabelled {
+        /// The URL requested (credentials removed).
+        url: String,
+        /// The `Content-Type` header.
+        content_type: String,
+        /// The media type the body's signature names, e.g. `application/pdf`.
+        found: String,
+    },
     /// The server answered 304 Not Modified to a request that carried no
     /// validators: there is nothing it could be "not modified" from.
     #[error("fetching `{url}`: HTTP 304 Not Modified to a request without validators")]
@@ -149,7 +163,7 @@ impl FetchError {
         match self {
             FetchError::TooLarge { .. } => Some("raise `max_body_bytes` in the config"),
             FetchError::Timeout { .. } => Some("raise `timeout` in the config"),
-            FetchError::NotHtml { .. } => {
+            FetchError::NotHtml { .. } | FetchError::Mislabelled { .. } => {
                 Some("check the target URL: it does not serve a web page")
             }
             FetchError::Status {
@@ -408,6 +422,14 @@ mod tests {
                 false,
             ),
             (FetchError::EmptyBody { url: url.clone() }, false),
+            (
+                FetchError::Mislabelled {
+                    url: url.clone(),
+                    content_type: "text/html".into(),
+                    found: "application/pdf".into(),
+                },
+                false,
+            ),
             (
                 FetchError::TooLarge {
                     url: url.clone(),

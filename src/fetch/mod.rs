@@ -369,6 +369,13 @@ impl Fetcher {
                 content_type: "none".into(),
             });
         }
+        if let (Some(ct), Some(found)) = (&content_type, binary_signature(&body)) {
+            return Err(FetchError::Mislabelled {
+                url: shown,
+                content_type: ct.clone(),
+                found: found.to_string(),
+            });
+        }
         let mut page = FetchedPage {
             url: shown,
             final_url: redact(&final_url),
@@ -428,6 +435,21 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     let at = jiff::fmt::rfc2822::parse(&value).ok()?.timestamp();
     let wait = at.as_millisecond().saturating_sub(now.as_millisecond());
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
+}
+
+/// The media type of a body that is another kind of file than text (a PDF,
+/// an image, an archive, an executable ...), known by its leading bytes (the
+/// signatures of the `infer` crate); `None` for a body that starts like HTML
+/// (see [`sniffs_as_html`]) or that no binary signature matches. A server
+/// that labels such a body `text/html` (a misconfigured download, a CDN
+/// error) would otherwise have its bytes read as a page.
+pub fn binary_signature(body: &[u8]) -> Option<&'static str> {
+    if sniffs_as_html(body) {
+        return None;
+    }
+    infer::get(body)
+        .filter(|kind| kind.matcher_type() != infer::MatcherType::Text)
+        .map(|kind| kind.mime_type())
 }
 
 /// True when a body without a `Content-Type` looks like HTML: after a BOM and
@@ -1082,6 +1104,29 @@ mod tests {
         for (body, want) in cases {
             assert_eq!(
                 sniffs_as_html(body),
+                want,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    #[test]
+    fn binary_bodies_are_known_by_their_signature() {
+        let cases: [(&[u8], Option<&str>); 9] = [
+            (b"%PDF-1.7\n1 0 obj", Some("application/pdf")),
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", Some("image/png")),
+            (b"PK\x03\x04\x14\0\0\0", Some("application/zip")),
+            (b"\x1f\x8b\x08\0\0\0\0\0", Some("application/gzip")),
+            (b"<!DOCTYPE html><html>", None),
+            (b"\xEF\xBB\xBF<html lang=en>", None),
+            (b"\xFF\xFE<\0h\0t\0m\0l\0>\0", None),
+            (b"\xFE\xFF\0<\0h\0t\0m\0l\0>", None),
+            (b"Relations with Belarus", None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(
+                binary_signature(body),
                 want,
                 "{}",
                 String::from_utf8_lossy(body)
