@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::document::{BlockKind, SectionKey};
+use crate::document::{BlockKind, Document, Section, SectionKey};
 use crate::stamp::{Stamp, StampClass};
 
 /// How a revision is classified. The stamp is metadata, never content:
@@ -487,6 +487,215 @@ pub struct LinkChange {
     pub old_href: String,
     /// New absolute target.
     pub new_href: String,
+}
+
+impl Revision {
+    /// Checks that this revision describes `old` → `new` faithfully: every
+    /// section it lists is at its stated position in its document, under its
+    /// key; every block it reports (old text, new text) is the block at its
+    /// stated index in that document (the joined run for split, merged and
+    /// reordered blocks); the word marks of every block rejoin exactly to its
+    /// old and new texts (`equal` + `delete` spans give the old text, `equal`
+    /// + `insert` the new); and the summary counts as many changed sections as
+    /// are listed. The property tests and the fuzz targets hold every diff to
+    /// this; it costs one pass over the revision.
+    ///
+    /// # Errors
+    /// A sentence naming the first section or block that breaks one of these
+    /// rules, for a test failure or a crash report.
+    pub fn verify(&self, old: &Document, new: &Document) -> Result<(), String> {
+        if self.summary.sections_total != new.sections.len() {
+            return Err(format!(
+                "summary counts {} sections, the new document has {}",
+                self.summary.sections_total,
+                new.sections.len()
+            ));
+        }
+        if self.summary.sections_changed() != self.sections.len() {
+            return Err(format!(
+                "summary counts {} changed sections, {} are listed",
+                self.summary.sections_changed(),
+                self.sections.len()
+            ));
+        }
+        for s in &self.sections {
+            let old_sec = locate(old, s.old_position, "old", s)?;
+            let new_sec = locate(new, s.new_position, "new", s)?;
+            // Sections gone from the new document (removed, or whose heading
+            // was removed) are listed under their old key; every other one
+            // under its new key.
+            let gone = matches!(
+                s.change,
+                SectionChange::Removed | SectionChange::HeadingRemoved
+            );
+            match (gone, old_sec, new_sec) {
+                (true, Some(o), None) => same_key(s, o, "old")?,
+                (false, _, Some(n)) => same_key(s, n, "new")?,
+                _ => {
+                    return Err(format!(
+                        "section `{}` ({}) has positions old {:?}, new {:?}",
+                        s.heading,
+                        s.change.as_str(),
+                        s.old_position,
+                        s.new_position
+                    ));
+                }
+            }
+            for b in &s.blocks {
+                verify_block(b, old, new, new_sec).map_err(|e| {
+                    format!(
+                        "section `{}`, {} {} block: {e}",
+                        s.heading,
+                        b.change.as_str(),
+                        b.kind.label()
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The section at `position` in `doc`, when there is one.
+fn locate<'d>(
+    doc: &'d Document,
+    position: Option<usize>,
+    side: &str,
+    s: &SectionDiff,
+) -> Result<Option<&'d Section>, String> {
+    match position {
+        None => Ok(None),
+        Some(p) => doc.sections.get(p).map(Some).ok_or_else(|| {
+            format!(
+                "section `{}`: {side} position {p} is past the {side} document's {} sections",
+                s.heading,
+                doc.sections.len()
+            )
+        }),
+    }
+}
+
+fn same_key(s: &SectionDiff, sec: &Section, side: &str) -> Result<(), String> {
+    if sec.key != s.key || sec.title() != s.heading || sec.level != s.level {
+        return Err(format!(
+            "section `{}` (key {}, level {}) is `{}` (key {}, level {}) in the {side} document",
+            s.heading,
+            s.key,
+            s.level,
+            sec.title(),
+            sec.key,
+            sec.level
+        ));
+    }
+    Ok(())
+}
+
+/// The text a block change names at index `i` of `sec`: one block, or the
+/// run a split, merge or reorder joined.
+fn text_at(
+    sec: &Section,
+    i: usize,
+    change: BlockChangeKind,
+    joined: bool,
+    shown: &str,
+) -> Option<String> {
+    let run = |n: usize, sep: &str| {
+        sec.blocks.get(i..i.checked_add(n)?).map(|r| {
+            r.iter()
+                .map(|b| b.text.as_str())
+                .collect::<Vec<_>>()
+                .join(sep)
+        })
+    };
+    match change {
+        BlockChangeKind::Reordered => run(shown.split('\n').count(), "\n"),
+        BlockChangeKind::Split | BlockChangeKind::Merged if joined => run(2, "\n\n"),
+        _ => sec.blocks.get(i).map(|b| b.text.clone()),
+    }
+}
+
+fn verify_block(
+    b: &BlockChange,
+    old: &Document,
+    new: &Document,
+    new_sec: Option<&Section>,
+) -> Result<(), String> {
+    use BlockChangeKind as K;
+    match (b.old_index, &b.old_text) {
+        (Some(i), Some(t)) => {
+            // The old side may sit in another old section (a block moved or
+            // deleted across a heading change), so any old section will do.
+            let merged = b.change == K::Merged;
+            if !old
+                .sections
+                .iter()
+                .any(|sec| text_at(sec, i, b.change, merged, t).as_deref() == Some(t.as_str()))
+            {
+                return Err(format!(
+                    "old text {t:?} is not block {i} of any old section"
+                ));
+            }
+        }
+        (None, None) => {}
+        (i, t) => return Err(format!("old index {i:?} with old text {t:?}")),
+    }
+    match (b.new_index, &b.new_text) {
+        (Some(j), Some(t)) => {
+            // A section listed under its old key (its heading removed) may
+            // show the new side of a block now under another heading.
+            let split = b.change == K::Split;
+            let found =
+                |sec: &Section| text_at(sec, j, b.change, split, t).as_deref() == Some(t.as_str());
+            let ok = match new_sec {
+                Some(sec) => found(sec),
+                None => new.sections.iter().any(found),
+            };
+            if !ok {
+                return Err(format!("new text {t:?} is not block {j} of its section"));
+            }
+        }
+        (None, None) => {}
+        (j, t) => return Err(format!("new index {j:?} with new text {t:?}")),
+    }
+    match b.change {
+        K::Inserted if b.old_text.is_some() || b.new_text.is_none() => {
+            return Err("inserted block without only a new side".into());
+        }
+        K::Deleted if b.new_text.is_some() || b.old_text.is_none() => {
+            return Err("deleted block without only an old side".into());
+        }
+        _ => {}
+    }
+    let marked =
+        !matches!(b.change, K::Reordered) && !(b.change == K::Moved && b.new_text.is_none());
+    if marked {
+        let side = |skip: SpanTag| -> String {
+            b.spans
+                .iter()
+                .filter(|s| s.tag != skip)
+                .map(|s| s.text.as_str())
+                .collect()
+        };
+        let (old_side, new_side) = (side(SpanTag::Insert), side(SpanTag::Delete));
+        if old_side != b.old_text.as_deref().unwrap_or("") {
+            return Err(format!(
+                "spans rejoin to old text {old_side:?}, not {:?}",
+                b.old_text
+            ));
+        }
+        if new_side != b.new_text.as_deref().unwrap_or("") {
+            return Err(format!(
+                "spans rejoin to new text {new_side:?}, not {:?}",
+                b.new_text
+            ));
+        }
+        if b.spans.iter().any(|s| s.text.is_empty()) {
+            return Err("an empty span".into());
+        }
+    } else if !b.spans.is_empty() {
+        return Err("spans on a block whose words are marked elsewhere".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

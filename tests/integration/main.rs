@@ -13,6 +13,7 @@ mod faults;
 mod golden;
 mod harness;
 mod html_browser;
+mod properties;
 mod redirects;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;

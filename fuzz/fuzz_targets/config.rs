@@ -1,0 +1,27 @@
+//! Fuzzes config validation: any text must parse to settings or to one
+//! [`ConfigError`](redliner::config::ConfigError) that displays, never panic.
+//! Validation must not touch the disk (the store is only named here).
+//!
+//! Input: the config text (lossy UTF-8; a config file that is not UTF-8 is
+//! refused before parsing). Durations are fuzzed on the same text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use redliner::config;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    match config::parse(&text, "fuzz.toml".as_ref(), None) {
+        Ok(settings) => {
+            for t in &settings.targets {
+                assert_eq!(settings.target(&t.id).map(|x| &x.id), Some(&t.id));
+                let _ = t.rules.fingerprint();
+            }
+        }
+        Err(e) => {
+            let line = e.to_string();
+            assert!(line.starts_with("config `fuzz.toml`"), "{line}");
+        }
+    }
+    let _ = config::parse_duration(&text);
+});
