@@ -495,9 +495,9 @@ impl Revision {
     /// key; every block it reports (old text, new text) is the block at its
     /// stated index in that document (the joined run for split, merged and
     /// reordered blocks); the word marks of every block rejoin exactly to its
-    /// old and new texts (`equal` + `delete` spans give the old text, `equal`
-    /// + `insert` the new); and the summary counts as many changed sections as
-    /// are listed. The property tests and the fuzz targets hold every diff to
+    /// old and new texts (the `equal` and `delete` spans give the old text,
+    /// the `equal` and `insert` spans the new); and the summary counts as many
+    /// changed sections as are listed. The property tests and the fuzz targets hold every diff to
     /// this; it costs one pass over the revision.
     ///
     /// # Errors
@@ -666,9 +666,10 @@ fn verify_block(
         }
         _ => {}
     }
-    let marked =
-        !matches!(b.change, K::Reordered) && !(b.change == K::Moved && b.new_text.is_none());
-    if marked {
+    // A reordered run, and the source side of a move, carry no marks: the
+    // words are marked once, at the destination.
+    let unmarked = b.change == K::Reordered || (b.change == K::Moved && b.new_text.is_none());
+    if !unmarked {
         let side = |skip: SpanTag| -> String {
             b.spans
                 .iter()

@@ -1,6 +1,6 @@
 //! Fuzzes config validation: any text must parse to settings or to one
-//! [`ConfigError`](redliner::config::ConfigError) that displays, never panic.
-//! Validation must not touch the disk (the store is only named here).
+//! [`ConfigError`](redliner::config::ConfigError) that displays as one
+//! printable line, never panic.
 //!
 //! Input: the config text (lossy UTF-8; a config file that is not UTF-8 is
 //! refused before parsing). Durations are fuzzed on the same text.
@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let line = e.to_string();
-            assert!(line.starts_with("config `fuzz.toml`"), "{line}");
+            assert!(line.starts_with("config `fuzz.toml`: "), "{line}");
+            assert!(
+                !line.contains(|c: char| c.is_control()),
+                "a config error is one printable line: {line:?}"
+            );
         }
     }
     let _ = config::parse_duration(&text);
