@@ -894,13 +894,19 @@ fn place_of(text: &str, at: usize) -> String {
         .filter(|k| !k.is_empty() && !k.starts_with('['));
 
     // The last table header before the error, and (for targets) its id.
+    // Offsets come from the lines as they are in `before` (newline included,
+    // `\r\n` or not), so `header_end` is always a char boundary: counting
+    // one byte per line end overran a header that ends `before` itself, into
+    // a multi-byte character (a panic on `[[target]]é`).
     let mut table = String::new();
     let mut header_end = 0;
-    for (i, l) in before.lines().enumerate() {
+    let mut offset = 0;
+    for l in before.split_inclusive('\n') {
+        offset += l.len();
         let l = l.trim();
         if l.starts_with('[') {
             table = l.to_string();
-            header_end = before.lines().take(i + 1).map(|x| x.len() + 1).sum();
+            header_end = offset;
         }
     }
     let table_place = if table == "[[target]]" {
@@ -1223,6 +1229,26 @@ rules = "nato-topic"
             assert!(shown.starts_with(start), "{shown}");
             assert!(!shown.contains(char::is_control), "{shown:?}");
         }
+    }
+
+    /// Found by the `config` fuzz target: an error right after a table
+    /// header, on the header's own line, before a multi-byte character
+    /// panicked while naming the place (a byte offset inside `é`); with CRLF
+    /// line ends the offsets were off by one per line.
+    #[test]
+    fn error_after_a_table_header_before_a_non_ascii_character_is_reported_not_a_panic() {
+        let cases = [
+            "[[target]]é\nid = \"a\"\n",
+            "[[target]]\u{fffd}\u{fffd}\n",
+            "[settings]\r\ntimeout = \"5s\"\r\n[[target]]→\r\nid = \"a\"\r\n",
+            "[[target]]\r\nid = \"é\"\r\nurl = \"https://x.org/\"\r\nurll = 1\r\n",
+        ];
+        for text in cases {
+            let shown = parse_str(text).unwrap_err().to_string();
+            assert!(shown.starts_with("config `c.toml`: "), "{shown}");
+        }
+        let shown = parse_str(cases[3]).unwrap_err().to_string();
+        assert!(shown.contains("target `é`: key `urll`"), "{shown}");
     }
 
     #[test]
