@@ -90,6 +90,9 @@ pub struct WatchSettings {
     pub unconditional_every: Duration,
     /// How long a run waits for another run's store lock (`settings.lock_wait`, default 10 s).
     pub lock_wait: Duration,
+    /// Most checks in flight at once, over different hosts (`settings.concurrency`,
+    /// 1..=[`MAX_CONCURRENCY`], default 16).
+    pub concurrency: usize,
 }
 
 impl Default for WatchSettings {
@@ -98,6 +101,7 @@ impl Default for WatchSettings {
             min_host_delay: Duration::from_secs(5),
             unconditional_every: Duration::from_secs(24 * 3600),
             lock_wait: Duration::from_secs(10),
+            concurrency: 16,
         }
     }
 }
@@ -220,6 +224,7 @@ struct FileSettings {
     min_host_delay: Option<String>,
     unconditional_every: Option<String>,
     lock_wait: Option<String>,
+    concurrency: Option<usize>,
     delivery_backoff: Option<String>,
     delivery_backoff_max: Option<String>,
     delivery_expire: Option<String>,
@@ -430,6 +435,16 @@ pub fn parse(
             Range::up_to(YEAR),
         )?,
         lock_wait: duration("lock_wait", &s.lock_wait, wd.lock_wait, Range::up_to(DAY))?,
+        concurrency: match s.concurrency {
+            None => wd.concurrency,
+            Some(n @ 1..=MAX_CONCURRENCY) => n,
+            Some(n) => {
+                return Err(err(
+                    "settings: key `concurrency`".into(),
+                    format!("{n}: must be 1..={MAX_CONCURRENCY}"),
+                ));
+            }
+        },
     };
     let dd = DeliverySettings::default();
     let delivery = DeliverySettings {
@@ -739,6 +754,9 @@ const TIMEOUT_RANGE: Range = Range::new(Duration::from_millis(100), HOUR);
 const CONFIRM_RANGE: Range = Range::up_to(HOUR);
 /// The largest `settings.max_body_bytes`: 1 GiB.
 pub const MAX_BODY_BYTES_LIMIT: usize = 1 << 30;
+/// The largest `settings.concurrency`: more checks in flight than this
+/// would only queue on the store's one writer.
+pub const MAX_CONCURRENCY: usize = 256;
 /// The largest `rules.*.min_text_chars`.
 pub const MAX_MIN_TEXT_CHARS: usize = 1_000_000;
 
@@ -1107,6 +1125,16 @@ rules = "nato-topic"
                 "[settings]\nmin_host_delay = \"2h\"\n",
                 "settings: key `min_host_delay`",
                 "must be at most 1h",
+            ),
+            (
+                "[settings]\nconcurrency = 0\n",
+                "settings: key `concurrency`",
+                "0: must be 1..=256",
+            ),
+            (
+                "[settings]\nconcurrency = 257\n",
+                "settings: key `concurrency`",
+                "257: must be 1..=256",
             ),
             (
                 "[settings]\nlock_wait = \"48h\"\n",

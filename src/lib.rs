@@ -22,8 +22,9 @@
 //!
 //! [`monitor`] composes the stages for one target (a content change is
 //! confirmed by a second fetch before it is stored; [`layout`] tells a
-//! redesign from a revision and a cut body from a whole one); [`watch`] and
-//! [`schedule`] run them on a schedule.
+//! redesign from a revision and a cut body from a whole one); [`run`] checks
+//! many targets at once, one at a time per host, for `check` and `watch`;
+//! [`watch`] and [`schedule`] say when each is due.
 //!
 //! # Example
 //!
@@ -67,6 +68,7 @@ pub mod normalize;
 pub mod notify;
 pub mod report;
 pub mod revision;
+pub mod run;
 pub mod schedule;
 pub mod stamp;
 pub mod store;

@@ -23,6 +23,7 @@
 //!   content fingerprint, else the check is `unconfirmed`, nothing is stored
 //!   and the next run tries again.
 
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use jiff::Timestamp;
@@ -134,8 +135,12 @@ impl Outcome {
 }
 
 /// Runs checks against one store with one HTTP client.
+///
+/// Shared by the checks in flight (`&self`; see [`crate::run`]): the HTTP
+/// client is shared as it is, and the store has one writer, behind a mutex
+/// locked around each store call and never across an `await`.
 pub struct Monitor {
-    store: Store,
+    store: Mutex<Store>,
     fetcher: Fetcher,
     clock: Box<dyn Clock>,
     diff: DiffOptions,
@@ -158,7 +163,7 @@ impl Monitor {
             source,
         })?;
         Ok(Monitor {
-            store,
+            store: Mutex::new(store),
             fetcher,
             clock: Box::new(SystemClock),
             diff: DiffOptions::default(),
@@ -180,9 +185,13 @@ impl Monitor {
         crate::alerting::plan(target, &self.delivery, self.clock.now())
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The store, locked for the caller until the guard is dropped. Hold it
+    /// for a store call or two, never across an `await` (the other checks in
+    /// flight wait for it). A check that panicked while holding it left no
+    /// half-written row (each record is a transaction), so a poisoned lock is
+    /// taken over.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Checks one target: fetch, extract, compare with the latest snapshot, and
@@ -191,7 +200,7 @@ impl Monitor {
     /// # Errors
     /// [`Error::Fetch`] or [`Error::Extract`] (recorded as a failed check; nothing
     /// else written), or [`Error::Store`].
-    pub async fn check(&mut self, target: &Target) -> Result<Outcome> {
+    pub async fn check(&self, target: &Target) -> Result<Outcome> {
         let started_at = self.clock.now();
         let timer = Instant::now();
         let result = self.check_inner(target, started_at, timer).await;
@@ -222,7 +231,7 @@ impl Monitor {
                 note: None,
             };
             let plan = self.alert_plan(target);
-            let recorded = self.store.record_check_alerting(&record, plan.as_ref());
+            let recorded = self.store().record_check_alerting(&record, plan.as_ref());
             if let (Err(record_error), Error::Store(_)) = (&recorded, e) {
                 // The store is the trouble: report the first error, not this one.
                 debug!(target = %target.id, "recording the failed check: {record_error}");
@@ -234,16 +243,16 @@ impl Monitor {
     }
 
     async fn check_inner(
-        &mut self,
+        &self,
         target: &Target,
         started_at: Timestamp,
         timer: Instant,
     ) -> Result<Outcome> {
-        let latest = self.store.latest_snapshot(&target.id)?;
+        let latest = self.store().latest_snapshot(&target.id)?;
         // Conditional GET with the latest good snapshot's validators, unless the
         // last full (200) fetch is older than `unconditional_every`: then a
         // plain GET, so a server answering stale 304s is still read in full.
-        let last_page = self.store.last_check_started(
+        let last_page = self.store().last_check_started(
             &target.id,
             &[
                 CheckOutcome::Baseline,
@@ -285,7 +294,7 @@ impl Monitor {
                     note: None,
                 };
                 let plan = self.alert_plan(target);
-                self.store.record_check_alerting(&record, plan.as_ref())?;
+                self.store().record_check_alerting(&record, plan.as_ref())?;
                 return Ok(Outcome::NotModified);
             }
             Fetched::Page(p) => p,
@@ -316,7 +325,7 @@ impl Monitor {
         if let Some(sign) = self.cut_sign(target, latest.as_ref(), &page, first.as_ref().ok()) {
             let old_body = latest
                 .as_ref()
-                .and_then(|p| self.store.raw_body(&p.row).ok());
+                .and_then(|p| self.store().raw_body(&p.row).ok());
             let old = latest
                 .as_ref()
                 .zip(old_body.as_deref())
@@ -395,7 +404,7 @@ impl Monitor {
                 .collect::<Vec<_>>()
                 .join("; ");
             let plan = self.alert_plan(target);
-            let recorded = self.store.record_snapshot(NewSnapshot {
+            let recorded = self.store().record_snapshot(NewSnapshot {
                 target: &target.id,
                 url: target.url.as_str(),
                 page: &page,
@@ -507,7 +516,7 @@ impl Monitor {
                 note: (!note.is_empty()).then_some(note),
             };
             let plan = self.alert_plan(target);
-            self.store.record_check_alerting(&record, plan.as_ref())?;
+            self.store().record_check_alerting(&record, plan.as_ref())?;
             info!(target = %target.id, "unchanged");
             return Ok(Outcome::Unchanged);
         };
@@ -556,7 +565,7 @@ impl Monitor {
         // Alert planning (revert, alternation, rules); the alerts are queued
         // in the snapshot's transaction.
         let (mut plan, recurrence) = crate::alerting::plan_change(
-            &self.store,
+            &self.store(),
             target,
             &self.delivery,
             &redline,
@@ -592,7 +601,7 @@ impl Monitor {
             path: "redline.md".into(),
             source,
         })?;
-        let recorded = self.store.record_snapshot(NewSnapshot {
+        let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
             page: &page,
@@ -610,7 +619,7 @@ impl Monitor {
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The change is recorded; a feed that fails to refresh must not fail
         // the check (the next change rewrites it whole).
-        if let Err(e) = archive::refresh_feeds(&self.store, &target.id) {
+        if let Err(e) = archive::refresh_feeds(&self.store(), &target.id) {
             warn!(target = %target.id, "atom feed not refreshed: {e}");
         }
         Ok(Outcome::Changed {
@@ -643,7 +652,7 @@ impl Monitor {
             return Ok(None);
         }
         let last_check = self
-            .store
+            .store()
             .checks(&target.id, 20)?
             .into_iter()
             .filter(|c| c.outcome != CheckOutcome::Failed)
@@ -689,7 +698,7 @@ impl Monitor {
     /// # Errors
     /// [`Error::Store`] when the re-extracted document cannot be written.
     fn same_extraction(
-        &mut self,
+        &self,
         target: &Target,
         mut previous: StoredSnapshot,
     ) -> Result<(StoredSnapshot, Option<String>)> {
@@ -702,7 +711,9 @@ impl Monitor {
             return Ok((previous, None));
         }
         let why = extraction_change(old, &current);
-        let new = match archive::extract_row(&self.store, &previous.row, target) {
+        // The store lock is held for the read only (the match below writes).
+        let extracted = archive::extract_row(&self.store(), &previous.row, target);
+        let new = match extracted {
             Ok(document) => document,
             Err(e) => {
                 warn!(
@@ -718,7 +729,7 @@ impl Monitor {
         };
         if new != previous.document {
             let technical = archive::record_reextracted(
-                &mut self.store,
+                &mut self.store(),
                 &target.id,
                 &previous.row,
                 &previous.document,
@@ -734,7 +745,7 @@ impl Monitor {
                         revision,
                         "previous snapshot re-extracted ({why}): its document changed; technical revision recorded, not alerted"
                     );
-                    if let Err(e) = archive::refresh_feeds(&self.store, &target.id) {
+                    if let Err(e) = archive::refresh_feeds(&self.store(), &target.id) {
                         warn!(target = %target.id, "atom feed not refreshed: {e}");
                     }
                 }
@@ -753,7 +764,7 @@ impl Monitor {
     /// `layout-changed`, the revision (if the documents differ at all) is
     /// technical, only health alerts ("recovered") may be queued.
     fn record_layout(
-        &mut self,
+        &self,
         target: &Target,
         (page, document): (&FetchedPage, &Document),
         previous: &StoredSnapshot,
@@ -763,7 +774,7 @@ impl Monitor {
     ) -> Result<Outcome> {
         warn!(target = %target.id, "layout changed (same text, stored quietly): {warning}");
         let plan = self.alert_plan(target);
-        let recorded = self.store.record_snapshot(NewSnapshot {
+        let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
             page,
@@ -858,7 +869,8 @@ impl Monitor {
             let Some(enc) = crate::fetch::encoding_for_label(&p.row.charset) else {
                 return false;
             };
-            match self.store.raw_body(&p.row) {
+            let body = self.store().raw_body(&p.row);
+            match body {
                 Ok(body) => crate::fetch::malformed_bytes(enc, &body) > 0,
                 Err(e) => {
                     debug!(target = %target.id, "previous body unreadable: {e}");
@@ -899,7 +911,7 @@ impl Monitor {
         {
             return None;
         }
-        let old_body = previous.and_then(|p| match self.store.raw_body(&p.row) {
+        let old_body = previous.and_then(|p| match self.store().raw_body(&p.row) {
             Ok(b) => Some(b),
             Err(e) => {
                 debug!(target = %target.id, "previous body unreadable, compared signs of a cut skipped: {e}");
@@ -953,7 +965,7 @@ impl Monitor {
 
     /// Records an `unconfirmed` check (nothing stored) and returns its outcome.
     fn record_unconfirmed(
-        &mut self,
+        &self,
         target: &Target,
         page: &FetchedPage,
         previous: Option<i64>,
@@ -973,7 +985,7 @@ impl Monitor {
             note: Some(note.clone()),
         };
         let plan = self.alert_plan(target);
-        self.store.record_check_alerting(&record, plan.as_ref())?;
+        self.store().record_check_alerting(&record, plan.as_ref())?;
         Ok(Outcome::Unconfirmed { note })
     }
 }
@@ -1066,6 +1078,17 @@ mod tests {
             extractor,
             rules: rules.into(),
         }
+    }
+
+    /// A check holds no store guard (which is not `Send`) across an
+    /// `await`: the checks in flight would wait on each other's fetches.
+    #[test]
+    fn a_check_holds_the_store_lock_across_no_await() {
+        fn send<T: Send>(_: &T) {}
+        fn probe(monitor: &Monitor, target: &Target) {
+            send(&monitor.check(target));
+        }
+        let _ = probe;
     }
 
     #[test]

@@ -3,12 +3,14 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
 use redliner::error::Error;
-use redliner::monitor::{Monitor, Outcome};
+use redliner::monitor::{Monitor, Outcome, SystemClock};
 use redliner::report::{self, Format};
+use redliner::run::{Checked, Locking, Mode, RunOptions};
 
 use super::Global;
 
@@ -56,18 +58,19 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
-    let runtime = super::runtime()?;
-    // The store lock, held for the whole run (the `watch` daemon takes it per
-    // check, so the two interleave); waits `settings.lock_wait`, then exit 2.
+    let runtime = super::run_runtime()?;
+    // The store lock, held for the whole run (the `watch` daemon takes it
+    // while it has checks in flight, so the two interleave); waits
+    // `settings.lock_wait`, then exit 2.
     let _lock = redliner::store::lock::StoreLock::acquire(
         &settings.store,
         "check",
         settings.watch.lock_wait,
     )?;
-    let mut monitor = Monitor::open(&settings)?;
+    let monitor = Arc::new(Monitor::open(&settings)?);
     // With the lock held: clean up after a run killed mid-write (temp files,
     // staging, unindexed snapshots, feeds older than the newest revision).
-    let recovered = redliner::archive::recover(monitor.store())?;
+    let recovered = redliner::archive::recover(&monitor.store())?;
     if recovered.swept > 0 || !recovered.feeds.is_empty() {
         tracing::info!(
             "repaired an earlier run killed mid-write: {} unfinished writes cleaned, {} feeds rewritten",
@@ -77,7 +80,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     }
     let targets = if args.due {
         let now = redliner::monitor::Clock::now(&redliner::monitor::SystemClock);
-        redliner::watch::due_now(monitor.store(), &targets, now)?
+        redliner::watch::due_now(&monitor.store(), &targets, now)?
     } else {
         targets
     };
@@ -100,42 +103,32 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let stdout = std::io::stdout();
     let mut printed = 0;
     let mut stdout_closed = false;
-    // Politeness: one request at a time (targets are checked in turn) and at
-    // least `min_host_delay` between two requests to the same host.
-    let mut host_free: std::collections::HashMap<String, std::time::Instant> =
-        std::collections::HashMap::new();
-    for target in &targets {
-        if let Some(b) = &bar {
-            b.set_message(target.id.clone());
-        }
-        let host = redliner::watch::host_key(target);
-        if let Some(wait) = host_free
-            .get(&host)
-            .map(|free| free.saturating_duration_since(std::time::Instant::now()))
-            .filter(|w| !w.is_zero())
-        {
-            tracing::debug!(target = %target.id, "waiting {} ms for host `{host}`", wait.as_millis());
-            std::thread::sleep(wait);
-        }
-        let result = runtime.block_on(monitor.check(target));
-        host_free.insert(
-            host,
-            std::time::Instant::now() + settings.watch.min_host_delay,
-        );
+    // Up to `concurrency` checks at once over different hosts, one at a time
+    // and `min_host_delay` apart per host; results come back in config order.
+    let options = RunOptions {
+        mode: Mode::Once,
+        concurrency: settings.watch.concurrency,
+        min_host_delay: settings.watch.min_host_delay,
+        locking: Locking::Held,
+    };
+    // `check` stops only when done (a signal kills it, as before).
+    let (_never_stop, shutdown) = tokio::sync::watch::channel(false);
+    let on_check = |c: Checked<'_>| {
         if let Some(b) = &bar {
             b.inc(1);
+            b.set_message(c.target.id.clone());
         }
-        match result {
+        match c.result {
             Ok(outcome) => {
                 if let Some(b) = &bar {
-                    b.println(format!("{}: {}", target.id, outcome.describe()));
+                    b.println(format!("{}: {}", c.target.id, outcome.describe()));
                 } else if status_lines {
-                    eprintln!("{}: {}", target.id, outcome.describe());
+                    eprintln!("{}: {}", c.target.id, outcome.describe());
                 }
-                if let Outcome::Changed { redline, .. } = &outcome {
+                if let Outcome::Changed { redline, .. } = outcome {
                     changed = true;
                     if stdout_closed {
-                        continue;
+                        return;
                     }
                     let mut rendered = Ok(());
                     suspend(&mut || {
@@ -169,10 +162,18 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             }
             Err(e) => {
                 failed = true;
-                suspend(&mut || super::print_error(&e));
+                suspend(&mut || super::print_error(e));
             }
         }
-    }
+    };
+    runtime.block_on(redliner::run::run(
+        Arc::clone(&monitor),
+        targets,
+        &options,
+        &SystemClock,
+        shutdown,
+        on_check,
+    ))?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

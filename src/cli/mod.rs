@@ -135,6 +135,21 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
+/// The runtime of `check` and `watch` ([`redliner::run`]): async workers, one
+/// per core, for the connections and timers; each check runs on the blocking
+/// pool, where its parsing, diffing and store calls belong.
+pub fn run_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io {
+            path: "tokio runtime".into(),
+            source: e,
+        })
+}
+
 /// The async runtime of a command: one thread. The edges (HTTP, SMTP, the
 /// watch loop) are async; SQLite work runs on this same thread between awaits,
 /// which is fine with nothing else scheduled on it.

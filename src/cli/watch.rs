@@ -3,20 +3,21 @@
 //! journal, under systemd) and one status line per check to stderr, and
 //! delivers pending alerts after each check.
 //!
-//! A signal lets the check in flight finish (its records are transactions);
-//! the daemon then exits 0. The runtime is current-thread on purpose: see
-//! [`redliner::watch`] for why SQLite may run on it.
+//! A signal stops new checks and lets those in flight finish (their records
+//! are transactions); the daemon then exits 0. The loop is
+//! [`redliner::run`], shared with `check`.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Args;
 use tokio::sync::watch;
 
 use redliner::error::Error;
-use redliner::monitor::{Monitor, Outcome, SystemClock};
+use redliner::monitor::{Clock, Monitor, Outcome, SystemClock};
 use redliner::report;
-use redliner::watch::{Checked, WatchOptions};
+use redliner::run::{Checked, Locking, Mode, RunOptions};
 
 use super::Global;
 use super::check::CheckFormat;
@@ -39,46 +40,74 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let targets = settings.select(&args.targets)?;
     let style = global.terminal_style();
     let quiet = global.quiet;
-    let runtime = super::runtime()?;
-    let options = WatchOptions {
-        once: args.once,
+    let runtime = super::run_runtime()?;
+    let options = RunOptions {
+        mode: if args.once {
+            Mode::Once
+        } else {
+            Mode::Schedule
+        },
+        concurrency: settings.watch.concurrency,
         min_host_delay: settings.watch.min_host_delay,
-        lock_wait: settings.watch.lock_wait,
+        locking: Locking::WhileChecking(settings.watch.lock_wait),
     };
-    let mut monitor = Monitor::open(&settings)?;
+    let monitor = Arc::new(Monitor::open(&settings)?);
     let mut printed = 0usize;
     let format = args.format;
 
-    let summary = runtime.block_on(async {
-        // Handlers first: a signal during the first check must not kill us.
-        let (stop, shutdown) = watch::channel(false);
-        let stop_when_stdout_closes = stop.clone();
-        listen_for_signals(stop)?;
-        if !quiet {
-            eprintln!(
-                "redliner: {}",
-                start_line(args.once, targets.len(), &settings.store)
-            );
-        }
-        redliner::watch::run(
-            &mut monitor,
-            &targets,
-            &options,
-            &SystemClock,
-            shutdown,
-            |c: Checked<'_>| {
-                if report_check(&c, quiet, format, style, &mut printed) == Stdout::Closed {
-                    // `watch | head`: the reader is gone; stop as on SIGTERM
-                    // (this check's alerts are still delivered below).
-                    if !quiet {
-                        eprintln!("redliner: stdout closed; stopping");
-                    }
-                    let _ = stop_when_stdout_closes.send(true);
+    // Alert delivery runs beside the checks, on its own thread (it builds
+    // its own runtime): each finished check asks for a round; asks that come
+    // during a round make one more. Dropping the sender ends the thread,
+    // which is joined before exit, so `--once` delivers all it queued.
+    let summary = std::thread::scope(|scope| {
+        let (deliver, rounds) = std::sync::mpsc::channel::<()>();
+        if !settings.channels.is_empty() {
+            let settings = &settings;
+            scope.spawn(move || {
+                while rounds.recv().is_ok() {
+                    while rounds.try_recv().is_ok() {}
+                    super::alerts::deliver_after_check(settings);
                 }
-                deliver_alerts(&settings);
-            },
-        )
-        .await
+            });
+        }
+        runtime.block_on(async {
+            // Handlers first: a signal during the first check must not kill us.
+            let (stop, shutdown) = watch::channel(false);
+            let stop_when_stdout_closes = stop.clone();
+            listen_for_signals(stop)?;
+            if !quiet {
+                eprintln!(
+                    "redliner: {}",
+                    start_line(args.once, targets.len(), &settings.store)
+                );
+            }
+            // `--once`: the targets due now, each checked once.
+            let targets = if args.once {
+                redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?
+            } else {
+                targets
+            };
+            redliner::run::run(
+                Arc::clone(&monitor),
+                targets,
+                &options,
+                &SystemClock,
+                shutdown,
+                |c: Checked<'_>| {
+                    if report_check(&c, quiet, format, style, &mut printed) == Stdout::Closed {
+                        // `watch | head`: the reader is gone; stop as on
+                        // SIGTERM (the checks in flight still finish and
+                        // their alerts are still delivered).
+                        if !quiet {
+                            eprintln!("redliner: stdout closed; stopping");
+                        }
+                        let _ = stop_when_stdout_closes.send(true);
+                    }
+                    let _ = deliver.send(());
+                },
+            )
+            .await
+        })
     })?;
     if !quiet {
         eprintln!(
@@ -140,7 +169,7 @@ fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
                     _ = term.recv() => "SIGTERM",
                     _ = int.recv() => "SIGINT",
                 };
-                eprintln!("redliner: {name} received; stopping after the check in flight");
+                eprintln!("redliner: {name} received; stopping after the checks in flight");
                 let _ = stop.send(true);
             }
         });
@@ -150,7 +179,7 @@ fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
         let _ = io;
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("redliner: interrupted; stopping after the check in flight");
+                eprintln!("redliner: interrupted; stopping after the checks in flight");
                 let _ = stop.send(true);
             }
         });
@@ -202,23 +231,6 @@ fn report_check(
         }
     }
     Stdout::Open
-}
-
-/// Sends the alerts due now. Delivery builds its own current-thread runtime,
-/// which cannot start inside this one, so it runs on a scoped thread; the
-/// daemon waits for it (one thing at a time).
-fn deliver_alerts(settings: &redliner::config::Settings) {
-    if settings.channels.is_empty() {
-        return;
-    }
-    std::thread::scope(|s| {
-        if s.spawn(|| super::alerts::deliver_after_check(settings))
-            .join()
-            .is_err()
-        {
-            eprintln!("redliner: alert delivery panicked; alerts stay queued");
-        }
-    });
 }
 
 #[cfg(test)]

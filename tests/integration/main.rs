@@ -6,6 +6,7 @@ mod alerts;
 mod bounded;
 mod check;
 mod commands;
+mod concurrency;
 mod config;
 mod crash;
 mod cuts_and_charsets;

@@ -228,7 +228,7 @@ fn watch_runs_the_schedule_and_stops_cleanly_on_sigterm() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(status.code(), Some(0), "stderr: {stderr}");
     assert!(
-        stderr.contains("redliner: SIGTERM received; stopping after the check in flight"),
+        stderr.contains("redliner: SIGTERM received; stopping after the checks in flight"),
         "{stderr}"
     );
     // Never-checked targets first, in config order; then only the 1s targets.

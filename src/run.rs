@@ -1,0 +1,689 @@
+//! The run loop `check` and `watch` share: up to `concurrency` checks in
+//! flight over different hosts, politely per host, reported in order.
+//!
+//! `check` (and `watch --once`) is [`Mode::Once`]: every target given is
+//! checked once. The `watch` daemon is [`Mode::Schedule`]: each target on its
+//! own schedule until shutdown. Everything else is the same loop.
+//!
+//! Design choices (and why):
+//!
+//! - **Politeness per host, concurrency across hosts.** Never two checks of
+//!   one host ([`watch::host_key`]) in flight at once, and at least
+//!   `min_host_delay` from the end of one check of a host to the start of the
+//!   next. A check may fetch twice (the refetch of a body that looked cut, the
+//!   confirming fetch of a change): it holds its host until it ends, so those
+//!   count as requests on that host too. A host waiting out its delay holds no
+//!   slot: the loop dispatches another host that is ready and wakes when the
+//!   first one is.
+//! - **Which host first** ([`Mode::Once`]): the ready host with the most
+//!   targets left, ties to the config order. Hosts are the bottleneck when
+//!   there are few of them, and starting the longest queues first keeps them
+//!   all busy to the end (the classic longest-first rule); with one target per
+//!   host it is plain config order. In [`Mode::Schedule`] the earliest start
+//!   wins, ties to the config order, as before.
+//! - **A check runs on a blocking thread.** Each dispatched check runs on
+//!   tokio's blocking pool ([`tokio::task::JoinSet::spawn_blocking`]), driving
+//!   its fetches with [`tokio::runtime::Handle::block_on`]: parsing, diffing
+//!   and the store's synchronous calls never run on an async worker, and a
+//!   check that takes its time holds up no other. The threads are at most
+//!   `concurrency` (at most [`crate::config::MAX_CONCURRENCY`]).
+//! - **One writer.** The checks share one [`Monitor`], whose store sits
+//!   behind a mutex taken around each store call (never across an `await`).
+//! - **Reported in order.** Results are handed to the caller's `on_check` in
+//!   the order given ([`Mode::Once`]: the config order) or the order the checks
+//!   started ([`Mode::Schedule`]), as soon as every earlier one is in: a slow
+//!   host delays the report of later targets until its check ends (its own
+//!   timeout at most), never their checks.
+//! - **The store lock.** With [`Locking::WhileChecking`] (`watch`) the loop
+//!   takes `<store>/redliner.lock` when it starts checks and releases it
+//!   when none is in flight, so a `redliner check` from cron interleaves with
+//!   the daemon but never writes at the same time; a lock busy for longer than
+//!   the wait postpones the target. With [`Locking::Held`] (`check`) the caller
+//!   holds it for the whole run.
+//! - **Due times from the store** ([`Mode::Schedule`]): read for every target
+//!   whenever no check is in flight (another run may have checked meanwhile),
+//!   and kept in memory while checks are in flight (the lock is held, so no
+//!   other run writes).
+//! - **Graceful stop.** Once shutdown is requested no check starts; those in
+//!   flight run to their end (their records are transactions) and are
+//!   reported, then the loop returns.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch as signal;
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn};
+
+use crate::error::{Error, Result};
+use crate::monitor::{Clock, Monitor, Outcome};
+use crate::store::lock::{self, StoreLock};
+use crate::target::Target;
+use crate::watch;
+
+/// How long the loop waits before reading the store again after it could
+/// not be read.
+const STORE_RETRY: Duration = Duration::from_secs(30);
+
+/// Which targets a run checks, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Each target given once, as soon as its host allows (`check`, and
+    /// `watch --once` with the targets due); reported in the order given.
+    Once,
+    /// Each target on its own schedule ([`watch::watch_due`]) until shutdown
+    /// (the `watch` daemon); reported in the order the checks started.
+    Schedule,
+}
+
+/// Who holds the store lock (`<store>/redliner.lock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// The caller holds it for the whole run.
+    Held,
+    /// The loop takes it while checks are in flight, waiting at most this
+    /// long, and releases it when none is; after taking it, it repairs what
+    /// a run killed mid-write left ([`crate::archive::recover`]).
+    WhileChecking(Duration),
+}
+
+/// How one run behaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Once through the targets, or on their schedules.
+    pub mode: Mode,
+    /// Most checks in flight at once (`settings.concurrency`; 0 counts as 1).
+    pub concurrency: usize,
+    /// Minimum time between the end of one check of a host and the start of
+    /// the next (`settings.min_host_delay`).
+    pub min_host_delay: Duration,
+    /// Who holds the store lock.
+    pub locking: Locking,
+}
+
+/// One finished check, as handed to the caller's callback.
+#[derive(Debug)]
+pub struct Checked<'a> {
+    /// The target checked.
+    pub target: &'a Target,
+    /// When the check started.
+    pub started_at: Timestamp,
+    /// What it found, or why it failed (a failure was recorded as a failed
+    /// check when the fetch or extraction failed; a check never started
+    /// because the store lock stayed busy is [`Error::Locked`]).
+    pub result: &'a Result<Outcome>,
+    /// When the target is due next (`None` in [`Mode::Once`], or when its
+    /// cron expression never matches again).
+    pub next_due: Option<Timestamp>,
+}
+
+/// Counts over one run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Checks run (failed ones included).
+    pub checked: usize,
+    /// Checks that found a change (a revision).
+    pub changed: usize,
+    /// Checks that failed, and targets not checked because the store lock
+    /// stayed busy ([`Mode::Once`]).
+    pub failed: usize,
+}
+
+/// A check whose result is in, waiting for its turn to be reported.
+struct Finished {
+    target: usize,
+    started_at: Timestamp,
+    result: Result<Outcome>,
+}
+
+/// What the loop may do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// Start a check of this target now.
+    Now(usize),
+    /// Nothing can start before this time.
+    At(Timestamp),
+    /// Nothing can start until a check in flight ends (or ever).
+    Wait,
+}
+
+/// Runs checks of `targets` with `monitor` until done ([`Mode::Once`]) or
+/// until `shutdown` turns `true` (or its sender is dropped), calling
+/// `on_check` for each result in order (see the module docs). Returns what it
+/// did.
+///
+/// One failed target never stops the others: its failure is recorded (by
+/// [`Monitor::check`]), reported through `on_check`, and the loop goes on. A
+/// check that panics is a bug: the panic is resumed here.
+///
+/// # Errors
+/// None today: a store that cannot be read to say what is due is logged and
+/// read again later. The `Result` leaves room for failures a caller must see.
+pub async fn run(
+    monitor: Arc<Monitor>,
+    targets: Vec<Target>,
+    options: &RunOptions,
+    clock: &dyn Clock,
+    mut shutdown: signal::Receiver<bool>,
+    mut on_check: impl FnMut(Checked<'_>),
+) -> Result<RunSummary> {
+    let targets: Arc<[Target]> = targets.into();
+    let mut hosts = Hosts::new(&targets);
+    let concurrency = options.concurrency.max(1);
+    let mut summary = RunSummary::default();
+    let mut in_flight: JoinSet<(u64, Finished)> = JoinSet::new();
+    // Results in, keyed by their place in the report order.
+    let mut done: BTreeMap<u64, Finished> = BTreeMap::new();
+    let mut next_report: u64 = 0;
+    let mut dispatched: u64 = 0;
+    let mut lock: Option<StoreLock> = None;
+    let mut stopping = false;
+
+    // Mode::Once: per-host queues in the order given.
+    let mut queues = Queues::new(&hosts, targets.len(), options.mode == Mode::Once);
+    // Mode::Schedule: the last start of each target (store or this run),
+    // postponements (lock busy), and which targets are in flight.
+    let mut last: Vec<Option<Timestamp>> = vec![None; targets.len()];
+    let mut postponed: HashMap<usize, Timestamp> = HashMap::new();
+    let mut running = vec![false; targets.len()];
+
+    loop {
+        if !stopping && *shutdown.borrow() {
+            info!("shutdown requested; stopping");
+            stopping = true;
+        }
+        // Start what may start.
+        let mut wake: Option<Timestamp> = None;
+        while !stopping && in_flight.len() < concurrency {
+            let now = clock.now();
+            let next = match options.mode {
+                Mode::Once => queues.next(&hosts, now),
+                Mode::Schedule => {
+                    if in_flight.is_empty()
+                        && let Err(e) = read_last_starts(&monitor, &targets, &mut last)
+                    {
+                        warn!("cannot read the last checks: {e}");
+                        Next::At(add(now, STORE_RETRY))
+                    } else {
+                        scheduled_next(&targets, &hosts, &last, &postponed, &running, now)
+                    }
+                }
+            };
+            let i = match next {
+                Next::Now(i) => i,
+                Next::At(at) => {
+                    debug!(at = %at, "next check");
+                    wake = Some(at);
+                    break;
+                }
+                Next::Wait => break,
+            };
+            // The report slot: the place in the order given, or the start order.
+            let seq = match options.mode {
+                Mode::Once => i as u64,
+                Mode::Schedule => dispatched,
+            };
+            if lock.is_none()
+                && let Locking::WhileChecking(wait) = options.locking
+            {
+                match acquire(&monitor, wait, &mut shutdown).await {
+                    Ok(Some(l)) => {
+                        // With the lock held: clean up after a run killed
+                        // mid-write (temp files, staging, unindexed
+                        // snapshots, stale feeds).
+                        if let Err(e) = crate::archive::recover(&monitor.store()) {
+                            warn!("repairing what a run killed mid-write left: {e}");
+                        }
+                        lock = Some(l);
+                    }
+                    Ok(None) => {
+                        // Shutdown while waiting: the target is not started.
+                        stopping = true;
+                        break;
+                    }
+                    Err(e) => {
+                        warn!(target = %targets[i].id, "check postponed: {e}");
+                        match options.mode {
+                            Mode::Once => {
+                                queues.skipped(&hosts, i);
+                                summary.failed += 1;
+                                done.insert(
+                                    seq,
+                                    Finished {
+                                        target: i,
+                                        started_at: clock.now(),
+                                        result: Err(Error::Locked(e)),
+                                    },
+                                );
+                            }
+                            Mode::Schedule => {
+                                postponed.insert(i, add(clock.now(), wait.max(lock::POLL)));
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+            let started_at = clock.now();
+            hosts.start(i);
+            running[i] = true;
+            last[i] = last[i].max(Some(started_at));
+            postponed.remove(&i);
+            dispatched += 1;
+            debug!(target = %targets[i].id, in_flight = in_flight.len() + 1, "check started");
+            let (monitor, targets) = (Arc::clone(&monitor), Arc::clone(&targets));
+            let handle = tokio::runtime::Handle::current();
+            in_flight.spawn_blocking(move || {
+                let result = handle.block_on(monitor.check(&targets[i]));
+                (
+                    seq,
+                    Finished {
+                        target: i,
+                        started_at,
+                        result,
+                    },
+                )
+            });
+        }
+
+        // Report what is in, in order.
+        while let Some(f) = done.remove(&next_report) {
+            next_report += 1;
+            report(&targets, options.mode, f, &mut on_check);
+        }
+
+        if in_flight.is_empty() {
+            // Nothing in flight: no need for the lock (another run may go).
+            lock = None;
+            if stopping || (wake.is_none() && options.mode == Mode::Once) {
+                break;
+            }
+            if wake.is_none() {
+                info!("no target will ever be due; waiting for shutdown");
+            }
+        }
+
+        let sleep = async {
+            match wake {
+                Some(at) => tokio::time::sleep(until(clock.now(), at)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            joined = in_flight.join_next(), if !in_flight.is_empty() => {
+                let (seq, finished) = match joined {
+                    Some(Ok(f)) => f,
+                    Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    // Blocking tasks are never cancelled; nothing else ends one.
+                    Some(Err(_)) | None => continue,
+                };
+                let i = finished.target;
+                hosts.finish(i, add(clock.now(), options.min_host_delay));
+                running[i] = false;
+                queues.host_free(&hosts, i);
+                summary.checked += 1;
+                match &finished.result {
+                    Ok(Outcome::Changed { .. }) => summary.changed += 1,
+                    Ok(_) => {}
+                    Err(_) => summary.failed += 1,
+                }
+                done.insert(seq, finished);
+            }
+            () = sleep => {}
+            changed = shutdown.changed(), if !stopping => {
+                if changed.is_err() {
+                    info!("shutdown requested; stopping");
+                    stopping = true;
+                }
+            }
+        }
+    }
+    // A stop leaves gaps in the order given: report the rest as it is.
+    for (_, f) in std::mem::take(&mut done) {
+        report(&targets, options.mode, f, &mut on_check);
+    }
+    drop(lock);
+    Ok(summary)
+}
+
+/// Logs one finished check and hands it to the caller.
+fn report(targets: &[Target], mode: Mode, f: Finished, on_check: &mut impl FnMut(Checked<'_>)) {
+    let target = &targets[f.target];
+    let next_due = match mode {
+        Mode::Once => None,
+        Mode::Schedule => watch::watch_due(target, Some(f.started_at)),
+    };
+    let next = next_due.map(|t| t.to_string());
+    match &f.result {
+        Ok(o) => info!(target = %target.id, next = ?next, "{}", o.describe()),
+        // said once, as `redliner: ...`, by the command's report of the check
+        Err(e) => debug!(target = %target.id, next = ?next, "check failed: {e}"),
+    }
+    on_check(Checked {
+        target,
+        started_at: f.started_at,
+        result: &f.result,
+        next_due,
+    });
+}
+
+/// The hosts of a run's targets: which one each target is on, and whether
+/// each is busy (a check in flight) or when it is free again.
+struct Hosts {
+    /// Per target, its host's index.
+    of: Vec<usize>,
+    /// Per host: a check in flight.
+    busy: Vec<bool>,
+    /// Per host: the earliest start of its next check.
+    free_at: Vec<Option<Timestamp>>,
+}
+
+impl Hosts {
+    fn new(targets: &[Target]) -> Hosts {
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let of: Vec<usize> = targets
+            .iter()
+            .map(|t| {
+                let n = index.len();
+                *index.entry(watch::host_key(t)).or_insert(n)
+            })
+            .collect();
+        Hosts {
+            of,
+            busy: vec![false; index.len()],
+            free_at: vec![None; index.len()],
+        }
+    }
+
+    fn start(&mut self, target: usize) {
+        self.busy[self.of[target]] = true;
+    }
+
+    fn finish(&mut self, target: usize, free_at: Timestamp) {
+        let h = self.of[target];
+        self.busy[h] = false;
+        self.free_at[h] = Some(free_at);
+    }
+}
+
+/// [`Mode::Once`]'s work list: per host, the targets left in the order given;
+/// the hosts ready to start one (by most targets left, then the lowest
+/// index), and those waiting out their delay (by the time they are free).
+struct Queues {
+    left: Vec<VecDeque<usize>>,
+    ready: BinaryHeap<(usize, Reverse<usize>, usize)>,
+    waiting: BinaryHeap<Reverse<(Timestamp, usize)>>,
+}
+
+impl Queues {
+    fn new(hosts: &Hosts, targets: usize, active: bool) -> Queues {
+        let mut left = vec![VecDeque::new(); hosts.busy.len()];
+        if active {
+            for i in 0..targets {
+                left[hosts.of[i]].push_back(i);
+            }
+        }
+        let mut q = Queues {
+            left,
+            ready: BinaryHeap::new(),
+            waiting: BinaryHeap::new(),
+        };
+        for h in 0..q.left.len() {
+            q.mark_ready(h);
+        }
+        q
+    }
+
+    fn mark_ready(&mut self, h: usize) {
+        if let Some(&first) = self.left[h].front() {
+            self.ready.push((self.left[h].len(), Reverse(first), h));
+        }
+    }
+
+    /// The next target to start at `now`: the first of the ready host with
+    /// the most targets left (ties to the lowest index), else when the
+    /// first waiting host is free.
+    fn next(&mut self, hosts: &Hosts, now: Timestamp) -> Next {
+        while let Some(&Reverse((at, h))) = self.waiting.peek() {
+            if at > now {
+                break;
+            }
+            self.waiting.pop();
+            self.mark_ready(h);
+        }
+        if let Some((_, _, h)) = self.ready.pop() {
+            debug_assert!(!hosts.busy[h]);
+            if let Some(i) = self.left[h].pop_front() {
+                return Next::Now(i);
+            }
+        }
+        match self.waiting.peek() {
+            Some(&Reverse((at, _))) => Next::At(at),
+            None => Next::Wait,
+        }
+    }
+
+    /// `target` will not be checked (the store lock stayed busy): its host
+    /// may start its next target at once.
+    fn skipped(&mut self, hosts: &Hosts, target: usize) {
+        self.mark_ready(hosts.of[target]);
+    }
+
+    /// `target`'s check ended: its host may start its next target when its
+    /// delay is over.
+    fn host_free(&mut self, hosts: &Hosts, target: usize) {
+        let h = hosts.of[target];
+        if self.left[h].is_empty() {
+            return;
+        }
+        match hosts.free_at[h] {
+            Some(at) => self.waiting.push(Reverse((at, h))),
+            None => self.mark_ready(h),
+        }
+    }
+}
+
+/// [`Mode::Schedule`]'s pick: among the targets not in flight whose host is
+/// not busy, the earliest start (its due time, never before its host is
+/// free or a postponement ends; see [`watch::pick`]).
+fn scheduled_next(
+    targets: &[Target],
+    hosts: &Hosts,
+    last: &[Option<Timestamp>],
+    postponed: &HashMap<usize, Timestamp>,
+    running: &[bool],
+    now: Timestamp,
+) -> Next {
+    let candidates: Vec<_> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let h = hosts.of[i];
+            if running[i] || hosts.busy[h] {
+                return (None, None);
+            }
+            let not_before = [postponed.get(&i).copied(), hosts.free_at[h]]
+                .into_iter()
+                .flatten()
+                .max();
+            (watch::watch_due(t, last[i]), not_before)
+        })
+        .collect();
+    match watch::pick(&candidates) {
+        Some((i, at)) if at <= now => Next::Now(i),
+        Some((_, at)) => Next::At(at),
+        None => Next::Wait,
+    }
+}
+
+/// Reads the start of each target's latest check from the store, keeping
+/// this run's later attempts (a check the store could not record still must
+/// not be retried at once).
+fn read_last_starts(
+    monitor: &Monitor,
+    targets: &[Target],
+    last: &mut [Option<Timestamp>],
+) -> std::result::Result<(), crate::store::StoreError> {
+    let store = monitor.store();
+    for (t, last) in targets.iter().zip(last.iter_mut()) {
+        *last = (*last).max(store.last_check_started(&t.id, &[])?);
+    }
+    Ok(())
+}
+
+/// Takes the store lock, polling every [`lock::POLL`] for up to `wait`.
+/// `Ok(None)` when shutdown was requested while waiting.
+async fn acquire(
+    monitor: &Monitor,
+    wait: Duration,
+    shutdown: &mut signal::Receiver<bool>,
+) -> std::result::Result<Option<StoreLock>, lock::LockError> {
+    let root = monitor.store().root().to_path_buf();
+    let start = tokio::time::Instant::now();
+    loop {
+        if let Some(l) = StoreLock::try_acquire(&root, "watch")? {
+            return Ok(Some(l));
+        }
+        let waited = start.elapsed();
+        if waited >= wait {
+            return Err(lock::busy(&root, wait));
+        }
+        tokio::select! {
+            () = tokio::time::sleep(lock::POLL.min(wait - waited)) => {}
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+/// `at - now` as a sleep, zero when `at` has passed.
+fn until(now: Timestamp, at: Timestamp) -> Duration {
+    Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO)
+}
+
+/// `t + d`, saturating at the largest timestamp.
+fn add(t: Timestamp, d: Duration) -> Timestamp {
+    SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| t.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Rules;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn targets(urls: &[&str]) -> Vec<Target> {
+        urls.iter()
+            .enumerate()
+            .map(|(i, u)| Target::new(&format!("t{i}"), u.parse().unwrap(), Rules::generic()))
+            .collect()
+    }
+
+    /// Starts every target `Queues` offers at `now`, finishing none.
+    fn starts(urls: &[&str], concurrency: usize) -> Vec<usize> {
+        let targets = targets(urls);
+        let mut hosts = Hosts::new(&targets);
+        let mut q = Queues::new(&hosts, targets.len(), true);
+        let now = ts("2026-01-01T10:00:00Z");
+        let mut started = Vec::new();
+        while started.len() < concurrency {
+            match q.next(&hosts, now) {
+                Next::Now(i) => {
+                    hosts.start(i);
+                    started.push(i);
+                }
+                _ => break,
+            }
+        }
+        started
+    }
+
+    #[test]
+    fn once_starts_one_target_per_host_longest_queue_first() {
+        let (a, b, c) = ("http://a.test/", "http://b.test/", "http://c.test/");
+        let cases: Vec<(Vec<&str>, usize, Vec<usize>)> = vec![
+            (vec![], 4, vec![]),
+            // One host: one check at a time, whatever the concurrency.
+            (vec![a, a, a], 4, vec![0]),
+            // One target per host: config order, up to the concurrency.
+            (vec![a, b, c], 4, vec![0, 1, 2]),
+            (vec![a, b, c], 2, vec![0, 1]),
+            // The host with most left first, then config order.
+            (vec![a, b, b, c], 4, vec![1, 0, 3]),
+            (vec![a, b, b, c], 1, vec![1]),
+        ];
+        for (urls, concurrency, want) in cases {
+            assert_eq!(starts(&urls, concurrency), want, "{urls:?} {concurrency}");
+        }
+    }
+
+    #[test]
+    fn once_waits_out_a_hosts_delay_without_holding_a_slot() {
+        let targets = targets(&["http://a.test/", "http://a.test/x", "http://b.test/"]);
+        let mut hosts = Hosts::new(&targets);
+        let mut q = Queues::new(&hosts, targets.len(), true);
+        let (t0, t1, t2) = (
+            ts("2026-01-01T10:00:00Z"),
+            ts("2026-01-01T10:00:01Z"),
+            ts("2026-01-01T10:00:05Z"),
+        );
+        assert_eq!(q.next(&hosts, t0), Next::Now(0));
+        hosts.start(0);
+        hosts.finish(0, t2);
+        q.host_free(&hosts, 0);
+        // Host a waits until t2; host b goes meanwhile.
+        assert_eq!(q.next(&hosts, t1), Next::Now(2));
+        hosts.start(2);
+        assert_eq!(q.next(&hosts, t1), Next::At(t2));
+        assert_eq!(q.next(&hosts, t2), Next::Now(1));
+        hosts.start(1);
+        assert_eq!(q.next(&hosts, t2), Next::Wait);
+    }
+
+    #[test]
+    fn schedule_skips_busy_hosts_and_targets_in_flight() {
+        let targets = targets(&["http://a.test/", "http://a.test/x", "http://b.test/"]);
+        let mut hosts = Hosts::new(&targets);
+        let now = ts("2026-01-01T10:00:00Z");
+        let last = vec![None; 3];
+        let mut running = vec![false; 3];
+        let postponed = HashMap::new();
+        let pick = |hosts: &Hosts, running: &[bool]| {
+            scheduled_next(&targets, hosts, &last, &postponed, running, now)
+        };
+        assert_eq!(pick(&hosts, &running), Next::Now(0));
+        hosts.start(0);
+        running[0] = true;
+        assert_eq!(pick(&hosts, &running), Next::Now(2));
+        hosts.start(2);
+        running[2] = true;
+        assert_eq!(pick(&hosts, &running), Next::Wait);
+        let later = ts("2026-01-01T10:00:05Z");
+        hosts.finish(0, later);
+        running[0] = false;
+        // Both targets of host a wait for its delay.
+        assert_eq!(pick(&hosts, &running), Next::At(later));
+    }
+
+    #[test]
+    fn until_and_add() {
+        let a = ts("2026-01-01T10:00:00Z");
+        let b = ts("2026-01-01T10:00:05Z");
+        assert_eq!(until(a, b), Duration::from_secs(5));
+        assert_eq!(until(b, a), Duration::ZERO);
+        assert_eq!(add(a, Duration::from_secs(5)), b);
+        assert_eq!(add(a, Duration::MAX), Timestamp::MAX);
+    }
+}
