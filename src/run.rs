@@ -587,7 +587,7 @@ mod tests {
     fn targets(urls: &[&str]) -> Vec<Target> {
         urls.iter()
             .enumerate()
-            .map(|(i, u)| Target::new(&format!("t{i}"), u.parse().unwrap(), Rules::generic()))
+            .map(|(i, u)| Target::new(format!("t{i}"), u.parse().unwrap(), Rules::generic()))
             .collect()
     }
 

@@ -61,7 +61,7 @@ pub fn pick(candidates: &[(Option<Timestamp>, Option<Timestamp>)]) -> Option<(us
 /// is read from `store`. Logs (info) each target skipped and when it is due.
 ///
 /// # Errors
-/// [`Error::Store`] when the checks cannot be read.
+/// [`crate::error::Error::Store`] when the checks cannot be read.
 pub fn due_now(store: &Store, targets: &[Target], now: Timestamp) -> Result<Vec<Target>> {
     let mut due = Vec::new();
     for t in targets {
