@@ -378,3 +378,52 @@ fn a_bad_concurrency_is_one_line_naming_the_key() {
         assert!(!t.store().exists(), "{value}: the store was created");
     }
 }
+
+#[test]
+fn the_watch_daemon_overlaps_hosts_and_a_stop_lets_the_checks_in_flight_finish() {
+    let (t, hosts, _) = world(3, 2, "concurrency = 16\nmin_host_delay = \"0s\"");
+    // Slow answers: the stop comes while the first three are in flight.
+    hosts.script(|_, _| (Duration::from_millis(1000), v1()));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_redliner"))
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .arg("watch")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hosts.requests().len() < 3 {
+        assert!(Instant::now() < deadline, "seen {:?}", hosts.requests());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // One target per host started, all three at once; none after the stop;
+    // the three in flight finished and were recorded.
+    let requests = hosts.requests();
+    let mut paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(paths, ["/page-0", "/page-1", "/page-2"], "{stderr}");
+    assert_eq!(hosts.most_in_all(), 3);
+    assert_eq!(t.count("snapshots"), 3);
+    assert_eq!(t.count("checks"), 3);
+    assert!(
+        stderr.contains("stopped after 3 checks (0 changed, 0 failed)"),
+        "{stderr}"
+    );
+}
