@@ -6,15 +6,28 @@
 //! zero-width characters, curly versus straight quotes, dash variants, and
 //! compatibility forms (NFKC).
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is_nfkc_quick};
 
 /// Collapses every run of whitespace (including NBSP and other Unicode spaces)
 /// to one ASCII space, trims, drops soft hyphens and zero-width characters, and
 /// applies NFC. Quotes and dashes are kept as served.
 pub fn display(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    // Nearly all text is already NFC (every ASCII text is): the quick check
+    // proves it in one pass over the text, without the composing iterator,
+    // which costs more than all the rest of this function.
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        collapse(s.chars(), s.len())
+    } else {
+        collapse(s.nfc(), s.len())
+    }
+}
+
+/// [`display`]'s work after NFC: whitespace runs to one space, trimmed,
+/// invisible characters dropped.
+fn collapse(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for c in s.nfc() {
+    for c in chars {
         if is_invisible(c) {
             continue;
         }
@@ -35,8 +48,19 @@ pub fn display(s: &str) -> String {
 /// ellipsis to `...`. Two texts with equal comparable forms are the same content.
 pub fn comparable(s: &str) -> String {
     let d = display(s);
-    let mut out = String::with_capacity(d.len());
-    for c in d.nfkc() {
+    // As in `display`: NFKC only when the quick check cannot prove the text
+    // is NFKC already.
+    if is_nfkc_quick(d.chars()) == IsNormalized::Yes {
+        fold(d.chars(), d.len())
+    } else {
+        fold(d.nfkc(), d.len())
+    }
+}
+
+/// [`comparable`]'s folding of quotes, dashes, the ellipsis and spaces.
+fn fold(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    for c in chars {
         match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' | '`' => {
                 out.push('\'')
@@ -93,6 +117,27 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(display(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn quick_checked_text_is_normalised_as_the_full_normalisation_does() {
+        // (text) for texts the quick check proves normal, cannot prove, or
+        // rejects: the output must be the composing iterator's.
+        let cases = [
+            "plain ASCII text",
+            "Belarus\u{2019} \u{201C}role\u{201D}",
+            "e\u{0301}t\u{00E9}",
+            "\u{00C5}ngstr\u{00F6}m \u{212B}",
+            "\u{FB01}ne \u{2460} \u{FF21}",
+            "\u{1100}\u{1161}\u{11A8} \u{AC00}",
+            "a\u{0323}\u{0307} \u{1E0B}\u{0323}",
+            "co\u{00AD}op \u{00A0} x\u{200B}y",
+        ];
+        for text in cases {
+            assert_eq!(display(text), collapse(text.nfc(), 0), "{text:?}");
+            let d = display(text);
+            assert_eq!(comparable(text), fold(d.nfkc(), 0), "{text:?}");
         }
     }
 

@@ -55,6 +55,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Disambiguation, Offset, TimeZone};
@@ -393,6 +394,81 @@ static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant label regex compiles")
 });
 
+/// Words one of which every [`LABEL_RE`] match holds (ASCII letters, any
+/// case), so that only lines holding one are searched with it: the label
+/// regex (Unicode word boundaries, captures) costs thousands of instructions
+/// per byte, this search a few. Keep it in step with [`LABEL_RE`]: each of
+/// its alternatives holds one of these (`derni` for `dernière`, `jour` for
+/// `mis à jour`, `letzt` for `zuletzt` and `letzte`, `tuali` for
+/// `aktualisiert` and `actualizado`, `ltima` for `última`, `ffentlich` for
+/// `veröffentlicht`); [`tests::every_label_holds_a_prefilter_word`] checks it.
+const LABEL_WORDS: &[&str] = &[
+    "updat",
+    "modif",
+    "revi",
+    "changed",
+    "edited",
+    "derni",
+    "jour",
+    "letzt",
+    "tuali",
+    "stand",
+    "ltima",
+    "publi",
+    "release",
+    "posted",
+    "issued",
+    "ffentlich",
+    // The only characters outside ASCII that case-insensitive matching folds
+    // onto ASCII letters (long s, Kelvin sign): a line holding one is always
+    // searched.
+    "\u{017F}",
+    "\u{212A}",
+];
+
+static LABEL_WORDS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(LABEL_WORDS)
+        .expect("constant label words build an automaton")
+});
+
+/// False when `text` cannot hold a [`LABEL_RE`] match.
+fn may_hold_label(text: &str) -> bool {
+    LABEL_WORDS_AC.is_match(text)
+}
+
+/// [`LABEL_RE`]'s matches in `text`, in order, as `captures_iter` gives them:
+/// only the lines holding a [`LABEL_WORDS`] word are searched. A label never
+/// spans a line break (its words are joined by spaces), and each line is
+/// searched within the whole text, so word boundaries read the same
+/// characters.
+fn label_captures(text: &str) -> Vec<regex::Captures<'_>> {
+    let mut out = Vec::new();
+    let mut searched_to = 0;
+    for hit in LABEL_WORDS_AC.find_iter(text) {
+        if hit.start() < searched_to {
+            continue;
+        }
+        let line_start = text[..hit.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[hit.start()..]
+            .find('\n')
+            .map_or(text.len(), |i| hit.start() + i);
+        let line = &text[..line_end];
+        let mut at = line_start.max(searched_to);
+        while let Some(caps) = LABEL_RE.captures_at(line, at) {
+            let Some(m) = caps.get(0) else { break };
+            at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+            out.push(caps);
+            if at > line.len() {
+                break;
+            }
+        }
+        searched_to = line_end;
+    }
+    out
+}
+
 /// A value: optional weekday, a date in one of the module's forms, an optional
 /// time, an optional zone. Anchored at the start of the text after a label.
 static VALUE_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -712,7 +788,7 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
     let text = lines(page_text);
     let order = reading.for_page(&text).order;
     let mut out = Scan::default();
-    for caps in LABEL_RE.captures_iter(&text) {
+    for caps in label_captures(&text) {
         let Some(label) = caps.get(0) else { continue };
         if !label_in_place(&text, label.start()) {
             continue;
@@ -861,7 +937,8 @@ fn is_weekday(word: &str) -> bool {
 /// `<time datetime>` the stamp.
 pub fn has_updated_label(text: &str) -> bool {
     let text = display(text);
-    LABEL_RE.captures_iter(&text).any(|c| {
+    may_hold_label(&text)
+        && LABEL_RE.captures_iter(&text).any(|c| {
         c.name("updated").is_some_and(|m| {
             let before = text[..m.start()].to_lowercase();
             !before.trim_end().ends_with("next")
@@ -893,9 +970,10 @@ pub fn parse_with(line: &str, reading: &Reading) -> Result<Stamp, StampError> {
     if let Some(s) = found.updated.or(found.published) {
         return Ok(s);
     }
-    let any_label = LABEL_RE
-        .find_iter(&text)
-        .any(|m| label_in_place(&text, m.start()));
+    let any_label = may_hold_label(&text)
+        && LABEL_RE
+            .find_iter(&text)
+            .any(|m| label_in_place(&text, m.start()));
     if any_label {
         Err(StampError::BadDate(text))
     } else {
@@ -930,6 +1008,9 @@ pub fn is_stamp_line(text: &str) -> bool {
         return false;
     }
     let text = display(text);
+    if !may_hold_label(&text) {
+        return false;
+    }
     let mut rest = String::new();
     let mut last = 0;
     let mut any = false;
@@ -967,15 +1048,19 @@ pub fn is_stamp_line(text: &str) -> bool {
 pub fn is_split_stamp(label: &str, value: &str) -> bool {
     let label = display(label);
     let label = label.trim_end_matches([':', ' ']);
-    let whole_label = LABEL_RE
-        .find(label)
-        .is_some_and(|m| m.start() == 0 && m.end() == label.len());
+    // Most blocks hold no label: the value is then never normalised or read.
+    let whole_label = may_hold_label(label)
+        && LABEL_RE
+            .find(label)
+            .is_some_and(|m| m.start() == 0 && m.end() == label.len());
+    if !whole_label {
+        return false;
+    }
     let value = display(value);
-    let whole_value = match read_value(&value, DateOrder::Dmy) {
+    match read_value(&value, DateOrder::Dmy) {
         Ok(v) => value[v.len..].trim().is_empty(),
         Err(_) => false,
-    };
-    whole_label && whole_value
+    }
 }
 
 /// True when the stamp changed between two documents: present on one side only,
@@ -1647,6 +1732,102 @@ mod tests {
         ];
         for (old, new, want) in cases {
             assert_eq!(changed(old, new), want, "{old:?} {new:?}");
+        }
+    }
+
+    #[test]
+    fn every_label_holds_a_prefilter_word() {
+        // One spelling of every alternative of the label regex, each read as
+        // a whole label: the prefilter must let each through.
+        let labels = [
+            "Date of last update",
+            "date of the last modification",
+            "Date of last revision",
+            "Date of last review",
+            "This page was last updated on",
+            "content last modified",
+            "Article last reviewed",
+            "site last revised",
+            "Document was last changed",
+            "Last updated on",
+            "last modified date",
+            "Last reviewed",
+            "Last revised",
+            "LAST CHANGED",
+            "Last edited",
+            "Last update date",
+            "last modification",
+            "Last revision",
+            "Last review",
+            "Page updated",
+            "Content modified at",
+            "Reviewed",
+            "Revised on",
+            "Dernière mise à jour",
+            "DERNIERE MODIFICATION",
+            "Dernière révision",
+            "Mis à jour le",
+            "mis a jour",
+            "Zuletzt aktualisiert am",
+            "zuletzt geändert",
+            "Letzte Änderung",
+            "letzte Aktualisierung",
+            "Aktualisiert am",
+            "Stand",
+            "Última actualización",
+            "ÚLTIMA MODIFICACIÓN",
+            "Actualizado el",
+            "Date of publication",
+            "date publication",
+            "Publication date",
+            "Release date",
+            "Date published",
+            "First published on",
+            "Published",
+            "Posted on",
+            "Issued on",
+            "Publié le",
+            "Veröffentlicht am",
+            "Publicado el",
+            // Case folding onto ASCII letters from outside it.
+            "\u{17F}tand",
+            "Po\u{17F}ted",
+            "\u{212A}",
+        ];
+        for label in labels {
+            if label != "\u{212A}" {
+                let m = LABEL_RE.find(label).expect(label);
+                assert_eq!((m.start(), m.end()), (0, label.len()), "{label}");
+            }
+            assert!(may_hold_label(label), "{label}");
+        }
+        assert!(!may_hold_label("Home > Topics > Belarus"));
+    }
+
+    #[test]
+    fn label_search_by_line_finds_what_the_whole_text_search_finds() {
+        let cases = [
+            "",
+            "Last updated: 28 Aug. 2024 11:27",
+            "Home\nNews | Last update: 29-Mar-2006 18:54\nText\nUpdated 3 May",
+            "Published 3 May 2023 · Last updated 7 June 2024\nprose that was updated",
+            "no label here\nnor here\n",
+            "\nupdated\n\nUPDATED\nx updatedy Updated\nStand: 1.2.2024",
+            "Überarbeitet\nZuletzt geändert am 3. März 2024\nÚltima actualización",
+            "Po\u{17F}ted on 3 May 2024\n\u{17F}tand 2024",
+            "Revised\u{2019}s revision\nreviewed reviewed reviewed",
+        ];
+        for text in cases {
+            let by_line: Vec<(usize, usize)> = label_captures(text)
+                .iter()
+                .filter_map(|c| c.get(0))
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            let whole: Vec<(usize, usize)> = LABEL_RE
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            assert_eq!(by_line, whole, "{text:?}");
         }
     }
 }
