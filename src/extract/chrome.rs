@@ -1040,7 +1040,11 @@ enum Segment {
 }
 
 /// Whole-line chrome: cookie notices, copyright lines, breadcrumbs, the US
-/// government banner.
+/// government banner. Every alternative is anchored at the start, so a line
+/// that does not start like one is refused at once; the alternatives that
+/// cost the most to compile (bounded repeats of Unicode classes) or to run
+/// (unanchored) are in [`GATED_CHROME_LINES`], compiled and run only for a
+/// line holding the word they need. [`is_chrome_line`] asks them all.
 static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
         r"(?ix)
@@ -1052,7 +1056,6 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         | ^report\s+a\s+problem\s+with\s+this\s+page\b
         | ^(?:is|was)\s+this\s+page\s+(?:useful|helpful)\b
         | ^on\s+this\s+page$
-        | \bsee\s+all\s+updates$
         | ^(?:all\s+rights\s+reserved\.?)$
         | ^(?:select|choose|change)\s+(?:your\s+|a\s+)?language\b
         | ^translate(?:\s+this\s+page)?$
@@ -1062,8 +1065,6 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         # live clocks: Brussels: 09:41, Server time: 2026-12-03 08:41:02 CET
         | ^(?:server|local|current|system)\s+(?:date|time)(?:\s+and\s+(?:date|time))?\s*:?\s*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:\d{4}-\d{2}-\d{2}[\sT]+|\d{1,2}[./]\d{1,2}[./]\d{2,4},?\s+|\d{1,2}\.?\s+\p{L}+\.?\s+\d{4},?\s+(?:at\s+)?|\p{L}+\.?\s+\d{1,2},?\s+\d{4},?\s+(?:at\s+)?)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*\(?(?-i:[A-Z]{2,5})\)?)?$
         | ^(?:(?:brussels|washington(?:,?\s+d\.?c\.?)?|new\s+york|london|paris|berlin|rome|madrid|lisbon|dublin|amsterdam|the\s+hague|luxembourg|vienna|prague|warsaw|budapest|bucharest|sofia|athens|ankara|ottawa|oslo|stockholm|copenhagen|helsinki|tallinn|riga|vilnius|kyiv|kiev|moscow|tokyo|beijing|canberra|utc|gmt|cet|cest|et|est|edt)\s*:?\s*\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s*\(?(?-i:[A-Z]{2,5})\)?)?\s*(?:[|·•,]\s*|$))+$
-        # the visitor's own last visit or login
-        | ^(?:your\s+)?(?:last|previous)\s+(?:visit(?:ed)?|log\s*-?in|logged\s+in)\s*(?:on|:)\s*[\p{L}\d\x20,./:\-]{1,50}$
         # exchange and stock tickers: EUR/USD 1.0842 ▲0.12%
         | ^(?:(?-i:[A-Z]{2,6})(?:\s*/\s*(?-i:[A-Z]{3}))?\s*:?\s+\d[\d.,]*\s*(?:[▲▼△▽↑↓⬆⬇]\s*[+\-−]?\d[\d.,]*\s*%?|[+\-−]\d[\d.,]*\s*%)\s*(?:[|·•]\s*)?)+$
         # slideshow counters: 1 / 5, Slide 3 of 12
@@ -1074,16 +1075,73 @@ static CHROME_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new
         | ^\d[\d.,]*\s+(?:out\s+)?(?:of\s+\d[\d.,]*\s+)?(?:people|persons|users|visitors|readers|customers)\s+(?:found|find)\s+this\s+(?:page\s+|article\s+|answer\s+|review\s+)?(?:helpful|useful)\.?$
         | ^(?:(?:visitors|users|guests|members|people)\s+online|online\s+now|who['’]?s\s+online)\s*:?\s*\d[\d.,]*$
         | ^\d[\d.,]*\s+(?:visitors?|users?|guests?|people|members?)\s+(?:are\s+)?(?:online|reading\s+(?:this|now))(?:\s+now)?\.?$
-        # weather widgets: Washington, DC 12°C Cloudy
-        | ^[\p{L}\x20,.'’-]{0,40}-?\d{1,3}(?:[.,]\d)?\s*°\s*[CF]?\s*,?\s*(?:partly\s+|mostly\s+|light\s+|heavy\s+)?(?:sunny|cloudy|clouds|rain|rainy|showers|snow|clear|fog|foggy|mist|overcast|thunderstorms?|drizzle|windy|storm|sleet|hail)$
-        # captchas: Enter the code: 8A7X
-        | ^(?:please\s+)?(?:enter|type)\s+(?:the\s+)?(?:code|characters|text|letters|numbers)(?:\s+(?:shown|above|below|you\s+see|in\s+the\s+image))?\s*:?\s*[\p{L}\d]{0,10}$
         # survey invitations and translation widgets
         | ^(?:help\s+us\s+improve\b[^?]{0,60}?\s*)?(?:would\s+you\s+(?:like\s+to\s+)?take|please\s+take|take)\s+(?:a|our)\s+(?:short\s+|brief\s+|quick\s+|\d+[-\x20]minute\s+)?survey\b[^.?!]{0,40}[.?!]?$
         | ^powered\s+by\s+(?:google\s+)?translate$",
     )
     .expect("constant chrome line regex compiles")
 });
+
+/// Whole-line chrome that [`CHROME_LINE`] leaves out: each regex with the
+/// words (ASCII, any case) one of which every match holds. Their bounded
+/// repeats of `\p{L}` cost more to compile than all other chrome patterns
+/// together, and most pages hold no line that needs them.
+static GATED_CHROME_LINES: [(&[&str], std::sync::LazyLock<regex::Regex>); 4] = [
+    // "see all updates" at the end of a line (the one unanchored pattern).
+    (
+        &["all"],
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"(?ix)\bsee\s+all\s+updates$")
+                .expect("constant see-all regex compiles")
+        }),
+    ),
+    // The visitor's own last visit or login.
+    (
+        &["vi", "log"],
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?ix)^(?:your\s+)?(?:last|previous)\s+(?:visit(?:ed)?|log\s*-?in|logged\s+in)\s*(?:on|:)\s*[\p{L}\d\x20,./:\-]{1,50}$",
+            )
+            .expect("constant last-visit regex compiles")
+        }),
+    ),
+    // Weather widgets: Washington, DC 12°C Cloudy.
+    (
+        &["\u{B0}"],
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?ix)^[\p{L}\x20,.'’-]{0,40}-?\d{1,3}(?:[.,]\d)?\s*°\s*[CF]?\s*,?\s*(?:partly\s+|mostly\s+|light\s+|heavy\s+)?(?:sunny|cloudy|clouds|rain|rainy|showers|snow|clear|fog|foggy|mist|overcast|thunderstorms?|drizzle|windy|storm|sleet|hail)$",
+            )
+            .expect("constant weather regex compiles")
+        }),
+    ),
+    // Captchas: Enter the code: 8A7X.
+    (
+        &["enter", "type"],
+        std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?ix)^(?:please\s+)?(?:enter|type)\s+(?:the\s+)?(?:code|characters|text|letters|numbers)(?:\s+(?:shown|above|below|you\s+see|in\s+the\s+image))?\s*:?\s*[\p{L}\d]{0,10}$",
+            )
+            .expect("constant captcha regex compiles")
+        }),
+    ),
+];
+
+/// True when `text` holds `word` (ASCII) in any ASCII letter case.
+fn holds_ascii_word(text: &str, word: &str) -> bool {
+    let (text, word) = (text.as_bytes(), word.as_bytes());
+    word.is_empty() || text.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// True when a whole line is chrome by [`CHROME_LINE`] or one of
+/// [`GATED_CHROME_LINES`] (the words of none of which are folded onto from
+/// outside ASCII by case-insensitive matching: no `k`, no `s`).
+fn is_chrome_line(text: &str) -> bool {
+    CHROME_LINE.is_match(text)
+        || GATED_CHROME_LINES.iter().any(|(words, re)| {
+            words.iter().any(|w| holds_ascii_word(text, w)) && re.is_match(text)
+        })
+}
 
 /// Cookie notices: "cookie" plus the notice's own phrasing.
 static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -1141,11 +1199,18 @@ static WEAK_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::ne
             )
             (?:,?\s*(?:at\s+)?\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*\(?[a-z]{2,5}\)?)?)?
           | \d[\d.,]*[kmb]?\+?
-          | by\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}
           | min\.?\s+read|read\s+more
         )$",
     )
     .expect("constant weak segment regex compiles")
+});
+
+/// [`WEAK_SEGMENT`]'s bylines (`By Jane Doe`), asked only of a segment that
+/// starts with `by` (any case): their Unicode classes cost more to compile
+/// than the rest of it.
+static BYLINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?ix)^by\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}$")
+        .expect("constant byline regex compiles")
 });
 
 /// Characters that separate the items of a meta line or a bar.
@@ -1178,7 +1243,7 @@ pub(crate) fn is_chrome_text(text: &str) -> bool {
     if chars > 200 {
         return false;
     }
-    if CHROME_LINE.is_match(text) {
+    if is_chrome_line(text) {
         return true;
     }
     let words: Vec<String> = text
@@ -1234,7 +1299,8 @@ fn classify(segment: &str) -> Segment {
     if CHROME_SEGMENT.is_match(&rest) {
         return Segment::Chrome;
     }
-    if WEAK_SEGMENT.is_match(&rest) {
+    let byline = || rest.get(..2).is_some_and(|b| b.eq_ignore_ascii_case("by"));
+    if WEAK_SEGMENT.is_match(&rest) || (byline() && BYLINE.is_match(&rest)) {
         return Segment::Weak;
     }
     let words: Vec<String> = rest
@@ -1857,5 +1923,27 @@ mod tests {
         assert_eq!(v.0, ["a", "b", "c"]);
         // html, div, p, b closed; nav skipped; the two text nodes and `c`'s p
         assert_eq!(v.1, 8);
+    }
+
+    #[test]
+    fn gated_chrome_lines_are_asked_of_lines_holding_their_words() {
+        // (line, chrome): lines each gated pattern takes, and near misses.
+        let cases = [
+            ("See all updates", true),
+            ("Consultation responses: see ALL updates", true),
+            ("Your last visit: 3 May 2024, 10:12", true),
+            ("Previous login on Monday 3 May", true),
+            ("Last logged in: 02/05/2024", true),
+            ("Washington, DC 12°C Cloudy", true),
+            ("Brüssel -3 ° partly sunny", true),
+            ("Enter the code: 8A7X", true),
+            ("Please type the characters shown: xK9", true),
+            ("Last visit to Belarus by the Secretary General", false),
+            ("The temperature rose by 2 °C in a decade", false),
+            ("Enter the country code of the applicant and the name", false),
+        ];
+        for (line, chrome) in cases {
+            assert_eq!(is_chrome_line(line), chrome, "{line}");
+        }
     }
 }
