@@ -401,7 +401,7 @@ static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// its alternatives holds one of these (`derni` for `dernière`, `jour` for
 /// `mis à jour`, `letzt` for `zuletzt` and `letzte`, `tuali` for
 /// `aktualisiert` and `actualizado`, `ltima` for `última`, `ffentlich` for
-/// `veröffentlicht`); [`tests::every_label_holds_a_prefilter_word`] checks it.
+/// `veröffentlicht`); the test `every_label_holds_a_prefilter_word` checks it.
 const LABEL_WORDS: &[&str] = &[
     "updat",
     "modif",
@@ -458,7 +458,11 @@ fn label_captures(text: &str) -> Vec<regex::Captures<'_>> {
         let mut at = line_start.max(searched_to);
         while let Some(caps) = LABEL_RE.captures_at(line, at) {
             let Some(m) = caps.get(0) else { break };
-            at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+            at = if m.end() > m.start() {
+                m.end()
+            } else {
+                m.end() + 1
+            };
             out.push(caps);
             if at > line.len() {
                 break;
@@ -939,11 +943,11 @@ pub fn has_updated_label(text: &str) -> bool {
     let text = display(text);
     may_hold_label(&text)
         && LABEL_RE.captures_iter(&text).any(|c| {
-        c.name("updated").is_some_and(|m| {
-            let before = text[..m.start()].to_lowercase();
-            !before.trim_end().ends_with("next")
+            c.name("updated").is_some_and(|m| {
+                let before = text[..m.start()].to_lowercase();
+                !before.trim_end().ends_with("next")
+            })
         })
-    })
 }
 
 /// Parses one stamp line such as `Last updated: 28 Aug. 2024 11:27` with the

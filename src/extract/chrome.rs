@@ -1130,7 +1130,10 @@ static GATED_CHROME_LINES: [(&[&str], std::sync::LazyLock<regex::Regex>); 4] = [
 /// True when `text` holds `word` (ASCII) in any ASCII letter case.
 fn holds_ascii_word(text: &str, word: &str) -> bool {
     let (text, word) = (text.as_bytes(), word.as_bytes());
-    word.is_empty() || text.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word))
+    word.is_empty()
+        || text
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// True when a whole line is chrome by [`CHROME_LINE`] or one of
@@ -1138,9 +1141,9 @@ fn holds_ascii_word(text: &str, word: &str) -> bool {
 /// outside ASCII by case-insensitive matching: no `k`, no `s`).
 fn is_chrome_line(text: &str) -> bool {
     CHROME_LINE.is_match(text)
-        || GATED_CHROME_LINES.iter().any(|(words, re)| {
-            words.iter().any(|w| holds_ascii_word(text, w)) && re.is_match(text)
-        })
+        || GATED_CHROME_LINES
+            .iter()
+            .any(|(words, re)| words.iter().any(|w| holds_ascii_word(text, w)) && re.is_match(text))
 }
 
 /// Cookie notices: "cookie" plus the notice's own phrasing.
@@ -1940,7 +1943,10 @@ mod tests {
             ("Please type the characters shown: xK9", true),
             ("Last visit to Belarus by the Secretary General", false),
             ("The temperature rose by 2 °C in a decade", false),
-            ("Enter the country code of the applicant and the name", false),
+            (
+                "Enter the country code of the applicant and the name",
+                false,
+            ),
         ];
         for (line, chrome) in cases {
             assert_eq!(is_chrome_line(line), chrome, "{line}");
