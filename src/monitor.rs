@@ -194,6 +194,36 @@ impl Monitor {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Opens a batch of checks on the store unless one is open
+    /// ([`Store::begin_batch`]): the checks' rows commit together in
+    /// [`Monitor::commit_batch`], their files are made durable in one round.
+    ///
+    /// # Errors
+    /// None today (the `Result` is the store's).
+    pub fn begin_batch(&self) -> Result<()> {
+        let mut store = self.store();
+        if !store.in_batch() {
+            store.begin_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Commits the open batch ([`Store::commit_batch`]; a no-op without
+    /// one) and, with `reopen`, opens the next at once under the same lock
+    /// (for the checks still in flight). Call before releasing the store
+    /// lock and before delivering alerts.
+    ///
+    /// # Errors
+    /// [`Error::Store`]: the batch's checks were not recorded.
+    pub fn commit_batch(&self, reopen: bool) -> Result<()> {
+        let mut store = self.store();
+        let committed = store.commit_batch();
+        if reopen {
+            store.begin_batch()?;
+        }
+        Ok(committed?)
+    }
+
     /// Checks one target: fetch, extract, compare with the latest snapshot, and
     /// record the check (and a snapshot and revision on change).
     ///

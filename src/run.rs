@@ -44,6 +44,12 @@
 //!   whenever no check is in flight (another run may have checked meanwhile),
 //!   and kept in memory while checks are in flight (the lock is held, so no
 //!   other run writes).
+//! - **Batches of writes.** The checks record into store batches
+//!   ([`crate::store::Store::begin_batch`]): one SQLite transaction and one
+//!   durability round for up to [`Batches::CHECKS`] checks or
+//!   [`Batches::AGE`], committed before the store lock is released and, in
+//!   [`Mode::Schedule`], before a check is reported (the report asks for its
+//!   alerts to be delivered, by a connection that sees committed rows only).
 //! - **Graceful stop.** Once shutdown is requested no check starts; those in
 //!   flight run to their end (their records are transactions) and are
 //!   reported, then the loop returns.
@@ -181,6 +187,7 @@ pub async fn run(
     let mut dispatched: u64 = 0;
     let mut lock: Option<StoreLock> = None;
     let mut stopping = false;
+    let mut batches = Batches::default();
 
     // Mode::Once: per-host queues in the order given.
     let mut queues = Queues::new(&hosts, targets.len(), options.mode == Mode::Once);
@@ -274,6 +281,7 @@ pub async fn run(
             postponed.remove(&i);
             dispatched += 1;
             debug!(target = %targets[i].id, in_flight = in_flight.len() + 1, "check started");
+            batches.starting(&monitor);
             let (monitor, targets) = (Arc::clone(&monitor), Arc::clone(&targets));
             let handle = tokio::runtime::Handle::current();
             in_flight.spawn_blocking(move || {
@@ -289,14 +297,25 @@ pub async fn run(
             });
         }
 
-        // Report what is in, in order.
+        // Report what is in, in order; in Mode::Schedule the report asks
+        // for delivery, which must find the check's alerts committed.
+        if options.mode == Mode::Schedule
+            && done.contains_key(&next_report)
+            && !batches.commit(&monitor, !in_flight.is_empty())
+        {
+            summary.failed += 1;
+        }
         while let Some(f) = done.remove(&next_report) {
             next_report += 1;
             report(&targets, options.mode, f, &mut on_check);
         }
 
         if in_flight.is_empty() {
-            // Nothing in flight: no need for the lock (another run may go).
+            // Nothing in flight: commit, then no need for the lock (another
+            // run may go).
+            if !batches.commit(&monitor, false) {
+                summary.failed += 1;
+            }
             lock = None;
             if stopping || (wake.is_none() && options.mode == Mode::Once) {
                 break;
@@ -331,6 +350,9 @@ pub async fn run(
                     Err(_) => summary.failed += 1,
                 }
                 done.insert(seq, finished);
+                if !batches.ended(&monitor, !in_flight.is_empty()) {
+                    summary.failed += 1;
+                }
             }
             () = sleep => {}
             changed = shutdown.changed(), if !stopping => {
@@ -341,12 +363,76 @@ pub async fn run(
             }
         }
     }
+    if !batches.commit(&monitor, false) {
+        summary.failed += 1;
+    }
     // A stop leaves gaps in the order given: report the rest as it is.
     for (_, f) in std::mem::take(&mut done) {
         report(&targets, options.mode, f, &mut on_check);
     }
     drop(lock);
     Ok(summary)
+}
+
+/// The run's store batches: one open from the first check dispatched,
+/// committed every [`Batches::CHECKS`] checks or [`Batches::AGE`] (a batch
+/// holds SQLite's write lock, which alert delivery from another process
+/// waits for), and whenever the loop says so.
+#[derive(Debug, Default)]
+struct Batches {
+    /// When the open batch was opened; `None` when none is.
+    since: Option<std::time::Instant>,
+    /// Checks ended in the open batch.
+    checks: usize,
+}
+
+impl Batches {
+    const CHECKS: usize = 256;
+    const AGE: Duration = Duration::from_secs(1);
+
+    /// Before a check starts: a batch is open (if the store cannot open
+    /// one, the check commits on its own, as without batches).
+    fn starting(&mut self, monitor: &Monitor) {
+        if self.since.is_some() {
+            return;
+        }
+        match monitor.begin_batch() {
+            Ok(()) => {
+                self.since = Some(std::time::Instant::now());
+                self.checks = 0;
+            }
+            Err(e) => warn!("checks not batched: {e}"),
+        }
+    }
+
+    /// After a check ended: commits a full or old batch, opening the next
+    /// at once when checks are `in_flight`. False when the commit failed.
+    fn ended(&mut self, monitor: &Monitor, in_flight: bool) -> bool {
+        self.checks += 1;
+        let due = self
+            .since
+            .is_some_and(|t| self.checks >= Self::CHECKS || t.elapsed() >= Self::AGE);
+        !due || self.commit(monitor, in_flight)
+    }
+
+    /// Commits the open batch (a no-op without one), opening the next at
+    /// once with `reopen`. False when the commit failed (logged: its checks
+    /// were not recorded).
+    fn commit(&mut self, monitor: &Monitor, reopen: bool) -> bool {
+        if self.since.is_none() {
+            return true;
+        }
+        let committed = monitor.commit_batch(reopen);
+        self.since = reopen.then(std::time::Instant::now);
+        self.checks = 0;
+        match committed {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!("checks not recorded: {e}");
+                false
+            }
+        }
+    }
 }
 
 /// Logs one finished check and hands it to the caller.

@@ -10,6 +10,16 @@
 //! a hidden temporary directory beside it (each file itself via a temp file and
 //! rename), which is then renamed into place.
 //!
+//! # Durability
+//!
+//! Alone ([`Durability::Each`]) every file and the renamed directory are
+//! fsynced before the write returns, as the rows naming them are committed
+//! right after. In a batch ([`Durability::Batch`], see
+//! [`super::Store::begin_batch`]) nothing is fsynced here: the batch makes
+//! everything it wrote durable in one round ([`sync_store`]) before the one
+//! COMMIT that names it, so a crash never leaves a row naming a file that
+//! did not reach the disk.
+//!
 //! # Temp names, and who may remove them
 //!
 //! Everything the store writes, it writes with the store lock held, through
@@ -58,6 +68,16 @@ pub const TEMP_PREFIX: &str = ".tmp";
 /// store (no lock) finishes in seconds, never in an hour.
 pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
+/// When the files a write makes reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Each file and directory is fsynced before the write returns.
+    Each,
+    /// Nothing is fsynced; the caller runs [`sync_store`] once for
+    /// everything it wrote before committing rows that name it.
+    Batch,
+}
+
 /// What goes into one snapshot directory.
 #[derive(Debug)]
 pub struct SnapshotFiles<'a> {
@@ -79,7 +99,7 @@ pub fn dir_name(captured_at: Timestamp) -> String {
 
 /// Writes the files into a new directory `<target_dir>/<dir_name(captured_at)>`
 /// (with `-2`, `-3`, ... appended when that name is taken) and returns the
-/// directory's name.
+/// directory's name. `durability` says whether the files are fsynced here.
 ///
 /// # Errors
 /// Any I/O error, with the path it concerns; nothing is left visible on failure.
@@ -87,6 +107,7 @@ pub fn write_snapshot(
     target_dir: &Path,
     captured_at: Timestamp,
     files: &SnapshotFiles<'_>,
+    durability: Durability,
 ) -> Result<String, (PathBuf, io::Error)> {
     fs::create_dir_all(target_dir).map_err(|e| (target_dir.to_path_buf(), e))?;
     let mut builder = tempfile::Builder::new();
@@ -104,15 +125,19 @@ pub fn write_snapshot(
     gz.write_all(files.body)
         .map_err(|e| (dir.join(PAGE_FILE), e))?;
     let gz = gz.finish().map_err(|e| (dir.join(PAGE_FILE), e))?;
-    write_atomic(&dir.join(PAGE_FILE), &gz)?;
+    write_atomic_with(&dir.join(PAGE_FILE), &gz, durability)?;
 
     let mut json = serde_json::to_vec_pretty(files.document)
         .map_err(|e| (dir.join(DOCUMENT_JSON), io::Error::other(e)))?;
     json.push(b'\n');
-    write_atomic(&dir.join(DOCUMENT_JSON), &json)?;
-    write_atomic(&dir.join(DOCUMENT_MD), files.document_md.as_bytes())?;
+    write_atomic_with(&dir.join(DOCUMENT_JSON), &json, durability)?;
+    write_atomic_with(
+        &dir.join(DOCUMENT_MD),
+        files.document_md.as_bytes(),
+        durability,
+    )?;
     if let Some(redline) = files.redline_md {
-        write_atomic(&dir.join(REDLINE_MD), redline.as_bytes())?;
+        write_atomic_with(&dir.join(REDLINE_MD), redline.as_bytes(), durability)?;
     }
 
     let base = dir_name(captured_at);
@@ -132,7 +157,9 @@ pub fn write_snapshot(
             Ok(()) => {
                 // The staging directory has moved; don't let its guard delete anything.
                 let _ = staging.keep();
-                sync_dir(target_dir);
+                if durability == Durability::Each {
+                    sync_dir(target_dir);
+                }
                 return Ok(name);
             }
             Err(_) if dest.exists() => continue,
@@ -151,13 +178,79 @@ pub fn write_snapshot(
 /// # Errors
 /// The I/O error and the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
+    write_atomic_with(path, bytes, Durability::Each)
+}
+
+/// [`write_atomic`], fsyncing the file only with [`Durability::Each`].
+///
+/// # Errors
+/// The I/O error and the path.
+pub fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<(), (PathBuf, io::Error)> {
     let parent = path.parent().unwrap_or(Path::new("."));
     let err = |e| (path.to_path_buf(), e);
     let mut tmp = temp_file_in(parent, LOCKED_TEMP_PREFIX).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
+    if durability == Durability::Each {
+        fsync(tmp.as_file()).map_err(err)?;
+    }
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
+}
+
+/// Makes everything written under `root` durable in one round: `syncfs(2)`
+/// on the store's filesystem on Linux (one journal commit, however many
+/// files), elsewhere an fsync of each of `written` (files and directories)
+/// and of their parents.
+///
+/// # Errors
+/// The I/O error and the path it concerns.
+pub fn sync_store(root: &Path, written: &[PathBuf]) -> Result<(), (PathBuf, io::Error)> {
+    count_sync();
+    #[cfg(target_os = "linux")]
+    {
+        let _ = written;
+        let dir = fs::File::open(root).map_err(|e| (root.to_path_buf(), e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| (root.to_path_buf(), io::Error::from(e)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let mut parents = std::collections::BTreeSet::new();
+        for path in written {
+            fs::File::open(path)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| (path.clone(), e))?;
+            if let Some(p) = path.parent() {
+                parents.insert(p.to_path_buf());
+            }
+        }
+        for p in parents {
+            sync_dir(&p);
+        }
+        let _ = root;
+        Ok(())
+    }
+}
+
+/// `File::sync_all`, counted in tests.
+fn fsync(file: &fs::File) -> io::Result<()> {
+    count_sync();
+    file.sync_all()
+}
+
+#[cfg(test)]
+thread_local! {
+    /// fsync and syncfs calls made by this thread (tests count them; each
+    /// test runs on its own thread).
+    pub static SYNCS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count_sync() {
+    #[cfg(test)]
+    SYNCS.with(|n| n.set(n.get() + 1));
 }
 
 /// A temp file in `dir` (named `.tmp...`, to be persisted over the real name)
@@ -193,7 +286,7 @@ pub fn read_gz(path: &Path) -> io::Result<Vec<u8>> {
 /// Makes a rename durable where the platform allows; best effort.
 fn sync_dir(dir: &Path) {
     if let Ok(f) = fs::File::open(dir) {
-        let _ = f.sync_all();
+        let _ = fsync(&f);
     }
 }
 
@@ -238,7 +331,7 @@ mod tests {
             redline_md: None,
         };
         let names: Vec<String> = (0..3)
-            .map(|_| write_snapshot(root.path(), at, &files).unwrap())
+            .map(|_| write_snapshot(root.path(), at, &files, Durability::Each).unwrap())
             .collect();
         assert_eq!(
             names,
@@ -289,7 +382,7 @@ mod tests {
             redline_md: Some("# redline\n"),
         };
         let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
-        let name = write_snapshot(&target, at, &files).unwrap();
+        let name = write_snapshot(&target, at, &files, Durability::Each).unwrap();
         let dir = target.join(&name);
         write_atomic(&target.join("feed.atom"), b"<feed/>").unwrap();
         let mut got = vec![(name.clone(), mode(&dir))];

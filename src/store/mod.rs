@@ -17,6 +17,19 @@
 //! transaction with its check and revision. A check that finds nothing new
 //! (unchanged, not modified, failed) adds a check row only.
 //!
+//! # Batches
+//!
+//! Alone, each `record_*` call is its own transaction and fsyncs the files it
+//! wrote. Between [`Store::begin_batch`] and [`Store::commit_batch`] every
+//! call joins one transaction instead (each inside its own savepoint, so a
+//! failing call rolls back alone), snapshot files are written without fsync,
+//! and the commit makes them all durable in one round (`syncfs`) before the
+//! one COMMIT that names them. A run killed inside a batch loses that batch's
+//! checks, never more; the files it wrote are set aside by the next run's
+//! [`Store::sweep_unfinished`]. Per-target and root files written during a
+//! batch (the Atom feeds) are written after its COMMIT, so a feed never
+//! names a revision that was not committed.
+//!
 //! All methods are synchronous; call them off the async worker threads.
 
 mod files;
@@ -38,6 +51,7 @@ use crate::document::Document;
 use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
+use files::Durability;
 pub use files::{
     DOCUMENT_JSON, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, REDLINE_MD, STAGING_PREFIX,
     STALE_TEMP_AGE, dir_name, new_temp_file,
@@ -445,6 +459,36 @@ pub struct Store {
     root: PathBuf,
     index: PathBuf,
     conn: Connection,
+    /// The open batch, if any ([`Store::begin_batch`]). In a cell because
+    /// feeds are written through `&self` ([`Store::write_target_file`]).
+    batch: std::cell::RefCell<Option<Batch>>,
+}
+
+/// What an open batch has written and not yet committed.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Snapshot directories written (absolute), removed if the batch never
+    /// commits.
+    dirs: Vec<PathBuf>,
+    /// Other files written without fsync (rewritten documents), made durable
+    /// with the rest.
+    files: Vec<PathBuf>,
+    /// Files to write once the batch has committed (feeds), by path; a later
+    /// write of the same path replaces an earlier one.
+    after_commit: std::collections::BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl Drop for Store {
+    /// A batch never committed is lost (SQLite rolls its transaction back
+    /// when the connection closes); its snapshot directories go with it.
+    fn drop(&mut self) {
+        if let Some(batch) = self.batch.get_mut().take() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            for dir in &batch.dirs {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
 }
 
 const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
@@ -492,6 +536,7 @@ impl Store {
             root: root.to_path_buf(),
             index,
             conn,
+            batch: std::cell::RefCell::new(None),
         };
         store.refuse_lost_index()?;
         Ok(store)
@@ -662,6 +707,108 @@ impl Store {
             cleaned += 1;
         }
         Ok(cleaned)
+    }
+
+    /// Opens a batch: until [`Store::commit_batch`], every `record_*` call
+    /// (and [`Store::replace_document`]) joins one SQLite transaction, each in
+    /// its own savepoint so a failing call rolls back alone; snapshot files
+    /// are written without fsync; feeds are written after the commit. The
+    /// transaction itself starts at the batch's first write (`BEGIN
+    /// IMMEDIATE`), so a batch that records nothing takes no write lock.
+    /// Readers in other processes (WAL) see the batch's rows once it commits.
+    ///
+    /// Call with the store lock held and commit before releasing it and
+    /// before delivering alerts (delivery opens its own connection, which
+    /// sees only committed alerts).
+    ///
+    /// # Errors
+    /// [`StoreError::Invalid`] when a batch is already open.
+    pub fn begin_batch(&mut self) -> Result<(), StoreError> {
+        let batch = self.batch.get_mut();
+        if batch.is_some() {
+            return Err(StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: "a batch is already open".into(),
+            });
+        }
+        *batch = Some(Batch::default());
+        Ok(())
+    }
+
+    /// Commits the open batch (a no-op without one): makes every file it
+    /// wrote durable in one round ([`files::sync_store`]), then COMMITs, then
+    /// writes the feeds it held back. When the sync or the COMMIT fails, the
+    /// batch's rows are rolled back and its snapshot directories removed, and
+    /// the error returned; either way the batch is closed.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the files cannot be made durable,
+    /// [`StoreError::Sqlite`] when the COMMIT fails. A feed that cannot be
+    /// written afterwards is logged, not returned: the next run rewrites
+    /// feeds older than the newest revision.
+    pub fn commit_batch(&mut self) -> Result<(), StoreError> {
+        let Some(batch) = self.batch.get_mut().take() else {
+            return Ok(());
+        };
+        if let Err(e) = self.commit_rows(&batch) {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            for dir in &batch.dirs {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            return Err(e);
+        }
+        for (path, bytes) in &batch.after_commit {
+            if let Err((path, e)) = files::write_atomic(path, bytes) {
+                tracing::warn!("`{}` not written: {e}", path.display());
+            }
+        }
+        Ok(())
+    }
+
+    /// The durability round and the COMMIT of [`Store::commit_batch`].
+    fn commit_rows(&mut self, batch: &Batch) -> Result<(), StoreError> {
+        if !batch.dirs.is_empty() || !batch.files.is_empty() {
+            let written: Vec<PathBuf> = batch.dirs.iter().chain(&batch.files).cloned().collect();
+            files::sync_store(&self.root, &written).map_err(|(path, source)| StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+        }
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT").map_err(self.sql())?;
+        }
+        Ok(())
+    }
+
+    /// True while a batch is open.
+    pub fn in_batch(&self) -> bool {
+        self.batch.borrow().is_some()
+    }
+
+    /// How the next write makes its files durable.
+    fn durability(&self) -> Durability {
+        if self.in_batch() {
+            Durability::Batch
+        } else {
+            Durability::Each
+        }
+    }
+
+    /// A write's transaction: inside an open batch, a savepoint in the
+    /// batch's transaction (started here at its first write); alone, a
+    /// savepoint that is a transaction of its own (its release commits).
+    fn write_unit(&mut self) -> Result<rusqlite::Savepoint<'_>, StoreError> {
+        let index = self.index.display().to_string();
+        let sql = |source| StoreError::Sqlite {
+            path: index.clone(),
+            source,
+        };
+        if self.batch.get_mut().is_some() && self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+        }
+        self.conn.savepoint().map_err(sql)
     }
 
     /// The store root.
@@ -920,6 +1067,7 @@ impl Store {
                 document_md: &document_md,
                 redline_md: new.redline_markdown,
             },
+            self.durability(),
         )
         .map_err(|(path, source)| StoreError::Io {
             path: path.display().to_string(),
@@ -928,12 +1076,17 @@ impl Store {
         let dir = target_dir.join(&name);
         let rel = format!("{}/{name}", new.target);
         match self.insert_snapshot_rows(&new, &rel) {
-            Ok((snapshot_id, revision_id, check_id)) => Ok(Recorded {
-                snapshot_id,
-                check_id,
-                revision_id,
-                dir,
-            }),
+            Ok((snapshot_id, revision_id, check_id)) => {
+                if let Some(batch) = self.batch.get_mut() {
+                    batch.dirs.push(dir.clone());
+                }
+                Ok(Recorded {
+                    snapshot_id,
+                    check_id,
+                    revision_id,
+                    dir,
+                })
+            }
             Err(e) => {
                 // The index never saw it; don't leave an unindexed snapshot behind.
                 let _ = std::fs::remove_dir_all(&dir);
@@ -956,7 +1109,8 @@ impl Store {
         let page = new.page;
         let stamp = doc.meta.stamp.as_ref();
         let words: usize = doc.sections.iter().map(|s| s.word_count()).sum();
-        let tx = self.conn.transaction().map_err(sql)?;
+        let root = self.root.clone();
+        let tx = self.write_unit()?;
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
         tx.execute(
             &format!(
@@ -1029,7 +1183,7 @@ impl Store {
         )
         .map_err(sql)?;
         if let Some(plan) = new.alerts {
-            let location = self.root.join(rel).display().to_string();
+            let location = root.join(rel).display().to_string();
             outbox::enqueue_for_snapshot(
                 &tx,
                 new.target,
@@ -1058,13 +1212,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         self.check_target(target)?;
         let index = self.index.display().to_string();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|source| StoreError::Sqlite {
-                path: index.clone(),
-                source,
-            })?;
+        let tx = self.write_unit()?;
         let id = insert_revision(
             &tx,
             target,
@@ -1196,33 +1344,44 @@ impl Store {
         let mut json = serde_json::to_vec_pretty(document)
             .map_err(|e| io((dir.join(DOCUMENT_JSON), std::io::Error::other(e))))?;
         json.push(b'\n');
-        files::write_atomic(&dir.join(DOCUMENT_JSON), &json).map_err(io)?;
+        let durability = self.durability();
         let md = markdown::render(document, &row.target);
-        files::write_atomic(&dir.join(DOCUMENT_MD), md.as_bytes()).map_err(io)?;
+        for (name, bytes) in [(DOCUMENT_JSON, &json[..]), (DOCUMENT_MD, md.as_bytes())] {
+            let path = dir.join(name);
+            files::write_atomic_with(&path, bytes, durability).map_err(io)?;
+            if let Some(batch) = self.batch.get_mut() {
+                batch.files.push(path);
+            }
+        }
         let stamp = document.meta.stamp.as_ref();
         let words: usize = document.sections.iter().map(|s| s.word_count()).sum();
-        self.conn
-            .execute(
-                "UPDATE snapshots SET content_hash = ?2, title = ?3, stamp_text = ?4, stamp_date = ?5,
+        let index = self.index.display().to_string();
+        let unit = self.write_unit()?;
+        unit.execute(
+            "UPDATE snapshots SET content_hash = ?2, title = ?3, stamp_text = ?4, stamp_date = ?5,
                         stamp_time = ?6, stamp_instant = ?7, root_selector = ?8, root_fallback = ?9,
                         sections = ?10, blocks = ?11, words = ?12
                  WHERE id = ?1",
-                params![
-                    row.id,
-                    document.fingerprint(),
-                    document.meta.title,
-                    stamp.map(|s| s.text.as_str()),
-                    stamp.map(|s| s.date.to_string()),
-                    stamp.and_then(|s| s.time).map(|t| t.to_string()),
-                    stamp.and_then(|s| s.instant).map(ts),
-                    document.meta.root.selector,
-                    document.meta.root.fallback,
-                    to_i64(document.sections.len()),
-                    to_i64(document.block_count()),
-                    to_i64(words),
-                ],
-            )
-            .map_err(self.sql())?;
+            params![
+                row.id,
+                document.fingerprint(),
+                document.meta.title,
+                stamp.map(|s| s.text.as_str()),
+                stamp.map(|s| s.date.to_string()),
+                stamp.and_then(|s| s.time).map(|t| t.to_string()),
+                stamp.and_then(|s| s.instant).map(ts),
+                document.meta.root.selector,
+                document.meta.root.fallback,
+                to_i64(document.sections.len()),
+                to_i64(document.block_count()),
+                to_i64(words),
+            ],
+        )
+        .and_then(|_| unit.commit())
+        .map_err(|source| StoreError::Sqlite {
+            path: index,
+            source,
+        })?;
         Ok(())
     }
 
@@ -1248,6 +1407,16 @@ impl Store {
             source,
         })?;
         let path = dir.join(name);
+        self.write_file(path, bytes)
+    }
+
+    /// Writes a target or root file now, or, inside a batch, after its
+    /// COMMIT (see [`Store::commit_batch`]).
+    fn write_file(&self, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, StoreError> {
+        if let Some(batch) = self.batch.borrow_mut().as_mut() {
+            batch.after_commit.insert(path.clone(), bytes.to_vec());
+            return Ok(path);
+        }
         files::write_atomic(&path, bytes).map_err(|(path, source)| StoreError::Io {
             path: path.display().to_string(),
             source,
@@ -1268,12 +1437,7 @@ impl Store {
                 message: format!("`{name}` is not a plain file name"),
             });
         }
-        let path = self.root.join(name);
-        files::write_atomic(&path, bytes).map_err(|(path, source)| StoreError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        Ok(path)
+        self.write_file(self.root.join(name), bytes)
     }
 
     /// When the target's newest revision (of any kind, technical included)
@@ -1352,7 +1516,7 @@ struct CheckInsert<'a> {
 }
 
 fn upsert_target(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     target: &str,
     url: &str,
     seen: Timestamp,
@@ -1365,7 +1529,7 @@ fn upsert_target(
     Ok(())
 }
 
-fn insert_check(tx: &rusqlite::Transaction<'_>, c: &CheckInsert<'_>) -> rusqlite::Result<i64> {
+fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Result<i64> {
     let finished = c
         .started_at
         .checked_add(SignedDuration::from_millis(c.duration_ms))
@@ -1393,7 +1557,7 @@ fn insert_check(tx: &rusqlite::Transaction<'_>, c: &CheckInsert<'_>) -> rusqlite
 }
 
 fn insert_revision(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     target: &str,
     old: i64,
     new: i64,
@@ -2198,6 +2362,174 @@ mod tests {
             listing(root.path()),
             [INDEX_FILE, "redliner.sqlite-shm", "redliner.sqlite-wal"]
         );
+    }
+
+    /// Counts the COMMITs of `store`'s connection.
+    fn count_commits(store: &Store) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = n.clone();
+        store.conn.commit_hook(Some(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            false
+        }));
+        n
+    }
+
+    fn syncs() -> usize {
+        files::SYNCS.with(std::cell::Cell::get)
+    }
+
+    fn snapshot_for<'a>(target: &'a str, p: &'a FetchedPage, d: &'a Document) -> NewSnapshot<'a> {
+        NewSnapshot {
+            target,
+            ..new_snapshot(p, d, "2026-11-29T10:00:00Z", None, None)
+        }
+    }
+
+    /// Alone, a baseline fsyncs each of its files and its directory and
+    /// commits once; in a batch, 20 baselines make one durability round and
+    /// one COMMIT, and another connection sees none of them before it.
+    #[test]
+    fn a_batch_of_20_baselines_syncs_once_and_commits_once() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let commits = count_commits(&store);
+        let reader = Connection::open(root.path().join(INDEX_FILE)).unwrap();
+        let visible = || -> i64 {
+            reader
+                .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+                .unwrap()
+        };
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        let (syncs_before, commits_before) =
+            (syncs(), commits.load(std::sync::atomic::Ordering::SeqCst));
+        store
+            .record_snapshot(snapshot_for("alone", &p, &d))
+            .unwrap();
+        // page.html.gz, document.json, document.md and the renamed directory.
+        assert_eq!(syncs() - syncs_before, 4);
+        assert_eq!(
+            commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
+            1
+        );
+        assert_eq!(visible(), 1);
+
+        let targets: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
+        let (syncs_before, commits_before) =
+            (syncs(), commits.load(std::sync::atomic::Ordering::SeqCst));
+        store.begin_batch().unwrap();
+        for t in &targets {
+            store.record_snapshot(snapshot_for(t, &p, &d)).unwrap();
+            store
+                .record_check(&CheckRecord {
+                    target: t.clone(),
+                    ..check(CheckOutcome::Unchanged, "2026-11-29T11:00:00Z", None, None)
+                })
+                .unwrap();
+        }
+        // The batch reads its own rows.
+        assert!(store.latest_snapshot("t19").unwrap().is_some());
+        assert_eq!(syncs() - syncs_before, 0);
+        assert_eq!(
+            commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
+            0
+        );
+        assert_eq!(visible(), 1, "nothing is visible before the commit");
+        store.commit_batch().unwrap();
+        assert_eq!(syncs() - syncs_before, 1, "one durability round");
+        assert_eq!(
+            commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
+            1,
+            "one COMMIT"
+        );
+        assert_eq!(visible(), 21);
+        // Committing again without a batch is a no-op; after it, each call commits alone.
+        store.commit_batch().unwrap();
+        store
+            .record_check(&check(
+                CheckOutcome::Unchanged,
+                "2026-11-29T12:00:00Z",
+                None,
+                None,
+            ))
+            .unwrap();
+        assert_eq!(
+            commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
+            2
+        );
+    }
+
+    /// A call that fails inside a batch rolls back alone (its savepoint);
+    /// the batch's other checks commit.
+    #[test]
+    fn a_failing_record_in_a_batch_rolls_back_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        let rev = revision(RevisionKind::Revised);
+        store.begin_batch().unwrap();
+        assert!(store.begin_batch().is_err(), "one batch at a time");
+        store.record_snapshot(snapshot_for("a", &p, &d)).unwrap();
+        // Snapshot 999 does not exist: the revision row breaks the foreign key.
+        let err = store
+            .record_snapshot(NewSnapshot {
+                target: "b",
+                ..new_snapshot(&p, &d, "2026-11-29T10:00:00Z", Some(999), Some(&rev))
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
+        assert_eq!(listing(&root.path().join("b")), Vec::<String>::new());
+        store.record_snapshot(snapshot_for("c", &p, &d)).unwrap();
+        store.commit_batch().unwrap();
+        drop(store);
+        let store = Store::open(root.path()).unwrap();
+        assert_eq!(store.targets().unwrap(), ["a", "c"]);
+        assert_eq!(store.sweep_unfinished().unwrap(), 0);
+    }
+
+    /// A run killed inside a batch (the connection closes with the
+    /// transaction open) leaves no row; the next sweep sets the files aside.
+    #[test]
+    fn a_batch_killed_before_its_commit_leaves_no_row_and_is_swept() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>x</p>", None);
+        let d = doc("Text.", None);
+        store.record_snapshot(snapshot_for("kept", &p, &d)).unwrap();
+        store.begin_batch().unwrap();
+        let lost = store.record_snapshot(snapshot_for("lost", &p, &d)).unwrap();
+        store
+            .write_target_file("lost", "feed.atom", b"<feed/>")
+            .unwrap();
+        // As a kill: the batch's bookkeeping dies with the process, the files stay.
+        store.batch.get_mut().take();
+        drop(store);
+        assert!(lost.dir.is_dir());
+        let store = Store::open(root.path()).unwrap();
+        assert_eq!(store.targets().unwrap(), ["kept"]);
+        assert_eq!(store.sweep_unfinished().unwrap(), 1);
+        assert!(!lost.dir.exists());
+        assert!(
+            !root.path().join("lost/feed.atom").exists(),
+            "feeds wait for the commit"
+        );
+    }
+
+    /// Feeds written during a batch appear after its COMMIT, once per path.
+    #[test]
+    fn feeds_written_in_a_batch_are_written_after_its_commit() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        store.begin_batch().unwrap();
+        let path = store.write_target_file("t", "feed.atom", b"old").unwrap();
+        store.write_target_file("t", "feed.atom", b"new").unwrap();
+        let all = store.write_root_file("feed.atom", b"all").unwrap();
+        assert!(!path.exists() && !all.exists());
+        store.commit_batch().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(std::fs::read(&all).unwrap(), b"all");
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //! `alerts` table (was a "failing" alert raised since the last "recovered").
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{
@@ -251,7 +251,7 @@ impl Store {
             path: index.clone(),
             source,
         };
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = self.write_unit()?;
         upsert_target(&tx, &c.target, &c.url, c.started_at).map_err(sql)?;
         let failed = c.outcome == super::CheckOutcome::Failed;
         let id = insert_check(
@@ -468,7 +468,7 @@ impl Store {
         } else {
             AlertState::Failed
         };
-        let tx = self.conn.transaction().map_err(sql)?;
+        let tx = self.write_unit()?;
         tx.execute(
             "INSERT INTO deliveries (alert_id, attempted_at, ok, http_status, error, duration_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -534,7 +534,7 @@ struct Ids {
 /// `plan` (if any) for each channel, then the health alert a good check may
 /// raise ("recovered").
 pub(super) fn enqueue_for_snapshot(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     target: &str,
     url: &str,
     plan: &AlertPlan,
@@ -563,7 +563,7 @@ pub(super) fn enqueue_for_snapshot(
 /// The failure policy, evaluated from the store: this check (`failed` or
 /// not) against the run of failed checks before it and the last health alert.
 fn enqueue_health(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     target: &str,
     url: &str,
     ids: &Ids,
@@ -614,7 +614,7 @@ struct FailureRun {
     last_error: Option<String>,
 }
 
-fn failure_run(tx: &Transaction<'_>, target: &str, except: i64) -> rusqlite::Result<FailureRun> {
+fn failure_run(tx: &Connection, target: &str, except: i64) -> rusqlite::Result<FailureRun> {
     let mut st = tx.prepare(
         "SELECT outcome, started_at, error FROM checks WHERE target_id = ?1 AND id != ?2
          ORDER BY started_at DESC, id DESC",
@@ -641,7 +641,7 @@ fn failure_run(tx: &Transaction<'_>, target: &str, except: i64) -> rusqlite::Res
 
 /// One row per channel; a key already queued is left alone (`INSERT OR IGNORE`).
 fn insert_alerts(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     target: &str,
     ids: &Ids,
     kind: AlertKind,
@@ -679,7 +679,7 @@ fn insert_alerts(
     Ok(())
 }
 
-fn sql_err(tx: &Transaction<'_>) -> impl Fn(rusqlite::Error) -> StoreError {
+fn sql_err(tx: &Connection) -> impl Fn(rusqlite::Error) -> StoreError {
     let path = tx.path().unwrap_or_default().to_string();
     move |source| StoreError::Sqlite {
         path: path.clone(),
