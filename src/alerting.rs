@@ -305,6 +305,7 @@ mod tests {
             last_modified: None,
             content_hash: hash.into(),
             raw_sha256: String::new(),
+            raw_path: None,
             title: None,
             stamp_text: None,
             stamp_date: None,

@@ -245,7 +245,12 @@ fn hint(e: &Error) -> Option<String> {
         let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
         if let (Some(dir), true) = (
             path.parent(),
-            [redliner::store::DOCUMENT_JSON, redliner::store::PAGE_FILE].contains(&file),
+            [
+                redliner::store::DOCUMENT_JSON_ZST,
+                redliner::store::DOCUMENT_JSON,
+                redliner::store::PAGE_FILE,
+            ]
+            .contains(&file),
         ) {
             return Some(format!(
                 "the snapshot directory `{}` is missing: restore it (from a backup) to go on; \

@@ -1,10 +1,20 @@
 //! The snapshot files under the store root: one directory per snapshot,
 //! `<root>/<target>/<captured-at>/`, holding
 //!
-//! - `page.html.gz`: the body exactly as served (after HTTP content decoding), gzipped;
-//! - `document.json`: the extracted [`Document`] (pretty JSON);
-//! - `document.md`: the document as Markdown (see [`super::markdown`]);
-//! - `redline.md`: the redline against the previous snapshot, when there is one.
+//! - `document.json.zst`: the extracted [`Document`] (pretty JSON, zstd);
+//! - `document.md`: the document as Markdown (see [`super::markdown`]), plain,
+//!   to read and `git diff`;
+//! - `redline.md`: the redline against the previous snapshot, when there is one;
+//!
+//! and the raw bodies, exactly as served (after HTTP content decoding), stored
+//! once per distinct body for the whole store: `<root>/.raw/<h[0..2]>/<h>.html.zst`
+//! where `h` is the body's SHA-256 in hex (the snapshot row's `raw_sha256`;
+//! the row's `raw_path` names the file). Identical bodies (a target that
+//! returns to an earlier version, two targets on one URL) share one file.
+//!
+//! Snapshots stored before this layout keep their `page.html.gz` (gzip) and a
+//! plain `document.json` in their directory; every reader takes both
+//! ([`read_document`], [`read_gz`]).
 //!
 //! A snapshot directory appears whole or not at all: the files are written into
 //! a hidden temporary directory beside it (each file itself via a temp file and
@@ -35,17 +45,26 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
 use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 use jiff::Timestamp;
 
 use crate::document::Document;
 
-/// The raw body file name.
+/// The raw body file name of snapshots stored before the content-addressed
+/// layout (gzip, in the snapshot directory).
 pub const PAGE_FILE: &str = "page.html.gz";
-/// The document JSON file name.
+/// The document JSON file name (zstd).
+pub const DOCUMENT_JSON_ZST: &str = "document.json.zst";
+/// The plain document JSON file name of snapshots stored before
+/// [`DOCUMENT_JSON_ZST`].
 pub const DOCUMENT_JSON: &str = "document.json";
+/// The directory of the raw bodies under the store root (hidden: it is not
+/// a target, and no target id starts with a dot).
+pub const RAW_DIR: &str = ".raw";
+
+/// zstd level of the stored files: level 3 (zstd's default) compresses a
+/// 29 KB page in a fraction of gzip's time, to about gzip's size.
+const ZSTD_LEVEL: i32 = 3;
 /// The document Markdown file name.
 pub const DOCUMENT_MD: &str = "document.md";
 /// The redline Markdown file name.
@@ -78,11 +97,10 @@ pub enum Durability {
     Batch,
 }
 
-/// What goes into one snapshot directory.
+/// What goes into one snapshot directory (the raw body goes to
+/// [`write_raw`]).
 #[derive(Debug)]
 pub struct SnapshotFiles<'a> {
-    /// The body as served.
-    pub body: &'a [u8],
     /// The extracted document.
     pub document: &'a Document,
     /// Its Markdown rendering.
@@ -121,16 +139,8 @@ pub fn write_snapshot(
         .map_err(|e| (target_dir.to_path_buf(), e))?;
     let dir = staging.path();
 
-    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    gz.write_all(files.body)
-        .map_err(|e| (dir.join(PAGE_FILE), e))?;
-    let gz = gz.finish().map_err(|e| (dir.join(PAGE_FILE), e))?;
-    write_atomic_with(&dir.join(PAGE_FILE), &gz, durability)?;
-
-    let mut json = serde_json::to_vec_pretty(files.document)
-        .map_err(|e| (dir.join(DOCUMENT_JSON), io::Error::other(e)))?;
-    json.push(b'\n');
-    write_atomic_with(&dir.join(DOCUMENT_JSON), &json, durability)?;
+    let json = document_json(files.document).map_err(|e| (dir.join(DOCUMENT_JSON_ZST), e))?;
+    write_atomic_with(&dir.join(DOCUMENT_JSON_ZST), &json, durability)?;
     write_atomic_with(
         &dir.join(DOCUMENT_MD),
         files.document_md.as_bytes(),
@@ -172,6 +182,109 @@ pub fn write_snapshot(
     ))
 }
 
+/// The document as stored: pretty JSON with a final newline, zstd.
+///
+/// # Errors
+/// A serialisation or compression error.
+pub fn document_json(document: &Document) -> io::Result<Vec<u8>> {
+    let mut json = serde_json::to_vec_pretty(document).map_err(io::Error::other)?;
+    json.push(b'\n');
+    zstd::bulk::compress(&json, ZSTD_LEVEL)
+}
+
+/// Reads a snapshot directory's document JSON: `document.json.zst`, or the
+/// plain `document.json` of a snapshot stored before it. Returns the bytes
+/// and the file read, for messages. When neither exists, the error names
+/// `document.json.zst`, or `document.json` when `old_layout` says the
+/// snapshot predates it.
+///
+/// # Errors
+/// The I/O (or zstd) error and the path.
+pub fn read_document(
+    dir: &Path,
+    old_layout: bool,
+) -> Result<(Vec<u8>, PathBuf), (PathBuf, io::Error)> {
+    let zst = dir.join(DOCUMENT_JSON_ZST);
+    match read_zst(&zst) {
+        Ok(bytes) => return Ok((bytes, zst)),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err((zst, e)),
+        Err(_) => {}
+    }
+    let plain = dir.join(DOCUMENT_JSON);
+    match fs::read(&plain) {
+        Ok(bytes) => Ok((bytes, plain)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && !old_layout => Err((zst, e)),
+        Err(e) => Err((plain, e)),
+    }
+}
+
+/// The raw body's file, relative to the store root, `/`-separated:
+/// `.raw/<sha[0..2]>/<sha>.html.zst`.
+pub fn raw_path(sha256_hex: &str) -> String {
+    let fan = sha256_hex.get(..2).unwrap_or("00");
+    format!("{RAW_DIR}/{fan}/{sha256_hex}.html.zst")
+}
+
+/// Stores a raw body under its SHA-256 (`sha256_hex`, of `body`) unless the
+/// store holds it already, and returns its root-relative path
+/// ([`raw_path`]) and, when this call wrote the file, its absolute path (to
+/// remove again if the rows naming it never commit). A file already there
+/// is used only when it decodes to `body` (one left by a run killed before
+/// its sync could be cut); otherwise it is written again.
+///
+/// # Errors
+/// The I/O error and the path.
+pub fn write_raw(
+    root: &Path,
+    sha256_hex: &str,
+    body: &[u8],
+    durability: Durability,
+) -> Result<(String, Option<PathBuf>), (PathBuf, io::Error)> {
+    let rel = raw_path(sha256_hex);
+    let path = rel
+        .split('/')
+        .fold(root.to_path_buf(), |p, part| p.join(part));
+    if read_zst(&path).is_ok_and(|stored| stored == body) {
+        if durability == Durability::Each {
+            // It may be a killed batch's, never synced.
+            fs::File::open(&path)
+                .and_then(|f| fsync(&f))
+                .map_err(|e| (path.clone(), e))?;
+        }
+        return Ok((rel, None));
+    }
+    let raw_dir = root.join(RAW_DIR);
+    let fan_dir = path.parent().unwrap_or(&raw_dir).to_path_buf();
+    let created = !fan_dir.is_dir();
+    fs::create_dir_all(&fan_dir).map_err(|e| (fan_dir.clone(), e))?;
+    let zst = zstd::bulk::compress(body, ZSTD_LEVEL).map_err(|e| (path.clone(), e))?;
+    // The temp file sits in `.raw/` itself, where a sweep finds it without
+    // listing the fan-out directories.
+    let err = |e| (path.clone(), e);
+    let mut tmp = temp_file_in(&raw_dir, LOCKED_TEMP_PREFIX).map_err(err)?;
+    tmp.write_all(&zst).map_err(err)?;
+    if durability == Durability::Each {
+        fsync(tmp.as_file()).map_err(err)?;
+    }
+    tmp.persist(&path).map_err(|e| err(e.error))?;
+    if durability == Durability::Each {
+        sync_dir(&fan_dir);
+        sync_dir(&raw_dir);
+        if created {
+            sync_dir(root);
+        }
+    }
+    Ok((rel, Some(path)))
+}
+
+/// Reads and decompresses a zstd file.
+///
+/// # Errors
+/// The I/O (or zstd) error.
+pub fn read_zst(path: &Path) -> io::Result<Vec<u8>> {
+    zstd::stream::decode_all(fs::File::open(path)?)
+}
+
 /// Writes `bytes` to `path` via a temp file in the same directory
 /// ([`LOCKED_TEMP_PREFIX`]: call with the store lock held), synced, then renamed.
 ///
@@ -201,38 +314,67 @@ pub fn write_atomic_with(
     Ok(())
 }
 
-/// Makes everything written under `root` durable in one round: `syncfs(2)`
-/// on the store's filesystem on Linux (one journal commit, however many
-/// files), elsewhere an fsync of each of `written` (files and directories)
-/// and of their parents.
+/// From how many written files a durability round is one `syncfs(2)` rather
+/// than an fsync per file: syncfs is one journal commit however many files,
+/// but it also flushes whatever else is waiting on the filesystem, which a
+/// round of a few files (a `watch` check) should not wait for.
+pub const SYNCFS_FROM: usize = 32;
+
+/// Makes everything written under `root` durable in one round: `written`
+/// lists the files and directories (a directory stands for itself and the
+/// files in it). From [`SYNCFS_FROM`] files on (on Linux), one `syncfs(2)` on
+/// the store's filesystem; below, an fsync of each file, then of each
+/// directory between them and `root`, each once.
 ///
 /// # Errors
 /// The I/O error and the path it concerns.
 pub fn sync_store(root: &Path, written: &[PathBuf]) -> Result<(), (PathBuf, io::Error)> {
-    count_sync();
-    #[cfg(target_os = "linux")]
-    {
-        let _ = written;
-        let dir = fs::File::open(root).map_err(|e| (root.to_path_buf(), e))?;
-        rustix::fs::syncfs(&dir).map_err(|e| (root.to_path_buf(), io::Error::from(e)))
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let mut parents = std::collections::BTreeSet::new();
-        for path in written {
-            fs::File::open(path)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| (path.clone(), e))?;
-            if let Some(p) = path.parent() {
-                parents.insert(p.to_path_buf());
+    let mut files = Vec::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for path in written {
+        match fs::read_dir(path) {
+            Ok(entries) => {
+                files.extend(entries.flatten().map(|e| e.path()));
+                dirs.insert(path.clone());
             }
+            Err(_) => files.push(path.clone()),
         }
-        for p in parents {
-            sync_dir(&p);
-        }
-        let _ = root;
-        Ok(())
     }
+    if cfg!(target_os = "linux") && files.len() >= SYNCFS_FROM {
+        return syncfs(root);
+    }
+    for file in &files {
+        fs::File::open(file)
+            .and_then(|f| fsync(&f))
+            .map_err(|e| (file.clone(), e))?;
+    }
+    for path in files.iter().chain(written) {
+        let mut parent = path.parent();
+        while let Some(p) = parent.filter(|p| p.starts_with(root)) {
+            dirs.insert(p.to_path_buf());
+            parent = p.parent();
+        }
+    }
+    for dir in dirs {
+        fs::File::open(&dir)
+            .and_then(|f| fsync(&f))
+            .map_err(|e| (dir.clone(), e))?;
+    }
+    Ok(())
+}
+
+/// `syncfs(2)` on the filesystem holding `root`, counted in tests.
+#[cfg(target_os = "linux")]
+fn syncfs(root: &Path) -> Result<(), (PathBuf, io::Error)> {
+    count_sync();
+    let dir = fs::File::open(root).map_err(|e| (root.to_path_buf(), e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| (root.to_path_buf(), io::Error::from(e)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn syncfs(root: &Path) -> Result<(), (PathBuf, io::Error)> {
+    let _ = root;
+    Ok(())
 }
 
 /// `File::sync_all`, counted in tests.
@@ -325,7 +467,6 @@ mod tests {
         let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
         let d = doc();
         let files = SnapshotFiles {
-            body: b"<p>x</p>",
             document: &d,
             document_md: "# x\n",
             redline_md: None,
@@ -352,11 +493,60 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         inside.sort();
-        assert_eq!(inside, [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE]);
+        assert_eq!(inside, [DOCUMENT_JSON_ZST, DOCUMENT_MD]);
+        let (json, _) = read_document(&root.path().join(&names[0]), false).unwrap();
+        assert_eq!(serde_json::from_slice::<Document>(&json).unwrap(), d);
+    }
+
+    /// One file per distinct body, whoever stores it; a file already there
+    /// is used only when it holds the body.
+    #[test]
+    fn raw_bodies_are_stored_once_per_distinct_body() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let body = b"<html><p>Body</p></html>".as_slice();
+        let sha = "3fa9";
+        let (rel, written) = write_raw(root, sha, body, Durability::Each).unwrap();
+        assert_eq!(rel, ".raw/3f/3fa9.html.zst");
+        let path = root.join(".raw/3f/3fa9.html.zst");
+        assert_eq!(written.as_deref(), Some(path.as_path()));
+        assert_eq!(read_zst(&path).unwrap(), body);
+        for durability in [Durability::Each, Durability::Batch] {
+            let (again, written) = write_raw(root, sha, body, durability).unwrap();
+            assert_eq!((again.as_str(), written), (rel.as_str(), None));
+        }
+        // A cut file (a crash before a sync) is written again.
+        fs::write(&path, b"cut").unwrap();
+        let (_, written) = write_raw(root, sha, body, Durability::Batch).unwrap();
+        assert!(written.is_some());
+        assert_eq!(read_zst(&path).unwrap(), body);
+        let mut listed: Vec<String> = fs::read_dir(root.join(RAW_DIR))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, ["3f"], "no temp file is left");
+    }
+
+    /// The old layout's plain `document.json` reads; a missing document is
+    /// named after the layout the snapshot was stored with.
+    #[test]
+    fn documents_of_both_layouts_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let missing = |old| read_document(dir, old).unwrap_err().0;
+        assert_eq!(missing(false), dir.join(DOCUMENT_JSON_ZST));
+        assert_eq!(missing(true), dir.join(DOCUMENT_JSON));
+        fs::write(dir.join(DOCUMENT_JSON), b"{}").unwrap();
         assert_eq!(
-            read_gz(&root.path().join(&names[0]).join(PAGE_FILE)).unwrap(),
-            b"<p>x</p>"
+            read_document(dir, true).unwrap(),
+            (b"{}".to_vec(), dir.join(DOCUMENT_JSON))
         );
+        let d = doc();
+        fs::write(dir.join(DOCUMENT_JSON_ZST), document_json(&d).unwrap()).unwrap();
+        let (json, path) = read_document(dir, true).unwrap();
+        assert_eq!(path, dir.join(DOCUMENT_JSON_ZST), "the compressed one wins");
+        assert_eq!(serde_json::from_slice::<Document>(&json).unwrap(), d);
     }
 
     /// Snapshot files and directories get the modes `fs::write` and
@@ -376,7 +566,6 @@ mod tests {
         let target = root.path().join("nato-belarus");
         let d = doc();
         let files = SnapshotFiles {
-            body: b"<p>x</p>",
             document: &d,
             document_md: "# x\n",
             redline_md: Some("# redline\n"),
@@ -386,14 +575,19 @@ mod tests {
         let dir = target.join(&name);
         write_atomic(&target.join("feed.atom"), b"<feed/>").unwrap();
         let mut got = vec![(name.clone(), mode(&dir))];
-        for f in [PAGE_FILE, DOCUMENT_JSON, DOCUMENT_MD, REDLINE_MD] {
+        let (raw, _) = write_raw(root.path(), "ab12", b"<p>x</p>", Durability::Batch).unwrap();
+        let raw = root.path().join(raw);
+        got.push(("raw".into(), mode(&raw)));
+        got.push((RAW_DIR.into(), mode(&root.path().join(RAW_DIR))));
+        for f in [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD] {
             got.push((f.to_string(), mode(&dir.join(f))));
         }
         got.push(("feed.atom".into(), mode(&target.join("feed.atom"))));
         let want: Vec<(String, u32)> = [
             (name.as_str(), dir_mode),
-            (PAGE_FILE, file_mode),
-            (DOCUMENT_JSON, file_mode),
+            ("raw", file_mode),
+            (RAW_DIR, dir_mode),
+            (DOCUMENT_JSON_ZST, file_mode),
             (DOCUMENT_MD, file_mode),
             (REDLINE_MD, file_mode),
             ("feed.atom", file_mode),

@@ -6,11 +6,15 @@
 //!   redliner.sqlite                 index: targets, checks, snapshots, revisions
 //!   nato-belarus/
 //!     2026-11-29T10-00-00Z/         one snapshot (UTC capture time; `-2` on a same-second clash)
-//!       page.html.gz                the body exactly as served, gzipped
-//!       document.json               the extracted document
+//!       document.json.zst           the extracted document (JSON, zstd)
 //!       document.md                 the document as Markdown (readable, `git diff`-able)
 //!       redline.md                  the redline against the previous snapshot, if any
+//!   .raw/3f/3f9a...e1.html.zst      each distinct body exactly as served (zstd), named
+//!                                   by its SHA-256, stored once for the whole store
 //! ```
+//!
+//! Snapshots stored by earlier versions keep `page.html.gz` and a plain
+//! `document.json` in their directory, and read as before (see [`files`]).
 //!
 //! The files are the record; the index makes them searchable. A snapshot's
 //! files are in place (renamed in whole) before its rows are inserted, in one
@@ -53,8 +57,8 @@ use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
 use files::Durability;
 pub use files::{
-    DOCUMENT_JSON, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, REDLINE_MD, STAGING_PREFIX,
-    STALE_TEMP_AGE, dir_name, new_temp_file,
+    DOCUMENT_JSON, DOCUMENT_JSON_ZST, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, RAW_DIR,
+    REDLINE_MD, STAGING_PREFIX, STALE_TEMP_AGE, dir_name, new_temp_file,
 };
 pub use markdown::render as render_markdown;
 pub use outbox::{
@@ -265,6 +269,10 @@ pub struct SnapshotRow {
     pub content_hash: String,
     /// SHA-256 (hex) of the raw body.
     pub raw_sha256: String,
+    /// The raw body's file, relative to the store root
+    /// (`.raw/<sha[0..2]>/<sha>.html.zst`); `None` for snapshots stored
+    /// before it, whose body is `page.html.gz` in their directory.
+    pub raw_path: Option<String>,
     /// Page title.
     pub title: Option<String>,
     /// The stamp as served.
@@ -470,9 +478,12 @@ struct Batch {
     /// Snapshot directories written (absolute), removed if the batch never
     /// commits.
     dirs: Vec<PathBuf>,
-    /// Other files written without fsync (rewritten documents), made durable
-    /// with the rest.
+    /// Other files written without fsync (raw bodies, rewritten documents),
+    /// made durable with the rest.
     files: Vec<PathBuf>,
+    /// Raw body files this batch created (absolute), removed if it never
+    /// commits: no committed row can name them.
+    raw: Vec<PathBuf>,
     /// Files to write once the batch has committed (feeds), by path; a later
     /// write of the same path replaces an earlier one.
     after_commit: std::collections::BTreeMap<PathBuf, Vec<u8>>,
@@ -484,9 +495,19 @@ impl Drop for Store {
     fn drop(&mut self) {
         if let Some(batch) = self.batch.get_mut().take() {
             let _ = self.conn.execute_batch("ROLLBACK");
-            for dir in &batch.dirs {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            batch.remove_written();
+        }
+    }
+}
+
+impl Batch {
+    /// Removes what the batch wrote, its rows being rolled back.
+    fn remove_written(&self) {
+        for dir in &self.dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        for file in &self.raw {
+            let _ = std::fs::remove_file(file);
         }
     }
 }
@@ -494,7 +515,7 @@ impl Drop for Store {
 const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
      content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
      stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words, \
-     charset_source";
+     charset_source, raw_path";
 
 const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
      outcome, error, snapshot_id, revision_id, duration_ms, note";
@@ -542,7 +563,8 @@ impl Store {
         Ok(store)
     }
 
-    /// Snapshot directories (`<root>/<target>/<dir>/` holding `document.json`)
+    /// Snapshot directories (`<root>/<target>/<dir>/` holding
+    /// `document.json.zst`, or `document.json` for the old layout)
     /// on disk, as root-relative `target/dir` paths, sorted. Hidden entries
     /// (temp and set-aside directories) are skipped.
     fn snapshot_dirs_on_disk(&self) -> Vec<String> {
@@ -559,7 +581,10 @@ impl Store {
                 continue;
             };
             for d in dirs.flatten().filter(visible) {
-                if d.path().join(files::DOCUMENT_JSON).is_file() {
+                let dir = d.path();
+                if dir.join(files::DOCUMENT_JSON_ZST).is_file()
+                    || dir.join(files::DOCUMENT_JSON).is_file()
+                {
                     found.push(format!(
                         "{}/{}",
                         t.file_name().to_string_lossy(),
@@ -606,16 +631,19 @@ impl Store {
     ///
     /// - staging directories (`<target>/.tmp-snapshot-*`) and the temp files
     ///   the store writes under its lock (`.tmp-redliner-*`: snapshot files,
-    ///   feeds, rewritten documents) in the root, the target directories and
-    ///   the snapshot directories: with the lock held, no live run is writing
-    ///   them;
+    ///   feeds, rewritten documents, raw bodies) in the root, the target
+    ///   directories, the snapshot directories and `.raw/`: with the lock
+    ///   held, no live run is writing them;
     /// - other temp files there (`.tmpXXXXXX`: a report written into the
     ///   store with `--output`, which takes no lock, or an older redliner's)
     ///   once older than [`STALE_TEMP_AGE`] (an hour);
     ///
     /// and moves snapshot directories that no index row names (renamed into
     /// place, transaction never committed) to `<root>/.orphaned/<target>/<dir>`,
-    /// so nothing is lost and nothing unindexed looks like a snapshot. SQLite's
+    /// so nothing is lost and nothing unindexed looks like a snapshot. A raw
+    /// body written by a run killed before its commit is left in `.raw/`:
+    /// it is whole (renamed into place), content-addressed, and harmless; a
+    /// later snapshot of the same body uses it after checking it. SQLite's
     /// own journal is SQLite's to recover. Returns how many entries were cleaned.
     ///
     /// # Errors
@@ -643,6 +671,11 @@ impl Store {
                 if !name.starts_with(files::TEMP_PREFIX) {
                     if kind.is_dir() && !name.starts_with('.') && depth < 2 {
                         dirs.push((e.path(), depth + 1));
+                    } else if kind.is_dir() && depth == 0 && name == files::RAW_DIR {
+                        // Raw bodies are written through temp files in
+                        // `.raw/` itself; its fan-out directories hold
+                        // finished files only.
+                        dirs.push((e.path(), 2));
                     }
                     continue;
                 }
@@ -754,9 +787,7 @@ impl Store {
             if !self.conn.is_autocommit() {
                 let _ = self.conn.execute_batch("ROLLBACK");
             }
-            for dir in &batch.dirs {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            batch.remove_written();
             return Err(e);
         }
         for (path, bytes) in &batch.after_commit {
@@ -980,13 +1011,27 @@ impl Store {
         .transpose()
     }
 
-    /// The snapshot's body exactly as served (gunzipped `page.html.gz`).
+    /// The snapshot's body exactly as served: its `.raw/` file (zstd), or
+    /// the gunzipped `page.html.gz` of a snapshot stored before that layout.
     ///
     /// # Errors
     /// [`StoreError::Io`] naming the file.
     pub fn raw_body(&self, row: &SnapshotRow) -> Result<Vec<u8>, StoreError> {
-        let path = self.snapshot_dir(row).join(PAGE_FILE);
-        files::read_gz(&path).map_err(|source| StoreError::Io {
+        let (path, body) = match &row.raw_path {
+            Some(rel) => {
+                let path = rel
+                    .split('/')
+                    .fold(self.root.clone(), |p, part| p.join(part));
+                let body = files::read_zst(&path);
+                (path, body)
+            }
+            None => {
+                let path = self.snapshot_dir(row).join(PAGE_FILE);
+                let body = files::read_gz(&path);
+                (path, body)
+            }
+        };
+        body.map_err(|source| StoreError::Io {
             path: path.display().to_string(),
             source,
         })
@@ -1058,27 +1103,44 @@ impl Store {
         }
         let document_md = markdown::render(new.document, new.target);
         let target_dir = self.root.join(new.target);
+        let durability = self.durability();
+        let io = |(path, source): (PathBuf, std::io::Error)| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let sha = hex::encode(Sha256::digest(&new.page.body));
+        let (raw_rel, raw_written) =
+            files::write_raw(&self.root, &sha, &new.page.body, durability).map_err(io)?;
         let name = files::write_snapshot(
             &target_dir,
             new.captured_at,
             &files::SnapshotFiles {
-                body: &new.page.body,
                 document: new.document,
                 document_md: &document_md,
                 redline_md: new.redline_markdown,
             },
-            self.durability(),
-        )
-        .map_err(|(path, source)| StoreError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+            durability,
+        );
+        let name = match name {
+            Ok(name) => name,
+            Err(e) => {
+                if let Some(raw) = &raw_written {
+                    let _ = std::fs::remove_file(raw);
+                }
+                return Err(io(e));
+            }
+        };
         let dir = target_dir.join(&name);
         let rel = format!("{}/{name}", new.target);
-        match self.insert_snapshot_rows(&new, &rel) {
+        match self.insert_snapshot_rows(&new, &rel, (&sha, &raw_rel)) {
             Ok((snapshot_id, revision_id, check_id)) => {
                 if let Some(batch) = self.batch.get_mut() {
                     batch.dirs.push(dir.clone());
+                    let raw = raw_rel
+                        .split('/')
+                        .fold(self.root.clone(), |p, part| p.join(part));
+                    batch.files.push(raw);
+                    batch.raw.extend(raw_written);
                 }
                 Ok(Recorded {
                     snapshot_id,
@@ -1088,17 +1150,24 @@ impl Store {
                 })
             }
             Err(e) => {
-                // The index never saw it; don't leave an unindexed snapshot behind.
+                // The index never saw them; don't leave an unindexed snapshot
+                // (or a raw body no row names) behind.
                 let _ = std::fs::remove_dir_all(&dir);
+                if let Some(raw) = &raw_written {
+                    let _ = std::fs::remove_file(raw);
+                }
                 Err(e)
             }
         }
     }
 
+    /// The rows of [`Store::record_snapshot`]; `raw` is the body's SHA-256
+    /// (hex) and its file relative to the root.
     fn insert_snapshot_rows(
         &mut self,
         new: &NewSnapshot<'_>,
         rel: &str,
+        raw: (&str, &str),
     ) -> Result<(i64, Option<i64>, i64), StoreError> {
         let index = self.index.display().to_string();
         let sql = |source| StoreError::Sqlite {
@@ -1115,7 +1184,7 @@ impl Store {
         tx.execute(
             &format!(
                 "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                 SNAPSHOT_COLUMNS.trim_start_matches("id, ")
             ),
             params![
@@ -1130,7 +1199,7 @@ impl Store {
                 page.validators.etag,
                 page.validators.last_modified,
                 doc.fingerprint(),
-                hex::encode(Sha256::digest(&page.body)),
+                raw.0,
                 doc.meta.title,
                 stamp.map(|s| s.text.as_str()),
                 stamp.map(|s| s.date.to_string()),
@@ -1142,6 +1211,7 @@ impl Store {
                 to_i64(doc.block_count()),
                 to_i64(words),
                 page.charset_source.as_str(),
+                raw.1,
             ],
         )
         .map_err(sql)?;
@@ -1324,7 +1394,8 @@ impl Store {
     }
 
     /// Replaces a snapshot's document after re-extraction from its raw body:
-    /// rewrites `document.json` and `document.md` atomically, then updates the
+    /// rewrites `document.json.zst` (removing an old plain `document.json`)
+    /// and `document.md` atomically, then updates the
     /// row's content hash, title, stamp, root and counts. The raw body, the
     /// checks and the revisions stay as they are (record differences with
     /// [`Store::record_technical_revision`]).
@@ -1341,17 +1412,24 @@ impl Store {
             path: path.display().to_string(),
             source,
         };
-        let mut json = serde_json::to_vec_pretty(document)
-            .map_err(|e| io((dir.join(DOCUMENT_JSON), std::io::Error::other(e))))?;
-        json.push(b'\n');
+        let json =
+            files::document_json(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
         let durability = self.durability();
         let md = markdown::render(document, &row.target);
-        for (name, bytes) in [(DOCUMENT_JSON, &json[..]), (DOCUMENT_MD, md.as_bytes())] {
+        for (name, bytes) in [(DOCUMENT_JSON_ZST, &json[..]), (DOCUMENT_MD, md.as_bytes())] {
             let path = dir.join(name);
             files::write_atomic_with(&path, bytes, durability).map_err(io)?;
             if let Some(batch) = self.batch.get_mut() {
                 batch.files.push(path);
             }
+        }
+        // A snapshot of the old layout moves to the compressed document; the
+        // new file is in place, so readers never miss one.
+        match std::fs::remove_file(dir.join(DOCUMENT_JSON)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io((dir.join(DOCUMENT_JSON), e)));
+            }
+            _ => {}
         }
         let stamp = document.meta.stamp.as_ref();
         let words: usize = document.sections.iter().map(|s| s.word_count()).sum();
@@ -1457,17 +1535,19 @@ impl Store {
             .map_err(self.sql())
     }
 
-    /// Loads `document.json` for a row.
+    /// Loads the document (`document.json.zst`, or an old snapshot's plain
+    /// `document.json`) for a row.
     fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
-        let path = self.snapshot_dir(&row).join(DOCUMENT_JSON);
-        let text = std::fs::read_to_string(&path).map_err(|source| StoreError::Io {
+        let (json, path) = files::read_document(&self.snapshot_dir(&row), row.raw_path.is_none())
+            .map_err(|(path, source)| StoreError::Io {
             path: path.display().to_string(),
             source,
         })?;
-        let document: Document = serde_json::from_str(&text).map_err(|e| StoreError::Invalid {
-            path: path.display().to_string(),
-            message: format!("unreadable document JSON: {e}"),
-        })?;
+        let document: Document =
+            serde_json::from_slice(&json).map_err(|e| StoreError::Invalid {
+                path: path.display().to_string(),
+                message: format!("unreadable document JSON: {e}"),
+            })?;
         Ok(StoredSnapshot {
             id: row.id,
             captured_at: row.captured_at,
@@ -1678,6 +1758,7 @@ fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
         blocks: to_usize(r.get(21)?),
         words: to_usize(r.get(22)?),
         charset_source: r.get(23)?,
+        raw_path: r.get(24)?,
     })
 }
 
@@ -1891,7 +1972,7 @@ mod tests {
         );
         // Nothing was moved or deleted.
         assert!(
-            root.join("nato-belarus/2026-11-29T10-00-00Z/document.json")
+            root.join("nato-belarus/2026-11-29T10-00-00Z/document.json.zst")
                 .is_file()
         );
     }
@@ -1941,6 +2022,7 @@ mod tests {
             (root.join(".tmp-redliner-AbC123"), None, false),
             (target.join(".tmp-redliner-feed01"), None, false),
             (rec.dir.join(".tmp-redliner-doc001"), None, false),
+            (root.join(".raw/.tmp-redliner-raw001"), None, false),
             (root.join(".tmpAbC123"), Some(old), false),
             (target.join(".tmpXyZ789"), Some(old), false),
             (rec.dir.join(".tmpQwE456"), Some(old), false),
@@ -1957,11 +2039,11 @@ mod tests {
                 f.set_modified(*t).unwrap();
             }
         }
-        assert_eq!(store.sweep_unfinished().unwrap(), 6);
+        assert_eq!(store.sweep_unfinished().unwrap(), 7);
         for (path, _, kept) in &cases {
             assert_eq!(path.exists(), *kept, "{}", path.display());
         }
-        assert!(rec.dir.join(DOCUMENT_JSON).is_file());
+        assert!(rec.dir.join(DOCUMENT_JSON_ZST).is_file());
         assert_eq!(store.sweep_unfinished().unwrap(), 0);
     }
 
@@ -1982,7 +2064,7 @@ mod tests {
             rec.dir,
             root.join("nato-belarus").join("2026-11-29T10-00-00Z")
         );
-        assert_eq!(listing(&rec.dir), [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE]);
+        assert_eq!(listing(&rec.dir), [DOCUMENT_JSON_ZST, DOCUMENT_MD]);
         assert_eq!(
             listing(&root.join("nato-belarus")),
             ["2026-11-29T10-00-00Z"]
@@ -2033,7 +2115,11 @@ mod tests {
         assert_eq!(
             store.raw_body(row).unwrap(),
             p.body,
-            "gunzips to the exact bytes"
+            "decompresses to the exact bytes"
+        );
+        assert_eq!(
+            row.raw_path.as_deref(),
+            Some(format!(".raw/{}/{}.html.zst", &row.raw_sha256[..2], row.raw_sha256).as_str())
         );
         let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
         assert!(
@@ -2175,7 +2261,7 @@ mod tests {
         let rid = changed.revision_id.unwrap();
         assert_eq!(
             listing(&changed.dir),
-            [DOCUMENT_JSON, DOCUMENT_MD, PAGE_FILE, REDLINE_MD]
+            [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD]
         );
         assert_eq!(
             std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
@@ -2407,8 +2493,9 @@ mod tests {
         store
             .record_snapshot(snapshot_for("alone", &p, &d))
             .unwrap();
-        // page.html.gz, document.json, document.md and the renamed directory.
-        assert_eq!(syncs() - syncs_before, 4);
+        // The raw body (file, fan-out dir, `.raw/`, the root that got
+        // `.raw/`), document.json.zst, document.md and the renamed directory.
+        assert_eq!(syncs() - syncs_before, 7);
         assert_eq!(
             commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
             1
@@ -2437,7 +2524,7 @@ mod tests {
         );
         assert_eq!(visible(), 1, "nothing is visible before the commit");
         store.commit_batch().unwrap();
-        assert_eq!(syncs() - syncs_before, 1, "one durability round");
+        assert_eq!(syncs() - syncs_before, 1, "one durability round (syncfs)");
         assert_eq!(
             commits.load(std::sync::atomic::Ordering::SeqCst) - commits_before,
             1,
@@ -2670,6 +2757,121 @@ mod tests {
         let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
         assert!(md.contains("Better extraction"), "{md}");
         assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
+    }
+
+    /// A snapshot stored before the content-addressed layout (`page.html.gz`
+    /// and a plain `document.json` in its directory, no `raw_path`) reads as
+    /// before, and re-extraction moves its document to the new file.
+    #[test]
+    fn a_snapshot_of_the_old_layout_still_reads() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let p = page("<p>Беларусь</p>", None);
+        let d = doc("Old layout.", Some(28));
+        let rec = store
+            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        let row = store.snapshots("nato-belarus").unwrap().remove(0);
+        // Rewrite it as an older redliner wrote it.
+        let raw = root.path().join(row.raw_path.as_deref().unwrap());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &p.body).unwrap();
+        std::fs::write(rec.dir.join(PAGE_FILE), gz.finish().unwrap()).unwrap();
+        std::fs::remove_file(&raw).unwrap();
+        let mut json = serde_json::to_vec_pretty(&d).unwrap();
+        json.push(b'\n');
+        std::fs::write(rec.dir.join(DOCUMENT_JSON), json).unwrap();
+        std::fs::remove_file(rec.dir.join(DOCUMENT_JSON_ZST)).unwrap();
+        store
+            .conn
+            .execute("UPDATE snapshots SET raw_path = NULL", [])
+            .unwrap();
+
+        let old = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+        assert_eq!(old.row.raw_path, None);
+        assert_eq!(old.document, d);
+        assert_eq!(store.raw_body(&old.row).unwrap(), p.body);
+        assert_eq!(
+            store.sweep_unfinished().unwrap(),
+            0,
+            "an old snapshot is no orphan"
+        );
+        let better = doc("Re-extracted.", Some(28));
+        store.replace_document(&old.row, &better).unwrap();
+        assert_eq!(
+            listing(&rec.dir),
+            [DOCUMENT_JSON_ZST, DOCUMENT_MD, PAGE_FILE]
+        );
+        let new = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+        assert_eq!(new.document, better);
+        assert_eq!(store.raw_body(&new.row).unwrap(), p.body);
+        // A missing old snapshot's document is named as the old layout names it.
+        std::fs::remove_dir_all(&rec.dir).unwrap();
+        store
+            .conn
+            .execute("UPDATE snapshots SET raw_path = NULL", [])
+            .unwrap();
+        let err = store
+            .latest_snapshot("nato-belarus")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/document.json`"), "{err}");
+    }
+
+    /// The same body stored again (a revert, or another target on the same
+    /// URL) is one file; each snapshot's row names it.
+    #[test]
+    fn identical_bodies_are_stored_once() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let (a, b) = (page("<p>A</p>", None), page("<p>B</p>", None));
+        let d = doc("Text.", None);
+        let base = store
+            .record_snapshot(new_snapshot(&a, &d, "2026-11-29T10:00:00Z", None, None))
+            .unwrap();
+        store.begin_batch().unwrap();
+        let rev = revision(RevisionKind::Revised);
+        let changed = store
+            .record_snapshot(new_snapshot(
+                &b,
+                &d,
+                "2026-11-30T10:00:00Z",
+                Some(base.snapshot_id),
+                Some(&rev),
+            ))
+            .unwrap();
+        store
+            .record_snapshot(new_snapshot(
+                &a,
+                &d,
+                "2026-12-01T10:00:00Z",
+                Some(changed.snapshot_id),
+                Some(&rev),
+            ))
+            .unwrap();
+        store
+            .record_snapshot(snapshot_for("same-url", &a, &d))
+            .unwrap();
+        store.commit_batch().unwrap();
+        let mut files: Vec<String> = Vec::new();
+        for fan in std::fs::read_dir(root.path().join(RAW_DIR)).unwrap() {
+            files.extend(listing(&fan.unwrap().path()));
+        }
+        assert_eq!(files.len(), 2, "{files:?}");
+        for target in ["nato-belarus", "same-url"] {
+            for row in store.snapshots(target).unwrap() {
+                let body = if row.raw_sha256 == base_sha(&a) {
+                    &a.body
+                } else {
+                    &b.body
+                };
+                assert_eq!(&store.raw_body(&row).unwrap(), body);
+            }
+        }
+    }
+
+    fn base_sha(p: &FetchedPage) -> String {
+        hex::encode(Sha256::digest(&p.body))
     }
 
     #[test]

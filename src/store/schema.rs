@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_outbox.sql"),
     include_str!("migrations/003_unconfirmed_layout.sql"),
     include_str!("migrations/004_charset_source.sql"),
+    include_str!("migrations/005_raw_store.sql"),
 ];
 
 /// The schema version this build writes.

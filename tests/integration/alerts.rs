@@ -650,14 +650,13 @@ fn a_redesign_with_the_same_text_alerts_nobody_and_the_next_edit_does() {
     assert_eq!(hook.received().len(), 1);
 }
 
-/// Rewrites the stored `document.json` of the target's only snapshot the way
+/// Rewrites the stored document of the target's only snapshot the way
 /// an extractor from before issue 7 wrote it: no extraction recorded, a view
 /// counter kept as a block, a session id kept in a link.
 fn age_stored_document(t: &Test) {
     let dirs = t.snapshot_dirs("nato-belarus");
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let path = dirs[0].join("document.json");
-    let mut doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut doc: Value = serde_json::from_str(&Test::stored_document(&dirs[0])).unwrap();
     assert!(doc["meta"]["extraction"]["extractor"].is_u64(), "{doc}");
     doc["meta"].as_object_mut().unwrap().remove("extraction");
     let sections = doc["sections"].as_array_mut().unwrap();
@@ -677,7 +676,13 @@ fn age_stored_document(t: &Test) {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"kind": "paragraph", "text": "Views: 1,234"}));
-    std::fs::write(&path, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    // As that redliner stored it: plain `document.json`.
+    std::fs::remove_file(dirs[0].join("document.json.zst")).unwrap();
+    std::fs::write(
+        dirs[0].join("document.json"),
+        serde_json::to_vec_pretty(&doc).unwrap(),
+    )
+    .unwrap();
 }
 
 /// `(heading, change)` of every section in the JSON redline `check` printed.
@@ -803,7 +808,8 @@ fn a_previous_page_that_no_longer_extracts_is_compared_as_stored_with_a_note() {
     let w = World::new(hook.url(), None, "");
     w.check("nato-belarus/v1.html");
     age_stored_document(&w.t);
-    std::fs::remove_file(w.t.snapshot_dirs("nato-belarus")[0].join("page.html.gz")).unwrap();
+    let dir = &w.t.snapshot_dirs("nato-belarus")[0];
+    std::fs::remove_file(w.t.raw_file(dir)).unwrap();
 
     let run = w.check("nato-belarus/v1.html");
     assert!(

@@ -42,15 +42,14 @@ fn first_check_stores_a_baseline_and_prints_nothing() {
     assert_eq!(t.count("revisions"), 0);
     let dirs = t.snapshot_dirs("nato-belarus");
     assert_eq!(dirs.len(), 1);
-    for f in ["page.html.gz", "document.json", "document.md"] {
+    for f in ["document.json.zst", "document.md"] {
         assert!(
             dirs[0].join(f).is_file(),
             "missing {f} in {}",
             dirs[0].display()
         );
     }
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    let doc: Value = serde_json::from_str(&Test::stored_document(&dirs[0])).unwrap();
     assert_eq!(doc["meta"]["title"], "Relations with Belarus");
     assert_eq!(
         doc["meta"]["stamp"]["text"],
@@ -73,10 +72,7 @@ fn first_check_stores_a_baseline_and_prints_nothing() {
         ]
     );
     // The raw body is kept exactly as served.
-    let gz = std::fs::read(dirs[0].join("page.html.gz")).unwrap();
-    let mut raw = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut raw).unwrap();
-    assert_eq!(raw, fixture("nato-belarus/v1.html"));
+    assert_eq!(t.stored_raw(&dirs[0]), fixture("nato-belarus/v1.html"));
     // Chrome never reaches the document.
     let md = std::fs::read_to_string(dirs[0].join("document.md")).unwrap();
     assert!(md.contains("Belarus’ diplomatic mission to NATO opened in April 1998."));
@@ -697,7 +693,7 @@ fn a_deleted_latest_snapshot_directory_fails_every_check_with_a_recovery_hint() 
     t.serve("nato-belarus/v2-reworded.html");
     let dir = dirs[0].display();
     let want = format!(
-        "redliner: store `{dir}/document.json`: No such file or directory (os error 2)\n  \
+        "redliner: store `{dir}/document.json.zst`: No such file or directory (os error 2)\n  \
          hint: the snapshot directory `{dir}` is missing: restore it (from a backup) to go on; \
          redliner never re-baselines a target by itself. To start the target afresh instead, \
          give it a new id in the config (the old history stays) or use a new store (--store DIR)\n"
@@ -901,8 +897,7 @@ fn cdc_stamps_are_read_and_silent_edit_needs_a_stamp_on_both_sides() {
     let run = t.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let dirs = t.snapshot_dirs("cdc-flu");
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    let doc: Value = serde_json::from_str(&Test::stored_document(&dirs[0])).unwrap();
     let stamp = &doc["meta"]["stamp"];
     assert_eq!(stamp["text"], "Page last reviewed: August 19, 2020");
     assert_eq!(stamp["date"], "2020-08-19");
@@ -1031,8 +1026,7 @@ fn a_stamp_split_in_two_blocks_before_the_first_heading_is_no_lead_and_no_change
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     assert_eq!(t.count("revisions WHERE technical = 0"), 0);
     let dirs = t.snapshot_dirs("cdc-flu");
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(dirs[0].join("document.json")).unwrap()).unwrap();
+    let doc: Value = serde_json::from_str(&Test::stored_document(&dirs[0])).unwrap();
     assert!(
         doc["sections"]
             .as_array()

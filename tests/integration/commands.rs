@@ -728,8 +728,8 @@ fn written_files_and_snapshot_directories_follow_the_umask_not_0600() {
     let new = &dirs[1];
     let mut got = vec![(new.clone(), mode(new))];
     for p in [
-        new.join("page.html.gz"),
-        new.join("document.json"),
+        t.raw_file(new),
+        new.join("document.json.zst"),
         new.join("document.md"),
         new.join("redline.md"),
         store.join("nato-belarus/feed.atom"),
@@ -858,7 +858,7 @@ fn report_leaves_out_revisions_whose_snapshot_directory_is_gone() {
     assert_eq!(
         run.stderr,
         format!(
-            "redliner: warning: left out revision 1 of `nato-belarus` (snapshot 1 to 2): store `{}/document.json`: No such file or directory (os error 2)\n",
+            "redliner: warning: left out revision 1 of `nato-belarus` (snapshot 1 to 2): store `{}/document.json.zst`: No such file or directory (os error 2)\n",
             gone.display()
         )
     );

@@ -307,6 +307,9 @@ fn temp_entries(store: &Path) -> Vec<PathBuf> {
                 found.push(e.path());
             } else if e.path().is_dir() && !name.starts_with('.') && depth < 2 {
                 dirs.push((e.path(), depth + 1));
+            } else if depth == 0 && name == ".raw" {
+                // Raw bodies are written through temp files in `.raw/`.
+                dirs.push((e.path(), 2));
             }
         }
     }
@@ -344,18 +347,28 @@ fn assert_sound(w: &World, what: &str) {
     assert_eq!(fk, 0, "{what}: foreign keys");
     let mut st = db
         .prepare(
-            "SELECT s.dir, EXISTS(SELECT 1 FROM revisions r WHERE r.new_snapshot_id = s.id)
+            "SELECT s.dir, EXISTS(SELECT 1 FROM revisions r WHERE r.new_snapshot_id = s.id),
+                    s.raw_path
              FROM snapshots s",
         )
         .unwrap();
-    let rows: Vec<(String, bool)> = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    let rows: Vec<(String, bool, String)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    for (dir, has_revision) in rows {
+    for (dir, has_revision, raw) in rows {
+        let raw = w.store().join(raw);
+        let body = std::fs::read(&raw)
+            .ok()
+            .and_then(|zst| zstd::decode_all(&zst[..]).ok());
+        assert!(
+            body.is_some_and(|b| b.starts_with(b"<!DOCTYPE html>") && b.ends_with(b"</html>")),
+            "{what}: indexed snapshot `{dir}`: raw body `{}` unreadable",
+            raw.display()
+        );
         let path = w.store().join(&dir);
-        let mut want = vec!["page.html.gz", "document.json", "document.md"];
+        let mut want = vec!["document.json.zst", "document.md"];
         if has_revision {
             want.push("redline.md");
         }

@@ -151,11 +151,7 @@ fn cut_baseline_is_refetched_and_the_whole_page_stored() {
     assert_eq!(t.server.seen().len(), 2);
     assert_eq!(t.count("snapshots"), 1);
     let dirs = t.snapshot_dirs("nato-belarus");
-    let stored = std::fs::read(dirs[0].join("page.html.gz")).unwrap();
-    let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(&stored[..])
-        .read_to_end(&mut raw)
-        .unwrap();
+    let raw = t.stored_raw(&dirs[0]);
     assert_eq!(raw, v1(), "the whole page is the baseline");
     // The next check is silent.
     let run = t.run(&["check"]);

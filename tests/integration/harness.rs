@@ -125,6 +125,36 @@ impl Test {
             .unwrap()
     }
 
+    /// The document JSON of a snapshot directory as text:
+    /// `document.json.zst`, or the plain `document.json` of the old layout.
+    pub fn stored_document(dir: &Path) -> String {
+        match std::fs::read(dir.join("document.json.zst")) {
+            Ok(zst) => String::from_utf8(zstd::decode_all(&zst[..]).unwrap()).unwrap(),
+            Err(_) => std::fs::read_to_string(dir.join("document.json"))
+                .unwrap_or_else(|e| panic!("{}: no document: {e}", dir.display())),
+        }
+    }
+
+    /// The raw body file of the snapshot in `dir` (named by its row).
+    pub fn raw_file(&self, dir: &Path) -> PathBuf {
+        let rel = dir.strip_prefix(self.store()).unwrap();
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let raw: String = self
+            .db()
+            .query_row(
+                "SELECT raw_path FROM snapshots WHERE dir = ?1",
+                [rel],
+                |r| r.get(0),
+            )
+            .unwrap();
+        self.store().join(raw)
+    }
+
+    /// The raw body of the snapshot in `dir`, decompressed.
+    pub fn stored_raw(&self, dir: &Path) -> Vec<u8> {
+        zstd::decode_all(&std::fs::read(self.raw_file(dir)).unwrap()[..]).unwrap()
+    }
+
     /// The snapshot directories of a target, oldest first.
     pub fn snapshot_dirs(&self, target: &str) -> Vec<PathBuf> {
         let dir = self.store().join(target);

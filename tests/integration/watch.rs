@@ -68,7 +68,10 @@ fn assert_store_consistent(t: &Test) {
         .map(Result::unwrap)
         .collect();
     for d in dirs {
-        assert!(t.store().join(&d).join("document.json").is_file(), "{d}");
+        assert!(
+            t.store().join(&d).join("document.json.zst").is_file(),
+            "{d}"
+        );
     }
     assert_eq!(temp_entries(&t.store()), Vec::<PathBuf>::new());
 }
