@@ -46,8 +46,7 @@
 //!   other run writes).
 //! - **Batches of writes.** The checks record into store batches
 //!   ([`crate::store::Store::begin_batch`]): one SQLite transaction and one
-//!   durability round for up to [`Batches::CHECKS`] checks or
-//!   [`Batches::AGE`], committed before the store lock is released and, in
+//!   durability round for up to 256 checks or a second's worth, committed before the store lock is released and, in
 //!   [`Mode::Schedule`], before a check is reported (the report asks for its
 //!   alerts to be delivered, by a connection that sees committed rows only).
 //! - **Graceful stop.** Once shutdown is requested no check starts; those in

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Snapshots stored by earlier versions keep `page.html.gz` and a plain
-//! `document.json` in their directory, and read as before (see [`files`]).
+//! `document.json` in their directory, and read as before (see `files.rs`).
 //!
 //! The files are the record; the index makes them searchable. A snapshot's
 //! files are in place (renamed in whole) before its rows are inserted, in one
@@ -769,7 +769,8 @@ impl Store {
     }
 
     /// Commits the open batch (a no-op without one): makes every file it
-    /// wrote durable in one round ([`files::sync_store`]), then COMMITs, then
+    /// wrote durable in one round (one `syncfs`, or an fsync per file for a
+    /// few files), then COMMITs, then
     /// writes the feeds it held back. When the sync or the COMMIT fails, the
     /// batch's rows are rolled back and its snapshot directories removed, and
     /// the error returned; either way the batch is closed.
