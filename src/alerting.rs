@@ -316,6 +316,7 @@ mod tests {
             sections: 1,
             blocks: 1,
             words: 1,
+            source_fingerprint: None,
         }
     }
 

@@ -497,6 +497,7 @@ mod tests {
                     alerts: None,
                     technical: false,
                     note: None,
+                    source_fingerprint: None,
                 })
                 .unwrap();
             ids.push(rec.snapshot_id);

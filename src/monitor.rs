@@ -39,7 +39,9 @@ use crate::fetch::{self, Fetched, FetchedPage, Fetcher};
 use crate::layout;
 use crate::report::{self, Format, Redline, TerminalStyle};
 use crate::revision::{Revision, RevisionKind};
-use crate::store::{CheckOutcome, CheckRecord, NewSnapshot, Store, StoreError, StoredSnapshot};
+use crate::store::{
+    CheckOutcome, CheckRecord, NewSnapshot, SnapshotRow, Store, StoreError, StoredSnapshot,
+};
 use crate::target::Target;
 
 /// Where the current time comes from (so tests and replays can fix it).
@@ -278,7 +280,9 @@ impl Monitor {
         started_at: Timestamp,
         timer: Instant,
     ) -> Result<Outcome> {
-        let latest = self.store().latest_snapshot(&target.id)?;
+        // The row first: its document is read only when the page must be
+        // extracted (see `unchanged_by_fingerprint`).
+        let latest_row = self.store().latest_snapshot_row(&target.id)?;
         // Conditional GET with the latest good snapshot's validators, unless the
         // last full (200) fetch is older than `unconditional_every`: then a
         // plain GET, so a server answering stale 304s is still read in full.
@@ -294,10 +298,10 @@ impl Monitor {
         )?;
         let conditional =
             crate::schedule::send_validators(last_page, started_at, self.unconditional_every);
-        let validators = latest
+        let validators = latest_row
             .as_ref()
             .filter(|_| conditional)
-            .map(|s| s.validators.clone());
+            .map(SnapshotRow::validators);
         debug!(target = %target.id, conditional, "validators chosen");
         info!(target = %target.id, url = %target.url, "fetching");
         let fetched = self
@@ -320,7 +324,7 @@ impl Monitor {
                     final_url: None,
                     http_status: Some(304),
                     error: None,
-                    snapshot_id: latest.as_ref().map(|s| s.id),
+                    snapshot_id: latest_row.as_ref().map(|s| s.id),
                     note: None,
                 };
                 let plan = self.alert_plan(target);
@@ -342,8 +346,21 @@ impl Monitor {
             final_url = %page.final_url,
             "fetched"
         );
-        let moved_note = self.moved(target, latest.as_ref(), &page)?;
-        let decode_note = self.decoding_checked(target, latest.as_ref(), &page)?;
+        let moved_note = self.moved(target, latest_row.as_ref(), &page)?;
+        let decode_note = self.decoding_checked(target, latest_row.as_ref(), &page)?;
+        let notes = [moved_note.as_deref(), decode_note.as_deref()];
+        if let Some(outcome) = self.unchanged_by_fingerprint(
+            target,
+            latest_row.as_ref(),
+            &page,
+            notes,
+            (started_at, timer),
+        )? {
+            return Ok(outcome);
+        }
+        let latest = latest_row
+            .map(|row| self.store().with_document(row))
+            .transpose()?;
 
         // A body cut in transit is fetched again at once, before anything is
         // compared or stored: whole the second time, the second is used (and
@@ -401,6 +418,9 @@ impl Monitor {
             }
             None => (None, None),
         };
+        // Compared as the current extraction makes the previous snapshot:
+        // then a page found unchanged may lend it its fingerprint.
+        let like_with_like = compare_note.is_none();
         let compare_note = match (compare_note, moved_note) {
             (Some(c), Some(m)) => Some(format!("{m}; {c}")),
             (c, m) => m.or(c),
@@ -434,6 +454,7 @@ impl Monitor {
                 .collect::<Vec<_>>()
                 .join("; ");
             let plan = self.alert_plan(target);
+            let source = source_fingerprint(target, &page, &document);
             let recorded = self.store().record_snapshot(NewSnapshot {
                 target: &target.id,
                 url: target.url.as_str(),
@@ -448,6 +469,7 @@ impl Monitor {
                 alerts: plan.as_ref(),
                 technical: false,
                 note: (!note.is_empty()).then_some(note.as_str()),
+                source_fingerprint: source.as_deref(),
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -547,6 +569,9 @@ impl Monitor {
             };
             let plan = self.alert_plan(target);
             self.store().record_check_alerting(&record, plan.as_ref())?;
+            if like_with_like && cut_repaired.is_none() && cut_confirmed.is_none() {
+                self.lend_fingerprint(target, &previous.row, &page, &document);
+            }
             info!(target = %target.id, "unchanged");
             return Ok(Outcome::Unchanged);
         };
@@ -631,6 +656,7 @@ impl Monitor {
             path: "redline.md".into(),
             source,
         })?;
+        let source = source_fingerprint(target, &page, &document);
         let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -645,6 +671,7 @@ impl Monitor {
             alerts: plan.as_ref(),
             technical: false,
             note: None,
+            source_fingerprint: source.as_deref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The change is recorded; a feed that fails to refresh must not fail
@@ -672,7 +699,7 @@ impl Monitor {
     fn moved(
         &self,
         target: &Target,
-        latest: Option<&StoredSnapshot>,
+        latest: Option<&SnapshotRow>,
         page: &FetchedPage,
     ) -> Result<Option<String>> {
         let Ok(now) = url::Url::parse(&page.final_url) else {
@@ -688,7 +715,7 @@ impl Monitor {
             .filter(|c| c.outcome != CheckOutcome::Failed)
             .find_map(|c| c.final_url);
         let accepted = latest
-            .map(|s| s.row.final_url.clone())
+            .map(|s| s.final_url.clone())
             .into_iter()
             .chain(last_check)
             .filter_map(|u| url::Url::parse(&u).ok());
@@ -804,6 +831,7 @@ impl Monitor {
     ) -> Result<Outcome> {
         warn!(target = %target.id, "layout changed (same text, stored quietly): {warning}");
         let plan = self.alert_plan(target);
+        let source = source_fingerprint(target, page, document);
         let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -818,6 +846,7 @@ impl Monitor {
             alerts: plan.as_ref(),
             technical: true,
             note: Some(warning),
+            source_fingerprint: source.as_deref(),
         })?;
         info!(target = %target.id, snapshot = recorded.snapshot_id, "layout changed");
         Ok(Outcome::LayoutChanged {
@@ -889,17 +918,17 @@ impl Monitor {
     fn decoding_checked(
         &self,
         target: &Target,
-        previous: Option<&StoredSnapshot>,
+        previous: Option<&SnapshotRow>,
         page: &FetchedPage,
     ) -> Result<Option<String>> {
         let Some(error) = page.undecodable() else {
             return Ok(None);
         };
         let had_them = previous.is_some_and(|p| {
-            let Some(enc) = crate::fetch::encoding_for_label(&p.row.charset) else {
+            let Some(enc) = crate::fetch::encoding_for_label(&p.charset) else {
                 return false;
             };
-            let body = self.store().raw_body(&p.row);
+            let body = self.store().raw_body(p);
             match body {
                 Ok(body) => crate::fetch::malformed_bytes(enc, &body) > 0,
                 Err(e) => {
@@ -993,6 +1022,82 @@ impl Monitor {
         }
     }
 
+    /// The fast path of an unchanged page: when the page's source fingerprint
+    /// ([`extract::fingerprint`]) equals the latest snapshot's, the page
+    /// extracts to that snapshot's document, so the check is recorded
+    /// `unchanged` (with the notes the full path would give it: the move and
+    /// decoding notes) without extracting the page or reading the document.
+    /// `None` when the fingerprints differ or the snapshot has none: the
+    /// page is extracted as usual.
+    ///
+    /// The fingerprint names the extractor version and the rules, so a
+    /// snapshot made by another extraction (which the full path re-extracts
+    /// and notes) never matches. A body cut in transit is not looked for:
+    /// the full path does not either when the document is unchanged.
+    ///
+    /// # Errors
+    /// [`Error::Store`] when the check cannot be recorded.
+    fn unchanged_by_fingerprint(
+        &self,
+        target: &Target,
+        latest: Option<&SnapshotRow>,
+        page: &FetchedPage,
+        notes: [Option<&str>; 2],
+        (started_at, timer): (Timestamp, Instant),
+    ) -> Result<Option<Outcome>> {
+        let Some((row, stored)) = latest.and_then(|r| Some((r, r.source_fingerprint.as_deref()?)))
+        else {
+            return Ok(None);
+        };
+        if !extract::fingerprint::matches(stored, &page.text, &target.url, &target.rules) {
+            debug!(target = %target.id, "fingerprint differs from the latest snapshot's; extracting");
+            return Ok(None);
+        }
+        debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted");
+        let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
+        let record = CheckRecord {
+            target: target.id.clone(),
+            url: target.url.to_string(),
+            started_at,
+            duration_ms: timer.elapsed().as_millis() as i64,
+            outcome: CheckOutcome::Unchanged,
+            final_url: Some(page.final_url.clone()),
+            http_status: Some(page.status),
+            error: None,
+            snapshot_id: Some(row.id),
+            note: (!note.is_empty()).then_some(note),
+        };
+        let plan = self.alert_plan(target);
+        self.store().record_check_alerting(&record, plan.as_ref())?;
+        info!(target = %target.id, "unchanged");
+        Ok(Some(Outcome::Unchanged))
+    }
+
+    /// After a page was extracted and found unchanged from `previous`, gives
+    /// `previous` the page's fingerprint when it has another (none yet, an
+    /// older extractor's, a per-request token in a script): a later page
+    /// with this fingerprint extracts to this document, which is unchanged
+    /// from `previous`, so the next such check takes the fast path. A store
+    /// that cannot record it only loses that speed.
+    fn lend_fingerprint(
+        &self,
+        target: &Target,
+        previous: &SnapshotRow,
+        page: &FetchedPage,
+        document: &Document,
+    ) {
+        let Some(source) = source_fingerprint(target, page, document) else {
+            return;
+        };
+        if previous.source_fingerprint.as_deref() == Some(source.as_str()) {
+            return;
+        }
+        match self.store().set_source_fingerprint(previous.id, &source) {
+            Ok(()) => debug!(target = %target.id, snapshot = previous.id, "fingerprint recorded"),
+            Err(e) => debug!(target = %target.id, "fingerprint not recorded: {e}"),
+        }
+    }
+
     /// Records an `unconfirmed` check (nothing stored) and returns its outcome.
     fn record_unconfirmed(
         &self,
@@ -1058,6 +1163,12 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
             source,
         }
     })
+}
+
+/// The source fingerprint stored with a snapshot of `page` whose document
+/// is `document` ([`extract::fingerprint::for_document`]).
+fn source_fingerprint(target: &Target, page: &FetchedPage, document: &Document) -> Option<String> {
+    extract::fingerprint::for_document(&page.text, &target.url, &target.rules, document)
 }
 
 /// What the second fetch said about a content change.

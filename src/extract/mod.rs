@@ -14,6 +14,7 @@
 //! stamp is never content.
 
 mod chrome;
+pub mod fingerprint;
 mod link;
 mod parse;
 mod root;
@@ -538,7 +539,7 @@ fn time_element_stamp(doc: &Html, chrome: &Chrome, reading: &stamp::Reading) -> 
 
 /// `<meta>` elements that carry a modification date, by their `name`,
 /// `property`, `itemprop` or `http-equiv` (lowercased), most specific first.
-const META_MODIFIED: &[&str] = &[
+pub(crate) const META_MODIFIED: &[&str] = &[
     "article:modified_time",
     "og:updated_time",
     "dcterms.modified",

@@ -220,6 +220,10 @@ pub struct NewSnapshot<'a> {
     pub technical: bool,
     /// The check's note (for a technical snapshot: the rule to update).
     pub note: Option<&'a str>,
+    /// What the page gave the extractor ([`crate::extract::fingerprint`]),
+    /// stored so that a later page with the same one is recorded unchanged
+    /// without extracting; `None` stores none (never matched).
+    pub source_fingerprint: Option<&'a str>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -293,6 +297,11 @@ pub struct SnapshotRow {
     pub blocks: usize,
     /// Number of words.
     pub words: usize,
+    /// What the page gave the extractor ([`crate::extract::fingerprint`]);
+    /// `None` for snapshots stored before it was recorded, or pages the
+    /// streaming pass could not follow. Not shown: an internal key.
+    #[serde(skip)]
+    pub source_fingerprint: Option<String>,
 }
 
 impl SnapshotRow {
@@ -515,7 +524,7 @@ impl Batch {
 const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
      content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
      stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words, \
-     charset_source, raw_path";
+     charset_source, raw_path, source_fingerprint";
 
 const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
      outcome, error, snapshot_id, revision_id, duration_ms, note";
@@ -898,6 +907,51 @@ impl Store {
         row.map(|r| self.load(r)).transpose()
     }
 
+    /// The target's newest snapshot row, without its document (read it with
+    /// [`Store::with_document`] when needed: a check whose page is unchanged
+    /// by its fingerprint never does).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn latest_snapshot_row(&self, target: &str) -> Result<Option<SnapshotRow>, StoreError> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1
+             ORDER BY captured_at DESC, id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, [target], snapshot_row)
+            .optional()
+            .map_err(self.sql())
+    }
+
+    /// A snapshot row with its document loaded.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] or [`StoreError::Invalid`] when its `document.json`
+    /// is missing or unreadable.
+    pub fn with_document(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
+        self.load(row)
+    }
+
+    /// Records `fingerprint` as what the snapshot's page gave the extractor:
+    /// a check found a page with this fingerprint to extract to a document
+    /// unchanged from the snapshot's, so a later page with the same one is
+    /// too (the fingerprint names the extractor version and rules).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn set_source_fingerprint(
+        &self,
+        snapshot: i64,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE snapshots SET source_fingerprint = ?1 WHERE id = ?2")
+            .and_then(|mut st| st.execute(params![fingerprint, snapshot]))
+            .map(|_| ())
+            .map_err(self.sql())
+    }
+
     /// One snapshot of the target by id, with its document.
     ///
     /// # Errors
@@ -1185,7 +1239,7 @@ impl Store {
         tx.execute(
             &format!(
                 "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
                 SNAPSHOT_COLUMNS.trim_start_matches("id, ")
             ),
             params![
@@ -1213,6 +1267,7 @@ impl Store {
                 to_i64(words),
                 page.charset_source.as_str(),
                 raw.1,
+                new.source_fingerprint,
             ],
         )
         .map_err(sql)?;
@@ -1760,6 +1815,7 @@ fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
         words: to_usize(r.get(22)?),
         charset_source: r.get(23)?,
         raw_path: r.get(24)?,
+        source_fingerprint: r.get(25)?,
     })
 }
 
@@ -1914,6 +1970,7 @@ mod tests {
             alerts: None,
             technical: false,
             note: None,
+            source_fingerprint: None,
         }
     }
 

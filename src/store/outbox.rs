@@ -879,6 +879,7 @@ mod tests {
                 alerts: Some(&plan(channels, "2026-11-29T10:00:00Z")),
                 technical: false,
                 note: None,
+                source_fingerprint: None,
             })
             .unwrap();
         let revision = diff::revision(&d1, &d2, &DiffOptions::default()).unwrap();
@@ -914,6 +915,7 @@ mod tests {
                 alerts: Some(&p),
                 technical: false,
                 note: None,
+                source_fingerprint: None,
             })
             .unwrap();
         (store, new.snapshot_id)

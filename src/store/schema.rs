@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_unconfirmed_layout.sql"),
     include_str!("migrations/004_charset_source.sql"),
     include_str!("migrations/005_raw_store.sql"),
+    include_str!("migrations/006_source_fingerprint.sql"),
 ];
 
 /// The schema version this build writes.

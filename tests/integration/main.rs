@@ -11,6 +11,7 @@ mod config;
 mod crash;
 mod cuts_and_charsets;
 mod faults;
+mod fingerprint;
 mod golden;
 mod harness;
 mod html_browser;

@@ -28,7 +28,7 @@ use redliner::stamp::{self, DateOrder, Reading};
 use redliner::target::Rules;
 
 /// `n` cases, unless `PROPTEST_CASES` says otherwise.
-fn cases(n: u32) -> Config {
+pub(crate) fn cases(n: u32) -> Config {
     let config = Config::default();
     if std::env::var_os("PROPTEST_CASES").is_some() {
         config
@@ -193,7 +193,7 @@ fn node() -> impl Strategy<Value = Node> {
 }
 
 /// A page: sometimes a full document with a title, sometimes a fragment.
-fn page() -> impl Strategy<Value = String> {
+pub(crate) fn page() -> impl Strategy<Value = String> {
     (
         prop::collection::vec(node(), 0..8),
         any::<bool>(),
@@ -218,7 +218,7 @@ fn page() -> impl Strategy<Value = String> {
 
 /// The rule sets pages are extracted with: generic, generic with no
 /// minimum text (so small pages get through), and a site rule set.
-fn rule_sets() -> Vec<Rules> {
+pub(crate) fn rule_sets() -> Vec<Rules> {
     let mut bare = Rules::generic();
     bare.min_text_chars = 0;
     let text = "[rules.site]\ntitle = \"h1\"\ncontent = [\"section.content\", \"#main\"]\n\
