@@ -16,7 +16,7 @@
 //!   add theirs): a CSRF token in a hidden input's `value`, a script `nonce`,
 //!   `data-*` tracking ids, `src`, `width`...;
 //! - the `content` of a `<meta>` that no stamp or link rule reads (a CSRF
-//!   meta tag; see [`meta_content_read`]);
+//!   meta tag; see `meta_content_read`);
 //! - how a start tag is spelled: attribute order, quotes, spacing, case of the
 //!   names, repeated attributes after the first (HTML keeps the first).
 //!
