@@ -678,14 +678,12 @@ mod tests {
             let code = source.split("#[cfg(test)]").next().unwrap_or(source);
             read.extend(call.captures_iter(code).map(|c| (file, c[1].to_string())));
             // Regexes (escapes, groups, anchors) are not selectors.
-            let selectors = literal
-                .find_iter(code)
-                .filter(|l| {
-                    let l = l.as_str();
-                    !["(?", "^", "\\d", "\\s", "\\w", "\\b"]
-                        .iter()
-                        .any(|r| l.contains(r))
-                });
+            let selectors = literal.find_iter(code).filter(|l| {
+                let l = l.as_str();
+                !["(?", "^", "\\d", "\\s", "\\w", "\\b"]
+                    .iter()
+                    .any(|r| l.contains(r))
+            });
             for lit in selectors {
                 read.extend(
                     in_selector

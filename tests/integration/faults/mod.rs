@@ -106,11 +106,16 @@ impl Campaign {
     fn record(&self) -> (Vec<String>, BTreeMap<PathBuf, Vec<u8>>) {
         let db = self.t.db();
         let mut stmt = db.prepare("SELECT * FROM snapshots ORDER BY id").unwrap();
-        let width = stmt.column_count();
+        // The source fingerprint is a key for skipping extraction, not part
+        // of the record: an unchanged page may lend the snapshot its own.
+        let columns: Vec<usize> = (0..stmt.column_count())
+            .filter(|&i| stmt.column_name(i).unwrap() != "source_fingerprint")
+            .collect();
         let rows = stmt
             .query_map([], |r| {
-                (0..width)
-                    .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                columns
+                    .iter()
+                    .map(|&i| r.get::<_, rusqlite::types::Value>(i))
                     .collect::<Result<Vec<_>, _>>()
             })
             .unwrap()
