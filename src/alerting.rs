@@ -114,6 +114,47 @@ pub fn recurrence(history: &[SnapshotRow], new_hash: &str) -> Option<Recurrence>
         .map(|s| Recurrence::Revert { of: s.id })
 }
 
+/// [`recurrence`] read from the store: how `new_hash` relates to the
+/// target's snapshots captured before `before` (all of them when `None`, as
+/// at a check, before the new snapshot is stored). Gives the same answer as
+/// [`recurrence`] over those snapshots, reading the newest three and, for a
+/// revert or an alternation, one or two indexed rows more: never the whole
+/// history.
+///
+/// # Errors
+/// [`StoreError::Sqlite`].
+pub fn recurrence_in(
+    store: &Store,
+    target: &str,
+    before: Option<&SnapshotRow>,
+    new_hash: &str,
+) -> Result<Option<Recurrence>, StoreError> {
+    let recent = store.recent_snapshots(target, before, 3)?;
+    let Some(first) = recent.first() else {
+        return Ok(None);
+    };
+    if first.content_hash == new_hash {
+        return Ok(None);
+    }
+    if let [prev, previous_but_one, third] = recent.as_slice()
+        && previous_but_one.content_hash == new_hash
+        && third.content_hash == prev.content_hash
+    {
+        let since = store
+            .run_start(target, [new_hash, &prev.content_hash], before)?
+            .unwrap_or(third.id);
+        return Ok(Some(Recurrence::Alternating {
+            of: previous_but_one.id,
+            since,
+        }));
+    }
+    // The newest snapshot is not it (tested above), so the newest with this
+    // content is the revert's.
+    Ok(store
+        .newest_with_content(target, new_hash, before)?
+        .map(|of| Recurrence::Revert { of }))
+}
+
 /// The target's alert plan for a check at `now` without a revision to
 /// announce (health alerts only); `None` when the target has no channels.
 pub fn plan(target: &Target, delivery: &DeliverySettings, now: Timestamp) -> Option<AlertPlan> {
@@ -135,6 +176,9 @@ pub fn plan(target: &Target, delivery: &DeliverySettings, now: Timestamp) -> Opt
 /// The revision alerts when [`should_alert`] says so under the target's
 /// rules, except an alternation already announced for the current run of flips.
 ///
+/// Reads a few indexed rows of the target ([`recurrence_in`]), never its
+/// whole history.
+///
 /// # Errors
 /// [`StoreError`] reading the target's snapshots or alerts.
 pub fn plan_change(
@@ -145,8 +189,7 @@ pub fn plan_change(
     document: &Document,
     now: Timestamp,
 ) -> Result<(Option<AlertPlan>, Option<Recurrence>), StoreError> {
-    let history = store.snapshots(&target.id)?;
-    let recurrence = recurrence(&history, &document.fingerprint());
+    let recurrence = recurrence_in(store, &target.id, None, &document.fingerprint())?;
     let Some(mut plan) = plan(target, delivery, now) else {
         return Ok((None, recurrence));
     };
@@ -377,6 +420,52 @@ mod tests {
         for (name, hist, new, want) in cases {
             assert_eq!(recurrence(&history(hist), new), want, "{name}");
         }
+    }
+
+    /// Every history of up to five snapshots over three contents (two
+    /// snapshots per second, so equal times are ordered by id), every new
+    /// content, at every point of the history: the store's bounded reads
+    /// give what the whole history gives.
+    #[test]
+    fn recurrence_from_the_store_equals_recurrence_over_the_whole_history() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open(root.path()).unwrap();
+        let contents = ["A", "B", "C"];
+        let mut histories: Vec<Vec<&str>> = vec![Vec::new()];
+        for len in 1..=5 {
+            let mut next = Vec::new();
+            for h in histories.iter().filter(|h| h.len() == len - 1) {
+                for c in contents {
+                    let mut longer = h.clone();
+                    longer.push(c);
+                    next.push(longer);
+                }
+            }
+            histories.extend(next);
+        }
+        let mut checked = 0;
+        for (n, oldest_first) in histories.iter().enumerate() {
+            let target = format!("h{n}");
+            store.insert_bare_snapshots(&target, oldest_first);
+            let all = store.snapshots(&target).unwrap();
+            for new in ["A", "B", "C", "D"] {
+                assert_eq!(
+                    recurrence_in(&store, &target, None, new).unwrap(),
+                    recurrence(&all, new),
+                    "{oldest_first:?} then {new}"
+                );
+                for (i, anchor) in all.iter().enumerate() {
+                    assert_eq!(
+                        recurrence_in(&store, &target, Some(anchor), new).unwrap(),
+                        recurrence(&all[i + 1..], new),
+                        "{oldest_first:?} before snapshot {} then {new}",
+                        anchor.id
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 5000, "{checked}");
     }
 
     #[test]

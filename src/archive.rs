@@ -21,7 +21,7 @@
 //! Open Terms Archive's model: re-extraction rewrites versions but never
 //! notifies.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch;
 use crate::report::{Redline, atom_feed, document_notes, feed_id};
-use crate::store::{RevisionRow, SnapshotRow, Store};
+use crate::store::{SnapshotRow, Store, StoredRevision};
 use crate::target::Target;
 
 /// The feed file name, per target (`<store>/<target>/feed.atom`) and for all
@@ -58,38 +58,34 @@ pub fn redline_between(
     new: &SnapshotRow,
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
-    let revisions = store.revisions(&new.target)?;
-    let snapshots = store.snapshots(&new.target)?;
-    redline_with(store, old, new, &revisions, &snapshots, opts)
+    let stored = store.real_revision_between(&new.target, old.id, new.id)?;
+    redline_with(store, old, new, stored, opts)
 }
 
-/// The redline from `old` to `new`; `snapshots` are the target's, newest
-/// first (for the notes).
+/// The redline from `old` to `new`; `stored` is the real revision recorded
+/// between them, if any. Reads the two snapshots' rows and documents and a
+/// few indexed rows, never the target's whole history.
 fn redline_with(
     store: &Store,
     old: &SnapshotRow,
     new: &SnapshotRow,
-    revisions: &[RevisionRow],
-    snapshots: &[SnapshotRow],
+    stored: Option<i64>,
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
     let target = &new.target;
+    // Both documents, even when the stored revision is used: a redline whose
+    // old snapshot is gone is left out (`report` says so).
     let old_doc = load(store, old)?;
     let new_doc = load(store, new)?;
     // Re-extraction records a technical revision from a snapshot to itself; a
     // technical revision between two snapshots is a layout change (see
     // `crate::layout`), whose documents were never rewritten.
-    let reextracted: HashSet<i64> = revisions
-        .iter()
-        .filter(|r| r.technical && r.old_snapshot_id == r.new_snapshot_id)
-        .map(|r| r.new_snapshot_id)
-        .collect();
-    let stored = revisions
-        .iter()
-        .find(|r| !r.technical && r.old_snapshot_id == old.id && r.new_snapshot_id == new.id)
-        .filter(|_| !reextracted.contains(&old.id) && !reextracted.contains(&new.id));
+    let stored = match stored {
+        Some(id) if !store.reextracted(old.id)? && !store.reextracted(new.id)? => Some(id),
+        _ => None,
+    };
     let revision = match stored {
-        Some(row) => match store.revision(target, row.id)? {
+        Some(id) => match store.revision(target, id)? {
             Some(rev) => Some(rev),
             None => diff::revision(&old_doc, &new_doc, opts),
         },
@@ -99,45 +95,48 @@ fn redline_with(
             .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none())
             .map(|rev| crate::layout::restamped(&old_doc, &new_doc, Some(&rev)).unwrap_or(rev)),
     };
-    Ok(revision.map(|revision| Redline {
-        target: target.clone(),
-        url: new.url.clone(),
-        title: new_doc
-            .meta
-            .title
-            .clone()
-            .or_else(|| old_doc.meta.title.clone()),
-        old_captured_at: Some(old.captured_at),
-        new_captured_at: new.captured_at,
-        old_snapshot: Some(old.id),
-        new_snapshot: Some(new.id),
-        revision,
-        notes: notes(old, new, snapshots, &new_doc),
-    }))
+    let title = new_doc
+        .meta
+        .title
+        .clone()
+        .or_else(|| old_doc.meta.title.clone());
+    Ok(match revision {
+        Some(revision) => Some(Redline {
+            target: target.clone(),
+            url: new.url.clone(),
+            title,
+            old_captured_at: Some(old.captured_at),
+            new_captured_at: new.captured_at,
+            old_snapshot: Some(old.id),
+            new_snapshot: Some(new.id),
+            revision,
+            notes: notes(store, old, new, &new_doc)?,
+        }),
+        None => None,
+    })
 }
 
 /// The notes the monitor gave this redline when it was found, said again:
 /// content that came back (only when `old` is the snapshot right before
 /// `new`, as at the check) and a fallback content root.
 fn notes(
+    store: &Store,
     old: &SnapshotRow,
     new: &SnapshotRow,
-    snapshots: &[SnapshotRow],
     new_doc: &Document,
-) -> Vec<String> {
-    let before_new = snapshots
-        .iter()
-        .position(|s| s.id == new.id)
-        .map_or(&[][..], |i| &snapshots[i + 1..]);
-    let recurrence = before_new
-        .first()
-        .filter(|previous| previous.id == old.id)
-        .and_then(|_| crate::alerting::recurrence(before_new, &new.content_hash));
-    recurrence
+) -> Result<Vec<String>> {
+    let previous = store.recent_snapshots(&new.target, Some(new), 1)?;
+    let recurrence = match previous.first() {
+        Some(p) if p.id == old.id => {
+            crate::alerting::recurrence_in(store, &new.target, Some(new), &new.content_hash)?
+        }
+        _ => None,
+    };
+    Ok(recurrence
         .map(crate::alerting::Recurrence::note)
         .into_iter()
         .chain(document_notes(&new_doc.meta))
-        .collect()
+        .collect())
 }
 
 fn load(store: &Store, row: &SnapshotRow) -> Result<Document> {
@@ -154,7 +153,9 @@ fn load(store: &Store, row: &SnapshotRow) -> Result<Document> {
 
 /// The target's real revisions (technical ones left out) whose new snapshot
 /// was captured in `since..until` (either bound open when `None`), as
-/// redlines, oldest first. At most the newest `limit` when given.
+/// redlines, oldest first. At most the newest `limit` when given; a
+/// revision that vanished after re-extraction is left out after the limit
+/// is applied.
 ///
 /// # Errors
 /// [`Error::Store`].
@@ -166,60 +167,99 @@ pub fn stored_redlines(
     limit: Option<usize>,
     opts: &DiffOptions,
 ) -> Result<Vec<Redline>> {
-    let snapshots = store.snapshots(target)?;
-    let revisions = store.revisions(target)?;
-    let by_id = |id: i64| snapshots.iter().find(|s| s.id == id);
-    let mut rows: Vec<(&SnapshotRow, &SnapshotRow)> = revisions
-        .iter()
-        .filter(|r| !r.technical)
-        .filter_map(|r| Some((by_id(r.old_snapshot_id)?, by_id(r.new_snapshot_id)?)))
-        .filter(|(_, new)| {
-            since.is_none_or(|s| new.captured_at >= s) && until.is_none_or(|u| new.captured_at < u)
-        })
-        .collect();
-    rows.sort_by_key(|(_, new)| (new.captured_at, new.id));
-    if let Some(limit) = limit {
-        let skip = rows.len().saturating_sub(limit);
-        rows.drain(..skip);
-    }
+    let mut rows = store.real_revisions(Some(target), since, until, limit)?;
+    rows.reverse();
     let mut out = Vec::with_capacity(rows.len());
-    for (old, new) in rows {
-        match redline_with(store, old, new, &revisions, &snapshots, opts)? {
-            Some(r) => out.push(r),
-            None => debug!(
-                target = %target,
-                old = old.id,
-                new = new.id,
-                "revision vanished after re-extraction; left out"
-            ),
+    for row in rows {
+        if let Some(r) = stored_redline(store, &row, opts)? {
+            out.push(r);
         }
     }
     Ok(out)
 }
 
-/// Rewrites the target's feed (`<store>/<target>/feed.atom`) and the feed
-/// for all targets (`<store>/feed.atom`), each with its newest
-/// [`FEED_ENTRIES`] revisions, and returns both paths. Call with the store
-/// lock held.
+/// The redline of one stored real revision; `None` when it vanished after
+/// re-extraction.
+fn stored_redline(
+    store: &Store,
+    row: &StoredRevision,
+    opts: &DiffOptions,
+) -> Result<Option<Redline>> {
+    let redline = redline_with(store, &row.old, &row.new, Some(row.revision.id), opts)?;
+    if redline.is_none() {
+        debug!(
+            target = %row.revision.target,
+            old = row.old.id,
+            new = row.new.id,
+            "revision vanished after re-extraction; left out"
+        );
+    }
+    Ok(redline)
+}
+
+/// Rewrites the feeds a run's changes made stale, once each: the feed of
+/// every target in `changed` and of every target whose revisions or
+/// documents this store session wrote ([`Store::feeds_due`]), then the feed
+/// for all targets, each with its newest [`FEED_ENTRIES`] revisions; then
+/// marks the store clean ([`Store::settle`]). Returns the paths written.
+///
+/// Call it once at the end of a `check` run and after each check of
+/// `watch`, with the store lock held and every batch committed. Its cost
+/// is bounded by the feeds' entries, whatever the history's length.
 ///
 /// # Errors
-/// [`Error::Store`]; [`Error::Io`] when a feed cannot be rendered.
-pub fn refresh_feeds(store: &Store, target: &str) -> Result<[PathBuf; 2]> {
-    Ok([
-        refresh_target_feed(store, target)?,
-        refresh_all_feed(store)?,
-    ])
+/// [`Error::Store`]; [`Error::Io`] when a feed cannot be rendered. A feed
+/// that fails is left for [`recover`]; the others are still written, and
+/// the first error is returned.
+pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<Vec<PathBuf>> {
+    let mut due: Vec<String> = store.feeds_due();
+    due.extend(changed.iter().map(|t| t.as_ref().to_string()));
+    due.sort();
+    due.dedup();
+    let mut written = Vec::new();
+    let mut first_error = None;
+    let mut done = Vec::new();
+    for target in &due {
+        match refresh_target_feed(store, target) {
+            Ok(path) => {
+                written.push(path);
+                done.push(target.as_str());
+            }
+            Err(e) => {
+                debug!(target = %target, "atom feed not refreshed: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if !due.is_empty() {
+        match refresh_all_feed(store) {
+            Ok(path) => {
+                written.push(path);
+                store.feeds_written(&done);
+            }
+            Err(e) => {
+                debug!("atom feed for all targets not refreshed: {e}");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    for path in &written {
+        debug!("feed written: `{}`", path.display());
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    store.settle()?;
+    Ok(written)
 }
 
 /// Rewrites the target's feed (`<store>/<target>/feed.atom`).
 fn refresh_target_feed(store: &Store, target: &str) -> Result<PathBuf> {
     let opts = DiffOptions::default();
     let redlines = stored_redlines(store, target, None, None, Some(FEED_ENTRIES), &opts)?;
-    let title = match store.latest_snapshot(target)? {
-        Some(s) => match s.document.meta.title {
-            Some(t) => format!("{t} ({target}): redlines"),
-            None => format!("{target}: redlines"),
-        },
+    let latest = store.recent_snapshots(target, None, 1)?;
+    let title = match latest.first().and_then(|s| s.title.as_deref()) {
+        Some(t) => format!("{t} ({target}): redlines"),
         None => format!("{target}: redlines"),
     };
     let mut bytes = Vec::new();
@@ -230,22 +270,41 @@ fn refresh_target_feed(store: &Store, target: &str) -> Result<PathBuf> {
     Ok(store.write_target_file(target, FEED_FILE, &bytes)?)
 }
 
-/// Rewrites the feed for all targets (`<store>/feed.atom`).
+/// Rewrites the feed for all targets (`<store>/feed.atom`): the newest
+/// [`FEED_ENTRIES`] real revisions across targets, read newest first from
+/// one indexed query. Equal times list in target order, as the per-target
+/// lists merged; each target contributes from its own newest
+/// [`FEED_ENTRIES`] at most (what its feed holds).
 fn refresh_all_feed(store: &Store) -> Result<PathBuf> {
     let opts = DiffOptions::default();
     let mut all = Vec::new();
-    for t in store.targets()? {
-        all.extend(stored_redlines(
-            store,
-            &t,
-            None,
-            None,
-            Some(FEED_ENTRIES),
-            &opts,
-        )?);
+    let mut per_target: HashMap<String, usize> = HashMap::new();
+    let mut read = 0;
+    let mut page = FEED_ENTRIES;
+    // One page of rows is enough unless revisions vanished after
+    // re-extraction: then read on, twice as far each time.
+    'pages: loop {
+        let rows = store.real_revisions(None, None, None, Some(page))?;
+        let more = rows.len() == page;
+        for row in rows.iter().skip(read) {
+            read += 1;
+            let seen = per_target.entry(row.revision.target.clone()).or_default();
+            if *seen >= FEED_ENTRIES {
+                continue;
+            }
+            *seen += 1;
+            if let Some(r) = stored_redline(store, row, &opts)? {
+                all.push(r);
+                if all.len() == FEED_ENTRIES {
+                    break 'pages;
+                }
+            }
+        }
+        if !more {
+            break;
+        }
+        page = page.saturating_mul(2);
     }
-    all.sort_by_key(|r| std::cmp::Reverse(r.new_captured_at));
-    all.truncate(FEED_ENTRIES);
     let mut bytes = Vec::new();
     atom_feed(&all, &feed_id(None), "redliner: all targets", &mut bytes).map_err(|e| {
         Error::Io {
@@ -267,17 +326,23 @@ pub struct Recovered {
     pub feeds: Vec<PathBuf>,
 }
 
-/// Repairs what a run killed mid-write left: sweeps the store
-/// ([`Store::sweep_unfinished`]), then rewrites every feed that is missing or
+/// Repairs what a run killed mid-write left. A store carrying the clean mark
+/// ([`Store::is_clean`]: every earlier write finished, every feed current)
+/// needs nothing, and costs one `stat`. Otherwise: sweeps the store
+/// ([`Store::sweep_unfinished`]), rewrites every feed that is missing or
 /// older (file modification time) than the newest revision of its target (of
 /// any target, for `<store>/feed.atom`), as a run killed between its commit
-/// and its feed refresh leaves them. Call with the store lock held, before
-/// checking: `check`, `watch` (before each check) and `reextract` do.
+/// and its feed refresh leaves them, and marks the store clean. Call with the
+/// store lock held, before checking: `check`, `watch` (before each check)
+/// and `reextract` do.
 ///
 /// # Errors
 /// [`Error::Store`] when the store cannot be read or a file removed or
 /// written; [`Error::Io`] when a feed cannot be rendered.
 pub fn recover(store: &Store) -> Result<Recovered> {
+    if store.is_clean() {
+        return Ok(Recovered::default());
+    }
     let swept = store.sweep_unfinished()?;
     let mut feeds = Vec::new();
     let mut newest_all: Option<Timestamp> = None;
@@ -301,6 +366,7 @@ pub fn recover(store: &Store) -> Result<Recovered> {
             path.display()
         );
     }
+    store.mark_clean()?;
     Ok(Recovered { swept, feeds })
 }
 
@@ -372,7 +438,7 @@ pub fn reextract(
         }
     }
     if !dry_run && done.changed > 0 {
-        refresh_feeds(store, &target.id)?;
+        refresh_feeds_for(store, &[&target.id])?;
     }
     Ok(done)
 }
@@ -672,5 +738,52 @@ mod tests {
             store.snapshot("t", ids[0]).unwrap().unwrap().document,
             before
         );
+    }
+
+    /// `recover` at the start of every run listed every snapshot directory
+    /// of every target. A store whose writes all finished carries the clean
+    /// mark and is not scanned; one a run left unfinished (no mark) is
+    /// repaired in full, and marked clean again.
+    #[test]
+    fn recover_scans_nothing_on_a_clean_store_and_repairs_an_unfinished_one() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = Store::open(root.path()).unwrap();
+        let t = target(&[]);
+        store_pages(
+            &mut store,
+            &t,
+            &[html(&["Alpha text."]), html(&["Alpha text.", "Beta text."])],
+        );
+        // Written and not settled: no mark, and the target's feed is due.
+        assert!(!store.is_clean());
+        assert_eq!(store.feeds_due(), ["t"]);
+        let written = refresh_feeds_for::<&str>(&store, &[]).unwrap();
+        assert_eq!(
+            written,
+            [
+                root.path().join("t").join(FEED_FILE),
+                root.path().join(FEED_FILE)
+            ]
+        );
+        assert!(store.is_clean());
+        assert_eq!(store.feeds_due(), Vec::<String>::new());
+
+        // What a killed run leaves: staging, an unindexed snapshot directory.
+        let staging = root.path().join("t").join(".tmp-snapshot-Ab12Cd");
+        let unindexed = root.path().join("t").join("2030-01-01T00-00-00Z");
+        for dir in [&staging, &unindexed] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("document.json"), "{}").unwrap();
+        }
+        // With the mark, nothing is listed: they stay.
+        let store = Store::open(root.path()).unwrap();
+        assert_eq!(recover(&store).unwrap(), Recovered::default());
+        assert!(staging.is_dir() && unindexed.is_dir());
+        // Without it (the kill removed it before writing), all is repaired.
+        std::fs::remove_file(root.path().join(crate::store::CLEAN_FILE)).unwrap();
+        let store = Store::open(root.path()).unwrap();
+        assert_eq!(recover(&store).unwrap().swept, 2);
+        assert!(!staging.exists() && !unindexed.exists());
+        assert!(store.is_clean());
     }
 }

@@ -42,7 +42,7 @@
 //! charset = "windows-1251"     # decode with this charset whatever the page declares
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -138,20 +138,27 @@ impl Settings {
         if ids.is_empty() {
             return Ok(self.targets.clone());
         }
+        // One pass to index the targets, one over the ids: never each id
+        // against every target.
+        let by_id: HashMap<&str, &Target> =
+            self.targets.iter().map(|t| (t.id.as_str(), t)).collect();
         ids.iter()
             .map(|id| {
-                self.target(id).cloned().ok_or_else(|| ConfigError {
-                    path: self.path.clone(),
-                    place: format!("target `{id}`"),
-                    message: format!(
-                        "not configured (configured: {})",
-                        self.targets
-                            .iter()
-                            .map(|t| t.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })
+                by_id
+                    .get(id.as_str())
+                    .map(|t| (*t).clone())
+                    .ok_or_else(|| ConfigError {
+                        path: self.path.clone(),
+                        place: format!("target `{id}`"),
+                        message: format!(
+                            "not configured (configured: {})",
+                            self.targets
+                                .iter()
+                                .map(|t| t.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    })
             })
             .collect()
     }
@@ -576,7 +583,11 @@ pub fn parse(
         );
     }
 
-    let mut targets: Vec<Target> = Vec::new();
+    // Ids seen so far and the channels defined, as sets: loading is linear
+    // in the targets, never each one compared with every other.
+    let mut ids: HashSet<&str> = HashSet::with_capacity(file.targets.len());
+    let channel_ids: HashSet<&str> = file.channels.iter().map(|ch| ch.id.as_str()).collect();
+    let mut targets: Vec<Target> = Vec::with_capacity(file.targets.len());
     for t in &file.targets {
         let place = |key: &str| format!("target `{}`: key `{key}`", t.id);
         if !valid_id(&t.id) {
@@ -586,7 +597,7 @@ pub fn parse(
                     .into(),
             ));
         }
-        if targets.iter().any(|o| o.id == t.id) {
+        if !ids.insert(t.id.as_str()) {
             return Err(err(place("id"), "duplicate target id".into()));
         }
         // The URL parser drops tabs and newlines anywhere and blanks at the
@@ -625,7 +636,7 @@ pub fn parse(
             })?,
         };
         for c in &t.channels {
-            if !file.channels.iter().any(|ch| &ch.id == c) {
+            if !channel_ids.contains(c.as_str()) {
                 let defined: Vec<&str> = file.channels.iter().map(|ch| ch.id.as_str()).collect();
                 return Err(err(
                     place("channels"),

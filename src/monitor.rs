@@ -674,11 +674,9 @@ impl Monitor {
             source_fingerprint: source.as_deref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
-        // The change is recorded; a feed that fails to refresh must not fail
-        // the check (the next change rewrites it whole).
-        if let Err(e) = archive::refresh_feeds(&self.store(), &target.id) {
-            warn!(target = %target.id, "atom feed not refreshed: {e}");
-        }
+        // The feeds are rewritten once per run, not per change: the run
+        // loop calls `archive::refresh_feeds_for` (the store remembers which
+        // targets' feeds are due).
         Ok(Outcome::Changed {
             snapshot: recorded.snapshot_id,
             redline: Box::new(redline),
@@ -802,9 +800,6 @@ impl Monitor {
                         revision,
                         "previous snapshot re-extracted ({why}): its document changed; technical revision recorded, not alerted"
                     );
-                    if let Err(e) = archive::refresh_feeds(&self.store(), &target.id) {
-                        warn!(target = %target.id, "atom feed not refreshed: {e}");
-                    }
                 }
                 None => info!(
                     target = %target.id,
@@ -1213,6 +1208,9 @@ fn percent(share: f64) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    use crate::store::SqlCount;
 
     fn made_by(extractor: u32, rules: &str) -> Extraction {
         Extraction {
@@ -1250,6 +1248,139 @@ mod tests {
         ];
         for (old, want) in cases {
             assert_eq!(extraction_change(old.as_ref(), &current), want, "{old:?}");
+        }
+    }
+
+    /// The page at `version`: enough text for the generic rules, one
+    /// sentence naming the version.
+    fn page(version: usize) -> String {
+        let filler = "The council agreed on regular political dialogue and practical \
+                      cooperation in areas of common interest, including preparedness. ";
+        format!(
+            "<html><head><title>Counted page</title></head><body><main><h1>Counted page</h1>\
+             <h2>Relations</h2><p>{filler}{filler}</p><p>Text of version {version}.</p>\
+             <h2>Partners</h2><p>{filler}</p></main></body></html>"
+        )
+    }
+
+    /// A server answering every request with the page set last.
+    fn serve() -> (u16, Arc<Mutex<String>>) {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let port = server.server_addr().to_ip().unwrap().port();
+        let body = Arc::new(Mutex::new(String::new()));
+        let served = body.clone();
+        std::thread::spawn(move || {
+            for req in server.incoming_requests() {
+                let text = served.lock().unwrap().clone();
+                let header =
+                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
+                        .unwrap();
+                let _ = req.respond(tiny_http::Response::from_string(text).with_header(header));
+            }
+        });
+        (port, body)
+    }
+
+    /// Checks target `t000` (with a webhook channel, so alerts are planned)
+    /// through versions 0..=`history` of the page (a baseline, `history`
+    /// revisions), then, with `others` targets beside it holding a copy of
+    /// its whole history, counts the SQL of an unchanged check, a change and
+    /// a revert.
+    fn counted_checks(history: usize, others: usize) -> Vec<(&'static str, SqlCount)> {
+        let (port, body) = serve();
+        let root = tempfile::tempdir().unwrap();
+        let config = format!(
+            "[settings]\ntimeout = \"5s\"\nretries = 0\nmin_host_delay = \"0s\"\n\
+             confirm_after = \"0s\"\n\n\
+             [[channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl_env = \"COUNTED_HOOK\"\n\n\
+             [[target]]\nid = \"t000\"\nurl = \"http://127.0.0.1:{port}/page\"\n\
+             channels = [\"hook\"]\n"
+        );
+        let settings = crate::config::parse(
+            &config,
+            std::path::Path::new("redliner.toml"),
+            Some(root.path()),
+        )
+        .unwrap();
+        let target = settings.targets[0].clone();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let monitor = Monitor::open(&settings).unwrap();
+        for version in 0..=history {
+            *body.lock().unwrap() = page(version);
+            rt.block_on(monitor.check(&target)).unwrap();
+        }
+        for i in 1..=others {
+            monitor.store().clone_history("t000", &format!("t{i:03}"));
+        }
+        let mut counted = Vec::new();
+        for (what, version, changed) in [
+            ("unchanged", history, false),
+            ("changed", 100, true),
+            ("revert", 3, true),
+        ] {
+            *body.lock().unwrap() = page(version);
+            let counting = monitor.store().start_counting();
+            let outcome = rt.block_on(monitor.check(&target)).unwrap();
+            let count = monitor.store().stop_counting(counting);
+            assert_eq!(
+                matches!(outcome, Outcome::Changed { .. }),
+                changed,
+                "{what}: {}",
+                outcome.describe()
+            );
+            if let (Outcome::Changed { redline, .. }, "revert") = (&outcome, what) {
+                assert!(
+                    redline.notes.iter().any(|n| n.starts_with("Revert")),
+                    "{:?}",
+                    redline.notes
+                );
+            }
+            counted.push((what, count));
+        }
+        counted
+    }
+
+    /// A check read every snapshot of its target to find a revert, and the
+    /// feeds it rewrote read every revision of every target. Now a check of
+    /// one target runs the same statements, reads the same rows and does the
+    /// same work in a store of 200 targets × 20 revisions as in a store of
+    /// that one target, and as with a history of 4 revisions.
+    #[test]
+    fn a_check_runs_the_same_sql_in_a_store_of_200_targets_as_in_a_store_of_one() {
+        let short = counted_checks(4, 0);
+        let one = counted_checks(20, 0);
+        let many = counted_checks(20, 199);
+        for ((what, one), (_, short)) in one.iter().zip(&short) {
+            assert_eq!(
+                (one.statements, one.rows, one.vm_steps),
+                (short.statements, short.rows, short.vm_steps),
+                "{what}: 20 revisions as 4: {:#?}",
+                one.sql
+            );
+        }
+        for ((what, one), (_, many)) in one.iter().zip(&many) {
+            println!(
+                "{what}: {} statements, {} rows, {} steps",
+                many.statements, many.rows, many.vm_steps
+            );
+            // No statement scans a table: every one is served by an index.
+            assert_eq!(
+                (one.fullscan_steps, many.fullscan_steps),
+                (0, 0),
+                "{what}: {:#?}",
+                many.sql
+            );
+            assert_eq!(one.sql, many.sql, "{what}: the same statements");
+            assert_eq!(
+                (one.statements, one.rows, one.vm_steps),
+                (many.statements, many.rows, many.vm_steps),
+                "{what}: the same rows read and work done"
+            );
+            // O(1) rows: a few per statement, whatever the history.
+            assert!(one.rows <= 2 * one.statements + 4, "{what}: {one:#?}");
         }
     }
 }

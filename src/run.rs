@@ -187,6 +187,8 @@ pub async fn run(
     let mut lock: Option<StoreLock> = None;
     let mut stopping = false;
     let mut batches = Batches::default();
+    // Targets changed since the feeds were last rewritten.
+    let mut changed_targets: Vec<String> = Vec::new();
 
     // Mode::Once: per-host queues in the order given.
     let mut queues = Queues::new(&hosts, targets.len(), options.mode == Mode::Once);
@@ -310,10 +312,13 @@ pub async fn run(
         }
 
         if in_flight.is_empty() {
-            // Nothing in flight: commit, then no need for the lock (another
-            // run may go).
+            // Nothing in flight: commit, write the feeds, then no need for
+            // the lock (another run may go).
             if !batches.commit(&monitor, false) {
                 summary.failed += 1;
+            }
+            if lock.is_some() {
+                refresh_feeds(&monitor, &mut changed_targets);
             }
             lock = None;
             if stopping || (wake.is_none() && options.mode == Mode::Once) {
@@ -344,7 +349,10 @@ pub async fn run(
                 queues.host_free(&hosts, i);
                 summary.checked += 1;
                 match &finished.result {
-                    Ok(Outcome::Changed { .. }) => summary.changed += 1,
+                    Ok(Outcome::Changed { .. }) => {
+                        summary.changed += 1;
+                        changed_targets.push(targets[i].id.clone());
+                    }
                     Ok(_) => {}
                     Err(_) => summary.failed += 1,
                 }
@@ -368,6 +376,10 @@ pub async fn run(
     // A stop leaves gaps in the order given: report the rest as it is.
     for (_, f) in std::mem::take(&mut done) {
         report(&targets, options.mode, f, &mut on_check);
+    }
+    // `check` (the lock held by the caller): the feeds once, at the end.
+    if options.locking == Locking::Held || lock.is_some() {
+        refresh_feeds(&monitor, &mut changed_targets);
     }
     drop(lock);
     Ok(summary)
@@ -432,6 +444,17 @@ impl Batches {
             }
         }
     }
+}
+
+/// Rewrites the feeds the checks since the last call made stale, once each
+/// (see [`crate::archive::refresh_feeds_for`]), with the store lock held. The
+/// changes are recorded: a feed that fails is said, and rewritten by the next
+/// run's repair.
+fn refresh_feeds(monitor: &Monitor, changed: &mut Vec<String>) {
+    if let Err(e) = crate::archive::refresh_feeds_for(&monitor.store(), changed) {
+        warn!("atom feeds not refreshed: {e}");
+    }
+    changed.clear();
 }
 
 /// Logs one finished check and hands it to the caller.

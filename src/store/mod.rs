@@ -40,7 +40,11 @@ mod files;
 pub mod lock;
 mod markdown;
 mod outbox;
+mod recent;
 mod schema;
+mod settle;
+#[cfg(test)]
+mod testing;
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +68,10 @@ pub use markdown::render as render_markdown;
 pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
 };
+pub use recent::StoredRevision;
+pub use settle::CLEAN_FILE;
+#[cfg(test)]
+pub(crate) use testing::SqlCount;
 
 /// The index file name inside the store root.
 pub const INDEX_FILE: &str = "redliner.sqlite";
@@ -479,6 +487,11 @@ pub struct Store {
     /// The open batch, if any ([`Store::begin_batch`]). In a cell because
     /// feeds are written through `&self` ([`Store::write_target_file`]).
     batch: std::cell::RefCell<Option<Batch>>,
+    /// This session removed the clean mark and has not put it back (see
+    /// the `settle` module).
+    unsettled: std::cell::Cell<bool>,
+    /// Targets whose feeds this session's writes made stale.
+    feeds_due: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 /// What an open batch has written and not yet committed.
@@ -562,11 +575,17 @@ impl Store {
                 ),
             },
         })?;
+        // Every statement of a check is prepared once per connection; the
+        // default cache (16) is smaller than the statements a check and its
+        // alerts run.
+        conn.set_prepared_statement_cache_capacity(64);
         let store = Store {
             root: root.to_path_buf(),
             index,
             conn,
             batch: std::cell::RefCell::new(None),
+            unsettled: std::cell::Cell::new(false),
+            feeds_due: std::cell::RefCell::new(std::collections::BTreeSet::new()),
         };
         store.refuse_lost_index()?;
         Ok(store)
@@ -610,14 +629,15 @@ impl Store {
     /// index was lost or replaced: starting a new baseline would orphan the
     /// history, so refuse.
     fn refuse_lost_index(&self) -> Result<(), StoreError> {
-        let rows: i64 = self
+        // EXISTS, not COUNT(*): counting reads the whole table.
+        let any: bool = self
             .conn
-            .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+            .query_row("SELECT EXISTS (SELECT 1 FROM snapshots)", [], |r| r.get(0))
             .map_err(|source| StoreError::Sqlite {
                 path: self.index.display().to_string(),
                 source,
             })?;
-        if rows > 0 {
+        if any {
             return Ok(());
         }
         let on_disk = self.snapshot_dirs_on_disk();
@@ -901,7 +921,7 @@ impl Store {
         );
         let row = self
             .conn
-            .query_row(&sql, [target], snapshot_row)
+            .cached_row(&sql, [target], snapshot_row)
             .optional()
             .map_err(self.sql())?;
         row.map(|r| self.load(r)).transpose()
@@ -961,7 +981,7 @@ impl Store {
             format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND id = ?2");
         let row = self
             .conn
-            .query_row(&sql, params![target, id], snapshot_row)
+            .cached_row(&sql, params![target, id], snapshot_row)
             .optional()
             .map_err(self.sql())?;
         row.map(|r| self.load(r)).transpose()
@@ -990,7 +1010,7 @@ impl Store {
             "SELECT {CHECK_COLUMNS} FROM checks WHERE target_id = ?1
              ORDER BY started_at DESC, id DESC LIMIT ?2"
         );
-        let mut st = self.conn.prepare(&sql).map_err(self.sql())?;
+        let mut st = self.conn.prepare_cached(&sql).map_err(self.sql())?;
         let rows = st
             .query_map(params![target, limit_param(limit)], check_row)
             .map_err(self.sql())?;
@@ -1021,7 +1041,7 @@ impl Store {
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
         self.conn
-            .query_row(&sql, [target], |r| get_timestamp(r, 0))
+            .cached_row(&sql, [target], |r| get_timestamp(r, 0))
             .optional()
             .map_err(self.sql())
     }
@@ -1050,7 +1070,7 @@ impl Store {
     pub fn revision(&self, target: &str, id: i64) -> Result<Option<Revision>, StoreError> {
         let json: Option<String> = self
             .conn
-            .query_row(
+            .cached_row(
                 "SELECT revision_json FROM revisions WHERE target_id = ?1 AND id = ?2",
                 params![target, id],
                 |r| r.get(0),
@@ -1156,6 +1176,10 @@ impl Store {
         if new.revision.is_some() && new.previous.is_none() {
             return Err(self.invalid(new.target, "a revision needs the previous snapshot's id"));
         }
+        self.unsettle()?;
+        if new.revision.is_some() {
+            self.feed_due(new.target);
+        }
         let document_md = markdown::render(new.document, new.target);
         let target_dir = self.root.join(new.target);
         let durability = self.durability();
@@ -1236,7 +1260,7 @@ impl Store {
         let root = self.root.clone();
         let tx = self.write_unit()?;
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
-        tx.execute(
+        tx.cached_execute(
             &format!(
                 "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
                  ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
@@ -1337,6 +1361,8 @@ impl Store {
         created_at: Timestamp,
     ) -> Result<i64, StoreError> {
         self.check_target(target)?;
+        self.unsettle()?;
+        self.feed_due(target);
         let index = self.index.display().to_string();
         let tx = self.write_unit()?;
         let id = insert_revision(
@@ -1463,6 +1489,9 @@ impl Store {
         row: &SnapshotRow,
         document: &Document,
     ) -> Result<(), StoreError> {
+        self.unsettle()?;
+        // The readers recompute redlines from re-extracted documents.
+        self.feed_due(&row.target);
         let dir = self.snapshot_dir(row);
         let io = |(path, source): (PathBuf, std::io::Error)| StoreError::Io {
             path: path.display().to_string(),
@@ -1535,6 +1564,7 @@ impl Store {
         if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
             return Err(self.invalid(target, &format!("`{name}` is not a plain file name")));
         }
+        self.unsettle()?;
         let dir = self.root.join(target);
         std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
             path: dir.display().to_string(),
@@ -1571,6 +1601,7 @@ impl Store {
                 message: format!("`{name}` is not a plain file name"),
             });
         }
+        self.unsettle()?;
         self.write_file(self.root.join(name), bytes)
     }
 
@@ -1581,7 +1612,7 @@ impl Store {
     /// [`StoreError::Sqlite`].
     pub fn newest_revision_at(&self, target: &str) -> Result<Option<Timestamp>, StoreError> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT created_at FROM revisions WHERE target_id = ?1
                  ORDER BY created_at DESC, id DESC LIMIT 1",
                 [target],
@@ -1636,6 +1667,37 @@ impl Store {
     }
 }
 
+/// `query_row` and `execute` through the connection's statement cache: a
+/// check runs the same few statements for every target, so each is prepared
+/// once per connection, never once per call.
+trait Cached {
+    /// [`Connection::query_row`] with a cached statement.
+    fn cached_row<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+
+    /// [`Connection::execute`] with a cached statement.
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl Cached for Connection {
+    fn cached_row<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
 /// The fields of a check row to insert.
 struct CheckInsert<'a> {
     target: &'a str,
@@ -1657,7 +1719,7 @@ fn upsert_target(
     url: &str,
     seen: Timestamp,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO targets (id, url, first_seen) VALUES (?1, ?2, ?3)
          ON CONFLICT(id) DO UPDATE SET url = excluded.url",
         params![target, url, ts(seen)],
@@ -1670,7 +1732,7 @@ fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Result<i64> {
         .started_at
         .checked_add(SignedDuration::from_millis(c.duration_ms))
         .unwrap_or(c.started_at);
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO checks (target_id, started_at, finished_at, url, final_url, http_status,
                              outcome, error, snapshot_id, revision_id, duration_ms, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -1708,7 +1770,7 @@ fn insert_revision(
     let summary = serde_json::to_string(&revision.summary).map_err(json_err)?;
     let full = serde_json::to_string(revision).map_err(json_err)?;
     let path = tx.path().map(str::to_string).unwrap_or_default();
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO revisions (target_id, old_snapshot_id, new_snapshot_id, kind, technical,
                                 summary_json, revision_json, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1789,33 +1851,38 @@ fn parse_json<T: serde::de::DeserializeOwned>(s: &str, idx: usize) -> rusqlite::
 }
 
 fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
+    snapshot_row_at(r, 0)
+}
+
+/// A snapshot row from [`SNAPSHOT_COLUMNS`] starting at column `at`.
+fn snapshot_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
-        id: r.get(0)?,
-        target: r.get(1)?,
-        captured_at: get_timestamp(r, 2)?,
-        dir: r.get(3)?,
-        url: r.get(4)?,
-        final_url: r.get(5)?,
-        http_status: r.get(6)?,
-        content_type: r.get(7)?,
-        charset: r.get(8)?,
-        etag: r.get(9)?,
-        last_modified: r.get(10)?,
-        content_hash: r.get(11)?,
-        raw_sha256: r.get(12)?,
-        title: r.get(13)?,
-        stamp_text: r.get(14)?,
-        stamp_date: parse_text(r, 15, "date")?,
-        stamp_time: parse_text(r, 16, "time")?,
-        stamp_instant: parse_text(r, 17, "timestamp")?,
-        root_selector: r.get(18)?,
-        root_fallback: r.get(19)?,
-        sections: to_usize(r.get(20)?),
-        blocks: to_usize(r.get(21)?),
-        words: to_usize(r.get(22)?),
-        charset_source: r.get(23)?,
-        raw_path: r.get(24)?,
-        source_fingerprint: r.get(25)?,
+        id: r.get(at)?,
+        target: r.get(at + 1)?,
+        captured_at: get_timestamp(r, at + 2)?,
+        dir: r.get(at + 3)?,
+        url: r.get(at + 4)?,
+        final_url: r.get(at + 5)?,
+        http_status: r.get(at + 6)?,
+        content_type: r.get(at + 7)?,
+        charset: r.get(at + 8)?,
+        etag: r.get(at + 9)?,
+        last_modified: r.get(at + 10)?,
+        content_hash: r.get(at + 11)?,
+        raw_sha256: r.get(at + 12)?,
+        title: r.get(at + 13)?,
+        stamp_text: r.get(at + 14)?,
+        stamp_date: parse_text(r, at + 15, "date")?,
+        stamp_time: parse_text(r, at + 16, "time")?,
+        stamp_instant: parse_text(r, at + 17, "timestamp")?,
+        root_selector: r.get(at + 18)?,
+        root_fallback: r.get(at + 19)?,
+        sections: to_usize(r.get(at + 20)?),
+        blocks: to_usize(r.get(at + 21)?),
+        words: to_usize(r.get(at + 22)?),
+        charset_source: r.get(at + 23)?,
+        raw_path: r.get(at + 24)?,
+        source_fingerprint: r.get(at + 25)?,
     })
 }
 
@@ -1838,17 +1905,24 @@ fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
 }
 
 fn revision_row(r: &Row<'_>) -> rusqlite::Result<RevisionRow> {
-    let kind: String = r.get(4)?;
-    let summary: String = r.get(6)?;
+    revision_row_at(r, 0)
+}
+
+/// A revision row (`id, target_id, old_snapshot_id, new_snapshot_id, kind,
+/// technical, summary_json, created_at`) starting at column `at`.
+fn revision_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<RevisionRow> {
+    let kind: String = r.get(at + 4)?;
+    let summary: String = r.get(at + 6)?;
     Ok(RevisionRow {
-        id: r.get(0)?,
-        target: r.get(1)?,
-        old_snapshot_id: r.get(2)?,
-        new_snapshot_id: r.get(3)?,
-        kind: RevisionKind::parse(&kind).ok_or_else(|| bad_value(4, "revision kind", &kind))?,
-        technical: r.get(5)?,
-        summary: parse_json(&summary, 6)?,
-        created_at: get_timestamp(r, 7)?,
+        id: r.get(at)?,
+        target: r.get(at + 1)?,
+        old_snapshot_id: r.get(at + 2)?,
+        new_snapshot_id: r.get(at + 3)?,
+        kind: RevisionKind::parse(&kind)
+            .ok_or_else(|| bad_value(at + 4, "revision kind", &kind))?,
+        technical: r.get(at + 5)?,
+        summary: parse_json(&summary, at + 6)?,
+        created_at: get_timestamp(r, at + 7)?,
     })
 }
 

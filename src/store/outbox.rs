@@ -32,8 +32,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{
-    CheckInsert, CheckRecord, Store, StoreError, get_timestamp, insert_check, parse_text, ts,
-    upsert_target,
+    Cached, CheckInsert, CheckRecord, Store, StoreError, get_timestamp, insert_check, parse_text,
+    ts, upsert_target,
 };
 use crate::notify::{Alert, AlertRules, DeliveryResult, TargetState, failure_transition};
 use crate::report::Redline;
@@ -350,7 +350,7 @@ impl Store {
         since_snapshot: i64,
     ) -> Result<bool, StoreError> {
         self.conn
-            .query_row(
+            .cached_row(
                 "SELECT EXISTS (SELECT 1 FROM alerts WHERE target_id = ?1
                  AND kind = 'alternating' AND snapshot_id >= ?2)",
                 params![target, since_snapshot],
@@ -388,7 +388,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql)?;
         let expired = tx
-            .execute(
+            .cached_execute(
                 "UPDATE alerts SET state = 'expired', lease_until = NULL,
                         last_error = COALESCE(last_error, 'expired before any attempt')
                  WHERE expires_at IS NOT NULL AND expires_at <= ?1
@@ -400,7 +400,7 @@ impl Store {
             tracing::warn!(alerts = expired, "undelivered alerts expired");
         }
         let found = tx
-            .query_row(
+            .cached_row(
                 &format!(
                     "SELECT {ALERT_COLUMNS}, payload_json FROM alerts
                      WHERE id > ?2 AND ((state = 'pending' AND next_attempt_at <= ?1)
@@ -420,7 +420,7 @@ impl Store {
             Ok(a) => a,
             Err(e) => {
                 let message = format!("alert {}: unreadable payload: {e}", row.id);
-                tx.execute(
+                tx.cached_execute(
                     "UPDATE alerts SET state = 'failed', last_error = ?2 WHERE id = ?1",
                     params![row.id, message],
                 )
@@ -433,7 +433,7 @@ impl Store {
             }
         };
         let until = now.checked_add(lease(&row.channel)).unwrap_or(now);
-        tx.execute(
+        tx.cached_execute(
             "UPDATE alerts SET state = 'sending', lease_until = ?2 WHERE id = ?1",
             params![row.id, ts(until)],
         )
@@ -469,7 +469,7 @@ impl Store {
             AlertState::Failed
         };
         let tx = self.write_unit()?;
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO deliveries (alert_id, attempted_at, ok, http_status, error, duration_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -485,7 +485,7 @@ impl Store {
         let finished = attempted_at
             .checked_add(SignedDuration::from_millis(duration_ms))
             .unwrap_or(attempted_at);
-        tx.execute(
+        tx.cached_execute(
             "UPDATE alerts SET state = ?2, attempts = attempts + 1, lease_until = NULL,
                     next_attempt_at = ?3, delivered_at = ?4,
                     last_error = CASE WHEN ?5 IS NULL THEN last_error ELSE ?5 END
@@ -577,7 +577,7 @@ fn enqueue_health(
     let sql = sql_err(tx);
     let run = failure_run(tx, target, ids.check).map_err(&sql)?;
     let last_health: Option<String> = tx
-        .query_row(
+        .cached_row(
             "SELECT kind FROM alerts WHERE target_id = ?1 AND kind IN ('failing', 'recovered')
              ORDER BY id DESC LIMIT 1",
             [target],
@@ -590,7 +590,7 @@ fn enqueue_health(
         return Ok(());
     };
     let this_started: Timestamp = tx
-        .query_row(
+        .cached_row(
             "SELECT started_at FROM checks WHERE id = ?1",
             [ids.check],
             |r| get_timestamp(r, 0),
@@ -615,7 +615,7 @@ struct FailureRun {
 }
 
 fn failure_run(tx: &Connection, target: &str, except: i64) -> rusqlite::Result<FailureRun> {
-    let mut st = tx.prepare(
+    let mut st = tx.prepare_cached(
         "SELECT outcome, started_at, error FROM checks WHERE target_id = ?1 AND id != ?2
          ORDER BY started_at DESC, id DESC",
     )?;
@@ -655,7 +655,7 @@ fn insert_alerts(
     let created = ts(plan.created_at);
     let expires = plan.created_at.checked_add(plan.expire_after).ok().map(ts);
     for channel in &plan.channels {
-        tx.execute(
+        tx.cached_execute(
             "INSERT OR IGNORE INTO alerts (target_id, revision_id, snapshot_id, check_id,
                     channel_id, kind, idempotency_key, payload_json, state, next_attempt_at,
                     created_at, expires_at)

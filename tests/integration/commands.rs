@@ -6,7 +6,7 @@ use std::str::FromStr;
 use atom_syndication::Feed;
 use serde_json::Value;
 
-use crate::harness::{Reply, Run, Test, fixture};
+use crate::harness::{NATO_RULES, Reply, Run, Test, fixture};
 
 fn fixture_path(name: &str) -> String {
     format!(
@@ -444,6 +444,46 @@ fn feeds_are_saved_after_each_change_and_parse() {
             .unwrap();
         assert!(html.contains("<ins>"), "{html}");
     }
+}
+
+/// The feeds were rewritten after every change, each rewrite reading every
+/// target's history: a run with K changes wrote the feed for all targets K
+/// times. Now a run rewrites each changed target's feed once and the feed
+/// for all targets once, at its end.
+#[test]
+fn a_run_with_several_changes_rewrites_each_feed_once() {
+    let t = Test::new();
+    let ids = ["alpha", "beta", "gamma"];
+    let mut config = format!("[settings]\ntimeout = \"5s\"\nretries = 0\n{NATO_RULES}\n");
+    for id in ids {
+        config.push_str(&format!(
+            "[[target]]\nid = \"{id}\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
+            t.server.url(&format!("/{id}.htm"))
+        ));
+    }
+    t.write_config(&config);
+    for version in ["v1.html", "v2-reworded.html"] {
+        for id in ids {
+            t.server.reply_at(
+                &format!("/{id}.htm"),
+                Reply::html(fixture(&format!("nato-belarus/{version}"))),
+            );
+        }
+        let run = t.run(&["-vv", "check"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let written = |path: &std::path::Path| {
+            let line = format!("feed written: `{}`", path.display());
+            run.stderr.lines().filter(|l| l.contains(&line)).count()
+        };
+        let changes = usize::from(version != "v1.html");
+        assert_eq!(written(&t.store().join("feed.atom")), changes, "{version}");
+        for id in ids {
+            let feed = t.store().join(id).join("feed.atom");
+            assert_eq!(written(&feed), changes, "{version}: {id}");
+        }
+    }
+    let all = std::fs::read_to_string(t.store().join("feed.atom")).unwrap();
+    assert_eq!(Feed::from_str(&all).unwrap().entries.len(), 3, "{all}");
 }
 
 #[test]
