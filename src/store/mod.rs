@@ -939,7 +939,7 @@ impl Store {
              ORDER BY captured_at DESC, id DESC LIMIT 1"
         );
         self.conn
-            .query_row(&sql, [target], snapshot_row)
+            .cached_row(&sql, [target], snapshot_row)
             .optional()
             .map_err(self.sql())
     }
