@@ -15,6 +15,31 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::target::Rules;
 
+/// Elements whose text is never shown to a reader: scripts, styles, the
+/// fallback of `<noscript>` and templates. The walk skips them; so does
+/// [`visible_text`].
+pub(crate) const NEVER_SHOWN: &[&str] = &["script", "style", "noscript", "template"];
+
+/// The text of `el` as a reader sees it, in document order: the text of its
+/// descendants, less what lies inside a [`NEVER_SHOWN`] element (a script's
+/// per-request token must never weigh on which element is the article or
+/// what a stamp's context says; the source fingerprint leaves script text
+/// out on that promise).
+pub(crate) fn visible_text<'a>(el: ElementRef<'a>) -> impl Iterator<Item = &'a str> + 'a {
+    let top = el.id();
+    el.descendants().filter_map(move |n| {
+        let Node::Text(t) = n.value() else {
+            return None;
+        };
+        let hidden = n
+            .ancestors()
+            .take_while(|a| a.id() != top)
+            .chain(std::iter::once(*el))
+            .any(|a| matches!(a.value(), Node::Element(e) if NEVER_SHOWN.contains(&e.name())));
+        (!hidden).then_some(&**t)
+    })
+}
+
 /// Tags that are chrome wherever they appear.
 const CHROME_TAGS: &[&str] = &[
     "nav", "header", "footer", "aside", "script", "style", "noscript", "template", "iframe", "svg",
@@ -691,14 +716,13 @@ fn language_pickers(doc: &Html) -> Vec<ego_tree::NodeId> {
         let link_text: usize = links
             .iter()
             .map(|a| {
-                a.text()
+                visible_text(*a)
                     .flat_map(str::chars)
                     .filter(|ch| ch.is_alphanumeric())
                     .count()
             })
             .sum();
-        let all_text = c
-            .text()
+        let all_text = visible_text(c)
             .flat_map(str::chars)
             .filter(|ch| ch.is_alphanumeric())
             .count();

@@ -20,9 +20,13 @@
 //! - how a start tag is spelled: attribute order, quotes, spacing, case of the
 //!   names, repeated attributes after the first (HTML keeps the first).
 //!
-//! Everything else is hashed as served: text (scripts and styles included,
-//! since the text of an element that holds them is read in places), end tags,
-//! doctype. Inside SVG and MathML the tree builder and a streaming tokenizer
+//! - the text of a `<script>` whose `type` does not name JSON: extraction
+//!   never reads it (the walk skips scripts, and whole-element text is read
+//!   through `chrome::visible_text`, which leaves them out); JSON-LD scripts
+//!   are hashed, since the stamp reader reads their `dateModified`.
+//!
+//! Everything else is hashed as served: text (styles and `<noscript>`
+//! included), end tags, doctype. Inside SVG and MathML the tree builder and a streaming tokenizer
 //! may disagree about where raw text starts, so such a region is hashed
 //! byte for byte until it closes the way the tree builder closes it (see
 //! `Region`); when it does not, the rest of the page is.
@@ -41,7 +45,7 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use lol_html::html_content::{Comment, Doctype, Element, TextChunk};
+use lol_html::html_content::{Comment, Doctype, Element, TextChunk, TextType};
 use lol_html::{HtmlRewriter, Settings, doc_comments, doc_text, doctype, element};
 use sha2::{Digest, Sha256};
 use url::Url;
@@ -413,6 +417,9 @@ struct Pass<'a> {
     verbatim: bool,
     /// The tokenizer reported tokens out of order: no fingerprint.
     broken: bool,
+    /// The last `<script>` opened may be read (JSON-LD: its `type` names
+    /// JSON), so its text is hashed; any other script's text is left out.
+    script_read: bool,
 }
 
 impl Pass<'_> {
@@ -509,6 +516,11 @@ impl Pass<'_> {
             }
             return;
         }
+        if name == "script" {
+            self.script_read = el
+                .get_attribute("type")
+                .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+        }
         let mut kept: Vec<(String, String)> = Vec::new();
         for a in el.attributes() {
             let attr = a.name();
@@ -546,6 +558,12 @@ impl Pass<'_> {
 
     fn text(&mut self, t: &TextChunk<'_>) {
         if self.region.is_none() {
+            // A script's text is never read but for JSON-LD (the stamp
+            // reader's `dateModified`): left out, so a per-request token in
+            // an inline script does not make every fetch look new.
+            if !self.verbatim && t.text_type() == TextType::ScriptData && !self.script_read {
+                self.replace(t.source_location().bytes(), |_| {});
+            }
             return;
         }
         let range = t.source_location().bytes();
@@ -606,6 +624,7 @@ fn markup(html: &str, h: Sha256, policy: &Policy) -> Option<Sha256> {
         region: None,
         verbatim: false,
         broken: false,
+        script_read: false,
     });
     {
         let settings = Settings::new()
@@ -722,6 +741,8 @@ mod tests {
             base.replace("data-track=\"1\"", "data-track=\"2\""),
             base.replace("<p id=\"a\" data-track=\"1\">", "<P data-track='9'  ID=a>"),
             base.replace("class=\"m\"", "class=m class=other"),
+            base.replace("var x = 1;", "window.SITE = { csrf: \"9f2c\" };"),
+            base.replace("var x = 1;", ""),
         ];
         let old = fp(base).unwrap();
         for (i, page) in same.iter().enumerate() {
@@ -729,7 +750,10 @@ mod tests {
         }
         let other = [
             base.replace("Text", "Texts"),
-            base.replace("var x = 1;", "var x = 2;"),
+            base.replace(
+                "<script nonce",
+                "<script type=\"application/ld+json\" nonce",
+            ),
             base.replace("id=\"a\"", "id=\"b\""),
             base.replace("class=\"m\"", "class=\"n\""),
             base.replace("<!-- served by node 3 -->", ""),

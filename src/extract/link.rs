@@ -215,7 +215,7 @@ impl<'r> Links<'r> {
         let mut ids = HashMap::new();
         for e in doc.select(&sel) {
             let text = || {
-                e.text()
+                super::chrome::visible_text(e)
                     .flat_map(str::split_whitespace)
                     .collect::<Vec<_>>()
                     .join(" ")

@@ -29,7 +29,7 @@ use crate::normalize::{comparable, display};
 use crate::stamp::{self, Stamp, StampSource};
 use crate::target::Rules;
 
-use chrome::{Chrome, Visit, walk_tree};
+use chrome::{Chrome, Visit, visible_text, walk_tree};
 use walk::WalkOptions;
 
 /// The version of the extractor, recorded in every document it makes
@@ -56,7 +56,10 @@ use walk::WalkOptions;
 /// record their class (updated or published) and the page's other update
 /// stamps; classed `time.updated` elements; month-first dates a page proves.
 /// 7: ad slots (their classes and their "Advertisement" label) are chrome.
-pub const EXTRACTOR_VERSION: u32 = 7;
+/// 8: the text of scripts, styles, `<noscript>` and templates no longer
+/// weighs on the largest article, language lists, link ids or a stamp's
+/// element and context (it was counted there, though never shown).
+pub const EXTRACTOR_VERSION: u32 = 8;
 
 /// Why a page yielded no usable document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -459,7 +462,7 @@ const PUBLISHED_ELEMENTS: &str = "time.published, time.entry-date, [itemprop=dat
 fn classed_stamp(doc: &Html, css: &str, reading: &stamp::Reading) -> Option<Stamp> {
     let sel = select(css)?;
     doc.select(&sel).find_map(|el| {
-        let text = display(&el.text().collect::<String>());
+        let text = display(&visible_text(el).collect::<String>());
         let mut s = el
             .attr("datetime")
             .or_else(|| el.attr("content"))
@@ -522,12 +525,12 @@ fn time_element_stamp(doc: &Html, chrome: &Chrome, reading: &stamp::Reading) -> 
             return None;
         }
         let parent = el.parent().and_then(scraper::ElementRef::wrap)?;
-        let context = display(&parent.text().collect::<String>());
+        let context = display(&visible_text(parent).collect::<String>());
         if !stamp::has_updated_label(&context) {
             return None;
         }
         let mut s = stamp::read_bare(el.attr("datetime")?, reading)?;
-        let shown = display(&el.text().collect::<String>());
+        let shown = display(&visible_text(el).collect::<String>());
         if !shown.is_empty() {
             s.shown = shown;
         }

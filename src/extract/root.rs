@@ -46,7 +46,12 @@ pub(crate) fn choose(
 ) -> Result<(Walked, ContentRoot), ExtractError> {
     let min = rules.min_text_chars;
     for css in &rules.content {
-        if let Some(el) = doc.select(&css.selector).next() {
+        // Never a script or style: their text is never shown (and the
+        // source fingerprint leaves script text out on that promise).
+        if let Some(el) = doc
+            .select(&css.selector)
+            .find(|e| !chrome::NEVER_SHOWN.contains(&e.value().name()))
+        {
             let walked = walk(*el, opts);
             if walked.text_chars < min {
                 return Err(ExtractError::EmptyContent {
@@ -141,7 +146,7 @@ fn first_outside_chrome<'a>(
 fn largest_article<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Node>> {
     doc.select(ARTICLE.as_ref()?)
         .filter(|e| !chrome.inside_chrome(**e))
-        .map(|e| (e.text().map(str::len).sum::<usize>(), *e))
+        .map(|e| (chrome::visible_text(e).map(str::len).sum::<usize>(), *e))
         .max_by_key(|(len, _)| *len)
         .map(|(_, n)| n)
 }

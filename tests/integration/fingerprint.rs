@@ -86,18 +86,28 @@ static UNREAD: LazyLock<Regex> =
 static CSRF_META: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(<meta name="(?:csrf[^"]*|viewport)" content=)"[^"]*""#).unwrap()
 });
+static SCRIPT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(<script(?:\s[^>]*)?>)([^<]*)(</script>)").unwrap());
 static FORM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<form[^>]*>").unwrap());
 static TWO_ATTRS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"<([a-z]+)\s+([a-z-]+)="([^"'<>]*)"\s+([a-z-]+)="([^"'<>]*)"\s*>"#).unwrap()
 });
 
 /// The page as served on request `n`: what extraction ignores changed with
-/// `n` (comments, tokens, unread attributes; on odd requests the attributes
+/// `n` (comments, tokens, inline scripts' text, unread attributes; on odd requests the attributes
 /// of two-attribute tags reversed and single-quoted).
 fn served(page: &str, n: u32) -> String {
     let page = COMMENT.replace_all(page, format!("<!-- request {n} -->"));
     let page = UNREAD.replace_all(&page, format!(" $1=\"t{n}\""));
     let page = CSRF_META.replace_all(&page, format!("${{1}}\"csrf{n}\""));
+    // An inline script's text (never JSON-LD, which is read) holds a token.
+    let page = SCRIPT.replace_all(&page, |c: &regex::Captures<'_>| {
+        if c[1].to_ascii_lowercase().contains("json") {
+            c[0].to_string()
+        } else {
+            format!("{}window.SITE = {{ csrf: \"{n:032}\" }};{}", &c[1], &c[3])
+        }
+    });
     let page = FORM.replace_all(
         &page,
         format!("$0<input type=\"hidden\" name=\"_token\" value=\"{n:040}\">"),
@@ -290,20 +300,19 @@ proptest! {
     }
 }
 
-/// The NATO fixture as served on request `n`: a new CSRF token in its meta
-/// and hidden input, a new script nonce, a new comment.
+/// The NATO fixture as served on request `n`: a new CSRF token in its meta,
+/// hidden input and inline script (`window.NATO = { csrf: ... }`), a new
+/// request id in the scripts, a new nonce, a new comment.
 fn with_token(page: &str, n: u32) -> String {
     let token = format!("{n:040x}");
-    page.replace(
-        "content=\"d5eef99d6a3974adf268d1bd52643ffb4b3db0d2\"",
-        &format!("content=\"{token}\""),
-    )
-    .replace(
-        "value=\"d5eef99d6a3974adf268d1bd52643ffb4b3db0d2\"",
-        &format!("value=\"{token}\""),
-    )
-    .replace("b9e33aa72caa591f", &format!("{n:016x}"))
-    .replacen("<head>", &format!("<head><!-- request {n} -->"), 1)
+    page.replace("d5eef99d6a3974adf268d1bd52643ffb4b3db0d2", &token)
+        .replace(
+            "requestId: \"89f64e72\"",
+            &format!("requestId: \"{n:08x}\""),
+        )
+        .replace("var r = \"89f64e72\"", &format!("var r = \"{n:08x}\""))
+        .replace("b9e33aa72caa591f", &format!("{n:016x}"))
+        .replacen("<head>", &format!("<head><!-- request {n} -->"), 1)
 }
 
 #[test]
