@@ -199,6 +199,21 @@ pub async fn run(
     let mut running = vec![false; targets.len()];
 
     loop {
+        // Report what is in, in order, before anything new starts: a report
+        // may ask for a stop (`watch | head` after its reader left), and a
+        // check started before it would be one too many. In Mode::Schedule
+        // the report asks for delivery, which must find the check's alerts
+        // committed.
+        if options.mode == Mode::Schedule
+            && done.contains_key(&next_report)
+            && !batches.commit(&monitor, !in_flight.is_empty())
+        {
+            summary.failed += 1;
+        }
+        while let Some(f) = done.remove(&next_report) {
+            next_report += 1;
+            report(&targets, options.mode, f, &mut on_check);
+        }
         if !stopping && *shutdown.borrow() {
             info!("shutdown requested; stopping");
             stopping = true;
@@ -296,19 +311,6 @@ pub async fn run(
                     },
                 )
             });
-        }
-
-        // Report what is in, in order; in Mode::Schedule the report asks
-        // for delivery, which must find the check's alerts committed.
-        if options.mode == Mode::Schedule
-            && done.contains_key(&next_report)
-            && !batches.commit(&monitor, !in_flight.is_empty())
-        {
-            summary.failed += 1;
-        }
-        while let Some(f) = done.remove(&next_report) {
-            next_report += 1;
-            report(&targets, options.mode, f, &mut on_check);
         }
 
         if in_flight.is_empty() {
