@@ -12,6 +12,11 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is
 /// to one ASCII space, trims, drops soft hyphens and zero-width characters, and
 /// applies NFC. Quotes and dashes are kept as served.
 pub fn display(s: &str) -> String {
+    // ASCII text (most of an English page) is NFC and holds no invisible or
+    // Unicode space: only its whitespace runs are collapsed, byte by byte.
+    if s.is_ascii() {
+        return collapse_ascii(s);
+    }
     // Nearly all text is already NFC (every ASCII text is): the quick check
     // proves it in one pass over the text, without the composing iterator,
     // which costs more than all the rest of this function.
@@ -20,6 +25,28 @@ pub fn display(s: &str) -> String {
     } else {
         collapse(s.nfc(), s.len())
     }
+}
+
+/// [`collapse`] for ASCII text: whitespace (as `char::is_whitespace` reads
+/// it: tab, line feed, vertical tab, form feed, carriage return, space) runs
+/// to one space, trimmed.
+fn collapse_ascii(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut pending_space = false;
+    for &b in bytes {
+        if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(b' ');
+            pending_space = false;
+        }
+        out.push(b);
+    }
+    // Every byte is ASCII, and ASCII is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// [`display`]'s work after NFC: whitespace runs to one space, trimmed,
@@ -117,6 +144,17 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(display(input), want, "input {input:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The ASCII path gives what the general path gives, on every ASCII
+        /// text (control characters and every whitespace byte included).
+        #[test]
+        fn ascii_text_is_collapsed_as_the_general_path_does(
+            s in "[\\x00-\\x7F]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(collapse_ascii(&s), collapse(s.chars(), s.len()));
         }
     }
 

@@ -398,24 +398,33 @@ static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// case), so that only lines holding one are searched with it: the label
 /// regex (Unicode word boundaries, captures) costs thousands of instructions
 /// per byte, this search a few. Keep it in step with [`LABEL_RE`]: each of
-/// its alternatives holds one of these (`derni` for `dernière`, `jour` for
-/// `mis à jour`, `letzt` for `zuletzt` and `letzte`, `tuali` for
-/// `aktualisiert` and `actualizado`, `ltima` for `última`, `ffentlich` for
-/// `veröffentlicht`); the test `every_label_holds_a_prefilter_word` checks it.
+/// its alternatives holds one of these (`derni` for `dernière`, `a jour` or
+/// `à jour` for `mis à jour`, `letzt` for `zuletzt` and `letzte`, `tuali`
+/// for `aktualisiert` and `actualizado`, `ltima` for `última`, `ffentlich`
+/// for `veröffentlicht`, `publica` for `publication` and `publicado`). The
+/// words are as long as that allows: common words (`public`, `previous`,
+/// `journal`, `release`) hold none, so the lines of ordinary prose are not
+/// searched. The test `every_label_holds_a_prefilter_word` checks it.
 const LABEL_WORDS: &[&str] = &[
     "updat",
     "modif",
-    "revi",
+    "revis",
+    "review",
     "changed",
     "edited",
     "derni",
-    "jour",
+    "a jour",
+    "\u{E0} jour",
+    "\u{C0} jour",
     "letzt",
     "tuali",
     "stand",
     "ltima",
-    "publi",
-    "release",
+    "publish",
+    "publica",
+    "publi\u{E9}",
+    "publi\u{C9}",
+    "release date",
     "posted",
     "issued",
     "ffentlich",
@@ -437,6 +446,11 @@ static LABEL_WORDS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
 fn may_hold_label(text: &str) -> bool {
     LABEL_WORDS_AC.is_match(text)
 }
+
+/// No [`LABEL_RE`] match is longer, in bytes: its longest alternative
+/// (`this document was last reviewed on`) is 34 ASCII bytes, and case folding
+/// (`ſ` for `s`, the Kelvin sign for `k`) adds at most two bytes per letter.
+const MAX_LABEL_BYTES: usize = 96;
 
 /// [`LABEL_RE`]'s matches in `text`, in order, as `captures_iter` gives them:
 /// only the lines holding a [`LABEL_WORDS`] word are searched. A label never
@@ -1053,7 +1067,9 @@ pub fn is_split_stamp(label: &str, value: &str) -> bool {
     let label = display(label);
     let label = label.trim_end_matches([':', ' ']);
     // Most blocks hold no label: the value is then never normalised or read.
-    let whole_label = may_hold_label(label)
+    // A block longer than any label is not one, whatever words it holds.
+    let whole_label = label.len() <= MAX_LABEL_BYTES
+        && may_hold_label(label)
         && LABEL_RE
             .find(label)
             .is_some_and(|m| m.start() == 0 && m.end() == label.len());
@@ -1772,6 +1788,7 @@ mod tests {
             "Dernière révision",
             "Mis à jour le",
             "mis a jour",
+            "MIS À JOUR",
             "Zuletzt aktualisiert am",
             "zuletzt geändert",
             "Letzte Änderung",
@@ -1791,6 +1808,7 @@ mod tests {
             "Posted on",
             "Issued on",
             "Publié le",
+            "PUBLIÉ LE",
             "Veröffentlicht am",
             "Publicado el",
             // Case folding onto ASCII letters from outside it.
@@ -1799,6 +1817,7 @@ mod tests {
             "\u{212A}",
         ];
         for label in labels {
+            assert!(label.len() <= MAX_LABEL_BYTES, "{label}");
             if label != "\u{212A}" {
                 let m = LABEL_RE.find(label).expect(label);
                 assert_eq!((m.start(), m.end()), (0, label.len()), "{label}");
@@ -1806,6 +1825,13 @@ mod tests {
             assert!(may_hold_label(label), "{label}");
         }
         assert!(!may_hold_label("Home > Topics > Belarus"));
+        // Common words that only share a stem with a label are not searched.
+        for prose in [
+            "The public consultation on the Republic's previous journal",
+            "A press release about the public journey",
+        ] {
+            assert!(!may_hold_label(prose), "{prose}");
+        }
     }
 
     #[test]
