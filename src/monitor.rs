@@ -150,6 +150,11 @@ pub struct Monitor {
     delivery: crate::config::DeliverySettings,
     /// Fetch without validators when the last full (200) fetch is older than this.
     unconditional_every: std::time::Duration,
+    /// Permits for the work of a check between its fetches (fingerprint,
+    /// extraction, diff, store writes): one per core, so that however many
+    /// checks are in flight, at most that many pages are parsed at once and
+    /// held in memory as trees. Never held across a fetch or a wait.
+    cpu: tokio::sync::Semaphore,
 }
 
 impl Monitor {
@@ -171,7 +176,16 @@ impl Monitor {
             diff: DiffOptions::default(),
             delivery: settings.delivery.clone(),
             unconditional_every: settings.watch.unconditional_every,
+            cpu: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            ),
         })
+    }
+
+    /// A permit of [`Monitor::cpu`], once one is free (`None` only if the
+    /// semaphore were closed, which it never is).
+    async fn cpu_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.cpu.acquire().await.ok()
     }
 
     /// Replaces the clock.
@@ -333,6 +347,8 @@ impl Monitor {
             }
             Fetched::Page(p) => p,
         };
+        // From here to the next fetch or wait, the check works on the CPU.
+        let mut cpu = self.cpu_permit().await;
         let mut page = page;
         if target.charset.is_some() {
             page.decode(target.charset);
@@ -378,7 +394,10 @@ impl Monitor {
                 .zip(old_body.as_deref())
                 .map(|(p, b)| (b, &p.document));
             info!(target = %target.id, "the body looks cut ({}); fetching it again", sign.describe());
-            match self.refetch_cut(target, old, first.as_ref().ok()).await {
+            drop(cpu.take());
+            let refetched = self.refetch_cut(target, old, first.as_ref().ok()).await;
+            cpu = self.cpu_permit().await;
+            match refetched {
                 CutCheck::Whole(second) => {
                     let (second_page, second_document) = *second;
                     page = second_page;
@@ -583,7 +602,10 @@ impl Monitor {
         let mut confirmed = cut_confirmed.is_some();
         let cut_note = cut_confirmed.map(cut_confirmed_note);
         if revision.kind != RevisionKind::StampOnly && !confirmed {
-            match self.confirm(target, &document).await {
+            drop(cpu.take());
+            let confirmation = self.confirm(target, &document).await;
+            cpu = self.cpu_permit().await;
+            match confirmation {
                 Confirmation::NotNeeded => {}
                 Confirmation::Confirmed => confirmed = true,
                 Confirmation::Refuted(note) => {
@@ -674,6 +696,8 @@ impl Monitor {
             source_fingerprint: source.as_deref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
+        // Held through the store writes above.
+        drop(cpu);
         // The feeds are rewritten once per run, not per change: the run
         // loop calls `archive::refresh_feeds_for` (the store remembers which
         // targets' feeds are due).

@@ -26,7 +26,11 @@
 //!   its fetches with [`tokio::runtime::Handle::block_on`]: parsing, diffing
 //!   and the store's synchronous calls never run on an async worker, and a
 //!   check that takes its time holds up no other. The threads are at most
-//!   `concurrency` (at most [`crate::config::MAX_CONCURRENCY`]).
+//!   `concurrency` (at most [`crate::config::MAX_CONCURRENCY`]); of those,
+//!   one per core at a time works between its fetches (fingerprint, parse,
+//!   diff, store writes: a permit of the monitor's), so fetches overlap
+//!   freely while no more pages are parsed, or held as trees, at once than
+//!   there are cores to parse them.
 //! - **One writer.** The checks share one [`Monitor`], whose store sits
 //!   behind a mutex taken around each store call (never across an `await`).
 //! - **Reported in order.** Results are handed to the caller's `on_check` in
