@@ -128,6 +128,20 @@ impl Default for DeliverySettings {
 }
 
 impl Settings {
+    /// [`Settings::select`] for a command that checks the targets and needs
+    /// them no more in `self`: with no ids every target is moved out (no
+    /// copy of 100,000 targets beside the config's), leaving none here.
+    ///
+    /// # Errors
+    /// As [`Settings::select`].
+    pub fn take_selected(&mut self, ids: &[String]) -> Result<Vec<Target>, ConfigError> {
+        if ids.is_empty() {
+            self.require_targets()?;
+            return Ok(std::mem::take(&mut self.targets));
+        }
+        self.select(ids)
+    }
+
     /// The targets named in `ids`, in the order given; all targets when `ids` is empty.
     ///
     /// # Errors
@@ -257,6 +271,80 @@ struct FileRules {
     tz: Option<String>,
 }
 
+/// A run of `[[target]]` tables parsed on their own ([`parse_toml`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTargets {
+    #[serde(default, rename = "target")]
+    targets: Vec<FileTarget>,
+}
+
+/// From how many bytes a config is parsed in pieces ([`parse_toml`]).
+const PIECEWISE_FROM_BYTES: usize = 1 << 20;
+
+/// `[[target]]` tables per piece ([`parse_toml`]).
+const TARGETS_PER_PIECE: usize = 1024;
+
+/// The config file as TOML (toml crate), with the byte offset in `text` of
+/// the piece an error's span is relative to.
+///
+/// A large config (at least [`PIECEWISE_FROM_BYTES`]: thousands of targets)
+/// is parsed in pieces: what comes before the first `[[target]]` line, then
+/// [`TARGETS_PER_PIECE`] targets at a time. The toml parser holds a token
+/// list and a tree of the whole text at once, about 2 KiB per target, which
+/// for 100,000 targets was the run's peak memory; a piece at a time it is a
+/// few MiB. Pieces are cut only where that cannot change what the file
+/// says: at lines that are exactly `[[target]]`, in a file with no
+/// multi-line string (where such a line could be text), and only when every
+/// table header after the first target is a `[[target]]` or a `[target.…]`
+/// subtable (anything else after the targets, or an inline `target` array
+/// before them, and the file is parsed whole). Either way the result is the
+/// same [`FileConfig`], and an error the same message at the same place.
+fn parse_toml(text: &str) -> Result<FileConfig, (toml::de::Error, usize)> {
+    let whole = || toml::from_str::<FileConfig>(text).map_err(|e| (e, 0));
+    let Some(cuts) = piece_starts(text) else {
+        return whole();
+    };
+    let head_end = cuts[0];
+    let mut file: FileConfig = toml::from_str(&text[..head_end]).map_err(|e| (e, 0))?;
+    if !file.targets.is_empty() {
+        return whole();
+    }
+    for (i, &start) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(text.len());
+        let piece: FileTargets = toml::from_str(&text[start..end]).map_err(|e| (e, start))?;
+        file.targets.extend(piece.targets);
+    }
+    Ok(file)
+}
+
+/// Where [`parse_toml`] may cut `text`: the byte offsets of the `[[target]]`
+/// lines that start a piece (the first target's line first), or `None` when
+/// the text is small or cannot be cut safely.
+fn piece_starts(text: &str) -> Option<Vec<usize>> {
+    if text.len() < PIECEWISE_FROM_BYTES || text.contains("\"\"\"") || text.contains("'''") {
+        return None;
+    }
+    let mut cuts = Vec::new();
+    let mut targets = 0usize;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset += line.len();
+        let header = line.trim();
+        if header == "[[target]]" {
+            if targets % TARGETS_PER_PIECE == 0 {
+                cuts.push(at);
+            }
+            targets += 1;
+        } else if !cuts.is_empty() && header.starts_with('[') && !header.starts_with("[target.") {
+            // Another table after the targets: parse whole.
+            return None;
+        }
+    }
+    (cuts.len() > 1).then_some(cuts)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileTarget {
@@ -383,10 +471,10 @@ pub fn parse(
         place,
         message,
     };
-    let file: FileConfig = toml::from_str(text).map_err(|e| {
+    let file: FileConfig = parse_toml(text).map_err(|(e, offset)| {
         let place = e
             .span()
-            .map(|s| place_of(text, s.start))
+            .map(|s| place_of(text, offset + s.start))
             .unwrap_or_default();
         err(place, e.message().trim().to_string())
     })?;
@@ -973,6 +1061,86 @@ fn place_of(text: &str, at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A config of `n` targets (every seventh with an `[target.alerts]`
+    /// subtable, every fifth with channels), large enough to be parsed in
+    /// pieces from about 10,000 targets.
+    fn big_config(n: usize, tail: &str) -> String {
+        let mut text = String::from(
+            "[settings]\ntimeout = \"5s\"\n\n[rules.portal]\ntitle = \"h1\"\n\
+             content = [\"section.content\"]\n\n[[channel]]\nid = \"hook\"\nkind = \"webhook\"\n\
+             url_env = \"HOOK_URL\"\n\n",
+        );
+        for i in 0..n {
+            text.push_str(&format!(
+                "[[target]]\nid = \"p{i:06}\"\nurl = \"http://127.0.0.1:8080/p{i:06}.html\"\nrules = \"portal\"\n"
+            ));
+            if i % 5 == 0 {
+                text.push_str("channels = [\"hook\"]\n");
+            }
+            if i % 7 == 0 {
+                text.push_str("\n  [target.alerts]\n  min_words = 3\n");
+            }
+            text.push('\n');
+        }
+        text.push_str(tail);
+        text
+    }
+
+    #[test]
+    fn a_large_config_parsed_in_pieces_is_the_config_parsed_whole() {
+        let text = big_config(12_000, "");
+        let cuts = piece_starts(&text).expect("cut into pieces");
+        assert_eq!(cuts.len(), 12_000usize.div_ceil(TARGETS_PER_PIECE));
+        let pieces = parse_toml(&text).expect("parses");
+        let whole: FileConfig = toml::from_str(&text).expect("parses whole");
+        assert_eq!(pieces.targets.len(), 12_000);
+        assert_eq!(format!("{pieces:?}"), format!("{whole:?}"));
+        let settings = parse(&text, Path::new("big.toml"), None).expect("valid");
+        assert_eq!(settings.targets.len(), 12_000);
+        assert_eq!(settings.targets[11_999].id, "p011999");
+        assert_eq!(settings.targets[7].alerts.min_words, Some(3));
+        assert_eq!(settings.targets[5].channels, vec!["hook".to_string()]);
+    }
+
+    #[test]
+    fn a_large_config_is_parsed_whole_when_it_cannot_be_cut_safely() {
+        // A table after the targets, a multi-line string, a header with a
+        // comment: each is parsed whole (and read the same).
+        for tail in [
+            "[rules.late]\ntitle = \"h2\"\n",
+            "[[target]]\nid = \"last\"\nurl = \"http://127.0.0.1:8080/x\"\n\
+             # a note\n[target.alerts]\nmin_words = 2\n[[target]] # commented\n\
+             id = \"z\"\nurl = \"http://127.0.0.1:8080/z\"\n",
+            "[[channel]]\nid = \"late\"\nkind = \"webhook\"\nurl_env = \"LATE_URL\"\n",
+        ] {
+            let text = big_config(11_000, tail);
+            assert!(piece_starts(&text).is_none(), "{tail}");
+            parse(&text, Path::new("big.toml"), None).expect("valid");
+        }
+        let text = big_config(11_000, "").replace(
+            "[[target]]\nid = \"p000003\"",
+            "[[target]]\nid = \"p000003\"\nurl_note = \"\"\"\n[[target]]\n\"\"\"",
+        );
+        assert!(piece_starts(&text).is_none());
+    }
+
+    #[test]
+    fn an_error_in_a_piece_is_placed_in_the_whole_file() {
+        // A bad value in the 5,000th target: the same message and place as
+        // the whole file's parse gives.
+        let text = big_config(12_000, "").replace(
+            "id = \"p005000\"\n",
+            "id = \"p005000\"\nallow_private = \"yes\"\n",
+        );
+        assert!(piece_starts(&text).is_some());
+        let e = parse(&text, Path::new("big.toml"), None).unwrap_err();
+        let whole = toml::from_str::<FileConfig>(&text).unwrap_err();
+        let whole_place = place_of(&text, whole.span().unwrap().start);
+        assert_eq!(e.place, whole_place);
+        assert!(e.place.contains("p005000"), "{}", e.place);
+        assert_eq!(e.message, whole.message().trim());
+    }
 
     const GOOD: &str = r#"
 [settings]

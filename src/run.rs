@@ -179,7 +179,8 @@ pub async fn run(
     mut shutdown: signal::Receiver<bool>,
     mut on_check: impl FnMut(Checked<'_>),
 ) -> Result<RunSummary> {
-    let targets: Arc<[Target]> = targets.into();
+    // Shared with the checks as it is: no copy of the targets.
+    let targets: Arc<Vec<Target>> = Arc::new(targets);
     let mut hosts = Hosts::new(&targets);
     let concurrency = options.concurrency.max(1);
     let mut summary = RunSummary::default();

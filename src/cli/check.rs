@@ -52,10 +52,10 @@ impl From<CheckFormat> for Format {
 }
 
 pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
-    let settings = global.settings()?;
+    let mut settings = global.settings()?;
     // Fails with one line when the config has no targets, before the store
     // (or its lock file) is created.
-    let targets = settings.select(&args.targets)?;
+    let targets = settings.take_selected(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
     let runtime = super::run_runtime()?;

@@ -36,8 +36,8 @@ pub struct WatchArgs {
 }
 
 pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
-    let settings = global.settings()?;
-    let targets = settings.select(&args.targets)?;
+    let mut settings = global.settings()?;
+    let targets = settings.take_selected(&args.targets)?;
     let style = global.terminal_style();
     let quiet = global.quiet;
     let runtime = super::run_runtime()?;
