@@ -333,7 +333,7 @@ fn piece_starts(text: &str) -> Option<Vec<usize>> {
         offset += line.len();
         let header = line.trim();
         if header == "[[target]]" {
-            if targets % TARGETS_PER_PIECE == 0 {
+            if targets.is_multiple_of(TARGETS_PER_PIECE) {
                 cuts.push(at);
             }
             targets += 1;
