@@ -136,8 +136,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 }
 
 /// The runtime of `check` and `watch` ([`redliner::run`]): async workers, one
-/// per core, for the connections and timers; each check runs on the blocking
-/// pool, where its parsing, diffing and store calls belong.
+/// per core, for the connections, the timers and the checks themselves (their
+/// parsing, diffing and store calls included: see the run loop's design notes).
 pub fn run_runtime() -> Result<tokio::runtime::Runtime, Error> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     tokio::runtime::Builder::new_multi_thread()
