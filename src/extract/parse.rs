@@ -417,11 +417,23 @@ impl TreeSink for GuardedSink {
             .get(*node)
             .map(|n| n.children().map(|c| c.id()).collect())
             .unwrap_or_default();
-        for child in children {
+        for child in &children {
             self.step();
-            self.place(child, depth);
+            self.place(*child, depth);
         }
-        self.inner.reparent_children(node, new_parent);
+        // One child at a time: ego-tree's `reparent_from_id_append` (what
+        // scraper's sink calls) sets the new parent on the first and last
+        // child only, so a middle child kept pointing at its old parent, and
+        // removing it later (chrome is detached before readability) panicked
+        // on the broken tree (`<b><h1><!--x--><!--y--><nav></nav></b>`, the
+        // adoption agency moving three children). `append_id` detaches each
+        // child properly first.
+        let mut html = self.inner.0.borrow_mut();
+        if let Some(mut parent) = html.tree.get_mut(*new_parent) {
+            for child in children {
+                parent.append_id(child);
+            }
+        }
     }
 
     fn is_mathml_annotation_xml_integration_point(&self, handle: &NodeId) -> bool {
@@ -455,6 +467,55 @@ impl From<Refusal> for super::ExtractError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every node is among its parent's children, and every child names its
+    /// parent: what detaching a node relies on.
+    fn assert_whole(html: &Html, source: &str) {
+        for node in html.tree.nodes() {
+            if let Some(parent) = node.parent() {
+                assert!(
+                    parent.children().any(|c| c.id() == node.id()),
+                    "{source}: a node is not among its parent's children"
+                );
+            }
+            for child in node.children() {
+                assert_eq!(child.parent().map(|p| p.id()), Some(node.id()), "{source}");
+            }
+        }
+    }
+
+    #[test]
+    fn children_moved_by_the_adoption_agency_name_their_new_parent() {
+        // A formatting element closed around a block: the tree builder moves
+        // the block's children (three or more) into a new element.
+        for html in [
+            "<b id=\"main\"><h1><!--</div>--><!--</div>--><nav></nav></b>",
+            "<a href=x><div><p>1</p><p>2</p><p>3</p><p>4</p></a>",
+            "<i><section>a<!--c-->b<em>e</em>c</i> after",
+        ] {
+            let parsed = document(html).unwrap();
+            assert_whole(&parsed.html, html);
+            assert_eq!(
+                parsed.html.html(),
+                Html::parse_document(html).html(),
+                "{html}"
+            );
+            // Removing every node, one by one, never meets a broken link.
+            let mut tree = parsed.html.clone();
+            let ids: Vec<_> = tree.tree.nodes().map(|n| n.id()).collect();
+            for id in ids.into_iter().skip(1) {
+                if let Some(mut n) = tree.tree.get_mut(id) {
+                    n.detach();
+                }
+            }
+        }
+        let doc = crate::extract::extract(
+            "<b id=\"main\"><h1><!--</div>--><!--</div>--><nav></nav></b>",
+            None,
+            &crate::target::Rules::generic(),
+        );
+        assert!(doc.is_err(), "an empty page is refused, never a panic");
+    }
 
     #[test]
     fn guarded_parse_builds_the_tree_scraper_builds() {
