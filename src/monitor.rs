@@ -150,11 +150,6 @@ pub struct Monitor {
     delivery: crate::config::DeliverySettings,
     /// Fetch without validators when the last full (200) fetch is older than this.
     unconditional_every: std::time::Duration,
-    /// Permits for the work of a check between its fetches (fingerprint,
-    /// extraction, diff, store writes): one per core, so that however many
-    /// checks are in flight, at most that many pages are parsed at once and
-    /// held in memory as trees. Never held across a fetch or a wait.
-    cpu: tokio::sync::Semaphore,
 }
 
 impl Monitor {
@@ -176,16 +171,7 @@ impl Monitor {
             diff: DiffOptions::default(),
             delivery: settings.delivery.clone(),
             unconditional_every: settings.watch.unconditional_every,
-            cpu: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            ),
         })
-    }
-
-    /// A permit of [`Monitor::cpu`], once one is free (`None` only if the
-    /// semaphore were closed, which it never is).
-    async fn cpu_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.cpu.acquire().await.ok()
     }
 
     /// Replaces the clock.
@@ -347,8 +333,6 @@ impl Monitor {
             }
             Fetched::Page(p) => p,
         };
-        // From here to the next fetch or wait, the check works on the CPU.
-        let mut cpu = self.cpu_permit().await;
         let mut page = page;
         if target.charset.is_some() {
             page.decode(target.charset);
@@ -394,10 +378,7 @@ impl Monitor {
                 .zip(old_body.as_deref())
                 .map(|(p, b)| (b, &p.document));
             info!(target = %target.id, "the body looks cut ({}); fetching it again", sign.describe());
-            drop(cpu.take());
-            let refetched = self.refetch_cut(target, old, first.as_ref().ok()).await;
-            cpu = self.cpu_permit().await;
-            match refetched {
+            match self.refetch_cut(target, old, first.as_ref().ok()).await {
                 CutCheck::Whole(second) => {
                     let (second_page, second_document) = *second;
                     page = second_page;
@@ -574,20 +555,7 @@ impl Monitor {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join("; ");
-            let record = CheckRecord {
-                target: target.id.clone(),
-                url: target.url.to_string(),
-                started_at,
-                duration_ms: timer.elapsed().as_millis() as i64,
-                outcome: CheckOutcome::Unchanged,
-                final_url: Some(page.final_url.clone()),
-                http_status: Some(page.status),
-                error: None,
-                snapshot_id: Some(previous.id),
-                note: (!note.is_empty()).then_some(note),
-            };
-            let plan = self.alert_plan(target);
-            self.store().record_check_alerting(&record, plan.as_ref())?;
+            self.record_unchanged(target, &page, previous.id, note, (started_at, timer))?;
             if like_with_like && cut_repaired.is_none() && cut_confirmed.is_none() {
                 self.lend_fingerprint(target, &previous.row, &page, &document);
             }
@@ -602,10 +570,7 @@ impl Monitor {
         let mut confirmed = cut_confirmed.is_some();
         let cut_note = cut_confirmed.map(cut_confirmed_note);
         if revision.kind != RevisionKind::StampOnly && !confirmed {
-            drop(cpu.take());
-            let confirmation = self.confirm(target, &document).await;
-            cpu = self.cpu_permit().await;
-            match confirmation {
+            match self.confirm(target, &document).await {
                 Confirmation::NotNeeded => {}
                 Confirmation::Confirmed => confirmed = true,
                 Confirmation::Refuted(note) => {
@@ -696,8 +661,6 @@ impl Monitor {
             source_fingerprint: source.as_deref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
-        // Held through the store writes above.
-        drop(cpu);
         // The feeds are rewritten once per run, not per change: the run
         // loop calls `archive::refresh_feeds_for` (the store remembers which
         // targets' feeds are due).
@@ -1074,6 +1037,24 @@ impl Monitor {
         }
         debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted");
         let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
+        self.record_unchanged(target, page, row.id, note, (started_at, timer))?;
+        info!(target = %target.id, "unchanged");
+        Ok(Some(Outcome::Unchanged))
+    }
+
+    /// Records an `unchanged` check of `page` against snapshot `snapshot_id`
+    /// (with `note` unless empty) and queues its health alerts.
+    ///
+    /// # Errors
+    /// [`Error::Store`].
+    fn record_unchanged(
+        &self,
+        target: &Target,
+        page: &FetchedPage,
+        snapshot_id: i64,
+        note: String,
+        (started_at, timer): (Timestamp, Instant),
+    ) -> Result<()> {
         let record = CheckRecord {
             target: target.id.clone(),
             url: target.url.to_string(),
@@ -1083,13 +1064,12 @@ impl Monitor {
             final_url: Some(page.final_url.clone()),
             http_status: Some(page.status),
             error: None,
-            snapshot_id: Some(row.id),
+            snapshot_id: Some(snapshot_id),
             note: (!note.is_empty()).then_some(note),
         };
         let plan = self.alert_plan(target);
         self.store().record_check_alerting(&record, plan.as_ref())?;
-        info!(target = %target.id, "unchanged");
-        Ok(Some(Outcome::Unchanged))
+        Ok(())
     }
 
     /// After a page was extracted and found unchanged from `previous`, gives

@@ -12,10 +12,9 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is
 /// to one ASCII space, trims, drops soft hyphens and zero-width characters, and
 /// applies NFC. Quotes and dashes are kept as served.
 pub fn display(s: &str) -> String {
-    // ASCII text (most of an English page) is NFC and holds no invisible or
-    // Unicode space: only its whitespace runs are collapsed, byte by byte.
+    // ASCII text (most of an English page) is NFC already: no need to ask.
     if s.is_ascii() {
-        return collapse_ascii(s);
+        return collapse_in_runs(s);
     }
     // Nearly all text is already NFC (every ASCII text is): the quick check
     // proves it in one pass over the text, without the composing iterator,
@@ -25,28 +24,6 @@ pub fn display(s: &str) -> String {
     } else {
         collapse(s.nfc(), s.len())
     }
-}
-
-/// [`collapse`] for ASCII text: whitespace (as `char::is_whitespace` reads
-/// it: tab, line feed, vertical tab, form feed, carriage return, space) runs
-/// to one space, trimmed.
-fn collapse_ascii(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut pending_space = false;
-    for &b in bytes {
-        if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(b' ');
-            pending_space = false;
-        }
-        out.push(b);
-    }
-    // Every byte is ASCII, and ASCII is UTF-8.
-    String::from_utf8(out).unwrap_or_default()
 }
 
 /// [`collapse`] for text that is NFC already: the characters between two
@@ -186,7 +163,7 @@ mod tests {
         fn ascii_text_is_collapsed_as_the_general_path_does(
             s in "[\\x00-\\x7F]{0,40}"
         ) {
-            proptest::prop_assert_eq!(collapse_ascii(&s), collapse(s.chars(), s.len()));
+            proptest::prop_assert_eq!(display(&s), collapse(s.chars(), s.len()));
         }
 
         /// Copying runs gives what pushing each character gives, on text
