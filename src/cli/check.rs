@@ -58,7 +58,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let targets = settings.take_selected(&args.targets)?;
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
-    let runtime = super::run_runtime()?;
+    let runtime = super::runtime()?;
     // The store lock, held for the whole run (the `watch` daemon takes it
     // while it has checks in flight, so the two interleave); waits
     // `settings.lock_wait`, then exit 2.

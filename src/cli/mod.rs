@@ -135,24 +135,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     }
 }
 
-/// The runtime of `check` and `watch` ([`redliner::run`]): async workers, one
-/// per core, for the connections, the timers and the checks themselves (their
-/// parsing, diffing and store calls included: see the run loop's design notes).
-pub fn run_runtime() -> Result<tokio::runtime::Runtime, Error> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
-            source: e,
-        })
-}
-
 /// The async runtime of a command: one thread. The edges (HTTP, SMTP, the
-/// watch loop) are async; SQLite work runs on this same thread between awaits,
-/// which is fine with nothing else scheduled on it.
+/// watch loop) are async; SQLite work runs on this same thread between awaits.
+/// `check` and `watch` run their checks here too, parsing and diffing
+/// included (see [`redliner::run`]'s design notes for why one thread).
 pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -40,7 +40,7 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let targets = settings.take_selected(&args.targets)?;
     let style = global.terminal_style();
     let quiet = global.quiet;
-    let runtime = super::run_runtime()?;
+    let runtime = super::runtime()?;
     let options = RunOptions {
         mode: if args.once {
             Mode::Once

@@ -259,6 +259,9 @@ struct Utf8Stats {
 impl Utf8Stats {
     fn of(body: &[u8]) -> Utf8Stats {
         let mut stats = Utf8Stats::default();
+        if body.is_ascii() {
+            return stats;
+        }
         let mut rest = body;
         loop {
             let (valid, next) = match std::str::from_utf8(rest) {
@@ -301,7 +304,8 @@ fn declared(body: &[u8], content_type: Option<&str>) -> Option<(&'static Encodin
 fn utf16_pattern(body: &[u8]) -> Option<&'static Encoding> {
     let head = &body[..body.len().min(PRESCAN_BYTES) & !1];
     let pairs = head.len() / 2;
-    if pairs < 4 {
+    // No NUL byte at all (nearly every page): not UTF-16, without counting.
+    if pairs < 4 || !head.contains(&0) {
         return None;
     }
     let (mut even, mut odd) = (0usize, 0usize);

@@ -34,7 +34,8 @@
 //! batch (the Atom feeds) are written after its COMMIT, so a feed never
 //! names a revision that was not committed.
 //!
-//! All methods are synchronous; call them off the async worker threads.
+//! All methods are synchronous: each runs to its end on the calling thread
+//! (the run loop calls them between awaits, never across one).
 
 mod files;
 pub mod lock;
