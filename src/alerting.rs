@@ -360,6 +360,7 @@ mod tests {
             blocks: 1,
             words: 1,
             source_fingerprint: None,
+            source_mask: None,
         }
     }
 

@@ -564,6 +564,7 @@ mod tests {
                     technical: false,
                     note: None,
                     source_fingerprint: None,
+                    source_mask: None,
                 })
                 .unwrap();
             ids.push(rec.snapshot_id);

@@ -35,6 +35,7 @@ use crate::diff::{self, DiffOptions};
 use crate::document::{Document, Extraction};
 use crate::error::{Error, Result};
 use crate::extract;
+use crate::extract::fingerprint::{Match, Source};
 use crate::fetch::{self, Fetched, FetchedPage, Fetcher};
 use crate::layout;
 use crate::report::{self, Format, Redline, TerminalStyle};
@@ -469,7 +470,8 @@ impl Monitor {
                 alerts: plan.as_ref(),
                 technical: false,
                 note: (!note.is_empty()).then_some(note.as_str()),
-                source_fingerprint: source.as_deref(),
+                source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
+                source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -658,7 +660,8 @@ impl Monitor {
             alerts: plan.as_ref(),
             technical: false,
             note: None,
-            source_fingerprint: source.as_deref(),
+            source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
+            source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The feeds are rewritten once per run, not per change: the run
@@ -828,7 +831,8 @@ impl Monitor {
             alerts: plan.as_ref(),
             technical: true,
             note: Some(warning),
-            source_fingerprint: source.as_deref(),
+            source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
+            source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
         })?;
         info!(target = %target.id, snapshot = recorded.snapshot_id, "layout changed");
         Ok(Outcome::LayoutChanged {
@@ -1031,11 +1035,32 @@ impl Monitor {
         else {
             return Ok(None);
         };
-        if !extract::fingerprint::matches(stored, &page.text, &target.url, &target.rules) {
-            debug!(target = %target.id, "fingerprint differs from the latest snapshot's; extracting");
-            return Ok(None);
+        match extract::fingerprint::compare(
+            stored,
+            row.source_mask.as_deref(),
+            &page.text,
+            &target.url,
+            &target.rules,
+        ) {
+            Match::No => {
+                debug!(target = %target.id, "fingerprint differs from the latest snapshot's; extracting");
+                return Ok(None);
+            }
+            Match::Masked => {
+                debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted (the page fits the source mask)");
+            }
+            Match::Whole(mask) => {
+                debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted");
+                // The page did not fit the stored mask (a token of another
+                // length) or there was none: this page's mask serves the next.
+                if let Err(e) =
+                    self.store()
+                        .set_source_fingerprint(row.id, stored, Some(&mask.to_bytes()))
+                {
+                    debug!(target = %target.id, "source mask not recorded: {e}");
+                }
+            }
         }
-        debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted");
         let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
         self.record_unchanged(target, page, row.id, note, (started_at, timer))?;
         info!(target = %target.id, "unchanged");
@@ -1088,10 +1113,14 @@ impl Monitor {
         let Some(source) = source_fingerprint(target, page, document) else {
             return;
         };
-        if previous.source_fingerprint.as_deref() == Some(source.as_str()) {
+        if previous.source_fingerprint.as_deref() == Some(source.fingerprint.as_str()) {
             return;
         }
-        match self.store().set_source_fingerprint(previous.id, &source) {
+        match self.store().set_source_fingerprint(
+            previous.id,
+            &source.fingerprint,
+            Some(&source.mask.to_bytes()),
+        ) {
             Ok(()) => debug!(target = %target.id, snapshot = previous.id, "fingerprint recorded"),
             Err(e) => debug!(target = %target.id, "fingerprint not recorded: {e}"),
         }
@@ -1164,9 +1193,9 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
     })
 }
 
-/// The source fingerprint stored with a snapshot of `page` whose document
-/// is `document` ([`extract::fingerprint::for_document`]).
-fn source_fingerprint(target: &Target, page: &FetchedPage, document: &Document) -> Option<String> {
+/// The source fingerprint (and mask) stored with a snapshot of `page` whose
+/// document is `document` ([`extract::fingerprint::for_document`]).
+fn source_fingerprint(target: &Target, page: &FetchedPage, document: &Document) -> Option<Source> {
     extract::fingerprint::for_document(&page.text, &target.url, &target.rules, document)
 }
 

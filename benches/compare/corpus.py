@@ -21,6 +21,7 @@ Usage:
             [--delay D] [--concurrency C]
   corpus.py urlwatch-jobs FILE N --base URL
   corpus.py urlwatch-config FILE
+  corpus.py urls FILE N --base URL      one URL per line (the bare pipeline's list)
 """
 
 import argparse
@@ -280,6 +281,12 @@ def cmd_urlwatch_jobs(a):
             )
 
 
+def cmd_urls(a):
+    with open(a.file, "w", encoding="utf-8") as f:
+        for i in range(1, a.n + 1):
+            f.write(url_of(i, a.base, 0) + "\n")
+
+
 def cmd_urlwatch_config(a):
     # Only the stdout reporter, plain text without colour: the report is
     # what the benchmark counts.
@@ -319,6 +326,11 @@ def main(argv):
     u.add_argument("n", type=int)
     u.add_argument("--base", required=True)
     u.set_defaults(f=cmd_urlwatch_jobs)
+    l = sub.add_parser("urls")
+    l.add_argument("file")
+    l.add_argument("n", type=int)
+    l.add_argument("--base", required=True)
+    l.set_defaults(f=cmd_urls)
     c = sub.add_parser("urlwatch-config")
     c.add_argument("file")
     c.set_defaults(f=cmd_urlwatch_config)

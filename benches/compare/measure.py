@@ -34,6 +34,12 @@ RUNS = {
 # peak RSS redliner / urlwatch.
 CPU_GOAL = {"a": 1 / 10, "b": 1 / 10, "c": 1 / 30}
 RSS_GOAL = 1 / 4
+# The bare pipeline (examples/bare_pipeline.rs, FLOOR=1): what any watcher on
+# the mandated crates must spend at least, per mode.
+FLOORS = {
+    "floor-fetch": "fetch only (reqwest, one thread)",
+    "floor-parse": "fetch + scraper parse + text of `section.content`",
+}
 
 
 def fail(message):
@@ -200,6 +206,18 @@ def cmd_compare_table(a):
             f"| {fmt(ratio(rl_rss, uw_rss), '.2f')} | {fmt(median(rows, 'urlwatch', run, 'wall'), '.2f')} "
             f"| {fmt(median(rows, 'redliner', run, 'wall'), '.2f')} |"
         )
+    floors = [(t, label) for t, label in FLOORS.items() if any(r["tool"] == t for r in rows)]
+    if floors:
+        print()
+        print("| bare pipeline, same pages (no rules, no store) | CPU s | / urlwatch run a | / urlwatch run c | peak RSS MiB |")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        for tool, label in floors:
+            cpu = median(rows, tool, "a", "cpu")
+            rss = median(rows, tool, "a", "rss_kib")
+            print(
+                f"| {label} | {fmt(cpu, '.3f')} | {fmt(ratio(cpu, median(rows, 'urlwatch', 'a', 'cpu')), '.3f')} "
+                f"| {fmt(ratio(cpu, median(rows, 'urlwatch', 'c', 'cpu')), '.3f')} | {fmt(rss and rss / 1024, '.1f')} |"
+            )
     print()
     print("| after run | redliner store MiB | snapshots | KiB per snapshot | urlwatch cache MiB |")
     print("| --- | ---: | ---: | ---: | ---: |")

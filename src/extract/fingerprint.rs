@@ -38,6 +38,19 @@
 //! reads any attribute), so such a snapshot is fingerprinted by its whole
 //! decoded text.
 //!
+//! The source mask ([`SourceMask`]) spares most checks even that pass. The
+//! pass that takes a snapshot's fingerprint also notes where the page's
+//! left-out content lies (the values of unread attributes, comments' text,
+//! scripts' text: [`Span`]s) and hashes everything else byte for byte, at
+//! the same offsets. A later page whose bytes outside those spans are the
+//! same, and whose bytes inside each span cannot end it early (no closing
+//! quote in a quoted value, no `-` or `>` in a comment, no `</script` or
+//! `<!--` in a script...: [`SpanKind`]), is tokenized into the same tokens
+//! with only left-out content changed, so it has the snapshot's
+//! fingerprint: one hash of the text instead of a tokenizer pass. A page
+//! with a per-request token of the same length (a CSRF token, a nonce, a
+//! request id) is the common case; any other page takes the pass.
+//!
 //! The streaming pass is lol_html's tokenizer, which simulates the tree
 //! builder's switches to raw text; where it cannot tell (`<select>`,
 //! `<frameset>`) it stops with an error, and the page gets no fingerprint.
@@ -157,6 +170,41 @@ impl Mode {
 /// parsing depends on a tree it does not build, such as raw-text elements in
 /// a `<select>`): such a page is always extracted.
 pub fn fingerprint(html: &str, base: &Url, rules: &Rules, mode: Mode) -> Option<String> {
+    with_mask(html, base, rules, mode).map(|s| s.fingerprint)
+}
+
+/// A page's fingerprint and its source mask, taken in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// As [`fingerprint`] returns it.
+    pub fingerprint: String,
+    /// What a later page may differ in and keep this fingerprint.
+    pub mask: SourceMask,
+}
+
+/// [`fingerprint`] and the page's [`SourceMask`], from one pass.
+pub fn with_mask(html: &str, base: &Url, rules: &Rules, mode: Mode) -> Option<Source> {
+    let h = header(base, rules);
+    let masked = h.clone();
+    let (h, spans) = match mode {
+        Mode::Raw => {
+            let mut h = h;
+            frame(&mut h, b'G', html.as_bytes());
+            (h, Vec::new())
+        }
+        Mode::Markup => markup(html, h, &Policy::for_rules(rules))?,
+    };
+    let digest = mask_digest(masked, mode, html.as_bytes(), &spans)?;
+    Some(Source {
+        fingerprint: format!("{}:{}", mode.prefix(), hex::encode(h.finalize())),
+        mask: SourceMask { digest, spans },
+    })
+}
+
+/// The hash state every fingerprint and mask digest of a page under `rules`
+/// at `base` starts from: the scheme, the extractor version, the rules, the
+/// URL.
+fn header(base: &Url, rules: &Rules) -> Sha256 {
     let mut h = Sha256::new();
     frame(&mut h, b'V', b"redliner source fingerprint");
     frame(&mut h, b'V', SCHEME.to_string().as_bytes());
@@ -167,29 +215,237 @@ pub fn fingerprint(html: &str, base: &Url, rules: &Rules, mode: Mode) -> Option<
     );
     frame(&mut h, b'R', rules.fingerprint().as_bytes());
     frame(&mut h, b'U', base.as_str().as_bytes());
-    let h = match mode {
-        Mode::Raw => {
-            frame(&mut h, b'G', html.as_bytes());
-            h
-        }
-        Mode::Markup => markup(html, h, &Policy::for_rules(rules))?,
-    };
-    Some(format!("{}:{}", mode.prefix(), hex::encode(h.finalize())))
+    h
 }
 
 /// The fingerprint to store with a snapshot of `html` whose extraction (with
-/// `rules`, base `base`) gave `document`: in [`Mode::for_document`].
-pub fn for_document(html: &str, base: &Url, rules: &Rules, document: &Document) -> Option<String> {
-    fingerprint(html, base, rules, Mode::for_document(document, rules))
+/// `rules`, base `base`) gave `document`, in [`Mode::for_document`], with
+/// its mask.
+pub fn for_document(html: &str, base: &Url, rules: &Rules, document: &Document) -> Option<Source> {
+    with_mask(html, base, rules, Mode::for_document(document, rules))
 }
 
-/// True when `html`'s fingerprint, taken in the mode of `stored` (a
-/// snapshot's), equals `stored`: the page extracts to that snapshot's
-/// document.
-pub fn matches(stored: &str, html: &str, base: &Url, rules: &Rules) -> bool {
-    Mode::of_stored(stored)
-        .and_then(|mode| fingerprint(html, base, rules, mode))
-        .is_some_and(|now| now == stored)
+/// How a page compares with a snapshot's stored fingerprint and mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// The page fits the stored mask: it has the stored fingerprint, and no
+    /// tokenizer pass was needed.
+    Masked,
+    /// The pass found the stored fingerprint; the page's own mask, to store
+    /// in place of the old one (which the page did not fit, or which was
+    /// missing).
+    Whole(SourceMask),
+    /// Another fingerprint (or none could be taken): extract the page.
+    No,
+}
+
+/// Compares `html` with a snapshot's stored fingerprint `stored` and mask
+/// `mask` (its [`SourceMask::to_bytes`], when stored): the mask first, then
+/// the tokenizer pass in the mode of `stored`. Either way a match means the
+/// page extracts to that snapshot's document.
+pub fn compare(stored: &str, mask: Option<&[u8]>, html: &str, base: &Url, rules: &Rules) -> Match {
+    let Some(mode) = Mode::of_stored(stored) else {
+        return Match::No;
+    };
+    if let Some(mask) = mask.and_then(SourceMask::from_bytes)
+        && mask.fits(header(base, rules), mode, html.as_bytes())
+    {
+        return Match::Masked;
+    }
+    match with_mask(html, base, rules, mode) {
+        Some(now) if now.fingerprint == stored => Match::Whole(now.mask),
+        _ => Match::No,
+    }
+}
+
+/// A byte range of a page's decoded text whose content the fingerprint
+/// leaves out, and what may not appear in it on a later page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+    /// What the bytes are.
+    pub kind: SpanKind,
+}
+
+/// What a [`Span`] holds, which says what would end it early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    /// An unread attribute's value in double quotes: a `"` would end it.
+    DoubleQuoted,
+    /// An unread attribute's value in single quotes: a `'` would end it.
+    SingleQuoted,
+    /// An unread attribute's unquoted value: white space or `>` would end
+    /// it, a quote at its start would make it quoted.
+    Unquoted,
+    /// A comment's text: `-` and `>` (of `-->`, `--!>`, `<!-->`) and `<` are
+    /// kept out.
+    Comment,
+    /// A script's text (not JSON): `</script` (any case) would end it,
+    /// `<!--` would switch the tokenizer to the escaped states.
+    Script,
+}
+
+impl SpanKind {
+    const ALL: [SpanKind; 5] = [
+        SpanKind::DoubleQuoted,
+        SpanKind::SingleQuoted,
+        SpanKind::Unquoted,
+        SpanKind::Comment,
+        SpanKind::Script,
+    ];
+
+    fn code(self) -> u8 {
+        match self {
+            SpanKind::DoubleQuoted => 0,
+            SpanKind::SingleQuoted => 1,
+            SpanKind::Unquoted => 2,
+            SpanKind::Comment => 3,
+            SpanKind::Script => 4,
+        }
+    }
+
+    /// True when `bytes`, in a span of this kind, leave it where it was.
+    fn holds(self, bytes: &[u8]) -> bool {
+        match self {
+            SpanKind::DoubleQuoted => !bytes.contains(&b'"'),
+            SpanKind::SingleQuoted => !bytes.contains(&b'\''),
+            SpanKind::Unquoted => !bytes.iter().any(|b| {
+                matches!(
+                    b,
+                    b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'>' | b'"' | b'\''
+                )
+            }),
+            SpanKind::Comment => !bytes.iter().any(|b| matches!(b, b'-' | b'>' | b'<')),
+            SpanKind::Script => {
+                !bytes.windows(4).any(|w| w == b"<!--")
+                    && !bytes
+                        .windows(8)
+                        .any(|w| w[..2] == *b"</" && w[2..].eq_ignore_ascii_case(b"script"))
+            }
+        }
+    }
+}
+
+/// Where a snapshot's page may differ from a later page that keeps its
+/// fingerprint ([`Span`]s), and a SHA-256 digest of everything else: the
+/// header of [`fingerprint`], the mode, the text's length, and the bytes
+/// outside the spans with each span's kind and length in its place.
+///
+/// Stored as [`SourceMask::to_bytes`]: a version byte (1), the 32-byte
+/// digest, then per span two LEB128 numbers, the gap since the previous
+/// span's end times 8 plus the kind's code, and the length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceMask {
+    digest: [u8; 32],
+    spans: Vec<Span>,
+}
+
+impl SourceMask {
+    /// The spans, in order, apart.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    /// The stored form (see the type's docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(33 + 4 * self.spans.len());
+        out.push(1);
+        out.extend_from_slice(&self.digest);
+        let mut at = 0;
+        for s in &self.spans {
+            leb128(
+                &mut out,
+                ((s.start - at) as u64) << 3 | u64::from(s.kind.code()),
+            );
+            leb128(&mut out, (s.end - s.start) as u64);
+            at = s.end;
+        }
+        out
+    }
+
+    /// Reads [`SourceMask::to_bytes`]; `None` for bytes it did not write.
+    pub fn from_bytes(bytes: &[u8]) -> Option<SourceMask> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != 1 || rest.len() < 32 {
+            return None;
+        }
+        let (digest, mut rest) = rest.split_at(32);
+        let mut spans = Vec::new();
+        let mut at = 0usize;
+        while !rest.is_empty() {
+            let head = read_leb128(&mut rest)?;
+            let len = usize::try_from(read_leb128(&mut rest)?).ok()?;
+            let kind = *SpanKind::ALL.get(usize::try_from(head & 7).ok()?)?;
+            let start = at.checked_add(usize::try_from(head >> 3).ok()?)?;
+            let end = start.checked_add(len)?;
+            spans.push(Span { start, end, kind });
+            at = end;
+        }
+        Some(SourceMask {
+            digest: digest.try_into().ok()?,
+            spans,
+        })
+    }
+
+    /// True when `text` fits this mask: the same digest with its bytes
+    /// outside the spans, and bytes inside each span that leave it where it
+    /// was. `header` is [`header`] for the page's base URL and rules.
+    fn fits(&self, header: Sha256, mode: Mode, text: &[u8]) -> bool {
+        mask_digest(header, mode, text, &self.spans) == Some(self.digest)
+            && self
+                .spans
+                .iter()
+                .all(|s| s.kind.holds(&text[s.start..s.end]))
+    }
+}
+
+/// The digest of [`SourceMask`] for `text` with `spans`; `None` when a span
+/// lies outside the text.
+fn mask_digest(mut h: Sha256, mode: Mode, text: &[u8], spans: &[Span]) -> Option<[u8; 32]> {
+    frame(&mut h, b'Q', mode.prefix().as_bytes());
+    h.update((text.len() as u64).to_le_bytes());
+    let mut at = 0;
+    for s in spans {
+        if s.start < at || s.end > text.len() {
+            return None;
+        }
+        frame(&mut h, b'G', &text[at..s.start]);
+        h.update([s.kind.code()]);
+        h.update(((s.end - s.start) as u64).to_le_bytes());
+        at = s.end;
+    }
+    frame(&mut h, b'G', &text[at..]);
+    Some(h.finalize().into())
+}
+
+/// Appends `n` as LEB128 (seven bits a byte, low first).
+fn leb128(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7F) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Reads one LEB128 number off the front of `bytes`.
+fn read_leb128(bytes: &mut &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        n |= u64::from(b & 0x7F) << shift;
+        if b & 0x80 == 0 {
+            return Some(n);
+        }
+    }
+    None
 }
 
 /// One framed item: a tag byte, the length, the bytes (so that no two
@@ -420,6 +676,8 @@ struct Pass<'a> {
     /// The last `<script>` opened may be read (JSON-LD: its `type` names
     /// JSON), so its text is hashed; any other script's text is left out.
     script_read: bool,
+    /// The left-out content's places so far, in order ([`SourceMask`]).
+    spans: Vec<Span>,
 }
 
 impl Pass<'_> {
@@ -435,6 +693,23 @@ impl Pass<'_> {
         }
         canonical(&mut self.h);
         self.cursor = range.end;
+    }
+
+    /// Notes a span of left-out content; a script's text given in pieces is
+    /// one span (so no piece can end where the next begins a `</script`).
+    fn span(&mut self, start: usize, end: usize, kind: SpanKind) {
+        if start >= end {
+            return;
+        }
+        if let Some(last) = self.spans.last_mut()
+            && last.end == start
+            && last.kind == kind
+            && kind == SpanKind::Script
+        {
+            last.end = end;
+            return;
+        }
+        self.spans.push(Span { start, end, kind });
     }
 
     /// True while tokens are hashed as served (inside a region, or after
@@ -522,16 +797,35 @@ impl Pass<'_> {
                 .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
         }
         let mut kept: Vec<(String, String)> = Vec::new();
+        // Every attribute's name, in order: the mask's spans are taken only
+        // when a plain reading of the tag finds the same ones.
+        let mut names: Vec<String> = Vec::new();
         for a in el.attributes() {
             let attr = a.name();
             if self.policy.reads(&attr) && !kept.iter().any(|(k, _)| *k == attr) {
-                kept.push((attr, a.value()));
+                kept.push((attr.clone(), a.value()));
             }
+            names.push(attr);
         }
+        let mut content_left_out = false;
         if name == "meta" && !matches!(self.policy, Policy::All) && !meta_content_read(&kept) {
-            kept.retain(|(k, _)| k != "content" || self.policy.reads_from_rules("content"));
+            content_left_out = !self.policy.reads_from_rules("content");
+            kept.retain(|(k, _)| k != "content" || !content_left_out);
         }
         kept.sort();
+        if !matches!(self.policy, Policy::All)
+            && let Some(attrs) = tag_attributes(self.input.get(range.clone()).unwrap_or_default())
+            && attrs.len() == names.len()
+            && attrs.iter().zip(&names).all(|(a, n)| a.name == *n)
+        {
+            for a in attrs {
+                let left_out =
+                    !self.policy.reads(&a.name) || (content_left_out && a.name == "content");
+                if let (true, Some((value, kind))) = (left_out, a.value) {
+                    self.span(range.start + value.start, range.start + value.end, kind);
+                }
+            }
+        }
         let self_closing = el.is_self_closing();
         self.replace(range, |h| {
             frame(h, b'T', name.as_bytes());
@@ -553,6 +847,11 @@ impl Pass<'_> {
             }
             return;
         }
+        // The text between `<!--` and `-->`, when the comment is spelled so.
+        let bytes = self.input.get(range.clone()).unwrap_or_default();
+        if bytes.len() >= 7 && bytes.starts_with(b"<!--") && bytes.ends_with(b"-->") {
+            self.span(range.start + 4, range.end - 3, SpanKind::Comment);
+        }
         self.replace(range, |h| h.update(b"C"));
     }
 
@@ -562,7 +861,9 @@ impl Pass<'_> {
             // reader's `dateModified`): left out, so a per-request token in
             // an inline script does not make every fetch look new.
             if !self.verbatim && t.text_type() == TextType::ScriptData && !self.script_read {
-                self.replace(t.source_location().bytes(), |_| {});
+                let range = t.source_location().bytes();
+                self.span(range.start, range.end, SpanKind::Script);
+                self.replace(range, |_| {});
             }
             return;
         }
@@ -613,9 +914,84 @@ fn end_tag(bytes: &[u8]) -> Option<(String, &[u8])> {
     Some((name, after))
 }
 
-/// Hashes `html` in the markup mode into `h` (see the module docs); `None`
-/// when the tokenizer gives up.
-fn markup(html: &str, h: Sha256, policy: &Policy) -> Option<Sha256> {
+/// One attribute of a start tag as [`tag_attributes`] reads it.
+#[derive(Debug, PartialEq, Eq)]
+struct TagAttribute {
+    /// Its name, ASCII lowercase.
+    name: String,
+    /// Its value's place in the tag and how it is quoted; `None` for an
+    /// attribute without a value.
+    value: Option<(Range<usize>, SpanKind)>,
+}
+
+/// The attributes of the start tag `tag` (`<name ...>`, as served), read as
+/// the HTML tokenizer's attribute states read them (WHATWG HTML, 13.2.5.32
+/// to 13.2.5.40), with each value's place; `None` when `tag` is not a
+/// start tag that ends with `>`.
+fn tag_attributes(tag: &[u8]) -> Option<Vec<TagAttribute>> {
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+    if tag.first() != Some(&b'<') || tag.last() != Some(&b'>') {
+        return None;
+    }
+    let mut i = 1;
+    while i < tag.len() && !space(tag[i]) && !matches!(tag[i], b'/' | b'>') {
+        i += 1;
+    }
+    let mut out: Vec<TagAttribute> = Vec::new();
+    loop {
+        // Before an attribute's name: white space and stray slashes.
+        while i < tag.len() && (space(tag[i]) || tag[i] == b'/') {
+            i += 1;
+        }
+        if i >= tag.len() || tag[i] == b'>' {
+            return (i == tag.len() - 1).then_some(out);
+        }
+        // The name: a leading `=` belongs to it.
+        let start = i;
+        i += 1;
+        while i < tag.len() && !space(tag[i]) && !matches!(tag[i], b'/' | b'>' | b'=') {
+            i += 1;
+        }
+        let name = String::from_utf8_lossy(&tag[start..i]).to_ascii_lowercase();
+        while i < tag.len() && space(tag[i]) {
+            i += 1;
+        }
+        if tag.get(i) != Some(&b'=') {
+            out.push(TagAttribute { name, value: None });
+            continue;
+        }
+        i += 1;
+        while i < tag.len() && space(tag[i]) {
+            i += 1;
+        }
+        let value = match tag.get(i) {
+            Some(&q @ (b'"' | b'\'')) => {
+                let from = i + 1;
+                let len = tag[from..].iter().position(|&b| b == q)?;
+                i = from + len + 1;
+                let kind = if q == b'"' {
+                    SpanKind::DoubleQuoted
+                } else {
+                    SpanKind::SingleQuoted
+                };
+                Some((from..from + len, kind))
+            }
+            Some(b'>') | None => None,
+            Some(_) => {
+                let from = i;
+                while i < tag.len() && !space(tag[i]) && tag[i] != b'>' {
+                    i += 1;
+                }
+                Some((from..i, SpanKind::Unquoted))
+            }
+        };
+        out.push(TagAttribute { name, value });
+    }
+}
+
+/// Hashes `html` in the markup mode into `h` (see the module docs), with the
+/// spans of what it left out; `None` when the tokenizer gives up.
+fn markup(html: &str, h: Sha256, policy: &Policy) -> Option<(Sha256, Vec<Span>)> {
     let pass = RefCell::new(Pass {
         input: html.as_bytes(),
         h,
@@ -625,6 +1001,7 @@ fn markup(html: &str, h: Sha256, policy: &Policy) -> Option<Sha256> {
         verbatim: false,
         broken: false,
         script_read: false,
+        spans: Vec::new(),
     });
     {
         let settings = Settings::new()
@@ -658,7 +1035,7 @@ fn markup(html: &str, h: Sha256, policy: &Policy) -> Option<Sha256> {
         return None;
     }
     pass.h.update(b"Z");
-    Some(pass.h)
+    Some((pass.h, pass.spans))
 }
 
 #[cfg(test)]
@@ -873,8 +1250,22 @@ mod tests {
         }
         let stored = fingerprint("<p>x</p>", &url(), &generic, Mode::Raw).unwrap();
         assert_eq!(Mode::of_stored(&stored), Some(Mode::Raw));
-        assert!(matches(&stored, "<p>x</p>", &url(), &generic));
-        assert!(!matches(&stored, "<p>x</p> ", &url(), &generic));
+        let raw = with_mask("<p>x</p>", &url(), &generic, Mode::Raw).unwrap();
+        let mask = raw.mask.to_bytes();
+        assert_eq!(
+            compare(&stored, Some(&mask), "<p>x</p>", &url(), &generic),
+            Match::Masked
+        );
+        assert!(matches!(
+            compare(&stored, None, "<p>x</p>", &url(), &generic),
+            Match::Whole(_)
+        ));
+        for mask in [Some(mask.as_slice()), None] {
+            assert_eq!(
+                compare(&stored, mask, "<p>x</p> ", &url(), &generic),
+                Match::No
+            );
+        }
         assert_eq!(Mode::of_stored("x9:abc"), None);
     }
 
@@ -893,5 +1284,127 @@ mod tests {
         );
         assert_ne!(a, b);
         assert_ne!(a, c);
+    }
+
+    fn mask_of(page: &str) -> (String, Vec<u8>, Vec<Span>) {
+        let s = with_mask(page, &url(), &Rules::generic(), Mode::Markup).unwrap();
+        (s.fingerprint, s.mask.to_bytes(), s.mask.spans().to_vec())
+    }
+
+    fn compared(stored: &(String, Vec<u8>, Vec<Span>), page: &str) -> Match {
+        compare(&stored.0, Some(&stored.1), page, &url(), &Rules::generic())
+    }
+
+    const TOKENS: &str = "<html><head><meta name=\"csrf-token\" content=\"AAAA\">\
+        <script nonce=\"N1N1\">var t = \"T1T1\"; if (a < b) {}</script></head>\
+        <body><!-- node 11 --><main class=\"m\"><p data-id=q1q1 title='x1'>Text</p>\
+        <input type=\"hidden\" name=\"_t\" value=\"V1V1\"></main></body></html>";
+
+    #[test]
+    fn the_mask_spans_what_the_fingerprint_leaves_out() {
+        let (_, bytes, spans) = mask_of(TOKENS);
+        let text = |s: &Span| &TOKENS[s.start..s.end];
+        let got: Vec<(&str, SpanKind)> = spans.iter().map(|s| (text(s), s.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                ("AAAA", SpanKind::DoubleQuoted),
+                ("N1N1", SpanKind::DoubleQuoted),
+                ("var t = \"T1T1\"; if (a < b) {}", SpanKind::Script),
+                (" node 11 ", SpanKind::Comment),
+                ("q1q1", SpanKind::Unquoted),
+                ("x1", SpanKind::SingleQuoted),
+                ("V1V1", SpanKind::DoubleQuoted),
+            ]
+        );
+        // `class`, `type`, `name` are read: never spanned.
+        assert_eq!(SourceMask::from_bytes(&bytes).unwrap().spans(), spans);
+        assert_eq!(SourceMask::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+        assert_eq!(SourceMask::from_bytes(&bytes[..20]), None);
+        assert_eq!(SourceMask::from_bytes(b""), None);
+    }
+
+    #[test]
+    fn a_page_that_differs_only_inside_the_spans_fits_the_mask() {
+        let stored = mask_of(TOKENS);
+        let new = TOKENS
+            .replace("AAAA", "BBBB")
+            .replace("N1N1", "N2N2")
+            .replace("T1T1", "T2T2")
+            .replace("node 11", "node 12")
+            .replace("q1q1", "q2q2")
+            .replace("'x1'", "'x2'")
+            .replace("V1V1", "V2V2");
+        assert_eq!(compared(&stored, &new), Match::Masked);
+        assert_eq!(fp(&new).unwrap(), stored.0);
+    }
+
+    #[test]
+    fn a_page_that_does_not_fit_the_mask_takes_the_pass() {
+        let stored = mask_of(TOKENS);
+        // Left-out content of another length: the pass finds the fingerprint
+        // equal, and gives the new page's mask.
+        let longer = TOKENS.replace("T1T1", "T1T1T1");
+        match compared(&stored, &longer) {
+            Match::Whole(mask) => {
+                let again = (stored.0.clone(), mask.to_bytes(), Vec::new());
+                assert_eq!(compared(&again, &longer), Match::Masked);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Content outside the spans: another fingerprint.
+        assert_eq!(
+            compared(&stored, &TOKENS.replace("Text", "Tent")),
+            Match::No
+        );
+        // Each of these keeps the length but would end its span early (or
+        // make a value quoted): never the mask; the pass decides.
+        let early = [
+            TOKENS.replace("AAAA", "AA\"A"),
+            TOKENS.replace("'x1'", "'x''"),
+            TOKENS.replace("q1q1", "q1 q"),
+            TOKENS.replace("q1q1", "\"q1q"),
+            TOKENS.replace("q1q1", "q1>q"),
+            TOKENS.replace("node 11", "node->1"),
+            TOKENS.replace(" node 11 ", "-->a<p>xy"),
+            TOKENS.replace("if (a < b) {}", "</SCRIPT><p>x"),
+            TOKENS.replace("if (a < b) {}", "<!-- <script>"),
+        ];
+        for page in &early {
+            assert_eq!(page.len(), TOKENS.len(), "{page}");
+            assert_ne!(compared(&stored, page), Match::Masked, "{page}");
+        }
+    }
+
+    #[test]
+    fn tag_attributes_are_read_as_the_tokenizer_reads_them() {
+        let names = |tag: &str| {
+            tag_attributes(tag.as_bytes()).map(|a| {
+                a.into_iter()
+                    .map(|a| {
+                        let v = a.value.map(|(r, k)| (tag[r].to_string(), k));
+                        (a.name, v)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        use SpanKind::*;
+        assert_eq!(
+            names("<a HREF = \"x y\" b='z'c=d/ e =f g>"),
+            Some(vec![
+                ("href".into(), Some(("x y".into(), DoubleQuoted))),
+                ("b".into(), Some(("z".into(), SingleQuoted))),
+                ("c".into(), Some(("d/".into(), Unquoted))),
+                ("e".into(), Some(("f".into(), Unquoted))),
+                ("g".into(), None),
+            ])
+        );
+        assert_eq!(
+            names("<p =x a=>"),
+            Some(vec![("=x".into(), None), ("a".into(), None)])
+        );
+        assert_eq!(names("<br/>"), Some(vec![]));
+        assert_eq!(names("<p a=\"x>"), None);
+        assert_eq!(names("p a=x>"), None);
     }
 }

@@ -250,7 +250,9 @@ fn run(enc: &'static Encoding, body: &[u8], source: CharsetSource) -> Decoded {
 /// How much of a body reads as UTF-8.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Utf8Stats {
-    /// Valid multi-byte sequences (characters beyond ASCII).
+    /// Valid multi-byte sequences (characters beyond ASCII), counted when
+    /// some bytes are not UTF-8; in a body that is all UTF-8, 1 when it has
+    /// any (nothing reads more, and counting costs a pass over the body).
     multibyte: usize,
     /// Runs of bytes that are not UTF-8 (a character cut by the end aside).
     invalid_runs: usize,
@@ -271,7 +273,11 @@ impl Utf8Stats {
                     e.error_len().map(|n| e.valid_up_to() + n),
                 ),
             };
-            stats.multibyte += valid.iter().filter(|b| **b >= 0xC0).count();
+            stats.multibyte += if next.is_none() && stats.invalid_runs == 0 {
+                usize::from(!valid.is_ascii())
+            } else {
+                valid.iter().filter(|b| **b >= 0xC0).count()
+            };
             match next {
                 Some(skip) => {
                     stats.invalid_runs += 1;

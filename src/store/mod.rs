@@ -233,6 +233,9 @@ pub struct NewSnapshot<'a> {
     /// stored so that a later page with the same one is recorded unchanged
     /// without extracting; `None` stores none (never matched).
     pub source_fingerprint: Option<&'a str>,
+    /// The page's source mask ([`crate::extract::fingerprint::SourceMask::to_bytes`]),
+    /// which spares a later page that fits it the tokenizer pass.
+    pub source_mask: Option<&'a [u8]>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -311,6 +314,11 @@ pub struct SnapshotRow {
     /// streaming pass could not follow. Not shown: an internal key.
     #[serde(skip)]
     pub source_fingerprint: Option<String>,
+    /// The source mask stored with the fingerprint
+    /// ([`crate::extract::fingerprint::SourceMask::to_bytes`]); `None` when
+    /// none was. Not shown: an internal key.
+    #[serde(skip)]
+    pub source_mask: Option<Vec<u8>>,
 }
 
 impl SnapshotRow {
@@ -538,7 +546,7 @@ impl Batch {
 const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
      content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
      stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words, \
-     charset_source, raw_path, source_fingerprint";
+     charset_source, raw_path, source_fingerprint, source_mask";
 
 const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
      outcome, error, snapshot_id, revision_id, duration_ms, note";
@@ -965,10 +973,13 @@ impl Store {
         &self,
         snapshot: i64,
         fingerprint: &str,
+        mask: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE snapshots SET source_fingerprint = ?1 WHERE id = ?2")
-            .and_then(|mut st| st.execute(params![fingerprint, snapshot]))
+            .prepare_cached(
+                "UPDATE snapshots SET source_fingerprint = ?1, source_mask = ?2 WHERE id = ?3",
+            )
+            .and_then(|mut st| st.execute(params![fingerprint, mask, snapshot]))
             .map(|_| ())
             .map_err(self.sql())
     }
@@ -1264,7 +1275,7 @@ impl Store {
         tx.cached_execute(
             &format!(
                 "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
                 SNAPSHOT_COLUMNS.trim_start_matches("id, ")
             ),
             params![
@@ -1293,6 +1304,7 @@ impl Store {
                 page.charset_source.as_str(),
                 raw.1,
                 new.source_fingerprint,
+                new.source_mask,
             ],
         )
         .map_err(sql)?;
@@ -1884,6 +1896,7 @@ fn snapshot_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SnapshotRow> {
         charset_source: r.get(at + 23)?,
         raw_path: r.get(at + 24)?,
         source_fingerprint: r.get(at + 25)?,
+        source_mask: r.get(at + 26)?,
     })
 }
 
@@ -2046,6 +2059,7 @@ mod tests {
             technical: false,
             note: None,
             source_fingerprint: None,
+            source_mask: None,
         }
     }
 

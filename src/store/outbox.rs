@@ -880,6 +880,7 @@ mod tests {
                 technical: false,
                 note: None,
                 source_fingerprint: None,
+                source_mask: None,
             })
             .unwrap();
         let revision = diff::revision(&d1, &d2, &DiffOptions::default()).unwrap();
@@ -916,6 +917,7 @@ mod tests {
                 technical: false,
                 note: None,
                 source_fingerprint: None,
+                source_mask: None,
             })
             .unwrap();
         (store, new.snapshot_id)

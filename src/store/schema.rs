@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_raw_store.sql"),
     include_str!("migrations/006_source_fingerprint.sql"),
     include_str!("migrations/007_bounded_reads.sql"),
+    include_str!("migrations/008_source_mask.sql"),
 ];
 
 /// The schema version this build writes.

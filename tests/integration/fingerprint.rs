@@ -11,6 +11,10 @@
 //!   script nonce, `data-*` ids, attribute order and quotes), and whenever
 //!   the two fingerprints are equal the two documents must be;
 //! - the corpus pairs whose documents differ have different fingerprints;
+//! - the source mask: pages whose left-out content (the mask's spans) is
+//!   rewritten at random with the same length, hostile characters included
+//!   (quotes, `>`, `-->`, `</script`, `<!--`), either fit the mask, and then
+//!   have the stored fingerprint and extract the same, or do not fit it;
 //! - the real binary: a page served with a new token on every request is
 //!   recorded unchanged with no extraction (the `-vv` log says so), and a
 //!   content edit still makes a revision.
@@ -20,7 +24,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use redliner::extract::extract;
-use redliner::extract::fingerprint::{Mode, fingerprint};
+use redliner::extract::fingerprint::{Match, Mode, compare, fingerprint, with_mask};
 use redliner::target::Rules;
 use regex::Regex;
 use url::Url;
@@ -287,6 +291,141 @@ fn corpus_pairs_with_equal_fingerprints_extract_equal_documents_and_others_diffe
     }
 }
 
+/// Pieces a span's new content is drawn from: tokens, and every sequence
+/// that would end a span early or change how it is read.
+const PIECES: &[&str] = &[
+    "a",
+    "Z",
+    "7",
+    " ",
+    "\"",
+    "'",
+    ">",
+    "<",
+    "-",
+    "-->",
+    "--!>",
+    "</script",
+    "</SCRIPT>",
+    "<!--",
+    "/",
+    "=",
+    "&amp;",
+    "\n",
+    "é",
+    "<p>",
+    "</p>",
+];
+
+/// `page` with the content of some of `spans` rewritten, each to a string
+/// of the same length in bytes drawn from [`PIECES`] by `seed`.
+fn rewritten(page: &str, spans: &[redliner::extract::fingerprint::Span], seed: u64) -> String {
+    let mut state = seed | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut out = String::with_capacity(page.len());
+    let mut at = 0;
+    for s in spans {
+        if next() % 3 != 0 {
+            continue;
+        }
+        out.push_str(&page[at..s.start]);
+        let len = s.end - s.start;
+        let mut content = String::new();
+        while content.len() < len {
+            let piece = PIECES[(next() % PIECES.len() as u64) as usize];
+            if content.len() + piece.len() <= len {
+                content.push_str(piece);
+            } else {
+                content.push('x');
+            }
+        }
+        out.push_str(&content);
+        at = s.end;
+    }
+    out.push_str(&page[at..]);
+    out
+}
+
+#[test]
+fn pages_that_fit_the_source_mask_have_the_fingerprint_and_extract_the_same() {
+    let mut pages = Vec::new();
+    files(
+        &repo().join("tests/fixtures"),
+        &[".html", ".htm"],
+        &mut pages,
+    );
+    files(&repo().join("fuzz/seeds/extract"), &[], &mut pages);
+    let rules = Rules::generic();
+    let (mut fit, mut refused, mut tried) = (0, 0, 0);
+    for path in &pages {
+        let page = read(path);
+        let name = path.strip_prefix(repo()).unwrap().display().to_string();
+        // Spans start and end at ASCII markup, so whole characters.
+        let Some(source) = with_mask(&page, &base(), &rules, Mode::Markup) else {
+            continue;
+        };
+        let spans = source.mask.spans().to_vec();
+        if spans.is_empty() {
+            continue;
+        }
+        let stored = source.mask.to_bytes();
+        let old = extract(&page, Some(&base()), &rules);
+        for seed in 1..=12u64 {
+            let new = rewritten(&page, &spans, seed * 0x9E37_79B9);
+            if new == page {
+                continue;
+            }
+            tried += 1;
+            match compare(&source.fingerprint, Some(&stored), &new, &base(), &rules) {
+                Match::Masked => {
+                    fit += 1;
+                    assert_eq!(
+                        fingerprint(&new, &base(), &rules, Mode::Markup).as_deref(),
+                        Some(source.fingerprint.as_str()),
+                        "{name} (seed {seed}): fits the mask, other fingerprint"
+                    );
+                    assert_eq!(
+                        extract(&new, Some(&base()), &rules),
+                        old,
+                        "{name} (seed {seed}): fits the mask, other document"
+                    );
+                }
+                Match::Whole(_) | Match::No => refused += 1,
+            }
+        }
+    }
+    // Both sides are exercised: rewrites that fit and hostile ones that do not.
+    eprintln!("source mask: {fit} rewrites fit, {refused} refused, of {tried}");
+    assert!(
+        fit > 50 && refused > 50,
+        "{fit} fit, {refused} refused of {tried}"
+    );
+}
+
+/// A page served with a per-request token of one length fits the mask of
+/// the first: the token's bytes lie in a span.
+#[test]
+fn a_token_of_the_same_length_fits_the_mask_of_the_nato_page() {
+    let v1 = String::from_utf8(fixture("nato-belarus/v1.html")).unwrap();
+    let rules = Rules::generic();
+    let first = with_token(&v1, 1);
+    let source = with_mask(&first, &base(), &rules, Mode::Markup).unwrap();
+    let stored = source.mask.to_bytes();
+    for n in 2..6 {
+        let again = with_token(&v1, n);
+        assert_eq!(
+            compare(&source.fingerprint, Some(&stored), &again, &base(), &rules),
+            Match::Masked,
+            "request {n}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(crate::properties::cases(48))]
 
@@ -329,8 +468,10 @@ fn a_page_with_a_new_token_on_every_request_is_unchanged_without_being_extracted
     for _ in 0..2 {
         let run = t.run(&["-vv", "check"]);
         assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+        // The tokens keep their length: the page fits the baseline's mask.
         assert!(
-            run.stderr.contains("fingerprint equal; not extracted"),
+            run.stderr
+                .contains("fingerprint equal; not extracted (the page fits the source mask)"),
             "{}",
             run.stderr
         );

@@ -106,10 +106,16 @@ impl Campaign {
     fn record(&self) -> (Vec<String>, BTreeMap<PathBuf, Vec<u8>>) {
         let db = self.t.db();
         let mut stmt = db.prepare("SELECT * FROM snapshots ORDER BY id").unwrap();
-        // The source fingerprint is a key for skipping extraction, not part
-        // of the record: an unchanged page may lend the snapshot its own.
+        // The source fingerprint and mask are keys for skipping extraction,
+        // not part of the record: an unchanged page may lend the snapshot
+        // its own.
         let columns: Vec<usize> = (0..stmt.column_count())
-            .filter(|&i| stmt.column_name(i).unwrap() != "source_fingerprint")
+            .filter(|&i| {
+                !matches!(
+                    stmt.column_name(i).unwrap(),
+                    "source_fingerprint" | "source_mask"
+                )
+            })
             .collect();
         let rows = stmt
             .query_map([], |r| {
