@@ -219,8 +219,11 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
     let mut written = Vec::new();
     let mut first_error = None;
     let mut done = Vec::new();
+    // The feed for all targets shows the newest revisions, mostly those the
+    // targets' feeds just read: each is read (two documents) once.
+    let mut read = FeedRedlines::default();
     for target in &due {
-        match refresh_target_feed(store, target) {
+        match refresh_target_feed(store, target, &mut read) {
             Ok(path) => {
                 written.push(path);
                 done.push(target.as_str());
@@ -232,7 +235,7 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
         }
     }
     if !due.is_empty() {
-        match refresh_all_feed(store) {
+        match refresh_all_feed(store, &mut read) {
             Ok(path) => {
                 written.push(path);
                 store.feeds_written(&done);
@@ -254,9 +257,30 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
 }
 
 /// Rewrites the target's feed (`<store>/<target>/feed.atom`).
-fn refresh_target_feed(store: &Store, target: &str) -> Result<PathBuf> {
-    let opts = DiffOptions::default();
-    let redlines = stored_redlines(store, target, None, None, Some(FEED_ENTRIES), &opts)?;
+/// Redlines the feeds of one refresh have read, by revision id (`None`: the
+/// revision vanished after re-extraction).
+#[derive(Default)]
+struct FeedRedlines(HashMap<i64, Option<Redline>>);
+
+impl FeedRedlines {
+    /// [`stored_redline`] of `row`, read once per refresh.
+    fn get(&mut self, store: &Store, row: &StoredRevision) -> Result<Option<Redline>> {
+        if let Some(r) = self.0.get(&row.revision.id) {
+            return Ok(r.clone());
+        }
+        let r = stored_redline(store, row, &DiffOptions::default())?;
+        self.0.insert(row.revision.id, r.clone());
+        Ok(r)
+    }
+}
+
+fn refresh_target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> Result<PathBuf> {
+    let mut rows = store.real_revisions(Some(target), None, None, Some(FEED_ENTRIES))?;
+    rows.reverse();
+    let mut redlines = Vec::with_capacity(rows.len());
+    for row in &rows {
+        redlines.extend(read.get(store, row)?);
+    }
     let latest = store.recent_snapshots(target, None, 1)?;
     let title = match latest.first().and_then(|s| s.title.as_deref()) {
         Some(t) => format!("{t} ({target}): redlines"),
@@ -275,8 +299,7 @@ fn refresh_target_feed(store: &Store, target: &str) -> Result<PathBuf> {
 /// one indexed query. Equal times list in target order, as the per-target
 /// lists merged; each target contributes from its own newest
 /// [`FEED_ENTRIES`] at most (what its feed holds).
-fn refresh_all_feed(store: &Store) -> Result<PathBuf> {
-    let opts = DiffOptions::default();
+fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBuf> {
     let mut all = Vec::new();
     let mut per_target: HashMap<String, usize> = HashMap::new();
     let mut read = 0;
@@ -293,7 +316,7 @@ fn refresh_all_feed(store: &Store) -> Result<PathBuf> {
                 continue;
             }
             *seen += 1;
-            if let Some(r) = stored_redline(store, row, &opts)? {
+            if let Some(r) = redlines.get(store, row)? {
                 all.push(r);
                 if all.len() == FEED_ENTRIES {
                     break 'pages;
@@ -346,19 +369,20 @@ pub fn recover(store: &Store) -> Result<Recovered> {
     let swept = store.sweep_unfinished()?;
     let mut feeds = Vec::new();
     let mut newest_all: Option<Timestamp> = None;
+    let mut read = FeedRedlines::default();
     for target in store.targets()? {
         let Some(newest) = store.newest_revision_at(&target)? else {
             continue;
         };
         newest_all = newest_all.max(Some(newest));
         if is_stale(&store.root().join(&target).join(FEED_FILE), newest) {
-            feeds.push(refresh_target_feed(store, &target)?);
+            feeds.push(refresh_target_feed(store, &target, &mut read)?);
         }
     }
     if let Some(newest) = newest_all
         && is_stale(&store.root().join(FEED_FILE), newest)
     {
-        feeds.push(refresh_all_feed(store)?);
+        feeds.push(refresh_all_feed(store, &mut read)?);
     }
     for path in &feeds {
         debug!(

@@ -950,8 +950,10 @@ impl Monitor {
         page: &FetchedPage,
         document: Option<&Document>,
     ) -> Option<layout::CutSign> {
+        // The stored content hash is the stored document's fingerprint
+        // (kept so when a document is rewritten): not computed again.
         if let (Some(p), Some(d)) = (previous, document)
-            && p.document.fingerprint() == d.fingerprint()
+            && p.row.content_hash == d.fingerprint()
             && !crate::stamp::changed(p.document.meta.stamp.as_ref(), d.meta.stamp.as_ref())
         {
             return None;
