@@ -17,6 +17,10 @@
 //!   `data-*` tracking ids, `src`, `width`...;
 //! - the `content` of a `<meta>` that no stamp or link rule reads (a CSRF
 //!   meta tag; see `meta_content_read`);
+//!   never a formatting element's attributes, though (`a`, `b`, `i`,
+//!   `font`...: the tree builder compares their values), nor the `content`
+//!   or text of a `<meta>` or `<script type>` whose deciding value holds a
+//!   character reference (it may name a read one once decoded);
 //! - how a start tag is spelled: attribute order, quotes, spacing, case of the
 //!   names, repeated attributes after the first (HTML keeps the first).
 //!
@@ -114,7 +118,7 @@ const META_CONTENT_LINKS: &[&str] = &["og:url"];
 
 /// Version of the fingerprint's own scheme, hashed first: bump it when what
 /// is hashed changes, so that fingerprints stored before never match.
-const SCHEME: u32 = 1;
+const SCHEME: u32 = 2;
 
 /// How a snapshot's fingerprint was taken; the prefix of the stored text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -633,6 +637,13 @@ const BREAKOUT: &[&str] = &[
     "var",
 ];
 
+/// HTML's formatting elements (the "list of active formatting elements"):
+/// the tree builder compares their attributes' values (WHATWG HTML 13.2.4.3,
+/// the "Noah's Ark" clause).
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
 /// SVG and MathML elements whose content the tree builder parses as HTML.
 const INTEGRATION_POINTS: &[&str] = &[
     "annotation-xml",
@@ -792,28 +803,41 @@ impl Pass<'_> {
             return;
         }
         if name == "script" {
+            // The value as served: a character reference (`ld+&#106;son`)
+            // may spell JSON once decoded, so one makes the text read too.
             self.script_read = el
                 .get_attribute("type")
-                .is_some_and(|t| t.to_ascii_lowercase().contains("json"));
+                .is_some_and(|t| t.to_ascii_lowercase().contains("json") || t.contains('&'));
         }
+        // A formatting element's attributes all count in the tree builder
+        // (the list of active formatting elements holds at most three
+        // with the same name and attributes, so values decide how many are
+        // reopened): every one is hashed, none left out.
+        let every = matches!(self.policy, Policy::All) || FORMATTING.contains(&name.as_str());
         let mut kept: Vec<(String, String)> = Vec::new();
         // Every attribute's name, in order: the mask's spans are taken only
         // when a plain reading of the tag finds the same ones.
         let mut names: Vec<String> = Vec::new();
         for a in el.attributes() {
             let attr = a.name();
-            if self.policy.reads(&attr) && !kept.iter().any(|(k, _)| *k == attr) {
+            if (every || self.policy.reads(&attr)) && !kept.iter().any(|(k, _)| *k == attr) {
                 kept.push((attr.clone(), a.value()));
             }
             names.push(attr);
         }
         let mut content_left_out = false;
-        if name == "meta" && !matches!(self.policy, Policy::All) && !meta_content_read(&kept) {
+        // A character reference in a value that decides (`article&#58;modified_time`)
+        // may name a read `content` once decoded: then it is read.
+        if name == "meta"
+            && !every
+            && !meta_content_read(&kept)
+            && !kept.iter().any(|(_, v)| v.contains('&'))
+        {
             content_left_out = !self.policy.reads_from_rules("content");
             kept.retain(|(k, _)| k != "content" || !content_left_out);
         }
         kept.sort();
-        if !matches!(self.policy, Policy::All)
+        if !every
             && let Some(attrs) = tag_attributes(self.input.get(range.clone()).unwrap_or_default())
             && attrs.len() == names.len()
             && attrs.iter().zip(&names).all(|(a, n)| a.name == *n)

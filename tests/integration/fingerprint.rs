@@ -407,6 +407,76 @@ fn pages_that_fit_the_source_mask_have_the_fingerprint_and_extract_the_same() {
     );
 }
 
+/// Pages whose extraction depends on values a plain reading of the tag
+/// would leave out: a `<meta>` name or a JSON-LD `type` spelled with a
+/// character reference (the stamp reader decodes it), and formatting
+/// elements whose attributes decide how many the tree builder reopens. The
+/// rewrite changes only those values; the fingerprint must change too (and
+/// the mask never hold).
+#[test]
+fn values_the_tree_builder_or_the_stamp_reader_decode_are_hashed() {
+    let rules = Rules::generic();
+    let body = "<body><main><h2>Policy</h2><p>This is the body of the page, long enough to \
+                count as the content root of the page for sure, with more words in it.</p>\
+                <p>Second paragraph with further text so that the main element wins as the root.</p>\
+                <p>Third paragraph with further text so that the main element wins as the \
+                root, padded some more.</p></main></body></html>";
+    let mut pairs = Vec::new();
+    for head in [
+        "<meta name=\"date&#77;odified\" content=\"2024-01-15\">",
+        "<meta property=\"article&#58;modified_time\" content=\"2024-01-15T10:00:00Z\">",
+        "<script type=\"application/ld+&#106;son\">{\"dateModified\":\"2024-01-15\"}</script>",
+    ] {
+        let p = format!("<html><head><title>T</title>{head}</head>{body}");
+        let q = p.replace("2024-01-15", "2025-06-30");
+        pairs.push((p, q));
+    }
+    // Twenty `<b>` alike (the tree builder reopens three) or all different
+    // (it reopens twenty in each of the 1,000 paragraphs after: too costly).
+    let mut p = String::from("<html><head><title>T</title></head><body><main><h2>H</h2><p>");
+    for _ in 0..20 {
+        p.push_str("<b data-k=a>");
+    }
+    p.push_str("</p>");
+    for _ in 0..1000 {
+        p.push_str("<p>x</p>");
+    }
+    p.push_str("</main></body></html>");
+    let mut q = String::new();
+    for (i, part) in p.split("data-k=a").enumerate() {
+        if i > 0 {
+            q.push_str(&format!("data-k={}", char::from(b'a' + i as u8)));
+        }
+        q.push_str(part);
+    }
+    pairs.push((p, q));
+    for (p, q) in &pairs {
+        assert_eq!(p.len(), q.len());
+        assert_ne!(
+            extract(p, Some(&base()), &rules),
+            extract(q, Some(&base()), &rules),
+            "the rewrite must change the extraction: {p}"
+        );
+        let source = with_mask(p, &base(), &rules, Mode::Markup).unwrap();
+        assert_ne!(
+            fingerprint(q, &base(), &rules, Mode::Markup).as_deref(),
+            Some(source.fingerprint.as_str()),
+            "{p}"
+        );
+        assert_eq!(
+            compare(
+                &source.fingerprint,
+                Some(&source.mask.to_bytes()),
+                q,
+                &base(),
+                &rules
+            ),
+            Match::No,
+            "{p}"
+        );
+    }
+}
+
 /// A page served with a per-request token of one length fits the mask of
 /// the first: the token's bytes lie in a span.
 #[test]
