@@ -59,6 +59,18 @@ fn read(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
 }
 
+/// Every HTML page in the repository: the fixtures and the fuzz seeds.
+fn every_page() -> Vec<PathBuf> {
+    let mut pages = Vec::new();
+    files(
+        &repo().join("tests/fixtures"),
+        &[".html", ".htm"],
+        &mut pages,
+    );
+    files(&repo().join("fuzz/seeds/extract"), &[], &mut pages);
+    pages
+}
+
 /// The corpus's site rule sets by name, plus the generic rules, the generic
 /// rules with no minimum, and two that make the fingerprint hash more
 /// (a selector naming an attribute; a pseudo-class: every attribute).
@@ -148,13 +160,7 @@ fn agrees(name: &str, page: &str, rules: &Rules) -> bool {
 
 #[test]
 fn equal_fingerprints_extract_equal_documents_on_every_fixture_page() {
-    let mut pages = Vec::new();
-    files(
-        &repo().join("tests/fixtures"),
-        &[".html", ".htm"],
-        &mut pages,
-    );
-    files(&repo().join("fuzz/seeds/extract"), &[], &mut pages);
+    let pages = every_page();
     assert!(pages.len() > 60, "{} pages", pages.len());
     let sets = rule_sets();
     let (mut tried, mut equal) = (0, 0);
@@ -353,13 +359,7 @@ fn rewritten(page: &str, spans: &[redliner::extract::fingerprint::Span], seed: u
 
 #[test]
 fn pages_that_fit_the_source_mask_have_the_fingerprint_and_extract_the_same() {
-    let mut pages = Vec::new();
-    files(
-        &repo().join("tests/fixtures"),
-        &[".html", ".htm"],
-        &mut pages,
-    );
-    files(&repo().join("fuzz/seeds/extract"), &[], &mut pages);
+    let pages = every_page();
     let rules = Rules::generic();
     let (mut fit, mut refused, mut tried) = (0, 0, 0);
     for path in &pages {
