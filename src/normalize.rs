@@ -27,16 +27,35 @@ pub fn display(s: &str) -> String {
 }
 
 /// [`collapse`] for text that is NFC already: the characters between two
-/// spaces or invisibles are copied as one slice, not one by one.
+/// spaces or invisibles are copied as one slice, not one by one, and only
+/// the bytes that can start a space or an invisible character are decoded
+/// (ASCII white space, and the UTF-8 lead bytes of the others, [`SPECIAL_LEADS`]).
 fn collapse_in_runs(s: &str) -> String {
+    let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     let mut run_start = 0;
-    for (i, c) in s.char_indices() {
-        let space = c.is_whitespace() || is_unicode_space(c);
-        if !space && !is_invisible(c) {
-            continue;
-        }
+    let mut i = 0;
+    while i < bytes.len() {
+        let (space, len) = match bytes[i] {
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => (true, 1),
+            b if SPECIAL_LEADS.contains(&b) => {
+                let c = char_at(s, i);
+                let len = c.len_utf8();
+                if c.is_whitespace() || is_unicode_space(c) {
+                    (true, len)
+                } else if is_invisible(c) {
+                    (false, len)
+                } else {
+                    i += len;
+                    continue;
+                }
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
         if run_start < i {
             if pending_space {
                 out.push(' ');
@@ -47,7 +66,8 @@ fn collapse_in_runs(s: &str) -> String {
         if space {
             pending_space = !out.is_empty();
         }
-        run_start = i + c.len_utf8();
+        i += len;
+        run_start = i;
     }
     if run_start < s.len() {
         if pending_space {
@@ -56,6 +76,22 @@ fn collapse_in_runs(s: &str) -> String {
         out.push_str(&s[run_start..]);
     }
     out
+}
+
+/// The UTF-8 lead bytes of every non-ASCII character [`collapse`] and
+/// [`fold`] treat specially: U+0080–U+00BF (`0xC2`: NEL, NBSP, soft hyphen,
+/// acute accent, guillemets), U+1680 (`0xE1`), U+2000–U+2FFF (`0xE2`:
+/// spaces, zero-width characters, dashes, quotes, primes, the ellipsis,
+/// the minus sign), U+3000 (`0xE3`) and U+F000–U+FFFF (`0xEF`: the BOM and
+/// the small and full-width hyphen-minus).
+const SPECIAL_LEADS: [u8; 5] = [0xC2, 0xE1, 0xE2, 0xE3, 0xEF];
+
+/// The character starting at byte `i` of `s` (a character boundary).
+fn char_at(s: &str, i: usize) -> char {
+    s[i..]
+        .chars()
+        .next()
+        .expect("a character starts at every lead byte")
 }
 
 /// [`display`]'s work after NFC: whitespace runs to one space, trimmed,
@@ -85,32 +121,75 @@ fn collapse(chars: impl Iterator<Item = char>, len: usize) -> String {
 pub fn comparable(s: &str) -> String {
     let d = display(s);
     // As in `display`: NFKC only when the quick check cannot prove the text
-    // is NFKC already.
-    if is_nfkc_quick(d.chars()) == IsNormalized::Yes {
-        fold(d.chars(), d.len())
+    // is NFKC already (ASCII text always is).
+    if d.is_ascii() || is_nfkc_quick(d.chars()) == IsNormalized::Yes {
+        fold_in_runs(d)
     } else {
         fold(d.nfkc(), d.len())
     }
+}
+
+/// [`fold`] for a text that is NFKC already: returned as it is when nothing
+/// in it folds, else copied in runs between the characters that do.
+fn fold_in_runs(d: String) -> String {
+    let bytes = d.as_bytes();
+    let needs = |b: u8| b == b'`' || (b.is_ascii_whitespace() && b != b' ') || b == 0x0B;
+    let Some(first) = bytes
+        .iter()
+        .position(|&b| needs(b) || SPECIAL_LEADS.contains(&b))
+    else {
+        return d;
+    };
+    let mut out = String::with_capacity(d.len());
+    out.push_str(&d[..first]);
+    let mut run_start = first;
+    let mut i = first;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(needs(b) || SPECIAL_LEADS.contains(&b)) {
+            i += 1;
+            continue;
+        }
+        let c = char_at(&d, i);
+        let len = c.len_utf8();
+        if let Some(f) = folded(c) {
+            out.push_str(&d[run_start..i]);
+            out.push_str(f);
+            run_start = i + len;
+        }
+        i += len;
+    }
+    out.push_str(&d[run_start..]);
+    out
 }
 
 /// [`comparable`]'s folding of quotes, dashes, the ellipsis and spaces.
 fn fold(chars: impl Iterator<Item = char>, len: usize) -> String {
     let mut out = String::with_capacity(len);
     for c in chars {
-        match c {
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' | '`' => {
-                out.push('\'')
-            }
-            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
-            | '\u{00BB}' => out.push('"'),
-            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
-            | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => out.push('-'),
-            '\u{2026}' => out.push_str("..."),
-            c if c.is_whitespace() || is_unicode_space(c) => out.push(' '),
-            c => out.push(c),
+        match folded(c) {
+            Some(f) => out.push_str(f),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// What [`fold`] writes for `c`, or `None` when it writes `c` itself.
+fn folded(c: char) -> Option<&'static str> {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{00B4}' | '`' => {
+            Some("'")
+        }
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' => Some("\""),
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => Some("-"),
+        '\u{2026}' => Some("..."),
+        ' ' => None,
+        c if c.is_whitespace() || is_unicode_space(c) => Some(" "),
+        _ => None,
+    }
 }
 
 /// True when `old` and `new` differ only in typography: their display texts
@@ -170,9 +249,26 @@ mod tests {
         /// with every kind of space and invisible character.
         #[test]
         fn runs_are_collapsed_as_characters_are(
-            s in "[a \\t\\n\\u{A0}\\u{AD}\\u{200B}\\u{2003}\\u{3000}\\u{FEFF}\\u{2019}\\u{E9}\\u{1F600}]{0,40}"
+            s in "[a \\t\\n\\x0B\\x0C\\r\\u{85}\\u{A0}\\u{AD}\\u{B4}\\u{1680}\\u{200B}\\u{2003}\\u{2028}\\u{2060}\\u{3000}\\u{FEFF}\\u{2019}\\u{E9}\\u{1F600}\\u{FF0D}]{0,40}"
         ) {
             proptest::prop_assert_eq!(collapse_in_runs(&s), collapse(s.chars(), s.len()));
+        }
+
+        /// Folding in runs gives what folding each character gives, on
+        /// text with every folded character and neighbours of their bytes.
+        #[test]
+        fn runs_are_folded_as_characters_are(
+            s in "[a `'\\t\\u{85}\\u{A0}\\u{AB}\\u{B4}\\u{BB}\\u{BF}\\u{1680}\\u{2010}-\\u{2033}\\u{2026}\\u{205F}\\u{2212}\\u{3000}\\u{3001}\\u{FE58}\\u{FE63}\\u{FF0D}\\u{FF0E}\\u{E9}\\u{1F600}]{0,40}"
+        ) {
+            proptest::prop_assert_eq!(fold_in_runs(s.clone()), fold(s.chars(), s.len()));
+        }
+
+        /// Comparable forms are the composing path's on any text.
+        #[test]
+        fn comparable_is_the_composing_path(
+            s in "[a `\\t\\u{A0}\\u{AD}\\u{2019}\\u{201C}\\u{2014}\\u{2026}\\u{FB01}\\u{212B}e\\u{0301}\\u{FF21}]{0,30}"
+        ) {
+            proptest::prop_assert_eq!(comparable(&s), fold(collapse(s.nfc(), 0).nfkc(), 0));
         }
     }
 

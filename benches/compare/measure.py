@@ -39,6 +39,7 @@ RSS_GOAL = 1 / 4
 FLOORS = {
     "floor-fetch": "fetch only (reqwest, one thread)",
     "floor-parse": "fetch + scraper parse + text of `section.content`",
+    "floor-keep": "and kept as issue 9's store keeps a first snapshot (raw zstd, md, JSON zstd, syncfs, SQLite)",
 }
 
 
@@ -230,7 +231,7 @@ def cmd_compare_table(a):
     floors = [(t, label) for t, label in FLOORS.items() if any(r["tool"] == t for r in rows)]
     if floors:
         print()
-        print("| bare pipeline, same pages (no rules, no store) | CPU s | / urlwatch run a | / urlwatch run c | peak RSS MiB |")
+        print("| bare pipeline, same pages (no rules, no stamp) | CPU s | / urlwatch run a | / urlwatch run c | peak RSS MiB |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for tool, label in floors:
             cpu = median(rows, tool, "a", "cpu")
