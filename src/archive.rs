@@ -73,33 +73,39 @@ fn redline_with(
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
     let target = &new.target;
-    // Both documents, even when the stored revision is used: a redline whose
-    // old snapshot is gone is left out (`report` says so).
-    let old_doc = load(store, old)?;
-    let new_doc = load(store, new)?;
     // Re-extraction records a technical revision from a snapshot to itself; a
     // technical revision between two snapshots is a layout change (see
     // `crate::layout`), whose documents were never rewritten.
     let stored = match stored {
-        Some(id) if !store.reextracted(old.id)? && !store.reextracted(new.id)? => Some(id),
+        Some(id) if !store.reextracted(old.id)? && !store.reextracted(new.id)? => {
+            Some(store.revision(target, id)?)
+        }
         _ => None,
     };
-    let revision = match stored {
-        Some(id) => match store.revision(target, id)? {
-            Some(rev) => Some(rev),
-            None => diff::revision(&old_doc, &new_doc, opts),
-        },
-        // Across a redesign with the same text there is nothing to read.
-        // A new stamp there is a stamp-only revision.
-        None => diff::revision(&old_doc, &new_doc, opts)
-            .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none())
-            .map(|rev| crate::layout::restamped(&old_doc, &new_doc, Some(&rev)).unwrap_or(rev)),
+    // The new document for its notes; the old one only when the revision
+    // is computed (a stored one is read as it was recorded), though a
+    // redline whose old snapshot is gone is still left out (`report` says so).
+    let new_doc = load(store, new)?;
+    let (revision, old_title) = match stored {
+        Some(Some(rev)) => {
+            store.document_present(old)?;
+            (Some(rev), old.title.clone())
+        }
+        Some(None) => {
+            let old_doc = load(store, old)?;
+            (diff::revision(&old_doc, &new_doc, opts), old_doc.meta.title)
+        }
+        None => {
+            let old_doc = load(store, old)?;
+            // Across a redesign with the same text there is nothing to read.
+            // A new stamp there is a stamp-only revision.
+            let revision = diff::revision(&old_doc, &new_doc, opts)
+                .filter(|rev| crate::layout::redesign_only(&old_doc, &new_doc, Some(rev)).is_none())
+                .map(|rev| crate::layout::restamped(&old_doc, &new_doc, Some(&rev)).unwrap_or(rev));
+            (revision, old_doc.meta.title)
+        }
     };
-    let title = new_doc
-        .meta
-        .title
-        .clone()
-        .or_else(|| old_doc.meta.title.clone());
+    let title = new_doc.meta.title.clone().or(old_title);
     Ok(match revision {
         Some(revision) => Some(Redline {
             target: target.clone(),

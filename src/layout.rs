@@ -361,8 +361,12 @@ pub fn looks_cut(b: &Bodies<'_>) -> Option<CutSign> {
         return Some(CutSign::ShorterCloseDelimited);
     }
     let new = b.new?;
+    // A lost tail leaves the stamp as it was: a new one says the page was
+    // revised, and its lines need not be read.
+    if stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref()) {
+        return None;
+    }
     let (o, n) = (lines(old), lines(new));
-    let same_stamp = !stamp::changed(old.meta.stamp.as_ref(), new.meta.stamp.as_ref());
     let kept_head = match n.split_last() {
         None => true,
         // The last block kept may itself be cut mid-text.
@@ -372,7 +376,7 @@ pub fn looks_cut(b: &Bodies<'_>) -> Option<CutSign> {
                     .is_some_and(|y| y.starts_with(last.as_str()))
         }
     };
-    (same_stamp && n.len() * 2 < o.len() && kept_head).then_some(CutSign::TailLost)
+    (n.len() * 2 < o.len() && kept_head).then_some(CutSign::TailLost)
 }
 
 /// `Some((lost, total))` when `new` lost more than half of `old`'s blocks

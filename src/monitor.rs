@@ -350,15 +350,17 @@ impl Monitor {
         let moved_note = self.moved(target, latest_row.as_ref(), &page)?;
         let decode_note = self.decoding_checked(target, latest_row.as_ref(), &page)?;
         let notes = [moved_note.as_deref(), decode_note.as_deref()];
-        if let Some(outcome) = self.unchanged_by_fingerprint(
+        // What the comparison's pass over this page took, for the snapshot.
+        let mut taken = match self.unchanged_by_fingerprint(
             target,
             latest_row.as_ref(),
             &page,
             notes,
             (started_at, timer),
         )? {
-            return Ok(outcome);
-        }
+            Ok(outcome) => return Ok(outcome),
+            Err(taken) => taken,
+        };
         let latest = latest_row
             .map(|row| self.store().with_document(row))
             .transpose()?;
@@ -383,6 +385,7 @@ impl Monitor {
                 CutCheck::Whole(second) => {
                     let (second_page, second_document) = *second;
                     page = second_page;
+                    taken = None;
                     first = Ok(second_document);
                     cut_repaired = Some(sign);
                 }
@@ -455,7 +458,7 @@ impl Monitor {
                 .collect::<Vec<_>>()
                 .join("; ");
             let plan = self.alert_plan(target);
-            let source = source_fingerprint(target, &page, &document);
+            let source = source_fingerprint(target, &page, &document, taken.take());
             let recorded = self.store().record_snapshot(NewSnapshot {
                 target: &target.id,
                 url: target.url.as_str(),
@@ -520,7 +523,7 @@ impl Monitor {
             if layout::redesign_only(&previous.document, &document, revision.as_ref()).is_some() {
                 return self.record_layout(
                     target,
-                    (&page, &document),
+                    (&page, &document, taken.take()),
                     &previous,
                     revision.as_ref(),
                     &warning,
@@ -559,7 +562,7 @@ impl Monitor {
                 .join("; ");
             self.record_unchanged(target, &page, previous.id, note, (started_at, timer))?;
             if like_with_like && cut_repaired.is_none() && cut_confirmed.is_none() {
-                self.lend_fingerprint(target, &previous.row, &page, &document);
+                self.lend_fingerprint(target, &previous.row, (&page, taken.take()), &document);
             }
             info!(target = %target.id, "unchanged");
             return Ok(Outcome::Unchanged);
@@ -645,7 +648,7 @@ impl Monitor {
             path: "redline.md".into(),
             source,
         })?;
-        let source = source_fingerprint(target, &page, &document);
+        let source = source_fingerprint(target, &page, &document, taken.take());
         let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -808,7 +811,7 @@ impl Monitor {
     fn record_layout(
         &self,
         target: &Target,
-        (page, document): (&FetchedPage, &Document),
+        (page, document, taken): (&FetchedPage, &Document, Option<Source>),
         previous: &StoredSnapshot,
         revision: Option<&Revision>,
         warning: &str,
@@ -816,7 +819,7 @@ impl Monitor {
     ) -> Result<Outcome> {
         warn!(target = %target.id, "layout changed (same text, stored quietly): {warning}");
         let plan = self.alert_plan(target);
-        let source = source_fingerprint(target, page, document);
+        let source = source_fingerprint(target, page, document, taken);
         let recorded = self.store().record_snapshot(NewSnapshot {
             target: &target.id,
             url: target.url.as_str(),
@@ -1015,8 +1018,9 @@ impl Monitor {
     /// extracts to that snapshot's document, so the check is recorded
     /// `unchanged` (with the notes the full path would give it: the move and
     /// decoding notes) without extracting the page or reading the document.
-    /// `None` when the fingerprints differ or the snapshot has none: the
-    /// page is extracted as usual.
+    /// `Err` when the fingerprints differ or the snapshot has none: the
+    /// page is extracted as usual, and the new snapshot may keep the
+    /// fingerprint and mask the comparison took (`Err(Some)`).
     ///
     /// The fingerprint names the extractor version and the rules, so a
     /// snapshot made by another extraction (which the full path re-extracts
@@ -1032,10 +1036,10 @@ impl Monitor {
         page: &FetchedPage,
         notes: [Option<&str>; 2],
         (started_at, timer): (Timestamp, Instant),
-    ) -> Result<Option<Outcome>> {
+    ) -> Result<std::result::Result<Outcome, Option<Source>>> {
         let Some((row, stored)) = latest.and_then(|r| Some((r, r.source_fingerprint.as_deref()?)))
         else {
-            return Ok(None);
+            return Ok(Err(None));
         };
         match extract::fingerprint::compare(
             stored,
@@ -1044,9 +1048,9 @@ impl Monitor {
             &target.url,
             &target.rules,
         ) {
-            Match::No => {
+            Match::No(taken) => {
                 debug!(target = %target.id, "fingerprint differs from the latest snapshot's; extracting");
-                return Ok(None);
+                return Ok(Err(taken));
             }
             Match::Masked => {
                 debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted (the page fits the source mask)");
@@ -1066,7 +1070,7 @@ impl Monitor {
         let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
         self.record_unchanged(target, page, row.id, note, (started_at, timer))?;
         info!(target = %target.id, "unchanged");
-        Ok(Some(Outcome::Unchanged))
+        Ok(Ok(Outcome::Unchanged))
     }
 
     /// Records an `unchanged` check of `page` against snapshot `snapshot_id`
@@ -1109,10 +1113,10 @@ impl Monitor {
         &self,
         target: &Target,
         previous: &SnapshotRow,
-        page: &FetchedPage,
+        (page, taken): (&FetchedPage, Option<Source>),
         document: &Document,
     ) {
-        let Some(source) = source_fingerprint(target, page, document) else {
+        let Some(source) = source_fingerprint(target, page, document, taken) else {
             return;
         };
         if previous.source_fingerprint.as_deref() == Some(source.fingerprint.as_str()) {
@@ -1197,8 +1201,13 @@ pub fn extract_page(target: &Target, page: &FetchedPage) -> Result<Document> {
 
 /// The source fingerprint (and mask) stored with a snapshot of `page` whose
 /// document is `document` ([`extract::fingerprint::for_document`]).
-fn source_fingerprint(target: &Target, page: &FetchedPage, document: &Document) -> Option<Source> {
-    extract::fingerprint::for_document(&page.text, &target.url, &target.rules, document)
+fn source_fingerprint(
+    target: &Target,
+    page: &FetchedPage,
+    document: &Document,
+    taken: Option<Source>,
+) -> Option<Source> {
+    extract::fingerprint::for_document_from(taken, &page.text, &target.url, &target.rules, document)
 }
 
 /// What the second fetch said about a content change.

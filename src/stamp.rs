@@ -362,9 +362,17 @@ fn month_number(name: &str) -> Option<i8> {
 
 /// The labels, longest spellings first so the regex prefers them. Group
 /// `updated` or `published` says which class matched.
-static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?xi)
+static LABEL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(LABEL_PATTERN).expect("constant label regex compiles"));
+
+/// [`LABEL_RE`] for searches within a span of a text whose word boundaries
+/// read the characters around the span ([`label_captures`]).
+static LABEL_META: LazyLock<regex_automata::meta::Regex> = LazyLock::new(|| {
+    regex_automata::meta::Regex::new(LABEL_PATTERN).expect("constant label regex compiles")
+});
+
+/// [`LABEL_RE`]'s pattern.
+const LABEL_PATTERN: &str = r"(?xi)
         \b(?:
           (?P<updated>
             (?:date\ of\ (?:the\ )?last\ (?:update|modification|revision|review))
@@ -389,10 +397,7 @@ static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
           | (?:issued(?:\ on)?)
           | (?:publié\ le|veröffentlicht(?:\ am)?|publicado(?:\ el)?)
           )
-        )\b",
-    )
-    .expect("constant label regex compiles")
-});
+        )\b";
 
 /// Words one of which every [`LABEL_RE`] match holds (ASCII letters, any
 /// case), so that only lines holding one are searched with it: the label
@@ -452,39 +457,83 @@ fn may_hold_label(text: &str) -> bool {
 /// (`ſ` for `s`, the Kelvin sign for `k`) adds at most two bytes per letter.
 const MAX_LABEL_BYTES: usize = 96;
 
-/// [`LABEL_RE`]'s matches in `text`, in order, as `captures_iter` gives them:
-/// only the lines holding a [`LABEL_WORDS`] word are searched. A label never
-/// spans a line break (its words are joined by spaces), and each line is
-/// searched within the whole text, so word boundaries read the same
-/// characters.
-fn label_captures(text: &str) -> Vec<regex::Captures<'_>> {
+/// One [`LABEL_RE`] match: its byte range in the text, and whether its
+/// `updated` group (else `published`) matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Label {
+    start: usize,
+    end: usize,
+    updated: bool,
+}
+
+/// [`LABEL_RE`]'s matches in `text`, in order, as `captures_iter` gives them,
+/// searched only near the [`LABEL_WORDS`] words: every match holds one, is
+/// at most [`MAX_LABEL_BYTES`] long and never spans a line break (its words
+/// are joined by spaces). The label regex's Unicode word boundaries stop its
+/// fast engine at the first non-ASCII character, and the slow one costs in
+/// proportion to the text it reads, so each word's window is searched, not
+/// its line.
+///
+/// For a word found at `w` (the search reports words that do not overlap;
+/// each other one overlaps a reported word), a match holding it or a word
+/// overlapping it starts in `w.start - MAX..w.end` and ends before
+/// `w.end + MAX`. The window `w.start - MAX..w.end + 2 MAX` (within the line)
+/// holds every match that starts before `w.end + MAX` whole, so the first
+/// match found there is the whole text's next one when it starts before
+/// `w.end + MAX`, with the same alternative; a later one is left for a later
+/// word. Word boundaries read the characters around the window.
+fn label_captures(text: &str) -> Vec<Label> {
+    use regex_automata::Input;
     let mut out = Vec::new();
-    let mut searched_to = 0;
-    for hit in LABEL_WORDS_AC.find_iter(text) {
-        if hit.start() < searched_to {
-            continue;
-        }
-        let line_start = text[..hit.start()].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[hit.start()..]
+    let mut caps = LABEL_META.create_captures();
+    let updated = LABEL_META
+        .group_info()
+        .to_index(regex_automata::PatternID::ZERO, "updated")
+        .expect("the label regex has an `updated` group");
+    // Where the next match may start: after the last one.
+    let mut pos = 0;
+    for word in LABEL_WORDS_AC.find_iter(text) {
+        let line_start = text[..word.start()].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[word.start()..]
             .find('\n')
-            .map_or(text.len(), |i| hit.start() + i);
-        let line = &text[..line_end];
-        let mut at = line_start.max(searched_to);
-        while let Some(caps) = LABEL_RE.captures_at(line, at) {
-            let Some(m) = caps.get(0) else { break };
-            at = if m.end() > m.start() {
+            .map_or(text.len(), |i| word.start() + i);
+        let accept_before = word.end() + MAX_LABEL_BYTES;
+        let end = ceil_boundary(text, line_end.min(word.end() + 2 * MAX_LABEL_BYTES));
+        loop {
+            let start = ceil_boundary(
+                text,
+                pos.max(line_start)
+                    .max(word.start().saturating_sub(MAX_LABEL_BYTES)),
+            );
+            if start >= accept_before || start >= end {
+                break;
+            }
+            LABEL_META.search_captures(&Input::new(text).span(start..end), &mut caps);
+            let Some(m) = caps.get_match().filter(|m| m.start() < accept_before) else {
+                break;
+            };
+            out.push(Label {
+                start: m.start(),
+                end: m.end(),
+                updated: caps.get_group(updated).is_some(),
+            });
+            // Labels are never empty; an empty match would be stepped over.
+            pos = if m.end() > m.start() {
                 m.end()
             } else {
                 m.end() + 1
             };
-            out.push(caps);
-            if at > line.len() {
-                break;
-            }
         }
-        searched_to = line_end;
     }
     out
+}
+
+/// The first character boundary of `text` at or after byte `i` (its length
+/// when `i` is past it).
+fn ceil_boundary(text: &str, i: usize) -> usize {
+    (i..text.len())
+        .find(|&j| text.is_char_boundary(j))
+        .unwrap_or(text.len())
 }
 
 /// A value: optional weekday, a date in one of the module's forms, an optional
@@ -806,23 +855,22 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
     let text = lines(page_text);
     let order = reading.for_page(&text).order;
     let mut out = Scan::default();
-    for caps in label_captures(&text) {
-        let Some(label) = caps.get(0) else { continue };
-        if !label_in_place(&text, label.start()) {
+    for label in label_captures(&text) {
+        if !label_in_place(&text, label.start) {
             continue;
         }
-        let class = if caps.name("updated").is_some() {
+        let class = if label.updated {
             Class::Updated
         } else {
             Class::Published
         };
-        let rest = &text[label.end()..];
+        let rest = &text[label.end..];
         let at = skip_separator(rest);
         let value = &rest[at..];
         match read_value(value, order) {
             Ok(v) => {
                 let shown = value[..v.len].trim().to_string();
-                let whole = display(&text[label.start()..label.end() + at + v.len]);
+                let whole = display(&text[label.start..label.end + at + v.len]);
                 let mut stamp = build(v, whole, shown, reading);
                 match class {
                     Class::Updated if out.blocked => {}
@@ -835,10 +883,10 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
                                 .any(|s| key(s) == key(&stamp));
                             // Only a line that is nothing but stamps: `Updated:
                             // 1 May 2025 deadline for applications.` is content.
-                            let line_start = text[..label.start()].rfind('\n').map_or(0, |i| i + 1);
-                            let line_end = text[label.start()..]
+                            let line_start = text[..label.start].rfind('\n').map_or(0, |i| i + 1);
+                            let line_end = text[label.start..]
                                 .find('\n')
-                                .map_or(text.len(), |i| label.start() + i);
+                                .map_or(text.len(), |i| label.start + i);
                             if !seen && is_stamp_line(&text[line_start..line_end]) {
                                 out.others.push(stamp);
                             }
@@ -860,8 +908,8 @@ pub fn scan(page_text: &str, reading: &Reading) -> Scan {
                     out.blocked = true;
                 }
                 if out.unreadable.is_none() {
-                    let end = label.end() + at + n;
-                    out.unreadable = Some(display(&text[label.start()..end]));
+                    let end = label.end + at + n;
+                    out.unreadable = Some(display(&text[label.start..end]));
                 }
             }
         }
@@ -1848,16 +1896,47 @@ mod tests {
             "Revised\u{2019}s revision\nreviewed reviewed reviewed",
         ];
         for text in cases {
-            let by_line: Vec<(usize, usize)> = label_captures(text)
-                .iter()
-                .filter_map(|c| c.get(0))
-                .map(|m| (m.start(), m.end()))
-                .collect();
-            let whole: Vec<(usize, usize)> = LABEL_RE
-                .find_iter(text)
-                .map(|m| (m.start(), m.end()))
-                .collect();
-            assert_eq!(by_line, whole, "{text:?}");
+            assert_eq!(label_captures(text), whole_text_labels(text), "{text:?}");
+        }
+    }
+
+    /// [`LABEL_RE`]'s matches over the whole text, as [`label_captures`]
+    /// must find them.
+    fn whole_text_labels(text: &str) -> Vec<Label> {
+        LABEL_RE
+            .captures_iter(text)
+            .map(|c| {
+                let m = c.get(0).expect("group 0");
+                Label {
+                    start: m.start(),
+                    end: m.end(),
+                    updated: c.name("updated").is_some(),
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The windows find what the whole-text search finds on text dense
+        /// with labels, label words, overlapping words, long lines of prose,
+        /// non-ASCII letters and line breaks.
+        #[test]
+        fn label_windows_find_what_the_whole_text_search_finds(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "last updated", "Last Updated on", "updated", "update", "revised", "review",
+                "reviewed", "modified", "page was last modified on", "published on",
+                "first published", "posted", "issued", "stand", "Stand:", "mis \u{E0} jour le",
+                "derni\u{E8}re mise \u{E0} jour", "zuletzt ge\u{E4}ndert am", "\u{DA}ltima actualizaci\u{F3}n",
+                "publi\u{E9} le", "ver\u{F6}ffentlicht", "release date", "date of last review",
+                "x", "y\u{E9}", "\u{2019}", " ", "  ", "\n", ": ", "3 May 2024", "2024-05-03",
+                "updatedness", "unrevised", "\u{17F}tand", "\u{212A}",
+                "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor \
+                 incididunt ut labore et dolore magna aliqua ut enim ad minim veniam quis \
+                 nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat",
+            ]), 0..40)
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(label_captures(&text), whole_text_labels(&text));
         }
     }
 }

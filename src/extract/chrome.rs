@@ -736,15 +736,26 @@ fn language_pickers(doc: &Html) -> Vec<ego_tree::NodeId> {
 /// True when a line is nothing but language names ("English", "Français
 /// Deutsch"): a picker's text, or a list of languages in the content.
 pub(crate) fn is_language_names(text: &str) -> bool {
-    let words: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    !words.is_empty() && words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str()))
+    language_words(text).is_some_and(|n| n > 0)
+}
+
+/// How many words `text` holds (split at white space, separators and
+/// commas, trimmed of what is not alphanumeric) when every one is a
+/// [`LANGUAGE_WORDS`] word; `None` at the first that is not (ordinary text
+/// stops at its first word).
+fn language_words(text: &str) -> Option<usize> {
+    let mut n = 0;
+    for w in text.split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',') {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+        if w.is_empty() {
+            continue;
+        }
+        if !LANGUAGE_WORDS.contains(&w.to_lowercase().as_str()) {
+            return None;
+        }
+        n += 1;
+    }
+    Some(n)
 }
 
 /// True when a line opens with a copyright mark or word ("© Reuters",
@@ -1509,7 +1520,7 @@ pub(crate) fn is_chrome_text(text: &str) -> bool {
     if chars == 0 || chars > 600 {
         return false;
     }
-    if text.to_lowercase().contains("cookie") && COOKIE_NOTICE.is_match(text) {
+    if mentions_cookies(text) && COOKIE_NOTICE.is_match(text) {
         return true;
     }
     if chars > 200 {
@@ -1518,15 +1529,7 @@ pub(crate) fn is_chrome_text(text: &str) -> bool {
     if is_chrome_line(text) {
         return true;
     }
-    let words: Vec<String> = text
-        .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
-        .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.len() > 1 && words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str())) {
+    if language_words(text).is_some_and(|n| n > 1) {
         return true;
     }
     let mut strong = false;
@@ -1538,6 +1541,16 @@ pub(crate) fn is_chrome_text(text: &str) -> bool {
         }
     }
     strong
+}
+
+/// True when `text` lowercased holds `cookie`: in ASCII letters of any case,
+/// or with the Kelvin sign, the one other character that lowercases to one
+/// of its letters.
+fn mentions_cookies(text: &str) -> bool {
+    text.as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"cookie"))
+        || (text.contains('\u{212A}') && text.to_lowercase().contains("cookie"))
 }
 
 /// Classifies one separated part of a short line.
@@ -1683,6 +1696,35 @@ pub(crate) fn walk_tree<'a>(root: NodeRef<'a, Node>, visitor: &mut impl Visit<'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The cookie test reads as lowercasing and searching does.
+        #[test]
+        fn cookies_are_found_as_lowercasing_finds_them(
+            s in "[cokieCOKIE\u{212A}\u{130}x ]{0,16}"
+        ) {
+            proptest::prop_assert_eq!(mentions_cookies(&s), s.to_lowercase().contains("cookie"));
+        }
+
+        /// Language lists are read word by word as when all words were
+        /// collected first.
+        #[test]
+        fn language_words_count_as_collected_words_do(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "English", "Fran\u{E7}ais", "DEUTSCH", "espa\u{F1}ol", "Home", " ", " | ", ", ",
+                "\u{B7}", "(", "x", "\u{130}", "",
+            ]), 0..8)
+        ) {
+            let text = parts.concat();
+            let words: Vec<String> = text
+                .split(|c: char| c.is_whitespace() || SEPARATOR_CHARS.contains(&c) || c == ',')
+                .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let all = words.iter().all(|w| LANGUAGE_WORDS.contains(&w.as_str()));
+            proptest::prop_assert_eq!(language_words(&text), all.then_some(words.len()));
+        }
+    }
 
     fn first_element_chrome(html: &str) -> bool {
         let doc = Html::parse_fragment(html);

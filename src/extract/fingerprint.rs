@@ -229,6 +229,23 @@ pub fn for_document(html: &str, base: &Url, rules: &Rules, document: &Document) 
     with_mask(html, base, rules, Mode::for_document(document, rules))
 }
 
+/// [`for_document`], given what a pass over the same `html` (same `base`
+/// and `rules`) already took, if anything: kept when it is in the mode the
+/// document needs, else taken again.
+pub fn for_document_from(
+    taken: Option<Source>,
+    html: &str,
+    base: &Url,
+    rules: &Rules,
+    document: &Document,
+) -> Option<Source> {
+    let mode = Mode::for_document(document, rules);
+    match taken {
+        Some(s) if Mode::of_stored(&s.fingerprint) == Some(mode) => Some(s),
+        _ => with_mask(html, base, rules, mode),
+    }
+}
+
 /// How a page compares with a snapshot's stored fingerprint and mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Match {
@@ -239,8 +256,10 @@ pub enum Match {
     /// in place of the old one (which the page did not fit, or which was
     /// missing).
     Whole(SourceMask),
-    /// Another fingerprint (or none could be taken): extract the page.
-    No,
+    /// Another fingerprint (or none could be taken): extract the page. With
+    /// the page's fingerprint and mask when the pass took them (in the
+    /// stored fingerprint's mode), which the new snapshot may keep.
+    No(Option<Source>),
 }
 
 /// Compares `html` with a snapshot's stored fingerprint `stored` and mask
@@ -249,7 +268,7 @@ pub enum Match {
 /// page extracts to that snapshot's document.
 pub fn compare(stored: &str, mask: Option<&[u8]>, html: &str, base: &Url, rules: &Rules) -> Match {
     let Some(mode) = Mode::of_stored(stored) else {
-        return Match::No;
+        return Match::No(None);
     };
     if let Some(mask) = mask.and_then(SourceMask::from_bytes)
         && mask.fits(header(base, rules), mode, html.as_bytes())
@@ -258,7 +277,7 @@ pub fn compare(stored: &str, mask: Option<&[u8]>, html: &str, base: &Url, rules:
     }
     match with_mask(html, base, rules, mode) {
         Some(now) if now.fingerprint == stored => Match::Whole(now.mask),
-        _ => Match::No,
+        now => Match::No(now),
     }
 }
 
@@ -1285,10 +1304,10 @@ mod tests {
             Match::Whole(_)
         ));
         for mask in [Some(mask.as_slice()), None] {
-            assert_eq!(
+            assert!(matches!(
                 compare(&stored, mask, "<p>x</p> ", &url(), &generic),
-                Match::No
-            );
+                Match::No(Some(_))
+            ));
         }
         assert_eq!(Mode::of_stored("x9:abc"), None);
     }
@@ -1377,10 +1396,10 @@ mod tests {
             other => panic!("{other:?}"),
         }
         // Content outside the spans: another fingerprint.
-        assert_eq!(
+        assert!(matches!(
             compared(&stored, &TOKENS.replace("Text", "Tent")),
-            Match::No
-        );
+            Match::No(Some(_))
+        ));
         // Each of these keeps the length but would end its span early (or
         // make a value quoted): never the mask; the pass decides.
         let early = [

@@ -1637,6 +1637,20 @@ impl Store {
 
     /// Loads the document (`document.json.zst`, or an old snapshot's plain
     /// `document.json`) for a row.
+    /// Fails as [`Store::snapshot`] would when the snapshot's document file
+    /// is missing or unreadable, without reading it.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] naming the file.
+    pub fn document_present(&self, row: &SnapshotRow) -> Result<(), StoreError> {
+        files::document_file(&self.snapshot_dir(row), row.raw_path.is_none())
+            .map(drop)
+            .map_err(|(path, source)| StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            })
+    }
+
     fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
         let (json, path) = files::read_document(&self.snapshot_dir(&row), row.raw_path.is_none())
             .map_err(|(path, source)| StoreError::Io {

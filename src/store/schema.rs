@@ -53,6 +53,14 @@ pub fn open(path: &Path) -> Result<Connection, OpenError> {
     // journal_mode answers with a row, so it can't go through execute().
     let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    // Plans that never depend on the values bound: without this, SQLite
+    // compiles a cached statement again on each new binding of a parameter it
+    // compared with a constant (a partial index's `technical = 0`), which was
+    // a twentieth of a run's CPU at 100 changed pages.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     migrate(&mut conn)?;
     Ok(conn)
 }
