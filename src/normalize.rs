@@ -13,17 +13,48 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick, is
 /// applies NFC. Quotes and dashes are kept as served.
 pub fn display(s: &str) -> String {
     // ASCII text (most of an English page) is NFC already: no need to ask.
-    if s.is_ascii() {
-        return collapse_in_runs(s);
+    // Nearly all text is already NFC: the quick check proves it in one pass
+    // over the text, without the composing iterator, which costs more than
+    // all the rest of this function.
+    if !s.is_ascii() && is_nfc_quick(s.chars()) != IsNormalized::Yes {
+        return collapse(s.nfc(), s.len());
     }
-    // Nearly all text is already NFC (every ASCII text is): the quick check
-    // proves it in one pass over the text, without the composing iterator,
-    // which costs more than all the rest of this function.
-    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        collapse_in_runs(s)
+    // Text shown already (a block's text compared) is copied whole.
+    if is_collapsed(s) {
+        s.to_string()
     } else {
-        collapse(s.nfc(), s.len())
+        collapse_in_runs(s)
     }
+}
+
+/// True when [`collapse_in_runs`] would return `s` unchanged: no space at
+/// either end, no two spaces together, no white space but the ASCII space,
+/// no invisible character.
+fn is_collapsed(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut after_space = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => {
+                after_space = true;
+                continue;
+            }
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
+            b if SPECIAL_LEADS.contains(&b) => {
+                let c = char_at(s, i);
+                if c.is_whitespace() || is_unicode_space(c) || is_invisible(c) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        after_space = false;
+    }
+    true
 }
 
 /// [`collapse`] for text that is NFC already: the characters between two
@@ -247,6 +278,13 @@ mod tests {
 
         /// Copying runs gives what pushing each character gives, on text
         /// with every kind of space and invisible character.
+        #[test]
+        fn collapsed_text_is_what_collapsing_leaves_alone(
+            s in "[a \\t\\n\\u{85}\\u{A0}\\u{AD}\\u{B4}\\u{1680}\\u{200B}\\u{2003}\\u{2019}\\u{3000}\\u{FEFF}\\u{E9}]{0,12}"
+        ) {
+            proptest::prop_assert_eq!(is_collapsed(&s), collapse_in_runs(&s) == s);
+        }
+
         #[test]
         fn runs_are_collapsed_as_characters_are(
             s in "[a \\t\\n\\x0B\\x0C\\r\\u{85}\\u{A0}\\u{AD}\\u{B4}\\u{1680}\\u{200B}\\u{2003}\\u{2028}\\u{2060}\\u{3000}\\u{FEFF}\\u{2019}\\u{E9}\\u{1F600}\\u{FF0D}]{0,40}"
