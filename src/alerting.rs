@@ -30,7 +30,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::config::DeliverySettings;
-use crate::document::Document;
 use crate::monitor::Clock;
 use crate::notify::{Channel, ChannelConfig, DeliveryResult, Notifier, should_alert};
 use crate::report::Redline;
@@ -172,7 +171,8 @@ pub fn plan(target: &Target, delivery: &DeliverySettings, now: Timestamp) -> Opt
 }
 
 /// The plan for a check that found a revision (`redline`, from the latest
-/// snapshot to `document`), with its [`Recurrence`] for the redline notes.
+/// snapshot to a document whose fingerprint is `content_hash`), with its
+/// [`Recurrence`] for the redline notes.
 /// The revision alerts when [`should_alert`] says so under the target's
 /// rules, except an alternation already announced for the current run of flips.
 ///
@@ -186,10 +186,10 @@ pub fn plan_change(
     target: &Target,
     delivery: &DeliverySettings,
     redline: &Redline,
-    document: &Document,
+    content_hash: &str,
     now: Timestamp,
 ) -> Result<(Option<AlertPlan>, Option<Recurrence>), StoreError> {
-    let recurrence = recurrence_in(store, &target.id, None, &document.fingerprint())?;
+    let recurrence = recurrence_in(store, &target.id, None, content_hash)?;
     let Some(mut plan) = plan(target, delivery, now) else {
         return Ok((None, recurrence));
     };

@@ -595,6 +595,7 @@ mod tests {
                     note: None,
                     source_fingerprint: None,
                     source_mask: None,
+                    content_hash: None,
                 })
                 .unwrap();
             ids.push(rec.snapshot_id);

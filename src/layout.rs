@@ -295,7 +295,9 @@ impl CutSign {
 
 /// True when the body has a `</body` or `</html` end tag (ASCII case-insensitive).
 pub fn closes(body: &[u8]) -> bool {
+    // From the end, where a whole page's closing tags are.
     body.windows(6)
+        .rev()
         .any(|w| w.eq_ignore_ascii_case(b"</body") || w.eq_ignore_ascii_case(b"</html"))
 }
 

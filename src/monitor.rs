@@ -372,7 +372,14 @@ impl Monitor {
         let mut first = extract_page(target, &page);
         let mut cut_repaired = None;
         let mut cut_confirmed = None;
-        if let Some(sign) = self.cut_sign(target, latest.as_ref(), &page, first.as_ref().ok()) {
+        // The extracted document's fingerprint, taken once for the check.
+        let mut first_hash = first.as_ref().ok().map(Document::fingerprint);
+        if let Some(sign) = self.cut_sign(
+            target,
+            latest.as_ref(),
+            &page,
+            first.as_ref().ok().zip(first_hash.as_deref()),
+        ) {
             let old_body = latest
                 .as_ref()
                 .and_then(|p| self.store().raw_body(&p.row).ok());
@@ -386,6 +393,7 @@ impl Monitor {
                     let (second_page, second_document) = *second;
                     page = second_page;
                     taken = None;
+                    first_hash = None;
                     first = Ok(second_document);
                     cut_repaired = Some(sign);
                 }
@@ -404,6 +412,7 @@ impl Monitor {
             }
         }
         let document = first?;
+        let content_hash = first_hash.unwrap_or_else(|| document.fingerprint());
         info!(
             target = %target.id,
             sections = document.sections.len(),
@@ -475,6 +484,7 @@ impl Monitor {
                 note: (!note.is_empty()).then_some(note.as_str()),
                 source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
                 source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
+                content_hash: Some(&content_hash),
             })?;
             info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
             return Ok(Outcome::Baseline {
@@ -616,7 +626,7 @@ impl Monitor {
             target,
             &self.delivery,
             &redline,
-            &document,
+            &content_hash,
             captured_at,
         )?;
         // What the reader must not miss, said at the top of the redline in
@@ -665,6 +675,7 @@ impl Monitor {
             note: None,
             source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
             source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
+            content_hash: Some(&content_hash),
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The feeds are rewritten once per run, not per change: the run
@@ -836,6 +847,7 @@ impl Monitor {
             note: Some(warning),
             source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
             source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
+            content_hash: None,
         })?;
         info!(target = %target.id, snapshot = recorded.snapshot_id, "layout changed");
         Ok(Outcome::LayoutChanged {
@@ -951,21 +963,32 @@ impl Monitor {
         target: &Target,
         previous: Option<&StoredSnapshot>,
         page: &FetchedPage,
-        document: Option<&Document>,
+        extracted: Option<(&Document, &str)>,
     ) -> Option<layout::CutSign> {
+        let document = extracted.map(|(d, _)| d);
         // The stored content hash is the stored document's fingerprint
         // (kept so when a document is rewritten): not computed again.
-        if let (Some(p), Some(d)) = (previous, document)
-            && p.row.content_hash == d.fingerprint()
+        if let (Some(p), Some((d, hash))) = (previous, extracted)
+            && p.row.content_hash == hash
             && !crate::stamp::changed(p.document.meta.stamp.as_ref(), d.meta.stamp.as_ref())
         {
             return None;
         }
-        let old_body = previous.and_then(|p| match self.store().raw_body(&p.row) {
-            Ok(b) => Some(b),
-            Err(e) => {
-                debug!(target = %target.id, "previous body unreadable, compared signs of a cut skipped: {e}");
-                None
+        // The previous body is read only for the signs that compare bodies:
+        // a closing tag lost (the new body has none) or a shorter body
+        // whose end only the closed connection marked. Otherwise an empty
+        // one stands in: it closes nothing and is never the longer.
+        let bodies_compared = page.close_delimited || !layout::closes(&page.body);
+        let old_body = previous.and_then(|p| {
+            if !bodies_compared {
+                return Some(Vec::new());
+            }
+            match self.store().raw_body(&p.row) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    debug!(target = %target.id, "previous body unreadable, compared signs of a cut skipped: {e}");
+                    None
+                }
             }
         });
         let old = previous

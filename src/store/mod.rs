@@ -236,6 +236,9 @@ pub struct NewSnapshot<'a> {
     /// The page's source mask ([`crate::extract::fingerprint::SourceMask::to_bytes`]),
     /// which spares a later page that fits it the tokenizer pass.
     pub source_mask: Option<&'a [u8]>,
+    /// `document`'s fingerprint ([`Document::fingerprint`]) when the caller
+    /// has it already; `None`: computed here.
+    pub content_hash: Option<&'a str>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -1267,6 +1270,9 @@ impl Store {
         };
         let doc = new.document;
         let page = new.page;
+        let content_hash = new
+            .content_hash
+            .map_or_else(|| doc.fingerprint(), str::to_string);
         let stamp = doc.meta.stamp.as_ref();
         let words: usize = doc.sections.iter().map(|s| s.word_count()).sum();
         let root = self.root.clone();
@@ -1289,7 +1295,7 @@ impl Store {
                 page.charset,
                 page.validators.etag,
                 page.validators.last_modified,
-                doc.fingerprint(),
+                content_hash,
                 raw.0,
                 doc.meta.title,
                 stamp.map(|s| s.text.as_str()),
@@ -2074,6 +2080,7 @@ mod tests {
             note: None,
             source_fingerprint: None,
             source_mask: None,
+            content_hash: None,
         }
     }
 

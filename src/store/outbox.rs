@@ -881,6 +881,7 @@ mod tests {
                 note: None,
                 source_fingerprint: None,
                 source_mask: None,
+                content_hash: None,
             })
             .unwrap();
         let revision = diff::revision(&d1, &d2, &DiffOptions::default()).unwrap();
@@ -918,6 +919,7 @@ mod tests {
                 note: None,
                 source_fingerprint: None,
                 source_mask: None,
+                content_hash: None,
             })
             .unwrap();
         (store, new.snapshot_id)
