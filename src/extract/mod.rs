@@ -353,8 +353,21 @@ fn find_stamp(
         walk_tree(node, &mut t);
         t.text
     };
+    // The body's text, all of it and what is not chrome, in one walk.
+    let mut texts = PageTexts {
+        chrome,
+        all: String::new(),
+        visible: String::new(),
+        hidden_by: None,
+    };
+    walk_tree(body, &mut texts);
+    let PageTexts {
+        all: all_text,
+        visible,
+        ..
+    } = texts;
     // The page's own numeric dates may prove month-first order (`03/13/2024`).
-    let reading = rules.reading().for_page(&text_of(body, None));
+    let reading = rules.reading().for_page(&all_text);
     let with = |mut s: Stamp, source: StampSource| {
         s.source = source;
         s
@@ -397,16 +410,12 @@ fn find_stamp(
             return (Some(with(s, source)), None, element_text);
         }
     }
-    let visible = text_of(body, Some(chrome));
     if rules.stamp.is_none()
         && let Some(re) = &rules.stamp_pattern
+        && let Some(s) = stamp_by_pattern(&visible, re, &reading)
+            .or_else(|| stamp_by_pattern(&all_text, re, &reading))
     {
-        let all = || text_of(body, None);
-        if let Some(s) = stamp_by_pattern(&visible, re, &reading)
-            .or_else(|| stamp_by_pattern(&all(), re, &reading))
-        {
-            return (Some(with(s, StampSource::Pattern)), None, None);
-        }
+        return (Some(with(s, StampSource::Pattern)), None, None);
     }
     let scan = stamp::scan(&visible, &reading);
     let with_others = |mut s: Stamp, others: Vec<Stamp>| {
@@ -425,7 +434,7 @@ fn find_stamp(
     if let Some(s) = classed_stamp(doc, UPDATED_ELEMENTS, &reading) {
         return (Some(s), None, element_text);
     }
-    let all = stamp::scan(&text_of(body, None), &reading);
+    let all = stamp::scan(&all_text, &reading);
     if all.blocked {
         return (None, all.unreadable, element_text);
     }
@@ -622,6 +631,64 @@ struct PageText<'c> {
     text: String,
 }
 
+/// [`PageText`] without chrome and with it, in one walk: `all` as
+/// `PageText` with no chrome collects it, `visible` as with `chrome`.
+struct PageTexts<'c> {
+    chrome: &'c Chrome,
+    all: String,
+    visible: String,
+    /// The chrome element whose subtree is being walked for `all` alone.
+    hidden_by: Option<ego_tree::NodeId>,
+}
+
+impl<'a> Visit<'a> for PageTexts<'_> {
+    fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
+        match n.value() {
+            Node::Text(t) => {
+                let start = self.all.len();
+                self.all.extend(
+                    t.chars()
+                        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                );
+                if self.hidden_by.is_none() {
+                    self.visible.push_str(&self.all[start..]);
+                }
+                false
+            }
+            Node::Element(el) => {
+                if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                    return false;
+                }
+                if self.hidden_by.is_none() && self.chrome.skips(n) {
+                    self.hidden_by = Some(n.id());
+                }
+                if el.name() == "br" || walk::is_block(el.name()) {
+                    self.all.push('\n');
+                    if self.hidden_by.is_none() {
+                        self.visible.push('\n');
+                    }
+                }
+                true
+            }
+            _ => true,
+        }
+    }
+
+    fn close(&mut self, n: NodeRef<'a, Node>) {
+        if let Node::Element(el) = n.value()
+            && walk::is_block(el.name())
+        {
+            self.all.push('\n');
+            if self.hidden_by.is_none() {
+                self.visible.push('\n');
+            }
+        }
+        if self.hidden_by == Some(n.id()) {
+            self.hidden_by = None;
+        }
+    }
+}
+
 impl<'a> Visit<'a> for PageText<'_> {
     fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
         match n.value() {
@@ -664,6 +731,62 @@ mod tests {
     use super::*;
     use crate::document::{BlockKind, Section};
     use crate::target::Css;
+
+    /// The one-walk texts equal the two walks they replace, on every page of
+    /// the repository (fixtures and fuzz seeds) under the generic rules.
+    #[test]
+    fn both_texts_in_one_walk_are_the_two_walks_texts() {
+        fn pages(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for path in entries.map(|e| e.unwrap().path()) {
+                if path.is_dir() {
+                    pages(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut all = Vec::new();
+        pages(&repo.join("tests/fixtures"), &mut all);
+        pages(&repo.join("fuzz/seeds/extract"), &mut all);
+        all.retain(|p| {
+            p.starts_with(repo.join("fuzz"))
+                || p.extension().is_some_and(|e| e == "html" || e == "htm")
+        });
+        assert!(all.len() > 50, "{} pages", all.len());
+        let rules = Rules::generic();
+        let mut with_chrome = 0;
+        for path in all {
+            let html = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            let doc = Html::parse_document(&html);
+            let chrome = Chrome::new(&doc, &rules);
+            let body = select("body")
+                .and_then(|s| doc.select(&s).next())
+                .map_or(doc.tree.root(), |b| *b);
+            let walk = |chrome| {
+                let mut t = PageText {
+                    chrome,
+                    text: String::new(),
+                };
+                walk_tree(body, &mut t);
+                t.text
+            };
+            let mut both = PageTexts {
+                chrome: &chrome,
+                all: String::new(),
+                visible: String::new(),
+                hidden_by: None,
+            };
+            walk_tree(body, &mut both);
+            assert_eq!(both.all, walk(None), "{}", path.display());
+            assert_eq!(both.visible, walk(Some(&chrome)), "{}", path.display());
+            with_chrome += usize::from(both.visible != both.all);
+        }
+        assert!(with_chrome > 20, "{with_chrome} pages with chrome");
+    }
 
     const V1: &str = include_str!("../../tests/fixtures/nato-belarus/v1.html");
     const V2: &str = include_str!("../../tests/fixtures/nato-belarus/v2-reworded.html");

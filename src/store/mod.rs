@@ -1754,7 +1754,7 @@ fn upsert_target(
 ) -> rusqlite::Result<()> {
     tx.cached_execute(
         "INSERT INTO targets (id, url, first_seen) VALUES (?1, ?2, ?3)
-         ON CONFLICT(id) DO UPDATE SET url = excluded.url",
+         ON CONFLICT(id) DO UPDATE SET url = excluded.url WHERE targets.url IS NOT excluded.url",
         params![target, url, ts(seen)],
     )?;
     Ok(())
