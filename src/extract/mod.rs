@@ -345,27 +345,13 @@ fn find_stamp(
     let body = select("body")
         .and_then(|s| doc.select(&s).next())
         .map_or(doc.tree.root(), |b| *b);
-    let text_of = |node: NodeRef<'_, Node>, chrome: Option<&Chrome>| {
-        let mut t = PageText {
-            chrome,
-            text: String::new(),
-        };
-        walk_tree(node, &mut t);
-        t.text
-    };
+    let text_of = |node: NodeRef<'_, Node>| PageText::walk(node, None).all;
     // The body's text, all of it and what is not chrome, in one walk.
-    let mut texts = PageTexts {
-        chrome,
-        all: String::new(),
-        visible: String::new(),
-        hidden_by: None,
-    };
-    walk_tree(body, &mut texts);
-    let PageTexts {
+    let PageText {
         all: all_text,
         visible,
         ..
-    } = texts;
+    } = PageText::walk(body, Some(chrome));
     // The page's own numeric dates may prove month-first order (`03/13/2024`).
     let reading = rules.reading().for_page(&all_text);
     let with = |mut s: Stamp, source: StampSource| {
@@ -377,7 +363,7 @@ fn find_stamp(
     if let Some(css) = &rules.stamp
         && let Some(el) = doc.select(&css.selector).next()
     {
-        let raw = text_of(*el, None);
+        let raw = text_of(*el);
         element_text = Some(display(&raw));
         let found = match &rules.stamp_pattern {
             Some(re) => stamp_by_pattern(&raw, re, &reading),
@@ -616,32 +602,40 @@ fn json_ld_stamp(doc: &Html, reading: &stamp::Reading) -> Option<Stamp> {
 
 /// The display text of one element, chrome left out.
 fn node_text(node: NodeRef<'_, Node>, chrome: &Chrome) -> String {
-    let mut text = PageText {
-        chrome: Some(chrome),
-        text: String::new(),
-    };
-    walk_tree(node, &mut text);
-    display(&text.text)
+    display(&PageText::walk(node, Some(chrome)).visible)
 }
 
 /// Collects text, a newline at each block boundary so that separate elements
-/// never run together. Scripts and styles are always left out.
+/// never run together. Scripts and styles are always left out. `all` holds
+/// everything; `visible`, with `chrome`, what is not chrome (the same walk).
 struct PageText<'c> {
     chrome: Option<&'c Chrome>,
-    text: String,
-}
-
-/// [`PageText`] without chrome and with it, in one walk: `all` as
-/// `PageText` with no chrome collects it, `visible` as with `chrome`.
-struct PageTexts<'c> {
-    chrome: &'c Chrome,
     all: String,
     visible: String,
     /// The chrome element whose subtree is being walked for `all` alone.
     hidden_by: Option<ego_tree::NodeId>,
 }
 
-impl<'a> Visit<'a> for PageTexts<'_> {
+impl<'c> PageText<'c> {
+    /// The texts of `node`'s subtree; `visible` stays empty without `chrome`.
+    fn walk(node: NodeRef<'_, Node>, chrome: Option<&'c Chrome>) -> PageText<'c> {
+        let mut t = PageText {
+            chrome,
+            all: String::new(),
+            visible: String::new(),
+            hidden_by: None,
+        };
+        walk_tree(node, &mut t);
+        t
+    }
+
+    /// Whether what is read now goes to `visible`.
+    fn shown(&self) -> bool {
+        self.chrome.is_some() && self.hidden_by.is_none()
+    }
+}
+
+impl<'a> Visit<'a> for PageText<'_> {
     fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
         match n.value() {
             Node::Text(t) => {
@@ -650,7 +644,7 @@ impl<'a> Visit<'a> for PageTexts<'_> {
                     t.chars()
                         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
                 );
-                if self.hidden_by.is_none() {
+                if self.shown() {
                     self.visible.push_str(&self.all[start..]);
                 }
                 false
@@ -659,12 +653,12 @@ impl<'a> Visit<'a> for PageTexts<'_> {
                 if matches!(el.name(), "script" | "style" | "noscript" | "template") {
                     return false;
                 }
-                if self.hidden_by.is_none() && self.chrome.skips(n) {
+                if self.shown() && self.chrome.is_some_and(|c| c.skips(n)) {
                     self.hidden_by = Some(n.id());
                 }
                 if el.name() == "br" || walk::is_block(el.name()) {
                     self.all.push('\n');
-                    if self.hidden_by.is_none() {
+                    if self.shown() {
                         self.visible.push('\n');
                     }
                 }
@@ -679,49 +673,12 @@ impl<'a> Visit<'a> for PageTexts<'_> {
             && walk::is_block(el.name())
         {
             self.all.push('\n');
-            if self.hidden_by.is_none() {
+            if self.shown() {
                 self.visible.push('\n');
             }
         }
         if self.hidden_by == Some(n.id()) {
             self.hidden_by = None;
-        }
-    }
-}
-
-impl<'a> Visit<'a> for PageText<'_> {
-    fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
-        match n.value() {
-            Node::Text(t) => {
-                // Line breaks mark element boundaries only: a break in the
-                // source inside one element is a space.
-                self.text.extend(
-                    t.chars()
-                        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
-                );
-                false
-            }
-            Node::Element(el) => {
-                if matches!(el.name(), "script" | "style" | "noscript" | "template") {
-                    return false;
-                }
-                if self.chrome.is_some_and(|c| c.skips(n)) {
-                    return false;
-                }
-                if el.name() == "br" || walk::is_block(el.name()) {
-                    self.text.push('\n');
-                }
-                true
-            }
-            _ => true,
-        }
-    }
-
-    fn close(&mut self, n: NodeRef<'a, Node>) {
-        if let Node::Element(el) = n.value()
-            && walk::is_block(el.name())
-        {
-            self.text.push('\n');
         }
     }
 }
@@ -732,7 +689,51 @@ mod tests {
     use crate::document::{BlockKind, Section};
     use crate::target::Css;
 
-    /// The one-walk texts equal the two walks they replace, on every page of
+    /// One text per walk, chrome left out when given: what the stamp search
+    /// walked twice before, kept as the test's oracle.
+    struct OneText<'c> {
+        chrome: Option<&'c Chrome>,
+        text: String,
+    }
+
+    impl<'a> Visit<'a> for OneText<'_> {
+        fn open(&mut self, n: NodeRef<'a, Node>) -> bool {
+            match n.value() {
+                Node::Text(t) => {
+                    // Line breaks mark element boundaries only: a break in the
+                    // source inside one element is a space.
+                    self.text.extend(
+                        t.chars()
+                            .map(|c| if c == '\n' || c == '\r' { ' ' } else { c }),
+                    );
+                    false
+                }
+                Node::Element(el) => {
+                    if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                        return false;
+                    }
+                    if self.chrome.is_some_and(|c| c.skips(n)) {
+                        return false;
+                    }
+                    if el.name() == "br" || walk::is_block(el.name()) {
+                        self.text.push('\n');
+                    }
+                    true
+                }
+                _ => true,
+            }
+        }
+
+        fn close(&mut self, n: NodeRef<'a, Node>) {
+            if let Node::Element(el) = n.value()
+                && walk::is_block(el.name())
+            {
+                self.text.push('\n');
+            }
+        }
+    }
+
+    /// The one-walk texts equal two [`OneText`] walks, on every page of
     /// the repository (fixtures and fuzz seeds) under the generic rules.
     #[test]
     fn both_texts_in_one_walk_are_the_two_walks_texts() {
@@ -767,20 +768,14 @@ mod tests {
                 .and_then(|s| doc.select(&s).next())
                 .map_or(doc.tree.root(), |b| *b);
             let walk = |chrome| {
-                let mut t = PageText {
+                let mut t = OneText {
                     chrome,
                     text: String::new(),
                 };
                 walk_tree(body, &mut t);
                 t.text
             };
-            let mut both = PageTexts {
-                chrome: &chrome,
-                all: String::new(),
-                visible: String::new(),
-                hidden_by: None,
-            };
-            walk_tree(body, &mut both);
+            let both = PageText::walk(body, Some(&chrome));
             assert_eq!(both.all, walk(None), "{}", path.display());
             assert_eq!(both.visible, walk(Some(&chrome)), "{}", path.display());
             with_chrome += usize::from(both.visible != both.all);
