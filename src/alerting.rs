@@ -30,7 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::config::DeliverySettings;
-use crate::monitor::Clock;
+use crate::clock::Clock;
 use crate::notify::{Channel, ChannelConfig, DeliveryResult, Notifier, should_alert};
 use crate::report::Redline;
 use crate::store::{

@@ -590,12 +590,7 @@ pub fn parse(
     for (name, r) in &file.rules {
         let place = |key: &str| format!("rules `{name}`: key `{key}`");
         let css = |key: &str, src: &str| {
-            Css::parse(src).map_err(|m| {
-                err(
-                    place(key),
-                    format!("bad CSS selector `{src}`: {}", css_message(&m)),
-                )
-            })
+            Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
         };
         let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
         let content = r
@@ -965,19 +960,6 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| "must not be negative".to_string())
 }
 
-/// The selector parser's message on one line: some of its errors carry a
-/// multi-line debug dump after a generic sentence; keep the useful part.
-fn css_message(m: &str) -> String {
-    let flat = one_line(&m);
-    match flat.strip_prefix("Unexpected error occurred. Please report this to the developer ") {
-        Some(rest) => format!(
-            "unexpected token: {}",
-            rest.split_whitespace().collect::<String>()
-        ),
-        None => flat,
-    }
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -1199,7 +1181,7 @@ rules = "nato-topic"
             (
                 "[rules.r]\ncontent = [\"section..content[\"]\n",
                 "rules `r`: key `content`",
-                "bad CSS selector `section..content[`: unexpected token: ClassNeedsIdent(Delim('.',),)",
+                "bad CSS selector `section..content[`: a `.` must be followed by a class name",
             ),
             (
                 "[settings]\ntimeout = \"0s\"\n",

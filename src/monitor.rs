@@ -30,6 +30,7 @@ use jiff::Timestamp;
 use tracing::{debug, info, warn};
 
 use crate::archive;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::diff::{self, DiffOptions};
 use crate::document::{Document, Extraction};
@@ -44,22 +45,6 @@ use crate::store::{
     CheckOutcome, CheckRecord, NewSnapshot, SnapshotRow, Store, StoreError, StoredSnapshot,
 };
 use crate::target::Target;
-
-/// Where the current time comes from (so tests and replays can fix it).
-pub trait Clock: Send + Sync {
-    /// The current instant.
-    fn now(&self) -> Timestamp;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
 
 /// What one check of one target found.
 #[derive(Debug)]

@@ -27,8 +27,21 @@ use crate::stamp::{Stamp, StampClass};
 /// page's update stamps ([`Stamp::also`]) moved. A machine-only date
 /// (`<meta>`, JSON-LD) that moves with no content change is no revision:
 /// many sites set it to each request's time, and no reader sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum RevisionKind {
     /// Content and stamp changed.
     Revised,
@@ -52,12 +65,7 @@ impl RevisionKind {
 
     /// The kebab-case name (`revised`, `silent-edit`, `changed`, `stamp-only`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RevisionKind::Revised => "revised",
-            RevisionKind::SilentEdit => "silent-edit",
-            RevisionKind::Changed => "changed",
-            RevisionKind::StampOnly => "stamp-only",
-        }
+        self.into()
     }
 
     /// Classifies a pair of snapshots from whether their content changed and
@@ -85,17 +93,6 @@ impl RevisionKind {
             }
             _ => RevisionKind::Revised,
         })
-    }
-
-    /// Parses the kebab-case name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for RevisionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -283,8 +280,21 @@ impl Revision {
 /// and also edited has that kind and a non-empty `blocks`. Only the blocks
 /// that changed are ever listed; a section is listed with no blocks only when
 /// its heading itself changed (added, removed, renamed, re-levelled, moved).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum SectionChange {
     /// Only in the new document.
     Added,
@@ -312,16 +322,7 @@ pub enum SectionChange {
 impl SectionChange {
     /// The kebab-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SectionChange::Added => "added",
-            SectionChange::Removed => "removed",
-            SectionChange::Modified => "modified",
-            SectionChange::Renamed => "renamed",
-            SectionChange::Moved => "moved",
-            SectionChange::HeadingAdded => "heading-added",
-            SectionChange::HeadingRemoved => "heading-removed",
-            SectionChange::Relevelled => "relevelled",
-        }
+        self.into()
     }
 }
 
@@ -378,8 +379,21 @@ pub struct KeptBlocks {
 }
 
 /// How one block changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum BlockChangeKind {
     /// Only in the new section.
     Inserted,
@@ -404,16 +418,7 @@ pub enum BlockChangeKind {
 impl BlockChangeKind {
     /// The kebab-case name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            BlockChangeKind::Inserted => "inserted",
-            BlockChangeKind::Deleted => "deleted",
-            BlockChangeKind::Replaced => "replaced",
-            BlockChangeKind::Moved => "moved",
-            BlockChangeKind::Reordered => "reordered",
-            BlockChangeKind::LinkChanged => "link-changed",
-            BlockChangeKind::Split => "split",
-            BlockChangeKind::Merged => "merged",
-        }
+        self.into()
     }
 }
 
@@ -797,7 +802,7 @@ mod tests {
             );
         }
         for k in RevisionKind::ALL {
-            assert_eq!(RevisionKind::parse(k.as_str()), Some(k));
+            assert_eq!(k.as_str().parse::<RevisionKind>().ok(), Some(k));
         }
     }
 

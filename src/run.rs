@@ -72,7 +72,8 @@ use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
 use crate::error::{Error, Result};
-use crate::monitor::{Clock, Monitor, Outcome};
+use crate::clock::Clock;
+use crate::monitor::{Monitor, Outcome};
 use crate::store::lock::{self, StoreLock};
 use crate::target::Target;
 use crate::watch;

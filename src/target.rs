@@ -94,7 +94,52 @@ impl Css {
                 source: source.to_string(),
                 selector,
             })
-            .map_err(|e| e.to_string())
+            .map_err(|e| css_error_message(&e))
+    }
+}
+
+/// One sentence for a selector parser error: the parser's own text for the
+/// errors it words, and for the rest (which it prints as a debug dump) what
+/// the selector lacks, in words.
+fn css_error_message(e: &scraper::error::SelectorErrorKind) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    let K::UnexpectedSelectorParseError(kind) = e else {
+        return match e {
+            K::UnexpectedToken => "a character is out of place".to_string(),
+            K::EndOfLine => "the selector ends too early".to_string(),
+            other => other.to_string().to_lowercase(),
+        };
+    };
+    // The variant's name (e.g. `ClassNeedsIdent(Delim('.'))`) is the only
+    // stable handle the parser gives without a dependency on its internals.
+    let debug = format!("{kind:?}");
+    let name = debug.split('(').next().unwrap_or_default();
+    match name {
+        "ClassNeedsIdent" => "a `.` must be followed by a class name".to_string(),
+        "EmptySelector" => "the selector is empty".to_string(),
+        "DanglingCombinator" => {
+            "a combinator (`>`, `+`, `~` or a space) has nothing after it".to_string()
+        }
+        "NoIdentForPseudo" => "a `:` must be followed by a pseudo-class name".to_string(),
+        "UnsupportedPseudoClassOrElement" => {
+            "an unsupported pseudo-class or pseudo-element".to_string()
+        }
+        "NoQualifiedNameInAttributeSelector"
+        | "UnexpectedTokenInAttributeSelector"
+        | "ExpectedBarInAttr"
+        | "BadValueInAttr"
+        | "InvalidQualNameInAttr" => "a malformed attribute selector `[...]`".to_string(),
+        _ => {
+            // CamelCase to words: `NonCompoundSelector` -> "non compound selector".
+            let mut words = String::new();
+            for c in name.chars() {
+                if c.is_uppercase() && !words.is_empty() {
+                    words.push(' ');
+                }
+                words.extend(c.to_lowercase());
+            }
+            words
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use redliner::alerting::{self, Attempt};
 use redliner::config::Settings;
 use redliner::error::Error;
-use redliner::monitor::SystemClock;
+use redliner::clock::SystemClock;
 use redliner::notify::HttpNotifier;
 use redliner::store::{AlertRow, AlertState, Store};
 

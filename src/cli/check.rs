@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 
 use redliner::error::Error;
-use redliner::monitor::{Monitor, Outcome, SystemClock};
+use redliner::clock::{Clock, SystemClock};
+use redliner::monitor::{Monitor, Outcome};
 use redliner::report::{self, Format};
 use redliner::run::{Checked, Locking, Mode, RunOptions};
 
@@ -79,7 +80,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         );
     }
     let targets = if args.due {
-        let now = redliner::monitor::Clock::now(&redliner::monitor::SystemClock);
+        let now = SystemClock.now();
         redliner::watch::due_now(&monitor.store(), &targets, now)?
     } else {
         targets

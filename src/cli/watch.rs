@@ -15,7 +15,8 @@ use clap::Args;
 use tokio::sync::watch;
 
 use redliner::error::Error;
-use redliner::monitor::{Clock, Monitor, Outcome, SystemClock};
+use redliner::clock::{Clock, SystemClock};
+use redliner::monitor::{Monitor, Outcome};
 use redliner::report;
 use redliner::run::{Checked, Locking, Mode, RunOptions};
 

@@ -27,7 +27,6 @@
 //! the end of the body is not a decoding error but a sign of a cut body
 //! ([`Decoded::cut_mid_character`]).
 
-use std::fmt;
 use std::sync::LazyLock;
 
 use encoding_rs::{DecoderResult, Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
@@ -48,7 +47,10 @@ pub const GUESS_MIN_CHARS: usize = 8;
 pub const GUESS_MIN_LETTER_SHARE: f64 = 0.8;
 
 /// Where the chosen encoding came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum CharsetSource {
     /// The target's `charset` setting.
     Override,
@@ -70,15 +72,7 @@ impl CharsetSource {
     /// The name stored with a snapshot: `override`, `bom`, `header`, `meta`,
     /// `utf8-validity`, `utf16-pattern` or `detected`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CharsetSource::Override => "override",
-            CharsetSource::Bom => "bom",
-            CharsetSource::Header => "header",
-            CharsetSource::Meta => "meta",
-            CharsetSource::Utf8Validity => "utf8-validity",
-            CharsetSource::Utf16Pattern => "utf16-pattern",
-            CharsetSource::Detected => "detected",
-        }
+        self.into()
     }
 
     /// How the charset was chosen, in words for a message:
@@ -93,12 +87,6 @@ impl CharsetSource {
             CharsetSource::Utf16Pattern => "read as UTF-16 from its bytes",
             CharsetSource::Detected => "guessed from the bytes",
         }
-    }
-}
-
-impl fmt::Display for CharsetSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -432,7 +432,8 @@ pub fn retry_after(headers: &HeaderMap, now: Timestamp) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = jiff::fmt::rfc2822::parse(&value).ok()?.timestamp();
+    // The three date forms an HTTP recipient must accept (RFC 9110 §5.6.7).
+    let at = Timestamp::try_from(httpdate::parse_http_date(&value).ok()?).ok()?;
     let wait = at.as_millisecond().saturating_sub(now.as_millisecond());
     Some(Duration::from_millis(u64::try_from(wait).unwrap_or(0)))
 }
@@ -1144,6 +1145,12 @@ mod tests {
                 Some(Duration::from_secs(30)),
             ),
             ("Wed, 21 Oct 2026 07:00:00 GMT", Some(Duration::ZERO)),
+            // RFC 850 and asctime, the obsolete forms RFC 9110 still asks for
+            (
+                "Wednesday, 21-Oct-26 07:29:00 GMT",
+                Some(Duration::from_secs(60)),
+            ),
+            ("Wed Oct 21 07:28:10 2026", Some(Duration::from_secs(10))),
             ("soon", None),
         ];
         for (value, want) in cases {

@@ -49,8 +49,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What kind of receiver a channel is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ChannelKind {
     /// Slack incoming webhook (Block Kit).
     Slack,
@@ -69,14 +82,7 @@ pub enum ChannelKind {
 impl ChannelKind {
     /// The config name (`slack`, `teams`, ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::Slack => "slack",
-            ChannelKind::Teams => "teams",
-            ChannelKind::Discord => "discord",
-            ChannelKind::Webhook => "webhook",
-            ChannelKind::Email => "email",
-            ChannelKind::Command => "command",
-        }
+        self.into()
     }
 
     fn is_http(self) -> bool {
@@ -84,12 +90,6 @@ impl ChannelKind {
             self,
             ChannelKind::Slack | ChannelKind::Teams | ChannelKind::Discord | ChannelKind::Webhook
         )
-    }
-}
-
-impl std::fmt::Display for ChannelKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -86,8 +86,21 @@ fn only_reordered(redline: &Redline) -> bool {
 }
 
 /// Whether a target's checks are failing or work again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum TargetState {
     /// N consecutive checks failed.
     Failing,
@@ -98,16 +111,7 @@ pub enum TargetState {
 impl TargetState {
     /// `failing` or `recovered`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            TargetState::Failing => "failing",
-            TargetState::Recovered => "recovered",
-        }
-    }
-}
-
-impl std::fmt::Display for TargetState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 

@@ -111,8 +111,21 @@ pub enum StoreError {
 }
 
 /// How a check ended. Stored as the kebab-case string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum CheckOutcome {
     /// The first snapshot of the target was stored.
     Baseline,
@@ -137,36 +150,7 @@ impl CheckOutcome {
     /// The stored name (`baseline`, `unchanged`, `changed`, `not-modified`,
     /// `failed`, `unconfirmed`, `layout-changed`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckOutcome::Baseline => "baseline",
-            CheckOutcome::Unchanged => "unchanged",
-            CheckOutcome::Changed => "changed",
-            CheckOutcome::NotModified => "not-modified",
-            CheckOutcome::Failed => "failed",
-            CheckOutcome::Unconfirmed => "unconfirmed",
-            CheckOutcome::LayoutChanged => "layout-changed",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<CheckOutcome> {
-        [
-            CheckOutcome::Baseline,
-            CheckOutcome::Unchanged,
-            CheckOutcome::Changed,
-            CheckOutcome::NotModified,
-            CheckOutcome::Failed,
-            CheckOutcome::Unconfirmed,
-            CheckOutcome::LayoutChanged,
-        ]
-        .into_iter()
-        .find(|o| o.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for CheckOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -1869,13 +1853,17 @@ fn get_timestamp(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
 
 fn get_outcome(r: &Row<'_>, idx: usize) -> rusqlite::Result<CheckOutcome> {
     let s: String = r.get(idx)?;
-    CheckOutcome::parse(&s).ok_or_else(|| bad_value(idx, "check outcome", &s))
+    s.parse::<CheckOutcome>()
+        .map_err(|_| bad_value(idx, "check outcome", &s))
 }
 
 fn get_kind_opt(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RevisionKind>> {
     let s: Option<String> = r.get(idx)?;
-    s.map(|s| RevisionKind::parse(&s).ok_or_else(|| bad_value(idx, "revision kind", &s)))
-        .transpose()
+    s.map(|s| {
+        s.parse::<RevisionKind>()
+            .map_err(|_| bad_value(idx, "revision kind", &s))
+    })
+    .transpose()
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(s: &str, idx: usize) -> rusqlite::Result<T> {
@@ -1952,7 +1940,9 @@ fn revision_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<RevisionRow> {
         target: r.get(at + 1)?,
         old_snapshot_id: r.get(at + 2)?,
         new_snapshot_id: r.get(at + 3)?,
-        kind: RevisionKind::parse(&kind)
+        kind: kind
+            .parse::<RevisionKind>()
+            .ok()
             .ok_or_else(|| bad_value(at + 4, "revision kind", &kind))?,
         technical: r.get(at + 5)?,
         summary: parse_json(&summary, at + 6)?,
@@ -3068,10 +3058,10 @@ mod tests {
             CheckOutcome::NotModified,
             CheckOutcome::Failed,
         ] {
-            assert_eq!(CheckOutcome::parse(o.as_str()), Some(o));
+            assert_eq!(o.as_str().parse::<CheckOutcome>().ok(), Some(o));
             assert_eq!(serde_json::to_string(&o).unwrap(), format!("\"{o}\""));
         }
-        assert_eq!(CheckOutcome::parse("exploded"), None);
+        assert_eq!("exploded".parse::<CheckOutcome>().ok(), None);
     }
 
     #[test]

@@ -39,8 +39,21 @@ use crate::notify::{Alert, AlertRules, DeliveryResult, TargetState, failure_tran
 use crate::report::Redline;
 
 /// What an alert announces. Stored as the kebab-case string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum AlertKind {
     /// A revision to new content.
     Revision,
@@ -57,38 +70,26 @@ pub enum AlertKind {
 impl AlertKind {
     /// The stored name (`revision`, `revert`, `alternating`, `failing`, `recovered`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::Revision => "revision",
-            AlertKind::Revert => "revert",
-            AlertKind::Alternating => "alternating",
-            AlertKind::Failing => "failing",
-            AlertKind::Recovered => "recovered",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<AlertKind> {
-        [
-            AlertKind::Revision,
-            AlertKind::Revert,
-            AlertKind::Alternating,
-            AlertKind::Failing,
-            AlertKind::Recovered,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for AlertKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
 /// Where an alert is in its delivery. Stored as the lowercase string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum AlertState {
     /// Waiting for its next attempt (`next_attempt_at`).
     Pending,
@@ -105,32 +106,7 @@ pub enum AlertState {
 impl AlertState {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AlertState::Pending => "pending",
-            AlertState::Sending => "sending",
-            AlertState::Delivered => "delivered",
-            AlertState::Failed => "failed",
-            AlertState::Expired => "expired",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<AlertState> {
-        [
-            AlertState::Pending,
-            AlertState::Sending,
-            AlertState::Delivered,
-            AlertState::Failed,
-            AlertState::Expired,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for AlertState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -694,8 +670,12 @@ fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
         id: r.get(0)?,
         target: r.get(1)?,
         channel: r.get(2)?,
-        kind: AlertKind::parse(&kind).ok_or_else(|| super::bad_value(3, "alert kind", &kind))?,
-        state: AlertState::parse(&state)
+        kind: kind
+            .parse::<AlertKind>()
+            .map_err(|_| super::bad_value(3, "alert kind", &kind))?,
+        state: state
+            .parse::<AlertState>()
+            .ok()
             .ok_or_else(|| super::bad_value(4, "alert state", &state))?,
         attempts: r.get(5)?,
         next_attempt_at: get_timestamp(r, 6)?,
@@ -1110,7 +1090,7 @@ mod tests {
             AlertKind::Failing,
             AlertKind::Recovered,
         ] {
-            assert_eq!(AlertKind::parse(k.as_str()), Some(k));
+            assert_eq!(k.as_str().parse::<AlertKind>().ok(), Some(k));
         }
         for s in [
             AlertState::Pending,
@@ -1119,8 +1099,8 @@ mod tests {
             AlertState::Failed,
             AlertState::Expired,
         ] {
-            assert_eq!(AlertState::parse(s.as_str()), Some(s));
+            assert_eq!(s.as_str().parse::<AlertState>().ok(), Some(s));
         }
-        assert_eq!(AlertKind::parse("x"), None);
+        assert_eq!("x".parse::<AlertKind>().ok(), None);
     }
 }
