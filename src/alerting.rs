@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use crate::config::DeliverySettings;
 use crate::clock::Clock;
+use crate::config::DeliverySettings;
 use crate::notify::{Channel, ChannelConfig, DeliveryResult, Notifier, should_alert};
 use crate::report::Redline;
 use crate::store::{

@@ -71,8 +71,8 @@ use tokio::sync::watch as signal;
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn};
 
-use crate::error::{Error, Result};
 use crate::clock::Clock;
+use crate::error::{Error, Result};
 use crate::monitor::{Monitor, Outcome};
 use crate::store::lock::{self, StoreLock};
 use crate::target::Target;

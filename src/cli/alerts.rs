@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use redliner::alerting::{self, Attempt};
+use redliner::clock::SystemClock;
 use redliner::config::Settings;
 use redliner::error::Error;
-use redliner::clock::SystemClock;
 use redliner::notify::HttpNotifier;
 use redliner::store::{AlertRow, AlertState, Store};
 

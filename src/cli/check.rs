@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
 
-use redliner::error::Error;
 use redliner::clock::{Clock, SystemClock};
+use redliner::error::Error;
 use redliner::monitor::{Monitor, Outcome};
 use redliner::report::{self, Format};
 use redliner::run::{Checked, Locking, Mode, RunOptions};

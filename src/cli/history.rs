@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use redliner::error::Error;
-use redliner::store::{CheckOutcome, HistoryEntry, summary_text};
+use redliner::report::history::summary_text;
+use redliner::revision::RevisionKind;
+use redliner::store::{CheckOutcome, HistoryEntry};
 
 use super::Global;
 use super::output::emit;
@@ -95,10 +97,20 @@ fn cells(e: &HistoryEntry) -> [String; 6] {
         e.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         e.snapshot_id.map_or("-".into(), |id| format!("#{id}")),
         e.outcome.as_str().to_string(),
-        e.kind_label().unwrap_or("-").to_string(),
+        kind_label(e).unwrap_or("-").to_string(),
         e.stamp.clone().unwrap_or_else(|| "-".into()),
         summary,
     ]
+}
+
+/// The kind column: the revision's kind, or `layout changed` for a
+/// technical snapshot (whose technical revision, if any, is not a kind a
+/// reader acts on); `None` for a check without a revision.
+fn kind_label(e: &HistoryEntry) -> Option<&'static str> {
+    if e.outcome == CheckOutcome::LayoutChanged {
+        return Some("layout changed");
+    }
+    e.kind.map(RevisionKind::as_str)
 }
 
 /// Lines whose columns line up whether or not a kind or stamp is present.

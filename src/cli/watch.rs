@@ -14,8 +14,8 @@ use std::sync::Arc;
 use clap::Args;
 use tokio::sync::watch;
 
-use redliner::error::Error;
 use redliner::clock::{Clock, SystemClock};
+use redliner::error::Error;
 use redliner::monitor::{Monitor, Outcome};
 use redliner::report;
 use redliner::run::{Checked, Locking, Mode, RunOptions};

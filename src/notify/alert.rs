@@ -1,6 +1,6 @@
 //! What is sent: an [`Alert`] is either a revision ([`RevisionAlert`]: a
 //! redline and where its full report is) or a change in a target's health
-//! ([`StatusAlert`]: "failing" after N failed checks, "recovered" after).
+//! ([`HealthAlert`]: "failing" after N failed checks, "recovered" after).
 //!
 //! Every alert has a stable key; [`Alert::idempotency_key`] appends the
 //! channel id, giving the key a receiver can use to drop a repeat delivery:
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::policy::{FailureAlert, TargetState};
+use super::policy::{HealthChange, HealthState};
 use crate::document::{BlockKind, SectionKey};
 use crate::report::Redline;
 use crate::revision::{
@@ -33,8 +33,10 @@ use crate::revision::{
 pub enum Alert {
     /// A revision was found.
     Revision(Box<RevisionAlert>),
-    /// A target started failing or recovered.
-    Status(StatusAlert),
+    /// A health alert: a target started failing or recovered. Stored in the
+    /// outbox as `"type": "status"` (the name outboxes already hold).
+    #[serde(rename = "status")]
+    Health(HealthAlert),
 }
 
 /// A revision to announce.
@@ -84,9 +86,9 @@ impl RevisionAlert {
 
 /// A change in a target's health.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusAlert {
+pub struct HealthAlert {
     /// `failing` or `recovered`.
-    pub state: TargetState,
+    pub state: HealthState,
     /// The target id.
     pub target: String,
     /// The page URL as configured.
@@ -99,6 +101,42 @@ pub struct StatusAlert {
     pub since: Timestamp,
     /// The channel-independent key (see the module docs).
     pub key: String,
+}
+
+impl HealthAlert {
+    /// The sentence a health alert says, e.g. `The last 3 checks of URL failed
+    /// (failing since 2026-11-14 10:00 UTC).` or `Checks of URL work again after 5
+    /// failed checks (failing since ...).`
+    pub fn sentence(&self) -> String {
+        let s = self;
+        let since = s.since.strftime("%Y-%m-%d %H:%M UTC");
+        let n = s.consecutive_failures;
+        let checks = if n == 1 { "check" } else { "checks" };
+        match s.state {
+            HealthState::Failing if n == 1 => {
+                format!(
+                    "The last check of {} failed (failing since {since}).",
+                    s.url
+                )
+            }
+            HealthState::Failing => {
+                format!(
+                    "The last {n} checks of {} failed (failing since {since}).",
+                    s.url
+                )
+            }
+            HealthState::Recovered => format!(
+                "Checks of {} work again after {n} failed {checks} (failing since {since}).",
+                s.url
+            ),
+        }
+    }
+
+    /// `Last error: ...` for a health alert that has one.
+    pub fn error_line(&self) -> Option<String> {
+        let s = self;
+        s.last_error.as_ref().map(|e| format!("Last error: {e}"))
+    }
 }
 
 impl Alert {
@@ -116,16 +154,16 @@ impl Alert {
         }))
     }
 
-    /// A health alert from a [`FailureAlert`] decided by
-    /// [`failure_transition`](super::failure_transition).
-    pub fn status(
-        change: FailureAlert,
+    /// A health alert from a [`HealthChange`] decided by
+    /// [`health_transition`](super::health_transition).
+    pub fn health(
+        change: HealthChange,
         target: &str,
         url: &str,
         last_error: Option<String>,
         since: Timestamp,
     ) -> Alert {
-        Alert::Status(StatusAlert {
+        Alert::Health(HealthAlert {
             state: change.state,
             target: target.to_string(),
             url: url.to_string(),
@@ -214,7 +252,7 @@ impl Alert {
     pub fn key(&self) -> &str {
         match self {
             Alert::Revision(r) => &r.key,
-            Alert::Status(s) => &s.key,
+            Alert::Health(s) => &s.key,
         }
     }
 
@@ -227,7 +265,7 @@ impl Alert {
     pub fn alert_type(&self) -> &'static str {
         match self {
             Alert::Revision(_) => "revision",
-            Alert::Status(s) => s.state.as_str(),
+            Alert::Health(s) => s.state.as_str(),
         }
     }
 
@@ -235,7 +273,7 @@ impl Alert {
     pub fn target(&self) -> &str {
         match self {
             Alert::Revision(r) => &r.redline.target,
-            Alert::Status(s) => &s.target,
+            Alert::Health(s) => &s.target,
         }
     }
 
@@ -243,7 +281,7 @@ impl Alert {
     pub fn url(&self) -> &str {
         match self {
             Alert::Revision(r) => &r.redline.url,
-            Alert::Status(s) => &s.url,
+            Alert::Health(s) => &s.url,
         }
     }
 
@@ -251,7 +289,7 @@ impl Alert {
     pub fn kind_str(&self) -> &'static str {
         match self {
             Alert::Revision(r) => r.redline.revision.kind.as_str(),
-            Alert::Status(s) => s.state.as_str(),
+            Alert::Health(s) => s.state.as_str(),
         }
     }
 
@@ -260,7 +298,7 @@ impl Alert {
     pub fn headline(&self) -> String {
         match self {
             Alert::Revision(r) => r.headline(),
-            Alert::Status(s) => format!("{}: {}", s.target, s.state),
+            Alert::Health(s) => format!("{}: {}", s.target, s.state),
         }
     }
 
@@ -277,8 +315,8 @@ impl Alert {
         let key = self.idempotency_key(channel_id);
         match self {
             Alert::Revision(r) => revision_json(r, &key),
-            Alert::Status(s) => {
-                let doc = StatusJson {
+            Alert::Health(s) => {
+                let doc = HealthJson {
                     alert: s.state.as_str(),
                     idempotency_key: &key,
                     target: &s.target,
@@ -301,7 +339,7 @@ impl Alert {
 }
 
 #[derive(Serialize)]
-struct StatusJson<'a> {
+struct HealthJson<'a> {
     alert: &'a str,
     idempotency_key: &'a str,
     target: &'a str,
@@ -366,9 +404,9 @@ mod tests {
     use crate::notify::text::tests::example;
 
     fn failing() -> Alert {
-        Alert::status(
-            FailureAlert {
-                state: TargetState::Failing,
+        Alert::health(
+            HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: 3,
             },
             "nato-belarus",

@@ -12,9 +12,11 @@
 
 use serde_json::{Value, json};
 
-use super::alert::{Alert, RevisionAlert, StatusAlert};
-use super::policy::TargetState;
-use super::text::{self, Line};
+use super::alert::{Alert, HealthAlert, RevisionAlert};
+use super::fit::{Placed, fit_sections};
+use super::policy::HealthState;
+use super::text;
+use crate::report::summary::BlockLine;
 use crate::revision::RevisionKind;
 
 /// Most characters of `content`.
@@ -42,7 +44,7 @@ const NOTES_COLOUR: u32 = 0xE67E22;
 pub fn payload(alert: &Alert) -> Value {
     match alert {
         Alert::Revision(r) => revision_payload(r),
-        Alert::Status(s) => status_payload(s),
+        Alert::Health(s) => health_payload(s),
     }
 }
 
@@ -58,13 +60,18 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// A redline line in Discord Markdown: `- *label:* text **inserted** ~~deleted~~`.
-pub fn markdown_line(line: &Line) -> String {
-    let body = text::render_runs(&line.runs, &escape, ("**", "**"), ("~~", "~~"));
-    match &line.label {
+/// A redline line in Discord Markdown: `- *label:* text **inserted**
+/// ~~deleted~~`, and an indented item under it per changed link.
+pub fn markdown_line(line: &BlockLine) -> String {
+    let body = text::render_pieces(&line.pieces, &escape, ("**", "**"), ("~~", "~~"));
+    let mut out = match &line.label {
         Some(l) => format!("- *{}:* {body}", escape(l)),
         None => format!("- {body}"),
+    };
+    for link in line.links {
+        out.push_str(&format!("\n  - {}", escape(&text::link_line(link))));
     }
+    out
 }
 
 fn colour(kind: RevisionKind) -> u32 {
@@ -83,10 +90,7 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
     let r = &alert.redline;
     let mut head = vec![format!("**{}**", escape(&alert.headline()))];
     if alert.sample {
-        head.push(
-            "*A test alert sent by `redliner test-alert`; the page and its change are invented.*"
-                .to_string(),
-        );
+        head.push(format!("*{}*", text::SAMPLE_NOTE));
     }
     if let Some(note) = text::kind_note(r) {
         head.push(format!("⚠️ **{}**", escape(&note)));
@@ -106,7 +110,6 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
 
     let views = text::sections(r);
     let mut embeds = Vec::new();
-    let mut shortened = Vec::new();
     let mut total = 0;
     // The notes come first and count against the embed limits, so the
     // sections' cut below leaves them room.
@@ -118,50 +121,32 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
         embeds
             .push(json!({"title": NOTES_TITLE, "description": description, "color": NOTES_COLOUR}));
     }
-    let mut shown = 0;
-    for v in &views {
+    let fitted = fit_sections(&views, |_, v| {
         if embeds.len() == MAX_EMBEDS {
-            break;
+            return Placed::NoRoom;
         }
-        let (title, _) = text::cut_chars(&v.title, MAX_TITLE_CHARS, "…");
+        let (title, _) = text::cut_chars(&v.title(), MAX_TITLE_CHARS, "\u{2026}");
         let left = MAX_EMBED_TOTAL_CHARS - total;
         // A section needs its title and a few lines' room to be worth showing.
         if left < len(&title) + 100 {
-            break;
+            return Placed::NoRoom;
         }
-        let lines: Vec<String> = v.lines.iter().map(markdown_line).collect();
+        let lines: Vec<String> = v.blocks.iter().map(markdown_line).collect();
         let room = MAX_DESCRIPTION_CHARS.min(left - len(&title));
-        let (description, cut) = text::cut_chars(&lines.join("\n"), room, "\n*… (cut)*");
-        if cut {
-            shortened.push(v.title.clone());
-        }
+        let (description, cut) = text::cut_chars(&lines.join("\n"), room, "\n*\u{2026} (cut)*");
         total += len(&title) + len(&description);
         embeds.push(
             json!({"title": title, "description": description, "color": colour(r.revision.kind)}),
         );
-        shown += 1;
-    }
-    let omitted: Vec<&str> = views[shown..].iter().map(|v| v.title.as_str()).collect();
-    let mut note = None;
-    if !shortened.is_empty() || !omitted.is_empty() {
-        let mut parts = Vec::new();
-        if !shortened.is_empty() {
-            parts.push(format!("shortened {}", shortened.join(", ")));
+        if cut {
+            Placed::Shortened(())
+        } else {
+            Placed::Whole(())
         }
-        if !omitted.is_empty() {
-            let n = omitted.len();
-            parts.push(format!(
-                "{n} more {} not shown ({})",
-                if n == 1 { "section" } else { "sections" },
-                omitted.join(", ")
-            ));
-        }
-        note = Some(escape(&format!(
-            "Cut to fit Discord: {}. {}",
-            parts.join("; "),
-            text::full_report_line(r, alert.report_location.as_deref())
-        )));
-    }
+    });
+    let note = fitted
+        .note("Discord", r, alert.report_location.as_deref())
+        .map(|n| escape(&n));
     json!({
         "content": content(&head, note.as_deref()),
         "embeds": embeds,
@@ -181,16 +166,16 @@ fn content(head: &[String], note: Option<&str>) -> String {
     format!("{head}\n{note}")
 }
 
-fn status_payload(s: &StatusAlert) -> Value {
-    let mut description = escape(&text::status_sentence(s));
-    if let Some(e) = text::status_error(s) {
+fn health_payload(s: &HealthAlert) -> Value {
+    let mut description = escape(&s.sentence());
+    if let Some(e) = s.error_line() {
         description.push('\n');
         description.push_str(&escape(&e));
     }
     let (description, _) = text::cut_chars(&description, MAX_DESCRIPTION_CHARS, "…");
     let colour = match s.state {
-        TargetState::Failing => 0xE74C3C,
-        TargetState::Recovered => 0x2ECC71,
+        HealthState::Failing => 0xE74C3C,
+        HealthState::Recovered => 0x2ECC71,
     };
     json!({
         "content": format!("**{}: {}**", escape(&s.target), s.state),
@@ -202,7 +187,7 @@ fn status_payload(s: &StatusAlert) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::policy::FailureAlert;
+    use crate::notify::policy::HealthChange;
     use crate::notify::text::tests::{block, example, section as diff_section};
     use crate::revision::{BlockChangeKind, SectionChange};
 
@@ -213,7 +198,7 @@ mod tests {
             "content": "**Relations with Belarus: revised**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
             "embeds": [
                 {"title": "Lead: modified", "description": "- The mission opened in April ~~1998.~~**1998 and closed in 2025.**", "color": 0x2F80ED},
-                {"title": "Relations since 2024: added", "description": "- **Allies monitor <forces> & more.**", "color": 0x2F80ED},
+                {"title": "Relations since 2024: added", "description": "- Allies monitor <forces> & more.", "color": 0x2F80ED},
             ],
             "allowed_mentions": {"parse": []},
         });
@@ -265,10 +250,10 @@ mod tests {
     }
 
     #[test]
-    fn status_payload_is_exact() {
-        let a = Alert::status(
-            FailureAlert {
-                state: TargetState::Recovered,
+    fn health_payload_is_exact() {
+        let a = Alert::health(
+            HealthChange {
+                state: HealthState::Recovered,
                 consecutive_failures: 4,
             },
             "nato_belarus",
@@ -298,7 +283,7 @@ mod tests {
             "embeds": [
                 {"title": "Notes", "description": "⚠️ Revert: the content equals that of snapshot 40.\n⚠️ Content root not found; fallback \\`#main\\_content > div\\` used.", "color": 0xE67E22},
                 {"title": "Lead: modified", "description": "- The mission opened in April ~~1998.~~**1998 and closed in 2025.**", "color": 0x2F80ED},
-                {"title": "Relations since 2024: added", "description": "- **Allies monitor <forces> & more.**", "color": 0x2F80ED},
+                {"title": "Relations since 2024: added", "description": "- Allies monitor <forces> & more.", "color": 0x2F80ED},
             ],
             "allowed_mentions": {"parse": []},
         });

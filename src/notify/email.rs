@@ -21,18 +21,14 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::{Digest, Sha256};
 
-use super::alert::{Alert, RevisionAlert, StatusAlert};
+use super::alert::{Alert, HealthAlert, RevisionAlert};
 use super::channel::{ChannelKind, EmailEndpoint, TlsMode};
-use super::text;
+use super::text::{self, SAMPLE_NOTE};
 use super::{DeliveryResult, NotifyError};
 use crate::report::TerminalStyle;
 
 /// The header carrying the idempotency key verbatim.
 pub const IDEMPOTENCY_HEADER: &str = "X-Redliner-Idempotency-Key";
-
-/// The line that opens a sample alert.
-const SAMPLE_NOTE: &str =
-    "A test alert sent by `redliner test-alert`; the page and its change are invented.";
 
 /// `[redliner] <title>: <kind>` (or `[redliner] <target>: failing`).
 pub fn subject(alert: &Alert) -> String {
@@ -56,7 +52,7 @@ pub fn plain_text(alert: &Alert) -> String {
     let mut out = String::new();
     match alert {
         Alert::Revision(r) => plain_revision(r, &mut out),
-        Alert::Status(s) => plain_status(s, &mut out),
+        Alert::Health(s) => plain_health(s, &mut out),
     }
     out
 }
@@ -85,14 +81,9 @@ fn plain_revision(alert: &RevisionAlert, out: &mut String) {
     }
 }
 
-fn plain_status(s: &StatusAlert, out: &mut String) {
-    out.push_str(&format!(
-        "{}: {}\n{}\n",
-        s.target,
-        s.state,
-        text::status_sentence(s)
-    ));
-    if let Some(e) = text::status_error(s) {
+fn plain_health(s: &HealthAlert, out: &mut String) {
+    out.push_str(&format!("{}: {}\n{}\n", s.target, s.state, s.sentence()));
+    if let Some(e) = s.error_line() {
         out.push_str(&e);
         out.push('\n');
     }
@@ -120,7 +111,7 @@ pub fn escape_html(s: &str) -> String {
 pub fn html(alert: &Alert) -> String {
     match alert {
         Alert::Revision(a) => html_revision(a),
-        Alert::Status(s) => html_status(s),
+        Alert::Health(s) => html_health(s),
     }
 }
 
@@ -149,16 +140,13 @@ fn html_revision(alert: &RevisionAlert) -> String {
     page
 }
 
-fn html_status(s: &StatusAlert) -> String {
+fn html_health(s: &HealthAlert) -> String {
     let title = escape_html(&format!("{}: {}", s.target, s.state));
     let mut out = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body style=\"font-family:sans-serif;line-height:1.4\">\n<h2>{title}</h2>\n"
     );
-    out.push_str(&format!(
-        "<p>{}</p>\n",
-        escape_html(&text::status_sentence(s))
-    ));
-    if let Some(e) = text::status_error(s) {
+    out.push_str(&format!("<p>{}</p>\n", escape_html(&s.sentence())));
+    if let Some(e) = s.error_line() {
         out.push_str(&format!(
             "<p style=\"color:#b31d28\">{}</p>\n",
             escape_html(&e)
@@ -266,7 +254,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::notify::channel::{Channel, Endpoint};
     use crate::notify::deliver;
-    use crate::notify::policy::{FailureAlert, TargetState};
+    use crate::notify::policy::{HealthChange, HealthState};
     use crate::notify::text::tests::example;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::TcpListener;
@@ -399,9 +387,9 @@ pub(crate) mod tests {
     fn subjects_and_message_ids() {
         let r = Alert::revision(example(), None);
         assert_eq!(subject(&r), "[redliner] Relations with Belarus: revised");
-        let s = Alert::status(
-            FailureAlert {
-                state: TargetState::Failing,
+        let s = Alert::health(
+            HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: 3,
             },
             "nato-belarus",
@@ -464,10 +452,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn status_bodies_are_exact() {
-        let s = Alert::status(
-            FailureAlert {
-                state: TargetState::Recovered,
+    fn health_bodies_are_exact() {
+        let s = Alert::health(
+            HealthChange {
+                state: HealthState::Recovered,
                 consecutive_failures: 3,
             },
             "nato-belarus",

@@ -7,7 +7,7 @@
 //! - [`Alert`] is what is sent: a revision (a [`Redline`](crate::report::Redline)
 //!   with an idempotency key) or a target's health change ("failing" /
 //!   "recovered").
-//! - [`AlertRules`], [`should_alert`] and [`failure_transition`] are the pure
+//! - [`AlertRules`], [`should_alert`] and [`health_transition`] are the pure
 //!   policy: which revisions alert, and when a run of failed checks does.
 //! - [`deliver`] (or a [`Notifier`]: [`HttpNotifier`] for real,
 //!   [`RecordingNotifier`] in tests) sends one alert to one channel and returns a
@@ -28,6 +28,7 @@ pub mod channel;
 pub mod command;
 pub mod discord;
 pub mod email;
+pub mod fit;
 pub mod policy;
 pub mod slack;
 pub mod teams;
@@ -41,12 +42,12 @@ use serde::Serialize;
 use crate::fetch::Reach;
 use crate::fetch::guard::GuardedClients;
 
-pub use alert::{Alert, RevisionAlert, StatusAlert};
+pub use alert::{Alert, HealthAlert, RevisionAlert};
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, CommandEndpoint, EmailEndpoint, Endpoint, TlsMode,
     validate_channels,
 };
-pub use policy::{AlertRules, FailureAlert, TargetState, failure_transition, should_alert};
+pub use policy::{AlertRules, HealthChange, HealthState, health_transition, should_alert};
 
 /// A failure to configure or prepare a channel. Sending failures are not
 /// errors but [`DeliveryResult`]s.

@@ -1,6 +1,6 @@
 //! Alert policy, as pure functions: which revisions alert ([`should_alert`]
 //! under a target's [`AlertRules`]) and when a run of failed checks does
-//! ([`failure_transition`]): exactly one "failing" alert after N consecutive
+//! ([`health_transition`]): exactly one "failing" alert after N consecutive
 //! failures, and one "recovered" alert when a check works again.
 
 use serde::{Deserialize, Serialize};
@@ -101,25 +101,25 @@ fn only_reordered(redline: &Redline) -> bool {
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
-pub enum TargetState {
+pub enum HealthState {
     /// N consecutive checks failed.
     Failing,
     /// A check worked after a "failing" alert.
     Recovered,
 }
 
-impl TargetState {
+impl HealthState {
     /// `failing` or `recovered`.
     pub fn as_str(self) -> &'static str {
         self.into()
     }
 }
 
-/// A health change to announce, from [`failure_transition`].
+/// A health change to announce, from [`health_transition`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureAlert {
+pub struct HealthChange {
     /// Failing or recovered.
-    pub state: TargetState,
+    pub state: HealthState,
     /// For `failing`: the failures so far, this one included. For `recovered`:
     /// how many consecutive failures preceded the good check.
     pub consecutive_failures: u32,
@@ -136,22 +136,22 @@ pub struct FailureAlert {
 /// `rules.failures_before_alert` (or the first failing check after that, if
 /// none was sent), `Recovered` on the first good check after a "failing" alert,
 /// and `None` otherwise; never one per run.
-pub fn failure_transition(
+pub fn health_transition(
     prev_consecutive_failures: u32,
     now_failed: bool,
     already_alerted: bool,
     rules: &AlertRules,
-) -> Option<FailureAlert> {
+) -> Option<HealthChange> {
     let threshold = rules.failures_before_alert.max(1);
     if now_failed {
         let consecutive = prev_consecutive_failures.saturating_add(1);
-        (consecutive >= threshold && !already_alerted).then_some(FailureAlert {
-            state: TargetState::Failing,
+        (consecutive >= threshold && !already_alerted).then_some(HealthChange {
+            state: HealthState::Failing,
             consecutive_failures: consecutive,
         })
     } else {
-        already_alerted.then_some(FailureAlert {
-            state: TargetState::Recovered,
+        already_alerted.then_some(HealthChange {
+            state: HealthState::Recovered,
             consecutive_failures: prev_consecutive_failures,
         })
     }
@@ -338,15 +338,15 @@ mod tests {
 
     /// Drives a sequence of check outcomes through the policy the way the
     /// monitor will, and returns the alerts raised at each step.
-    fn run(outcomes: &[bool], rules: &AlertRules) -> Vec<Option<FailureAlert>> {
+    fn run(outcomes: &[bool], rules: &AlertRules) -> Vec<Option<HealthChange>> {
         let (mut failures, mut alerted) = (0u32, false);
         outcomes
             .iter()
             .map(|&failed| {
-                let t = failure_transition(failures, failed, alerted, rules);
+                let t = health_transition(failures, failed, alerted, rules);
                 match t.map(|a| a.state) {
-                    Some(TargetState::Failing) => alerted = true,
-                    Some(TargetState::Recovered) => alerted = false,
+                    Some(HealthState::Failing) => alerted = true,
+                    Some(HealthState::Recovered) => alerted = false,
                     None => {}
                 }
                 failures = if failed { failures + 1 } else { 0 };
@@ -358,14 +358,14 @@ mod tests {
     #[test]
     fn one_failing_and_one_recovered_alert_per_episode() {
         let failing = |n| {
-            Some(FailureAlert {
-                state: TargetState::Failing,
+            Some(HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: n,
             })
         };
         let recovered = |n| {
-            Some(FailureAlert {
-                state: TargetState::Recovered,
+            Some(HealthChange {
+                state: HealthState::Recovered,
                 consecutive_failures: n,
             })
         };
@@ -383,7 +383,7 @@ mod tests {
             &'a str,
             &'a [bool],
             &'a AlertRules,
-            Vec<Option<FailureAlert>>,
+            Vec<Option<HealthChange>>,
         );
         let cases: [Case; 6] = [
             ("all good", &[false, false], &default, vec![None, None]),
@@ -428,13 +428,13 @@ mod tests {
         // e.g. the threshold was raised, then lowered: still exactly one alert
         let rules = AlertRules::default();
         assert_eq!(
-            failure_transition(7, true, false, &rules),
-            Some(FailureAlert {
-                state: TargetState::Failing,
+            health_transition(7, true, false, &rules),
+            Some(HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: 8
             })
         );
-        assert_eq!(failure_transition(7, true, true, &rules), None);
-        assert_eq!(failure_transition(7, false, false, &rules), None);
+        assert_eq!(health_transition(7, true, true, &rules), None);
+        assert_eq!(health_transition(7, false, false, &rules), None);
     }
 }

@@ -10,8 +10,10 @@
 
 use serde_json::{Value, json};
 
-use super::alert::{Alert, RevisionAlert, StatusAlert};
-use super::text::{self, Line};
+use super::alert::{Alert, HealthAlert, RevisionAlert};
+use super::fit::{Placed, fit_sections};
+use super::text;
+use crate::report::summary::BlockLine;
 
 /// Most blocks in one message.
 pub const MAX_BLOCKS: usize = 50;
@@ -24,7 +26,7 @@ pub const MAX_HEADER_CHARS: usize = 150;
 pub fn payload(alert: &Alert) -> Value {
     match alert {
         Alert::Revision(r) => revision_payload(r),
-        Alert::Status(s) => status_payload(s),
+        Alert::Health(s) => health_payload(s),
     }
 }
 
@@ -53,13 +55,21 @@ fn section(text: &str) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
 }
 
-/// A redline line in mrkdwn: `• _label:_ text with *inserted* ~deleted~`.
-pub fn mrkdwn_line(line: &Line) -> String {
-    let body = text::render_runs(&line.runs, &escape, ("*", "*"), ("~", "~"));
-    match &line.label {
-        Some(l) => format!("• _{}:_ {body}", escape(l)),
-        None => format!("• {body}"),
+/// A redline line in mrkdwn: `• _label:_ text with *inserted* ~deleted~`,
+/// and a `◦` line under it per changed link.
+pub fn mrkdwn_line(line: &BlockLine) -> String {
+    let body = text::render_pieces(&line.pieces, &escape, ("*", "*"), ("~", "~"));
+    let mut out = match &line.label {
+        Some(l) => format!("\u{2022} _{}:_ {body}", escape(l)),
+        None => format!("\u{2022} {body}"),
+    };
+    for link in line.links {
+        out.push_str(&format!(
+            "\n    \u{25e6} {}",
+            escape(&text::link_line(link))
+        ));
     }
+    out
 }
 
 fn revision_payload(alert: &RevisionAlert) -> Value {
@@ -84,10 +94,7 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
     );
     let mut head = vec![header(&header_text), context(&top)];
     if alert.sample {
-        head.push(context(&[
-            "_A test alert sent by `redliner test-alert`; the page and its change are invented._"
-                .to_string(),
-        ]));
+        head.push(context(&[format!("_{}_", text::SAMPLE_NOTE)]));
     }
     if let Some(note) = text::kind_note(r) {
         head.push(section(&format!(":warning: *{}*", escape(&note))));
@@ -102,27 +109,28 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
 
     let views = text::sections(r);
     let room = MAX_BLOCKS - head.len() - tail.len();
+    // One block stays for the cut note when not every section fits.
     let shown = if views.len() <= room {
         views.len()
     } else {
         room - 1
     };
-    let mut shortened = Vec::new();
-    let mut body = Vec::new();
-    for v in &views[..shown] {
-        let lines: Vec<String> = v.lines.iter().map(mrkdwn_line).collect();
-        let full = format!("*{}*\n{}", escape(&v.title), lines.join("\n"));
-        let (t, cut) = text::cut_chars(&full, MAX_SECTION_CHARS, "\n_… (cut)_");
-        if cut {
-            shortened.push(v.title.clone());
+    let fitted = fit_sections(&views, |i, v| {
+        if i >= shown {
+            return Placed::NoRoom;
         }
-        body.push(section(&t));
-    }
-    let omitted: Vec<&str> = views[shown..].iter().map(|v| v.title.as_str()).collect();
+        let lines: Vec<String> = v.blocks.iter().map(mrkdwn_line).collect();
+        let full = format!("*{}*\n{}", escape(&v.title()), lines.join("\n"));
+        match text::cut_chars(&full, MAX_SECTION_CHARS, "\n_\u{2026} (cut)_") {
+            (t, true) => Placed::Shortened(section(&t)),
+            (t, false) => Placed::Whole(section(&t)),
+        }
+    });
+    let note = fitted.note("Slack", r, alert.report_location.as_deref());
     let mut blocks = head;
-    blocks.extend(body);
-    if let Some(note) = cut_note(&shortened, &omitted, r, alert.report_location.as_deref()) {
-        tail.push(context(&[note]));
+    blocks.extend(fitted.placed);
+    if let Some(note) = note {
+        tail.push(context(&[format!("_{}_", escape(&note))]));
     }
     blocks.extend(tail);
     json!({
@@ -146,46 +154,16 @@ fn notes_section(r: &crate::report::Redline) -> Option<Value> {
     Some(section(&t))
 }
 
-/// The note saying what was cut and where the full report is, or `None`.
-fn cut_note(
-    shortened: &[String],
-    omitted: &[&str],
-    r: &crate::report::Redline,
-    location: Option<&str>,
-) -> Option<String> {
-    if shortened.is_empty() && omitted.is_empty() {
-        return None;
-    }
-    let mut parts = Vec::new();
-    if !shortened.is_empty() {
-        parts.push(format!("shortened {}", shortened.join(", ")));
-    }
-    if !omitted.is_empty() {
-        let n = omitted.len();
-        parts.push(format!(
-            "{n} more {} not shown ({})",
-            if n == 1 { "section" } else { "sections" },
-            omitted.join(", ")
-        ));
-    }
-    let note = format!(
-        "Cut to fit Slack: {}. {}",
-        parts.join("; "),
-        text::full_report_line(r, location)
-    );
-    Some(format!("_{}_", escape(&note)))
-}
-
-fn status_payload(s: &StatusAlert) -> Value {
+fn health_payload(s: &HealthAlert) -> Value {
     let headline = format!("{}: {}", s.target, s.state);
-    let mut text = escape(&text::status_sentence(s));
-    if let Some(e) = text::status_error(s) {
+    let mut text = escape(&s.sentence());
+    if let Some(e) = s.error_line() {
         text.push('\n');
         text.push_str(&escape(&e));
     }
     let (text, _) = text::cut_chars(&text, MAX_SECTION_CHARS, "…");
     json!({
-        "text": format!("{headline} · {}", text::status_sentence(s)),
+        "text": format!("{headline} · {}", s.sentence()),
         "blocks": [header(&headline), section(&text)],
     })
 }
@@ -193,7 +171,7 @@ fn status_payload(s: &StatusAlert) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::policy::{FailureAlert, TargetState};
+    use crate::notify::policy::{HealthChange, HealthState};
     use crate::notify::text::tests::{block, example, section as diff_section};
     use crate::revision::{BlockChangeKind, SectionChange};
 
@@ -210,7 +188,7 @@ mod tests {
                     {"type": "mrkdwn", "text": "Checked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"},
                 ]},
                 {"type": "section", "text": {"type": "mrkdwn", "text": "*Lead: modified*\n• The mission opened in April ~1998.~*1998 and closed in 2025.*"}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• *Allies monitor &lt;forces&gt; &amp; more.*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• Allies monitor &lt;forces&gt; &amp; more."}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": "Unchanged: Key areas · Background"}]},
             ]
         });
@@ -266,10 +244,10 @@ mod tests {
             "{}",
             first.chars().count()
         );
-        assert!(first.starts_with("*S0: added*\n• *word word"));
+        assert!(first.starts_with("*S0: added*\n• word word"));
         assert!(first.ends_with("\n_… (cut)_"));
         // header, context, 46 sections, unchanged, note
-        assert_eq!(blocks[47]["text"]["text"], json!("*S45: added*\n• *x*"));
+        assert_eq!(blocks[47]["text"]["text"], json!("*S45: added*\n• x"));
         let omitted: Vec<String> = (46..60).map(|i| format!("S{i}: added")).collect();
         assert_eq!(
             blocks[49],
@@ -286,11 +264,11 @@ mod tests {
     }
 
     #[test]
-    fn status_payloads_are_exact() {
+    fn health_payloads_are_exact() {
         let since = "2026-11-14T10:00:00Z".parse().unwrap();
-        let failing = Alert::status(
-            FailureAlert {
-                state: TargetState::Failing,
+        let failing = Alert::health(
+            HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: 3,
             },
             "nato-belarus",
@@ -308,9 +286,9 @@ mod tests {
                 ]
             })
         );
-        let recovered = Alert::status(
-            FailureAlert {
-                state: TargetState::Recovered,
+        let recovered = Alert::health(
+            HealthChange {
+                state: HealthState::Recovered,
                 consecutive_failures: 1,
             },
             "t",
@@ -340,7 +318,7 @@ mod tests {
                 ]},
                 {"type": "section", "text": {"type": "mrkdwn", "text": ":warning: Revert: the content equals that of snapshot 40.\n:warning: Content root not found; fallback `#main_content &gt; div` used."}},
                 {"type": "section", "text": {"type": "mrkdwn", "text": "*Lead: modified*\n• The mission opened in April ~1998.~*1998 and closed in 2025.*"}},
-                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• *Allies monitor &lt;forces&gt; &amp; more.*"}},
+                {"type": "section", "text": {"type": "mrkdwn", "text": "*Relations since 2024: added*\n• Allies monitor &lt;forces&gt; &amp; more."}},
                 {"type": "context", "elements": [{"type": "mrkdwn", "text": "Unchanged: Key areas · Background"}]},
             ]
         });
@@ -389,7 +367,7 @@ mod tests {
                 .starts_with(":warning: Revert:")
         );
         // header, context, notes, 45 sections, unchanged, note
-        assert_eq!(blocks[47]["text"]["text"], json!("*S44: added*\n• *x*"));
+        assert_eq!(blocks[47]["text"]["text"], json!("*S44: added*\n• x"));
         let note = blocks[49]["elements"][0]["text"].as_str().unwrap();
         assert!(
             note.starts_with("_Cut to fit Slack: 15 more sections not shown (S45: added,"),

@@ -11,8 +11,11 @@
 
 use serde_json::{Value, json};
 
-use super::alert::{Alert, RevisionAlert, StatusAlert};
-use super::text::{self, Line, Mark};
+use super::alert::{Alert, HealthAlert, RevisionAlert};
+use super::fit::{Placed, fit_sections};
+use super::text;
+use crate::report::summary::{BlockLine, Piece};
+use crate::revision::SpanTag;
 
 /// Most bytes of serialized card body elements (leaves room for the envelope
 /// under Teams' ~28 KB message limit).
@@ -25,7 +28,7 @@ pub const MAX_NOTE_CHARS: usize = 2000;
 pub fn payload(alert: &Alert) -> Value {
     let (body, url) = match alert {
         Alert::Revision(r) => (revision_body(r), &r.redline.url),
-        Alert::Status(s) => (status_body(s), &s.url),
+        Alert::Health(s) => (health_body(s), &s.url),
     };
     json!({
         "type": "message",
@@ -56,24 +59,30 @@ fn title(text: &str) -> Value {
     json!({"type": "TextBlock", "text": text, "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"})
 }
 
-/// One changed block as a `RichTextBlock`.
-pub fn rich_line(line: &Line) -> Value {
-    let mut inlines = vec![json!({"type": "TextRun", "text": "• "})];
+/// One changed block as a `RichTextBlock` (a gap of unchanged words left
+/// out is `…`), then a small `TextBlock` per changed link.
+pub fn rich_line(line: &BlockLine) -> Vec<Value> {
+    let mut inlines = vec![json!({"type": "TextRun", "text": "\u{2022} "})];
     if let Some(l) = &line.label {
         inlines.push(json!({"type": "TextRun", "text": format!("{l}: "), "italic": true}));
     }
-    for run in &line.runs {
-        inlines.push(match run.mark {
-            Mark::Equal => json!({"type": "TextRun", "text": run.text}),
-            Mark::Insert => {
-                json!({"type": "TextRun", "text": run.text, "weight": "Bolder", "color": "Good"})
+    for piece in &line.pieces {
+        inlines.push(match piece {
+            Piece::Gap => json!({"type": "TextRun", "text": "\u{2026}"}),
+            Piece::Text(SpanTag::Equal, t) => json!({"type": "TextRun", "text": t}),
+            Piece::Text(SpanTag::Insert, t) => {
+                json!({"type": "TextRun", "text": t, "weight": "Bolder", "color": "Good"})
             }
-            Mark::Delete => {
-                json!({"type": "TextRun", "text": run.text, "strikethrough": true, "color": "Attention"})
+            Piece::Text(SpanTag::Delete, t) => {
+                json!({"type": "TextRun", "text": t, "strikethrough": true, "color": "Attention"})
             }
         });
     }
-    json!({"type": "RichTextBlock", "inlines": inlines})
+    let mut out = vec![json!({"type": "RichTextBlock", "inlines": inlines})];
+    for link in line.links {
+        out.push(subtle(&text::link_line(link)));
+    }
+    out
 }
 
 fn size_of(v: &Value) -> usize {
@@ -95,9 +104,7 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
 
     let mut body = vec![title(&alert.headline())];
     if alert.sample {
-        body.push(subtle(
-            "A test alert sent by `redliner test-alert`; the page and its change are invented.",
-        ));
+        body.push(subtle(text::SAMPLE_NOTE));
     }
     if let Some(note) = text::kind_note(r) {
         body.push(json!({"type": "TextBlock", "text": note, "wrap": true, "weight": "Bolder", "color": "Attention"}));
@@ -111,66 +118,46 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
 
     let mut used: usize = body.iter().map(size_of).sum();
     let views = text::sections(r);
-    let mut shortened: Option<String> = None;
-    let mut shown = 0;
-    'sections: for v in &views {
-        let head = json!({"type": "TextBlock", "text": v.title, "wrap": true, "weight": "Bolder", "spacing": "Medium"});
+    let fitted = fit_sections(&views, |_, v| {
+        let head = json!({"type": "TextBlock", "text": v.title(), "wrap": true, "weight": "Bolder", "spacing": "Medium"});
         if used + size_of(&head) > MAX_BODY_BYTES {
-            break;
+            return Placed::NoRoom;
         }
         used += size_of(&head);
-        body.push(head);
-        shown += 1;
-        for line in &v.lines {
-            let el = rich_line(line);
-            let size = size_of(&el);
+        let mut els = vec![head];
+        for line in &v.blocks {
+            let rendered = rich_line(line);
+            let size: usize = rendered.iter().map(size_of).sum();
             if used + size > MAX_BODY_BYTES {
                 // The rest of this line, as plain text cut to what is left.
                 let room = MAX_BODY_BYTES.saturating_sub(used + 200) / 4;
                 if room > 40 {
-                    let (t, _) = text::cut_chars(&text::plain_line(line), room, "…");
-                    body.push(text_block(&t));
+                    let (t, _) = text::cut_chars(&text::plain_line(line), room, "\u{2026}");
+                    els.push(text_block(&t));
                 }
-                shortened = Some(v.title.clone());
-                break 'sections;
+                return Placed::ShortenedLast(els);
             }
             used += size;
-            body.push(el);
+            els.extend(rendered);
         }
-    }
+        Placed::Whole(els)
+    });
+    body.extend(fitted.placed.iter().flatten().cloned());
     if let Some(u) = text::unchanged_line(r) {
         body.push(subtle(&u));
     }
-    let omitted: Vec<&str> = views[shown..].iter().map(|v| v.title.as_str()).collect();
-    if shortened.is_some() || !omitted.is_empty() {
-        let mut parts = Vec::new();
-        if let Some(s) = &shortened {
-            parts.push(format!("shortened {s}"));
-        }
-        if !omitted.is_empty() {
-            let n = omitted.len();
-            parts.push(format!(
-                "{n} more {} not shown ({})",
-                if n == 1 { "section" } else { "sections" },
-                omitted.join(", ")
-            ));
-        }
-        let note = format!(
-            "Cut to fit Teams: {}. {}",
-            parts.join("; "),
-            text::full_report_line(r, alert.report_location.as_deref())
-        );
-        body.push(subtle(&text::cut_chars(&note, 2000, "…").0));
+    if let Some(note) = fitted.note("Teams", r, alert.report_location.as_deref()) {
+        body.push(subtle(&text::cut_chars(&note, 2000, "\u{2026}").0));
     }
     body
 }
 
-fn status_body(s: &StatusAlert) -> Vec<Value> {
+fn health_body(s: &HealthAlert) -> Vec<Value> {
     let mut body = vec![
         title(&format!("{}: {}", s.target, s.state)),
-        text_block(&text::status_sentence(s)),
+        text_block(&s.sentence()),
     ];
-    if let Some(e) = text::status_error(s) {
+    if let Some(e) = s.error_line() {
         body.push(json!({"type": "TextBlock", "text": text::cut_chars(&e, 2000, "…").0, "wrap": true, "color": "Attention"}));
     }
     body
@@ -179,7 +166,7 @@ fn status_body(s: &StatusAlert) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::policy::{FailureAlert, TargetState};
+    use crate::notify::policy::{HealthChange, HealthState};
     use crate::notify::text::tests::{block, example, section as diff_section};
     use crate::revision::{BlockChangeKind, SectionChange};
 
@@ -219,7 +206,7 @@ mod tests {
                         {"type": "TextBlock", "text": "Relations since 2024: added", "wrap": true, "weight": "Bolder", "spacing": "Medium"},
                         {"type": "RichTextBlock", "inlines": [
                             {"type": "TextRun", "text": "• "},
-                            {"type": "TextRun", "text": "Allies monitor <forces> & more.", "weight": "Bolder", "color": "Good"},
+                            {"type": "TextRun", "text": "Allies monitor <forces> & more."},
                         ]},
                         {"type": "TextBlock", "text": "Unchanged: Key areas · Background", "wrap": true, "isSubtle": true, "size": "Small"},
                     ],
@@ -263,10 +250,10 @@ mod tests {
     }
 
     #[test]
-    fn status_card_is_exact() {
-        let a = Alert::status(
-            FailureAlert {
-                state: TargetState::Failing,
+    fn health_card_is_exact() {
+        let a = Alert::health(
+            HealthChange {
+                state: HealthState::Failing,
                 consecutive_failures: 3,
             },
             "nato-belarus",

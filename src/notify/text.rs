@@ -1,71 +1,24 @@
-//! The short texts every channel shares, and a small marked-text model of a
-//! revision's changed sections that each channel renders in its own markup
-//! (Slack mrkdwn, Discord Markdown, Teams text runs, plain text, HTML).
+//! The texts every alert channel shares: the headline, the stamp and check
+//! lines, the health-alert sentences, the test-alert note, and the chat
+//! markup helpers. The changed sections come from the report's text model
+//! ([`crate::report::summary::section_lines`]): a chat message says a change
+//! in the same words and with the same context as every report format, each
+//! channel only adds its markup.
 //!
-//! Chat messages are small, so the model keeps only the changed words with a
-//! few words of context on each side ([`CONTEXT_WORDS`]), as the redline
-//! examples ask; the full report stays in the snapshot directory.
+//! Chat messages are small: what does not fit a channel's limits is cut by
+//! [`super::fit`], which names what it left out.
 
-use super::alert::StatusAlert;
-use super::policy::TargetState;
 use crate::report::Redline;
-use crate::report::summary::{MOVED_OUT_WORDS, section_change_words, shown_spans};
-use crate::revision::{
-    BlockChange, BlockChangeKind, RevisionKind, SectionChange, SectionDiff, SpanTag,
+use crate::report::summary::{
+    BlockLine, Piece, SectionLines, href_or_none, section_lines, split_edges, stamp_change,
+    stamp_label,
 };
+use crate::revision::{LinkChange, RevisionKind, SpanTag};
 
-/// Words of unchanged text kept on each side of a change.
-pub const CONTEXT_WORDS: usize = 12;
-
-/// How a run of text is marked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mark {
-    /// Unchanged text (context).
-    Equal,
-    /// Text only in the new version.
-    Insert,
-    /// Text only in the old version.
-    Delete,
-}
-
-/// A run of text with one mark. Text keeps its surrounding spaces; renderers
-/// put their markers inside them (`*word* `, not `*word *`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Run {
-    /// The mark.
-    pub mark: Mark,
-    /// The text.
-    pub text: String,
-}
-
-impl Run {
-    fn new(mark: Mark, text: impl Into<String>) -> Self {
-        Run {
-            mark,
-            text: text.into(),
-        }
-    }
-}
-
-/// One changed block as a line: an optional label (`added`, `removed`,
-/// `moved from Evolution`, ...) and marked runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    /// What happened to the block, when the marks alone do not say it.
-    pub label: Option<String>,
-    /// The text.
-    pub runs: Vec<Run>,
-}
-
-/// One changed section: a title (`Lead: modified`, `New: renamed from Old`)
-/// and its changed blocks as lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionView {
-    /// The section title with its change.
-    pub title: String,
-    /// The changed blocks.
-    pub lines: Vec<Line>,
-}
+/// The note a test alert carries (`redliner test-alert`), the same in every
+/// channel; each puts it in its own emphasis.
+pub const SAMPLE_NOTE: &str =
+    "A test alert sent by `redliner test-alert`; the page and its change are invented.";
 
 /// `<title>: <kind>` (the target id when the page has no title).
 pub fn headline(redline: &Redline) -> String {
@@ -81,49 +34,23 @@ pub fn page_name(redline: &Redline) -> &str {
         .unwrap_or(&redline.target)
 }
 
-/// `Last updated: OLD → NEW (Brussels time)`, `Last updated: X (unchanged,
-/// Brussels time)`, or `None` when neither document has a stamp. Stamps as
-/// the page wrote them; the zone used ([`crate::stamp::zone_note`]) only
-/// when a stamp has a time.
+/// The report's stamp line with its label: `Last updated: OLD → NEW
+/// (Brussels time)`, `Last updated: X, unchanged (Brussels time)` (see
+/// [`crate::report::summary::stamp_change`]), or `None` when neither document
+/// has a stamp.
 pub fn stamps_line(redline: &Redline) -> Option<String> {
     let rev = &redline.revision;
-    let show = |s: &Option<crate::stamp::Stamp>| {
-        s.as_ref()
-            .map_or_else(|| "none".to_string(), |s| s.display_value())
-    };
-    let zone = crate::stamp::zone_note(rev.old_stamp.as_ref(), rev.new_stamp.as_ref());
-    let label = crate::report::summary::stamp_label(rev);
-    let mut line = match (&rev.old_stamp, &rev.new_stamp) {
-        (None, None) => return None,
-        (Some(o), Some(n)) if o.same_moment(n) => match zone {
-            Some(z) => format!("{label}: {} (unchanged, {z})", n.display_value()),
-            None => format!("{label}: {} (unchanged)", n.display_value()),
-        },
-        _ => {
-            let line = format!(
-                "{label}: {} → {}",
-                show(&rev.old_stamp),
-                show(&rev.new_stamp)
-            );
-            match zone {
-                Some(z) => format!("{line} ({z})"),
-                None => line,
-            }
-        }
-    };
-    if let (Some(o), Some(n)) = (&rev.old_stamp, &rev.new_stamp) {
-        for moved in n.also_moved(o) {
-            line.push_str(&format!("; {moved}"));
-        }
+    if rev.old_stamp.is_none() && rev.new_stamp.is_none() {
+        return None;
     }
-    Some(line)
+    Some(format!("{}: {}", stamp_label(rev), stamp_change(rev)))
 }
 
 /// `Checked 2026-11-14 10:00 UTC`.
 pub fn checked_line(redline: &Redline) -> String {
     format!(
         "Checked {}",
-        redline.new_captured_at.strftime("%Y-%m-%d %H:%M UTC")
+        crate::report::summary::utc_minute(redline.new_captured_at)
     )
 }
 
@@ -145,7 +72,7 @@ pub fn notes(redline: &Redline) -> Vec<String> {
 /// The sentence a chat alert puts first for a `silent-edit` (`Silent edit:
 /// the content changed but …`) or a `changed` revision (`No readable stamp:
 /// content changed; …`), the same words every report format shows
-/// ([`crate::report::summary`]); `None` for other kinds.
+/// ([`crate::report::summary::revision_notice`]); `None` for other kinds.
 pub fn kind_note(redline: &Redline) -> Option<String> {
     let kind = redline.revision.kind;
     if !matches!(kind, RevisionKind::SilentEdit | RevisionKind::Changed) {
@@ -158,7 +85,7 @@ pub fn kind_note(redline: &Redline) -> Option<String> {
 /// `Unchanged: A · B`, or `None` when every section changed.
 pub fn unchanged_line(redline: &Redline) -> Option<String> {
     let u = &redline.revision.unchanged;
-    (!u.is_empty()).then(|| format!("Unchanged: {}", u.join(" · ")))
+    (!u.is_empty()).then(|| format!("Unchanged: {}", u.join(" \u{b7} ")))
 }
 
 /// Where the full report is: `Full report: <location>`, or how to get it.
@@ -169,279 +96,75 @@ pub fn full_report_line(redline: &Redline, location: Option<&str>) -> String {
     }
 }
 
-/// The sentence a health alert says, e.g. `The last 3 checks of URL failed
-/// (failing since 2026-11-14 10:00 UTC).` or `Checks of URL work again after 5
-/// failed checks (failing since ...).`
-pub fn status_sentence(s: &StatusAlert) -> String {
-    let since = s.since.strftime("%Y-%m-%d %H:%M UTC");
-    let n = s.consecutive_failures;
-    let checks = if n == 1 { "check" } else { "checks" };
-    match s.state {
-        TargetState::Failing if n == 1 => {
-            format!(
-                "The last check of {} failed (failing since {since}).",
-                s.url
-            )
-        }
-        TargetState::Failing => {
-            format!(
-                "The last {n} checks of {} failed (failing since {since}).",
-                s.url
-            )
-        }
-        TargetState::Recovered => format!(
-            "Checks of {} work again after {n} failed {checks} (failing since {since}).",
-            s.url
-        ),
-    }
+/// The changed sections as every report format shows them, each block's
+/// text on one line.
+pub fn sections(redline: &Redline) -> Vec<SectionLines<'_>> {
+    redline
+        .revision
+        .sections
+        .iter()
+        .map(|s| section_lines(s, true))
+        .collect()
 }
 
-/// `Last error: ...` for a health alert that has one.
-pub fn status_error(s: &StatusAlert) -> Option<String> {
-    s.last_error.as_ref().map(|e| format!("Last error: {e}"))
-}
-
-/// The changed sections as views, in revision order.
-pub fn sections(redline: &Redline) -> Vec<SectionView> {
-    redline.revision.sections.iter().map(section_view).collect()
-}
-
-/// One changed section as a view.
-pub fn section_view(s: &SectionDiff) -> SectionView {
-    let title = match (s.change, &s.old_heading) {
-        // Heading changes say what happened to the blocks that stayed.
-        (
-            SectionChange::HeadingAdded | SectionChange::HeadingRemoved | SectionChange::Relevelled,
-            _,
-        ) => format!("{}: {}", s.heading, section_change_words(s)),
-        (SectionChange::Renamed, Some(_)) if s.old_level.is_some() => {
-            format!("{}: {}", s.heading, section_change_words(s))
-        }
-        (SectionChange::Renamed, Some(old)) => format!("{}: renamed from {old}", s.heading),
-        (change, _) if s.moved && change != SectionChange::Moved => {
-            format!("{}: {}, moved", s.heading, change.as_str())
-        }
-        (change, _) => format!("{}: {}", s.heading, change.as_str()),
-    };
-    let lines = match s.change {
-        // Every block of an added or removed section is inserted or deleted;
-        // the title says so, the lines need no label.
-        SectionChange::Added | SectionChange::Removed => s
-            .blocks
-            .iter()
-            .map(|b| {
-                let mut l = block_line(b);
-                if matches!(
-                    b.change,
-                    BlockChangeKind::Inserted | BlockChangeKind::Deleted
-                ) {
-                    l.label = None;
-                }
-                l
-            })
-            .collect(),
-        _ => s.blocks.iter().map(block_line).collect(),
-    };
-    SectionView { title, lines }
-}
-
-fn block_line(b: &BlockChange) -> Line {
-    let old = b.old_text.as_deref().unwrap_or("");
-    let new = b.new_text.as_deref().unwrap_or("");
-    let label = |s: &str| Some(s.to_string());
-    if let (BlockChangeKind::Moved, Some(to)) = (b.change, &b.moved_to) {
-        // The source side of a move to another section: a short unmarked
-        // head, since the destination line shows the block and its edits.
-        return Line {
-            label: Some(format!("moved to {to}")),
-            runs: vec![Run::new(Mark::Equal, head_words(old, MOVED_OUT_WORDS))],
-        };
-    }
-    match b.change {
-        BlockChangeKind::Inserted => Line {
-            label: label("added"),
-            runs: vec![Run::new(Mark::Insert, new)],
-        },
-        BlockChangeKind::Deleted => Line {
-            label: label("removed"),
-            runs: vec![Run::new(Mark::Delete, old)],
-        },
-        BlockChangeKind::Replaced => Line {
-            label: None,
-            runs: span_runs(b, old, new),
-        },
-        BlockChangeKind::Split => Line {
-            label: label("split"),
-            runs: span_runs(b, old, new),
-        },
-        BlockChangeKind::Merged => Line {
-            label: label("merged"),
-            runs: span_runs(b, old, new),
-        },
-        BlockChangeKind::Moved => {
-            let label = match &b.moved_from {
-                Some(from) => format!("moved from {from}"),
-                None => "moved".to_string(),
-            };
-            let edited = shown_spans(&b.spans)
-                .iter()
-                .any(|s| s.tag != SpanTag::Equal);
-            let runs = if edited {
-                span_runs(b, old, new)
-            } else {
-                vec![Run::new(Mark::Equal, head_words(new, 2 * CONTEXT_WORDS))]
-            };
-            Line {
-                label: Some(label),
-                runs,
-            }
-        }
-        BlockChangeKind::Reordered => Line {
-            label: label("reordered"),
-            runs: vec![Run::new(Mark::Equal, head_words(new, 2 * CONTEXT_WORDS))],
-        },
-        BlockChangeKind::LinkChanged => {
-            let mut runs = Vec::new();
-            for (i, l) in b.links.iter().enumerate() {
-                if i > 0 {
-                    runs.push(Run::new(Mark::Equal, "; "));
-                }
-                runs.push(Run::new(Mark::Equal, format!("{}: ", l.text)));
-                runs.push(Run::new(Mark::Delete, l.old_href.clone()));
-                runs.push(Run::new(Mark::Equal, " → "));
-                runs.push(Run::new(Mark::Insert, l.new_href.clone()));
-            }
-            if runs.is_empty() {
-                runs.push(Run::new(Mark::Equal, head_words(new, 2 * CONTEXT_WORDS)));
-            }
-            Line {
-                label: label("link changed"),
-                runs,
-            }
-        }
-    }
-}
-
-/// Runs from a block's word spans, with long unchanged stretches cut to
-/// [`CONTEXT_WORDS`] on each side of a change. Without spans (a degraded
-/// diff), the whole old text deleted and the new one inserted.
-fn span_runs(b: &BlockChange, old: &str, new: &str) -> Vec<Run> {
-    if b.spans.is_empty() {
-        let mut runs = Vec::new();
-        if !old.is_empty() {
-            runs.push(Run::new(Mark::Delete, format!("{old} ")));
-        }
-        if !new.is_empty() {
-            runs.push(Run::new(Mark::Insert, new));
-        }
-        return runs;
-    }
-    let spans = shown_spans(&b.spans);
-    let n = spans.len();
-    let mut runs: Vec<Run> = Vec::with_capacity(n);
-    for (i, s) in spans.iter().enumerate() {
-        let run = match s.tag {
-            SpanTag::Insert => Run::new(Mark::Insert, s.text.clone()),
-            SpanTag::Delete => Run::new(Mark::Delete, s.text.clone()),
-            SpanTag::Equal => {
-                let text = match (i == 0, i + 1 == n) {
-                    (true, true) => s.text.clone(),
-                    (true, false) => tail_words(&s.text, CONTEXT_WORDS),
-                    (false, true) => head_words(&s.text, CONTEXT_WORDS),
-                    (false, false) => middle_cut(&s.text, CONTEXT_WORDS),
-                };
-                Run::new(Mark::Equal, text)
-            }
-        };
-        // Adjacent runs with one mark (a cut can leave none) read as one.
-        match runs.last_mut() {
-            Some(last) if last.mark == run.mark => last.text.push_str(&run.text),
-            _ => runs.push(run),
-        }
-    }
-    runs
-}
-
-fn edge_spaces(text: &str) -> (&str, &str) {
-    let trimmed_start = text.trim_start();
-    let lead = &text[..text.len() - trimmed_start.len()];
-    let trimmed_end = text.trim_end();
-    let trail = &text[trimmed_end.len()..];
-    (lead, trail)
-}
-
-/// The first `n` words, with `…` when cut (surrounding spaces kept).
-pub fn head_words(text: &str, n: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() <= n {
-        return text.to_string();
-    }
-    let (lead, trail) = edge_spaces(text);
-    format!("{lead}{} …{trail}", words[..n].join(" "))
-}
-
-/// The last `n` words, with `…` when cut (surrounding spaces kept).
-pub fn tail_words(text: &str, n: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() <= n {
-        return text.to_string();
-    }
-    let (lead, trail) = edge_spaces(text);
-    format!("{lead}… {}{trail}", words[words.len() - n..].join(" "))
-}
-
-/// The first and last `n` words with `…` between, when there are more than `2n`.
-pub fn middle_cut(text: &str, n: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if words.len() <= 2 * n {
-        return text.to_string();
-    }
-    let (lead, trail) = edge_spaces(text);
+/// A changed link in words: `Link “text”: OLD → NEW` (`none` for a side
+/// without the link), as the Markdown and terminal reports write it.
+pub fn link_line(link: &LinkChange) -> String {
     format!(
-        "{lead}{} … {}{trail}",
-        words[..n].join(" "),
-        words[words.len() - n..].join(" ")
+        "Link \u{201c}{}\u{201d}: {} \u{2192} {}",
+        link.text,
+        href_or_none(&link.old_href),
+        href_or_none(&link.new_href)
     )
 }
 
 /// Wraps the non-space part of `text` in `open`/`close`, keeping the spaces
 /// outside (chat markup does not render `* word *`).
 pub fn wrap_marked(text: &str, open: &str, close: &str) -> String {
-    let (lead, trail) = edge_spaces(text);
-    let core = text.trim();
+    let (lead, core, trail) = split_edges(text);
     if core.is_empty() {
         return text.to_string();
     }
     format!("{lead}{open}{core}{close}{trail}")
 }
 
-/// Renders runs with per-mark wrappers after escaping each run's text.
-pub fn render_runs(
-    runs: &[Run],
+/// Renders a block's pieces with per-mark wrappers after escaping each
+/// piece's text; a gap (unchanged words left out) is `…`.
+pub fn render_pieces(
+    pieces: &[Piece],
     escape: &dyn Fn(&str) -> String,
     insert: (&str, &str),
     delete: (&str, &str),
 ) -> String {
-    runs.iter()
-        .map(|r| {
-            let text = escape(&r.text);
-            match r.mark {
-                Mark::Equal => text,
-                Mark::Insert => wrap_marked(&text, insert.0, insert.1),
-                Mark::Delete => wrap_marked(&text, delete.0, delete.1),
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Gap => "\u{2026}".to_string(),
+            Piece::Text(tag, text) => {
+                let text = escape(text);
+                match tag {
+                    SpanTag::Equal => text,
+                    SpanTag::Insert => wrap_marked(&text, insert.0, insert.1),
+                    SpanTag::Delete => wrap_marked(&text, delete.0, delete.1),
+                }
             }
         })
         .collect()
 }
 
-/// A line as plain text with `[-deleted-]{+inserted+}` marks (the terminal
-/// renderer's piped form), label first: `- moved from X: text`.
-pub fn plain_line(line: &Line) -> String {
-    let body = render_runs(&line.runs, &|s| s.to_string(), ("{+", "+}"), ("[-", "-]"));
-    match &line.label {
+/// A block line as plain text with `[-deleted-]{+inserted+}` marks, label
+/// first (`- Paragraph moved from “X”: text`), its changed links after it.
+pub fn plain_line(line: &BlockLine) -> String {
+    let body = render_pieces(&line.pieces, &|s| s.to_string(), ("{+", "+}"), ("[-", "-]"));
+    let mut out = match &line.label {
         Some(l) => format!("- {l}: {body}"),
         None => format!("- {body}"),
+    };
+    for link in line.links {
+        out.push_str("\n  - ");
+        out.push_str(&link_line(link));
     }
+    out.trim_end().to_string()
 }
 
 /// Cuts `text` to at most `max` characters, ending with `suffix` when cut;
@@ -466,7 +189,10 @@ pub(crate) mod tests {
     use super::*;
     use crate::document::{BlockKind, SectionKey};
     use crate::report::Redline;
-    use crate::revision::{ChangeSummary, LinkChange, Revision, Span};
+    use crate::report::summary::section_lines;
+    use crate::revision::{
+        BlockChange, BlockChangeKind, ChangeSummary, Revision, SectionChange, SectionDiff, Span,
+    };
 
     pub(crate) fn span(tag: SpanTag, text: &str) -> Span {
         Span {
@@ -646,7 +372,7 @@ pub(crate) mod tests {
         assert_eq!(headline(&silent), "nato-belarus: silent-edit");
         assert_eq!(
             stamps_line(&silent).as_deref(),
-            Some("Last updated: 28 Aug. 2024 11:27 (unchanged, Brussels time)")
+            Some("Last updated: 28 Aug. 2024 11:27, unchanged (Brussels time)")
         );
         assert!(kind_note(&silent).is_some());
         silent.revision.old_stamp = None;
@@ -656,8 +382,12 @@ pub(crate) mod tests {
         );
     }
 
+    /// The defect this pins: chat channels had a text model of their own
+    /// (other context cuts, other labels, other section words). A chat line
+    /// is now the report's line with chat marks: the same label, the same
+    /// context and gaps, the same section words as the Markdown report.
     #[test]
-    fn section_views_mark_changes_and_cut_context() {
+    fn chat_lines_are_the_reports_lines() {
         let long_equal = (1..=30)
             .map(|i| format!("w{i}"))
             .collect::<Vec<_>>()
@@ -703,20 +433,23 @@ pub(crate) mod tests {
             ],
         );
         renamed.old_heading = Some("Old name".into());
-        let view = section_view(&renamed);
-        assert_eq!(view.title, "New name: renamed from Old name");
-        let plain: Vec<String> = view.lines.iter().map(plain_line).collect();
+        let lines = section_lines(&renamed, true);
+        assert_eq!(
+            lines.title(),
+            "New name: renamed from \u{201c}Old name\u{201d}, edited"
+        );
+        let plain: Vec<String> = lines.blocks.iter().map(plain_line).collect();
         assert_eq!(
             plain,
             [
-                "- … w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 [-old-]{+new+} w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 … w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 {+end+}",
-                "- moved from Background: Same text.",
-                "- link changed: here: [-https://a/1-] → {+https://a/2+}",
-                "- removed: [-Gone.-]",
+                "- \u{2026} w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 [-old-]{+new+} w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 \u{2026} w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 w30 {+end+}",
+                "- Paragraph moved from \u{201c}Background\u{201d}: Same text.",
+                "- Link target changed: See here.\n  - Link \u{201c}here\u{201d}: https://a/1 \u{2192} https://a/2",
+                "- Paragraph removed: [-Gone.-]",
                 "- [-a b-] {+c d+}",
             ]
         );
-        let added = section_view(&section(
+        let added = section(
             SectionChange::Added,
             "Fresh",
             vec![block(
@@ -725,11 +458,12 @@ pub(crate) mod tests {
                 Some("All new."),
                 vec![],
             )],
-        ));
-        assert_eq!(added.title, "Fresh: added");
+        );
+        let added = section_lines(&added, true);
+        assert_eq!(added.title(), "Fresh: added");
         assert_eq!(
-            added.lines.iter().map(plain_line).collect::<Vec<_>>(),
-            ["- {+All new.+}"]
+            added.blocks.iter().map(plain_line).collect::<Vec<_>>(),
+            ["- All new."]
         );
     }
 
@@ -743,29 +477,25 @@ pub(crate) mod tests {
             moved_to: Some("Relations since 2024".into()),
             ..block(BlockChangeKind::Moved, Some(text), None, vec![])
         };
-        let view = section_view(&section(
+        let modified = section(
             SectionChange::Modified,
             "Evolution of relations",
             vec![moved_out(&long), moved_out("Short text.")],
-        ));
-        assert_eq!(view.title, "Evolution of relations: modified");
+        );
+        let lines = section_lines(&modified, true);
+        assert_eq!(lines.title(), "Evolution of relations: modified");
         assert_eq!(
-            view.lines.iter().map(plain_line).collect::<Vec<_>>(),
+            lines.blocks.iter().map(plain_line).collect::<Vec<_>>(),
             [
-                "- moved to Relations since 2024: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 …",
-                "- moved to Relations since 2024: Short text.",
+                "- Paragraph moved to \u{201c}Relations since 2024\u{201d}: w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 \u{2026}",
+                "- Paragraph moved to \u{201c}Relations since 2024\u{201d}: Short text.",
             ]
         );
     }
 
     #[test]
-    fn word_cuts() {
+    fn marks_hug_their_words() {
         let cases = [
-            (head_words("a b c d", 2), "a b …"),
-            (head_words(" a b ", 2), " a b "),
-            (tail_words("a b c d ", 2), "… c d "),
-            (middle_cut(" a b c d e ", 2), " a b … d e "),
-            (middle_cut("a b c d", 2), "a b c d"),
             (wrap_marked(" word  ", "*", "*"), " *word*  "),
             (wrap_marked("  ", "*", "*"), "  "),
         ];

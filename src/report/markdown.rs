@@ -10,9 +10,9 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_words,
-    notes, one_line_piece, revision_notice, section_change_words, shown_pieces, split_edges,
-    stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
+    Piece, digest_counts, digest_targets, display_title, href_or_none, kind_words, notes,
+    revision_notice, section_lines, split_edges, stamp_change, stamp_label, summary_line,
+    utc_minute,
 };
 use crate::revision::SpanTag;
 
@@ -90,24 +90,25 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
     }
 
     for section in &rev.sections {
+        let lines = section_lines(section, true);
         writeln!(out)?;
         writeln!(
             out,
             "{h}# {}: {}",
-            escape(&section.heading),
-            escape(&section_change_words(section))
+            escape(lines.heading),
+            escape(&lines.change)
         )?;
-        for block in &section.blocks {
+        for block in lines.blocks {
             let mut line = String::new();
-            if let Some(label) = block_label(section, block) {
-                line.push_str(&escape(&label));
+            if let Some(label) = &block.label {
+                line.push_str(&escape(label));
                 line.push_str(": ");
             }
-            for piece in tidy_spaces(shown_pieces(section, block).into_iter().map(one_line_piece)) {
+            for piece in block.pieces {
                 push_piece(&mut line, piece);
             }
             writeln!(out, "- {}", guard_line_start(line.trim_end()))?;
-            for link in &block.links {
+            for link in block.links {
                 writeln!(
                     out,
                     "  - Link \u{201c}{}\u{201d}: {} \u{2192} {}",

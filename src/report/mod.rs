@@ -22,6 +22,7 @@ use crate::document::{ContentRoot, DocumentMeta};
 use crate::revision::Revision;
 
 mod atom;
+pub mod history;
 mod html;
 mod json;
 mod markdown;

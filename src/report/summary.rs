@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use crate::document::BlockKind;
 use crate::normalize::typography_only;
 use crate::revision::{
-    BlockChange, BlockChangeKind, KeptBlocks, Revision, RevisionKind, SectionChange, SectionCounts,
-    SectionDiff, Span, SpanTag,
+    BlockChange, BlockChangeKind, KeptBlocks, LinkChange, Revision, RevisionKind, SectionChange,
+    SectionCounts, SectionDiff, Span, SpanTag,
 };
 
 use super::Redline;
@@ -60,7 +60,7 @@ pub fn summary_line(redline: &Redline) -> String {
 /// (zero counts left out; empty when no section changed). Each section is
 /// counted once, under its own kind ([`SectionCounts`]), so the parts add up
 /// to the sections changed. [`summary_line`] and the `history` line
-/// ([`crate::store::summary_text`]) both say it this way.
+/// ([`crate::report::history::summary_text`]) both say it this way.
 pub fn section_parts(counts: &SectionCounts) -> String {
     counts
         .parts()
@@ -82,13 +82,13 @@ fn count_word(kind: SectionChange) -> &'static str {
 }
 
 /// The name a reader knows the target by: the page title, else the target id.
-pub(crate) fn display_title(redline: &Redline) -> &str {
+pub fn display_title(redline: &Redline) -> &str {
     redline.title.as_deref().unwrap_or(&redline.target)
 }
 
 /// The kind in words for headings: `revised`, `silent edit`, `changed`,
 /// `stamp only`.
-pub(crate) fn kind_words(kind: RevisionKind) -> &'static str {
+pub fn kind_words(kind: RevisionKind) -> &'static str {
     match kind {
         RevisionKind::Revised => "revised",
         RevisionKind::SilentEdit => "silent edit",
@@ -98,7 +98,7 @@ pub(crate) fn kind_words(kind: RevisionKind) -> &'static str {
 }
 
 /// The sentence said at the top for the kinds that are news in themselves.
-pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static str)> {
+pub fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static str)> {
     match kind {
         RevisionKind::Revised => None,
         RevisionKind::SilentEdit => Some((
@@ -119,7 +119,7 @@ pub(crate) fn kind_notice(kind: RevisionKind) -> Option<(&'static str, &'static 
 /// The notice for a revision: [`kind_notice`], except that a `changed`
 /// page whose only stamp is a published date says so (it has a date, just
 /// no update date).
-pub(crate) fn revision_notice(rev: &Revision) -> Option<(&'static str, &'static str)> {
+pub fn revision_notice(rev: &Revision) -> Option<(&'static str, &'static str)> {
     let published_only = rev
         .new_stamp
         .as_ref()
@@ -135,7 +135,7 @@ pub(crate) fn revision_notice(rev: &Revision) -> Option<(&'static str, &'static 
 
 /// The label of the stamp line: `Last updated`, or `Published` when the
 /// page's stamp (the new one, else the old) is a publication date.
-pub(crate) fn stamp_label(rev: &Revision) -> &'static str {
+pub fn stamp_label(rev: &Revision) -> &'static str {
     rev.new_stamp
         .as_ref()
         .or(rev.old_stamp.as_ref())
@@ -147,7 +147,7 @@ pub(crate) fn stamp_label(rev: &Revision) -> &'static str {
 /// missing stamp; `28 Aug. 2024 11:27, unchanged (Brussels time)` when both
 /// name the same moment. The zone used (`(UTC)`, `(New York time)`, see
 /// [`crate::stamp::zone_note`]) only when a stamp carries a time.
-pub(crate) fn stamp_change(rev: &Revision) -> String {
+pub fn stamp_change(rev: &Revision) -> String {
     let show = |s: Option<&crate::stamp::Stamp>| {
         s.map_or_else(|| "none".to_string(), |s| s.display_value())
     };
@@ -172,14 +172,14 @@ pub(crate) fn stamp_change(rev: &Revision) -> String {
 }
 
 /// A check time as `2026-11-14 10:00 UTC`.
-pub(crate) fn utc_minute(ts: Timestamp) -> String {
+pub fn utc_minute(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// Notes the reader must not miss, in words, in the order shown at the top of
 /// every format: the redline's own [`Redline::notes`] (a revert, an
 /// alternating page, a fallback content root), then a degraded diff.
-pub(crate) fn notes(redline: &Redline) -> Vec<String> {
+pub fn notes(redline: &Redline) -> Vec<String> {
     redline
         .notes
         .iter()
@@ -198,7 +198,7 @@ pub(crate) fn notes(redline: &Redline) -> Vec<String> {
 /// [`crate::report::render_many`]: `3 revisions of 2 targets` (count line) and,
 /// unless there are none, `from 2026-10-01 to 2026-11-14` (the UTC dates of the
 /// checks that found the first and the last; `on 2026-11-14` for one day).
-pub(crate) fn digest_counts(redlines: &[Redline]) -> (String, Option<String>) {
+pub fn digest_counts(redlines: &[Redline]) -> (String, Option<String>) {
     let targets = digest_targets(redlines).len();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -222,7 +222,7 @@ pub(crate) fn digest_counts(redlines: &[Redline]) -> (String, Option<String>) {
 }
 
 /// The target ids of a digest's redlines, sorted, each once.
-pub(crate) fn digest_targets(redlines: &[Redline]) -> Vec<&str> {
+pub fn digest_targets(redlines: &[Redline]) -> Vec<&str> {
     let mut targets: Vec<&str> = redlines.iter().map(|r| r.target.as_str()).collect();
     targets.sort_unstable();
     targets.dedup();
@@ -235,7 +235,7 @@ pub(crate) fn digest_targets(redlines: &[Redline]) -> Vec<&str> {
 /// section also changed text; `heading added (3 paragraphs below it
 /// unchanged)` and `heading removed (its 2 paragraphs now under “Evolution
 /// of relations”)` for a heading that came or went over blocks that stayed.
-pub(crate) fn section_change_words(s: &SectionDiff) -> String {
+pub fn section_change_words(s: &SectionDiff) -> String {
     let mut parts = Vec::new();
     match s.change {
         SectionChange::Added => return "added".to_string(),
@@ -302,7 +302,7 @@ fn level_name(level: u8) -> String {
 }
 
 /// `3 paragraphs`, `1 list item`, `2 blocks` (mixed kinds).
-pub(crate) fn blocks_counted(n: usize, kind: Option<BlockKind>) -> String {
+pub fn blocks_counted(n: usize, kind: Option<BlockKind>) -> String {
     let (one, many) = match kind {
         Some(BlockKind::Paragraph) => ("paragraph", "paragraphs"),
         Some(BlockKind::ListItem) => ("list item", "list items"),
@@ -319,7 +319,7 @@ pub(crate) fn blocks_counted(n: usize, kind: Option<BlockKind>) -> String {
 /// “X”`, `Paragraph moved to “Y”`...),
 /// or `None` when the marks speak for themselves (replaced blocks, and every
 /// block of an added or removed section).
-pub(crate) fn block_label(section: &SectionDiff, b: &BlockChange) -> Option<String> {
+pub fn block_label(section: &SectionDiff, b: &BlockChange) -> Option<String> {
     if matches!(
         section.change,
         SectionChange::Added | SectionChange::Removed
@@ -365,10 +365,72 @@ fn capitalised(s: &str) -> String {
     }
 }
 
+/// One changed section as every format and every alert channel shows it:
+/// its heading, how it changed in words ([`section_change_words`]) and its
+/// changed blocks as [`BlockLine`]s. Renderers only add their markup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionLines<'a> {
+    /// The section heading (new, else old).
+    pub heading: &'a str,
+    /// How the section changed: `modified`, `renamed from “Old”`, ...
+    pub change: String,
+    /// The changed blocks, in revision order.
+    pub blocks: Vec<BlockLine<'a>>,
+}
+
+impl SectionLines<'_> {
+    /// `Heading: change`, the title chat channels give a section.
+    pub fn title(&self) -> String {
+        format!("{}: {}", self.heading, self.change)
+    }
+}
+
+/// One changed block as shown: an optional label ([`block_label`]), its
+/// pieces ([`shown_pieces`], spaces tidied with [`tidy_spaces`]) and the link
+/// targets that changed in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockLine<'a> {
+    /// What happened to the block when the marks alone do not say it
+    /// (`Paragraph added`, `Paragraph moved from “X”`...).
+    pub label: Option<String>,
+    /// The marked text, long unchanged runs cut to [`CONTEXT_WORDS`] words.
+    pub pieces: Vec<Piece>,
+    /// The links whose target changed.
+    pub links: &'a [LinkChange],
+}
+
+/// The lines of one changed section. `one_line` puts each block's text on one
+/// line (a paragraph break inside a split or merged block becomes ` ¶ `), as
+/// line-oriented formats (terminal, Markdown, chat) need; HTML keeps breaks.
+pub fn section_lines(section: &SectionDiff, one_line: bool) -> SectionLines<'_> {
+    let blocks = section
+        .blocks
+        .iter()
+        .map(|block| {
+            let pieces = shown_pieces(section, block);
+            let pieces = if one_line {
+                tidy_spaces(pieces.into_iter().map(one_line_piece))
+            } else {
+                tidy_spaces(pieces)
+            };
+            BlockLine {
+                label: block_label(section, block),
+                pieces,
+                links: &block.links,
+            }
+        })
+        .collect();
+    SectionLines {
+        heading: &section.heading,
+        change: section_change_words(section),
+        blocks,
+    }
+}
+
 /// One piece of a block as shown: text with a word-diff tag, or an ellipsis
 /// standing for trimmed unchanged words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Piece {
+pub enum Piece {
     /// Text tagged equal, insert or delete.
     Text(SpanTag, String),
     /// `…`: unchanged words left out.
@@ -377,7 +439,7 @@ pub(crate) enum Piece {
 
 /// The full word-marked text of a block: its spans, or when it has none, the
 /// texts as wholly deleted/inserted.
-pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
+pub fn full_spans(b: &BlockChange) -> Vec<Span> {
     if !b.spans.is_empty() {
         return shown_spans(&b.spans);
     }
@@ -405,7 +467,7 @@ pub(crate) fn full_spans(b: &BlockChange) -> Vec<Span> {
 /// [`crate::normalize::typography_only`]) becomes plain new text, joined to
 /// the equal text around it. Such a pair is no change to a reader; the JSON
 /// keeps it so its spans still rejoin to both texts.
-pub(crate) fn shown_spans(spans: &[Span]) -> Vec<Span> {
+pub fn shown_spans(spans: &[Span]) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
     let mut i = 0;
     while i < spans.len() {
@@ -443,7 +505,7 @@ pub(crate) fn shown_spans(spans: &[Span]) -> Vec<Span> {
 /// (moved as is, reordered) shows its first `2 × CONTEXT_WORDS` words; a block
 /// moved out to another section shows its first [`MOVED_OUT_WORDS`] old words,
 /// unmarked.
-pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
+pub fn excerpt(b: &BlockChange) -> Vec<Piece> {
     if b.moved_to.is_some() {
         return moved_out_excerpt(b.old_text.as_deref().unwrap_or_default());
     }
@@ -484,7 +546,7 @@ pub(crate) fn excerpt(b: &BlockChange) -> Vec<Piece> {
 /// marks of inserted and deleted blocks dropped in an added or removed
 /// section (its heading already says so; a block moved in or out keeps its
 /// marks).
-pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece> {
+pub fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece> {
     let pieces = excerpt(b);
     if !matches!(
         section.change,
@@ -520,7 +582,7 @@ pub(crate) fn shown_pieces(section: &SectionDiff, b: &BlockChange) -> Vec<Piece>
 /// not (`Belarus opened a diplomatic` → `Belarus’ diplomatic`) is shown
 /// first, next to its word: `Belarus**’** ~~opened a~~ diplomatic`, not
 /// `Belarus ~~opened a~~**’** diplomatic`. Both texts still read in order.
-pub(crate) fn tidy_spaces(pieces: impl IntoIterator<Item = Piece>) -> Vec<Piece> {
+pub fn tidy_spaces(pieces: impl IntoIterator<Item = Piece>) -> Vec<Piece> {
     let mut pieces: Vec<Piece> = pieces.into_iter().collect();
     let starts_with_space = |p: &Piece| match p {
         Piece::Text(_, t) => t.starts_with(char::is_whitespace),
@@ -571,7 +633,7 @@ pub(crate) fn tidy_spaces(pieces: impl IntoIterator<Item = Piece>) -> Vec<Piece>
 }
 
 /// A piece with its text on one line ([`one_line`]).
-pub(crate) fn one_line_piece(piece: Piece) -> Piece {
+pub fn one_line_piece(piece: Piece) -> Piece {
     match piece {
         Piece::Text(tag, text) => Piece::Text(tag, one_line(&text)),
         Piece::Gap => Piece::Gap,
@@ -590,7 +652,7 @@ fn moved_out_excerpt(text: &str) -> Vec<Piece> {
 }
 
 /// Trims the equal spans of `spans` to `n` words of context around changes.
-pub(crate) fn trim_spans(spans: &[Span], n: usize) -> Vec<Piece> {
+pub fn trim_spans(spans: &[Span], n: usize) -> Vec<Piece> {
     let mut out = Vec::new();
     let last = spans.len().saturating_sub(1);
     for (i, s) in spans.iter().enumerate() {
@@ -651,7 +713,7 @@ fn word_ranges(s: &str) -> Vec<(usize, usize)> {
 
 /// Splits a marked run into leading whitespace, core text and trailing
 /// whitespace, so marks hug the words (`**and was**`, never `** and was **`).
-pub(crate) fn split_edges(s: &str) -> (&str, &str, &str) {
+pub fn split_edges(s: &str) -> (&str, &str, &str) {
     let core_start = s.len() - s.trim_start().len();
     let core_end = s.trim_end().len().max(core_start);
     (&s[..core_start], &s[core_start..core_end], &s[core_end..])
@@ -659,13 +721,13 @@ pub(crate) fn split_edges(s: &str) -> (&str, &str, &str) {
 
 /// A link target as shown: the URL, or `none` when the link is absent on that
 /// side (the diff leaves the href empty).
-pub(crate) fn href_or_none(href: &str) -> &str {
+pub fn href_or_none(href: &str) -> &str {
     if href.trim().is_empty() { "none" } else { href }
 }
 
 /// Block text on one line: paragraph breaks inside split/merged blocks become
 /// ` ¶ `, other line breaks a space.
-pub(crate) fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     if !s.contains('\n') {
         return s.to_string();
     }
@@ -997,7 +1059,7 @@ pub(crate) mod tests {
         for (redline, line, history) in cases {
             assert_eq!(summary_line(&redline), line);
             assert_eq!(
-                crate::store::summary_text(&redline.revision.summary),
+                crate::report::history::summary_text(&redline.revision.summary),
                 history
             );
             assert_eq!(

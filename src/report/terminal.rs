@@ -13,9 +13,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::summary::{
-    Piece, block_label, digest_counts, digest_targets, display_title, href_or_none, kind_words,
-    notes, one_line_piece, revision_notice, section_change_words, shown_pieces, split_edges,
-    stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
+    Piece, digest_counts, digest_targets, display_title, href_or_none, kind_words, notes,
+    revision_notice, section_lines, split_edges, stamp_change, stamp_label, summary_line,
+    utc_minute,
 };
 use super::{Redline, TerminalStyle};
 use crate::revision::SpanTag;
@@ -82,15 +82,15 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
     }
 
     for section in &rev.sections {
+        let lines = section_lines(section, true);
         w.blank()?;
-        let heading = format!("{}: {}", section.heading, section_change_words(section));
-        w.line(&[(BOLD, &heading)], "", "")?;
-        for block in &section.blocks {
+        w.line(&[(BOLD, &lines.title())], "", "")?;
+        for block in lines.blocks {
             let mut frags: Vec<(Style, String)> = Vec::new();
-            if let Some(label) = block_label(section, block) {
+            if let Some(label) = block.label {
                 frags.push((PLAIN, format!("{label}: ")));
             }
-            for piece in tidy_spaces(shown_pieces(section, block).into_iter().map(one_line_piece)) {
+            for piece in block.pieces {
                 w.piece(&mut frags, piece);
             }
             if !frags.is_empty() {
@@ -98,7 +98,7 @@ pub fn terminal(redline: &Redline, style: TerminalStyle, out: &mut dyn Write) ->
                     frags.iter().map(|(s, t)| (*s, t.as_str())).collect();
                 w.line(&refs, "  - ", "    ")?;
             }
-            for link in &block.links {
+            for link in block.links {
                 let text = format!(
                     "Link \u{201c}{}\u{201d}: {} \u{2192} {}",
                     link.text,

@@ -23,7 +23,7 @@
 //! run sends again with the same key (at-least-once; the key lets the
 //! receiver drop the repeat).
 //!
-//! The failure policy ([`failure_transition`]) is evaluated inside the check's
+//! The failure policy ([`health_transition`]) is evaluated inside the check's
 //! transaction from the `checks` table (consecutive failed checks) and the
 //! `alerts` table (was a "failing" alert raised since the last "recovered").
 
@@ -35,7 +35,7 @@ use super::{
     Cached, CheckInsert, CheckRecord, Store, StoreError, get_timestamp, insert_check, parse_text,
     ts, upsert_target,
 };
-use crate::notify::{Alert, AlertRules, DeliveryResult, TargetState, failure_transition};
+use crate::notify::{Alert, AlertRules, DeliveryResult, HealthState, health_transition};
 use crate::report::Redline;
 
 /// What an alert announces. Stored as the kebab-case string.
@@ -562,7 +562,7 @@ fn enqueue_health(
         .optional()
         .map_err(&sql)?;
     let already = last_health.as_deref() == Some("failing");
-    let Some(change) = failure_transition(run.count, failed, already, &plan.rules) else {
+    let Some(change) = health_transition(run.count, failed, already, &plan.rules) else {
         return Ok(());
     };
     let this_started: Timestamp = tx
@@ -574,10 +574,10 @@ fn enqueue_health(
         .map_err(&sql)?;
     let since = run.since.unwrap_or(this_started);
     let (kind, last_error) = match change.state {
-        TargetState::Failing => (AlertKind::Failing, error.map(str::to_string)),
-        TargetState::Recovered => (AlertKind::Recovered, run.last_error),
+        HealthState::Failing => (AlertKind::Failing, error.map(str::to_string)),
+        HealthState::Recovered => (AlertKind::Recovered, run.last_error),
     };
-    let alert = Alert::status(change, target, url, last_error, since);
+    let alert = Alert::health(change, target, url, last_error, since);
     insert_alerts(tx, target, ids, kind, &alert, plan)
 }
 
@@ -815,7 +815,7 @@ mod tests {
             .unwrap()
             .unwrap();
         match failing.alert {
-            Alert::Status(s) => {
+            Alert::Health(s) => {
                 assert_eq!(
                     (s.consecutive_failures, s.last_error.as_deref()),
                     (3, Some("HTTP 503"))
