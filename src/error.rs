@@ -61,6 +61,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A facility of the operating system failed outside any file: the
+    /// async runtime, a signal handler, standard output, rendering into
+    /// memory.
+    #[error("{what}: {source}")]
+    System {
+        /// What was being done, e.g. `starting the async runtime`.
+        what: &'static str,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
     /// Something the user asked for does not exist (a snapshot, a target in the store).
     #[error("{0}")]
     NotFound(String),

@@ -639,8 +639,8 @@ impl Monitor {
             },
             &mut markdown,
         )
-        .map_err(|source| Error::Io {
-            path: "redline.md".into(),
+        .map_err(|source| Error::System {
+            what: "rendering the redline",
             source,
         })?;
         let source = source_fingerprint(target, &page, &document, taken.take());

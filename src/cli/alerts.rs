@@ -80,8 +80,8 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
         Vec::new()
     };
     let mut out = std::io::stdout().lock();
-    let io = |e| Error::Io {
-        path: "stdout".into(),
+    let io = |e| Error::System {
+        what: "writing to standard output",
         source: e,
     };
     match args.format {
@@ -138,8 +138,8 @@ fn line(row: &AlertRow) -> String {
 
 fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
-    let io = |e| Error::Io {
-        path: "stdout".into(),
+    let io = |e| Error::System {
+        what: "writing to standard output",
         source: e,
     };
     match format {

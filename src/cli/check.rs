@@ -152,8 +152,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
                         }
                         Err(e) => {
                             failed = true;
-                            let e = Error::Io {
-                                path: "stdout".into(),
+                            let e = Error::System {
+                                what: "writing to standard output",
                                 source: e,
                             };
                             suspend(&mut || super::print_error(&e));

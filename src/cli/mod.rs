@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use redliner::config::{self, Settings};
 use redliner::error::Error;
@@ -13,6 +13,7 @@ use redliner::report::TerminalStyle;
 
 mod alerts;
 mod check;
+mod conventions;
 mod diff;
 mod extract;
 mod history;
@@ -77,6 +78,10 @@ pub enum Command {
     TestAlert(test_alert::TestAlertArgs),
     /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
     Watch(watch::WatchArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions(conventions::CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a directory
+    Man(conventions::ManArgs),
 }
 
 /// When to colour terminal output.
@@ -120,6 +125,17 @@ impl Global {
 }
 
 /// Runs the parsed command.
+/// The command line as clap sees it, with the long `--version`.
+pub fn command() -> clap::Command {
+    Cli::command().long_version(conventions::long_version())
+}
+
+/// Parses argv (clap prints help, versions and usage errors and exits).
+pub fn parse() -> Cli {
+    let matches = command().get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Check(a) => check::run(&cli.global, a),
@@ -132,6 +148,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Alerts(a) => alerts::run(&cli.global, a),
         Command::TestAlert(a) => test_alert::run(&cli.global, a),
         Command::Watch(a) => watch::run(&cli.global, a),
+        Command::Completions(a) => conventions::completions(a),
+        Command::Man(a) => conventions::man(a),
     }
 }
 
@@ -143,8 +161,8 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Io {
-            path: "tokio runtime".into(),
+        .map_err(|e| Error::System {
+            what: "starting the async runtime",
             source: e,
         })
 }

@@ -23,7 +23,10 @@ pub fn emit(
     let Some(path) = path else {
         let mut out = PipeAware::new(std::io::stdout().lock());
         let result = render(&mut out, style).and_then(|()| out.flush());
-        return out.result(result).map_err(|e| io_error("stdout", e));
+        return out.result(result).map_err(|source| Error::System {
+            what: "writing to standard output",
+            source,
+        });
     };
     let shown = path.display().to_string();
     let dir = output_dir(path, &shown)?;

@@ -52,9 +52,9 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
             channel.kind()
         )
         .and_then(|()| out.flush())
-        .map_err(|e| Error::Io {
-            path: "stdout".into(),
-            source: e,
+        .map_err(|source| Error::System {
+            what: "writing to standard output",
+            source,
         })?;
         Ok(ExitCode::SUCCESS)
     } else {

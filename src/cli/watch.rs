@@ -155,8 +155,8 @@ enum Stdout {
 /// request (a second signal is handled the same way: the check in flight
 /// still finishes).
 fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
-    let io = |e| Error::Io {
-        path: "signal handler".into(),
+    let io = |e| Error::System {
+        what: "installing the signal handlers",
         source: e,
     };
     #[cfg(unix)]

@@ -76,6 +76,7 @@ pub use outbox::{
 };
 pub use recent::StoredRevision;
 pub use rows::*;
+pub use schema::current_version as index_schema_version;
 pub use settle::CLEAN_FILE;
 #[cfg(test)]
 pub(crate) use testing::SqlCount;

@@ -100,7 +100,7 @@ pub(super) fn insert_revision(
     created_at: Timestamp,
 ) -> Result<i64, StoreError> {
     let json_err = |e: serde_json::Error| StoreError::Invalid {
-        path: "revision".into(),
+        path: tx.path().unwrap_or_default().to_string(),
         message: format!("target `{target}`: revision not serialisable: {e}"),
     };
     let summary = serde_json::to_string(&revision.summary).map_err(json_err)?;

@@ -929,3 +929,45 @@ fn quiet_help_says_reports_are_still_printed() {
         "{help}"
     );
 }
+
+/// `completions SHELL`, `man` and the long `--version`: what users expect of
+/// a command-line tool, from the real binary.
+#[test]
+fn completions_man_pages_and_long_version() {
+    let t = Test::new();
+    let bash = ok(t.run(&["completions", "bash"]));
+    assert!(bash.contains("_redliner()"), "{bash}");
+    for command in ["check", "history", "watch", "test-alert", "man"] {
+        assert!(bash.contains(command), "bash completion lacks `{command}`");
+    }
+    let zsh = ok(t.run(&["completions", "zsh"]));
+    assert!(zsh.starts_with("#compdef redliner"), "{zsh}");
+    let fish = ok(t.run(&["completions", "fish"]));
+    assert!(fish.contains("complete -c redliner"), "{fish}");
+    let bad = t.run(&["completions", "tcsh"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("possible values"), "{}", bad.stderr);
+
+    let page = ok(t.run(&["man"]));
+    assert!(page.contains(".TH redliner 1"), "{page}");
+    assert!(page.contains("test\\-alert"), "{page}");
+    let dir = t.dir.path().join("man1");
+    ok(t.run(&["man", "--dir", dir.to_str().unwrap()]));
+    for page in ["redliner.1", "redliner-check.1", "redliner-watch.1"] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
+
+    let version = ok(t.run(&["--version"]));
+    let lines: Vec<&str> = version.lines().collect();
+    assert_eq!(lines[0], format!("redliner {}", env!("CARGO_PKG_VERSION")));
+    assert!(lines[1].starts_with("commit: "), "{version}");
+    assert!(lines[1].len() > "commit: ".len(), "{version}");
+    assert!(lines[2].starts_with("SQLite: 3."), "{version}");
+    assert_eq!(lines[3], "redline JSON schema: 1");
+    assert!(lines[4].starts_with("store index schema: "), "{version}");
+    assert_eq!(
+        ok(t.run(&["-V"])).trim(),
+        format!("redliner {}", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -5,7 +5,7 @@
 //! The pipeline runs in the library (extract with the nato-topic rules, then
 //! `diff::revision`, then the renderers) with fixed capture times, target id and
 //! URL, so every byte is deterministic. Golden files live in
-//! `tests/integration/snapshots/` (insta); they are written only by a person
+//! `tests/integration/golden/` (insta); they are written only by a person
 //! (`INSTA_UPDATE=always cargo test golden`, then read them), never by CI.
 
 use std::io::Read;
@@ -128,6 +128,7 @@ const FORMATS: [(Format, &str); 5] = [
 fn golden(name: &str, redline: &Redline) {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("golden");
     settings.set_omit_expression(true);
     settings.bind(|| {
         for (format, ext) in FORMATS {
@@ -248,6 +249,7 @@ fn nato_digest_golden() {
     };
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("golden");
     settings.set_omit_expression(true);
     settings.bind(|| {
         for (format, ext) in FORMATS {
