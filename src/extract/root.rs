@@ -17,14 +17,16 @@ use super::walk::{WalkOptions, Walked, walk};
 use crate::document::ContentRoot;
 use crate::target::Rules;
 
-fn selector(css: &str) -> Option<Selector> {
-    Selector::parse(css).ok()
+/// A selector written in this file; a typo in one is a bug, found by the
+/// first test that extracts a page.
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("constant selector parses")
 }
 
-static MAIN: LazyLock<Option<Selector>> = LazyLock::new(|| selector("main, [role=main]"));
-static ARTICLE: LazyLock<Option<Selector>> = LazyLock::new(|| selector("article"));
-static BODY: LazyLock<Option<Selector>> = LazyLock::new(|| selector("body"));
-static TEXT_BLOCKS: LazyLock<Option<Selector>> =
+static MAIN: LazyLock<Selector> = LazyLock::new(|| selector("main, [role=main]"));
+static ARTICLE: LazyLock<Selector> = LazyLock::new(|| selector("article"));
+static BODY: LazyLock<Selector> = LazyLock::new(|| selector("body"));
+static TEXT_BLOCKS: LazyLock<Selector> =
     LazyLock::new(|| selector("p, li, pre, blockquote, td, dd"));
 
 /// Walks the content root chosen for `doc`; `title` is the title's comparable
@@ -92,7 +94,7 @@ pub(crate) fn choose(
         None
     };
 
-    if let Some(el) = first_outside_chrome(doc, MAIN.as_ref(), opts.chrome)
+    if let Some(el) = first_outside_chrome(doc, &MAIN, opts.chrome)
         && let Some(found) = attempt("main", walk(el, opts))
     {
         return Ok(found);
@@ -115,7 +117,7 @@ pub(crate) fn choose(
         return Ok(found);
     }
     let body = doc
-        .select(BODY.as_ref().ok_or_else(|| empty("body", 0, min))?)
+        .select(&BODY)
         .next()
         .map_or(doc.tree.root(), |b| *b);
     if let Some(found) = attempt("body", walk(body, opts)) {
@@ -134,17 +136,17 @@ fn empty(selector: &str, chars: usize, min: usize) -> ExtractError {
 
 fn first_outside_chrome<'a>(
     doc: &'a Html,
-    sel: Option<&Selector>,
+    sel: &Selector,
     chrome: &Chrome,
 ) -> Option<NodeRef<'a, Node>> {
-    doc.select(sel?)
+    doc.select(sel)
         .map(|e| *e)
         .find(|n| !chrome.inside_chrome(*n))
 }
 
 /// The `article` with the most text: pages list teaser articles beside the main one.
 fn largest_article<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Node>> {
-    doc.select(ARTICLE.as_ref()?)
+    doc.select(&ARTICLE)
         .filter(|e| !chrome.inside_chrome(**e))
         .map(|e| (chrome::visible_text(e).map(str::len).sum::<usize>(), *e))
         .max_by_key(|(len, _)| *len)
@@ -267,7 +269,7 @@ fn readability(
 /// as readability does. Linear: each block's text is counted once.
 fn densest_block<'a>(doc: &'a Html, chrome: &Chrome) -> Option<NodeRef<'a, Node>> {
     let mut scores: HashMap<NodeId, usize> = HashMap::new();
-    for block in doc.select(TEXT_BLOCKS.as_ref()?) {
+    for block in doc.select(&TEXT_BLOCKS) {
         if chrome.inside_chrome(*block) {
             continue;
         }

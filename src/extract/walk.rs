@@ -516,13 +516,11 @@ impl Walker<'_, '_> {
 /// A table row that holds paragraphs, headings, lists or tables is layout, not
 /// data: its cells are walked as containers.
 fn row_holds_blocks(n: NodeRef<'_, Node>) -> bool {
-    static BLOCKY: LazyLock<Option<Selector>> = LazyLock::new(|| {
-        Selector::parse("p, h1, h2, h3, h4, h5, h6, ul, ol, table, blockquote, pre").ok()
+    static BLOCKY: LazyLock<Selector> = LazyLock::new(|| {
+        Selector::parse("p, h1, h2, h3, h4, h5, h6, ul, ol, table, blockquote, pre")
+            .expect("constant block selector parses")
     });
-    match (ElementRef::wrap(n), BLOCKY.as_ref()) {
-        (Some(row), Some(sel)) => row.select(sel).next().is_some(),
-        _ => false,
-    }
+    ElementRef::wrap(n).is_some_and(|row| row.select(&BLOCKY).next().is_some())
 }
 
 /// A block that is nothing but the page's stamp, in any form (a redesigned

@@ -379,13 +379,13 @@ pub fn header_charset(content_type: &str) -> Option<&str> {
 
 /// The encoding declared by a `<meta>` element in `head`, if any.
 fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
-    static META: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    static META: LazyLock<Regex> = LazyLock::new(|| {
         // Both `<meta charset="x">` and `<meta http-equiv=... content="text/html; charset=x">`
         // carry `charset=` inside the tag.
-        Regex::new(r#"(?i-u)<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#).ok()
+        Regex::new(r#"(?i-u)<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)"#)
+            .expect("constant meta charset regex compiles")
     });
-    let re = META.as_ref()?;
-    let caps = re.captures(head)?;
+    let caps = META.captures(head)?;
     let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
     let enc = label(name)?;
     // A document can't declare UTF-16 in ASCII-compatible bytes; the standard says
