@@ -7,7 +7,7 @@ mod cli;
 
 fn main() -> ExitCode {
     let args = cli::parse();
-    cli::init_tracing(args.global.verbose, args.global.quiet);
+    cli::init_tracing(&args.global);
     match cli::run(args) {
         Ok(code) => code,
         // `redliner diff ... | head`: the reader has what it wanted.

@@ -116,10 +116,7 @@ pub(crate) fn choose(
     {
         return Ok(found);
     }
-    let body = doc
-        .select(&BODY)
-        .next()
-        .map_or(doc.tree.root(), |b| *b);
+    let body = doc.select(&BODY).next().map_or(doc.tree.root(), |b| *b);
     if let Some(found) = attempt("body", walk(body, opts)) {
         return Ok(found);
     }

@@ -971,3 +971,44 @@ fn completions_man_pages_and_long_version() {
         format!("redliner {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// `--log-format json`: every log line on stderr is one JSON object with a
+/// time, a level and a message, so a collector can read it; the text form
+/// stays the default.
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    let run = t.run(&["check", "-v", "--log-format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let logs: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!logs.is_empty(), "no JSON log line: {}", run.stderr);
+    for line in &logs {
+        assert!(
+            line["timestamp"].as_str().is_some_and(|t| t.contains('T')),
+            "{line}"
+        );
+        assert!(["INFO", "WARN", "ERROR", "DEBUG"].contains(&line["level"].as_str().unwrap()));
+        assert!(line["fields"]["message"].is_string(), "{line}");
+    }
+    assert!(
+        logs.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nato-belarus")
+            || l["fields"].to_string().contains("nato-belarus")),
+        "{logs:?}"
+    );
+    t.server.reply(Reply::status(503));
+    let text = t.run(&["check", "-v"]);
+    assert!(
+        !text.stderr.lines().any(|l| l.starts_with('{')),
+        "{}",
+        text.stderr
+    );
+}

@@ -601,8 +601,9 @@ pub(super) fn is_chrome_line(text: &str) -> bool {
 }
 
 /// Cookie notices: "cookie" plus the notice's own phrasing.
-pub(super) static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(
+pub(super) static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
+    || {
+        regex::Regex::new(
         r"(?ix)
         \b(?:we|this\s+(?:web)?site|our\s+(?:web)?site)\s+uses?\s+cookies\b
             .*\b(?:experience|improve|enhance|analy[sz]\w*|statistics|traffic|personali[sz]\w*|advertis\w*|agree\w*|accept\w*|consent\w*|preferences|settings|policy|learn\s+more|more\s+information|third[\s-]part\w*|best)\b
@@ -611,14 +612,16 @@ pub(super) static COOKIE_NOTICE: std::sync::LazyLock<regex::Regex> = std::sync::
         | \bcookie\s+(?:settings|preferences|consent)\b",
     )
     .expect("constant cookie regex compiles")
-});
+    },
+);
 
 /// Segments that are chrome on their own and cheap to compile: ad slot
 /// labels, "Back to top" and skip links. [`GATED_CHROME_SEGMENTS`] holds the
 /// rest (counters, reading times, relative dates); [`is_chrome_segment`]
 /// asks them all.
-pub(super) static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(
+pub(super) static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
+    || {
+        regex::Regex::new(
         r"(?ix)^(?:
             just\s+now|moments\s+ago
             # the label of an ad slot: Advertisement, Anzeige, Publicité
@@ -631,7 +634,8 @@ pub(super) static CHROME_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync:
         )$",
     )
     .expect("constant chrome segment regex compiles")
-});
+    },
+);
 
 /// Segments that are chrome on their own, each behind a gate (see
 /// [`Gated`]): as one alternation with [`CHROME_SEGMENT`] they cost six
@@ -729,8 +733,9 @@ pub(super) fn is_chrome_segment(text: &str) -> bool {
 
 /// Segments that are neutral beside chrome: dates (with an optional label and
 /// time), numbers, bylines.
-pub(super) static WEAK_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-    regex::Regex::new(
+pub(super) static WEAK_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(
+    || {
+        regex::Regex::new(
         r"(?ix)^(?:
             (?:(?:first\s+|last\s+)?(?:published|posted|updated|modified|reviewed|issued|released|date)\s*(?:on|:)?\s*)?
             (?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?
@@ -748,7 +753,8 @@ pub(super) static WEAK_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::L
         )$",
     )
     .expect("constant weak segment regex compiles")
-});
+    },
+);
 
 /// [`WEAK_SEGMENT`]'s bylines (`By Jane Doe`), asked only of a segment that
 /// starts with `by` (any case): their Unicode classes cost more to compile
