@@ -64,6 +64,7 @@ pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod layout;
+pub mod metrics;
 pub mod monitor;
 pub mod normalize;
 pub mod notify;

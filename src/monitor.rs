@@ -88,6 +88,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome as the store records it.
+    pub fn check_outcome(&self) -> CheckOutcome {
+        match self {
+            Outcome::Baseline { .. } => CheckOutcome::Baseline,
+            Outcome::Unchanged => CheckOutcome::Unchanged,
+            Outcome::NotModified => CheckOutcome::NotModified,
+            Outcome::Changed { .. } => CheckOutcome::Changed,
+            Outcome::LayoutChanged { .. } => CheckOutcome::LayoutChanged,
+            Outcome::Unconfirmed { .. } => CheckOutcome::Unconfirmed,
+        }
+    }
+
     /// One line for a person: `baseline stored (4 sections, stamp ...)`, `unchanged`, ...
     pub fn describe(&self) -> String {
         match self {
@@ -136,6 +148,8 @@ pub struct Monitor {
     delivery: crate::config::DeliverySettings,
     /// Fetch without validators when the last full (200) fetch is older than this.
     unconditional_every: std::time::Duration,
+    /// Where checks count their outcomes and time their stages, if anywhere.
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
 impl Monitor {
@@ -157,6 +171,7 @@ impl Monitor {
             diff: DiffOptions::default(),
             delivery: settings.delivery.clone(),
             unconditional_every: settings.watch.unconditional_every,
+            metrics: None,
         })
     }
 
@@ -164,6 +179,40 @@ impl Monitor {
     pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Monitor {
         self.clock = clock;
         self
+    }
+
+    /// Counts every check's outcome and times its fetches and extractions
+    /// into `metrics`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Monitor {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// [`extract_page`], timed into the metrics.
+    fn extract(&self, target: &Target, page: &FetchedPage) -> Result<Document> {
+        let started = Instant::now();
+        let document = extract_page(target, page);
+        if let Some(m) = &self.metrics {
+            m.extracted(started.elapsed());
+        }
+        document
+    }
+
+    /// [`Fetcher::fetch_within`] for `target`, timed into the metrics.
+    async fn fetch(
+        &self,
+        target: &Target,
+        validators: Option<&fetch::Validators>,
+    ) -> std::result::Result<Fetched, fetch::FetchError> {
+        let started = Instant::now();
+        let fetched = self
+            .fetcher
+            .fetch_within(&target.url, validators, target.reach())
+            .await;
+        if let Some(m) = &self.metrics {
+            m.fetched(started.elapsed());
+        }
+        fetched
     }
 
     /// The alerts a check of `target` may queue now (health alerts; the
@@ -222,6 +271,12 @@ impl Monitor {
         let started_at = self.clock.now();
         let timer = Instant::now();
         let result = self.check_inner(target, started_at, timer).await;
+        if let Some(m) = &self.metrics {
+            m.check(match &result {
+                Ok(outcome) => outcome.check_outcome(),
+                Err(_) => CheckOutcome::Failed,
+            });
+        }
         // Every failed check is recorded with its error: fetch and extract
         // failures, and a store that could not read the baseline or write the
         // snapshot's files (a missing snapshot directory, a full disk).
@@ -291,8 +346,7 @@ impl Monitor {
         debug!(target = %target.id, conditional, "validators chosen");
         info!(target = %target.id, url = %target.url, "fetching");
         let fetched = self
-            .fetcher
-            .fetch_within(&target.url, validators.as_ref(), target.reach())
+            .fetch(target, validators.as_ref())
             .await
             .map_err(|source| Error::Fetch {
                 target: target.id.clone(),
@@ -354,7 +408,7 @@ impl Monitor {
         // compared or stored: whole the second time, the second is used (and
         // must equal the baseline); cut the same way twice, it is believed
         // and flagged; otherwise nothing is stored.
-        let mut first = extract_page(target, &page);
+        let mut first = self.extract(target, &page);
         let mut cut_repaired = None;
         let mut cut_confirmed = None;
         // The extracted document's fingerprint, taken once for the check.
@@ -860,7 +914,7 @@ impl Monitor {
                 return Confirmation::Refuted(format!("the second fetch after {after} {why}"));
             }
         };
-        match extract_page(target, &second) {
+        match self.extract(target, &second) {
             Ok(d) if d.fingerprint() == document.fingerprint() => Confirmation::Confirmed,
             Ok(_) => {
                 Confirmation::Refuted(format!("the second fetch after {after} gave other content"))
@@ -876,11 +930,7 @@ impl Monitor {
     /// fetch" (`failed: ...`, `answered 304 to a plain GET`, `is not
     /// decodable: ...`).
     async fn fetch_second(&self, target: &Target) -> std::result::Result<FetchedPage, String> {
-        let mut page = match self
-            .fetcher
-            .fetch_within(&target.url, None, target.reach())
-            .await
-        {
+        let mut page = match self.fetch(target, None).await {
             Ok(Fetched::Page(p)) => p,
             Ok(Fetched::NotModified) => return Err("answered 304 to a plain GET".into()),
             Err(e) => return Err(format!("failed: {e}")),
@@ -1000,7 +1050,7 @@ impl Monitor {
             Ok(p) => p,
             Err(why) => return CutCheck::Other(format!("the second fetch {why}")),
         };
-        let document = match extract_page(target, &second) {
+        let document = match self.extract(target, &second) {
             Ok(d) => d,
             Err(e) => return CutCheck::Other(format!("the second fetch did not extract: {e}")),
         };

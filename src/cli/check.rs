@@ -29,6 +29,11 @@ pub struct CheckArgs {
     /// Exit with 1 when a change was found (0 otherwise, 2 on failure)
     #[arg(long)]
     pub exit_code: bool,
+    /// After the run, write Prometheus metrics (checks by outcome, fetch and
+    /// extract durations, undelivered alerts, last success per target) to
+    /// this file, replaced atomically, for node-exporter's textfile collector
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<std::path::PathBuf>,
 }
 
 /// Formats `check` can print.
@@ -68,7 +73,16 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         "check",
         settings.watch.lock_wait,
     )?;
-    let monitor = Arc::new(Monitor::open(&settings)?);
+    let metrics = args
+        .metrics_file
+        .as_ref()
+        .map(|_| Arc::new(redliner::metrics::Metrics::default()));
+    let mut monitor = Monitor::open(&settings)?;
+    if let Some(m) = &metrics {
+        monitor = monitor.with_metrics(Arc::clone(m));
+    }
+    let monitor = Arc::new(monitor);
+    let target_ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
     // With the lock held: clean up after a run killed mid-write (temp files,
     // staging, unindexed snapshots, feeds older than the newest revision).
     let recovered = redliner::archive::recover(&monitor.store())?;
@@ -184,6 +198,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     if !super::alerts::deliver_after_check(&settings) {
         failed = true;
     }
+    if let (Some(path), Some(metrics)) = (&args.metrics_file, &metrics) {
+        let ids: Vec<&str> = target_ids.iter().map(String::as_str).collect();
+        let text = metrics.render(&monitor.store(), &ids)?;
+        write_atomically(path, text.as_bytes())?;
+    }
     Ok(if failed {
         ExitCode::from(2)
     } else if changed && args.exit_code {
@@ -191,4 +210,27 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// renamed over it, so a collector reading the file never sees half of it.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let io = |e: std::io::Error| super::output::io_error(&path.display().to_string(), e);
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    // The collector runs as another user: readable by all, as the file it
+    // replaces would be.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
+    file.write_all(bytes).map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

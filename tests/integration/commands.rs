@@ -1012,3 +1012,81 @@ fn json_logs_are_one_object_per_line() {
         text.stderr
     );
 }
+
+/// `check --metrics-file`: a node-exporter textfile with the checks by
+/// outcome, the fetch and extract durations, the outbox and each target's
+/// last success, replaced whole after every run.
+#[test]
+fn check_writes_a_metrics_textfile() {
+    let t = Test::new();
+    let file = t.dir.path().join("redliner.prom");
+    let path = file.to_str().unwrap();
+    t.serve("nato-belarus/v1.html");
+    ok(t.run(&["check", "--metrics-file", path]));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let sample = |name: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+    };
+    assert_eq!(
+        sample("redliner_checks_total{outcome=\"baseline\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample("redliner_fetch_duration_seconds_count"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample("redliner_extract_duration_seconds_count"),
+        Some(1.0),
+        "{text}"
+    );
+    assert!(sample("redliner_fetch_duration_seconds_sum").unwrap() > 0.0);
+    assert_eq!(
+        sample("redliner_alerts_undelivered{state=\"pending\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    let last = sample("redliner_last_success_timestamp_seconds{target=\"nato-belarus\"}").unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - last).abs() < 300.0, "{last} vs {now}");
+    assert!(text.contains("# TYPE redliner_checks counter"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+
+    // A failed check is counted; the last success stays where it was.
+    t.server.reply(Reply::status(503));
+    let run = t.run(&["check", "--metrics-file", path]);
+    assert_eq!(run.code, 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let sample = |name: &str| -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+    };
+    assert_eq!(
+        sample("redliner_checks_total{outcome=\"failed\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample("redliner_checks_total{outcome=\"baseline\"}"),
+        None,
+        "{text}"
+    );
+    assert_eq!(
+        sample("redliner_last_success_timestamp_seconds{target=\"nato-belarus\"}"),
+        Some(last)
+    );
+}
