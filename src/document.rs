@@ -157,7 +157,7 @@ impl Block {
 }
 
 /// What kind of element a block came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum BlockKind {
     /// `<p>` or loose text.

@@ -39,6 +39,7 @@ use crate::stamp::{Stamp, StampClass};
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -292,6 +293,7 @@ impl Revision {
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -365,7 +367,7 @@ pub struct SectionDiff {
 /// added heading, the blocks below it that were already on the page and did
 /// not change; for a removed heading, its blocks still on the page and the
 /// section they are now under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeptBlocks {
     /// How many blocks.
     pub count: usize,
@@ -391,6 +393,7 @@ pub struct KeptBlocks {
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]
@@ -463,7 +466,7 @@ pub struct BlockChange {
 }
 
 /// A word-diff span.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Span {
     /// `equal`, `insert` or `delete`.
     pub tag: SpanTag,
@@ -472,7 +475,7 @@ pub struct Span {
 }
 
 /// The tag of a [`Span`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SpanTag {
     /// In both texts.
@@ -484,7 +487,7 @@ pub enum SpanTag {
 }
 
 /// A link whose text stayed while its target changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LinkChange {
     /// The link text.
     pub text: String,

@@ -105,7 +105,9 @@ pub struct Stamp {
 }
 
 /// What a stamp's label claims (see [`Stamp::class`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum StampClass {
     /// Updated, revised, reviewed, modified: a claim about the last edit.

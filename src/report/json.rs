@@ -133,96 +133,198 @@ fn write(value: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-#[derive(Serialize)]
+/// One redline (redliner's JSON redline, schema version 1).
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(title = "redliner redline", rename = "Redline")]
 struct Versioned<'a> {
+    /// The version of this schema: 1.
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
     #[serde(flatten)]
     redline: RedlineView<'a>,
 }
 
-#[derive(Serialize)]
+/// Several redlines in one document (a digest, `redliner report`).
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(title = "redliner redline digest", rename = "Digest")]
 struct Many<'a> {
+    /// The version of this schema: 1.
+    #[schemars(extend("const" = 1))]
     schema_version: u32,
+    /// The redlines, oldest first.
     redlines: Vec<RedlineView<'a>>,
 }
 
-#[derive(Serialize)]
+/// A revision of one target as a redline.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "RedlineBody")]
 struct RedlineView<'a> {
+    /// The target id.
     target: &'a str,
+    /// The configured URL.
     url: &'a str,
+    /// The page title, or null.
     title: Option<&'a str>,
+    /// The revision kind.
     kind: RevisionKind,
+    /// The old snapshot's "Last updated" stamp, or null.
     old_stamp: Option<StampView<'a>>,
+    /// The new snapshot's stamp, or null.
     new_stamp: Option<StampView<'a>>,
+    /// When the old snapshot was captured (RFC 3339, UTC), or null.
     old_captured_at: Option<String>,
+    /// When the new snapshot was captured (RFC 3339, UTC).
     checked_at: String,
+    /// The old snapshot's store id, when known.
     old_snapshot: Option<i64>,
+    /// The new snapshot's store id, when known.
     new_snapshot: Option<i64>,
+    /// The counts and the one-line summary.
     summary: SummaryView,
+    /// Things a reader must not miss: a revert or alternating page, a
+    /// fallback content root, a coarse diff.
     notes: Vec<String>,
+    /// The changed sections, in page order.
     sections: Vec<SectionView<'a>>,
+    /// The unchanged sections, by heading.
     unchanged: &'a [String],
 }
 
-#[derive(Serialize)]
+/// A stamp: the page's own "Last updated" line, parsed.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Stamp")]
 struct StampView<'a> {
+    /// The stamp as served, label included.
     text: &'a str,
+    /// The date as the page wrote it.
     display: String,
+    /// The date (ISO 8601, `YYYY-MM-DD`).
     date: String,
+    /// The wall-clock time in `zone` (`HH:MM:SS`), or null.
     time: Option<String>,
+    /// The same moment in UTC (RFC 3339), or null.
     instant: Option<String>,
+    /// The zone used: an IANA name, `UTC` or an offset such as `UTC-04:00`.
     zone: &'a str,
+    /// Where it was read: `visible text`, ``selector `…` ``, `stamp pattern`,
+    /// `time element`, ``meta `…` ``, `JSON-LD dateModified`.
     source: String,
+    /// What the label claims.
     class: crate::stamp::StampClass,
+    /// The page's other update stamps, as served; absent when there are none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     also: Vec<&'a str>,
 }
 
-#[derive(Serialize)]
+/// What changed, counted.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Summary")]
 struct SummaryView {
+    /// The one-line summary, e.g. `4 of 5 sections changed: 1 added, 3 modified · +13 / −9 words`.
     line: String,
+    /// Sections on the newer page.
     sections_total: usize,
+    /// Sections changed, each counted once under its own kind.
     sections_changed: usize,
+    /// Sections added.
     sections_added: usize,
+    /// Sections removed.
     sections_removed: usize,
+    /// Sections whose text changed.
     sections_modified: usize,
+    /// Sections renamed.
     sections_renamed: usize,
+    /// Sections moved.
     sections_moved: usize,
+    /// Sections whose heading level changed.
     sections_relevelled: usize,
+    /// Headings added over blocks that stayed.
     sections_heading_added: usize,
+    /// Headings removed over blocks that stayed.
     sections_heading_removed: usize,
+    /// Words inserted.
     words_added: usize,
+    /// Words deleted.
     words_removed: usize,
 }
 
-#[derive(Serialize)]
+/// One changed section.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Section")]
 struct SectionView<'a> {
+    /// How the section changed.
     change: SectionChange,
+    /// The change in words, e.g. `renamed from “Old”, edited`.
     description: String,
+    /// The heading (`Lead` for the part before the first heading).
     heading: &'a str,
+    /// The old heading, when renamed.
     old_heading: Option<&'a str>,
+    /// The heading path (`[]` for the lead).
     key: &'a [String],
+    /// The heading level (0 for the lead).
     level: u8,
+    /// The old level, when it changed.
     old_level: Option<u8>,
+    /// The blocks that stayed under an added or removed heading.
     kept: Option<&'a KeptBlocks>,
+    /// 0-based index of the section on the old page.
     old_position: Option<usize>,
+    /// 0-based index of the section on the new page.
     new_position: Option<usize>,
+    /// True when the section moved.
     moved: bool,
+    /// The changed blocks.
     blocks: Vec<BlockView<'a>>,
 }
 
-#[derive(Serialize)]
+/// One changed block. Its `equal` and `delete` spans give its old text,
+/// `equal` and `insert` its new text.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Block")]
 struct BlockView<'a> {
+    /// How the block changed.
     change: BlockChangeKind,
+    /// The kind of block.
     kind: BlockKind,
+    /// 0-based index in the old section.
     old_index: Option<usize>,
+    /// 0-based index in the new section.
     new_index: Option<usize>,
+    /// The old text.
     old_text: Option<&'a str>,
+    /// The new text.
     new_text: Option<&'a str>,
+    /// The section it moved here from.
     moved_from: Option<&'a str>,
+    /// The section it moved to (listed at its old place too).
     moved_to: Option<&'a str>,
+    /// The word diff.
     spans: &'a [Span],
+    /// Links whose target changed.
     links: &'a [LinkChange],
+}
+
+/// The JSON Schema (draft 2020-12) of one redline as [`json`] writes it,
+/// shipped as `schema/redline.v1.json`.
+pub fn redline_schema() -> serde_json::Value {
+    output_schema::<Versioned<'static>>()
+}
+
+/// The JSON Schema of a digest as [`json_many`] writes it, shipped as
+/// `schema/redline-digest.v1.json`.
+pub fn digest_schema() -> serde_json::Value {
+    output_schema::<Many<'static>>()
+}
+
+/// The schema of what `T` serializes to (a field left out when empty is
+/// optional; every other field, `null` or not, is required).
+fn output_schema<T: schemars::JsonSchema>() -> serde_json::Value {
+    schemars::generate::SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+        .to_value()
 }
 
 fn stamp_view(s: &Stamp) -> StampView<'_> {

@@ -17,6 +17,7 @@ mod harness;
 mod html_browser;
 mod properties;
 mod redirects;
+mod schema;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
 mod volatile;
