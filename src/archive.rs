@@ -262,7 +262,17 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
     Ok(written)
 }
 
-/// Rewrites the target's feed (`<store>/<target>/feed.atom`).
+/// Rewrites only the feed for all targets (`<store>/feed.atom`), after a
+/// target was forgotten.
+///
+/// # Errors
+/// [`Error::Store`]; [`Error::Io`] when the feed cannot be rendered.
+pub fn refresh_combined_feed(store: &Store) -> Result<PathBuf> {
+    let path = refresh_all_feed(store, &mut FeedRedlines::default())?;
+    store.settle()?;
+    Ok(path)
+}
+
 /// Redlines the feeds of one refresh have read, by revision id (`None`: the
 /// revision vanished after re-extraction).
 #[derive(Default)]

@@ -79,6 +79,8 @@ pub struct Settings {
     pub watch: WatchSettings,
     /// Alert delivery retries.
     pub delivery: DeliverySettings,
+    /// Which snapshots `redliner prune` keeps (`[settings.retention]`).
+    pub retention: crate::store::Retention,
 }
 
 /// How `check` and `watch` treat hosts and the store.
@@ -250,6 +252,15 @@ struct FileSettings {
     delivery_backoff_max: Option<String>,
     delivery_expire: Option<String>,
     confirm_after: Option<String>,
+    retention: Option<FileRetention>,
+}
+
+/// `[settings.retention]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRetention {
+    keep_last: Option<usize>,
+    keep_for: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -486,7 +497,7 @@ pub fn parse(
     let duration = |key: &str, value: &Option<String>, default: Duration, range: Range| match value
     {
         None => Ok(default),
-        Some(t) => parse_duration(t)
+        Some(t) => crate::duration::parse(t)
             .and_then(|d| range.check(d))
             .map_err(|m| err(format!("settings: key `{key}`"), format!("`{t}`: {m}"))),
     };
@@ -579,6 +590,35 @@ pub fn parse(
         crate::target::DEFAULT_CONFIRM_AFTER,
         CONFIRM_RANGE,
     )?;
+    let retention = match &s.retention {
+        None => crate::store::Retention::default(),
+        Some(r) => crate::store::Retention {
+            keep_last: match r.keep_last {
+                None => None,
+                Some(n @ 2..) => Some(n),
+                Some(n) => {
+                    return Err(err(
+                        "settings.retention: key `keep_last`".into(),
+                        format!("{n}: at least 2 (a revision needs its old and its new snapshot)"),
+                    ));
+                }
+            },
+            keep_for: r
+                .keep_for
+                .as_ref()
+                .map(|t| {
+                    crate::duration::parse(t)
+                        .and_then(|d| Range::new(DAY, 100 * YEAR).check(d))
+                        .map_err(|m| {
+                            err(
+                                "settings.retention: key `keep_for`".into(),
+                                format!("`{t}`: {m}"),
+                            )
+                        })
+                })
+                .transpose()?,
+        },
+    };
     if let Some(store) = &s.store
         && let Some(m) = bad_path(store)
     {
@@ -738,7 +778,7 @@ pub fn parse(
             .jitter
             .as_deref()
             .map(|j| {
-                parse_duration(j)
+                crate::duration::parse(j)
                     .and_then(|d| Range::up_to(DAY).check(d))
                     .map_err(|m| err(place("jitter"), format!("`{j}`: {m}")))
             })
@@ -755,7 +795,7 @@ pub fn parse(
                 if t.tz.is_some() {
                     return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
                 }
-                let d = parse_duration(e)
+                let d = crate::duration::parse(e)
                     .and_then(|d| Range::new(SECOND, YEAR).check(d))
                     .map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
                 Some(TargetSchedule {
@@ -798,7 +838,7 @@ pub fn parse(
                 .confirm_after
                 .as_deref()
                 .map(|c| {
-                    parse_duration(c)
+                    crate::duration::parse(c)
                         .and_then(|d| CONFIRM_RANGE.check(d))
                         .map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
                 })
@@ -835,6 +875,7 @@ pub fn parse(
         channels: file.channels,
         watch,
         delivery,
+        retention,
     })
 }
 
@@ -950,16 +991,6 @@ fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
-/// Parses a duration such as `30s`, `2m`, `1h 30m` (jiff's friendly format) or
-/// ISO 8601 `PT30S`.
-///
-/// # Errors
-/// A message when the text is not a duration or is negative.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d: jiff::SignedDuration = s.trim().parse().map_err(|e: jiff::Error| e.to_string())?;
-    Duration::try_from(d).map_err(|_| "must not be negative".to_string())
-}
-
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -1009,26 +1040,36 @@ fn place_of(text: &str, at: usize) -> String {
             header_end = offset;
         }
     }
-    let table_place = if table == "[[target]]" {
+    // The id of the array table (`[[target]]`, `[[channel]]`) the error is in.
+    let id_below = || {
         let body = &text[header_end.min(text.len())..];
-        let id = body
-            .lines()
+        body.lines()
             .take_while(|l| !l.trim_start().starts_with('['))
             .find_map(|l| {
                 let (k, v) = l.split_once('=')?;
                 (k.trim() == "id").then(|| v.trim().trim_matches('"').to_string())
-            });
-        match id {
-            Some(id) => format!("target `{id}`"),
-            None => "target".to_string(),
+            })
+    };
+    let table_place = if let Some(kind) = table
+        .strip_prefix("[[")
+        .and_then(|t| t.strip_suffix("]]"))
+        .filter(|k| matches!(*k, "target" | "channel"))
+    {
+        match id_below() {
+            Some(id) => format!("{kind} `{id}`"),
+            None => kind.to_string(),
         }
     } else if let Some(name) = table
         .strip_prefix("[rules.")
         .and_then(|t| t.strip_suffix(']'))
     {
         format!("rules `{}`", name.trim_matches('"'))
-    } else if table == "[settings]" {
-        "settings".to_string()
+    } else if let Some(name) = table
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .filter(|t| !t.starts_with('[') && !t.is_empty())
+    {
+        name.trim().to_string()
     } else {
         String::new()
     };
@@ -1551,10 +1592,19 @@ tz = "Europe/Brussels"
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("1m 30s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("PT2S").unwrap(), Duration::from_secs(2));
-        assert!(parse_duration("-5s").is_err());
-        assert!(parse_duration("abc").is_err());
+        assert_eq!(
+            crate::duration::parse("30s").unwrap(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            crate::duration::parse("1m 30s").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            crate::duration::parse("PT2S").unwrap(),
+            Duration::from_secs(2)
+        );
+        assert!(crate::duration::parse("-5s").is_err());
+        assert!(crate::duration::parse("abc").is_err());
     }
 }

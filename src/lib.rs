@@ -60,6 +60,7 @@ pub mod clock;
 pub mod config;
 pub mod diff;
 pub mod document;
+pub mod duration;
 pub mod error;
 pub mod extract;
 pub mod fetch;

@@ -17,6 +17,7 @@ mod conventions;
 mod diff;
 mod extract;
 mod history;
+mod maintenance;
 mod output;
 mod reextract;
 mod report;
@@ -91,6 +92,14 @@ pub enum Command {
     TestAlert(test_alert::TestAlertArgs),
     /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
     Watch(watch::WatchArgs),
+    /// List the configured targets with their last check, snapshots and last revision
+    Targets(maintenance::TargetsArgs),
+    /// Remove the snapshots `settings.retention` (or --keep-last/--keep-for) does not keep
+    Prune(maintenance::PruneArgs),
+    /// Remove everything stored of one target (asks first)
+    Forget(maintenance::ForgetArgs),
+    /// Write the whole store (index and files) to one tar archive
+    Backup(maintenance::BackupArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(conventions::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a directory
@@ -161,6 +170,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Alerts(a) => alerts::run(&cli.global, a),
         Command::TestAlert(a) => test_alert::run(&cli.global, a),
         Command::Watch(a) => watch::run(&cli.global, a),
+        Command::Targets(a) => maintenance::targets(&cli.global, a),
+        Command::Prune(a) => maintenance::prune(&cli.global, a),
+        Command::Forget(a) => maintenance::forget(&cli.global, a),
+        Command::Backup(a) => maintenance::backup(&cli.global, a),
         Command::Completions(a) => conventions::completions(a),
         Command::Man(a) => conventions::man(a),
     }

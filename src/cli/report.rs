@@ -189,8 +189,8 @@ fn second(t: Timestamp) -> String {
 }
 
 /// Parses a window bound: `now`, an RFC 3339 instant, a date (UTC midnight),
-/// or a span before `now` (`7d`, `2w`, `36h`, `90m`, or jiff's friendly
-/// format such as `1h 30m`).
+/// or a span before `now` (`7d`, `2w`, `36h`, `90m`, `1h 30m`: the
+/// config's durations).
 ///
 /// # Errors
 /// A message saying which forms are accepted.
@@ -208,41 +208,36 @@ pub fn parse_when(s: &str, now: Timestamp) -> Result<Timestamp, String> {
             .map(|z| z.timestamp())
             .map_err(|e| e.to_string());
     }
+    let too_long = "that span ago is before year 1; give a date or a shorter span";
     let span = parse_span(s).ok_or_else(|| {
-        "expected a date (2026-11-01), an RFC 3339 time or a span ago (7d, 2w, 36h)".to_string()
+        // `99999999d` reads as a span, one longer than any date can count
+        // (a number past 64 bits is no span at all).
+        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+        let number_and_unit = digits > 0
+            && s[..digits].parse::<i64>().is_ok()
+            && redliner::duration::parse(&format!("1{}", &s[digits..])).is_ok();
+        if number_and_unit {
+            too_long.to_string()
+        } else {
+            "expected a date (2026-11-01), an RFC 3339 time or a span ago (7d, 2w, 36h)".to_string()
+        }
     })?;
     now.checked_sub(span)
         .ok()
         .filter(|t| t.as_second() >= EARLIEST)
-        .ok_or_else(|| "that span ago is before year 1; give a date or a shorter span".to_string())
+        .ok_or_else(|| too_long.to_string())
 }
 
 /// The earliest bound accepted: 0001-01-01T00:00:00Z, in Unix seconds.
 const EARLIEST: i64 = -62_135_596_800;
 
-/// A span: `N` and a unit, or jiff's friendly format. `None` for anything
-/// else, including spans too long to count in seconds.
+/// A span as the config writes durations ([`redliner::duration::parse`]:
+/// `7d`, `2w`, `36h`, `1h 30m`, `P7D`). `None` for anything else, including
+/// spans too long to count in seconds.
 fn parse_span(s: &str) -> Option<SignedDuration> {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    if digits > 0 {
-        let n: i64 = s[..digits].parse().ok()?;
-        let seconds = match s[digits..].trim() {
-            "w" | "week" | "weeks" => 7 * 24 * 3600,
-            "d" | "day" | "days" => 24 * 3600,
-            "h" | "hour" | "hours" => 3600,
-            "m" | "min" | "minutes" => 60,
-            _ => {
-                return s
-                    .parse::<SignedDuration>()
-                    .ok()
-                    .filter(|d| !d.is_negative());
-            }
-        };
-        return Some(SignedDuration::from_secs(n.checked_mul(seconds)?));
-    }
-    s.parse::<SignedDuration>()
+    redliner::duration::parse(s)
         .ok()
-        .filter(|d| !d.is_negative())
+        .and_then(|d| SignedDuration::try_from(d).ok())
 }
 
 #[cfg(test)]

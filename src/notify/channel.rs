@@ -574,13 +574,10 @@ fn valid_env_name(name: &str) -> bool {
 
 /// Parses `30s`, `2m`, `PT30S`; must be positive and at most one hour.
 fn parse_timeout(s: &str) -> Result<Duration, String> {
-    let d: jiff::SignedDuration = s
-        .parse()
-        .map_err(|e| format!("not a duration (e.g. `30s`): {e}"))?;
-    if d.is_negative() || d.is_zero() {
+    let d = crate::duration::parse(s)?;
+    if d.is_zero() {
         return Err("must be positive".to_string());
     }
-    let d = Duration::try_from(d).map_err(|e| e.to_string())?;
     if d > Duration::from_secs(3600) {
         return Err("must be at most 1h".to_string());
     }

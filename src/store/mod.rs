@@ -37,6 +37,7 @@
 //! All methods are synchronous: each runs to its end on the calling thread
 //! (the run loop calls them between awaits, never across one).
 
+mod backup;
 mod files;
 pub mod lock;
 mod markdown;
@@ -45,6 +46,7 @@ mod outbox;
 mod queries;
 mod recent;
 mod recovery;
+mod retention;
 mod rows;
 mod schema;
 mod settle;
@@ -65,6 +67,7 @@ use crate::document::Document;
 use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
+pub use backup::BackupSummary;
 use files::Durability;
 pub use files::{
     DOCUMENT_JSON, DOCUMENT_JSON_ZST, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, RAW_DIR,
@@ -75,6 +78,7 @@ pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
 };
 pub use recent::StoredRevision;
+pub use retention::{Removed, Retention};
 pub use rows::*;
 pub use schema::current_version as index_schema_version;
 pub use settle::CLEAN_FILE;

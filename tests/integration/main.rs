@@ -15,6 +15,7 @@ mod fingerprint;
 mod golden;
 mod harness;
 mod html_browser;
+mod maintenance;
 mod properties;
 mod redirects;
 mod schema;

@@ -1,0 +1,314 @@
+//! Retention: pruning old snapshots (`redliner prune`, `settings.retention`)
+//! and forgetting a target (`redliner forget`).
+//!
+//! Rows go in one transaction, in the order the foreign keys need
+//! (deliveries, alerts, checks, revisions, snapshots); the files go after
+//! the commit: the snapshot directories, then each raw body no remaining
+//! snapshot names. A run killed between the two leaves directories no row
+//! names, which the next run sets aside like any unindexed snapshot
+//! ([`Store::sweep_unfinished`]); the index is never left naming a file
+//! that is gone.
+//!
+//! What stays consistent: a revision goes with either of its snapshots (a
+//! revision needs both); a check goes with the snapshot or revision it
+//! names, and a check that names neither goes when it is older than every
+//! snapshot kept; an alert goes with its revision, snapshot or check, and
+//! its deliveries with it. Snapshots an undelivered alert's revision needs
+//! are always kept, as is each target's newest snapshot (the next check
+//! compares against it).
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+use std::time::Duration;
+
+/// Which snapshots of a target to keep (`settings.retention`): the newest
+/// `keep_last`, and every one captured within `keep_for` of now. With
+/// neither set, every snapshot is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Retention {
+    /// Keep the newest this many snapshots (at least 2: a revision needs
+    /// its old and its new snapshot).
+    pub keep_last: Option<usize>,
+    /// Keep every snapshot captured less than this long ago.
+    pub keep_for: Option<Duration>,
+}
+
+impl Retention {
+    /// True when the policy keeps everything.
+    pub fn keeps_all(&self) -> bool {
+        self.keep_last.is_none() && self.keep_for.is_none()
+    }
+}
+
+/// What a prune or a forget removed (or, dry, would remove).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    /// Snapshots (rows and directories).
+    pub snapshots: usize,
+    /// Revisions, technical ones included.
+    pub revisions: usize,
+    /// Checks.
+    pub checks: usize,
+    /// Alerts, with their deliveries.
+    pub alerts: usize,
+    /// Raw bodies no remaining snapshot names.
+    pub raw_bodies: usize,
+}
+
+impl Removed {
+    /// Adds another target's counts.
+    pub fn add(&mut self, other: &Removed) {
+        self.snapshots += other.snapshots;
+        self.revisions += other.revisions;
+        self.checks += other.checks;
+        self.alerts += other.alerts;
+        self.raw_bodies += other.raw_bodies;
+    }
+}
+
+impl Store {
+    /// Removes `target`'s snapshots that `retention` does not keep, with
+    /// what depends on them (see the module docs). With `dry_run`, counts
+    /// and removes nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] (nothing removed), [`StoreError::Io`] when a
+    /// directory or raw body cannot be removed after the commit (the rows are
+    /// gone; the next run sets such a directory aside).
+    pub fn prune(
+        &mut self,
+        target: &str,
+        retention: &Retention,
+        now: Timestamp,
+        dry_run: bool,
+    ) -> Result<Removed, StoreError> {
+        if retention.keeps_all() {
+            return Ok(Removed::default());
+        }
+        let rows = self.snapshots(target)?;
+        // Newest first.
+        let mut ids: Vec<(i64, Timestamp)> = rows.iter().map(|r| (r.id, r.captured_at)).collect();
+        ids.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        let needed = self.snapshots_undelivered_alerts_need(target)?;
+        let cutoff = retention.keep_for.and_then(|d| {
+            let d = SignedDuration::try_from(d).ok()?;
+            now.checked_sub(d).ok()
+        });
+        let pruned: Vec<i64> = ids
+            .iter()
+            .enumerate()
+            .filter(|(i, (id, at))| {
+                let newest = *i == 0;
+                let by_count = retention.keep_last.is_some_and(|n| *i < n);
+                let by_age = cutoff.is_some_and(|c| *at >= c);
+                !(newest || by_count || by_age || needed.contains(id))
+            })
+            .map(|(_, (id, _))| *id)
+            .collect();
+        if pruned.is_empty() {
+            return Ok(Removed::default());
+        }
+        let oldest_kept = ids
+            .iter()
+            .filter(|(id, _)| !pruned.contains(id))
+            .map(|(_, at)| *at)
+            .min();
+        self.remove(target, &pruned, oldest_kept, false, dry_run)
+    }
+
+    /// Removes everything stored of `target`: its snapshots and their
+    /// files, revisions, checks, alerts and deliveries, its feed and its row.
+    /// With `dry_run`, counts and removes nothing.
+    ///
+    /// # Errors
+    /// As [`Store::prune`].
+    pub fn forget(&mut self, target: &str, dry_run: bool) -> Result<Removed, StoreError> {
+        let ids: Vec<i64> = self.snapshots(target)?.iter().map(|r| r.id).collect();
+        self.remove(target, &ids, None, true, dry_run)
+    }
+
+    /// The snapshots whose revisions have an alert still to deliver.
+    fn snapshots_undelivered_alerts_need(
+        &self,
+        target: &str,
+    ) -> Result<std::collections::HashSet<i64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT r.old_snapshot_id, r.new_snapshot_id FROM alerts a
+                 JOIN revisions r ON r.id = a.revision_id
+                 WHERE a.target_id = ?1 AND a.state IN ('pending', 'sending')",
+            )
+            .map_err(self.sql())?;
+        let pairs = stmt
+            .query_map([target], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(self.sql())?;
+        let mut ids = std::collections::HashSet::new();
+        for pair in pairs {
+            let (old, new) = pair.map_err(self.sql())?;
+            ids.insert(old);
+            ids.insert(new);
+        }
+        Ok(ids)
+    }
+
+    /// Removes the snapshots `ids` of `target` and what depends on them;
+    /// `whole` also removes the checks and alerts that name nothing, the
+    /// target's row and its directory. `oldest_kept`: checks naming no
+    /// snapshot that started before it go too.
+    fn remove(
+        &mut self,
+        target: &str,
+        ids: &[i64],
+        oldest_kept: Option<Timestamp>,
+        whole: bool,
+        dry_run: bool,
+    ) -> Result<Removed, StoreError> {
+        let dirs: Vec<PathBuf> = self
+            .snapshots(target)?
+            .iter()
+            .filter(|r| ids.contains(&r.id))
+            .map(|r| self.snapshot_dir(r))
+            .collect();
+        let raw: Vec<String> = self
+            .snapshots(target)?
+            .into_iter()
+            .filter(|r| ids.contains(&r.id))
+            .filter_map(|r| r.raw_path)
+            .collect();
+        if !dry_run {
+            self.unsettle()?;
+        }
+        let sql = self.sql_owned();
+        let tx = self.conn.unchecked_transaction().map_err(&sql)?;
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS gone_snapshots (id INTEGER PRIMARY KEY);
+             CREATE TEMP TABLE IF NOT EXISTS gone_revisions (id INTEGER PRIMARY KEY);
+             CREATE TEMP TABLE IF NOT EXISTS gone_checks (id INTEGER PRIMARY KEY);
+             CREATE TEMP TABLE IF NOT EXISTS gone_alerts (id INTEGER PRIMARY KEY);
+             DELETE FROM gone_snapshots; DELETE FROM gone_revisions;
+             DELETE FROM gone_checks; DELETE FROM gone_alerts;",
+        )
+        .map_err(&sql)?;
+        for id in ids {
+            tx.execute("INSERT INTO gone_snapshots (id) VALUES (?1)", [id])
+                .map_err(&sql)?;
+        }
+        tx.execute(
+            "INSERT INTO gone_revisions SELECT id FROM revisions WHERE target_id = ?1
+             AND (old_snapshot_id IN gone_snapshots OR new_snapshot_id IN gone_snapshots)",
+            [target],
+        )
+        .map_err(&sql)?;
+        let before = oldest_kept.map(ts);
+        tx.execute(
+            "INSERT INTO gone_checks SELECT id FROM checks WHERE target_id = ?1
+             AND (snapshot_id IN gone_snapshots OR revision_id IN gone_revisions
+                  OR ?2 OR (snapshot_id IS NULL AND ?3 IS NOT NULL AND started_at < ?3))",
+            params![target, whole, before],
+        )
+        .map_err(&sql)?;
+        tx.execute(
+            "INSERT INTO gone_alerts SELECT id FROM alerts WHERE target_id = ?1
+             AND (revision_id IN gone_revisions OR snapshot_id IN gone_snapshots
+                  OR check_id IN gone_checks OR ?2)",
+            params![target, whole],
+        )
+        .map_err(&sql)?;
+        let count = |table: &str| -> Result<usize, StoreError> {
+            tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(to_usize)
+            .map_err(&sql)
+        };
+        let mut removed = Removed {
+            snapshots: count("gone_snapshots")?,
+            revisions: count("gone_revisions")?,
+            checks: count("gone_checks")?,
+            alerts: count("gone_alerts")?,
+            raw_bodies: 0,
+        };
+        if dry_run {
+            drop(tx);
+            removed.raw_bodies = self.unnamed_raw(&raw, ids)?.len();
+            return Ok(removed);
+        }
+        tx.execute_batch(
+            "DELETE FROM deliveries WHERE alert_id IN gone_alerts;
+             DELETE FROM alerts WHERE id IN gone_alerts;
+             DELETE FROM checks WHERE id IN gone_checks;
+             DELETE FROM revisions WHERE id IN gone_revisions;
+             DELETE FROM snapshots WHERE id IN gone_snapshots;",
+        )
+        .map_err(&sql)?;
+        if whole {
+            tx.execute("DELETE FROM targets WHERE id = ?1", [target])
+                .map_err(&sql)?;
+        }
+        tx.commit().map_err(&sql)?;
+        self.feed_due(target);
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| StoreError::Io { path, source }
+        };
+        for dir in &dirs {
+            match std::fs::remove_dir_all(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(dir)(e)),
+                _ => {}
+            }
+        }
+        let unnamed = self.unnamed_raw(&raw, &[])?;
+        for rel in &unnamed {
+            let path = self.root.join(rel);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&path)(e)),
+                _ => {}
+            }
+        }
+        removed.raw_bodies = unnamed.len();
+        if whole {
+            let dir = self.root.join(target);
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&dir)(e)),
+                _ => {}
+            }
+            self.feeds_written(&[target]);
+        }
+        Ok(removed)
+    }
+
+    /// Of the raw bodies `raw`, those no snapshot names once the snapshots
+    /// `leaving` are gone, each once.
+    fn unnamed_raw(&self, raw: &[String], leaving: &[i64]) -> Result<Vec<String>, StoreError> {
+        let mut out: Vec<String> = Vec::new();
+        for path in raw {
+            if out.contains(path) {
+                continue;
+            }
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id FROM snapshots WHERE raw_path = ?1")
+                .map_err(self.sql())?;
+            let users = stmt
+                .query_map([path], |r| r.get::<_, i64>(0))
+                .map_err(self.sql())?
+                .collect::<rusqlite::Result<Vec<i64>>>()
+                .map_err(self.sql())?;
+            if users.iter().all(|id| leaving.contains(id)) {
+                out.push(path.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Store::sql`] that borrows nothing of the store.
+    fn sql_owned(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+        let path = self.index.display().to_string();
+        move |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        }
+    }
+}
