@@ -34,7 +34,7 @@ use crate::config::DeliverySettings;
 use crate::notify::{Channel, ChannelConfig, DeliveryResult, Notifier, should_alert};
 use crate::report::Redline;
 use crate::store::{
-    AlertKind, AlertPlan, AlertState, PlannedRevision, SnapshotRow, Store, StoreError,
+    AlertKind, AlertPlan, AlertState, CheckStore, PlannedRevision, SnapshotRow, Store, StoreError,
 };
 use crate::target::Target;
 
@@ -122,8 +122,8 @@ pub fn recurrence(history: &[SnapshotRow], new_hash: &str) -> Option<Recurrence>
 ///
 /// # Errors
 /// [`StoreError::Sqlite`].
-pub fn recurrence_in(
-    store: &Store,
+pub fn recurrence_in<S: CheckStore + ?Sized>(
+    store: &S,
     target: &str,
     before: Option<&SnapshotRow>,
     new_hash: &str,
@@ -181,8 +181,8 @@ pub fn plan(target: &Target, delivery: &DeliverySettings, now: Timestamp) -> Opt
 ///
 /// # Errors
 /// [`StoreError`] reading the target's snapshots or alerts.
-pub fn plan_change(
-    store: &Store,
+pub fn plan_change<S: CheckStore + ?Sized>(
+    store: &S,
     target: &Target,
     delivery: &DeliverySettings,
     redline: &Redline,

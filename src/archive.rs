@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::extract;
 use crate::fetch;
 use crate::report::{Redline, atom_feed, document_notes, feed_id};
-use crate::store::{SnapshotRow, Store, StoredRevision};
+use crate::store::{CheckStore, SnapshotRow, Store, StoredRevision};
 use crate::target::Target;
 
 /// The feed file name, per target (`<store>/<target>/feed.atom`) and for all
@@ -492,8 +492,8 @@ pub fn reextract(
 ///
 /// # Errors
 /// [`Error::Store`] when the document files or the index cannot be written.
-pub fn record_reextracted(
-    store: &mut Store,
+pub fn record_reextracted<S: CheckStore + ?Sized>(
+    store: &mut S,
     target: &str,
     row: &SnapshotRow,
     old: &Document,
@@ -513,7 +513,11 @@ pub fn record_reextracted(
 /// # Errors
 /// [`Error::Store`] when the body cannot be read, [`Error::Extract`] when
 /// the rules yield no document.
-pub fn extract_row(store: &Store, row: &SnapshotRow, target: &Target) -> Result<Document> {
+pub fn extract_row<S: CheckStore + ?Sized>(
+    store: &S,
+    row: &SnapshotRow,
+    target: &Target,
+) -> Result<Document> {
     let body = store.raw_body(row)?;
     let text = match encoding_rs::Encoding::for_label(row.charset.as_bytes()) {
         Some(enc) => enc.decode_with_bom_removal(&body).0.into_owned(),

@@ -186,6 +186,34 @@ pub const ACCEPT: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1";
 /// The `Accept-Language` header: the watched pages are read in English.
 pub const ACCEPT_LANGUAGE: &str = "en,*;q=0.5";
 
+/// What the check pipeline needs of an HTTP client: one page by URL, held
+/// to a [`Reach`], with optional validators for a conditional GET.
+/// [`Fetcher`] is the real one; tests of the composition root
+/// ([`crate::monitor`]) pass a scripted double.
+pub trait Fetch: Send + Sync {
+    /// Fetches `url` as [`Fetcher::fetch_within`] does.
+    ///
+    /// # Errors
+    /// [`FetchError`], as [`Fetcher::fetch_within`].
+    fn fetch_within(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        reach: Reach,
+    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send;
+}
+
+impl Fetch for Fetcher {
+    fn fetch_within(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        reach: Reach,
+    ) -> impl std::future::Future<Output = Result<Fetched, FetchError>> + Send {
+        Fetcher::fetch_within(self, url, validators, reach)
+    }
+}
+
 /// Makes HTTP GETs for the fetch stage. Cheap to share: one connection pool
 /// per [`Reach`].
 #[derive(Debug, Clone)]

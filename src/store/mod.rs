@@ -38,6 +38,7 @@
 //! (the run loop calls them between awaits, never across one).
 
 mod backup;
+mod check_store;
 mod files;
 pub mod lock;
 mod markdown;
@@ -68,6 +69,7 @@ use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
 pub use backup::BackupSummary;
+pub use check_store::CheckStore;
 use files::Durability;
 pub use files::{
     DOCUMENT_JSON, DOCUMENT_JSON_ZST, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, RAW_DIR,

@@ -37,12 +37,13 @@ use crate::document::{Document, Extraction};
 use crate::error::{Error, Result};
 use crate::extract;
 use crate::extract::fingerprint::{Match, Source};
-use crate::fetch::{self, Fetched, FetchedPage, Fetcher};
+use crate::fetch::{self, Fetch, Fetched, FetchedPage, Fetcher};
 use crate::layout;
 use crate::report::{self, Format, Redline, TerminalStyle};
 use crate::revision::{Revision, RevisionKind};
 use crate::store::{
-    CheckOutcome, CheckRecord, NewSnapshot, SnapshotRow, Store, StoreError, StoredSnapshot,
+    CheckOutcome, CheckRecord, CheckStore, NewSnapshot, SnapshotRow, Store, StoreError,
+    StoredSnapshot,
 };
 use crate::target::Target;
 
@@ -139,9 +140,9 @@ impl Outcome {
 /// Shared by the checks in flight (`&self`; see [`crate::run`]): the HTTP
 /// client is shared as it is, and the store has one writer, behind a mutex
 /// locked around each store call and never across an `await`.
-pub struct Monitor {
-    store: Mutex<Store>,
-    fetcher: Fetcher,
+pub struct Monitor<F = Fetcher, S = Store> {
+    store: Mutex<S>,
+    fetcher: F,
     clock: Box<dyn Clock>,
     diff: DiffOptions,
     /// Alert expiry for the alerts the checks queue.
@@ -164,7 +165,16 @@ impl Monitor {
             target: "*".into(),
             source,
         })?;
-        Ok(Monitor {
+        Ok(Monitor::with_parts(store, fetcher, settings))
+    }
+}
+
+impl<F: Fetch, S: CheckStore> Monitor<F, S> {
+    /// A monitor over `store` that fetches with `fetcher`, with the
+    /// settings' delivery and conditional-GET choices (the composition
+    /// root's tests pass doubles of both).
+    pub fn with_parts(store: S, fetcher: F, settings: &Settings) -> Self {
+        Monitor {
             store: Mutex::new(store),
             fetcher,
             clock: Box::new(SystemClock),
@@ -172,18 +182,18 @@ impl Monitor {
             delivery: settings.delivery.clone(),
             unconditional_every: settings.watch.unconditional_every,
             metrics: None,
-        })
+        }
     }
 
     /// Replaces the clock.
-    pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Monitor {
+    pub fn with_clock(mut self, clock: Box<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
     /// Counts every check's outcome and times its fetches and extractions
     /// into `metrics`.
-    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Monitor {
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
         self.metrics = Some(metrics);
         self
     }
@@ -227,7 +237,7 @@ impl Monitor {
     /// flight wait for it). A check that panicked while holding it left no
     /// half-written row (each record is a transaction), so a poisoned lock is
     /// taken over.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
+    pub fn store(&self) -> MutexGuard<'_, S> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -661,7 +671,7 @@ impl Monitor {
         // Alert planning (revert, alternation, rules); the alerts are queued
         // in the snapshot's transaction.
         let (mut plan, recurrence) = crate::alerting::plan_change(
-            &self.store(),
+            &*self.store(),
             target,
             &self.delivery,
             &redline,
@@ -810,7 +820,7 @@ impl Monitor {
         }
         let why = extraction_change(old, &current);
         // The store lock is held for the read only (the match below writes).
-        let extracted = archive::extract_row(&self.store(), &previous.row, target);
+        let extracted = archive::extract_row(&*self.store(), &previous.row, target);
         let new = match extracted {
             Ok(document) => document,
             Err(e) => {
@@ -827,7 +837,7 @@ impl Monitor {
         };
         if new != previous.document {
             let technical = archive::record_reextracted(
-                &mut self.store(),
+                &mut *self.store(),
                 &target.id,
                 &previous.row,
                 &previous.document,
@@ -1306,6 +1316,9 @@ fn extraction_change(old: Option<&Extraction>, current: &Extraction) -> String {
 fn percent(share: f64) -> u8 {
     (share.clamp(0.0, 1.0) * 100.0).round() as u8
 }
+
+#[cfg(test)]
+mod composition_tests;
 
 #[cfg(test)]
 mod tests {
