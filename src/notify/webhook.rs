@@ -5,9 +5,18 @@
 //!
 //! - `Content-Type: application/json`
 //! - `Idempotency-Key: <key>` (also in the body): receivers drop repeats
-//! - `X-Redliner-Signature: sha256=<hex>` when the channel has a secret: the
-//!   lowercase hex HMAC-SHA256 of the exact body bytes under the secret.
-//!   Receivers recompute it over the raw body and compare in constant time.
+//! - with a secret, the three headers of the Standard Webhooks specification
+//!   (<https://www.standardwebhooks.com/>, so any of its libraries verifies
+//!   them): `webhook-id` (the idempotency key: the same on every retry of one
+//!   alert to one channel), `webhook-timestamp` (Unix seconds of this attempt)
+//!   and `webhook-signature: v1,<base64>`, the HMAC-SHA256 of
+//!   `{id}.{timestamp}.{body}`. A secret written `whsec_<base64>` is that
+//!   key's base64; any other secret is its own bytes. Receivers reject a
+//!   timestamp outside their tolerance (5 minutes by default), which stops
+//!   replays.
+//! - `X-Redliner-Signature: sha256=<hex>` as well, for receivers written
+//!   before: the lowercase hex HMAC-SHA256 of the exact body bytes under the
+//!   secret's bytes (no timestamp, so no replay protection).
 //!
 //! Outcomes: 2xx is delivered; 408, 425, 429 and 5xx are transient failures
 //! (retry later); other statuses are permanent; a connection failure or
@@ -45,16 +54,53 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The extra headers of a generic webhook request: `Idempotency-Key` and,
-/// with a secret, `X-Redliner-Signature`.
+/// The Standard Webhooks message id header.
+pub const WEBHOOK_ID_HEADER: &str = "webhook-id";
+/// The Standard Webhooks timestamp header (Unix seconds).
+pub const WEBHOOK_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+/// The Standard Webhooks signature header.
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "webhook-signature";
+
+/// The Standard Webhooks signature of `body` sent as message `id` at
+/// `timestamp` (Unix seconds): `v1,` and the base64 HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}` under the key (`whsec_<base64>`: the decoded
+/// bytes; any other secret: its bytes).
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key = secret
+        .strip_prefix("whsec_")
+        .and_then(|k| b64.decode(k).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec());
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(&key) {
+        Ok(m) => m,
+        Err(_) => return String::new(),
+    };
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    format!("v1,{}", b64.encode(mac.finalize().into_bytes()))
+}
+
+/// The extra headers of a generic webhook request sent at `now`:
+/// `Idempotency-Key` and, with a secret, the Standard Webhooks headers and
+/// `X-Redliner-Signature` (see the module docs).
 pub fn headers(
     alert: &Alert,
     channel_id: &str,
     secret: Option<&Secret>,
     body: &[u8],
+    now: jiff::Timestamp,
 ) -> Vec<(&'static str, String)> {
-    let mut h = vec![(IDEMPOTENCY_HEADER, alert.idempotency_key(channel_id))];
+    let key = alert.idempotency_key(channel_id);
+    let mut h = vec![(IDEMPOTENCY_HEADER, key.clone())];
     if let Some(s) = secret {
+        let at = now.as_second();
+        h.push((
+            WEBHOOK_SIGNATURE_HEADER,
+            standard_signature(s.expose(), &key, at, body),
+        ));
+        h.push((WEBHOOK_ID_HEADER, key));
+        h.push((WEBHOOK_TIMESTAMP_HEADER, at.to_string()));
         h.push((SIGNATURE_HEADER, signature(s.expose().as_bytes(), body)));
     }
     h
@@ -70,7 +116,7 @@ pub(crate) async fn send(
     timeout: Duration,
 ) -> DeliveryResult {
     let body = body(alert, channel_id);
-    let headers = headers(alert, channel_id, secret, &body);
+    let headers = headers(alert, channel_id, secret, &body, jiff::Timestamp::now());
     post(client, url, body, &headers, timeout).await
 }
 
@@ -280,6 +326,22 @@ pub(crate) mod tests {
         );
     }
 
+    /// The specification's example: secret `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`,
+    /// id `msg_p5jXN8AQM9LWM0D4loKWxJek`, timestamp 1614265330, body
+    /// `{"test": 2432232314}`.
+    #[test]
+    fn standard_signature_matches_the_specification_example() {
+        assert_eq!(
+            standard_signature(
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
     #[tokio::test]
     async fn generic_webhook_is_signed_and_keyed() {
         let (base, rx) = receiver(vec![200]);
@@ -304,6 +366,27 @@ pub(crate) mod tests {
         let hex_sig = sig.strip_prefix("sha256=").unwrap();
         mac.verify_slice(&hex::decode(hex_sig).unwrap()).unwrap();
         assert_eq!(got.body, alert.to_json_bytes("hook"));
+        // and the Standard Webhooks headers, with that specification's own
+        // library: the id is the idempotency key, the timestamp now
+        assert_eq!(got.header("webhook-id"), Some("redliner:nato-belarus:42:hook"));
+        let at: i64 = got.header("webhook-timestamp").unwrap().parse().unwrap();
+        assert!((jiff::Timestamp::now().as_second() - at).abs() < 60);
+        let mut map = reqwest::header::HeaderMap::new();
+        for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+            map.insert(name, got.header(name).unwrap().parse().unwrap());
+        }
+        standardwebhooks::Webhook::from_bytes(b"k3y".to_vec())
+            .unwrap()
+            .verify(&got.body, &map)
+            .unwrap();
+        // a replay an hour later, or a changed body, is refused
+        let mut old = map.clone();
+        old.insert("webhook-timestamp", (at - 3600).to_string().parse().unwrap());
+        let verifier = standardwebhooks::Webhook::from_bytes(b"k3y".to_vec()).unwrap();
+        assert!(verifier.verify(&got.body, &old).is_err());
+        let mut tampered = got.body.clone();
+        tampered.push(b' ');
+        assert!(verifier.verify(&tampered, &map).is_err());
         assert_eq!(
             got.json()["idempotency_key"],
             serde_json::json!("redliner:nato-belarus:42:hook")
@@ -323,6 +406,7 @@ pub(crate) mod tests {
         assert_eq!(result, DeliveryResult::delivered(Some(204)));
         let got = rx.recv().unwrap();
         assert_eq!(got.header("X-Redliner-Signature"), None);
+        assert_eq!(got.header("webhook-signature"), None);
         assert_eq!(
             got.header("Idempotency-Key"),
             Some("redliner:test-alert:1794650400:hook")
