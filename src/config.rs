@@ -608,7 +608,7 @@ pub fn parse(
                 .as_ref()
                 .map(|t| {
                     crate::duration::parse(t)
-                        .and_then(|d| Range::new(DAY, 100 * YEAR).check(d))
+                        .and_then(crate::store::Retention::check_keep_for)
                         .map_err(|m| {
                             err(
                                 "settings.retention: key `keep_for`".into(),

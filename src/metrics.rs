@@ -147,4 +147,97 @@ impl Metrics {
             .expect("writing to a String never fails");
         Ok(out)
     }
+
+    /// [`Metrics::render`] in the Prometheus text format 0.0.4 that
+    /// node-exporter's textfile collector parses: a counter's `# TYPE` and
+    /// `# HELP` lines name its samples (`redliner_checks_total`, where
+    /// OpenMetrics names the family `redliner_checks`), and the OpenMetrics
+    /// `# UNIT` and `# EOF` lines are left out.
+    ///
+    /// # Errors
+    /// As [`Metrics::render`].
+    pub fn render_textfile(&self, store: &Store, targets: &[&str]) -> Result<String, StoreError> {
+        Ok(prometheus_text(&self.render(store, targets)?))
+    }
+}
+
+/// OpenMetrics text to Prometheus text 0.0.4 (see [`Metrics::render_textfile`]).
+fn prometheus_text(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# TYPE ", "# HELP "].iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{tag}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every sample's family has its `# TYPE` line under the sample's own
+    /// name (or, for a histogram, the name less `_bucket`/`_sum`/`_count`),
+    /// as the 0.0.4 parser requires; no OpenMetrics-only line is left.
+    #[test]
+    fn textfile_names_each_counter_by_its_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let m = Metrics::default();
+        m.check(CheckOutcome::Baseline);
+        m.check(CheckOutcome::Failed);
+        m.fetched(Duration::from_millis(30));
+        m.extracted(Duration::from_millis(5));
+        let text = m.render_textfile(&store, &["t"]).unwrap();
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
+        let typed: Vec<(&str, &str)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_once(' '))
+            .collect();
+        assert!(
+            typed.contains(&("redliner_checks_total", "counter")),
+            "{text}"
+        );
+        assert!(
+            typed.contains(&("redliner_fetch_duration_seconds", "histogram")),
+            "{text}"
+        );
+        for sample in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let name = sample.split(['{', ' ']).next().unwrap();
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|base| typed.iter().any(|(n, k)| n == base && *k == "histogram"))
+                .unwrap_or(name);
+            assert!(
+                typed.iter().any(|(n, _)| *n == family),
+                "{sample}: no TYPE for {family}"
+            );
+        }
+        assert!(
+            text.contains("redliner_checks_total{outcome=\"failed\"} 1"),
+            "{text}"
+        );
+    }
 }

@@ -62,6 +62,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     // Fails with one line when the config has no targets, before the store
     // (or its lock file) is created.
     let targets = settings.take_selected(&args.targets)?;
+    if let Some(path) = &args.metrics_file {
+        super::output::check_destination(path, &settings.store)?;
+    }
     let style = global.terminal_style();
     let status_lines = !global.quiet && std::io::stderr().is_terminal();
     let runtime = super::runtime()?;
@@ -200,7 +203,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     }
     if let (Some(path), Some(metrics)) = (&args.metrics_file, &metrics) {
         let ids: Vec<&str> = target_ids.iter().map(String::as_str).collect();
-        let text = metrics.render(&monitor.store(), &ids)?;
+        let text = metrics.render_textfile(&monitor.store(), &ids)?;
         write_atomically(path, text.as_bytes())?;
     }
     Ok(if failed {

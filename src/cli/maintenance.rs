@@ -44,8 +44,8 @@ pub struct PruneArgs {
     /// `settings.retention.keep_last`; at least 2)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
     pub keep_last: Option<u64>,
-    /// Keep every snapshot newer than this (`90d`, `1y`, `2w`; overrides
-    /// `settings.retention.keep_for`)
+    /// Keep every snapshot newer than this (`90d`, `2w`, `365d`; 1 day to 100
+    /// years; overrides `settings.retention.keep_for`)
     #[arg(long, value_name = "DURATION", value_parser = parse_keep_for)]
     pub keep_for: Option<std::time::Duration>,
     /// Say what would be removed, remove nothing
@@ -75,7 +75,7 @@ pub struct BackupArgs {
 }
 
 fn parse_keep_for(s: &str) -> Result<std::time::Duration, String> {
-    redliner::duration::parse(s)
+    redliner::duration::parse(s).and_then(Retention::check_keep_for)
 }
 
 /// One configured target as `targets` lists it.
@@ -249,10 +249,19 @@ pub fn prune(global: &Global, args: &PruneArgs) -> Result<ExitCode, Error> {
             "nothing says what to keep: set `keep_last` or `keep_for` in `[settings.retention]`, or pass --keep-last N / --keep-for DURATION".into(),
         ));
     }
+    let stored = store.targets()?;
     let targets = if args.targets.is_empty() {
-        store.targets()?
+        stored
     } else {
-        args.targets.clone()
+        let mut named = args.targets.clone();
+        named.sort();
+        named.dedup();
+        if let Some(unknown) = named.iter().find(|t| !stored.contains(t)) {
+            return Err(Error::NotFound(format!(
+                "target `{unknown}`: nothing stored"
+            )));
+        }
+        named
     };
     let now = jiff::Timestamp::now();
     let mut total = Removed::default();
@@ -341,6 +350,8 @@ pub fn forget(global: &Global, args: &ForgetArgs) -> Result<ExitCode, Error> {
 /// Lock and store errors; [`Error::Store`] when the archive cannot be
 /// written (no archive is left under its name).
 pub fn backup(global: &Global, args: &BackupArgs) -> Result<ExitCode, Error> {
+    let settings = global.settings()?;
+    super::output::check_destination(&args.file, &settings.store)?;
     let (_lock, store, _) = locked_store(global, "backup")?;
     let summary = store.backup(&args.file)?;
     writeln!(

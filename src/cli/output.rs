@@ -167,3 +167,40 @@ impl From<RedlineFormat> for redliner::report::Format {
         }
     }
 }
+
+/// Refuses a file to write that would destroy something: an existing path
+/// that is not a regular file (a directory, a device such as `/dev/null`, a
+/// FIFO, a symlink), a path inside the store `store` (its index, its lock,
+/// a snapshot's files), or a directory that does not exist.
+///
+/// # Errors
+/// [`Error::Usage`] naming the path and why.
+pub fn check_destination(path: &std::path::Path, store: &std::path::Path) -> Result<(), Error> {
+    let shown = path.display();
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.file_type().is_file()
+    {
+        return Err(Error::Usage(format!(
+            "`{shown}` exists and is not a regular file; name a new file or one to replace"
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let dir = std::fs::canonicalize(dir).map_err(|_| {
+        Error::Usage(format!(
+            "`{shown}`: directory `{}` does not exist",
+            dir.display()
+        ))
+    })?;
+    if let Ok(store) = std::fs::canonicalize(store)
+        && dir.starts_with(&store)
+    {
+        return Err(Error::Usage(format!(
+            "`{shown}` is inside the store `{}`; write it elsewhere",
+            store.display()
+        )));
+    }
+    Ok(())
+}

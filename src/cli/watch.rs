@@ -82,6 +82,9 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                     start_line(args.once, targets.len(), &settings.store)
                 );
             }
+            if !args.once {
+                tell_systemd(shutdown.clone(), targets.len());
+            }
             // `--once`: the targets due now, each checked once.
             let targets = if args.once {
                 redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?
@@ -125,6 +128,39 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Speaks systemd's notify protocol (`Type=notify`, sd_notify(3)) when
+/// systemd started the daemon (`NOTIFY_SOCKET` set; otherwise nothing is
+/// sent): `READY=1` once the signal handlers are in place, `WATCHDOG=1` at
+/// half the unit's `WatchdogSec` from the runtime the checks run on (a
+/// wedged run loop stops the pings and systemd restarts the daemon), and
+/// `STOPPING=1` when a stop is asked.
+fn tell_systemd(mut shutdown: watch::Receiver<bool>, targets: usize) {
+    use sd_notify::NotifyState;
+    let status = format!(
+        "watching {targets} target{}",
+        if targets == 1 { "" } else { "s" }
+    );
+    if let Err(e) = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]) {
+        tracing::warn!("telling systemd the daemon is ready: {e}");
+    }
+    if let Some(timeout) = sd_notify::watchdog_enabled() {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(timeout / 2);
+            loop {
+                tick.tick().await;
+                if let Err(e) = sd_notify::notify(&[NotifyState::Watchdog]) {
+                    tracing::warn!("pinging the systemd watchdog: {e}");
+                }
+            }
+        });
+    }
+    tokio::spawn(async move {
+        if shutdown.wait_for(|stop| *stop).await.is_ok() {
+            let _ = sd_notify::notify(&[NotifyState::Stopping]);
+        }
+    });
 }
 
 /// The status line `watch` starts with: a daemon says how to stop it;

@@ -368,7 +368,10 @@ pub(crate) mod tests {
         assert_eq!(got.body, alert.to_json_bytes("hook"));
         // and the Standard Webhooks headers, with that specification's own
         // library: the id is the idempotency key, the timestamp now
-        assert_eq!(got.header("webhook-id"), Some("redliner:nato-belarus:42:hook"));
+        assert_eq!(
+            got.header("webhook-id"),
+            Some("redliner:nato-belarus:42:hook")
+        );
         let at: i64 = got.header("webhook-timestamp").unwrap().parse().unwrap();
         assert!((jiff::Timestamp::now().as_second() - at).abs() < 60);
         let mut map = reqwest::header::HeaderMap::new();
@@ -381,7 +384,10 @@ pub(crate) mod tests {
             .unwrap();
         // a replay an hour later, or a changed body, is refused
         let mut old = map.clone();
-        old.insert("webhook-timestamp", (at - 3600).to_string().parse().unwrap());
+        old.insert(
+            "webhook-timestamp",
+            (at - 3600).to_string().parse().unwrap(),
+        );
         let verifier = standardwebhooks::Webhook::from_bytes(b"k3y".to_vec()).unwrap();
         assert!(verifier.verify(&got.body, &old).is_err());
         let mut tampered = got.body.clone();

@@ -50,7 +50,11 @@ impl Store {
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let out = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let name = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let summary = if name.ends_with(".gz") || name.ends_with(".tgz") {
             let gz = flate2::write::GzEncoder::new(out.as_file(), flate2::Compression::default());
             let mut tar = tar::Builder::new(gz);

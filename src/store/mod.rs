@@ -80,7 +80,7 @@ pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
 };
 pub use recent::StoredRevision;
-pub use retention::{Removed, Retention};
+pub use retention::{MAX_KEEP_FOR, MIN_KEEP_FOR, Removed, Retention};
 pub use rows::*;
 pub use schema::current_version as index_schema_version;
 pub use settle::CLEAN_FILE;

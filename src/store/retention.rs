@@ -14,8 +14,8 @@
 //! names, and a check that names neither goes when it is older than every
 //! snapshot kept; an alert goes with its revision, snapshot or check, and
 //! its deliveries with it. Snapshots an undelivered alert's revision needs
-//! are always kept, as is each target's newest snapshot (the next check
-//! compares against it).
+//! are always kept, as are each target's newest two snapshots (the next
+//! check compares against the newest; the latest revision stays readable).
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
@@ -34,7 +34,24 @@ pub struct Retention {
     pub keep_for: Option<Duration>,
 }
 
+/// The shortest `keep_for` accepted.
+pub const MIN_KEEP_FOR: Duration = Duration::from_secs(24 * 3600);
+/// The longest `keep_for` accepted (100 years of 366 days).
+pub const MAX_KEEP_FOR: Duration = Duration::from_secs(100 * 366 * 24 * 3600);
+
 impl Retention {
+    /// Checks a `keep_for` value: 1 day to 100 years.
+    ///
+    /// # Errors
+    /// A message saying the range.
+    pub fn check_keep_for(d: Duration) -> Result<Duration, String> {
+        if (MIN_KEEP_FOR..=MAX_KEEP_FOR).contains(&d) {
+            Ok(d)
+        } else {
+            Err("must be 1 day to 100 years (`1d`..`36600d`)".into())
+        }
+    }
+
     /// True when the policy keeps everything.
     pub fn keeps_all(&self) -> bool {
         self.keep_last.is_none() && self.keep_for.is_none()
@@ -99,7 +116,9 @@ impl Store {
             .iter()
             .enumerate()
             .filter(|(i, (id, at))| {
-                let newest = *i == 0;
+                // The newest two: the next check compares against the newest,
+                // and the latest revision stays readable.
+                let newest = *i < 2;
                 let by_count = retention.keep_last.is_some_and(|n| *i < n);
                 let by_age = cutoff.is_some_and(|c| *at >= c);
                 !(newest || by_count || by_age || needed.contains(id))
@@ -202,17 +221,23 @@ impl Store {
         )
         .map_err(&sql)?;
         let before = oldest_kept.map(ts);
+        // A check of a kept snapshot stays (its revision, if removed, is
+        // forgotten); so does a check an undelivered alert names.
         tx.execute(
             "INSERT INTO gone_checks SELECT id FROM checks WHERE target_id = ?1
-             AND (snapshot_id IN gone_snapshots OR revision_id IN gone_revisions
-                  OR ?2 OR (snapshot_id IS NULL AND ?3 IS NOT NULL AND started_at < ?3))",
+             AND (?2 OR ((snapshot_id IN gone_snapshots
+                          OR (revision_id IN gone_revisions AND snapshot_id IS NULL)
+                          OR (snapshot_id IS NULL AND ?3 IS NOT NULL AND started_at < ?3))
+                         AND id NOT IN (SELECT check_id FROM alerts WHERE check_id IS NOT NULL
+                                        AND state IN ('pending', 'sending'))))",
             params![target, whole, before],
         )
         .map_err(&sql)?;
         tx.execute(
             "INSERT INTO gone_alerts SELECT id FROM alerts WHERE target_id = ?1
-             AND (revision_id IN gone_revisions OR snapshot_id IN gone_snapshots
-                  OR check_id IN gone_checks OR ?2)",
+             AND (?2 OR ((revision_id IN gone_revisions OR snapshot_id IN gone_snapshots
+                          OR check_id IN gone_checks)
+                         AND state NOT IN ('pending', 'sending')))",
             params![target, whole],
         )
         .map_err(&sql)?;
@@ -239,6 +264,7 @@ impl Store {
             "DELETE FROM deliveries WHERE alert_id IN gone_alerts;
              DELETE FROM alerts WHERE id IN gone_alerts;
              DELETE FROM checks WHERE id IN gone_checks;
+             UPDATE checks SET revision_id = NULL WHERE revision_id IN gone_revisions;
              DELETE FROM revisions WHERE id IN gone_revisions;
              DELETE FROM snapshots WHERE id IN gone_snapshots;",
         )
@@ -246,6 +272,16 @@ impl Store {
         if whole {
             tx.execute("DELETE FROM targets WHERE id = ?1", [target])
                 .map_err(&sql)?;
+        }
+        // A later snapshot must not take a removed one's id (its alerts'
+        // idempotency keys name it).
+        if let Some(max) = ids.iter().max() {
+            tx.execute(
+                "INSERT INTO id_floor (name, floor) VALUES ('snapshots', ?1)
+                 ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)",
+                [max],
+            )
+            .map_err(&sql)?;
         }
         tx.commit().map_err(&sql)?;
         self.feed_due(target);
@@ -268,6 +304,12 @@ impl Store {
             }
         }
         removed.raw_bodies = unnamed.len();
+        for rel in &unnamed {
+            // The fan-out directory (`.raw/3f/`) goes when it is left empty.
+            if let Some(fan) = self.root.join(rel).parent() {
+                let _ = std::fs::remove_dir(fan);
+            }
+        }
         if whole {
             let dir = self.root.join(target);
             match std::fs::remove_dir_all(&dir) {

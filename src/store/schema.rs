@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_source_fingerprint.sql"),
     include_str!("migrations/007_bounded_reads.sql"),
     include_str!("migrations/008_source_mask.sql"),
+    include_str!("migrations/009_id_floor.sql"),
 ];
 
 /// The schema version this build writes.

@@ -361,9 +361,14 @@ impl Store {
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
         tx.cached_execute(
             &format!(
-                "INSERT INTO snapshots ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                // The id: above every id the table has, and every id it
+                // ever had (`id_floor`, raised by `forget`).
+                "INSERT INTO snapshots ({}) VALUES (
+                 max(coalesce((SELECT max(id) FROM snapshots), 0),
+                     coalesce((SELECT floor FROM id_floor WHERE name = 'snapshots'), 0)) + 1,
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
                  ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-                SNAPSHOT_COLUMNS.trim_start_matches("id, ")
+                SNAPSHOT_COLUMNS
             ),
             params![
                 new.target,

@@ -161,6 +161,31 @@ fn prune_keeps_the_newest_and_leaves_a_consistent_store() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(t.count("snapshots"), 3);
 
+    // Every kept snapshot keeps its check in the history.
+    let kept: Vec<i64> = {
+        let db = t.db();
+        let mut stmt = db.prepare("SELECT id FROM snapshots").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    for id in kept {
+        assert!(
+            t.count(&format!("checks WHERE snapshot_id = {id}")) >= 1,
+            "#{id} lost its check"
+        );
+    }
+    // Unknown targets and absurd spans are refused, nothing removed.
+    let run = t.run(&["prune", "nope", "--keep-last", "2"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("target `nope`"), "{}", run.stderr);
+    for span in ["4392378d", "1000000w", "0s", "12h"] {
+        let run = t.run(&["prune", "--keep-for", span]);
+        assert_eq!(run.code, 2, "{span}: {}", run.stderr);
+    }
+    assert_eq!(t.count("snapshots"), 3);
+
     // Pruning again with the same policy removes nothing.
     let again = t.run(&["prune", "--keep-last", "3"]);
     assert!(
@@ -258,10 +283,12 @@ fn forget_asks_then_removes_everything_of_the_target() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing stored"), "{}", run.stderr);
 
-    // Still configured: the next check starts a new baseline.
+    // Still configured: the next check starts a new baseline, under a new
+    // snapshot id (never one a forgotten snapshot had: alert keys name it).
     t.serve("nato-belarus/v1.html");
     assert_eq!(t.run(&["check"]).code, 0);
     assert_eq!(t.count("snapshots"), 1);
+    assert_eq!(t.count("snapshots WHERE id > 6"), 1);
 }
 
 #[test]
@@ -317,6 +344,31 @@ fn backup_restores_to_a_working_store() {
                 .stdout
         );
     }
+    // Nothing that is not a regular file, and nothing inside the store, is
+    // written over: refused before anything is written.
+    let index = t.store().join("redliner.sqlite");
+    let fifo = t.dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for dest in [
+        index.clone(),
+        t.store().join("inside.tar"),
+        t.dir.path().to_path_buf(),
+        fifo,
+    ] {
+        let run = t.run(&["backup", dest.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{}", dest.display());
+        assert!(run.stderr.starts_with("redliner: `"), "{}", run.stderr);
+    }
+    let run = t.run(&["check", "--metrics-file", index.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("inside the store"), "{}", run.stderr);
+    assert_eq!(t.count("checks"), 6, "the refused run checked anyway");
     // A backup into a directory that does not exist fails cleanly.
     let run = t.run(&[
         "backup",

@@ -583,3 +583,80 @@ fn watch_confirms_a_change_as_check_does() {
     assert_eq!(t.count("snapshots"), 2);
     assert_store_consistent(&t);
 }
+
+/// Under systemd (`Type=notify`, `WatchdogSec=`): `READY=1` once the daemon
+/// is up, `WATCHDOG=1` at half the watchdog interval while it runs, and
+/// `STOPPING=1` on SIGTERM, on the socket `NOTIFY_SOCKET` names (a real
+/// datagram socket here, as systemd's).
+#[cfg(unix)]
+#[test]
+fn watch_speaks_the_systemd_notify_protocol() {
+    use std::os::unix::net::UnixDatagram;
+    let t = Test::new();
+    config(&t, "", &[("page", "every = \"1h\"")]);
+    t.serve(PAGE);
+    let socket_path = t.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_redliner"))
+        .current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("WATCHDOG_PID")
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store())
+        .arg("watch")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 512];
+    let mut next = || {
+        let n = socket.recv(&mut buf).expect("a notification within 10 s");
+        String::from_utf8_lossy(&buf[..n]).trim_end().to_string()
+    };
+    let first = next();
+    assert!(first.lines().any(|l| l == "READY=1"), "{first}");
+    assert!(first.contains("STATUS=watching 1 target"), "{first}");
+    let started = Instant::now();
+    let mut pings = 0;
+    while pings < 3 {
+        assert!(started.elapsed() < Duration::from_secs(10), "too few pings");
+        if next() == "WATCHDOG=1" {
+            pings += 1;
+        }
+    }
+    // three pings at 100 ms apart, not a burst
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut stopping = false;
+    for _ in 0..50 {
+        if next() == "STOPPING=1" {
+            stopping = true;
+            break;
+        }
+    }
+    assert!(stopping, "no STOPPING=1 after SIGTERM");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
