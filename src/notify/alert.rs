@@ -14,7 +14,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::policy::{HealthChange, HealthState};
@@ -349,35 +349,37 @@ struct HealthJson<'a> {
     since: String,
 }
 
-/// The json renderer's output with the alert fields put first, so the body
-/// keeps the documented field order.
+/// The alert fields a revision's webhook body starts with.
+#[derive(Serialize)]
+struct RevisionHead<'a> {
+    alert: &'static str,
+    idempotency_key: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    test: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revert_of: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    alternating: bool,
+}
+
+/// The documented redline JSON with the alert fields first.
 fn revision_json(alert: &RevisionAlert, key: &str) -> Vec<u8> {
-    let mut rendered = Vec::new();
-    let rendered = match crate::report::json(&alert.redline, &mut rendered) {
-        Ok(()) => String::from_utf8(rendered).unwrap_or_default(),
-        Err(_) => String::new(),
+    let head = RevisionHead {
+        alert: "revision",
+        idempotency_key: key,
+        test: alert.sample,
+        revert_of: alert.revert_of,
+        alternating: alert.alternating,
     };
-    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut head = format!(
-        "{{\n  \"alert\": \"revision\",\n  \"idempotency_key\": {},",
-        quote(key)
-    );
-    if alert.sample {
-        head.push_str("\n  \"test\": true,");
-    }
-    if let Some(id) = alert.revert_of {
-        head.push_str(&format!("\n  \"revert_of\": {id},"));
-    }
-    if alert.alternating {
-        head.push_str("\n  \"alternating\": true,");
-    }
-    match rendered.trim_start().strip_prefix('{') {
-        Some(rest) => format!("{head}{rest}").into_bytes(),
-        // not reached: the renderer always writes an object
-        None => {
-            let mut out = json!({"alert": "revision", "idempotency_key": key}).to_string();
-            out.push('\n');
-            out.into_bytes()
+    let mut out = Vec::new();
+    match crate::report::json_after(&head, &alert.redline, &mut out) {
+        Ok(()) => out,
+        // Writing to a Vec fails only if serialization does, which the
+        // types rule out; the alert fields alone still identify it.
+        Err(_) => {
+            let mut out = serde_json::to_vec_pretty(&head).unwrap_or_default();
+            out.push(b'\n');
+            out
         }
     }
 }
@@ -402,6 +404,7 @@ fn revision_key(redline: &Redline) -> String {
 mod tests {
     use super::*;
     use crate::notify::text::tests::example;
+    use serde_json::json;
 
     fn failing() -> Alert {
         Alert::health(

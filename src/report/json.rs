@@ -128,6 +128,34 @@ pub fn json_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
     write(&doc, out)
 }
 
+/// Writes one redline as [`json`] does, after the fields of `head` (an
+/// object: a webhook's `alert` and `idempotency_key`, say), which come first.
+///
+/// # Errors
+/// Any error from `out`; `head` must serialize as an object with no field
+/// the redline has.
+pub fn json_after<H: Serialize>(
+    head: &H,
+    redline: &Redline,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Headed<'a, H> {
+        #[serde(flatten)]
+        head: &'a H,
+        #[serde(flatten)]
+        redline: Versioned<'a>,
+    }
+    let doc = Headed {
+        head,
+        redline: Versioned {
+            schema_version: SCHEMA_VERSION,
+            redline: view(redline),
+        },
+    };
+    write(&doc, out)
+}
+
 fn write(value: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
     writeln!(out)

@@ -31,7 +31,7 @@ mod terminal;
 
 pub use atom::{atom_feed, atom_many, entry_id, feed_id};
 pub use html::{CONTENT_SECURITY_POLICY, html, html_many};
-pub use json::{digest_schema, json, json_many, redline_schema};
+pub use json::{digest_schema, json, json_after, json_many, redline_schema};
 pub use markdown::{markdown, markdown_many};
 pub use summary::summary_line;
 pub use terminal::{terminal, terminal_many};

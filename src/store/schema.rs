@@ -147,6 +147,7 @@ mod tests {
                     "alerts",
                     "checks",
                     "deliveries",
+                    "id_floor",
                     "revisions",
                     "snapshots",
                     "targets"
