@@ -92,48 +92,54 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
         AlertsFormat::Text => {
             if rows.is_empty() {
                 writeln!(out, "no alerts").map_err(io)?;
-            }
-            for row in &rows {
-                writeln!(out, "{}", line(row)).map_err(io)?;
+            } else {
+                let mut table = super::maintenance::table();
+                table.set_header([
+                    "ALERT", "CREATED", "TARGET", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "WHEN",
+                    "ERROR",
+                ]);
+                for row in &rows {
+                    table.add_row(cells(row));
+                }
+                writeln!(out, "{}", super::maintenance::render(table)).map_err(io)?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `#3  2026-11-30T10:00:00Z  nato-belarus  hook  revision  pending  1 attempt  next 2026-11-30T10:02:00Z  error: ...`
-fn line(row: &AlertRow) -> String {
-    let mut parts = vec![
-        format!("#{:<4}", row.id),
-        row.created_at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+/// The columns of one alert: `#3`, created, target, channel, kind, state,
+/// `1 attempt`, when (`next …` for a pending one, `delivered …`), and the
+/// last error of one not delivered.
+fn cells(row: &AlertRow) -> [String; 9] {
+    let minute = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let when = match row.state {
+        AlertState::Pending => format!("next {}", minute(row.next_attempt_at)),
+        AlertState::Delivered => row
+            .delivered_at
+            .map(|at| format!("delivered {}", minute(at)))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let error = match (&row.last_error, row.state) {
+        (Some(e), s) if s != AlertState::Delivered => e.clone(),
+        _ => String::new(),
+    };
+    [
+        format!("#{}", row.id),
+        minute(row.created_at),
         row.target.clone(),
         row.channel.clone(),
-        format!("{:<11}", row.kind.as_str()),
-        format!("{:<9}", row.state.as_str()),
+        row.kind.as_str().to_string(),
+        row.state.as_str().to_string(),
         format!(
             "{} attempt{}",
             row.attempts,
             if row.attempts == 1 { "" } else { "s" }
         ),
-    ];
-    match row.state {
-        AlertState::Pending => parts.push(format!(
-            "next {}",
-            row.next_attempt_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        )),
-        AlertState::Delivered => {
-            if let Some(at) = row.delivered_at {
-                parts.push(format!("delivered {}", at.strftime("%Y-%m-%dT%H:%M:%SZ")));
-            }
-        }
-        _ => {}
-    }
-    if row.state != AlertState::Delivered
-        && let Some(e) = &row.last_error
-    {
-        parts.push(format!("error: {e}"));
-    }
-    parts.join("  ")
+        when,
+        error,
+    ]
 }
 
 fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Error> {
@@ -150,16 +156,20 @@ fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Erro
         AlertsFormat::Text => {
             if attempts.is_empty() {
                 writeln!(out, "no alerts to retry").map_err(io)?;
-            }
-            for a in attempts {
-                let mut l = format!(
-                    "#{:<4} {}  {}  {}  {}",
-                    a.alert_id, a.target, a.channel, a.kind, a.state
-                );
-                if let Some(e) = &a.error {
-                    l.push_str(&format!("  error: {e}"));
+            } else {
+                let mut table = super::maintenance::table();
+                table.set_header(["ALERT", "TARGET", "CHANNEL", "KIND", "STATE", "ERROR"]);
+                for a in attempts {
+                    table.add_row([
+                        format!("#{}", a.alert_id),
+                        a.target.clone(),
+                        a.channel.clone(),
+                        a.kind.to_string(),
+                        a.state.to_string(),
+                        a.error.clone().unwrap_or_default(),
+                    ]);
                 }
-                writeln!(out, "{l}").map_err(io)?;
+                writeln!(out, "{}", super::maintenance::render(table)).map_err(io)?;
             }
         }
     }

@@ -8,7 +8,10 @@ use clap::{Args, ValueEnum};
 use redliner::error::Error;
 use redliner::report::history::summary_text;
 use redliner::revision::RevisionKind;
-use redliner::store::{CheckOutcome, HistoryEntry};
+use std::collections::HashMap;
+
+use redliner::alerting::{Recurrence, recurrence_in};
+use redliner::store::{CheckOutcome, HistoryEntry, SnapshotRow};
 
 use super::Global;
 use super::output::emit;
@@ -56,6 +59,7 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
             args.target
         )));
     }
+    let marks = recurrences(&store, &args.target, &entries)?;
     emit(
         args.output.as_deref(),
         global.terminal_style(),
@@ -65,7 +69,7 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
                 writeln!(out)
             }
             HistoryFormat::Text => {
-                for line in table(&entries) {
+                for line in table(&entries, &marks) {
                     writeln!(out, "{line}")?;
                 }
                 Ok(())
@@ -75,8 +79,43 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The columns of one entry: time, snapshot, outcome, kind, stamp, summary.
-fn cells(e: &HistoryEntry) -> [String; 6] {
+/// What the alerts say of a changed check whose content came back: `revert
+/// to #40` (the content equals that earlier snapshot's) or `alternating with
+/// #40` (the page flips between two versions), by check id.
+fn recurrences(
+    store: &redliner::store::Store,
+    target: &str,
+    entries: &[HistoryEntry],
+) -> Result<HashMap<i64, String>, Error> {
+    let mut marks = HashMap::new();
+    if !entries.iter().any(|e| e.outcome == CheckOutcome::Changed) {
+        return Ok(marks);
+    }
+    let rows: HashMap<i64, SnapshotRow> = store
+        .snapshots(target)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    for e in entries
+        .iter()
+        .filter(|e| e.outcome == CheckOutcome::Changed)
+    {
+        let Some(row) = e.snapshot_id.and_then(|id| rows.get(&id)) else {
+            continue;
+        };
+        let mark = match recurrence_in(store, target, Some(row), &row.content_hash)? {
+            Some(Recurrence::Revert { of }) => format!("revert to #{of}"),
+            Some(Recurrence::Alternating { of, .. }) => format!("alternating with #{of}"),
+            None => continue,
+        };
+        marks.insert(e.check_id, mark);
+    }
+    Ok(marks)
+}
+
+/// The columns of one entry: time, snapshot, outcome, kind (with its
+/// revert or alternation mark), stamp, summary.
+fn cells(e: &HistoryEntry, mark: Option<&String>) -> [String; 6] {
     let summary = match (&e.summary, e.outcome) {
         (_, CheckOutcome::Failed) => e.error.clone().unwrap_or_default(),
         (Some(s), _) => summary_text(s),
@@ -93,11 +132,15 @@ fn cells(e: &HistoryEntry) -> [String; 6] {
         (Some(note), false) => format!("{summary}; {note}"),
         (None, _) => summary,
     };
+    let kind = kind_label(e).unwrap_or("-");
     [
         e.at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         e.snapshot_id.map_or("-".into(), |id| format!("#{id}")),
         e.outcome.as_str().to_string(),
-        kind_label(e).unwrap_or("-").to_string(),
+        match mark {
+            Some(m) => format!("{kind} ({m})"),
+            None => kind.to_string(),
+        },
         e.stamp.clone().unwrap_or_else(|| "-".into()),
         summary,
     ]
@@ -113,29 +156,20 @@ fn kind_label(e: &HistoryEntry) -> Option<&'static str> {
     e.kind.map(RevisionKind::as_str)
 }
 
-/// Lines whose columns line up whether or not a kind or stamp is present.
-fn table(entries: &[HistoryEntry]) -> Vec<String> {
-    let rows: Vec<[String; 6]> = entries.iter().map(cells).collect();
-    let mut widths = [0usize; 6];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+/// A header row and one line per entry, the columns aligned (nothing for
+/// no entries).
+fn table(entries: &[HistoryEntry], marks: &HashMap<i64, String>) -> Vec<String> {
+    if entries.is_empty() {
+        return Vec::new();
     }
-    rows.iter()
-        .map(|row| {
-            let mut line = String::new();
-            for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                line.push_str(cell);
-                if i + 1 < row.len() {
-                    line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
-                }
-            }
-            line.trim_end().to_string()
-        })
+    let mut table = super::maintenance::table();
+    table.set_header(["TIME", "SNAPSHOT", "OUTCOME", "KIND", "STAMP", "SUMMARY"]);
+    for e in entries {
+        table.add_row(cells(e, marks.get(&e.check_id)));
+    }
+    super::maintenance::render(table)
+        .lines()
+        .map(str::to_string)
         .collect()
 }
 
@@ -179,16 +213,27 @@ mod tests {
             entry("2026-11-30T10:00:00Z", CheckOutcome::NotModified, Some(1)),
             entry("2026-11-29T10:00:00Z", CheckOutcome::Baseline, Some(1)),
         ];
+        let mut marks = HashMap::new();
+        marks.insert(1, "revert to #9".to_string());
+        let mut revert = entry("2026-12-01T12:00:00Z", CheckOutcome::Changed, Some(13));
+        revert.kind = Some(RevisionKind::Revised);
+        let entries = [&entries[..1], &[revert], &entries[1..]].concat();
+        let mut entries = entries;
+        for (i, e) in entries.iter_mut().enumerate() {
+            e.check_id = if i == 1 { 1 } else { 100 + i as i64 };
+        }
         assert_eq!(
-            table(&entries),
+            table(&entries, &marks),
             [
-                "2026-12-02T10:00:00Z  -    failed        -            -                                 HTTP 503",
-                "2026-12-01T10:00:00Z  #12  changed       silent-edit  Last updated: 28 Aug. 2024 11:27  1 modified; +3 -1 words",
-                "2026-11-30T10:00:00Z  #1   not-modified  -            Last updated: 28 Aug. 2024 11:27  HTTP 304",
-                "2026-11-29T10:00:00Z  #1   baseline      -            Last updated: 28 Aug. 2024 11:27  3 sections",
+                "TIME                  SNAPSHOT  OUTCOME       KIND                    STAMP                             SUMMARY",
+                "2026-12-02T10:00:00Z  -         failed        -                       -                                 HTTP 503",
+                "2026-12-01T12:00:00Z  #13       changed       revised (revert to #9)  Last updated: 28 Aug. 2024 11:27",
+                "2026-12-01T10:00:00Z  #12       changed       silent-edit             Last updated: 28 Aug. 2024 11:27  1 modified; +3 -1 words",
+                "2026-11-30T10:00:00Z  #1        not-modified  -                       Last updated: 28 Aug. 2024 11:27  HTTP 304",
+                "2026-11-29T10:00:00Z  #1        baseline      -                       Last updated: 28 Aug. 2024 11:27  3 sections",
             ]
         );
-        assert_eq!(table(&[]), Vec::<String>::new());
+        assert_eq!(table(&[], &marks), Vec::<String>::new());
     }
 
     #[test]
@@ -198,10 +243,10 @@ mod tests {
         let mut unconfirmed = entry("2026-12-01T10:00:00Z", CheckOutcome::Unconfirmed, Some(1));
         unconfirmed.note = Some("the second fetch after 10s gave other content".into());
         assert_eq!(
-            table(&[layout, unconfirmed]),
+            table(&[layout, unconfirmed], &HashMap::new())[1..],
             [
-                "2026-12-02T10:00:00Z  #2  layout-changed  layout changed  Last updated: 28 Aug. 2024 11:27  configured root `section.content` not found; found `main`",
-                "2026-12-01T10:00:00Z  #1  unconfirmed     -               Last updated: 28 Aug. 2024 11:27  the second fetch after 10s gave other content",
+                "2026-12-02T10:00:00Z  #2        layout-changed  layout changed  Last updated: 28 Aug. 2024 11:27  configured root `section.content` not found; found `main`",
+                "2026-12-01T10:00:00Z  #1        unconfirmed     -               Last updated: 28 Aug. 2024 11:27  the second fetch after 10s gave other content",
             ]
         );
     }

@@ -398,12 +398,21 @@ fn receiver_down_then_up_gives_exactly_one_delivery() {
 
     let listed = w.run(&["alerts", "--pending"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    let line = listed.stdout.lines().next().unwrap();
+    // A header row, then the alert in aligned columns.
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert!(lines[0].starts_with("ALERT  CREATED"), "{}", listed.stdout);
+    let line = lines[1];
     assert!(
-        line.contains("nato-belarus  hook  revision     pending    1 attempt  next "),
+        line.contains("nato-belarus  hook     revision  pending  1 attempt  next "),
         "{line}"
     );
-    assert!(line.contains("error: POST to `http://127.0.0.1:"), "{line}");
+    assert!(line.contains("POST to `http://127.0.0.1:"), "{line}");
+    assert_eq!(
+        lines[0].find("ERROR"),
+        line.find("POST to"),
+        "{}",
+        listed.stdout
+    );
     let json: Value =
         serde_json::from_str(&w.run(&["alerts", "--pending", "--format", "json"]).stdout).unwrap();
     assert_eq!(json[0]["state"], "pending");
@@ -483,7 +492,8 @@ fn overlapping_delivery_runs_send_an_alert_once() {
     let mut outs = [a.stdout.clone(), b.stdout.clone()];
     outs.sort();
     assert!(
-        outs[0].starts_with('#') && outs[0].contains("nato-belarus  hook  revision  delivered"),
+        outs[0].starts_with("ALERT  TARGET")
+            && outs[0].contains("nato-belarus  hook     revision  delivered"),
         "{outs:?}"
     );
     assert_eq!(outs[1], "no alerts to retry\n", "{outs:?}");

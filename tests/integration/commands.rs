@@ -86,9 +86,10 @@ fn history_after_a_503_shows_the_failure_with_its_error() {
     assert_eq!(
         lines,
         [
-            "-   failed    -        -                                 target `nato-belarus`: fetching `URL`: HTTP 503 Service Unavailable",
-            "#2  changed   revised  Last updated: 14 Nov. 2024 09:05  1 modified; +3 -2 words",
-            "#1  baseline  -        Last updated: 28 Aug. 2024 11:27  4 sections",
+            "SNAPSHOT  OUTCOME   KIND     STAMP                             SUMMARY",
+            "-         failed    -        -                                 target `nato-belarus`: fetching `URL`: HTTP 503 Service Unavailable",
+            "#2        changed   revised  Last updated: 14 Nov. 2024 09:05  1 modified; +3 -2 words",
+            "#1        baseline  -        Last updated: 28 Aug. 2024 11:27  4 sections",
         ],
         "{out}"
     );
@@ -590,6 +591,7 @@ fn show_and_diff_take_the_times_history_prints_and_refuse_ambiguous_names() {
     let history = ok(t.run(&["history", "nato-belarus"]));
     let times: Vec<&str> = history
         .lines()
+        .skip(1)
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(times.len(), 2, "{history}");
