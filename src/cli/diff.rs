@@ -179,7 +179,7 @@ fn stored(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
             .cloned()
             .ok_or_else(|| {
                 Error::NotFound(format!(
-                    "target `{target}`: no snapshot before {} to compare with",
+                    "target `{target}`: snapshot #{} is the first; there is no earlier one to compare it with",
                     new.id
                 ))
             })?,

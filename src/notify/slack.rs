@@ -202,7 +202,7 @@ mod tests {
         let got = payload(&Alert::revision(r, None));
         assert_eq!(
             got["blocks"][0]["text"]["text"],
-            json!("Relations with Belarus: silent-edit")
+            json!("Relations with Belarus: silent edit")
         );
         assert_eq!(
             got["blocks"][2],

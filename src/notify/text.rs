@@ -20,9 +20,15 @@ use crate::revision::{LinkChange, RevisionKind, SpanTag};
 pub const SAMPLE_NOTE: &str =
     "A test alert sent by `redliner test-alert`; the page and its change are invented.";
 
-/// `<title>: <kind>` (the target id when the page has no title).
+/// `<title>: <kind>` with the kind in the report's words (`silent edit`,
+/// `stamp only`; see [`crate::report::summary::kind_words`]), the target
+/// id when the page has no title.
 pub fn headline(redline: &Redline) -> String {
-    format!("{}: {}", page_name(redline), redline.revision.kind)
+    format!(
+        "{}: {}",
+        page_name(redline),
+        crate::report::summary::kind_words(redline.revision.kind)
+    )
 }
 
 /// The page title, or the target id when there is none.
@@ -369,7 +375,7 @@ pub(crate) mod tests {
         silent.revision.kind = RevisionKind::SilentEdit;
         silent.revision.new_stamp = silent.revision.old_stamp.clone();
         silent.title = None;
-        assert_eq!(headline(&silent), "nato-belarus: silent-edit");
+        assert_eq!(headline(&silent), "nato-belarus: silent edit");
         assert_eq!(
             stamps_line(&silent).as_deref(),
             Some("Last updated: 28 Aug. 2024 11:27, unchanged (Brussels time)")

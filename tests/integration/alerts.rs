@@ -364,7 +364,7 @@ fn one_alert_per_revision_on_each_channel_none_for_stamp_only_or_unchanged() {
             "[redliner] Relations with Belarus: revised",
             "[redliner] Relations with Belarus: revised",
             "[redliner] Relations with Belarus: revised",
-            "[redliner] Relations with Belarus: silent-edit",
+            "[redliner] Relations with Belarus: silent edit",
         ]
     );
     // the stamp-only revision is recorded, quietly
