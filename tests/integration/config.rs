@@ -259,3 +259,93 @@ fn empty_config_exits_2_for_watch_once_and_alerts_retry() {
         }
     }
 }
+
+/// The README's config reference names every key of every table. The keys
+/// come from the parser itself (the "expected one of" list serde gives for
+/// an unknown key, so a new field cannot be forgotten here), and the README's
+/// keys from its TOML blocks, commented examples included (`# key = ...`).
+#[test]
+fn the_readme_documents_every_config_key() {
+    let tables = [
+        ("settings", "[settings]\nzz_unknown = 1\n"),
+        (
+            "settings.retention",
+            "[settings.retention]\nzz_unknown = 1\n",
+        ),
+        ("rules", "[rules.r]\nzz_unknown = 1\n"),
+        (
+            "target",
+            "[[target]]\nid = \"t\"\nurl = \"https://example.org/\"\nzz_unknown = 1\n",
+        ),
+        (
+            "target.alerts",
+            "[[target]]\nid = \"t\"\nurl = \"https://example.org/\"\n[target.alerts]\nzz_unknown = 1\n",
+        ),
+        (
+            "channel",
+            "[[channel]]\nid = \"c\"\nkind = \"webhook\"\nzz_unknown = 1\n",
+        ),
+    ];
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let documented = readme_keys(&readme);
+    let mut missing = Vec::new();
+    for (table, text) in tables {
+        let err = redliner::config::parse(text, std::path::Path::new("c.toml"), None)
+            .unwrap_err()
+            .to_string();
+        let expected = err
+            .split_once("expected")
+            .unwrap_or_else(|| panic!("{table}: {err}"))
+            .1;
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(keys.len() >= 2, "{table}: {err}");
+        for key in keys {
+            if !documented.contains(&(table.to_string(), key.to_string())) {
+                missing.push(format!("{table}.{key}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys the README's config reference leaves out: {missing:?}"
+    );
+}
+
+/// `(table, key)` for every `key = ...` line (commented or not) in the
+/// README's TOML blocks, the table named as the tests above name it.
+fn readme_keys(readme: &str) -> std::collections::HashSet<(String, String)> {
+    let mut keys = std::collections::HashSet::new();
+    let mut in_toml = false;
+    let mut table = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_toml = line.trim() == "```toml";
+            table.clear();
+            continue;
+        }
+        if !in_toml {
+            continue;
+        }
+        let l = line.trim_start().trim_start_matches('#').trim();
+        if l.starts_with('[') {
+            let name = l.split(']').next().unwrap().trim_start_matches('[');
+            table = match name {
+                n if n.starts_with("rules.") => "rules".into(),
+                n => n.to_string(),
+            };
+            // A subtable documents its parent's key: `[target.alerts]`.
+            if let Some((parent, key)) = table.split_once('.') {
+                keys.insert((parent.to_string(), key.to_string()));
+            }
+            continue;
+        }
+        if let Some((key, _)) = l.split_once('=') {
+            let key = key.trim();
+            if !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                keys.insert((table.clone(), key.to_string()));
+            }
+        }
+    }
+    keys
+}
