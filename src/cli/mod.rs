@@ -206,6 +206,7 @@ pub fn init_tracing(global: &Global) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(default_filter(global.verbose, global.quiet)));
+    let _ = JSON_LOGS.set(global.log_format == LogFormat::Json);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -266,11 +267,24 @@ pub fn print_error(e: &Error) {
         }
         source = s.source();
     }
+    let hint = hint(e);
+    if JSON_LOGS.get().copied().unwrap_or(false) {
+        // One JSON object, as every other line on stderr under
+        // `--log-format json`.
+        match &hint {
+            Some(h) => tracing::error!(hint = %h, "{msg}"),
+            None => tracing::error!("{msg}"),
+        }
+        return;
+    }
     eprintln!("redliner: {msg}");
-    if let Some(h) = hint(e) {
+    if let Some(h) = hint {
         eprintln!("  hint: {h}");
     }
 }
+
+/// Set by [`init_tracing`]: errors are JSON log lines too.
+static JSON_LOGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 
 /// The error's own hint, or one for a snapshot directory deleted by hand
 /// (every later check of its target fails on it, by design: a missing record

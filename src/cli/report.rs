@@ -20,7 +20,8 @@ use super::source::open_store;
 /// Arguments of `redliner report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Targets to report on (default: every target in the store)
+    /// Targets to report on (default: every configured target with revisions
+    /// stored; see --all-stored)
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
     /// Start of the window: `2026-11-01` (UTC midnight), RFC 3339
@@ -36,6 +37,10 @@ pub struct ReportArgs {
     /// Write to this file instead of stdout
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Without TARGETs: also the stored targets the config no longer names
+    /// (by default the digest covers the configured targets only)
+    #[arg(long)]
+    pub all_stored: bool,
 }
 
 /// Prints every revision in the window as one digest.
@@ -67,7 +72,14 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
     let (store, settings) = open_store(global)?;
     let stored = store.targets()?;
     let targets = if args.targets.is_empty() {
-        stored
+        // A target dropped from the config is no news: left out unless asked.
+        match (&settings, args.all_stored) {
+            (Some(s), false) => stored
+                .into_iter()
+                .filter(|t| s.target(t).is_some())
+                .collect(),
+            _ => stored,
+        }
     } else {
         for t in &args.targets {
             let configured = settings.as_ref().is_some_and(|s| s.target(t).is_some());

@@ -1096,3 +1096,28 @@ fn check_writes_a_metrics_textfile() {
         Some(last)
     );
 }
+
+/// A target dropped from the config leaves the digest (its revisions are no
+/// news), unless `--all-stored` asks for it or it is named.
+#[test]
+fn report_leaves_out_targets_no_longer_configured() {
+    let t = checked(&["v1.html", "v2-reworded.html"]);
+    let with = ok(t.run(&["report", "--format", "json"]));
+    let with: Value = serde_json::from_str(&with).unwrap();
+    assert_eq!(with["redlines"].as_array().unwrap().len(), 1);
+
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    t.write_config(&config.replace("id = \"nato-belarus\"", "id = \"nato-ukraine\""));
+    let without: Value = serde_json::from_str(&ok(t.run(&["report", "--format", "json"]))).unwrap();
+    assert_eq!(
+        without["redlines"].as_array().unwrap().len(),
+        0,
+        "{without}"
+    );
+    let all: Value =
+        serde_json::from_str(&ok(t.run(&["report", "--all-stored", "--format", "json"]))).unwrap();
+    assert_eq!(all["redlines"].as_array().unwrap().len(), 1);
+    let named: Value =
+        serde_json::from_str(&ok(t.run(&["report", "nato-belarus", "--format", "json"]))).unwrap();
+    assert_eq!(named["redlines"].as_array().unwrap().len(), 1);
+}
