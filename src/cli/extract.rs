@@ -32,7 +32,7 @@ pub struct ExtractArgs {
 pub enum DocumentFormat {
     /// Markdown, as stored in `document.md`
     Markdown,
-    /// JSON, as stored in `document.json`
+    /// JSON, as stored in the snapshot's `document.json.zst`
     Json,
 }
 
