@@ -487,7 +487,7 @@ pub fn parse(
             .span()
             .map(|s| place_of(text, offset + s.start))
             .unwrap_or_default();
-        err(place, e.message().trim().to_string())
+        err(place, in_words(e.message().trim()))
     })?;
 
     let s = &file.settings;
@@ -991,6 +991,33 @@ fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// The TOML reader's message with Rust type names said in words
+/// (`expected u16` → `expected a whole number 0..=65535`): a config's reader
+/// need not know the program's types.
+fn in_words(message: &str) -> String {
+    const TYPES: [(&str, &str); 8] = [
+        ("expected u8", "expected a whole number 0..=255"),
+        ("expected u16", "expected a whole number 0..=65535"),
+        ("expected u32", "expected a whole number 0..=4294967295"),
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected a boolean", "expected `true` or `false`"),
+        ("expected a sequence", "expected a list (`[\"a\", \"b\"]`)"),
+    ];
+    let mut out = message.to_string();
+    for (from, to) in TYPES {
+        if let Some(at) = out.find(from) {
+            let end = at + from.len();
+            // Only a whole word (`expected u16`, not `expected u160`).
+            if !out[end..].starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                out.replace_range(at..end, to);
+            }
+        }
+    }
+    out
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
@@ -1162,7 +1189,38 @@ mod tests {
         let whole_place = place_of(&text, whole.span().unwrap().start);
         assert_eq!(e.place, whole_place);
         assert!(e.place.contains("p005000"), "{}", e.place);
-        assert_eq!(e.message, whole.message().trim());
+        assert_eq!(e.message, in_words(whole.message().trim()));
+    }
+
+    #[test]
+    fn type_errors_are_said_in_words() {
+        let cases = [
+            (
+                "[settings]\nretries = \"two\"\n",
+                "expected a whole number, 0 or more",
+            ),
+            (
+                "[settings]\nconcurrency = true\n",
+                "expected a whole number, 0 or more",
+            ),
+            (
+                "[[channel]]\nid = \"m\"\nkind = \"email\"\nsmtp_port = \"x\"\n",
+                "expected a whole number 0..=65535",
+            ),
+            (
+                "[[target]]\nid = \"t\"\nurl = \"https://example.org/\"\nfollow_moves = \"yes\"\n",
+                "expected `true` or `false`",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = parse(text, Path::new("c.toml"), None).unwrap_err();
+            assert!(e.message.ends_with(want), "{text}: {}", e.message);
+            assert!(
+                !e.message.contains(" u16") && !e.message.contains("usize"),
+                "{}",
+                e.message
+            );
+        }
     }
 
     const GOOD: &str = r#"
