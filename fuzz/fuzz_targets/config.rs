@@ -27,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let _ = config::parse_duration(&text);
+    let _ = redliner::duration::parse(&text);
 });
