@@ -199,7 +199,7 @@ impl Store {
         if !dry_run {
             self.unsettle()?;
         }
-        let sql = self.sql_owned();
+        let sql = self.sql();
         let tx = self.conn.unchecked_transaction().map_err(&sql)?;
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS gone_snapshots (id INTEGER PRIMARY KEY);
@@ -343,14 +343,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// [`Store::sql`] that borrows nothing of the store.
-    fn sql_owned(&self) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
-        let path = self.index.display().to_string();
-        move |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        }
     }
 }

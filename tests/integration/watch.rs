@@ -31,6 +31,23 @@ fn config(t: &Test, settings: &str, targets: &[(&str, &str)]) {
     t.write_config(&text);
 }
 
+/// `redliner --config C --store S` for the test's config and store, in its
+/// directory, with no inherited config, store, log filter or colour; the
+/// caller adds the command, and runs or spawns it.
+fn redliner(t: &Test) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redliner"));
+    cmd.current_dir(t.dir.path())
+        .env_remove("REDLINER_CONFIG")
+        .env_remove("REDLINER_STORE")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .arg("--config")
+        .arg(t.config_path())
+        .arg("--store")
+        .arg(t.store());
+    cmd
+}
+
 /// Paths the server saw, in order.
 fn paths(t: &Test) -> Vec<String> {
     t.server.seen().into_iter().map(|s| s.path).collect()
@@ -192,16 +209,7 @@ fn watch_runs_the_schedule_and_stops_cleanly_on_sigterm() {
         ],
     );
     t.serve(PAGE);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redliner"))
-        .current_dir(t.dir.path())
-        .env_remove("REDLINER_CONFIG")
-        .env_remove("REDLINER_STORE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .arg("--config")
-        .arg(t.config_path())
-        .arg("--store")
-        .arg(t.store())
+    let mut child = redliner(&t)
         .arg("watch")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -461,17 +469,8 @@ fn watch_delivers_the_alert_of_a_revision_after_the_check() {
     ));
     t.write_config(&text);
     let watch_once = || -> crate::harness::Run {
-        Command::new(env!("CARGO_BIN_EXE_redliner"))
-            .current_dir(t.dir.path())
-            .env_remove("REDLINER_CONFIG")
-            .env_remove("REDLINER_STORE")
-            .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
+        redliner(&t)
             .env("TEST_HOOK_URL", receiver.url("/hook"))
-            .arg("--config")
-            .arg(t.config_path())
-            .arg("--store")
-            .arg(t.store())
             .args(["watch", "--once", "--format", "json"])
             .output()
             .unwrap()
@@ -508,16 +507,7 @@ fn watch_stops_by_itself_when_stdout_is_closed() {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     t.serve("nato-belarus/v2-reworded.html");
     // `redliner watch | head` after head exited: the first redline finds no reader.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redliner"))
-        .current_dir(t.dir.path())
-        .env_remove("REDLINER_CONFIG")
-        .env_remove("REDLINER_STORE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .arg("--config")
-        .arg(t.config_path())
-        .arg("--store")
-        .arg(t.store())
+    let mut child = redliner(&t)
         .arg("watch")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -600,17 +590,10 @@ fn watch_speaks_the_systemd_notify_protocol() {
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_redliner"))
-        .current_dir(t.dir.path())
-        .env_remove("REDLINER_CONFIG")
-        .env_remove("REDLINER_STORE")
+    let child = redliner(&t)
         .env_remove("WATCHDOG_PID")
         .env("NOTIFY_SOCKET", &socket_path)
         .env("WATCHDOG_USEC", "200000")
-        .arg("--config")
-        .arg(t.config_path())
-        .arg("--store")
-        .arg(t.store())
         .arg("watch")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
