@@ -51,7 +51,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::fetch::{FetchSettings, default_user_agent};
-use crate::notify::{AlertRules, ChannelConfig, validate_channels};
+use crate::notify::{AlertRules, ChannelConfig, channels_from};
 use crate::schedule::{Schedule, TargetSchedule};
 use crate::stamp::DateOrder;
 use crate::target::{Css, Rules, Target};
@@ -233,7 +233,7 @@ struct FileConfig {
     #[serde(default, rename = "target")]
     targets: Vec<FileTarget>,
     #[serde(default, rename = "channel")]
-    channels: Vec<ChannelConfig>,
+    channels: Vec<crate::notify::channel::ChannelEntry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -477,20 +477,98 @@ pub fn parse(
     path: &Path,
     store_override: Option<&Path>,
 ) -> Result<Settings, ConfigError> {
-    let err = |place: String, message: String| ConfigError {
-        path: path.to_path_buf(),
-        place,
-        message,
-    };
+    let errs = Errs { path };
     let file: FileConfig = parse_toml(text).map_err(|(e, offset)| {
         let place = e
             .span()
             .map(|s| place_of(text, offset + s.start))
             .unwrap_or_default();
-        err(place, in_words(e.message().trim()))
+        errs.at(place, in_words(e.message().trim()))
     })?;
-
     let s = &file.settings;
+    let SettingsParts {
+        fetch,
+        watch,
+        delivery,
+        confirm_after,
+        retention,
+    } = settings_from(s, &errs)?;
+    if let Some(store) = &s.store
+        && let Some(m) = bad_path(store)
+    {
+        return Err(errs.at("settings: key `store`".into(), m));
+    }
+    let channels =
+        channels_from(file.channels).map_err(|e| errs.at(String::new(), e.to_string()))?;
+    let rule_sets = file
+        .rules
+        .iter()
+        .map(|(name, r)| Ok((name.clone(), rules_from(name, r, &errs)?)))
+        .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
+    // The ids seen so far and the channels defined, as sets: loading is
+    // linear in the targets, never each one compared with every other.
+    let mut ids: HashSet<&str> = HashSet::with_capacity(file.targets.len());
+    let channel_ids: HashSet<&str> = channels.iter().map(|ch| ch.id.as_str()).collect();
+    let targets = file
+        .targets
+        .iter()
+        .map(|t| {
+            target_from(
+                t,
+                &mut ids,
+                &rule_sets,
+                &channels,
+                &channel_ids,
+                confirm_after,
+                &errs,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let store = store_override
+        .map(Path::to_path_buf)
+        .or_else(|| s.store.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
+    Ok(Settings {
+        path: path.to_path_buf(),
+        store,
+        fetch,
+        targets,
+        channels,
+        watch,
+        delivery,
+        retention,
+    })
+}
+
+/// Builds the [`ConfigError`]s of one config file.
+struct Errs<'a> {
+    path: &'a Path,
+}
+
+impl Errs<'_> {
+    /// The error at `place` (e.g. ``target `nato`: key `url` ``).
+    fn at(&self, place: String, message: String) -> ConfigError {
+        ConfigError {
+            path: self.path.to_path_buf(),
+            place,
+            message,
+        }
+    }
+}
+
+/// What `[settings]` sets, each value checked against its range.
+struct SettingsParts {
+    fetch: FetchSettings,
+    watch: WatchSettings,
+    delivery: DeliverySettings,
+    confirm_after: Duration,
+    retention: crate::store::Retention,
+}
+
+/// Reads `[settings]`: every duration through [`crate::duration::parse`] and
+/// its range, every number against its bounds.
+fn settings_from(s: &FileSettings, err: &Errs) -> Result<SettingsParts, ConfigError> {
+    let err = |place: String, message: String| err.at(place, message);
     let mut fetch = FetchSettings::default();
     // Every duration has a range: a value outside it is a typo (`"30"` read
     // as 30 ns, `"10d"` for a fetch timeout), never what was meant.
@@ -619,263 +697,250 @@ pub fn parse(
                 .transpose()?,
         },
     };
-    if let Some(store) = &s.store
-        && let Some(m) = bad_path(store)
-    {
-        return Err(err("settings: key `store`".into(), m));
-    }
-    validate_channels(&file.channels).map_err(|e| err(String::new(), e.to_string()))?;
+    Ok(SettingsParts {
+        fetch,
+        watch,
+        delivery,
+        confirm_after,
+        retention,
+    })
+}
 
-    let mut rule_sets = BTreeMap::new();
-    for (name, r) in &file.rules {
-        let place = |key: &str| format!("rules `{name}`: key `{key}`");
-        let css = |key: &str, src: &str| {
-            Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
-        };
-        let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
-        let content = r
-            .content
+/// Reads one `[rules.NAME]` table: its selectors, patterns and time zone.
+fn rules_from(name: &str, r: &FileRules, err: &Errs) -> Result<Rules, ConfigError> {
+    let err = |place: String, message: String| err.at(place, message);
+    let place = |key: &str| format!("rules `{name}`: key `{key}`");
+    let css = |key: &str, src: &str| {
+        Css::parse(src).map_err(|m| err(place(key), format!("bad CSS selector `{src}`: {m}")))
+    };
+    let title = r.title.as_deref().map(|t| css("title", t)).transpose()?;
+    let content = r
+        .content
+        .iter()
+        .map(|c| css("content", c))
+        .collect::<Result<_, _>>()?;
+    let drop = r
+        .drop
+        .iter()
+        .map(|c| css("drop", c))
+        .collect::<Result<_, _>>()?;
+    let regexes = |key: &str, sources: &[String]| {
+        sources
             .iter()
-            .map(|c| css("content", c))
-            .collect::<Result<_, _>>()?;
-        let drop = r
-            .drop
-            .iter()
-            .map(|c| css("drop", c))
-            .collect::<Result<_, _>>()?;
-        let regexes = |key: &str, sources: &[String]| {
-            sources
-                .iter()
-                .map(|re| {
-                    Regex::new(re)
-                        .map_err(|e| err(place(key), format!("bad regex `{re}`: {}", one_line(&e))))
+            .map(|re| {
+                Regex::new(re)
+                    .map_err(|e| err(place(key), format!("bad regex `{re}`: {}", one_line(&e))))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let ignore_text = regexes("ignore_text", &r.ignore_text)?;
+    let ignore_link = regexes("ignore_link", &r.ignore_link)?;
+    let stamp = r.stamp.as_deref().map(|t| css("stamp", t)).transpose()?;
+    let stamp_pattern = regexes("stamp_pattern", r.stamp_pattern.as_slice())?
+        .into_iter()
+        .next();
+    let date_order = match r.date_order.as_deref() {
+        None => DateOrder::default(),
+        Some(o) => DateOrder::parse(o).ok_or_else(|| {
+            err(
+                place("date_order"),
+                format!("`{o}`: expected `dmy`, `mdy` or `ymd`"),
+            )
+        })?,
+    };
+    let tz =
+        r.tz.as_deref()
+            .map(|z| {
+                jiff::tz::TimeZone::get(z).map_err(|_| {
+                    err(
+                        place("tz"),
+                        format!("`{z}`: not an IANA time zone (e.g. `Europe/Brussels`)"),
+                    )
                 })
-                .collect::<Result<Vec<_>, _>>()
-        };
-        let ignore_text = regexes("ignore_text", &r.ignore_text)?;
-        let ignore_link = regexes("ignore_link", &r.ignore_link)?;
-        let stamp = r.stamp.as_deref().map(|t| css("stamp", t)).transpose()?;
-        let stamp_pattern = regexes("stamp_pattern", r.stamp_pattern.as_slice())?
-            .into_iter()
-            .next();
-        let date_order = match r.date_order.as_deref() {
-            None => DateOrder::default(),
-            Some(o) => DateOrder::parse(o).ok_or_else(|| {
-                err(
-                    place("date_order"),
-                    format!("`{o}`: expected `dmy`, `mdy` or `ymd`"),
-                )
-            })?,
-        };
-        let tz =
-            r.tz.as_deref()
-                .map(|z| {
-                    jiff::tz::TimeZone::get(z).map_err(|_| {
-                        err(
-                            place("tz"),
-                            format!("`{z}`: not an IANA time zone (e.g. `Europe/Brussels`)"),
-                        )
-                    })
-                })
-                .transpose()?;
-        let generic = Rules::generic();
-        rule_sets.insert(
-            name.clone(),
-            Rules {
-                name: name.clone(),
-                title,
-                content,
-                drop,
-                ignore_text,
-                ignore_link,
-                min_text_chars: match r.min_text_chars {
-                    None => generic.min_text_chars,
-                    Some(n) if n <= MAX_MIN_TEXT_CHARS => n,
-                    Some(n) => {
-                        return Err(err(
-                            place("min_text_chars"),
-                            format!("{n}: at most {MAX_MIN_TEXT_CHARS}"),
-                        ));
-                    }
-                },
-                stamp,
-                stamp_pattern,
-                date_order,
-                tz,
-            },
-        );
-    }
+            })
+            .transpose()?;
+    let generic = Rules::generic();
+    Ok(Rules {
+        name: name.to_string(),
+        title,
+        content,
+        drop,
+        ignore_text,
+        ignore_link,
+        min_text_chars: match r.min_text_chars {
+            None => generic.min_text_chars,
+            Some(n) if n <= MAX_MIN_TEXT_CHARS => n,
+            Some(n) => {
+                return Err(err(
+                    place("min_text_chars"),
+                    format!("{n}: at most {MAX_MIN_TEXT_CHARS}"),
+                ));
+            }
+        },
+        stamp,
+        stamp_pattern,
+        date_order,
+        tz,
+    })
+}
 
-    // Ids seen so far and the channels defined, as sets: loading is linear
-    // in the targets, never each one compared with every other.
-    let mut ids: HashSet<&str> = HashSet::with_capacity(file.targets.len());
-    let channel_ids: HashSet<&str> = file.channels.iter().map(|ch| ch.id.as_str()).collect();
-    let mut targets: Vec<Target> = Vec::with_capacity(file.targets.len());
-    for t in &file.targets {
-        let place = |key: &str| format!("target `{}`: key `{key}`", t.id);
-        if !valid_id(&t.id) {
-            return Err(err(
-                format!("target `{}`: key `id`", t.id),
-                "must be 1-64 characters of a-z, 0-9 and `-`, starting with a letter or digit"
-                    .into(),
-            ));
-        }
-        if !ids.insert(t.id.as_str()) {
-            return Err(err(place("id"), "duplicate target id".into()));
-        }
-        // The URL parser drops tabs and newlines anywhere and blanks at the
-        // ends; in a config file they are a slip, not part of the address.
-        if t.url.contains(char::is_control) || t.url.trim() != t.url {
-            return Err(err(
-                place("url"),
+/// Reads one `[[target]]` table, given the rule sets and channel ids
+/// defined and the default `confirm_after`; the id must not be in `ids`
+/// (it is added).
+fn target_from<'a>(
+    t: &'a FileTarget,
+    ids: &mut HashSet<&'a str>,
+    rule_sets: &BTreeMap<String, Rules>,
+    channels: &[ChannelConfig],
+    channel_ids: &HashSet<&str>,
+    confirm_after: Duration,
+    err: &Errs,
+) -> Result<Target, ConfigError> {
+    let err = |place: String, message: String| err.at(place, message);
+    let place = |key: &str| format!("target `{}`: key `{key}`", t.id);
+    if !valid_id(&t.id) {
+        return Err(err(
+            format!("target `{}`: key `id`", t.id),
+            "must be 1-64 characters of a-z, 0-9 and `-`, starting with a letter or digit".into(),
+        ));
+    }
+    if !ids.insert(t.id.as_str()) {
+        return Err(err(place("id"), "duplicate target id".into()));
+    }
+    // The URL parser drops tabs and newlines anywhere and blanks at the
+    // ends; in a config file they are a slip, not part of the address.
+    if t.url.contains(char::is_control) || t.url.trim() != t.url {
+        return Err(err(
+            place("url"),
+            format!(
+                "{:?}: a URL cannot hold control characters or blanks at its ends",
+                t.url
+            ),
+        ));
+    }
+    let url = Url::parse(&t.url)
+        .map_err(|e| err(place("url"), format!("invalid URL `{}`: {e}", t.url)))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(err(
+            place("url"),
+            format!("`{}` is not an http(s) URL", t.url),
+        ));
+    }
+    let rules = match t.rules.as_deref() {
+        None | Some("generic") => Rules::generic(),
+        Some(name) => rule_sets.get(name).cloned().ok_or_else(|| {
+            err(
+                place("rules"),
                 format!(
-                    "{:?}: a URL cannot hold control characters or blanks at its ends",
-                    t.url
+                    "no rule set `{name}` (defined: {})",
+                    if rule_sets.is_empty() {
+                        "none".to_string()
+                    } else {
+                        rule_sets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
+                ),
+            )
+        })?,
+    };
+    for c in &t.channels {
+        if !channel_ids.contains(c.as_str()) {
+            let defined: Vec<&str> = channels.iter().map(|ch| ch.id.as_str()).collect();
+            return Err(err(
+                place("channels"),
+                format!(
+                    "no channel `{c}` (defined: {})",
+                    if defined.is_empty() {
+                        "none".to_string()
+                    } else {
+                        defined.join(", ")
+                    }
                 ),
             ));
         }
-        let url = Url::parse(&t.url)
-            .map_err(|e| err(place("url"), format!("invalid URL `{}`: {e}", t.url)))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+    }
+    let jitter = t
+        .jitter
+        .as_deref()
+        .map(|j| {
+            crate::duration::parse(j)
+                .and_then(|d| Range::up_to(DAY).check(d))
+                .map_err(|m| err(place("jitter"), format!("`{j}`: {m}")))
+        })
+        .transpose()?
+        .unwrap_or(Duration::ZERO);
+    let schedule = match (&t.every, &t.cron) {
+        (Some(_), Some(_)) => {
             return Err(err(
-                place("url"),
-                format!("`{}` is not an http(s) URL", t.url),
+                place("cron"),
+                "give `every` or `cron`, not both".into(),
             ));
         }
-        let rules = match t.rules.as_deref() {
-            None | Some("generic") => Rules::generic(),
-            Some(name) => rule_sets.get(name).cloned().ok_or_else(|| {
-                err(
-                    place("rules"),
-                    format!(
-                        "no rule set `{name}` (defined: {})",
-                        if rule_sets.is_empty() {
-                            "none".to_string()
-                        } else {
-                            rule_sets.keys().cloned().collect::<Vec<_>>().join(", ")
-                        }
-                    ),
-                )
-            })?,
-        };
-        for c in &t.channels {
-            if !channel_ids.contains(c.as_str()) {
-                let defined: Vec<&str> = file.channels.iter().map(|ch| ch.id.as_str()).collect();
-                return Err(err(
-                    place("channels"),
-                    format!(
-                        "no channel `{c}` (defined: {})",
-                        if defined.is_empty() {
-                            "none".to_string()
-                        } else {
-                            defined.join(", ")
-                        }
-                    ),
-                ));
+        (Some(e), None) => {
+            if t.tz.is_some() {
+                return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
             }
-        }
-        let jitter = t
-            .jitter
-            .as_deref()
-            .map(|j| {
-                crate::duration::parse(j)
-                    .and_then(|d| Range::up_to(DAY).check(d))
-                    .map_err(|m| err(place("jitter"), format!("`{j}`: {m}")))
+            let d = crate::duration::parse(e)
+                .and_then(|d| Range::new(SECOND, YEAR).check(d))
+                .map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
+            Some(TargetSchedule {
+                schedule: Schedule::Every(d),
+                jitter,
             })
-            .transpose()?
-            .unwrap_or(Duration::ZERO);
-        let schedule = match (&t.every, &t.cron) {
-            (Some(_), Some(_)) => {
+        }
+        (None, Some(c)) => {
+            if let Some(tz) = &t.tz {
+                jiff::tz::TimeZone::get(tz)
+                    .map_err(|e| err(place("tz"), format!("bad time zone `{tz}`: {e}")))?;
+            }
+            let schedule = Schedule::cron(c, t.tz.as_deref()).map_err(|m| err(place("cron"), m))?;
+            // An expression naming no future time (30 Feb) would leave the
+            // target silently never due.
+            if schedule.next_after(jiff::Timestamp::now()).is_none() {
                 return Err(err(
                     place("cron"),
-                    "give `every` or `cron`, not both".into(),
+                    format!("`{c}` never matches a future time"),
                 ));
             }
-            (Some(e), None) => {
-                if t.tz.is_some() {
-                    return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
-                }
-                let d = crate::duration::parse(e)
-                    .and_then(|d| Range::new(SECOND, YEAR).check(d))
-                    .map_err(|m| err(place("every"), format!("`{e}`: {m}")))?;
-                Some(TargetSchedule {
-                    schedule: Schedule::Every(d),
-                    jitter,
-                })
+            Some(TargetSchedule { schedule, jitter })
+        }
+        (None, None) => {
+            if t.tz.is_some() {
+                return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
             }
-            (None, Some(c)) => {
-                if let Some(tz) = &t.tz {
-                    jiff::tz::TimeZone::get(tz)
-                        .map_err(|e| err(place("tz"), format!("bad time zone `{tz}`: {e}")))?;
-                }
-                let schedule =
-                    Schedule::cron(c, t.tz.as_deref()).map_err(|m| err(place("cron"), m))?;
-                // An expression naming no future time (30 Feb) would leave the
-                // target silently never due.
-                if schedule.next_after(jiff::Timestamp::now()).is_none() {
-                    return Err(err(
-                        place("cron"),
-                        format!("`{c}` never matches a future time"),
-                    ));
-                }
-                Some(TargetSchedule { schedule, jitter })
-            }
-            (None, None) => {
-                if t.tz.is_some() {
-                    return Err(err(place("tz"), "`tz` applies to `cron` only".into()));
-                }
-                None
-            }
-        };
-        targets.push(Target {
-            id: t.id.clone(),
-            url,
-            rules,
-            channels: t.channels.clone(),
-            alerts: t.alerts.clone(),
-            schedule,
-            confirm_after: t
-                .confirm_after
-                .as_deref()
-                .map(|c| {
-                    crate::duration::parse(c)
-                        .and_then(|d| CONFIRM_RANGE.check(d))
-                        .map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
+            None
+        }
+    };
+    Ok(Target {
+        id: t.id.clone(),
+        url,
+        rules,
+        channels: t.channels.clone(),
+        alerts: t.alerts.clone(),
+        schedule,
+        confirm_after: t
+            .confirm_after
+            .as_deref()
+            .map(|c| {
+                crate::duration::parse(c)
+                    .and_then(|d| CONFIRM_RANGE.check(d))
+                    .map_err(|m| err(place("confirm_after"), format!("`{c}`: {m}")))
+            })
+            .transpose()?
+            .unwrap_or(confirm_after),
+        allow_private: t.allow_private,
+        follow_moves: t.follow_moves,
+        charset: t
+            .charset
+            .as_deref()
+            .map(|c| {
+                crate::fetch::encoding_for_label(c).ok_or_else(|| {
+                    err(
+                        place("charset"),
+                        format!("`{c}` is not a charset label (e.g. \"windows-1251\", \"utf-8\")"),
+                    )
                 })
-                .transpose()?
-                .unwrap_or(confirm_after),
-            allow_private: t.allow_private,
-            follow_moves: t.follow_moves,
-            charset: t
-                .charset
-                .as_deref()
-                .map(|c| {
-                    crate::fetch::encoding_for_label(c).ok_or_else(|| {
-                        err(
-                            place("charset"),
-                            format!(
-                                "`{c}` is not a charset label (e.g. \"windows-1251\", \"utf-8\")"
-                            ),
-                        )
-                    })
-                })
-                .transpose()?,
-        });
-    }
-
-    let store = store_override
-        .map(Path::to_path_buf)
-        .or_else(|| s.store.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
-    Ok(Settings {
-        path: path.to_path_buf(),
-        store,
-        fetch,
-        targets,
-        channels: file.channels,
-        watch,
-        delivery,
-        retention,
+            })
+            .transpose()?,
     })
 }
 

@@ -84,13 +84,6 @@ impl ChannelKind {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
-
-    fn is_http(self) -> bool {
-        matches!(
-            self,
-            ChannelKind::Slack | ChannelKind::Teams | ChannelKind::Discord | ChannelKind::Webhook
-        )
-    }
 }
 
 /// How the SMTP connection is secured.
@@ -117,12 +110,14 @@ impl TlsMode {
     }
 }
 
-/// One `[[channel]]` entry, as written in the config file. Which keys apply
-/// depends on `kind`; see the module docs. Validate with
-/// [`ChannelConfig::validate`], then [`ChannelConfig::resolve`] it.
+/// One `[[channel]]` entry exactly as written in the config file: every key
+/// of every kind, each optional. It exists to be read by TOML (so a value of
+/// the wrong type is reported at its line) and turned into a
+/// [`ChannelConfig`] by [`ChannelConfig::try_from`], which says which key is
+/// wrong and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChannelConfig {
+pub struct ChannelEntry {
     /// The channel's name, referenced by targets and `redliner test-alert`.
     pub id: String,
     /// The receiver kind.
@@ -160,7 +155,8 @@ pub struct ChannelConfig {
     /// `command`: its arguments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
-    /// Time allowed for one delivery (jiff "friendly" `30s` or ISO 8601 `PT30S`).
+    /// Time allowed for one delivery (`30s`, `2m`, `PT30S`: see
+    /// [`crate::duration::parse`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
     /// Webhook kinds: `true` lets deliveries reach private, link-local,
@@ -169,6 +165,75 @@ pub struct ChannelConfig {
     /// loopback may reach loopback only (see [`crate::fetch::guard`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_private: Option<bool>,
+}
+
+/// A valid `[[channel]]` entry: a value of this type can always be resolved
+/// once its environment variables are set. Made only from a
+/// [`ChannelEntry`] (by [`TryFrom`], or by deserializing, which goes through
+/// it), so a channel with a key its kind does not use, or without one it
+/// needs, cannot be represented.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ChannelEntry")]
+pub struct ChannelConfig {
+    /// The channel's name, referenced by targets and `redliner test-alert`.
+    pub id: String,
+    /// Time allowed for one delivery, if not the kind's default
+    /// ([`DEFAULT_TIMEOUT`], or [`DEFAULT_COMMAND_TIMEOUT`] for commands);
+    /// positive and at most one hour.
+    pub timeout: Option<Duration>,
+    /// What the channel's kind needs, and nothing else.
+    pub spec: ChannelSpec,
+}
+
+/// What one kind of channel needs: one variant per `kind`, each holding
+/// exactly the keys that kind uses, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelSpec {
+    /// Slack incoming webhook.
+    Slack(HookSpec),
+    /// Teams Workflows webhook.
+    Teams(HookSpec),
+    /// Discord webhook.
+    Discord(HookSpec),
+    /// Generic JSON webhook.
+    Webhook {
+        /// Where it posts.
+        hook: HookSpec,
+        /// The environment variable holding the HMAC-SHA256 key, if signed.
+        secret_env: Option<String>,
+    },
+    /// E-mail over SMTP.
+    Email(EmailSpec),
+    /// A local program.
+    Command(CommandEndpoint),
+}
+
+/// A webhook kind's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookSpec {
+    /// The environment variable holding the webhook URL (a valid name).
+    pub url_env: String,
+    /// Which addresses deliveries may reach (see [`ChannelEntry::allow_private`]).
+    pub allow_private: Option<bool>,
+}
+
+/// The `email` kind's keys, checked: a host name, a port in 1..=65535, TLS
+/// `none` only for a loopback host, both login variables or neither, and
+/// addresses that parse as RFC 5322 mailboxes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailSpec {
+    /// SMTP host.
+    pub smtp_host: String,
+    /// SMTP port.
+    pub smtp_port: u16,
+    /// Connection security.
+    pub tls: TlsMode,
+    /// The environment variables holding the user name and the password.
+    pub login_env: Option<(String, String)>,
+    /// The sender mailbox.
+    pub from: String,
+    /// The recipient mailboxes (at least one).
+    pub to: Vec<String>,
 }
 
 /// A resolved channel: its id, where it sends (with secrets) and its timeout.
@@ -263,93 +328,86 @@ pub struct CommandEndpoint {
 /// Hosts for which `tls = "none"` is allowed.
 const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
 
-impl ChannelConfig {
-    fn err(&self, key: &str, message: impl Into<String>) -> NotifyError {
-        NotifyError::Config {
-            channel: self.id.clone(),
-            key: key.to_string(),
-            message: message.into(),
+impl ChannelKind {
+    /// The keys a `[[channel]]` entry of this kind may have, `id` and
+    /// `kind` first: the config reference lists the same ones.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            ChannelKind::Slack | ChannelKind::Teams | ChannelKind::Discord => {
+                &["id", "kind", "url_env", "allow_private", "timeout"]
+            }
+            ChannelKind::Webhook => &[
+                "id",
+                "kind",
+                "url_env",
+                "secret_env",
+                "allow_private",
+                "timeout",
+            ],
+            ChannelKind::Email => &[
+                "id",
+                "kind",
+                "smtp_host",
+                "smtp_port",
+                "tls",
+                "username_env",
+                "password_env",
+                "from",
+                "to",
+                "timeout",
+            ],
+            ChannelKind::Command => &["id", "kind", "program", "args", "timeout"],
         }
     }
+}
 
-    /// Checks the entry without reading the environment: the id, that the keys
-    /// present are the ones its kind uses and the required ones are there,
-    /// variable names, addresses, the TLS mode against the host, the timeout.
+/// The error about one key of the channel `id`.
+fn key_err(id: &str, key: &str, message: impl Into<String>) -> NotifyError {
+    NotifyError::Config {
+        channel: id.to_string(),
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+impl TryFrom<ChannelEntry> for ChannelConfig {
+    type Error = NotifyError;
+
+    /// Checks the entry without reading the environment: the id, that the
+    /// keys present are the ones its kind uses and the required ones are
+    /// there, variable names, addresses, the TLS mode against the host, the
+    /// timeout.
     ///
     /// # Errors
     /// The first problem found, as [`NotifyError::Config`] naming the channel
     /// and key, e.g. ``channel `mail`: key `tls`: `none` is only allowed for
     /// localhost, 127.0.0.1 or ::1 (host is `smtp.example.org`)``.
-    pub fn validate(&self) -> Result<(), NotifyError> {
-        if !valid_id(&self.id) {
-            return Err(self.err(
+    fn try_from(e: ChannelEntry) -> Result<Self, NotifyError> {
+        let id = e.id.clone();
+        let err = |key: &str, message: String| key_err(&id, key, message);
+        if !valid_id(&id) {
+            return Err(err(
                 "id",
                 format!(
-                    "`{}` is not a valid channel id (letters, digits, `-`, `_`, `.`; at most 64 chars)",
-                    self.id
+                    "`{id}` is not a valid channel id (letters, digits, `-`, `_`, `.`; at most 64 chars)"
                 ),
             ));
         }
-        let kind = self.kind;
-        let present: [(&str, bool, bool); 13] = [
-            // (key, present, used by this kind)
-            ("url_env", self.url_env.is_some(), kind.is_http()),
-            (
-                "secret_env",
-                self.secret_env.is_some(),
-                kind == ChannelKind::Webhook,
-            ),
-            (
-                "smtp_host",
-                self.smtp_host.is_some(),
-                kind == ChannelKind::Email,
-            ),
-            (
-                "smtp_port",
-                self.smtp_port.is_some(),
-                kind == ChannelKind::Email,
-            ),
-            ("tls", self.tls.is_some(), kind == ChannelKind::Email),
-            (
-                "username_env",
-                self.username_env.is_some(),
-                kind == ChannelKind::Email,
-            ),
-            (
-                "password_env",
-                self.password_env.is_some(),
-                kind == ChannelKind::Email,
-            ),
-            ("from", self.from.is_some(), kind == ChannelKind::Email),
-            ("to", !self.to.is_empty(), kind == ChannelKind::Email),
-            (
-                "program",
-                self.program.is_some(),
-                kind == ChannelKind::Command,
-            ),
-            ("args", !self.args.is_empty(), kind == ChannelKind::Command),
-            ("timeout", self.timeout.is_some(), true),
-            (
-                "allow_private",
-                self.allow_private.is_some(),
-                kind.is_http(),
-            ),
-        ];
-        for (key, is_present, used) in present {
-            if is_present && !used {
-                return Err(self.err(key, format!("not used by `{kind}` channels")));
-            }
+        let kind = e.kind;
+        let written = toml::Table::try_from(&e).map_err(|x| err("id", x.to_string()))?;
+        if let Some(key) = written.keys().find(|k| !kind.keys().contains(&k.as_str())) {
+            return Err(err(key, format!("not used by `{kind}` channels")));
         }
         for (key, var) in [
-            ("url_env", &self.url_env),
-            ("secret_env", &self.secret_env),
-            ("username_env", &self.username_env),
-            ("password_env", &self.password_env),
+            ("url_env", &e.url_env),
+            ("secret_env", &e.secret_env),
+            ("username_env", &e.username_env),
+            ("password_env", &e.password_env),
         ] {
             if let Some(v) = var
                 && !valid_env_name(v)
             {
-                return Err(self.err(
+                return Err(err(
                     key,
                     format!(
                         "`{v}` is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*); \
@@ -358,152 +416,182 @@ impl ChannelConfig {
                 ));
             }
         }
-        if let Some(t) = &self.timeout {
-            parse_timeout(t).map_err(|m| self.err("timeout", format!("`{t}`: {m}")))?;
-        }
-        match kind {
-            ChannelKind::Slack
-            | ChannelKind::Teams
-            | ChannelKind::Discord
-            | ChannelKind::Webhook => {
-                if self.url_env.is_none() {
-                    return Err(self.err(
-                        "url_env",
-                        format!("required for `{kind}` channels (the environment variable holding the webhook URL)"),
-                    ));
-                }
-            }
-            ChannelKind::Email => self.validate_email()?,
-            ChannelKind::Command => match &self.program {
-                None => return Err(self.err("program", "required for `command` channels")),
-                Some(p) if p.trim().is_empty() => {
-                    return Err(self.err("program", "must not be empty"));
-                }
-                // A NUL cannot be passed to exec: the run would fail at
-                // every delivery instead of once, here.
-                Some(p) if p.contains('\0') => {
-                    return Err(self.err("program", "must not contain a NUL character"));
-                }
-                Some(_) => {
-                    if let Some(i) = self.args.iter().position(|a| a.contains('\0')) {
-                        return Err(self.err(
-                            "args",
-                            format!("argument {} contains a NUL character", i + 1),
-                        ));
-                    }
-                }
-            },
-        }
-        Ok(())
-    }
-
-    fn validate_email(&self) -> Result<(), NotifyError> {
-        let host = match &self.smtp_host {
-            None => return Err(self.err("smtp_host", "required for `email` channels")),
-            Some(h)
-                if h.trim().is_empty()
-                    || h.contains(|c: char| c.is_whitespace() || c.is_control()) =>
-            {
-                return Err(self.err("smtp_host", format!("`{h}` is not a host name")));
-            }
-            Some(h) => h,
-        };
-        if self.smtp_port == Some(0) {
-            return Err(self.err("smtp_port", "must be 1..=65535"));
-        }
-        if self.tls == Some(TlsMode::None)
-            && !LOOPBACK_HOSTS.contains(&host.to_ascii_lowercase().as_str())
-        {
-            return Err(self.err(
-                "tls",
+        let timeout = e
+            .timeout
+            .as_deref()
+            .map(|t| parse_timeout(t).map_err(|m| err("timeout", format!("`{t}`: {m}"))))
+            .transpose()?;
+        let hook = |e: &ChannelEntry| match &e.url_env {
+            Some(url_env) => Ok(HookSpec {
+                url_env: url_env.clone(),
+                allow_private: e.allow_private,
+            }),
+            None => Err(err(
+                "url_env",
                 format!(
-                    "`none` is only allowed for localhost, 127.0.0.1 or ::1 (host is `{host}`)"
+                    "required for `{kind}` channels (the environment variable holding the webhook URL)"
                 ),
+            )),
+        };
+        let spec = match kind {
+            ChannelKind::Slack => ChannelSpec::Slack(hook(&e)?),
+            ChannelKind::Teams => ChannelSpec::Teams(hook(&e)?),
+            ChannelKind::Discord => ChannelSpec::Discord(hook(&e)?),
+            ChannelKind::Webhook => ChannelSpec::Webhook {
+                hook: hook(&e)?,
+                secret_env: e.secret_env.clone(),
+            },
+            ChannelKind::Email => ChannelSpec::Email(email_spec(&e)?),
+            ChannelKind::Command => ChannelSpec::Command(command_spec(&e)?),
+        };
+        Ok(ChannelConfig { id, timeout, spec })
+    }
+}
+
+fn email_spec(e: &ChannelEntry) -> Result<EmailSpec, NotifyError> {
+    let err = |key: &str, message: String| key_err(&e.id, key, message);
+    let host = match &e.smtp_host {
+        None => return Err(err("smtp_host", "required for `email` channels".into())),
+        Some(h)
+            if h.trim().is_empty() || h.contains(|c: char| c.is_whitespace() || c.is_control()) =>
+        {
+            return Err(err("smtp_host", format!("`{h}` is not a host name")));
+        }
+        Some(h) => h,
+    };
+    if e.smtp_port == Some(0) {
+        return Err(err("smtp_port", "must be 1..=65535".into()));
+    }
+    let tls = e.tls.unwrap_or_default();
+    if tls == TlsMode::None && !LOOPBACK_HOSTS.contains(&host.to_ascii_lowercase().as_str()) {
+        return Err(err(
+            "tls",
+            format!("`none` is only allowed for localhost, 127.0.0.1 or ::1 (host is `{host}`)"),
+        ));
+    }
+    let login_env = match (&e.username_env, &e.password_env) {
+        (Some(_), None) => {
+            return Err(err(
+                "password_env",
+                "required when `username_env` is set".into(),
             ));
         }
-        match (&self.username_env, &self.password_env) {
-            (Some(_), None) => {
-                return Err(self.err("password_env", "required when `username_env` is set"));
-            }
-            (None, Some(_)) => {
-                return Err(self.err("username_env", "required when `password_env` is set"));
-            }
-            _ => {}
+        (None, Some(_)) => {
+            return Err(err(
+                "username_env",
+                "required when `password_env` is set".into(),
+            ));
         }
-        match &self.from {
-            None => return Err(self.err("from", "required for `email` channels")),
-            Some(f) => {
-                lettre::message::Mailbox::from_str(f).map_err(|e| {
-                    self.err("from", format!("`{f}` is not an e-mail address: {e}"))
-                })?;
-            }
+        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+        (None, None) => None,
+    };
+    let mailbox = |key: &str, a: &str| {
+        lettre::message::Mailbox::from_str(a)
+            .map(|_| a.to_string())
+            .map_err(|x| err(key, format!("`{a}` is not an e-mail address: {x}")))
+    };
+    let from = match &e.from {
+        None => return Err(err("from", "required for `email` channels".into())),
+        Some(f) => mailbox("from", f)?,
+    };
+    if e.to.is_empty() {
+        return Err(err(
+            "to",
+            "required for `email` channels (at least one address)".into(),
+        ));
+    }
+    let to =
+        e.to.iter()
+            .map(|t| mailbox("to", t))
+            .collect::<Result<_, _>>()?;
+    Ok(EmailSpec {
+        smtp_host: host.clone(),
+        smtp_port: e.smtp_port.unwrap_or(tls.default_port()),
+        tls,
+        login_env,
+        from,
+        to,
+    })
+}
+
+fn command_spec(e: &ChannelEntry) -> Result<CommandEndpoint, NotifyError> {
+    let err = |key: &str, message: &str| key_err(&e.id, key, message);
+    match &e.program {
+        None => Err(err("program", "required for `command` channels")),
+        Some(p) if p.trim().is_empty() => Err(err("program", "must not be empty")),
+        // A NUL cannot be passed to exec: the run would fail at every
+        // delivery instead of once, here.
+        Some(p) if p.contains('\0') => Err(err("program", "must not contain a NUL character")),
+        Some(p) => match e.args.iter().position(|a| a.contains('\0')) {
+            Some(i) => Err(key_err(
+                &e.id,
+                "args",
+                format!("argument {} contains a NUL character", i + 1),
+            )),
+            None => Ok(CommandEndpoint {
+                program: p.clone(),
+                args: e.args.clone(),
+            }),
+        },
+    }
+}
+
+impl ChannelConfig {
+    /// The channel's kind.
+    pub fn kind(&self) -> ChannelKind {
+        match &self.spec {
+            ChannelSpec::Slack(_) => ChannelKind::Slack,
+            ChannelSpec::Teams(_) => ChannelKind::Teams,
+            ChannelSpec::Discord(_) => ChannelKind::Discord,
+            ChannelSpec::Webhook { .. } => ChannelKind::Webhook,
+            ChannelSpec::Email(_) => ChannelKind::Email,
+            ChannelSpec::Command(_) => ChannelKind::Command,
         }
-        if self.to.is_empty() {
-            return Err(self.err("to", "required for `email` channels (at least one address)"));
-        }
-        for t in &self.to {
-            lettre::message::Mailbox::from_str(t)
-                .map_err(|e| self.err("to", format!("`{t}` is not an e-mail address: {e}")))?;
-        }
-        Ok(())
     }
 
-    /// Validates the entry and reads its secrets through `env` (pass
+    /// Reads the channel's secrets through `env` (pass
     /// `&|k| std::env::var(k).ok()` in the binary; a map in tests).
     ///
     /// # Errors
-    /// Any [`ChannelConfig::validate`] error; [`NotifyError::Env`] naming the
-    /// variable (never its value) when a named variable is unset or empty, or a
-    /// URL variable does not hold an absolute `http`/`https` URL.
+    /// [`NotifyError::Env`] naming the variable (never its value) when a
+    /// named variable is unset or empty, or a URL variable does not hold an
+    /// absolute `http`/`https` URL.
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Channel, NotifyError> {
-        self.validate()?;
-        let default_timeout = if self.kind == ChannelKind::Command {
-            DEFAULT_COMMAND_TIMEOUT
-        } else {
-            DEFAULT_TIMEOUT
+        let default_timeout = match self.spec {
+            ChannelSpec::Command(_) => DEFAULT_COMMAND_TIMEOUT,
+            _ => DEFAULT_TIMEOUT,
         };
-        let timeout = match &self.timeout {
-            Some(t) => parse_timeout(t).map_err(|m| self.err("timeout", format!("`{t}`: {m}")))?,
-            None => default_timeout,
-        };
-        let endpoint = match self.kind {
-            ChannelKind::Slack => Endpoint::Slack(self.read_url(env)?),
-            ChannelKind::Teams => Endpoint::Teams(self.read_url(env)?),
-            ChannelKind::Discord => Endpoint::Discord(self.read_url(env)?),
-            ChannelKind::Webhook => Endpoint::Webhook {
-                url: self.read_url(env)?,
-                secret: match &self.secret_env {
+        let endpoint = match &self.spec {
+            ChannelSpec::Slack(h) => Endpoint::Slack(self.read_url(h, env)?),
+            ChannelSpec::Teams(h) => Endpoint::Teams(self.read_url(h, env)?),
+            ChannelSpec::Discord(h) => Endpoint::Discord(self.read_url(h, env)?),
+            ChannelSpec::Webhook { hook, secret_env } => Endpoint::Webhook {
+                url: self.read_url(hook, env)?,
+                secret: match secret_env {
                     Some(var) => Some(Secret::new(self.read_var("secret_env", var, env)?)),
                     None => None,
                 },
             },
-            ChannelKind::Email => {
-                let tls = self.tls.unwrap_or_default();
-                let credentials = match (&self.username_env, &self.password_env) {
-                    (Some(u), Some(p)) => Some((
+            ChannelSpec::Email(m) => Endpoint::Email(EmailEndpoint {
+                host: m.smtp_host.clone(),
+                port: m.smtp_port,
+                tls: m.tls,
+                credentials: match &m.login_env {
+                    Some((u, p)) => Some((
                         self.read_var("username_env", u, env)?,
                         Secret::new(self.read_var("password_env", p, env)?),
                     )),
-                    _ => None,
-                };
-                Endpoint::Email(EmailEndpoint {
-                    host: self.smtp_host.clone().unwrap_or_default(),
-                    port: self.smtp_port.unwrap_or(tls.default_port()),
-                    tls,
-                    credentials,
-                    from: self.from.clone().unwrap_or_default(),
-                    to: self.to.clone(),
-                })
-            }
-            ChannelKind::Command => Endpoint::Command(CommandEndpoint {
-                program: self.program.clone().unwrap_or_default(),
-                args: self.args.clone(),
+                    None => None,
+                },
+                from: m.from.clone(),
+                to: m.to.clone(),
             }),
+            ChannelSpec::Command(c) => Endpoint::Command(c.clone()),
         };
         Ok(Channel {
             id: self.id.clone(),
             endpoint,
-            timeout,
+            timeout: self.timeout.unwrap_or(default_timeout),
         })
     }
 
@@ -526,8 +614,12 @@ impl ChannelConfig {
         }
     }
 
-    fn read_url(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<WebhookUrl, NotifyError> {
-        let var = self.url_env.as_deref().unwrap_or_default();
+    fn read_url(
+        &self,
+        hook: &HookSpec,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<WebhookUrl, NotifyError> {
+        let var = hook.url_env.as_str();
         let value = self.read_var("url_env", var, env)?;
         let bad = || NotifyError::Env {
             channel: self.id.clone(),
@@ -539,24 +631,27 @@ impl ChannelConfig {
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(bad());
         }
-        Ok(WebhookUrl::new(url).with_allow_private(self.allow_private))
+        Ok(WebhookUrl::new(url).with_allow_private(hook.allow_private))
     }
 }
 
-/// Validates every `[[channel]]` entry and that their ids are unique.
+/// Turns every `[[channel]]` entry into a [`ChannelConfig`] and checks that
+/// their ids are unique.
 ///
 /// # Errors
-/// The first entry's [`ChannelConfig::validate`] error, or
+/// The first entry's [`ChannelConfig::try_from`] error, or
 /// ``channel `ID`: key `id`: defined twice``.
-pub fn validate_channels(channels: &[ChannelConfig]) -> Result<(), NotifyError> {
+pub fn channels_from(entries: Vec<ChannelEntry>) -> Result<Vec<ChannelConfig>, NotifyError> {
     let mut seen = std::collections::HashSet::new();
-    for c in channels {
-        c.validate()?;
-        if !seen.insert(c.id.as_str()) {
-            return Err(c.err("id", "defined twice"));
+    let mut channels = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let channel = ChannelConfig::try_from(entry)?;
+        if !seen.insert(channel.id.clone()) {
+            return Err(key_err(&channel.id, "id", "defined twice"));
         }
+        channels.push(channel);
     }
-    Ok(())
+    Ok(channels)
 }
 
 fn valid_id(id: &str) -> bool {
@@ -590,6 +685,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn parse(toml_text: &str) -> ChannelConfig {
+        toml::from_str(toml_text).unwrap_or_else(|e| panic!("{toml_text}: {e}"))
+    }
+
+    fn entry(toml_text: &str) -> ChannelEntry {
         toml::from_str(toml_text).unwrap_or_else(|e| panic!("{toml_text}: {e}"))
     }
 
@@ -742,22 +841,90 @@ mod tests {
             ),
         ];
         for (text, want) in cases {
-            let err = parse(text).validate().unwrap_err().to_string();
+            let err = ChannelConfig::try_from(entry(text))
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with(want), "{text}\n got: {err}\nwant: {want}");
         }
     }
 
     #[test]
     fn duplicate_ids_are_rejected() {
-        let a = parse("id = \"a\"\nkind = \"command\"\nprogram = \"p\"\n");
-        let b = parse("id = \"b\"\nkind = \"slack\"\nurl_env = \"X\"\n");
-        assert_eq!(validate_channels(&[a.clone(), b.clone()]), Ok(()));
+        let a = entry("id = \"a\"\nkind = \"command\"\nprogram = \"p\"\n");
+        let b = entry("id = \"b\"\nkind = \"slack\"\nurl_env = \"X\"\n");
+        let both = channels_from(vec![a.clone(), b.clone()]).unwrap();
         assert_eq!(
-            validate_channels(&[a.clone(), b, a])
+            both.iter().map(|c| c.kind()).collect::<Vec<_>>(),
+            [ChannelKind::Command, ChannelKind::Slack]
+        );
+        assert_eq!(
+            channels_from(vec![a.clone(), b, a])
                 .unwrap_err()
                 .to_string(),
             "channel `a`: key `id`: defined twice"
         );
+    }
+
+    /// Every kind's key list is what the conversion accepts: each listed key,
+    /// written on an otherwise valid entry of the kind, is not refused as
+    /// unused, and every other key of the entry is.
+    #[test]
+    fn each_kind_accepts_exactly_its_keys() {
+        let every_key = [
+            "url_env",
+            "secret_env",
+            "smtp_host",
+            "smtp_port",
+            "tls",
+            "username_env",
+            "password_env",
+            "from",
+            "to",
+            "program",
+            "args",
+            "timeout",
+            "allow_private",
+        ];
+        let minimal = [
+            (ChannelKind::Slack, "url_env = \"X\"\n"),
+            (ChannelKind::Teams, "url_env = \"X\"\n"),
+            (ChannelKind::Discord, "url_env = \"X\"\n"),
+            (ChannelKind::Webhook, "url_env = \"X\"\n"),
+            (
+                ChannelKind::Email,
+                "smtp_host = \"localhost\"\nfrom = \"a@b.c\"\nto = [\"d@e.f\"]\n",
+            ),
+            (ChannelKind::Command, "program = \"p\"\n"),
+        ];
+        let value = |key: &str| match key {
+            "smtp_port" => "25",
+            "to" | "args" => "[\"d@e.f\"]",
+            "allow_private" => "true",
+            "timeout" => "\"5s\"",
+            "tls" => "\"none\"",
+            "from" => "\"a@b.c\"",
+            _ => "\"X\"",
+        };
+        for (kind, base) in minimal {
+            for key in every_key {
+                let mut text = format!("id = \"c\"\nkind = \"{kind}\"\n{base}");
+                if !text.contains(&format!("\n{key} =")) {
+                    text.push_str(&format!("{key} = {}\n", value(key)));
+                }
+                if kind == ChannelKind::Email && key == "username_env" {
+                    text.push_str("password_env = \"P\"\n");
+                } else if kind == ChannelKind::Email && key == "password_env" {
+                    text.push_str("username_env = \"U\"\n");
+                }
+                let got = ChannelConfig::try_from(entry(&text));
+                let unused = format!("channel `c`: key `{key}`: not used by `{kind}` channels");
+                if kind.keys().contains(&key) {
+                    assert!(got.is_ok(), "{text}: {got:?}");
+                } else {
+                    assert_eq!(got.unwrap_err().to_string(), unused, "{text}");
+                }
+            }
+        }
     }
 
     #[test]

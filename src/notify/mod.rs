@@ -45,7 +45,7 @@ use crate::fetch::guard::GuardedClients;
 pub use alert::{Alert, HealthAlert, RevisionAlert};
 pub use channel::{
     Channel, ChannelConfig, ChannelKind, CommandEndpoint, EmailEndpoint, Endpoint, TlsMode,
-    validate_channels,
+    channels_from,
 };
 pub use policy::{AlertRules, HealthChange, HealthState, health_transition, should_alert};
 
