@@ -240,7 +240,7 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
             }
         }
     }
-    if !due.is_empty() {
+    if !due.is_empty() || scope_changed(store) {
         match refresh_all_feed(store, &mut read) {
             Ok(path) => {
                 written.push(path);
@@ -313,7 +313,8 @@ fn refresh_target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> 
 /// Rewrites the feed for all targets (`<store>/feed.atom`): the newest
 /// [`FEED_ENTRIES`] real revisions across targets, read newest first from
 /// one indexed query. Equal times list in target order, as the per-target
-/// lists merged; each target contributes from its own newest
+/// lists merged; only the targets of the store's feed scope
+/// ([`Store::set_feed_scope`]), each contributing from its own newest
 /// [`FEED_ENTRIES`] at most (what its feed holds).
 fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBuf> {
     let mut all = Vec::new();
@@ -327,6 +328,9 @@ fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBu
         let more = rows.len() == page;
         for row in rows.iter().skip(read) {
             read += 1;
+            if !store.in_feed_scope(&row.revision.target) {
+                continue;
+            }
             let seen = per_target.entry(row.revision.target.clone()).or_default();
             if *seen >= FEED_ENTRIES {
                 continue;
@@ -351,7 +355,22 @@ fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBu
             source: e,
         }
     })?;
-    Ok(store.write_root_file(FEED_FILE, &bytes)?)
+    let path = store.write_root_file(FEED_FILE, &bytes)?;
+    store.write_root_file(FEED_SCOPE_FILE, store.feed_scope_key().as_bytes())?;
+    Ok(path)
+}
+
+/// Beside `<store>/feed.atom`: the [`Store::feed_scope_key`] it was
+/// written for.
+pub const FEED_SCOPE_FILE: &str = "feed.scope";
+
+/// True when the feed for all targets exists and was written for another
+/// set of targets than the store's scope now (the config gained or lost
+/// targets since).
+fn scope_changed(store: &Store) -> bool {
+    store.root().join(FEED_FILE).exists()
+        && std::fs::read_to_string(store.root().join(FEED_SCOPE_FILE))
+            .map_or(true, |k| k.trim() != store.feed_scope_key())
 }
 
 /// What [`recover`] repaired after a run killed mid-write.
@@ -396,7 +415,7 @@ pub fn recover(store: &Store) -> Result<Recovered> {
         }
     }
     if let Some(newest) = newest_all
-        && is_stale(&store.root().join(FEED_FILE), newest)
+        && (is_stale(&store.root().join(FEED_FILE), newest) || scope_changed(store))
     {
         feeds.push(refresh_all_feed(store, &mut read)?);
     }

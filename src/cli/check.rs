@@ -61,6 +61,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let mut settings = global.settings()?;
     // Fails with one line when the config has no targets, before the store
     // (or its lock file) is created.
+    // The feed for all targets covers every configured target, whichever
+    // ones this run checks.
+    let configured: Vec<String> = settings.targets.iter().map(|t| t.id.clone()).collect();
     let targets = settings.take_selected(&args.targets)?;
     if let Some(path) = &args.metrics_file {
         super::output::check_destination(path, &settings.store)?;
@@ -81,6 +84,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         .as_ref()
         .map(|_| Arc::new(redliner::metrics::Metrics::default()));
     let mut monitor = Monitor::open(&settings)?;
+    monitor.store().set_feed_scope(configured);
     if let Some(m) = &metrics {
         monitor = monitor.with_metrics(Arc::clone(m));
     }

@@ -226,7 +226,8 @@ fn locked_store(
         )));
     }
     let lock = StoreLock::acquire(&settings.store, command, settings.watch.lock_wait)?;
-    let store = Store::open(&settings.store)?;
+    let mut store = Store::open(&settings.store)?;
+    store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     redliner::archive::recover(&store)?;
     Ok((lock, store, settings))
 }

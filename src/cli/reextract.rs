@@ -46,6 +46,7 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
         })
         .transpose()?;
     let mut store = Store::open(&settings.store)?;
+    store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     if !args.dry_run {
         // With the lock held, as `check` does: no run killed mid-write
         // leaves its temp files or a stale feed behind this one.

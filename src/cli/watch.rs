@@ -38,6 +38,9 @@ pub struct WatchArgs {
 
 pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let mut settings = global.settings()?;
+    // The feed for all targets covers every configured target, whichever
+    // ones this run checks.
+    let configured: Vec<String> = settings.targets.iter().map(|t| t.id.clone()).collect();
     let targets = settings.take_selected(&args.targets)?;
     let style = global.terminal_style();
     let quiet = global.quiet;
@@ -52,7 +55,9 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
         min_host_delay: settings.watch.min_host_delay,
         locking: Locking::WhileChecking(settings.watch.lock_wait),
     };
-    let monitor = Arc::new(Monitor::open(&settings)?);
+    let monitor = Monitor::open(&settings)?;
+    monitor.store().set_feed_scope(configured);
+    let monitor = Arc::new(monitor);
     let mut printed = 0usize;
     let format = args.format;
 

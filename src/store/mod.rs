@@ -138,6 +138,9 @@ pub struct Store {
     unsettled: std::cell::Cell<bool>,
     /// Targets whose feeds this session's writes made stale.
     feeds_due: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// The targets the config names ([`Store::set_feed_scope`]); `None`:
+    /// every stored target.
+    feed_scope: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Drop for Store {
@@ -152,6 +155,38 @@ impl Drop for Store {
 }
 
 impl Store {
+    /// Limits the feed for all targets (`<store>/feed.atom`) to `targets`,
+    /// the ones the config names: a target dropped from the config is no
+    /// news. Unset (a store read without a config), the feed covers every
+    /// stored target. `redliner report --format atom --all-stored` gives
+    /// the feed of every stored target on demand.
+    pub fn set_feed_scope<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, targets: I) {
+        self.feed_scope = Some(targets.into_iter().map(Into::into).collect());
+    }
+
+    /// True when `target` belongs in the feed for all targets (see
+    /// [`Store::set_feed_scope`]).
+    pub fn in_feed_scope(&self, target: &str) -> bool {
+        self.feed_scope.as_ref().is_none_or(|s| s.contains(target))
+    }
+
+    /// A short fingerprint of the feed scope (SHA-256 over the sorted
+    /// target ids, hex; `*` when unset), written beside the feed for all
+    /// targets so that a run after the config changed rewrites it.
+    pub fn feed_scope_key(&self) -> String {
+        match &self.feed_scope {
+            None => "*".to_string(),
+            Some(ids) => {
+                let mut h = Sha256::new();
+                for id in ids {
+                    h.update(id.as_bytes());
+                    h.update(b"\n");
+                }
+                hex::encode(h.finalize())
+            }
+        }
+    }
+
     /// Opens the store at `root`, creating the directory and the index if missing
     /// and applying pending schema migrations.
     ///
@@ -195,6 +230,7 @@ impl Store {
             batch: std::cell::RefCell::new(None),
             unsettled: std::cell::Cell::new(false),
             feeds_due: std::cell::RefCell::new(std::collections::BTreeSet::new()),
+            feed_scope: None,
         };
         store.refuse_lost_index()?;
         Ok(store)

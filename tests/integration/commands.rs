@@ -1097,17 +1097,34 @@ fn check_writes_a_metrics_textfile() {
     );
 }
 
-/// A target dropped from the config leaves the digest (its revisions are no
-/// news), unless `--all-stored` asks for it or it is named.
+/// A target dropped from the config leaves the digest and the feed for all
+/// targets (its revisions are no news), unless `--all-stored` asks for it
+/// or it is named; the next run rewrites the feed even with nothing new.
 #[test]
-fn report_leaves_out_targets_no_longer_configured() {
+fn report_and_feed_leave_out_targets_no_longer_configured() {
     let t = checked(&["v1.html", "v2-reworded.html"]);
     let with = ok(t.run(&["report", "--format", "json"]));
     let with: Value = serde_json::from_str(&with).unwrap();
     assert_eq!(with["redlines"].as_array().unwrap().len(), 1);
+    let feed = || std::fs::read_to_string(t.store().join("feed.atom")).unwrap();
+    let entries = |xml: &str| xml.matches("<entry>").count();
+    assert_eq!(entries(&feed()), 1, "{}", feed());
+    assert!(feed().contains("nato-belarus"), "{}", feed());
 
     let config = std::fs::read_to_string(t.config_path()).unwrap();
     t.write_config(&config.replace("id = \"nato-belarus\"", "id = \"nato-ukraine\""));
+    // The renamed target's first check is a baseline: no revision, yet the
+    // feed for all targets is rewritten without the dropped one.
+    ok(t.run(&["check"]));
+    assert_eq!(entries(&feed()), 0, "{}", feed());
+    let atom = ok(t.run(&["report", "--all-stored", "--format", "atom"]));
+    assert_eq!(entries(&atom), 1, "{atom}");
+    assert!(
+        std::fs::read_to_string(t.store().join("nato-belarus").join("feed.atom"))
+            .unwrap()
+            .contains("<entry>"),
+        "the dropped target's own feed stays as it was"
+    );
     let without: Value = serde_json::from_str(&ok(t.run(&["report", "--format", "json"]))).unwrap();
     assert_eq!(
         without["redlines"].as_array().unwrap().len(),
