@@ -23,6 +23,7 @@
 //! between sends on the calling task: run it on a current-thread runtime of
 //! its own (as `check` and `watch` do), never on a shared multi-thread pool.
 
+use crate::ids::{AlertId, SnapshotId};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -51,21 +52,21 @@ pub enum Recurrence {
     /// not the previous one.
     Revert {
         /// The earlier snapshot's id.
-        of: i64,
+        of: SnapshotId,
     },
     /// A→B→A→B: the content equals snapshot `of`'s (the one before the
     /// previous), and the previous equals the one before that.
     Alternating {
         /// The snapshot before the previous one (same content as the new one).
-        of: i64,
+        of: SnapshotId,
         /// The oldest snapshot of the current run of the two contents.
-        since: i64,
+        since: SnapshotId,
     },
 }
 
 impl Recurrence {
     /// The earlier snapshot whose content came back.
-    pub fn of(self) -> i64 {
+    pub fn of(self) -> SnapshotId {
         match self {
             Recurrence::Revert { of } | Recurrence::Alternating { of, .. } => of,
         }
@@ -202,7 +203,7 @@ pub fn plan_change<S: CheckStore + ?Sized>(
         Some(Recurrence::Revert { .. }) => AlertKind::Revert,
         Some(Recurrence::Alternating { since, .. }) => {
             if store.alternating_alerted_since(&target.id, since)? {
-                tracing::debug!(target = %target.id, since, "alternation already announced");
+                tracing::debug!(target = %target.id, %since, "alternation already announced");
                 return Ok((Some(plan), recurrence));
             }
             AlertKind::Alternating
@@ -227,7 +228,7 @@ pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attempt {
     /// The alert id.
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     /// Target id.
     pub target: String,
     /// Channel id.
@@ -273,7 +274,7 @@ pub async fn deliver_due<N: Notifier>(
             .unwrap_or(SignedDuration::MAX)
     };
     let mut attempts = Vec::new();
-    let mut after = 0;
+    let mut after = AlertId(0);
     while let Some(claimed) = store.claim_next_alert(clock.now(), after, &lease)? {
         after = claimed.row.id;
         let started = clock.now();
@@ -334,7 +335,7 @@ mod tests {
 
     fn row(id: i64, hash: &str) -> SnapshotRow {
         SnapshotRow {
-            id,
+            id: SnapshotId(id),
             target: "t".into(),
             captured_at: Timestamp::UNIX_EPOCH,
             dir: format!("t/{id}"),
@@ -385,37 +386,46 @@ mod tests {
                 "A B A is a revert",
                 &["A", "B"],
                 "A",
-                Some(Recurrence::Revert { of: 1 }),
+                Some(Recurrence::Revert { of: SnapshotId(1) }),
             ),
             (
                 "C A B A is a revert",
                 &["C", "A", "B"],
                 "A",
-                Some(Recurrence::Revert { of: 2 }),
+                Some(Recurrence::Revert { of: SnapshotId(2) }),
             ),
             (
                 "A B C A: revert to the oldest",
                 &["A", "B", "C"],
                 "A",
-                Some(Recurrence::Revert { of: 1 }),
+                Some(Recurrence::Revert { of: SnapshotId(1) }),
             ),
             (
                 "A B A B alternates",
                 &["A", "B", "A"],
                 "B",
-                Some(Recurrence::Alternating { of: 2, since: 1 }),
+                Some(Recurrence::Alternating {
+                    of: SnapshotId(2),
+                    since: SnapshotId(1),
+                }),
             ),
             (
                 "C A B A B alternates since the first A",
                 &["C", "A", "B", "A"],
                 "B",
-                Some(Recurrence::Alternating { of: 3, since: 2 }),
+                Some(Recurrence::Alternating {
+                    of: SnapshotId(3),
+                    since: SnapshotId(2),
+                }),
             ),
             (
                 "A B A B A keeps alternating",
                 &["A", "B", "A", "B"],
                 "A",
-                Some(Recurrence::Alternating { of: 3, since: 1 }),
+                Some(Recurrence::Alternating {
+                    of: SnapshotId(3),
+                    since: SnapshotId(1),
+                }),
             ),
         ];
         for (name, hist, new, want) in cases {
@@ -598,9 +608,16 @@ mod tests {
     #[test]
     fn notes_name_the_snapshot() {
         assert_eq!(
-            Recurrence::Revert { of: 3 }.note(),
+            Recurrence::Revert { of: SnapshotId(3) }.note(),
             "Revert: the content equals that of snapshot 3."
         );
-        assert_eq!(Recurrence::Alternating { of: 4, since: 2 }.of(), 4);
+        assert_eq!(
+            Recurrence::Alternating {
+                of: SnapshotId(4),
+                since: SnapshotId(2)
+            }
+            .of(),
+            SnapshotId(4)
+        );
     }
 }

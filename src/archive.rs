@@ -21,6 +21,7 @@
 //! Open Terms Archive's model: re-extraction rewrites versions but never
 //! notifies.
 
+use crate::ids::{RevisionId, SnapshotId};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -69,7 +70,7 @@ fn redline_with(
     store: &Store,
     old: &SnapshotRow,
     new: &SnapshotRow,
-    stored: Option<i64>,
+    stored: Option<RevisionId>,
     opts: &DiffOptions,
 ) -> Result<Option<Redline>> {
     let target = &new.target;
@@ -195,8 +196,8 @@ fn stored_redline(
     if redline.is_none() {
         debug!(
             target = %row.revision.target,
-            old = row.old.id,
-            new = row.new.id,
+            old = %row.old.id,
+            new = %row.new.id,
             "revision vanished after re-extraction; left out"
         );
     }
@@ -276,7 +277,7 @@ pub fn refresh_combined_feed(store: &Store) -> Result<PathBuf> {
 /// Redlines the feeds of one refresh have read, by revision id (`None`: the
 /// revision vanished after re-extraction).
 #[derive(Default)]
-struct FeedRedlines(HashMap<i64, Option<Redline>>);
+struct FeedRedlines(HashMap<RevisionId, Option<Redline>>);
 
 impl FeedRedlines {
     /// [`stored_redline`] of `row`, read once per refresh.
@@ -447,10 +448,10 @@ pub struct Reextracted {
     pub changed: usize,
     /// Technical revisions recorded, as `(snapshot id, revision id)`; empty in
     /// a dry run.
-    pub technical: Vec<(i64, i64)>,
+    pub technical: Vec<(SnapshotId, RevisionId)>,
     /// Snapshots that no longer extract with the current rules, as
     /// `(snapshot id, error)`; their documents are kept.
-    pub failed: Vec<(i64, String)>,
+    pub failed: Vec<(SnapshotId, String)>,
 }
 
 /// Re-derives every stored document of `target` from its raw body with the
@@ -480,7 +481,7 @@ pub fn reextract(
         let new = match extract_row(store, &row, target) {
             Ok(doc) => doc,
             Err(e) => {
-                warn!(target = %target.id, snapshot = row.id, "re-extraction failed: {e}");
+                warn!(target = %target.id, snapshot = %row.id, "re-extraction failed: {e}");
                 done.failed.push((row.id, e.to_string()));
                 continue;
             }
@@ -519,7 +520,7 @@ pub fn record_reextracted<S: CheckStore + ?Sized>(
     new: &Document,
     now: Timestamp,
     opts: &DiffOptions,
-) -> Result<Option<i64>> {
+) -> Result<Option<RevisionId>> {
     store.replace_document(row, new)?;
     diff::revision(old, new, opts)
         .map(|rev| store.record_technical_revision(target, row.id, row.id, &rev, now))
@@ -587,8 +588,8 @@ mod tests {
     }
 
     /// Stores each page in turn as a check would, one day apart, and returns the snapshot ids.
-    fn store_pages(store: &mut Store, t: &Target, pages: &[String]) -> Vec<i64> {
-        let mut ids: Vec<i64> = Vec::new();
+    fn store_pages(store: &mut Store, t: &Target, pages: &[String]) -> Vec<SnapshotId> {
+        let mut ids: Vec<SnapshotId> = Vec::new();
         let mut previous: Option<Document> = None;
         for (i, body) in pages.iter().enumerate() {
             let when = at(&format!("2026-11-{:02}T10:00:00Z", 10 + i));
@@ -637,7 +638,7 @@ mod tests {
         ids
     }
 
-    fn row(store: &Store, id: i64) -> SnapshotRow {
+    fn row(store: &Store, id: SnapshotId) -> SnapshotRow {
         store.snapshot("t", id).unwrap().unwrap().row
     }
 
@@ -687,7 +688,7 @@ mod tests {
                 );
             }
         }
-        let window = |since: &str, until: &str| -> Vec<Option<i64>> {
+        let window = |since: &str, until: &str| -> Vec<Option<SnapshotId>> {
             stored_redlines(&store, "t", Some(at(since)), Some(at(until)), None, &opts)
                 .unwrap()
                 .iter()
@@ -739,7 +740,7 @@ mod tests {
 
         let done = reextract(&mut store, &better, false, now, &opts).unwrap();
         assert_eq!((done.snapshots, done.changed, done.failed.len()), (2, 2, 0));
-        let technical: Vec<(i64, i64, bool)> = store
+        let technical: Vec<(SnapshotId, SnapshotId, bool)> = store
             .revisions("t")
             .unwrap()
             .iter()

@@ -1,6 +1,7 @@
 //! `redliner history TARGET`: the target's checks and snapshots, newest first,
 //! as aligned columns (or JSON).
 
+use redliner::ids::{CheckId, SnapshotId};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
@@ -86,12 +87,12 @@ fn recurrences(
     store: &redliner::store::Store,
     target: &str,
     entries: &[HistoryEntry],
-) -> Result<HashMap<i64, String>, Error> {
+) -> Result<HashMap<CheckId, String>, Error> {
     let mut marks = HashMap::new();
     if !entries.iter().any(|e| e.outcome == CheckOutcome::Changed) {
         return Ok(marks);
     }
-    let rows: HashMap<i64, SnapshotRow> = store
+    let rows: HashMap<SnapshotId, SnapshotRow> = store
         .snapshots(target)?
         .into_iter()
         .map(|r| (r.id, r))
@@ -158,7 +159,7 @@ fn kind_label(e: &HistoryEntry) -> Option<&'static str> {
 
 /// A header row and one line per entry, the columns aligned (nothing for
 /// no entries).
-fn table(entries: &[HistoryEntry], marks: &HashMap<i64, String>) -> Vec<String> {
+fn table(entries: &[HistoryEntry], marks: &HashMap<CheckId, String>) -> Vec<String> {
     if entries.is_empty() {
         return Vec::new();
     }
@@ -180,11 +181,11 @@ mod tests {
 
     fn entry(at: &str, outcome: CheckOutcome, snapshot: Option<i64>) -> HistoryEntry {
         HistoryEntry {
-            check_id: 1,
+            check_id: CheckId(1),
             at: at.parse().unwrap(),
             outcome,
             http_status: None,
-            snapshot_id: snapshot,
+            snapshot_id: snapshot.map(SnapshotId),
             stamp: snapshot.map(|_| "Last updated: 28 Aug. 2024 11:27".into()),
             sections: Some(3),
             revision_id: None,
@@ -214,13 +215,13 @@ mod tests {
             entry("2026-11-29T10:00:00Z", CheckOutcome::Baseline, Some(1)),
         ];
         let mut marks = HashMap::new();
-        marks.insert(1, "revert to #9".to_string());
+        marks.insert(CheckId(1), "revert to #9".to_string());
         let mut revert = entry("2026-12-01T12:00:00Z", CheckOutcome::Changed, Some(13));
         revert.kind = Some(RevisionKind::Revised);
         let entries = [&entries[..1], &[revert], &entries[1..]].concat();
         let mut entries = entries;
         for (i, e) in entries.iter_mut().enumerate() {
-            e.check_id = if i == 1 { 1 } else { 100 + i as i64 };
+            e.check_id = CheckId(if i == 1 { 1 } else { 100 + i as i64 });
         }
         assert_eq!(
             table(&entries, &marks),

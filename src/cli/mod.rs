@@ -21,6 +21,7 @@ mod maintenance;
 mod output;
 mod reextract;
 mod report;
+mod serve;
 mod show;
 mod source;
 mod test_alert;
@@ -92,6 +93,8 @@ pub enum Command {
     TestAlert(test_alert::TestAlertArgs),
     /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
     Watch(watch::WatchArgs),
+    /// Serve the store over HTTP on a loopback address (for now: Prometheus /metrics)
+    Serve(serve::ServeArgs),
     /// List the configured targets with their last check, snapshots and last revision
     Targets(maintenance::TargetsArgs),
     /// Remove the snapshots `settings.retention` (or --keep-last/--keep-for) does not keep
@@ -170,6 +173,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Alerts(a) => alerts::run(&cli.global, a),
         Command::TestAlert(a) => test_alert::run(&cli.global, a),
         Command::Watch(a) => watch::run(&cli.global, a),
+        Command::Serve(a) => serve::run(&cli.global, a),
         Command::Targets(a) => maintenance::targets(&cli.global, a),
         Command::Prune(a) => maintenance::prune(&cli.global, a),
         Command::Forget(a) => maintenance::forget(&cli.global, a),
@@ -191,6 +195,46 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
             what: "starting the async runtime",
             source: e,
         })
+}
+
+/// Spawns the task that turns the first SIGINT or SIGTERM into a shutdown
+/// request, saying `redliner: SIGTERM received; {then}` (a second signal is
+/// handled the same way: what is in flight still finishes).
+pub(crate) fn listen_for_signals(
+    stop: tokio::sync::watch::Sender<bool>,
+    then: &'static str,
+) -> Result<(), Error> {
+    let io = |e| Error::System {
+        what: "installing the signal handlers",
+        source: e,
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).map_err(io)?;
+        let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+        tokio::spawn(async move {
+            loop {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                eprintln!("redliner: {name} received; {then}");
+                let _ = stop.send(true);
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = io;
+        tokio::spawn(async move {
+            while tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("redliner: interrupted; {then}");
+                let _ = stop.send(true);
+            }
+        });
+    }
+    Ok(())
 }
 
 /// Sets up `tracing` on stderr: `RUST_LOG` wins; else redliner's own events

@@ -141,7 +141,7 @@ fn redlines_of(
     }
     // One revision at a time, to keep the ones that can still be read.
     let snapshots = store.snapshots(target)?;
-    let by_id = |id: i64| snapshots.iter().find(|s| s.id == id);
+    let by_id = |id: redliner::ids::SnapshotId| snapshots.iter().find(|s| s.id == id);
     let mut pairs: Vec<_> = store
         .revisions(target)?
         .into_iter()

@@ -16,9 +16,11 @@ use tokio::sync::watch;
 
 use redliner::clock::{Clock, SystemClock};
 use redliner::error::Error;
+use redliner::metrics::Metrics;
 use redliner::monitor::{Monitor, Outcome};
 use redliner::report;
 use redliner::run::{Checked, Locking, Mode, RunOptions};
+use redliner::serve::{self, MetricsSource};
 
 use super::Global;
 use super::check::CheckFormat;
@@ -34,9 +36,16 @@ pub struct WatchArgs {
     /// Redline format on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
     pub format: CheckFormat,
+    /// Also serve HTTP on this loopback address, as `redliner serve` does,
+    /// with this daemon's checks in /metrics (e.g. 127.0.0.1:9187)
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
+    if let Some(addr) = args.serve {
+        redliner::serve::check_bind(addr).map_err(Error::Usage)?;
+    }
     let mut settings = global.settings()?;
     // The feed for all targets covers every configured target, whichever
     // ones this run checks.
@@ -55,9 +64,19 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
         min_host_delay: settings.watch.min_host_delay,
         locking: Locking::WhileChecking(settings.watch.lock_wait),
     };
-    let monitor = Monitor::open(&settings)?;
-    monitor.store().set_feed_scope(configured);
+    let metrics = Arc::new(Metrics::default());
+    let monitor = Monitor::open(&settings)?.with_metrics(Arc::clone(&metrics));
+    monitor
+        .store()
+        .set_feed_scope(configured.iter().map(String::as_str));
     let monitor = Arc::new(monitor);
+    let metrics_page: MetricsSource = {
+        let monitor = Arc::clone(&monitor);
+        Arc::new(move || {
+            let ids: Vec<&str> = configured.iter().map(String::as_str).collect();
+            metrics.render(&monitor.store(), &ids)
+        })
+    };
     let mut printed = 0usize;
     let format = args.format;
 
@@ -80,7 +99,19 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             // Handlers first: a signal during the first check must not kill us.
             let (stop, shutdown) = watch::channel(false);
             let stop_when_stdout_closes = stop.clone();
-            listen_for_signals(stop)?;
+            let stop_server = stop.clone();
+            let server = match args.serve {
+                Some(addr) => {
+                    let (listener, url) = serve::bind(addr).await.map_err(Error::Usage)?;
+                    if !quiet {
+                        eprintln!("redliner: serving {url}/metrics");
+                    }
+                    let routes = serve::router(metrics_page);
+                    Some(tokio::spawn(serve::run(listener, routes, shutdown.clone())))
+                }
+                None => None,
+            };
+            super::listen_for_signals(stop, "stopping after the checks in flight")?;
             if !quiet {
                 eprintln!(
                     "redliner: {}",
@@ -96,7 +127,7 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             } else {
                 targets
             };
-            redliner::run::run(
+            let summary = redliner::run::run(
                 Arc::clone(&monitor),
                 targets,
                 &options,
@@ -115,7 +146,16 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                     let _ = deliver.send(());
                 },
             )
-            .await
+            .await;
+            // The checks are over (a signal, or `--once` done): the server
+            // stops too, after the requests in progress.
+            let _ = stop_server.send(true);
+            if let Some(server) = server
+                && let Ok(Err(e)) = server.await
+            {
+                tracing::warn!("HTTP server: {e}");
+            }
+            summary
         })
     })?;
     if !quiet {
@@ -190,43 +230,6 @@ fn start_line(once: bool, targets: usize, store: &std::path::Path) -> String {
 enum Stdout {
     Open,
     Closed,
-}
-
-/// Spawns the task that turns the first SIGINT or SIGTERM into a shutdown
-/// request (a second signal is handled the same way: the check in flight
-/// still finishes).
-fn listen_for_signals(stop: watch::Sender<bool>) -> Result<(), Error> {
-    let io = |e| Error::System {
-        what: "installing the signal handlers",
-        source: e,
-    };
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).map_err(io)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(io)?;
-        tokio::spawn(async move {
-            loop {
-                let name = tokio::select! {
-                    _ = term.recv() => "SIGTERM",
-                    _ = int.recv() => "SIGINT",
-                };
-                eprintln!("redliner: {name} received; stopping after the checks in flight");
-                let _ = stop.send(true);
-            }
-        });
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = io;
-        tokio::spawn(async move {
-            while tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("redliner: interrupted; stopping after the checks in flight");
-                let _ = stop.send(true);
-            }
-        });
-    }
-    Ok(())
 }
 
 /// One status line on stderr (unless `-q`) and, for a change, the redline on

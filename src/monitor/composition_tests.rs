@@ -4,6 +4,7 @@
 //! (fetch, extract, store read, store write, recording the check), with what
 //! each leaves in the store.
 
+use crate::ids::{CheckId, RevisionId, SnapshotId};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
@@ -121,7 +122,7 @@ impl CheckStore for FaultyStore {
         target: &str,
         hash: &str,
         before: Option<&SnapshotRow>,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<SnapshotId>> {
         self.inner.newest_with_content(target, hash, before)
     }
     fn run_start(
@@ -129,17 +130,17 @@ impl CheckStore for FaultyStore {
         target: &str,
         contents: [&str; 2],
         before: Option<&SnapshotRow>,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<SnapshotId>> {
         self.inner.run_start(target, contents, before)
     }
-    fn alternating_alerted_since(&self, target: &str, since: i64) -> StoreResult<bool> {
+    fn alternating_alerted_since(&self, target: &str, since: SnapshotId) -> StoreResult<bool> {
         self.inner.alternating_alerted_since(target, since)
     }
     fn record_check_alerting(
         &mut self,
         c: &CheckRecord,
         plan: Option<&AlertPlan>,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<CheckId> {
         self.check("record_check_alerting")?;
         self.inner.record_check_alerting(c, plan)
     }
@@ -149,7 +150,7 @@ impl CheckStore for FaultyStore {
     }
     fn set_source_fingerprint(
         &self,
-        snapshot: i64,
+        snapshot: SnapshotId,
         fingerprint: &str,
         mask: Option<&[u8]>,
     ) -> StoreResult<()> {
@@ -159,11 +160,11 @@ impl CheckStore for FaultyStore {
     fn record_technical_revision(
         &mut self,
         target: &str,
-        old: i64,
-        new: i64,
+        old: SnapshotId,
+        new: SnapshotId,
         revision: &Revision,
         created_at: Timestamp,
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<RevisionId> {
         self.inner
             .record_technical_revision(target, old, new, revision, created_at)
     }
@@ -465,7 +466,7 @@ fn a_failure_at_every_stage_stores_nothing() {
     let Outcome::Changed { redline, .. } = &outcome else {
         panic!("{}", outcome.describe());
     };
-    assert_eq!(redline.old_snapshot, Some(1));
+    assert_eq!(redline.old_snapshot, Some(SnapshotId(1)));
     assert_eq!(rig.snapshots(), 2);
 }
 

@@ -23,6 +23,7 @@
 //!   content fingerprint, else the check is `unconfirmed`, nothing is stored
 //!   and the next run tries again.
 
+use crate::ids::SnapshotId;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -48,7 +49,7 @@ use crate::store::{
 use crate::target::Target;
 
 mod second_look;
-use second_look::{Confirmation, CutCheck, cut_confirmed_note};
+use second_look::{Confirmation, CutSeen, InHand, cut_confirmed_note};
 
 /// What one check of one target found.
 #[derive(Debug)]
@@ -56,7 +57,7 @@ pub enum Outcome {
     /// The first snapshot of the target was stored.
     Baseline {
         /// The new snapshot's id.
-        snapshot: i64,
+        snapshot: SnapshotId,
         /// Sections in the document.
         sections: usize,
         /// The stamp's display text, if any.
@@ -71,7 +72,7 @@ pub enum Outcome {
     /// Content or stamp changed: a snapshot and a revision were stored.
     Changed {
         /// The new snapshot's id.
-        snapshot: i64,
+        snapshot: SnapshotId,
         /// The redline of the revision.
         redline: Box<Redline>,
     },
@@ -79,7 +80,7 @@ pub enum Outcome {
     /// snapshot was stored, nothing alerted.
     LayoutChanged {
         /// The new snapshot's id.
-        snapshot: i64,
+        snapshot: SnapshotId,
         /// The warning naming the rule to update.
         note: String,
     },
@@ -281,9 +282,11 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
     /// [`Error::Fetch`] or [`Error::Extract`] (recorded as a failed check; nothing
     /// else written), or [`Error::Store`].
     pub async fn check(&self, target: &Target) -> Result<Outcome> {
-        let started_at = self.clock.now();
-        let timer = Instant::now();
-        let result = self.check_inner(target, started_at, timer).await;
+        let started = Started {
+            at: self.clock.now(),
+            timer: Instant::now(),
+        };
+        let result = self.check_inner(target, started).await;
         if let Some(m) = &self.metrics {
             m.check(match &result {
                 Ok(outcome) => outcome.check_outcome(),
@@ -305,19 +308,11 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 _ => None,
             };
             let record = CheckRecord {
-                target: target.id.clone(),
-                url: target.url.to_string(),
-                started_at,
-                duration_ms: timer.elapsed().as_millis() as i64,
-                outcome: CheckOutcome::Failed,
-                final_url: None,
                 http_status,
                 error: Some(e.to_string()),
-                snapshot_id: None,
-                note: None,
+                ..check_record(target, started, CheckOutcome::Failed)
             };
-            let plan = self.alert_plan(target);
-            let recorded = self.store().record_check_alerting(&record, plan.as_ref());
+            let recorded = self.record_check(target, &record);
             if let (Err(record_error), Error::Store(_)) = (&recorded, e) {
                 // The store is the trouble: report the first error, not this one.
                 debug!(target = %target.id, "recording the failed check: {record_error}");
@@ -328,87 +323,36 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         result
     }
 
-    async fn check_inner(
-        &self,
-        target: &Target,
-        started_at: Timestamp,
-        timer: Instant,
-    ) -> Result<Outcome> {
+    /// Records a check that stored no snapshot and queues its health alerts.
+    ///
+    /// # Errors
+    /// [`Error::Store`].
+    fn record_check(&self, target: &Target, record: &CheckRecord) -> Result<()> {
+        let plan = self.alert_plan(target);
+        self.store().record_check_alerting(record, plan.as_ref())?;
+        Ok(())
+    }
+
+    async fn check_inner(&self, target: &Target, started: Started) -> Result<Outcome> {
         // The row first: its document is read only when the page must be
         // extracted (see `unchanged_by_fingerprint`).
         let latest_row = self.store().latest_snapshot_row(&target.id)?;
-        // Conditional GET with the latest good snapshot's validators, unless the
-        // last full (200) fetch is older than `unconditional_every`: then a
-        // plain GET, so a server answering stale 304s is still read in full.
-        let last_page = self.store().last_check_started(
-            &target.id,
-            &[
-                CheckOutcome::Baseline,
-                CheckOutcome::Unchanged,
-                CheckOutcome::Changed,
-                CheckOutcome::LayoutChanged,
-                CheckOutcome::Unconfirmed,
-            ],
-        )?;
-        let conditional =
-            crate::schedule::send_validators(last_page, started_at, self.unconditional_every);
-        let validators = latest_row
-            .as_ref()
-            .filter(|_| conditional)
-            .map(SnapshotRow::validators);
-        debug!(target = %target.id, conditional, "validators chosen");
-        info!(target = %target.id, url = %target.url, "fetching");
-        let fetched = self
-            .fetch(target, validators.as_ref())
-            .await
-            .map_err(|source| Error::Fetch {
-                target: target.id.clone(),
-                source,
-            })?;
-        let page = match fetched {
-            Fetched::NotModified => {
-                info!(target = %target.id, "not modified (304)");
-                let record = CheckRecord {
-                    target: target.id.clone(),
-                    url: target.url.to_string(),
-                    started_at,
-                    duration_ms: timer.elapsed().as_millis() as i64,
-                    outcome: CheckOutcome::NotModified,
-                    final_url: None,
-                    http_status: Some(304),
-                    error: None,
-                    snapshot_id: latest_row.as_ref().map(|s| s.id),
-                    note: None,
-                };
-                let plan = self.alert_plan(target);
-                self.store().record_check_alerting(&record, plan.as_ref())?;
-                return Ok(Outcome::NotModified);
-            }
-            Fetched::Page(p) => p,
+        let Some(page) = self
+            .fetch_page(target, latest_row.as_ref(), started)
+            .await?
+        else {
+            return Ok(Outcome::NotModified);
         };
-        let mut page = page;
-        if target.charset.is_some() {
-            page.decode(target.charset);
-        }
-        info!(
-            target = %target.id,
-            status = page.status,
-            bytes = page.body.len(),
-            charset = %page.charset,
-            charset_source = %page.charset_source,
-            final_url = %page.final_url,
-            "fetched"
-        );
         let moved_note = self.moved(target, latest_row.as_ref(), &page)?;
         let decode_note = self.decoding_checked(target, latest_row.as_ref(), &page)?;
         let notes = [moved_note.as_deref(), decode_note.as_deref()];
         // What the comparison's pass over this page took, for the snapshot.
-        let mut taken = match self.unchanged_by_fingerprint(
+        let taken = match self.unchanged_by_fingerprint(
             target,
             latest_row.as_ref(),
             &page,
             notes,
-            (started_at, timer),
+            started,
         )? {
             Ok(outcome) => return Ok(outcome),
             Err(taken) => taken,
@@ -418,53 +362,38 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             .transpose()?;
 
         // A body cut in transit is fetched again at once, before anything is
-        // compared or stored: whole the second time, the second is used (and
-        // must equal the baseline); cut the same way twice, it is believed
-        // and flagged; otherwise nothing is stored.
-        let mut first = self.extract(target, &page);
-        let mut cut_repaired = None;
-        let mut cut_confirmed = None;
-        // The extracted document's fingerprint, taken once for the check.
-        let mut first_hash = first.as_ref().ok().map(Document::fingerprint);
-        if let Some(sign) = self.cut_sign(
-            target,
-            latest.as_ref(),
-            &page,
-            first.as_ref().ok().zip(first_hash.as_deref()),
-        ) {
-            let old_body = latest
-                .as_ref()
-                .and_then(|p| self.store().raw_body(&p.row).ok());
-            let old = latest
-                .as_ref()
-                .zip(old_body.as_deref())
-                .map(|(p, b)| (b, &p.document));
-            info!(target = %target.id, "the body looks cut ({}); fetching it again", sign.describe());
-            match self.refetch_cut(target, old, first.as_ref().ok()).await {
-                CutCheck::Whole(second) => {
-                    let (second_page, second_document) = *second;
-                    page = second_page;
-                    taken = None;
-                    first_hash = None;
-                    first = Ok(second_document);
-                    cut_repaired = Some(sign);
-                }
-                CutCheck::Same => cut_confirmed = Some(sign),
-                CutCheck::Other(why) => {
-                    let note = format!("the first fetch looked cut ({}); {why}", sign.describe());
-                    warn!(target = %target.id, "nothing stored: {note}");
-                    return self.record_unconfirmed(
-                        target,
-                        &page,
-                        latest.as_ref().map(|p| p.id),
-                        note,
-                        (started_at, timer),
-                    );
-                }
+        // compared or stored (see `Monitor::look_again_if_cut`).
+        let document = self.extract(target, &page);
+        let hash = document.as_ref().ok().map(Document::fingerprint);
+        let mut hand = InHand {
+            page,
+            document,
+            hash,
+            taken,
+        };
+        let cut = match self
+            .look_again_if_cut(target, latest.as_ref(), &mut hand)
+            .await
+        {
+            Ok(cut) => cut,
+            Err(note) => {
+                warn!(target = %target.id, "nothing stored: {note}");
+                let previous = latest.as_ref().map(|p| p.id);
+                return self.record_unconfirmed(target, &hand.page, previous, note, started);
             }
-        }
-        let document = first?;
-        let content_hash = first_hash.unwrap_or_else(|| document.fingerprint());
+        };
+        let CutSeen {
+            repaired: cut_repaired,
+            confirmed: cut_confirmed,
+        } = cut;
+        let InHand {
+            page,
+            document,
+            hash,
+            mut taken,
+        } = hand;
+        let document = document?;
+        let content_hash = hash.unwrap_or_else(|| document.fingerprint());
         info!(
             target = %target.id,
             sections = document.sections.len(),
@@ -491,17 +420,15 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             (c, m) => m.or(c),
         };
 
-        let captured_at = self.clock.now();
+        let capture = Capture {
+            target,
+            page: &page,
+            document: &document,
+            content_hash: &content_hash,
+            started,
+            captured_at: self.clock.now(),
+        };
         let Some(previous) = latest else {
-            // Said once, when the target starts; later checks warn only when
-            // the root found changes (see `layout::template_change`).
-            if document.meta.root.fallback {
-                warn!(
-                    target = %target.id,
-                    "configured content root not found; used fallback `{}`",
-                    document.meta.root.selector
-                );
-            }
             let cut_note = cut_repaired
                 .map(|sign| {
                     format!(
@@ -510,41 +437,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                     )
                 })
                 .or_else(|| cut_confirmed.map(cut_confirmed_note));
-            if let Some(note) = &cut_note {
-                warn!(target = %target.id, "baseline: {note}");
-            }
-            let note = [cut_note, decode_note]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("; ");
-            let plan = self.alert_plan(target);
-            let source = source_fingerprint(target, &page, &document, taken.take());
-            let recorded = self.store().record_snapshot(NewSnapshot {
-                target: &target.id,
-                url: target.url.as_str(),
-                page: &page,
-                document: &document,
-                captured_at,
-                started_at,
-                duration_ms: timer.elapsed().as_millis() as i64,
-                previous: None,
-                revision: None,
-                redline_markdown: None,
-                alerts: plan.as_ref(),
-                technical: false,
-                note: (!note.is_empty()).then_some(note.as_str()),
-                source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
-                source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
-                content_hash: Some(&content_hash),
-            })?;
-            info!(target = %target.id, snapshot = recorded.snapshot_id, "baseline stored");
-            return Ok(Outcome::Baseline {
-                snapshot: recorded.snapshot_id,
-                sections: document.sections.len(),
-                stamp: document.meta.stamp.as_ref().map(|s| s.display_value()),
-                fallback: document.meta.root.fallback,
-            });
+            return self.store_baseline(&capture, taken, [cut_note, decode_note]);
         };
 
         let mut revision = diff::revision(&previous.document, &document, &self.diff);
@@ -558,13 +451,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 sign.describe()
             );
             warn!(target = %target.id, "nothing stored: {note}");
-            return self.record_unconfirmed(
-                target,
-                &page,
-                Some(previous.id),
-                note,
-                (started_at, timer),
-            );
+            return self.record_unconfirmed(target, &page, Some(previous.id), note, started);
         }
         let mut layout_note = None;
         if let Some(change) = &template {
@@ -584,12 +471,11 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             let warning = change.warning(&target.rules);
             if layout::redesign_only(&previous.document, &document, revision.as_ref()).is_some() {
                 return self.record_layout(
-                    target,
-                    (&page, &document, taken.take()),
+                    &capture,
+                    taken.take(),
                     &previous,
                     revision.as_ref(),
                     &warning,
-                    (started_at, captured_at, timer),
                 );
             }
             // The same text under a new template with a new stamp: the stamp
@@ -617,17 +503,15 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             if let Some(note) = &cut_note {
                 warn!(target = %target.id, "{note}");
             }
-            let note = [compare_note, cut_note, decode_note]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("; ");
-            self.record_unchanged(target, &page, previous.id, note, (started_at, timer))?;
-            if like_with_like && cut_repaired.is_none() && cut_confirmed.is_none() {
-                self.lend_fingerprint(target, &previous.row, (&page, taken.take()), &document);
-            }
-            info!(target = %target.id, "unchanged");
-            return Ok(Outcome::Unchanged);
+            // Compared like with like and not cut: the page may lend the
+            // previous snapshot its fingerprint.
+            let lend = like_with_like && cut_repaired.is_none() && cut_confirmed.is_none();
+            return self.unchanged_after_extraction(
+                &capture,
+                &previous.row,
+                lend.then_some(taken),
+                [compare_note, cut_note, decode_note],
+            );
         };
 
         // Confirm a content change with a second fetch before storing it. A
@@ -647,7 +531,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                         &page,
                         Some(previous.id),
                         note,
-                        (started_at, timer),
+                        started,
                     );
                 }
             }
@@ -655,7 +539,141 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         info!(target = %target.id, kind = %revision.kind, confirmed, "changed");
         let large_removal = layout::large_removal(&previous.document, &document)
             .map(|(lost, total)| layout::large_removal_note(lost, total, confirmed));
+        let notes = [
+            cut_note,
+            decode_note,
+            large_removal,
+            layout_note,
+            compare_note,
+        ];
+        self.store_change(&capture, taken, &previous, revision, notes)
+    }
 
+    /// Fetches the target's page: a conditional GET with the latest
+    /// snapshot's validators, unless the last full (200) fetch is older than
+    /// `unconditional_every` (then a plain GET, so a server answering stale
+    /// 304s is still read in full); decoded with the target's charset when
+    /// one is configured. `None`: the server answered 304 Not Modified, and
+    /// the check is recorded.
+    ///
+    /// # Errors
+    /// [`Error::Fetch`]; [`Error::Store`].
+    async fn fetch_page(
+        &self,
+        target: &Target,
+        latest_row: Option<&SnapshotRow>,
+        started: Started,
+    ) -> Result<Option<FetchedPage>> {
+        let last_page = self.store().last_check_started(
+            &target.id,
+            &[
+                CheckOutcome::Baseline,
+                CheckOutcome::Unchanged,
+                CheckOutcome::Changed,
+                CheckOutcome::LayoutChanged,
+                CheckOutcome::Unconfirmed,
+            ],
+        )?;
+        let conditional =
+            crate::schedule::send_validators(last_page, started.at, self.unconditional_every);
+        let validators = latest_row
+            .filter(|_| conditional)
+            .map(SnapshotRow::validators);
+        debug!(target = %target.id, conditional, "validators chosen");
+        info!(target = %target.id, url = %target.url, "fetching");
+        let fetched = self
+            .fetch(target, validators.as_ref())
+            .await
+            .map_err(|source| Error::Fetch {
+                target: target.id.clone(),
+                source,
+            })?;
+        let mut page = match fetched {
+            Fetched::NotModified => {
+                info!(target = %target.id, "not modified (304)");
+                let record = CheckRecord {
+                    http_status: Some(304),
+                    snapshot_id: latest_row.map(|s| s.id),
+                    ..check_record(target, started, CheckOutcome::NotModified)
+                };
+                self.record_check(target, &record)?;
+                return Ok(None);
+            }
+            Fetched::Page(p) => p,
+        };
+        if target.charset.is_some() {
+            page.decode(target.charset);
+        }
+        info!(
+            target = %target.id,
+            status = page.status,
+            bytes = page.body.len(),
+            charset = %page.charset,
+            charset_source = %page.charset_source,
+            final_url = %page.final_url,
+            "fetched"
+        );
+        Ok(Some(page))
+    }
+
+    /// Stores the first snapshot of a target, with its notes (a body found
+    /// cut, a decoding note) as the check's note.
+    ///
+    /// # Errors
+    /// [`Error::Store`].
+    fn store_baseline(
+        &self,
+        capture: &Capture<'_>,
+        taken: Option<Source>,
+        notes: [Option<String>; 2],
+    ) -> Result<Outcome> {
+        let (target, document) = (capture.target, capture.document);
+        // Said once, when the target starts; later checks warn only when
+        // the root found changes (see `layout::template_change`).
+        if document.meta.root.fallback {
+            warn!(
+                target = %target.id,
+                "configured content root not found; used fallback `{}`",
+                document.meta.root.selector
+            );
+        }
+        if let Some(note) = &notes[0] {
+            warn!(target = %target.id, "baseline: {note}");
+        }
+        let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
+        let plan = self.alert_plan(target);
+        let source = SourceParts::of(target, capture.page, document, taken);
+        let recorded = self.store().record_snapshot(NewSnapshot {
+            alerts: plan.as_ref(),
+            note: (!note.is_empty()).then_some(note.as_str()),
+            ..capture.snapshot(source.as_ref())
+        })?;
+        info!(target = %target.id, snapshot = %recorded.snapshot_id, "baseline stored");
+        Ok(Outcome::Baseline {
+            snapshot: recorded.snapshot_id,
+            sections: document.sections.len(),
+            stamp: document.meta.stamp.as_ref().map(|s| s.display_value()),
+            fallback: document.meta.root.fallback,
+        })
+    }
+
+    /// Stores a content revision from `previous`: builds its redline, plans
+    /// its alerts (revert, alternation, rules), puts `notes` (after the
+    /// recurrence note, before the document's own) at the top of the
+    /// redline, and stores the snapshot with the rendered redline and the
+    /// alerts in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Store`]; [`Error::System`] when the redline cannot be rendered.
+    fn store_change(
+        &self,
+        capture: &Capture<'_>,
+        taken: Option<Source>,
+        previous: &StoredSnapshot,
+        revision: Revision,
+        notes: [Option<String>; 5],
+    ) -> Result<Outcome> {
+        let (target, document) = (capture.target, capture.document);
         let mut redline = Redline {
             target: target.id.clone(),
             url: target.url.to_string(),
@@ -665,7 +683,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 .clone()
                 .or_else(|| previous.document.meta.title.clone()),
             old_captured_at: Some(previous.captured_at),
-            new_captured_at: captured_at,
+            new_captured_at: capture.captured_at,
             old_snapshot: Some(previous.id),
             new_snapshot: None,
             revision,
@@ -678,19 +696,15 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             target,
             &self.delivery,
             &redline,
-            &content_hash,
-            captured_at,
+            capture.content_hash,
+            capture.captured_at,
         )?;
         // What the reader must not miss, said at the top of the redline in
         // every format (and in the alert, which carries the redline).
         redline.notes = recurrence
             .map(crate::alerting::Recurrence::note)
             .into_iter()
-            .chain(cut_note)
-            .chain(decode_note)
-            .chain(large_removal)
-            .chain(layout_note)
-            .chain(compare_note)
+            .chain(notes.into_iter().flatten())
             .chain(report::document_notes(&document.meta))
             .collect();
         if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
@@ -710,24 +724,13 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             what: "rendering the redline",
             source,
         })?;
-        let source = source_fingerprint(target, &page, &document, taken.take());
+        let source = SourceParts::of(target, capture.page, document, taken);
         let recorded = self.store().record_snapshot(NewSnapshot {
-            target: &target.id,
-            url: target.url.as_str(),
-            page: &page,
-            document: &document,
-            captured_at,
-            started_at,
-            duration_ms: timer.elapsed().as_millis() as i64,
             previous: Some(previous.id),
             revision: Some(&redline.revision),
             redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
             alerts: plan.as_ref(),
-            technical: false,
-            note: None,
-            source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
-            source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
-            content_hash: Some(&content_hash),
+            ..capture.snapshot(source.as_ref())
         })?;
         redline.new_snapshot = Some(recorded.snapshot_id);
         // The feeds are rewritten once per run, not per change: the run
@@ -829,7 +832,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             Err(e) => {
                 warn!(
                     target = %target.id,
-                    snapshot = previous.id,
+                    snapshot = %previous.id,
                     "previous snapshot not re-extracted ({why}): {e}"
                 );
                 let note = format!(
@@ -852,14 +855,14 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 Some(revision) => {
                     info!(
                         target = %target.id,
-                        snapshot = previous.id,
-                        revision,
+                        snapshot = %previous.id,
+                        %revision,
                         "previous snapshot re-extracted ({why}): its document changed; technical revision recorded, not alerted"
                     );
                 }
                 None => info!(
                     target = %target.id,
-                    snapshot = previous.id,
+                    snapshot = %previous.id,
                     "previous snapshot re-extracted ({why}): same content"
                 ),
             }
@@ -873,35 +876,25 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
     /// technical, only health alerts ("recovered") may be queued.
     fn record_layout(
         &self,
-        target: &Target,
-        (page, document, taken): (&FetchedPage, &Document, Option<Source>),
+        capture: &Capture<'_>,
+        taken: Option<Source>,
         previous: &StoredSnapshot,
         revision: Option<&Revision>,
         warning: &str,
-        (started_at, captured_at, timer): (Timestamp, Timestamp, Instant),
     ) -> Result<Outcome> {
+        let target = capture.target;
         warn!(target = %target.id, "layout changed (same text, stored quietly): {warning}");
         let plan = self.alert_plan(target);
-        let source = source_fingerprint(target, page, document, taken);
+        let source = SourceParts::of(target, capture.page, capture.document, taken);
         let recorded = self.store().record_snapshot(NewSnapshot {
-            target: &target.id,
-            url: target.url.as_str(),
-            page,
-            document,
-            captured_at,
-            started_at,
-            duration_ms: timer.elapsed().as_millis() as i64,
             previous: Some(previous.id),
             revision,
-            redline_markdown: None,
             alerts: plan.as_ref(),
             technical: true,
             note: Some(warning),
-            source_fingerprint: source.as_ref().map(|s| s.fingerprint.as_str()),
-            source_mask: source.as_ref().map(|s| s.mask.to_bytes()).as_deref(),
-            content_hash: None,
+            ..capture.snapshot(source.as_ref())
         })?;
-        info!(target = %target.id, snapshot = recorded.snapshot_id, "layout changed");
+        info!(target = %target.id, snapshot = %recorded.snapshot_id, "layout changed");
         Ok(Outcome::LayoutChanged {
             snapshot: recorded.snapshot_id,
             note: warning.to_string(),
@@ -930,7 +923,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         latest: Option<&SnapshotRow>,
         page: &FetchedPage,
         notes: [Option<&str>; 2],
-        (started_at, timer): (Timestamp, Instant),
+        started: Started,
     ) -> Result<std::result::Result<Outcome, Option<Source>>> {
         let Some((row, stored)) = latest.and_then(|r| Some((r, r.source_fingerprint.as_deref()?)))
         else {
@@ -948,10 +941,10 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 return Ok(Err(taken));
             }
             Match::Masked => {
-                debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted (the page fits the source mask)");
+                debug!(target = %target.id, snapshot = %row.id, "fingerprint equal; not extracted (the page fits the source mask)");
             }
             Match::Whole(mask) => {
-                debug!(target = %target.id, snapshot = row.id, "fingerprint equal; not extracted");
+                debug!(target = %target.id, snapshot = %row.id, "fingerprint equal; not extracted");
                 // The page did not fit the stored mask (a token of another
                 // length) or there was none: this page's mask serves the next.
                 if let Err(e) =
@@ -963,7 +956,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             }
         }
         let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
-        self.record_unchanged(target, page, row.id, note, (started_at, timer))?;
+        self.record_unchanged(target, page, row.id, note, started)?;
         info!(target = %target.id, "unchanged");
         Ok(Ok(Outcome::Unchanged))
     }
@@ -977,25 +970,40 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         &self,
         target: &Target,
         page: &FetchedPage,
-        snapshot_id: i64,
+        snapshot_id: SnapshotId,
         note: String,
-        (started_at, timer): (Timestamp, Instant),
+        started: Started,
     ) -> Result<()> {
         let record = CheckRecord {
-            target: target.id.clone(),
-            url: target.url.to_string(),
-            started_at,
-            duration_ms: timer.elapsed().as_millis() as i64,
-            outcome: CheckOutcome::Unchanged,
-            final_url: Some(page.final_url.clone()),
-            http_status: Some(page.status),
-            error: None,
             snapshot_id: Some(snapshot_id),
             note: (!note.is_empty()).then_some(note),
+            ..page_record(target, started, CheckOutcome::Unchanged, page)
         };
-        let plan = self.alert_plan(target);
-        self.store().record_check_alerting(&record, plan.as_ref())?;
-        Ok(())
+        self.record_check(target, &record)
+    }
+
+    /// Records a page that was extracted and found unchanged from
+    /// `previous` (with the notes said), and lends `previous` its
+    /// fingerprint when `lend` is given (see
+    /// [`Monitor::lend_fingerprint`]).
+    ///
+    /// # Errors
+    /// [`Error::Store`].
+    fn unchanged_after_extraction(
+        &self,
+        capture: &Capture<'_>,
+        previous: &SnapshotRow,
+        lend: Option<Option<Source>>,
+        notes: [Option<String>; 3],
+    ) -> Result<Outcome> {
+        let target = capture.target;
+        let note = notes.into_iter().flatten().collect::<Vec<_>>().join("; ");
+        self.record_unchanged(target, capture.page, previous.id, note, capture.started)?;
+        if let Some(taken) = lend {
+            self.lend_fingerprint(target, previous, (capture.page, taken), capture.document);
+        }
+        info!(target = %target.id, "unchanged");
+        Ok(Outcome::Unchanged)
     }
 
     /// After a page was extracted and found unchanged from `previous`, gives
@@ -1022,7 +1030,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             &source.fingerprint,
             Some(&source.mask.to_bytes()),
         ) {
-            Ok(()) => debug!(target = %target.id, snapshot = previous.id, "fingerprint recorded"),
+            Ok(()) => debug!(target = %target.id, snapshot = %previous.id, "fingerprint recorded"),
             Err(e) => debug!(target = %target.id, "fingerprint not recorded: {e}"),
         }
     }
@@ -1032,25 +1040,124 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         &self,
         target: &Target,
         page: &FetchedPage,
-        previous: Option<i64>,
+        previous: Option<SnapshotId>,
         note: String,
-        (started_at, timer): (Timestamp, Instant),
+        started: Started,
     ) -> Result<Outcome> {
         let record = CheckRecord {
-            target: target.id.clone(),
-            url: target.url.to_string(),
-            started_at,
-            duration_ms: timer.elapsed().as_millis() as i64,
-            outcome: CheckOutcome::Unconfirmed,
-            final_url: Some(page.final_url.clone()),
-            http_status: Some(page.status),
-            error: None,
             snapshot_id: previous,
             note: Some(note.clone()),
+            ..page_record(target, started, CheckOutcome::Unconfirmed, page)
         };
-        let plan = self.alert_plan(target);
-        self.store().record_check_alerting(&record, plan.as_ref())?;
+        self.record_check(target, &record)?;
         Ok(Outcome::Unconfirmed { note })
+    }
+}
+
+/// When a check began: the clock's time (recorded) and a monotonic timer
+/// (for its duration).
+#[derive(Debug, Clone, Copy)]
+struct Started {
+    at: Timestamp,
+    timer: Instant,
+}
+
+impl Started {
+    /// Milliseconds since the check began.
+    fn elapsed_ms(self) -> i64 {
+        i64::try_from(self.timer.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// The row of a check of `target` that ended with `outcome`, timed from
+/// `started`; what else it found is left empty for the caller to set.
+fn check_record(target: &Target, started: Started, outcome: CheckOutcome) -> CheckRecord {
+    CheckRecord {
+        target: target.id.clone(),
+        url: target.url.to_string(),
+        started_at: started.at,
+        duration_ms: started.elapsed_ms(),
+        outcome,
+        final_url: None,
+        http_status: None,
+        error: None,
+        snapshot_id: None,
+        note: None,
+    }
+}
+
+/// As [`check_record`], for a check that got `page` (its final URL and
+/// status recorded).
+fn page_record(
+    target: &Target,
+    started: Started,
+    outcome: CheckOutcome,
+    page: &FetchedPage,
+) -> CheckRecord {
+    CheckRecord {
+        final_url: Some(page.final_url.clone()),
+        http_status: Some(page.status),
+        ..check_record(target, started, outcome)
+    }
+}
+
+/// What a check that stores a snapshot has in hand: the target, the page
+/// (after any second fetch), its document and that document's fingerprint,
+/// when the check began and when the page was captured.
+struct Capture<'a> {
+    target: &'a Target,
+    page: &'a FetchedPage,
+    document: &'a Document,
+    content_hash: &'a str,
+    started: Started,
+    captured_at: Timestamp,
+}
+
+impl Capture<'_> {
+    /// The snapshot to store, as a baseline that queues nothing; the
+    /// caller sets the previous snapshot, the revision, the alerts and the
+    /// note by struct update.
+    fn snapshot<'b>(&'b self, source: Option<&'b SourceParts>) -> NewSnapshot<'b> {
+        NewSnapshot {
+            target: &self.target.id,
+            url: self.target.url.as_str(),
+            page: self.page,
+            document: self.document,
+            captured_at: self.captured_at,
+            started_at: self.started.at,
+            duration_ms: self.started.elapsed_ms(),
+            previous: None,
+            revision: None,
+            redline_markdown: None,
+            alerts: None,
+            technical: false,
+            note: None,
+            source_fingerprint: source.map(|s| s.fingerprint.as_str()),
+            source_mask: source.map(|s| s.mask.as_slice()),
+            content_hash: Some(self.content_hash),
+        }
+    }
+}
+
+/// A page's source fingerprint and mask in the form a [`NewSnapshot`]
+/// borrows (the mask as [`extract::fingerprint::SourceMask::to_bytes`]).
+struct SourceParts {
+    fingerprint: String,
+    mask: Vec<u8>,
+}
+
+impl SourceParts {
+    /// [`source_fingerprint`] of the page, kept for the snapshot.
+    fn of(
+        target: &Target,
+        page: &FetchedPage,
+        document: &Document,
+        taken: Option<Source>,
+    ) -> Option<SourceParts> {
+        source_fingerprint(target, page, document, taken).map(|s| SourceParts {
+            mask: s.mask.to_bytes(),
+            fingerprint: s.fingerprint,
+        })
     }
 }
 

@@ -153,6 +153,56 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         })
     }
 
+    /// A body cut in transit is fetched again at once, before anything is
+    /// compared or stored: whole the second time, the second page replaces
+    /// the first in `hand` (and must then equal the previous snapshot);
+    /// cut the same way twice, it is believed and flagged. `Err`: anything
+    /// else, with the note of the `unconfirmed` check (nothing is stored).
+    pub(super) async fn look_again_if_cut(
+        &self,
+        target: &Target,
+        previous: Option<&StoredSnapshot>,
+        hand: &mut InHand,
+    ) -> std::result::Result<CutSeen, String> {
+        let first = hand.document.as_ref().ok();
+        let Some(sign) = self.cut_sign(
+            target,
+            previous,
+            &hand.page,
+            first.zip(hand.hash.as_deref()),
+        ) else {
+            return Ok(CutSeen::default());
+        };
+        let old_body = previous.and_then(|p| self.store().raw_body(&p.row).ok());
+        let old = previous
+            .zip(old_body.as_deref())
+            .map(|(p, b)| (b, &p.document));
+        info!(target = %target.id, "the body looks cut ({}); fetching it again", sign.describe());
+        match self.refetch_cut(target, old, first).await {
+            CutCheck::Whole(second) => {
+                let (page, document) = *second;
+                *hand = InHand {
+                    page,
+                    document: Ok(document),
+                    hash: None,
+                    taken: None,
+                };
+                Ok(CutSeen {
+                    repaired: Some(sign),
+                    confirmed: None,
+                })
+            }
+            CutCheck::Same => Ok(CutSeen {
+                repaired: None,
+                confirmed: Some(sign),
+            }),
+            CutCheck::Other(why) => Err(format!(
+                "the first fetch looked cut ({}); {why}",
+                sign.describe()
+            )),
+        }
+    }
+
     /// Fetches a page that looked cut again, at once, and says what the
     /// second fetch gave: a whole page, the same cut content, or other.
     pub(super) async fn refetch_cut(
@@ -194,6 +244,26 @@ pub(super) fn cut_confirmed_note(sign: layout::CutSign) -> String {
         "the page looked cut ({}); confirmed by a second fetch",
         sign.describe()
     )
+}
+
+/// A page on its way through one check: the page (the second fetch's when
+/// the first looked cut and the second was whole), its extraction or why it
+/// failed, the document's fingerprint once taken, and what the fingerprint
+/// comparison took (for the snapshot).
+pub(super) struct InHand {
+    pub(super) page: FetchedPage,
+    pub(super) document: Result<Document>,
+    pub(super) hash: Option<String>,
+    pub(super) taken: Option<Source>,
+}
+
+/// Whether a page looked cut, and what its second fetch made of it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct CutSeen {
+    /// The first fetch looked cut; the second was whole and replaced it.
+    pub(super) repaired: Option<layout::CutSign>,
+    /// Both fetches gave the same cut content: believed, and flagged.
+    pub(super) confirmed: Option<layout::CutSign>,
 }
 
 /// What the second fetch of a page that looked cut gave.

@@ -12,6 +12,7 @@
 //!   `...:recovered:...`;
 //! - sample: `redliner:test-alert:<unix seconds>:<channel>`.
 
+use crate::ids::SnapshotId;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -54,7 +55,7 @@ pub struct RevisionAlert {
     /// Set when the new content equals an earlier snapshot's (a revert to that
     /// snapshot, or one more flip of an alternating page): that snapshot's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revert_of: Option<i64>,
+    pub revert_of: Option<SnapshotId>,
     /// True when the page flips between two known versions (sent once per
     /// run of flips).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -357,7 +358,7 @@ struct RevisionHead<'a> {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     test: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    revert_of: Option<i64>,
+    revert_of: Option<SnapshotId>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     alternating: bool,
 }
@@ -541,9 +542,13 @@ mod tests {
     fn headlines_flag_reverts_and_alternation() {
         let cases = [
             (None, false, "Relations with Belarus: revised"),
-            (Some(40), false, "Relations with Belarus: revised (revert)"),
             (
-                Some(40),
+                Some(SnapshotId(40)),
+                false,
+                "Relations with Belarus: revised (revert)",
+            ),
+            (
+                Some(SnapshotId(40)),
                 true,
                 "Relations with Belarus: revised (alternating between two versions)",
             ),

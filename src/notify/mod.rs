@@ -1,7 +1,8 @@
 //! The notify stage: alert channels and what is sent on them.
 //!
-//! - [`ChannelConfig`] is one `[[channel]]` entry of the config file; validated
-//!   by [`ChannelConfig::validate`] and turned into a usable [`Channel`] by
+//! - [`ChannelConfig`] is one valid `[[channel]]` entry of the config file
+//!   (made from the entry as written, [`channel::ChannelEntry`], by
+//!   [`channels_from`]), turned into a usable [`Channel`] by
 //!   [`ChannelConfig::resolve`], which reads the secrets (webhook URLs, HMAC
 //!   keys, SMTP passwords) from the environment variables the entry names.
 //! - [`Alert`] is what is sent: a revision (a [`Redline`](crate::report::Redline)

@@ -194,6 +194,7 @@ pub fn cut_chars(text: &str, max: usize, suffix: &str) -> (String, bool) {
 pub(crate) mod tests {
     use super::*;
     use crate::document::{BlockKind, SectionKey};
+    use crate::ids::SnapshotId;
     use crate::report::Redline;
     use crate::report::summary::section_lines;
     use crate::revision::{
@@ -269,8 +270,8 @@ pub(crate) mod tests {
             title: Some("Relations with Belarus".into()),
             old_captured_at: Some("2026-11-13T10:00:00Z".parse().unwrap()),
             new_captured_at: "2026-11-14T10:00:00Z".parse().unwrap(),
-            old_snapshot: Some(41),
-            new_snapshot: Some(42),
+            old_snapshot: Some(SnapshotId(41)),
+            new_snapshot: Some(SnapshotId(42)),
             revision: Revision {
                 kind: RevisionKind::Revised,
                 old_stamp: Some(stamp("Last updated: 28 Aug. 2024 11:27")),
@@ -330,7 +331,7 @@ pub(crate) mod tests {
         ];
         let mut alert = crate::notify::Alert::revision(r, None);
         if let crate::notify::Alert::Revision(a) = &mut alert {
-            a.revert_of = Some(40);
+            a.revert_of = Some(SnapshotId(40));
         }
         alert
     }

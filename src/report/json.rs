@@ -94,6 +94,7 @@
 //! as `{"schema_version": 1, "redlines": [Redline, …]}`, each redline without
 //! its own `schema_version`.
 
+use crate::ids::SnapshotId;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -204,9 +205,9 @@ struct RedlineView<'a> {
     /// When the new snapshot was captured (RFC 3339, UTC).
     checked_at: String,
     /// The old snapshot's store id, when known.
-    old_snapshot: Option<i64>,
+    old_snapshot: Option<SnapshotId>,
     /// The new snapshot's store id, when known.
-    new_snapshot: Option<i64>,
+    new_snapshot: Option<SnapshotId>,
     /// The counts and the one-line summary.
     summary: SummaryView,
     /// Things a reader must not miss: a revert or alternating page, a

@@ -13,6 +13,7 @@
 //! | html     | [`html()`]               | one page, one article per redline        |
 //! | atom     | a feed with one entry    | [`atom_feed`]: one entry per redline     |
 
+use crate::ids::SnapshotId;
 use std::io::{self, Write};
 
 use jiff::Timestamp;
@@ -96,10 +97,10 @@ pub struct Redline {
     pub new_captured_at: Timestamp,
     /// Store ids of the two snapshots, when they come from the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_snapshot: Option<i64>,
+    pub old_snapshot: Option<SnapshotId>,
     /// Store id of the new snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub new_snapshot: Option<i64>,
+    pub new_snapshot: Option<SnapshotId>,
     /// The revision itself.
     pub revision: Revision,
     /// Facts about this revision a reader must not miss, in words, each a

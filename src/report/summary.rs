@@ -741,6 +741,7 @@ pub fn one_line(s: &str) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::document::{BlockKind, SectionKey};
+    use crate::ids::SnapshotId;
     use crate::revision::{ChangeSummary, LinkChange};
     use crate::stamp::Stamp;
 
@@ -869,8 +870,8 @@ pub(crate) mod tests {
             title: Some("Relations with Belarus".to_string()),
             old_captured_at: Some("2024-09-01T08:00:00Z".parse().unwrap()),
             new_captured_at: "2026-11-14T10:00:00Z".parse().unwrap(),
-            old_snapshot: Some(1),
-            new_snapshot: Some(2),
+            old_snapshot: Some(SnapshotId(1)),
+            new_snapshot: Some(SnapshotId(2)),
             revision: Revision {
                 kind: RevisionKind::Revised,
                 old_stamp: Some(stamp("28 Aug. 2024 11:27", 2024, 8, 28, 11, 27)),

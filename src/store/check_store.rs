@@ -1,8 +1,9 @@
 //! [`CheckStore`]: what a check needs of the store, so the composition root
 //! ([`crate::monitor`]) can be tested with a double that fails at any stage.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::{CheckId, RevisionId, SnapshotId};
 
 /// The reads and writes of one check: the latest snapshot and its files,
 /// the recent history alert planning looks at, and the records a check
@@ -53,7 +54,7 @@ pub trait CheckStore: Send {
         target: &str,
         hash: &str,
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<SnapshotId>, StoreError>;
     /// [`Store::run_start`].
     ///
     /// # Errors
@@ -63,7 +64,7 @@ pub trait CheckStore: Send {
         target: &str,
         contents: [&str; 2],
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError>;
+    ) -> Result<Option<SnapshotId>, StoreError>;
     /// [`Store::alternating_alerted_since`].
     ///
     /// # Errors
@@ -71,7 +72,7 @@ pub trait CheckStore: Send {
     fn alternating_alerted_since(
         &self,
         target: &str,
-        since_snapshot: i64,
+        since_snapshot: SnapshotId,
     ) -> Result<bool, StoreError>;
     /// [`Store::record_check_alerting`].
     ///
@@ -81,7 +82,7 @@ pub trait CheckStore: Send {
         &mut self,
         c: &CheckRecord,
         plan: Option<&AlertPlan>,
-    ) -> Result<i64, StoreError>;
+    ) -> Result<CheckId, StoreError>;
     /// [`Store::record_snapshot`].
     ///
     /// # Errors
@@ -93,7 +94,7 @@ pub trait CheckStore: Send {
     /// [`StoreError`].
     fn set_source_fingerprint(
         &self,
-        snapshot: i64,
+        snapshot: SnapshotId,
         fingerprint: &str,
         mask: Option<&[u8]>,
     ) -> Result<(), StoreError>;
@@ -104,11 +105,11 @@ pub trait CheckStore: Send {
     fn record_technical_revision(
         &mut self,
         target: &str,
-        old_snapshot_id: i64,
-        new_snapshot_id: i64,
+        old_snapshot_id: SnapshotId,
+        new_snapshot_id: SnapshotId,
         revision: &Revision,
         created_at: Timestamp,
-    ) -> Result<i64, StoreError>;
+    ) -> Result<RevisionId, StoreError>;
     /// [`Store::replace_document`].
     ///
     /// # Errors
@@ -167,7 +168,7 @@ impl CheckStore for Store {
         target: &str,
         hash: &str,
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<SnapshotId>, StoreError> {
         Store::newest_with_content(self, target, hash, before)
     }
     fn run_start(
@@ -175,13 +176,13 @@ impl CheckStore for Store {
         target: &str,
         contents: [&str; 2],
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<SnapshotId>, StoreError> {
         Store::run_start(self, target, contents, before)
     }
     fn alternating_alerted_since(
         &self,
         target: &str,
-        since_snapshot: i64,
+        since_snapshot: SnapshotId,
     ) -> Result<bool, StoreError> {
         Store::alternating_alerted_since(self, target, since_snapshot)
     }
@@ -189,7 +190,7 @@ impl CheckStore for Store {
         &mut self,
         c: &CheckRecord,
         plan: Option<&AlertPlan>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<CheckId, StoreError> {
         Store::record_check_alerting(self, c, plan)
     }
     fn record_snapshot(&mut self, new: NewSnapshot<'_>) -> Result<Recorded, StoreError> {
@@ -197,7 +198,7 @@ impl CheckStore for Store {
     }
     fn set_source_fingerprint(
         &self,
-        snapshot: i64,
+        snapshot: SnapshotId,
         fingerprint: &str,
         mask: Option<&[u8]>,
     ) -> Result<(), StoreError> {
@@ -206,11 +207,11 @@ impl CheckStore for Store {
     fn record_technical_revision(
         &mut self,
         target: &str,
-        old_snapshot_id: i64,
-        new_snapshot_id: i64,
+        old_snapshot_id: SnapshotId,
+        new_snapshot_id: SnapshotId,
         revision: &Revision,
         created_at: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RevisionId, StoreError> {
         Store::record_technical_revision(
             self,
             target,

@@ -287,6 +287,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::document::{Block, BlockKind, ContentRoot, DocumentMeta, Section, SectionKey};
+    use crate::ids::SnapshotId;
     use crate::stamp::Stamp;
 
     /// A history entry on one line, to compare whole histories in one assert.
@@ -411,7 +412,7 @@ mod tests {
         page: &'a FetchedPage,
         document: &'a Document,
         captured_at: &str,
-        previous: Option<i64>,
+        previous: Option<SnapshotId>,
         revision: Option<&'a Revision>,
     ) -> NewSnapshot<'a> {
         NewSnapshot {
@@ -438,7 +439,7 @@ mod tests {
         outcome: CheckOutcome,
         started: &str,
         error: Option<&str>,
-        snapshot: Option<i64>,
+        snapshot: Option<SnapshotId>,
     ) -> CheckRecord {
         CheckRecord {
             target: "nato-belarus".into(),
@@ -818,7 +819,7 @@ mod tests {
             )
         );
         assert_eq!(revs[0].summary, rev.summary);
-        let ids: Vec<i64> = store
+        let ids: Vec<SnapshotId> = store
             .snapshots("nato-belarus")
             .unwrap()
             .iter()
@@ -1081,7 +1082,13 @@ mod tests {
         let err = store
             .record_snapshot(NewSnapshot {
                 target: "b",
-                ..new_snapshot(&p, &d, "2026-11-29T10:00:00Z", Some(999), Some(&rev))
+                ..new_snapshot(
+                    &p,
+                    &d,
+                    "2026-11-29T10:00:00Z",
+                    Some(SnapshotId(999)),
+                    Some(&rev),
+                )
             })
             .unwrap_err();
         assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
@@ -1150,7 +1157,7 @@ mod tests {
                 &p,
                 &d,
                 "2026-11-29T10:00:00Z",
-                Some(999),
+                Some(SnapshotId(999)),
                 Some(&rev),
             ))
             .unwrap_err();
@@ -1207,7 +1214,7 @@ mod tests {
             ))
             .unwrap();
         let (a_id, a_hash) = (a.to_string(), format!("#{a}"));
-        let cases: [(&str, Vec<i64>); 21] = [
+        let cases: [(&str, Vec<SnapshotId>); 21] = [
             ("latest", vec![c]),
             (&a_id, vec![a]),
             (&a_hash, vec![a]),
@@ -1235,7 +1242,7 @@ mod tests {
             ("", vec![]),
         ];
         for (name, want) in cases {
-            let got: Vec<i64> = store
+            let got: Vec<SnapshotId> = store
                 .resolve_snapshot("nato-belarus", name)
                 .unwrap()
                 .iter()

@@ -1,8 +1,9 @@
 //! Naming snapshots: how a user refers to one (`#id`, a capture time, a stamp
 //! date) and how a snapshot directory gets a unique name within a second.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::SnapshotId;
 
 impl Store {
     /// The target's snapshots a name a person types stands for, newest first:
@@ -37,7 +38,7 @@ impl Store {
         }
         let id_text = name.strip_prefix('#').unwrap_or(name);
         if !id_text.is_empty() && id_text.bytes().all(|b| b.is_ascii_digit()) {
-            let id = id_text.parse::<i64>().ok();
+            let id = id_text.parse::<i64>().ok().map(SnapshotId);
             return Ok(all.into_iter().filter(|s| Some(s.id) == id).collect());
         }
         let dir_of = |s: &SnapshotRow| s.dir.rsplit('/').next().unwrap_or(&s.dir).to_string();
@@ -85,7 +86,7 @@ impl Store {
                    AND started_at >= ?2 AND started_at < ?3",
             )
             .map_err(self.sql())?;
-        let checked: Vec<i64> = st
+        let checked: Vec<SnapshotId> = st
             .query_map(params![target, from, to], |r| r.get(0))
             .map_err(self.sql())?
             .collect::<Result<_, _>>()

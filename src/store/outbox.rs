@@ -27,6 +27,7 @@
 //! transaction from the `checks` table (consecutive failed checks) and the
 //! `alerts` table (was a "failing" alert raised since the last "recovered").
 
+use crate::ids::{AlertId, CheckId, RevisionId, SnapshotId};
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
@@ -137,14 +138,14 @@ pub struct PlannedRevision {
     /// [`AlertKind::Revision`], [`AlertKind::Revert`] or [`AlertKind::Alternating`].
     pub kind: AlertKind,
     /// For reverts and alternations: the earlier snapshot whose content came back.
-    pub revert_of: Option<i64>,
+    pub revert_of: Option<SnapshotId>,
 }
 
 /// One row of the `alerts` table (the payload left out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AlertRow {
     /// Alert id.
-    pub id: i64,
+    pub id: AlertId,
     /// Target id.
     pub target: String,
     /// Channel id.
@@ -170,9 +171,9 @@ pub struct AlertRow {
     /// The key the receiver sees.
     pub idempotency_key: String,
     /// The revision announced, if any.
-    pub revision_id: Option<i64>,
+    pub revision_id: Option<RevisionId>,
     /// The snapshot concerned, if any.
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
 }
 
 /// An alert claimed for sending: its row and its payload.
@@ -190,7 +191,7 @@ pub struct DeliveryRow {
     /// Attempt id.
     pub id: i64,
     /// The alert.
-    pub alert_id: i64,
+    pub alert_id: AlertId,
     /// When it began.
     pub attempted_at: Timestamp,
     /// True when the receiver accepted it.
@@ -220,7 +221,7 @@ impl Store {
         &mut self,
         c: &CheckRecord,
         plan: Option<&AlertPlan>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<CheckId, StoreError> {
         self.check_target(&c.target)?;
         let index = self.index.display().to_string();
         let sql = |source| StoreError::Sqlite {
@@ -291,7 +292,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn deliveries(&self, alert_id: i64) -> Result<Vec<DeliveryRow>, StoreError> {
+    pub fn deliveries(&self, alert_id: AlertId) -> Result<Vec<DeliveryRow>, StoreError> {
         let mut st = self
             .conn
             .prepare(
@@ -323,7 +324,7 @@ impl Store {
     pub fn alternating_alerted_since(
         &self,
         target: &str,
-        since_snapshot: i64,
+        since_snapshot: SnapshotId,
     ) -> Result<bool, StoreError> {
         self.conn
             .cached_row(
@@ -350,7 +351,7 @@ impl Store {
     pub fn claim_next_alert(
         &mut self,
         now: Timestamp,
-        after_id: i64,
+        after_id: AlertId,
         lease: &dyn Fn(&str) -> SignedDuration,
     ) -> Result<Option<ClaimedAlert>, StoreError> {
         let index = self.index.display().to_string();
@@ -426,7 +427,7 @@ impl Store {
     /// [`StoreError::Sqlite`].
     pub fn record_attempt(
         &mut self,
-        id: i64,
+        id: AlertId,
         attempted_at: Timestamp,
         duration_ms: i64,
         result: &DeliveryResult,
@@ -501,9 +502,9 @@ impl Store {
 
 /// The rows an alert belongs to.
 struct Ids {
-    check: i64,
-    snapshot: Option<i64>,
-    revision: Option<i64>,
+    check: CheckId,
+    snapshot: Option<SnapshotId>,
+    revision: Option<RevisionId>,
 }
 
 /// Inside [`Store::record_snapshot`]'s transaction: the revision alert of
@@ -514,7 +515,7 @@ pub(super) fn enqueue_for_snapshot(
     target: &str,
     url: &str,
     plan: &AlertPlan,
-    ids: (i64, Option<i64>, i64),
+    ids: (SnapshotId, Option<RevisionId>, CheckId),
     report_location: &str,
 ) -> Result<(), StoreError> {
     let (snapshot_id, revision_id, check_id) = ids;
@@ -590,7 +591,7 @@ struct FailureRun {
     last_error: Option<String>,
 }
 
-fn failure_run(tx: &Connection, target: &str, except: i64) -> rusqlite::Result<FailureRun> {
+fn failure_run(tx: &Connection, target: &str, except: CheckId) -> rusqlite::Result<FailureRun> {
     let mut st = tx.prepare_cached(
         "SELECT outcome, started_at, error FROM checks WHERE target_id = ?1 AND id != ?2
          ORDER BY started_at DESC, id DESC",
@@ -809,7 +810,7 @@ mod tests {
             ]
         );
         let failing = store
-            .claim_next_alert(at("2026-11-29T11:00:00Z"), 0, &|_| {
+            .claim_next_alert(at("2026-11-29T11:00:00Z"), AlertId(0), &|_| {
                 SignedDuration::from_secs(5)
             })
             .unwrap()
@@ -839,7 +840,7 @@ mod tests {
     }
 
     /// Records a baseline and a changed snapshot with a revision plan.
-    fn changed_store(root: &std::path::Path, channels: &[&str]) -> (Store, i64) {
+    fn changed_store(root: &std::path::Path, channels: &[&str]) -> (Store, SnapshotId) {
         let mut store = Store::open(root).unwrap();
         let (h1, h2) = (html("First version"), html("Second version"));
         let (p1, p2) = (page(&h1), page(&h2));
@@ -880,7 +881,7 @@ mod tests {
         p.revision = Some(PlannedRevision {
             redline,
             kind: AlertKind::Revert,
-            revert_of: Some(7),
+            revert_of: Some(SnapshotId(7)),
         });
         let new = store
             .record_snapshot(NewSnapshot {
@@ -910,7 +911,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let (mut store, id) = changed_store(root.path(), &["hook", "mail"]);
         let rows = store.alerts(&[], 10).unwrap();
-        let got: Vec<(String, AlertKind, String, Option<i64>)> = rows
+        let got: Vec<(String, AlertKind, String, Option<SnapshotId>)> = rows
             .iter()
             .map(|r| {
                 (
@@ -944,7 +945,7 @@ mod tests {
         );
         assert_eq!(rows[0].expires_at, Some(at("2026-12-03T10:00:00Z")));
         let claimed = store
-            .claim_next_alert(at("2026-11-30T10:00:01Z"), 0, &|_| {
+            .claim_next_alert(at("2026-11-30T10:00:01Z"), AlertId(0), &|_| {
                 SignedDuration::from_secs(5)
             })
             .unwrap()
@@ -954,7 +955,7 @@ mod tests {
         };
         assert_eq!(
             (r.redline.new_snapshot, r.revert_of, r.alternating),
-            (Some(id), Some(7), false)
+            (Some(id), Some(SnapshotId(7)), false)
         );
         let json = claimed.alert.to_json("hook");
         assert_eq!(json["revert_of"], serde_json::json!(7));
@@ -971,12 +972,18 @@ mod tests {
         let lease = |_: &str| SignedDuration::from_secs(10);
         let t0 = at("2026-11-30T10:00:00Z");
         let plus = |s: i64| t0.checked_add(SignedDuration::from_secs(s)).unwrap();
-        let first = store.claim_next_alert(t0, 0, &lease).unwrap().unwrap();
+        let first = store
+            .claim_next_alert(t0, AlertId(0), &lease)
+            .unwrap()
+            .unwrap();
         assert_eq!(first.row.state, AlertState::Pending);
         // claimed: an overlapping run finds nothing, until the lease runs out
-        assert_eq!(store.claim_next_alert(plus(5), 0, &lease).unwrap(), None);
+        assert_eq!(
+            store.claim_next_alert(plus(5), AlertId(0), &lease).unwrap(),
+            None
+        );
         let again = store
-            .claim_next_alert(plus(11), 0, &lease)
+            .claim_next_alert(plus(11), AlertId(0), &lease)
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -997,11 +1004,16 @@ mod tests {
             .record_attempt(again.row.id, plus(11), 3, &down, plus(71))
             .unwrap();
         assert_eq!(state, AlertState::Pending);
-        assert_eq!(store.claim_next_alert(plus(70), 0, &lease).unwrap(), None);
+        assert_eq!(
+            store
+                .claim_next_alert(plus(70), AlertId(0), &lease)
+                .unwrap(),
+            None
+        );
         // `alerts --retry` ignores the backoff
         assert_eq!(store.retry_alerts_now(plus(20)).unwrap(), 1);
         let retried = store
-            .claim_next_alert(plus(20), 0, &lease)
+            .claim_next_alert(plus(20), AlertId(0), &lease)
             .unwrap()
             .unwrap();
         assert_eq!(retried.row.attempts, 1);
@@ -1012,7 +1024,12 @@ mod tests {
                 .unwrap(),
             AlertState::Delivered
         );
-        assert_eq!(store.claim_next_alert(plus(1000), 0, &lease).unwrap(), None);
+        assert_eq!(
+            store
+                .claim_next_alert(plus(1000), AlertId(0), &lease)
+                .unwrap(),
+            None
+        );
         let row = &store.alerts(&[], 1).unwrap()[0];
         assert_eq!(
             (
@@ -1046,7 +1063,10 @@ mod tests {
         let (mut store, _) = changed_store(root.path(), &["a", "b"]);
         let lease = |_: &str| SignedDuration::from_secs(10);
         let t0 = at("2026-11-30T10:00:00Z");
-        let a = store.claim_next_alert(t0, 0, &lease).unwrap().unwrap();
+        let a = store
+            .claim_next_alert(t0, AlertId(0), &lease)
+            .unwrap()
+            .unwrap();
         let gone = DeliveryResult::failed(Some(404), "HTTP 404", false);
         assert_eq!(
             store.record_attempt(a.row.id, t0, 1, &gone, t0).unwrap(),
@@ -1061,7 +1081,7 @@ mod tests {
         // b's run died; past expires_at (72 h) it expires instead of being retried
         assert_eq!(
             store
-                .claim_next_alert(at("2026-12-04T00:00:00Z"), 0, &lease)
+                .claim_next_alert(at("2026-12-04T00:00:00Z"), AlertId(0), &lease)
                 .unwrap(),
             None
         );

@@ -1,8 +1,9 @@
 //! Reading the store: targets, snapshots with their documents, checks,
 //! revisions, raw bodies and the history of a target.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::{RevisionId, SnapshotId};
 
 impl Store {
     /// Ids of the targets with anything recorded, sorted.
@@ -66,7 +67,11 @@ impl Store {
     ///
     /// # Errors
     /// As [`Store::latest_snapshot`].
-    pub fn snapshot(&self, target: &str, id: i64) -> Result<Option<StoredSnapshot>, StoreError> {
+    pub fn snapshot(
+        &self,
+        target: &str,
+        id: SnapshotId,
+    ) -> Result<Option<StoredSnapshot>, StoreError> {
         let sql =
             format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND id = ?2");
         let row = self
@@ -157,7 +162,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] when its JSON is unreadable.
-    pub fn revision(&self, target: &str, id: i64) -> Result<Option<Revision>, StoreError> {
+    pub fn revision(&self, target: &str, id: RevisionId) -> Result<Option<Revision>, StoreError> {
         let json: Option<String> = self
             .conn
             .cached_row(

@@ -7,6 +7,7 @@
 //! order. Every statement here is prepared once per connection
 //! (`prepare_cached`).
 
+use crate::ids::{RevisionId, SnapshotId};
 use std::sync::LazyLock;
 
 use jiff::Timestamp;
@@ -121,7 +122,7 @@ impl Store {
         target: &str,
         hash: &str,
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<SnapshotId>, StoreError> {
         let (at, id) = anchor(before);
         self.conn
             .prepare_cached(
@@ -151,7 +152,7 @@ impl Store {
         target: &str,
         contents: [&str; 2],
         before: Option<&SnapshotRow>,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<SnapshotId>, StoreError> {
         let (at, id) = anchor(before);
         // The newest snapshot outside the run, then the oldest after it.
         let boundary: Option<(String, i64)> = self
@@ -190,7 +191,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn reextracted(&self, snapshot_id: i64) -> Result<bool, StoreError> {
+    pub fn reextracted(&self, snapshot_id: SnapshotId) -> Result<bool, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM revisions
@@ -208,9 +209,9 @@ impl Store {
     pub fn real_revision_between(
         &self,
         target: &str,
-        old: i64,
-        new: i64,
-    ) -> Result<Option<i64>, StoreError> {
+        old: SnapshotId,
+        new: SnapshotId,
+    ) -> Result<Option<RevisionId>, StoreError> {
         self.conn
             .prepare_cached(
                 "SELECT id FROM revisions
@@ -268,9 +269,9 @@ impl Store {
 
 /// The capture time and id of `before`, as query parameters; without it,
 /// a place after every snapshot (stored times are `YYYY-...` text).
-fn anchor(before: Option<&SnapshotRow>) -> (String, i64) {
+fn anchor(before: Option<&SnapshotRow>) -> (String, SnapshotId) {
     before.map_or_else(
-        || (AFTER_ALL.to_string(), i64::MAX),
+        || (AFTER_ALL.to_string(), SnapshotId(i64::MAX)),
         |b| (ts(b.captured_at), b.id),
     )
 }

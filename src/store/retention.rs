@@ -17,8 +17,9 @@
 //! are always kept, as are each target's newest two snapshots (the next
 //! check compares against the newest; the latest revision stays readable).
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::SnapshotId;
 
 use std::time::Duration;
 
@@ -105,14 +106,15 @@ impl Store {
         }
         let rows = self.snapshots(target)?;
         // Newest first.
-        let mut ids: Vec<(i64, Timestamp)> = rows.iter().map(|r| (r.id, r.captured_at)).collect();
+        let mut ids: Vec<(SnapshotId, Timestamp)> =
+            rows.iter().map(|r| (r.id, r.captured_at)).collect();
         ids.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
         let needed = self.snapshots_undelivered_alerts_need(target)?;
         let cutoff = retention.keep_for.and_then(|d| {
             let d = SignedDuration::try_from(d).ok()?;
             now.checked_sub(d).ok()
         });
-        let pruned: Vec<i64> = ids
+        let pruned: Vec<SnapshotId> = ids
             .iter()
             .enumerate()
             .filter(|(i, (id, at))| {
@@ -143,7 +145,7 @@ impl Store {
     /// # Errors
     /// As [`Store::prune`].
     pub fn forget(&mut self, target: &str, dry_run: bool) -> Result<Removed, StoreError> {
-        let ids: Vec<i64> = self.snapshots(target)?.iter().map(|r| r.id).collect();
+        let ids: Vec<SnapshotId> = self.snapshots(target)?.iter().map(|r| r.id).collect();
         self.remove(target, &ids, None, true, dry_run)
     }
 
@@ -151,7 +153,7 @@ impl Store {
     fn snapshots_undelivered_alerts_need(
         &self,
         target: &str,
-    ) -> Result<std::collections::HashSet<i64>, StoreError> {
+    ) -> Result<std::collections::HashSet<SnapshotId>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -161,7 +163,9 @@ impl Store {
             )
             .map_err(self.sql())?;
         let pairs = stmt
-            .query_map([target], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .query_map([target], |r| {
+                Ok((r.get::<_, SnapshotId>(0)?, r.get::<_, SnapshotId>(1)?))
+            })
             .map_err(self.sql())?;
         let mut ids = std::collections::HashSet::new();
         for pair in pairs {
@@ -179,7 +183,7 @@ impl Store {
     fn remove(
         &mut self,
         target: &str,
-        ids: &[i64],
+        ids: &[SnapshotId],
         oldest_kept: Option<Timestamp>,
         whole: bool,
         dry_run: bool,
@@ -323,7 +327,11 @@ impl Store {
 
     /// Of the raw bodies `raw`, those no snapshot names once the snapshots
     /// `leaving` are gone, each once.
-    fn unnamed_raw(&self, raw: &[String], leaving: &[i64]) -> Result<Vec<String>, StoreError> {
+    fn unnamed_raw(
+        &self,
+        raw: &[String],
+        leaving: &[SnapshotId],
+    ) -> Result<Vec<String>, StoreError> {
         let mut out: Vec<String> = Vec::new();
         for path in raw {
             if out.contains(path) {
@@ -334,9 +342,9 @@ impl Store {
                 .prepare_cached("SELECT id FROM snapshots WHERE raw_path = ?1")
                 .map_err(self.sql())?;
             let users = stmt
-                .query_map([path], |r| r.get::<_, i64>(0))
+                .query_map([path], |r| r.get::<_, SnapshotId>(0))
                 .map_err(self.sql())?
-                .collect::<rusqlite::Result<Vec<i64>>>()
+                .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(self.sql())?;
             if users.iter().all(|id| leaving.contains(id)) {
                 out.push(path.clone());

@@ -2,8 +2,9 @@
 //! record, and how a row of SQLite reads back into them (every text column
 //! parsed, a bad value named with its column).
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::{CheckId, RevisionId, SnapshotId};
 
 /// How a check ended. Stored as the kebab-case string.
 #[derive(
@@ -70,7 +71,7 @@ pub struct CheckRecord {
     /// The error in one line, for failed checks.
     pub error: Option<String>,
     /// The snapshot the check compared against (the latest), if any.
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
     /// Why, in one line, for outcomes that need it (unconfirmed: what the
     /// second fetch found).
     pub note: Option<String>,
@@ -94,7 +95,7 @@ pub struct NewSnapshot<'a> {
     /// How long the check took, in milliseconds.
     pub duration_ms: i64,
     /// The latest snapshot before this one; `None` for a baseline.
-    pub previous: Option<i64>,
+    pub previous: Option<SnapshotId>,
     /// The revision from `previous` to this snapshot (needs `previous`).
     pub revision: Option<&'a Revision>,
     /// The rendered redline, saved as `redline.md` beside the snapshot.
@@ -124,11 +125,11 @@ pub struct NewSnapshot<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
     /// The new snapshot's id.
-    pub snapshot_id: i64,
+    pub snapshot_id: SnapshotId,
     /// The check row's id.
-    pub check_id: i64,
+    pub check_id: CheckId,
     /// The revision row's id, when a revision was given.
-    pub revision_id: Option<i64>,
+    pub revision_id: Option<RevisionId>,
     /// The snapshot directory (store root joined with the relative dir).
     pub dir: PathBuf,
 }
@@ -137,7 +138,7 @@ pub struct Recorded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotRow {
     /// Snapshot id.
-    pub id: i64,
+    pub id: SnapshotId,
     /// Target id.
     pub target: String,
     /// Capture time.
@@ -217,7 +218,7 @@ impl SnapshotRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSnapshot {
     /// Snapshot id (same as `row.id`).
-    pub id: i64,
+    pub id: SnapshotId,
     /// Capture time (same as `row.captured_at`).
     pub captured_at: Timestamp,
     /// The index row.
@@ -232,7 +233,7 @@ pub struct StoredSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckRow {
     /// Check id.
-    pub id: i64,
+    pub id: CheckId,
     /// Target id.
     pub target: String,
     /// When it began.
@@ -250,9 +251,9 @@ pub struct CheckRow {
     /// The error, for failed checks.
     pub error: Option<String>,
     /// The snapshot made (baseline, changed) or compared against.
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
     /// The revision made (changed).
-    pub revision_id: Option<i64>,
+    pub revision_id: Option<RevisionId>,
     /// Duration in milliseconds.
     pub duration_ms: i64,
     /// Why, in one line (layout changed: the rule to update; unconfirmed:
@@ -264,13 +265,13 @@ pub struct CheckRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RevisionRow {
     /// Revision id.
-    pub id: i64,
+    pub id: RevisionId,
     /// Target id.
     pub target: String,
     /// The old snapshot.
-    pub old_snapshot_id: i64,
+    pub old_snapshot_id: SnapshotId,
     /// The new snapshot.
-    pub new_snapshot_id: i64,
+    pub new_snapshot_id: SnapshotId,
     /// The classification.
     pub kind: RevisionKind,
     /// True for differences that come only from re-extraction; never a page change.
@@ -285,7 +286,7 @@ pub struct RevisionRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
     /// Check id.
-    pub check_id: i64,
+    pub check_id: CheckId,
     /// When the check began.
     pub at: Timestamp,
     /// How it ended.
@@ -293,13 +294,13 @@ pub struct HistoryEntry {
     /// HTTP status, when the server answered.
     pub http_status: Option<u16>,
     /// The snapshot made or compared against.
-    pub snapshot_id: Option<i64>,
+    pub snapshot_id: Option<SnapshotId>,
     /// That snapshot's stamp as served.
     pub stamp: Option<String>,
     /// That snapshot's number of sections.
     pub sections: Option<usize>,
     /// The revision made, for changed checks.
-    pub revision_id: Option<i64>,
+    pub revision_id: Option<RevisionId>,
     /// Its kind.
     pub kind: Option<RevisionKind>,
     /// Its counts.

@@ -2,8 +2,9 @@
 //! transaction), technical revisions, re-extracted documents, feeds, and the
 //! batches that make many checks one transaction and one `syncfs`.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
+#[allow(clippy::wildcard_imports)]
+use crate::ids::{CheckId, RevisionId, SnapshotId};
 
 /// What an open batch has written and not yet committed.
 #[derive(Debug, Default)]
@@ -44,8 +45,8 @@ pub(super) struct CheckInsert<'a> {
     pub(super) final_url: Option<&'a str>,
     pub(super) http_status: Option<u16>,
     pub(super) error: Option<&'a str>,
-    pub(super) snapshot_id: Option<i64>,
-    pub(super) revision_id: Option<i64>,
+    pub(super) snapshot_id: Option<SnapshotId>,
+    pub(super) revision_id: Option<RevisionId>,
     pub(super) note: Option<&'a str>,
 }
 
@@ -63,7 +64,7 @@ pub(super) fn upsert_target(
     Ok(())
 }
 
-pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Result<i64> {
+pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Result<CheckId> {
     let finished = c
         .started_at
         .checked_add(SignedDuration::from_millis(c.duration_ms))
@@ -87,18 +88,18 @@ pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Re
             c.note,
         ],
     )?;
-    Ok(tx.last_insert_rowid())
+    Ok(CheckId(tx.last_insert_rowid()))
 }
 
 pub(super) fn insert_revision(
     tx: &Connection,
     target: &str,
-    old: i64,
-    new: i64,
+    old: SnapshotId,
+    new: SnapshotId,
     revision: &Revision,
     technical: bool,
     created_at: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<RevisionId, StoreError> {
     let json_err = |e: serde_json::Error| StoreError::Invalid {
         path: tx.path().unwrap_or_default().to_string(),
         message: format!("target `{target}`: revision not serialisable: {e}"),
@@ -122,7 +123,7 @@ pub(super) fn insert_revision(
         ],
     )
     .map_err(|source| StoreError::Sqlite { path, source })?;
-    Ok(tx.last_insert_rowid())
+    Ok(RevisionId(tx.last_insert_rowid()))
 }
 
 impl Store {
@@ -236,7 +237,7 @@ impl Store {
     /// [`StoreError::Sqlite`].
     pub fn set_source_fingerprint(
         &self,
-        snapshot: i64,
+        snapshot: SnapshotId,
         fingerprint: &str,
         mask: Option<&[u8]>,
     ) -> Result<(), StoreError> {
@@ -254,7 +255,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
-    pub fn record_check(&mut self, c: &CheckRecord) -> Result<i64, StoreError> {
+    pub fn record_check(&mut self, c: &CheckRecord) -> Result<CheckId, StoreError> {
         self.record_check_alerting(c, None)
     }
 
@@ -343,7 +344,7 @@ impl Store {
         new: &NewSnapshot<'_>,
         rel: &str,
         raw: (&str, &str),
-    ) -> Result<(i64, Option<i64>, i64), StoreError> {
+    ) -> Result<(SnapshotId, Option<RevisionId>, CheckId), StoreError> {
         let index = self.index.display().to_string();
         let sql = |source| StoreError::Sqlite {
             path: index.clone(),
@@ -400,7 +401,7 @@ impl Store {
             ],
         )
         .map_err(sql)?;
-        let snapshot_id = tx.last_insert_rowid();
+        let snapshot_id = SnapshotId(tx.last_insert_rowid());
         let revision_id = match (new.revision, new.previous) {
             (Some(revision), Some(previous)) => Some(insert_revision(
                 &tx,
@@ -460,11 +461,11 @@ impl Store {
     pub fn record_technical_revision(
         &mut self,
         target: &str,
-        old_snapshot_id: i64,
-        new_snapshot_id: i64,
+        old_snapshot_id: SnapshotId,
+        new_snapshot_id: SnapshotId,
         revision: &Revision,
         created_at: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RevisionId, StoreError> {
         self.check_target(target)?;
         self.unsettle()?;
         self.feed_due(target);

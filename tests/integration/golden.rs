@@ -216,9 +216,14 @@ fn revert_through_a_fallback_root_golden() {
         fallback.as_deref(),
         Some("Content root not found; fallback `main` used.")
     );
-    r.notes = std::iter::once(Recurrence::Revert { of: 1 }.note())
-        .chain(fallback)
-        .collect();
+    r.notes = std::iter::once(
+        Recurrence::Revert {
+            of: redliner::ids::SnapshotId(1),
+        }
+        .note(),
+    )
+    .chain(fallback)
+    .collect();
     golden("nato-v2-redesigned-revert", &r);
 }
 

@@ -109,6 +109,24 @@ impl Test {
         cmd.output().unwrap().into()
     }
 
+    /// `redliner --config C --store S` for this test's config and store, in
+    /// its directory, with no inherited config, store, log filter or colour,
+    /// as a plain [`std::process::Command`] the caller adds the command to
+    /// and runs or spawns (a daemon, a server).
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_redliner"));
+        cmd.current_dir(self.dir.path())
+            .env_remove("REDLINER_CONFIG")
+            .env_remove("REDLINER_STORE")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .arg("--config")
+            .arg(self.config_path())
+            .arg("--store")
+            .arg(self.store());
+        cmd
+    }
+
     /// Opens the store's SQLite index.
     pub fn db(&self) -> rusqlite::Connection {
         rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap()

@@ -19,6 +19,7 @@ mod maintenance;
 mod properties;
 mod redirects;
 mod schema;
+mod serve;
 #[allow(dead_code)] // request records are read by the conditional-GET tests only
 mod server;
 mod volatile;

@@ -31,21 +31,9 @@ fn config(t: &Test, settings: &str, targets: &[(&str, &str)]) {
     t.write_config(&text);
 }
 
-/// `redliner --config C --store S` for the test's config and store, in its
-/// directory, with no inherited config, store, log filter or colour; the
-/// caller adds the command, and runs or spawns it.
+/// The test's `redliner` command (see [`Test::command`]).
 fn redliner(t: &Test) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redliner"));
-    cmd.current_dir(t.dir.path())
-        .env_remove("REDLINER_CONFIG")
-        .env_remove("REDLINER_STORE")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .arg("--config")
-        .arg(t.config_path())
-        .arg("--store")
-        .arg(t.store());
-    cmd
+    t.command()
 }
 
 /// Paths the server saw, in order.
