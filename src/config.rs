@@ -483,7 +483,16 @@ pub fn parse(
             .span()
             .map(|s| place_of(text, offset + s.start))
             .unwrap_or_default();
-        errs.at(place, in_words(e.message().trim()))
+        let message = e.message().trim();
+        // `missing field `kind``: the key is part of the place.
+        match message
+            .strip_prefix("missing field `")
+            .and_then(|k| k.strip_suffix('`'))
+        {
+            Some(key) if place.is_empty() => errs.at(format!("key `{key}`"), "required".into()),
+            Some(key) => errs.at(format!("{place}: key `{key}`"), "required".into()),
+            None => errs.at(place, in_words(message)),
+        }
     })?;
     let s = &file.settings;
     let SettingsParts {
@@ -1070,7 +1079,15 @@ fn in_words(message: &str) -> String {
         ("expected a boolean", "expected `true` or `false`"),
         ("expected a sequence", "expected a list (`[\"a\", \"b\"]`)"),
     ];
-    let mut out = message.to_string();
+    // serde's `integer `N` as i128, expected …` for a number too large
+    // for any field.
+    let mut out = match message.split_once("integer `") {
+        Some((_, rest)) if rest.contains("` as i128") => {
+            let (n, tail) = rest.split_once("` as i128").unwrap_or((rest, ""));
+            format!("`{n}` is out of range{tail}")
+        }
+        _ => message.replace("wanted string or table", "expected a string"),
+    };
     for (from, to) in TYPES {
         if let Some(at) = out.find(from) {
             let end = at + from.len();
@@ -1116,25 +1133,33 @@ fn place_of(text: &str, at: usize) -> String {
         .map(|(k, _)| k.trim().trim_matches('"').to_string())
         .filter(|k| !k.is_empty() && !k.starts_with('['));
 
-    // The last table header before the error, and (for targets) its id.
-    // Offsets come from the lines as they are in `before` (newline included,
-    // `\r\n` or not), so `header_end` is always a char boundary: counting
-    // one byte per line end overran a header that ends `before` itself, into
-    // a multi-byte character (a panic on `[[target]]é`).
+    // The last table header at or before the error's line (an error about
+    // a whole table, such as a missing key, points at its header), and (for
+    // targets and channels) its id. Offsets come from the lines as they are
+    // in the text (newline included, `\r\n` or not), so `header_end` is
+    // always a char boundary: counting one byte per line end overran a
+    // header that ends the text, into a multi-byte character (a panic on
+    // `[[target]]é`).
     let mut table = String::new();
     let mut header_end = 0;
+    // The last `[[target]]` header: `[target.alerts]` belongs to it.
+    let mut target_end = None;
     let mut offset = 0;
-    for l in before.split_inclusive('\n') {
+    for l in text[..line_end].split_inclusive('\n') {
         offset += l.len();
         let l = l.trim();
         if l.starts_with('[') {
             table = l.to_string();
             header_end = offset;
+            if l == "[[target]]" {
+                target_end = Some(offset);
+            }
         }
     }
-    // The id of the array table (`[[target]]`, `[[channel]]`) the error is in.
-    let id_below = || {
-        let body = &text[header_end.min(text.len())..];
+    // The id of the array table (`[[target]]`, `[[channel]]`) whose header
+    // ends at `end`.
+    let id_below = |end: usize| {
+        let body = &text[end.min(text.len())..];
         body.lines()
             .take_while(|l| !l.trim_start().starts_with('['))
             .find_map(|l| {
@@ -1142,12 +1167,31 @@ fn place_of(text: &str, at: usize) -> String {
                 (k.trim() == "id").then(|| v.trim().trim_matches('"').to_string())
             })
     };
+    let (table, key) = match table
+        .strip_prefix("[target.")
+        .and_then(|t| t.strip_suffix(']'))
+    {
+        // A target's subtable: the target, and the key under the subtable.
+        Some(sub) if target_end.is_some() => (
+            "[[target]]".to_string(),
+            Some(match key {
+                Some(k) => format!("{}.{k}", sub.trim()),
+                None => sub.trim().to_string(),
+            }),
+        ),
+        _ => (table, key),
+    };
+    let header_end = if table == "[[target]]" {
+        target_end.unwrap_or(header_end)
+    } else {
+        header_end
+    };
     let table_place = if let Some(kind) = table
         .strip_prefix("[[")
         .and_then(|t| t.strip_suffix("]]"))
         .filter(|k| matches!(*k, "target" | "channel"))
     {
-        match id_below() {
+        match id_below(header_end) {
             Some(id) => format!("{kind} `{id}`"),
             None => kind.to_string(),
         }
@@ -1255,6 +1299,61 @@ mod tests {
         assert_eq!(e.place, whole_place);
         assert!(e.place.contains("p005000"), "{}", e.place);
         assert_eq!(e.message, in_words(whole.message().trim()));
+    }
+
+    /// An error about a whole table (a key missing) names that table, not
+    /// the one before it; a target's subtable names its target.
+    #[test]
+    fn missing_keys_and_subtables_name_their_own_table() {
+        let target_a = "[[target]]\nid = \"a\"\nurl = \"https://example.org/\"\n";
+        let cases = [
+            (
+                format!("{target_a}\n[[channel]]\nid = \"c\"\nurl_env = \"X\"\n"),
+                "channel `c`: key `kind`",
+                "required",
+            ),
+            (
+                format!("{target_a}\n[[target]]\nid = \"b\"\n"),
+                "target `b`: key `url`",
+                "required",
+            ),
+            (
+                "[settings]\ntimeout = \"5s\"\n\n[[channel]]\nid = \"c\"\nurl_env = \"X\"\n".into(),
+                "channel `c`: key `kind`",
+                "required",
+            ),
+            (
+                "[[channel]]\nurl_env = \"X\"\nkind = \"slack\"\n".into(),
+                "channel: key `id`",
+                "required",
+            ),
+            (
+                format!(
+                    "{target_a}[target.alerts]\nmin_words = 1\n\n[[target]]\nid = \"b\"\n\
+                     url = \"https://example.org/b\"\n[target.alerts]\nmin_words = \"x\"\n"
+                ),
+                "target `b`: key `alerts.min_words`",
+                "invalid type: string \"x\", expected a whole number, 0 or more",
+            ),
+            (
+                "[settings]\nconcurrency = 99999999999999999999\n".into(),
+                "settings: key `concurrency`",
+                "`99999999999999999999` is out of range, expected a whole number, 0 or more",
+            ),
+            (
+                "[[channel]]\nid = \"m\"\nkind = \"email\"\ntls = 1\n".into(),
+                "channel `m`: key `tls`",
+                "expected a string",
+            ),
+        ];
+        for (text, place, message) in cases {
+            let e = parse(&text, Path::new("c.toml"), None).unwrap_err();
+            assert_eq!(
+                (e.place.as_str(), e.message.as_str()),
+                (place, message),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -43,17 +43,21 @@ pub fn watch_due(target: &Target, last: Option<Timestamp>) -> Option<Timestamp> 
 /// Picks the next check among `candidates`, each `(due, not_before)`: `due`
 /// from [`watch_due`] (`None`: never), `not_before` the earliest start allowed
 /// by host politeness or a postponement. Returns the index and start time
-/// (`max(due, not_before)`) of the earliest; ties go to the lower index (the
-/// config order). `None` when nothing is ever due.
+/// (`max(due, not_before)`) of the earliest. Of those that may start at
+/// the same time (targets held back by the same busy host), the one due
+/// first goes first, so each waits its turn and none is starved by those
+/// listed before it; full ties go to the lower index (the config order).
+/// `None` when nothing is ever due.
 pub fn pick(candidates: &[(Option<Timestamp>, Option<Timestamp>)]) -> Option<(usize, Timestamp)> {
     candidates
         .iter()
         .enumerate()
         .filter_map(|(i, (due, not_before))| {
             let due = (*due)?;
-            Some((i, not_before.map_or(due, |nb| due.max(nb))))
+            Some((i, due, not_before.map_or(due, |nb| due.max(nb))))
         })
-        .min_by_key(|&(i, at)| (at, i))
+        .min_by_key(|&(i, due, at)| (at, due, i))
+        .map(|(i, _, at)| (i, at))
 }
 
 /// The targets due at `now` (see [`schedule::is_due`]: unscheduled and
@@ -133,6 +137,9 @@ mod tests {
             ),
             // A busy host pushes its target after another one.
             (vec![(a, b), (a, None)], Some((1, ta))),
+            // Two targets held back by one busy host: the one that has
+            // waited longer goes first, whatever the config order.
+            (vec![(b, b), (a, b)], Some((1, tb))),
             // not_before earlier than due changes nothing; later delays.
             (vec![(b, a)], Some((0, tb))),
             (vec![(a, b)], Some((0, tb))),
