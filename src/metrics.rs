@@ -51,9 +51,18 @@ pub struct Metrics {
 }
 
 impl Default for Metrics {
+    /// Every outcome's counter starts at 0, so each series exists from the
+    /// first scrape (a rate over a series that appears later misses its
+    /// first checks).
     fn default() -> Self {
+        let checks = Family::<OutcomeLabel, Counter>::default();
+        for outcome in <CheckOutcome as strum::VariantArray>::VARIANTS {
+            let _ = checks.get_or_create(&OutcomeLabel {
+                outcome: outcome.as_str().to_string(),
+            });
+        }
         Metrics {
-            checks: Family::default(),
+            checks,
             fetch: Histogram::new(buckets()),
             extract: Histogram::new(buckets()),
         }
@@ -161,8 +170,9 @@ impl Metrics {
     }
 }
 
-/// OpenMetrics text to Prometheus text 0.0.4 (see [`Metrics::render_textfile`]).
-fn prometheus_text(openmetrics: &str) -> String {
+/// OpenMetrics text (as [`Metrics::render`] writes it) to the Prometheus
+/// text format 0.0.4 (see [`Metrics::render_textfile`]).
+pub fn prometheus_text(openmetrics: &str) -> String {
     let counters: Vec<&str> = openmetrics
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE "))

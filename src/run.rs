@@ -475,11 +475,12 @@ fn report(targets: &[Target], mode: Mode, f: Finished, on_check: &mut impl FnMut
         Mode::Once => None,
         Mode::Schedule => watch::watch_due(target, Some(f.started_at)),
     };
-    let next = next_due.map(|t| t.to_string());
+    // The next check's time, or `none` (a run of `check` or `--once`).
+    let next = next_due.map_or_else(|| "none".to_string(), |t| t.to_string());
     match &f.result {
-        Ok(o) => info!(target = %target.id, next = ?next, "{}", o.describe()),
+        Ok(o) => info!(target = %target.id, %next, "{}", o.describe()),
         // said once, as `redliner: ...`, by the command's report of the check
-        Err(e) => debug!(target = %target.id, next = ?next, "check failed: {e}"),
+        Err(e) => debug!(target = %target.id, %next, "check failed: {e}"),
     }
     on_check(Checked {
         target,

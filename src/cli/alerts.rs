@@ -52,7 +52,7 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
         settings.require_targets()?;
     }
     // No store yet: nothing was ever queued (and don't create one here).
-    let exists = settings.store.is_dir();
+    let exists = super::source::store_exists(&settings.store)?;
     if args.retry && exists {
         let mut store = Store::open(&settings.store)?;
         let touched = store.retry_alerts_now(jiff::Timestamp::now())?;
@@ -213,12 +213,16 @@ pub fn deliver_after_check(settings: &Settings) -> bool {
                     AlertState::Failed => "failed (see `redliner alerts --failed`)",
                     _ => "not delivered",
                 };
-                eprintln!(
-                    "redliner: alert `{}` for `{}` to channel `{}` {what}: {}",
-                    a.kind,
-                    a.target,
-                    a.channel,
-                    a.error.as_deref().unwrap_or("")
+                super::status(
+                    tracing::Level::WARN,
+                    None,
+                    format_args!(
+                        "alert `{}` for `{}` to channel `{}` {what}: {}",
+                        a.kind,
+                        a.target,
+                        a.channel,
+                        a.error.as_deref().unwrap_or("")
+                    ),
                 );
             }
             true

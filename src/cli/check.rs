@@ -145,7 +145,11 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
                 if let Some(b) = &bar {
                     b.println(format!("{}: {}", c.target.id, outcome.describe()));
                 } else if status_lines {
-                    eprintln!("{}: {}", c.target.id, outcome.describe());
+                    super::status(
+                        tracing::Level::INFO,
+                        Some(&c.target.id),
+                        format_args!("{}", outcome.describe()),
+                    );
                 }
                 if let Outcome::Changed { redline, .. } = outcome {
                     changed = true;

@@ -74,9 +74,28 @@ pub fn man(args: &ManArgs) -> Result<ExitCode, Error> {
             write_stdout(&out)?;
         }
         Some(dir) => {
+            // As `backup` and `--metrics-file`: the directory's parent must
+            // exist (a typo in the path is said, not made).
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+                && !parent.is_dir()
+            {
+                return Err(Error::Usage(format!(
+                    "--dir `{}`: `{}` is not a directory",
+                    dir.display(),
+                    parent.display()
+                )));
+            }
             std::fs::create_dir_all(dir).map_err(|e| io_error(&dir.display().to_string(), e))?;
             clap_mangen::generate_to(command, dir)
                 .map_err(|e| io_error(&dir.display().to_string(), e))?;
+            let pages = std::fs::read_dir(dir)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .filter(|e| e.path().extension().is_some_and(|x| x == "1"))
+                        .count()
+                })
+                .unwrap_or(0);
+            write_stdout(format!("{}: {pages} manual pages\n", dir.display()).as_bytes())?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -100,9 +100,10 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
         .map_or_else(Rules::generic, |t| t.rules.clone());
     if let Some(change) = layout::redesign_only(&old, &new, revision.as_ref()) {
         if !global.quiet {
-            eprintln!(
-                "redliner: layout changed, same text: {}",
-                change.warning(&rules)
+            super::status(
+                tracing::Level::WARN,
+                None,
+                format_args!("layout changed, same text: {}", change.warning(&rules)),
             );
         }
         return Ok(None);

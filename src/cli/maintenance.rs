@@ -42,7 +42,7 @@ pub struct PruneArgs {
     pub targets: Vec<String>,
     /// Keep the newest N snapshots of each target (overrides
     /// `settings.retention.keep_last`; at least 2)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(2..))]
+    #[arg(long, value_name = "N", value_parser = keep_last)]
     pub keep_last: Option<u64>,
     /// Keep every snapshot newer than this (`90d`, `2w`, `365d`; 1 day to 100
     /// years; overrides `settings.retention.keep_for`)
@@ -98,9 +98,7 @@ struct TargetState {
 pub fn targets(global: &Global, args: &TargetsArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
     settings.require_targets()?;
-    let store = settings
-        .store
-        .is_dir()
+    let store = super::source::store_exists(&settings.store)?
         .then(|| Store::open(&settings.store))
         .transpose()?;
     let mut rows = Vec::new();
@@ -152,6 +150,7 @@ pub fn targets(global: &Global, args: &TargetsArgs) -> Result<ExitCode, Error> {
                 "SNAPSHOTS",
                 "LAST REVISION",
                 "URL",
+                "LAST ERROR",
             ]);
             for r in &rows {
                 let outcome = r
@@ -219,7 +218,9 @@ fn locked_store(
     command: &str,
 ) -> Result<(StoreLock, Store, redliner::config::Settings), Error> {
     let settings = global.settings()?;
-    if !settings.store.is_dir() {
+    // Refused before the lock (whose file would make a store of any
+    // directory) and before anything is created.
+    if !super::source::store_exists(&settings.store)? {
         return Err(Error::NotFound(format!(
             "no store at `{}` (run `redliner check` first, or pass --store DIR)",
             settings.store.display()
@@ -230,6 +231,15 @@ fn locked_store(
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     redliner::archive::recover(&store)?;
     Ok((lock, store, settings))
+}
+
+/// `--keep-last N`: a whole number, at least 2.
+fn keep_last(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 2 => Ok(n),
+        Ok(_) => Err("at least 2 (a revision needs its old and its new snapshot)".into()),
+        Err(_) => Err("expected a whole number, at least 2".into()),
+    }
 }
 
 /// Removes the snapshots the retention policy does not keep.
@@ -355,12 +365,21 @@ pub fn backup(global: &Global, args: &BackupArgs) -> Result<ExitCode, Error> {
     super::output::check_destination(&args.file, &settings.store)?;
     let (_lock, store, _) = locked_store(global, "backup")?;
     let summary = store.backup(&args.file)?;
+    let compressed = args
+        .file
+        .extension()
+        .is_some_and(|e| e == "gz" || e == "tgz");
     writeln!(
         std::io::stdout().lock(),
-        "{}: {} files, {} bytes before compression",
+        "{}: {} files, {} bytes{}",
         args.file.display(),
         summary.files,
-        summary.bytes
+        summary.bytes,
+        if compressed {
+            " before compression"
+        } else {
+            ""
+        }
     )
     .map_err(stdout_error)?;
     Ok(ExitCode::SUCCESS)

@@ -219,7 +219,11 @@ pub(crate) fn listen_for_signals(
                     _ = term.recv() => "SIGTERM",
                     _ = int.recv() => "SIGINT",
                 };
-                eprintln!("redliner: {name} received; {then}");
+                status(
+                    tracing::Level::INFO,
+                    None,
+                    format_args!("{name} received; {then}"),
+                );
                 let _ = stop.send(true);
             }
         });
@@ -229,7 +233,11 @@ pub(crate) fn listen_for_signals(
         let _ = io;
         tokio::spawn(async move {
             while tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("redliner: interrupted; {then}");
+                status(
+                    tracing::Level::INFO,
+                    None,
+                    format_args!("interrupted; {then}"),
+                );
                 let _ = stop.send(true);
             }
         });
@@ -324,6 +332,32 @@ pub fn print_error(e: &Error) {
     eprintln!("redliner: {msg}");
     if let Some(h) = hint {
         eprintln!("  hint: {h}");
+    }
+}
+
+/// Writes one status line on stderr: `redliner: {line}`, or `{target}:
+/// {line}` for a target's; under `--log-format json`, one JSON object shaped
+/// as the log lines are (`timestamp`, `level`, `fields.message`,
+/// `fields.target`, `target`), so that a log collector reads every line.
+pub(crate) fn status(level: tracing::Level, target: Option<&str>, line: std::fmt::Arguments<'_>) {
+    if JSON_LOGS.get().copied().unwrap_or(false) {
+        let mut fields = serde_json::Map::new();
+        fields.insert("message".into(), line.to_string().into());
+        if let Some(t) = target {
+            fields.insert("target".into(), t.into());
+        }
+        let object = serde_json::json!({
+            "timestamp": jiff::Timestamp::now().to_string(),
+            "level": level.as_str(),
+            "fields": fields,
+            "target": "redliner",
+        });
+        eprintln!("{object}");
+        return;
+    }
+    match target {
+        Some(t) => eprintln!("{t}: {line}"),
+        None => eprintln!("redliner: {line}"),
     }
 }
 

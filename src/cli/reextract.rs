@@ -34,6 +34,12 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
     let target = settings
         .select(std::slice::from_ref(&args.target))?
         .remove(0);
+    if !super::source::store_exists(&settings.store)? {
+        return Err(Error::NotFound(format!(
+            "no store at `{}` (run `redliner check` first, or pass --store DIR)",
+            settings.store.display()
+        )));
+    }
     // Documents are rewritten: hold the store lock as `check` does, so a
     // check never compares against a half re-extracted history.
     let _lock = (!args.dry_run)
@@ -60,7 +66,11 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
         &DiffOptions::default(),
     )?;
     for (id, error) in &done.failed {
-        eprintln!("redliner: snapshot {id} kept as it was: {error}");
+        super::status(
+            tracing::Level::WARN,
+            None,
+            format_args!("snapshot {id} kept as it was: {error}"),
+        );
     }
     if !global.quiet || !done.failed.is_empty() {
         let verb = if args.dry_run {
@@ -68,17 +78,20 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
         } else {
             "changed"
         };
-        eprintln!(
-            "{}: {} snapshot{} re-extracted, {} {verb} technically{}",
-            target.id,
-            done.snapshots,
-            if done.snapshots == 1 { "" } else { "s" },
-            done.changed,
-            if done.failed.is_empty() {
-                String::new()
-            } else {
-                format!(", {} failed", done.failed.len())
-            }
+        super::status(
+            tracing::Level::INFO,
+            Some(&target.id),
+            format_args!(
+                "{} snapshot{} re-extracted, {} {verb} technically{}",
+                done.snapshots,
+                if done.snapshots == 1 { "" } else { "s" },
+                done.changed,
+                if done.failed.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} failed", done.failed.len())
+                }
+            ),
         );
     }
     Ok(if done.failed.is_empty() {

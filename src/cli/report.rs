@@ -109,7 +109,11 @@ pub fn run(global: &Global, args: &ReportArgs) -> Result<ExitCode, Error> {
             return Ok(ExitCode::SUCCESS);
         }
         if args.output.is_some() && !global.quiet {
-            eprintln!("redliner: no revisions {window}");
+            super::status(
+                tracing::Level::INFO,
+                None,
+                format_args!("no revisions {window}"),
+            );
         }
     }
     emit(
@@ -164,9 +168,13 @@ fn redlines_of(
                             msg = format!("{msg}: {part}");
                         }
                     }
-                    eprintln!(
-                        "redliner: warning: left out revision {id} of `{target}` (snapshot {} to {}): {msg}",
-                        old.id, new.id
+                    super::status(
+                        tracing::Level::WARN,
+                        None,
+                        format_args!(
+                            "warning: left out revision {id} of `{target}` (snapshot {} to {}): {msg}",
+                            old.id, new.id
+                        ),
                     );
                 }
             }
@@ -218,7 +226,7 @@ pub fn parse_when(s: &str, now: Timestamp) -> Result<Timestamp, String> {
         return d
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
+            .map_err(|_| "that date is past the last instant a time can hold".to_string());
     }
     let too_long = "that span ago is before year 1; give a date or a shorter span";
     let span = parse_span(s).ok_or_else(|| {
@@ -228,8 +236,18 @@ pub fn parse_when(s: &str, now: Timestamp) -> Result<Timestamp, String> {
         let number_and_unit = digits > 0
             && s[..digits].parse::<i64>().is_ok()
             && redliner::duration::parse(&format!("1{}", &s[digits..])).is_ok();
+        let months = ["month", "year", "mo", "y"].iter().any(|unit| {
+            s[digits..]
+                .trim()
+                .trim_end_matches('s')
+                .eq_ignore_ascii_case(unit)
+        });
         if number_and_unit {
             too_long.to_string()
+        } else if digits > 0 && months {
+            // The duration parser's own sentence: months and years have
+            // no fixed length.
+            redliner::duration::parse(s).err().unwrap_or_default()
         } else {
             "expected a date (2026-11-01), an RFC 3339 time or a span ago (7d, 2w, 36h)".to_string()
         }

@@ -21,7 +21,7 @@ use super::source::open_store;
 pub struct ServeArgs {
     /// The address to listen on: loopback only (127.0.0.1 or ::1); port 0
     /// lets the system choose, and the address is printed
-    #[arg(long, value_name = "ADDR", default_value = serve::DEFAULT_BIND)]
+    #[arg(long, value_name = "ADDR", default_value = serve::DEFAULT_BIND, value_parser = serve::parse_addr)]
     pub bind: SocketAddr,
 }
 
@@ -31,7 +31,7 @@ pub struct ServeArgs {
 /// [`Error::Usage`] for a non-loopback address or one that cannot be bound;
 /// [`Error::NotFound`] without a store; store and runtime errors.
 pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Error> {
-    serve::check_bind(args.bind).map_err(Error::Usage)?;
+    let (listener, url) = serve::bind(args.bind).map_err(Error::Usage)?;
     let (store, settings) = open_store(global)?;
     // The configured targets, or (without a config) every stored one.
     let targets = match &settings {
@@ -49,11 +49,14 @@ pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Error> {
     });
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let (listener, url) = serve::bind(args.bind).await.map_err(Error::Usage)?;
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         super::listen_for_signals(stop, "stopping")?;
         if !global.quiet {
-            eprintln!("redliner: serving {url}/metrics");
+            super::status(
+                tracing::Level::INFO,
+                None,
+                format_args!("serving {url}/metrics"),
+            );
         }
         serve::run(listener, serve::router(source), shutdown)
             .await

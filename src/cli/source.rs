@@ -128,12 +128,57 @@ pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Set
         (None, Some(s)) => s.store.clone(),
         (None, None) => PathBuf::from(config::DEFAULT_STORE),
     };
-    if !root.is_dir() {
+    let store = existing_store(&root)?;
+    Ok((store, settings))
+}
+
+/// Whether `root` holds a store, creating nothing: `Ok(false)` when it does
+/// not exist or is an empty directory (nothing was ever stored).
+///
+/// # Errors
+/// [`Error::NotFound`] when `root` exists and is not a directory, or is a
+/// directory with files but no index (`redliner.sqlite`): not a store (a
+/// wrong `--store`), or one whose index was lost.
+pub fn store_exists(root: &Path) -> Result<bool, Error> {
+    let shown = root.display();
+    match std::fs::metadata(root) {
+        Err(_) => return Ok(false),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::NotFound(format!(
+                "`{shown}` is not a directory: a store is one (pass --store DIR)"
+            )));
+        }
+        Ok(_) => {}
+    }
+    if root.join(redliner::store::INDEX_FILE).is_file() {
+        return Ok(true);
+    }
+    let entries = std::fs::read_dir(root)
+        .map_err(|e| Error::NotFound(format!("store `{shown}`: {e}")))?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name() != redliner::store::lock::LOCK_FILE)
+        .count();
+    if entries == 0 {
+        return Ok(false);
+    }
+    Err(Error::NotFound(format!(
+        "`{shown}` holds {entries} entries but no index `{}`: not a redliner store (pass --store DIR), \
+         or one whose index was lost (restore it from a backup)",
+        redliner::store::INDEX_FILE
+    )))
+}
+
+/// Opens the store at `root` for a command that needs one, creating
+/// nothing (see [`store_exists`]).
+///
+/// # Errors
+/// [`Error::NotFound`] when there is no store; store errors.
+pub fn existing_store(root: &Path) -> Result<redliner::store::Store, Error> {
+    if !store_exists(root)? {
         return Err(Error::NotFound(format!(
             "no store at `{}` (run `redliner check` first, or pass --store DIR)",
             root.display()
         )));
     }
-    let store = redliner::store::Store::open(&root)?;
-    Ok((store, settings))
+    Ok(redliner::store::Store::open(root)?)
 }

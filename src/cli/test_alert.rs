@@ -58,11 +58,15 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
         })?;
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!(
-            "redliner: test alert to `{}` ({}) failed{status}: {}",
-            channel.id,
-            channel.kind(),
-            result.error.as_deref().unwrap_or("")
+        super::status(
+            tracing::Level::WARN,
+            None,
+            format_args!(
+                "test alert to `{}` ({}) failed{status}: {}",
+                channel.id,
+                channel.kind(),
+                result.error.as_deref().unwrap_or("")
+            ),
         );
         Ok(ExitCode::from(2))
     }

@@ -38,15 +38,19 @@ pub struct WatchArgs {
     pub format: CheckFormat,
     /// Also serve HTTP on this loopback address, as `redliner serve` does,
     /// with this daemon's checks in /metrics (e.g. 127.0.0.1:9187)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = serve::parse_addr)]
     pub serve: Option<std::net::SocketAddr>,
 }
 
 pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
-    if let Some(addr) = args.serve {
-        redliner::serve::check_bind(addr).map_err(Error::Usage)?;
-    }
     let mut settings = global.settings()?;
+    // Bound first: an address in use is refused before the store is opened
+    // (or created).
+    let listener = args
+        .serve
+        .map(serve::bind)
+        .transpose()
+        .map_err(Error::Usage)?;
     // The feed for all targets covers every configured target, whichever
     // ones this run checks.
     let configured: Vec<String> = settings.targets.iter().map(|t| t.id.clone()).collect();
@@ -100,11 +104,14 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             let (stop, shutdown) = watch::channel(false);
             let stop_when_stdout_closes = stop.clone();
             let stop_server = stop.clone();
-            let server = match args.serve {
-                Some(addr) => {
-                    let (listener, url) = serve::bind(addr).await.map_err(Error::Usage)?;
+            let server = match listener {
+                Some((listener, url)) => {
                     if !quiet {
-                        eprintln!("redliner: serving {url}/metrics");
+                        super::status(
+                            tracing::Level::INFO,
+                            None,
+                            format_args!("serving {url}/metrics"),
+                        );
                     }
                     let routes = serve::router(metrics_page);
                     Some(tokio::spawn(serve::run(listener, routes, shutdown.clone())))
@@ -113,9 +120,10 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             };
             super::listen_for_signals(stop, "stopping after the checks in flight")?;
             if !quiet {
-                eprintln!(
-                    "redliner: {}",
-                    start_line(args.once, targets.len(), &settings.store)
+                super::status(
+                    tracing::Level::INFO,
+                    None,
+                    format_args!("{}", start_line(args.once, targets.len(), &settings.store)),
                 );
             }
             if !args.once {
@@ -139,7 +147,11 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                         // SIGTERM (the checks in flight still finish and
                         // their alerts are still delivered).
                         if !quiet {
-                            eprintln!("redliner: stdout closed; stopping");
+                            super::status(
+                                tracing::Level::INFO,
+                                None,
+                                format_args!("stdout closed; stopping"),
+                            );
                         }
                         let _ = stop_when_stdout_closes.send(true);
                     }
@@ -159,13 +171,17 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
         })
     })?;
     if !quiet {
-        eprintln!(
-            "redliner: {} {} check{} ({} changed, {} failed)",
-            if args.once { "done:" } else { "stopped after" },
-            summary.checked,
-            if summary.checked == 1 { "" } else { "s" },
-            summary.changed,
-            summary.failed
+        super::status(
+            tracing::Level::INFO,
+            None,
+            format_args!(
+                "{} {} check{} ({} changed, {} failed)",
+                if args.once { "done:" } else { "stopped after" },
+                summary.checked,
+                if summary.checked == 1 { "" } else { "s" },
+                summary.changed,
+                summary.failed
+            ),
         );
     }
     Ok(if args.once && summary.failed > 0 {
@@ -249,7 +265,11 @@ fn report_check(
     match c.result {
         Ok(outcome) => {
             if !quiet {
-                eprintln!("{}: {}{next}", c.target.id, outcome.describe());
+                super::status(
+                    tracing::Level::INFO,
+                    Some(&c.target.id),
+                    format_args!("{}{next}", outcome.describe()),
+                );
             }
             if let Outcome::Changed { redline, .. } = outcome {
                 let mut out = super::output::PipeAware::new(std::io::stdout().lock());
@@ -263,7 +283,11 @@ fn report_check(
                 match out.result(result) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Stdout::Closed,
-                    Err(e) => eprintln!("redliner: writing the redline to stdout: {e}"),
+                    Err(e) => super::status(
+                        tracing::Level::WARN,
+                        None,
+                        format_args!("writing the redline to stdout: {e}"),
+                    ),
                 }
                 *printed += 1;
             }
@@ -271,7 +295,11 @@ fn report_check(
         Err(e) => {
             super::print_error(e);
             if !quiet && !next.is_empty() {
-                eprintln!("{}: will retry{next}", c.target.id);
+                super::status(
+                    tracing::Level::WARN,
+                    Some(&c.target.id),
+                    format_args!("will retry{next}"),
+                );
             }
         }
     }

@@ -452,10 +452,16 @@ fn email_spec(e: &ChannelEntry) -> Result<EmailSpec, NotifyError> {
     let err = |key: &str, message: String| key_err(&e.id, key, message);
     let host = match &e.smtp_host {
         None => return Err(err("smtp_host", "required for `email` channels".into())),
-        Some(h)
-            if h.trim().is_empty() || h.contains(|c: char| c.is_whitespace() || c.is_control()) =>
-        {
-            return Err(err("smtp_host", format!("`{h}` is not a host name")));
+        // A host name or an IP address, alone: no scheme, port, path or
+        // user (`smtp.example.org`, `127.0.0.1`, `::1`).
+        Some(h) if !is_host(h) => {
+            return Err(err(
+                "smtp_host",
+                format!(
+                    "`{}` is not a host name or IP address alone (the port goes in `smtp_port`)",
+                    h.escape_debug()
+                ),
+            ));
         }
         Some(h) => h,
     };
@@ -568,7 +574,7 @@ impl ChannelConfig {
             ChannelSpec::Webhook { hook, secret_env } => Endpoint::Webhook {
                 url: self.read_url(hook, env)?,
                 secret: match secret_env {
-                    Some(var) => Some(Secret::new(self.read_var("secret_env", var, env)?)),
+                    Some(var) => Some(Secret::new(self.read_secret(var, env)?)),
                     None => None,
                 },
             },
@@ -612,6 +618,34 @@ impl ChannelConfig {
             Some(v) if v.trim().is_empty() => Err(env_err("is empty")),
             Some(v) => Ok(v.trim().to_string()),
         }
+    }
+
+    /// The webhook's HMAC key from `var`: any text, or a Standard Webhooks
+    /// `whsec_<base64>` key, which must then decode to at least one byte
+    /// (a receiver's library could not verify a signature made with
+    /// anything else).
+    fn read_secret(
+        &self,
+        var: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<String, NotifyError> {
+        use base64::Engine;
+        let secret = self.read_var("secret_env", var, env)?;
+        if let Some(key) = secret.strip_prefix("whsec_")
+            && !base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .is_ok_and(|k| !k.is_empty())
+        {
+            return Err(NotifyError::Env {
+                channel: self.id.clone(),
+                key: "secret_env".to_string(),
+                var: var.to_string(),
+                problem: "holds a `whsec_` key whose rest is not base64 of at least one byte \
+                          (the Standard Webhooks form)"
+                    .to_string(),
+            });
+        }
+        Ok(secret)
     }
 
     fn read_url(
@@ -661,17 +695,46 @@ fn valid_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// A host name (letters, digits, `-`, `.`; labels neither empty nor
+/// starting or ending with `-`) or an IP address (`::1` with or without
+/// brackets).
+fn is_host(h: &str) -> bool {
+    let bare = h
+        .strip_prefix('[')
+        .and_then(|v| v.strip_suffix(']'))
+        .unwrap_or(h);
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    // Not an address: four numbers with dots is a bad one (`999.1.1.1`).
+    let labels: Vec<&str> = h.trim_end_matches('.').split('.').collect();
+    !h.is_empty()
+        && h.len() <= 253
+        && !labels.iter().all(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
 fn valid_env_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Parses `30s`, `2m`, `PT30S`; must be positive and at most one hour.
+/// Parses `30s`, `2m`, `PT30S`; must be 100 ms to one hour (as
+/// `settings.timeout`: less could not reach any receiver).
 fn parse_timeout(s: &str) -> Result<Duration, String> {
     let d = crate::duration::parse(s)?;
     if d.is_zero() {
         return Err("must be positive".to_string());
+    }
+    if d < Duration::from_millis(100) {
+        return Err("must be at least 100ms".to_string());
     }
     if d > Duration::from_secs(3600) {
         return Err("must be at most 1h".to_string());
@@ -839,12 +902,69 @@ mod tests {
                 "id = \"c\"\nkind = \"command\"\nprogram = \"p\"\ntimeout = \"0s\"\n",
                 "channel `c`: key `timeout`: `0s`: must be positive",
             ),
+            (
+                "id = \"c\"\nkind = \"command\"\nprogram = \"p\"\ntimeout = \"1ns\"\n",
+                "channel `c`: key `timeout`: `1ns`: must be at least 100ms",
+            ),
         ];
         for (text, want) in cases {
             let err = ChannelConfig::try_from(entry(text))
                 .unwrap_err()
                 .to_string();
             assert!(err.starts_with(want), "{text}\n got: {err}\nwant: {want}");
+        }
+    }
+
+    #[test]
+    fn smtp_hosts_are_host_names_or_addresses_alone() {
+        for ok in [
+            "smtp.example.org",
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "mail-1.example.org.",
+        ] {
+            assert!(is_host(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "smtp://smtp.example.org:25",
+            "smtp.example.org:25",
+            "127.0.0.1:25",
+            "a@b",
+            "-a.com",
+            "a-.com",
+            "999.999.999.999",
+            "host/path",
+            "a..b",
+            "mail\u{7}x",
+        ] {
+            assert!(!is_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_whsec_secret_must_be_base64() {
+        let entry = entry("id = \"w\"\nkind = \"webhook\"\nurl_env = \"U\"\nsecret_env = \"K\"\n");
+        let channel = ChannelConfig::try_from(entry).unwrap();
+        for (key, ok) in [
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", true),
+            ("plain text key", true),
+            ("whsec_!!!", false),
+            ("whsec_", false),
+        ] {
+            let env = env_of(&[("U", "https://hooks.example.org/x"), ("K", key)]);
+            let got = channel.resolve(&env);
+            assert_eq!(got.is_ok(), ok, "{key}: {got:?}");
+            if let Err(e) = got {
+                assert!(e.to_string().contains("`whsec_` key"), "{e}");
+                assert!(
+                    !e.to_string().contains("!!!"),
+                    "the secret is never printed: {e}"
+                );
+            }
         }
     }
 

@@ -39,8 +39,9 @@ pub fn feed_id(target: Option<&str>) -> String {
 }
 
 /// Writes an Atom feed with one entry per redline, newest first. The feed's
-/// `updated` is the newest entry's (the Unix epoch for an empty feed), so the
-/// same redlines always give the same bytes.
+/// `updated` is the newest entry's, so the same redlines always give the
+/// same bytes; an empty feed's is the time it is written (a reader shows
+/// when it was last looked at, never 1970).
 ///
 /// # Errors
 /// Any error from `out` (XML writing errors are reported as
@@ -60,7 +61,7 @@ pub fn atom_feed(
         .collect::<io::Result<Vec<_>>>()?;
     let updated = match sorted.first() {
         Some(r) => stamp(r.new_captured_at)?,
-        None => stamp(Timestamp::UNIX_EPOCH)?,
+        None => stamp(Timestamp::now())?,
     };
     let feed = Feed {
         title: Text::plain(title),
@@ -139,6 +140,17 @@ fn stamp(ts: Timestamp) -> io::Result<FixedDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_feed_is_updated_when_written() {
+        let before = Timestamp::now();
+        let mut out = Vec::new();
+        atom_feed(&[], "urn:x", "x", &mut out).unwrap();
+        let feed = Feed::read_from(&out[..]).unwrap();
+        assert!(feed.entries.is_empty());
+        let updated: Timestamp = feed.updated.to_rfc3339().parse().unwrap();
+        assert!(updated.as_second() >= before.as_second(), "{updated}");
+    }
     use crate::report::summary::tests::sample;
     use crate::revision::RevisionKind;
 

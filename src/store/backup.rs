@@ -30,7 +30,9 @@ impl Store {
     /// missed or cut.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] when the index cannot be copied,
+    /// [`StoreError::Invalid`] when SQLite's `quick_check` finds the index
+    /// damaged (nothing is written); [`StoreError::Sqlite`] when the index
+    /// cannot be copied,
     /// [`StoreError::Io`] when `dest` or a store file cannot be written or
     /// read. `dest` is written through a temp file renamed at the end, so a
     /// failed backup never leaves a cut archive under its name.
@@ -39,6 +41,22 @@ impl Store {
             let path = path.display().to_string();
             move |source| StoreError::Io { path, source }
         };
+        // A damaged index is said, not archived as if it were good: the
+        // backup reads every page anyway, and so does this check.
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .map_err(self.sql())?;
+        if verdict != "ok" {
+            return Err(StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: format!(
+                    "the index is damaged (SQLite's quick_check: {verdict}); not backed up: \
+                     restore the last good backup, or recover the index with \
+                     `sqlite3 redliner.sqlite .recover`"
+                ),
+            });
+        }
         let scratch = tempfile::tempdir_in(&self.root).map_err(io(&self.root))?;
         let copy = scratch.path().join(INDEX_FILE);
         self.conn

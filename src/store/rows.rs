@@ -19,6 +19,7 @@ use crate::ids::{CheckId, RevisionId, SnapshotId};
     strum::IntoStaticStr,
     strum::EnumString,
     strum::Display,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "kebab-case")]
 #[strum(serialize_all = "kebab-case")]

@@ -1006,6 +1006,27 @@ fn json_logs_are_one_object_per_line() {
             || l["fields"].to_string().contains("nato-belarus")),
         "{logs:?}"
     );
+    // Every line, not only the log lines: `watch`'s status lines (start,
+    // each check, the summary) and an error are objects too.
+    t.serve("nato-belarus/v2-reworded.html");
+    let run = t.run(&["watch", "--once", "--log-format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    t.server.reply(Reply::status(503));
+    let failed = t.run(&["check", "--log-format", "json"]);
+    assert_eq!(failed.code, 2, "{}", failed.stderr);
+    assert!(run.stderr.lines().count() >= 3, "{}", run.stderr);
+    for stderr in [&run.stderr, &failed.stderr] {
+        assert!(stderr.lines().count() >= 1, "{stderr}");
+        for line in stderr.lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert!(v["fields"]["message"].is_string(), "{line}");
+        }
+    }
+    assert!(
+        run.stderr.contains("\"target\":\"nato-belarus\""),
+        "{}",
+        run.stderr
+    );
     t.server.reply(Reply::status(503));
     let text = t.run(&["check", "-v"]);
     assert!(
@@ -1086,9 +1107,10 @@ fn check_writes_a_metrics_textfile() {
         Some(1.0),
         "{text}"
     );
+    // This run's counters only: every outcome is there, the others at 0.
     assert_eq!(
         sample("redliner_checks_total{outcome=\"baseline\"}"),
-        None,
+        Some(0.0),
         "{text}"
     );
     assert_eq!(

@@ -377,3 +377,86 @@ fn backup_restores_to_a_working_store() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no/such"), "{}", run.stderr);
 }
+
+/// A `--store` that is not a store is refused by every command that reads
+/// one, and nothing is created in it: a directory of other files, a plain
+/// file. An empty directory is a store with nothing in it yet.
+#[test]
+fn commands_that_read_a_store_create_nothing_in_a_wrong_one() {
+    let t = Test::new();
+    let store = t.store();
+    let backup = t.dir.path().join("never-written.tar");
+    let backup = backup.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["history", "nato-belarus"],
+        &["targets"],
+        &["alerts"],
+        &["report"],
+        &["prune", "--keep-last", "2"],
+        &["backup", backup],
+    ];
+    let refused = |says: &str| {
+        for args in commands {
+            let run = t.run(args);
+            assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+            assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+        }
+    };
+
+    std::fs::create_dir(&store).unwrap();
+    std::fs::write(store.join("notes.txt"), "not a store").unwrap();
+    refused("but no index `redliner.sqlite`");
+    let left: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["notes.txt"],
+        "files were created in a directory that is no store"
+    );
+
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::write(&store, "x").unwrap();
+    refused("is not a directory");
+    assert_eq!(std::fs::read(&store).unwrap(), b"x");
+    assert!(!std::path::Path::new(backup).exists());
+
+    std::fs::remove_file(&store).unwrap();
+    std::fs::create_dir(&store).unwrap();
+    let run = t.run(&["history", "nato-belarus"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no store at"), "{}", run.stderr);
+    let run = t.run(&["targets"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("never checked"), "{}", run.stdout);
+    assert_eq!(std::fs::read_dir(&store).unwrap().count(), 0);
+}
+
+/// A damaged index (a page overwritten) is not archived as if it were
+/// good: `backup` says so, exit 2, and writes nothing.
+#[test]
+fn backup_refuses_a_damaged_index() {
+    use std::io::{Seek, SeekFrom, Write};
+    let t = six_snapshots();
+    let index = t.store().join("redliner.sqlite");
+    let pages = std::fs::metadata(&index).unwrap().len() / 4096;
+    assert!(pages > 4, "{pages} pages");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&index)
+        .unwrap();
+    // A page of the middle of the file, past the schema on page 1.
+    f.seek(SeekFrom::Start(4096 * (pages / 2))).unwrap();
+    f.write_all(&[0xA5; 4096]).unwrap();
+    drop(f);
+    let file = t.dir.path().join("damaged.tar");
+    let run = t.run(&["backup", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("the index is damaged"),
+        "{}",
+        run.stderr
+    );
+    assert!(!file.exists());
+}

@@ -60,14 +60,27 @@ impl Serving {
     }
 }
 
-/// GET `url`: status, content type and body.
+/// GET `url` as Prometheus asks (OpenMetrics first): status, content type
+/// and body.
 fn get(url: &str) -> (u16, String, String) {
+    get_accepting(
+        url,
+        "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+    )
+}
+
+/// GET `url` with this `Accept` header (none when empty).
+fn get_accepting(url: &str, accept: &str) -> (u16, String, String) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let response = reqwest::get(url).await.unwrap();
+        let mut request = reqwest::Client::new().get(url);
+        if !accept.is_empty() {
+            request = request.header("accept", accept);
+        }
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let kind = response
             .headers()
@@ -120,7 +133,27 @@ fn serve_gives_the_stores_metrics_and_stops_on_sigterm() {
         sample(&text, "redliner_alerts_undelivered{state=\"pending\"}"),
         Some(0.0)
     );
-    assert!(!text.contains("redliner_checks_total{"), "{text}");
+    // Every outcome's counter exists from the start, at 0 here.
+    assert_eq!(
+        sample(&text, "redliner_checks_total{outcome=\"baseline\"}"),
+        Some(0.0),
+        "{text}"
+    );
+
+    // A client that does not ask for OpenMetrics gets the Prometheus text
+    // format 0.0.4, the same samples.
+    let (status, kind, plain) = get_accepting(&server.url, "");
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    assert!(!plain.contains("# EOF"), "{plain}");
+    assert!(
+        plain.contains("# TYPE redliner_checks_total counter"),
+        "{plain}"
+    );
+    assert_eq!(
+        sample(&plain, "redliner_alerts_undelivered{state=\"pending\"}"),
+        Some(0.0)
+    );
 
     let base = server.url.trim_end_matches("/metrics");
     assert_eq!(get(&format!("{base}/nothing-here")).0, 404);
@@ -176,7 +209,7 @@ fn watch_serves_the_metrics_of_its_checks() {
     let text = loop {
         let (status, _, text) = get(&server.url);
         assert_eq!(status, 200, "{text}");
-        if sample(&text, "redliner_checks_total{outcome=\"unchanged\"}").is_some() {
+        if sample(&text, "redliner_checks_total{outcome=\"unchanged\"}").is_some_and(|n| n >= 1.0) {
             break text;
         }
         assert!(
@@ -201,4 +234,19 @@ fn watch_serves_the_metrics_of_its_checks() {
         "{text}"
     );
     assert_eq!(server.stop(), Some(0));
+}
+
+/// An address in use is refused before the store is opened: nothing is
+/// created.
+#[test]
+fn an_address_in_use_is_refused_before_the_store_is_created() {
+    let t = Test::new();
+    t.serve("nato-belarus/v1.html");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let run = t.run(&["watch", "--once", "--serve", &addr]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot listen on"), "{}", run.stderr);
+    assert!(!t.store().exists(), "the store was created");
+    assert!(t.server.seen().is_empty(), "a check ran");
 }
