@@ -24,6 +24,7 @@
 //!   and the next run tries again.
 
 use crate::ids::SnapshotId;
+use std::ops::ControlFlow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -382,15 +383,11 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 return self.record_unconfirmed(target, &hand.page, previous, note, started);
             }
         };
-        let CutSeen {
-            repaired: cut_repaired,
-            confirmed: cut_confirmed,
-        } = cut;
         let InHand {
             page,
             document,
             hash,
-            mut taken,
+            taken,
         } = hand;
         let document = document?;
         let content_hash = hash.unwrap_or_else(|| document.fingerprint());
@@ -412,14 +409,18 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             }
             None => (None, None),
         };
-        // Compared as the current extraction makes the previous snapshot:
-        // then a page found unchanged may lend it its fingerprint.
-        let like_with_like = compare_note.is_none();
-        let compare_note = match (compare_note, moved_note) {
-            (Some(c), Some(m)) => Some(format!("{m}; {c}")),
-            (c, m) => m.or(c),
+        let seen = Seen {
+            cut,
+            decode_note,
+            // Compared as the current extraction makes the previous
+            // snapshot: then a page found unchanged may lend it its
+            // fingerprint.
+            like_with_like: compare_note.is_none(),
+            compare_note: match (compare_note, moved_note) {
+                (Some(c), Some(m)) => Some(format!("{m}; {c}")),
+                (c, m) => m.or(c),
+            },
         };
-
         let capture = Capture {
             target,
             page: &page,
@@ -428,21 +429,44 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             started,
             captured_at: self.clock.now(),
         };
-        let Some(previous) = latest else {
-            let cut_note = cut_repaired
-                .map(|sign| {
-                    format!(
-                        "the first fetch looked cut ({}); a second fetch gave the whole page",
-                        sign.describe()
-                    )
-                })
-                .or_else(|| cut_confirmed.map(cut_confirmed_note));
-            return self.store_baseline(&capture, taken, [cut_note, decode_note]);
-        };
+        match latest {
+            None => {
+                let cut_note = cut
+                    .repaired
+                    .map(|sign| {
+                        format!(
+                            "the first fetch looked cut ({}); a second fetch gave the whole page",
+                            sign.describe()
+                        )
+                    })
+                    .or_else(|| cut.confirmed.map(cut_confirmed_note));
+                self.store_baseline(&capture, taken, [cut_note, seen.decode_note])
+            }
+            Some(previous) => self.compare(&capture, taken, &previous, seen).await,
+        }
+    }
 
-        let mut revision = diff::revision(&previous.document, &document, &self.diff);
-        let template = layout::template_change(&previous.document, &document);
-        if let Some(sign) = cut_repaired
+    /// Compares the page with the previous snapshot and records what it
+    /// found: nothing stored when a page fetched twice because it looked
+    /// cut differs from the stored one, a template change ([`Monitor::template_changed`]),
+    /// `unchanged`, or a content revision, confirmed by a second fetch
+    /// unless only the stamp moved.
+    ///
+    /// # Errors
+    /// [`Error::Extract`] for another page in this one's place;
+    /// [`Error::Store`].
+    async fn compare(
+        &self,
+        capture: &Capture<'_>,
+        mut taken: Option<Source>,
+        previous: &StoredSnapshot,
+        seen: Seen,
+    ) -> Result<Outcome> {
+        let (target, page, document) = (capture.target, capture.page, capture.document);
+        let started = capture.started;
+        let mut revision = diff::revision(&previous.document, document, &self.diff);
+        let template = layout::template_change(&previous.document, document);
+        if let Some(sign) = seen.cut.repaired
             && (revision.is_some() || template.is_some())
         {
             let note = format!(
@@ -451,50 +475,21 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
                 sign.describe()
             );
             warn!(target = %target.id, "nothing stored: {note}");
-            return self.record_unconfirmed(target, &page, Some(previous.id), note, started);
+            return self.record_unconfirmed(target, page, Some(previous.id), note, started);
         }
-        let mut layout_note = None;
-        if let Some(change) = &template {
-            // Another page in this one's place (an error, login or interstitial
-            // page) shares little of its text: refused, never a revision. The
-            // same page under a new template is accepted.
-            if layout::unlike(&previous.document, &document) {
-                return Err(Error::Extract {
-                    target: target.id.clone(),
-                    url: page.final_url.clone(),
-                    source: extract::ExtractError::UnlikePrevious {
-                        root: document.meta.root.selector.clone(),
-                        shared_percent: percent(layout::shared_text(&previous.document, &document)),
-                    },
-                });
+        let layout_note = match &template {
+            Some(change) => {
+                match self.template_changed(capture, &mut taken, previous, &mut revision, change)? {
+                    ControlFlow::Break(outcome) => return Ok(outcome),
+                    ControlFlow::Continue(note) => Some(note),
+                }
             }
-            let warning = change.warning(&target.rules);
-            if layout::redesign_only(&previous.document, &document, revision.as_ref()).is_some() {
-                return self.record_layout(
-                    &capture,
-                    taken.take(),
-                    &previous,
-                    revision.as_ref(),
-                    &warning,
-                );
-            }
-            // The same text under a new template with a new stamp: the stamp
-            // moved, and the revision says so (quiet by default, as any
-            // stamp-only one), never the template's reshuffling of the text.
-            if let Some(stamp_only) =
-                layout::restamped(&previous.document, &document, revision.as_ref())
-            {
-                warn!(target = %target.id, "layout changed and the stamp too: {warning}");
-                revision = Some(stamp_only);
-            } else {
-                warn!(target = %target.id, "layout changed and the text too: {warning}");
-            }
-            layout_note = Some(format!("layout changed: {warning}"));
-        }
+            None => None,
+        };
 
         let Some(revision) = revision else {
             debug!(target = %target.id, "content fingerprint and stamp equal the latest snapshot");
-            let cut_note = cut_repaired.map(|sign| {
+            let cut_note = seen.cut.repaired.map(|sign| {
                 format!(
                     "the first fetch looked cut ({}); a second fetch gave the whole page, unchanged",
                     sign.describe()
@@ -505,12 +500,13 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             }
             // Compared like with like and not cut: the page may lend the
             // previous snapshot its fingerprint.
-            let lend = like_with_like && cut_repaired.is_none() && cut_confirmed.is_none();
+            let cut_seen = seen.cut.repaired.is_some() || seen.cut.confirmed.is_some();
+            let lend = seen.like_with_like && !cut_seen;
             return self.unchanged_after_extraction(
-                &capture,
+                capture,
                 &previous.row,
                 lend.then_some(taken),
-                [compare_note, cut_note, decode_note],
+                [seen.compare_note, cut_note, seen.decode_note],
             );
         };
 
@@ -518,35 +514,75 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         // stamp-only revision is not confirmed: it is never a content
         // revision and alerts by no default rule, and the content it stores
         // is the content already stored.
-        let mut confirmed = cut_confirmed.is_some();
-        let cut_note = cut_confirmed.map(cut_confirmed_note);
+        let mut confirmed = seen.cut.confirmed.is_some();
+        let cut_note = seen.cut.confirmed.map(cut_confirmed_note);
         if revision.kind != RevisionKind::StampOnly && !confirmed {
-            match self.confirm(target, &document).await {
+            match self.confirm(target, document).await {
                 Confirmation::NotNeeded => {}
                 Confirmation::Confirmed => confirmed = true,
                 Confirmation::Refuted(note) => {
                     info!(target = %target.id, "unconfirmed: {note}");
-                    return self.record_unconfirmed(
-                        target,
-                        &page,
-                        Some(previous.id),
-                        note,
-                        started,
-                    );
+                    return self.record_unconfirmed(target, page, Some(previous.id), note, started);
                 }
             }
         }
         info!(target = %target.id, kind = %revision.kind, confirmed, "changed");
-        let large_removal = layout::large_removal(&previous.document, &document)
+        let large_removal = layout::large_removal(&previous.document, document)
             .map(|(lost, total)| layout::large_removal_note(lost, total, confirmed));
         let notes = [
             cut_note,
-            decode_note,
+            seen.decode_note,
             large_removal,
             layout_note,
-            compare_note,
+            seen.compare_note,
         ];
-        self.store_change(&capture, taken, &previous, revision, notes)
+        self.store_change(capture, taken, previous, revision, notes)
+    }
+
+    /// The page's template changed (content root, stamp's place). Another
+    /// page in this one's place (an error, login or interstitial page)
+    /// shares little of its text: refused, never a revision. The same text
+    /// under the new template is stored as a technical snapshot
+    /// ([`Monitor::record_layout`]): `Break` with its outcome. Otherwise the
+    /// check goes on (`Continue`) with the note to put on the revision: a
+    /// new stamp with the same text makes `revision` stamp-only (never the
+    /// template's reshuffling of the text).
+    ///
+    /// # Errors
+    /// [`Error::Extract`] for another page; [`Error::Store`].
+    fn template_changed(
+        &self,
+        capture: &Capture<'_>,
+        taken: &mut Option<Source>,
+        previous: &StoredSnapshot,
+        revision: &mut Option<Revision>,
+        change: &layout::TemplateChange,
+    ) -> Result<ControlFlow<Outcome, String>> {
+        let (target, document) = (capture.target, capture.document);
+        if layout::unlike(&previous.document, document) {
+            return Err(Error::Extract {
+                target: target.id.clone(),
+                url: capture.page.final_url.clone(),
+                source: extract::ExtractError::UnlikePrevious {
+                    root: document.meta.root.selector.clone(),
+                    shared_percent: percent(layout::shared_text(&previous.document, document)),
+                },
+            });
+        }
+        let warning = change.warning(&target.rules);
+        if layout::redesign_only(&previous.document, document, revision.as_ref()).is_some() {
+            let outcome =
+                self.record_layout(capture, taken.take(), previous, revision.as_ref(), &warning)?;
+            return Ok(ControlFlow::Break(outcome));
+        }
+        if let Some(stamp_only) = layout::restamped(&previous.document, document, revision.as_ref())
+        {
+            warn!(target = %target.id, "layout changed and the stamp too: {warning}");
+            *revision = Some(stamp_only);
+        } else {
+            warn!(target = %target.id, "layout changed and the text too: {warning}");
+        }
+        Ok(ControlFlow::Continue(format!("layout changed: {warning}")))
     }
 
     /// Fetches the target's page: a conditional GET with the latest
@@ -1052,6 +1088,19 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         self.record_check(target, &record)?;
         Ok(Outcome::Unconfirmed { note })
     }
+}
+
+/// What a check learnt on the way to the comparison, besides the page.
+struct Seen {
+    /// Whether the page looked cut, and what its second fetch made of it.
+    cut: CutSeen,
+    /// The page's bytes could not all be decoded (the previous's neither).
+    decode_note: Option<String>,
+    /// The page moved and was followed, or the previous snapshot was
+    /// re-extracted to compare like with like (joined).
+    compare_note: Option<String>,
+    /// The previous snapshot's document is what today's extraction makes.
+    like_with_like: bool,
 }
 
 /// When a check began: the clock's time (recorded) and a monotonic timer
