@@ -313,7 +313,14 @@ pub fn print_error(e: &Error) {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let part = s.to_string();
-        if !msg.contains(&part) {
+        // SQLite says its error twice: `database disk image is malformed`,
+        // then `Error code 11: The database disk image is malformed`.
+        let said = |p: &str| msg.to_lowercase().contains(&p.to_lowercase());
+        let bare = part
+            .strip_prefix("Error code ")
+            .and_then(|rest| rest.split_once(": "))
+            .map_or(part.as_str(), |(_, text)| text);
+        if !said(&part) && !said(bare) {
             msg.push_str(": ");
             msg.push_str(&part);
         }

@@ -36,7 +36,9 @@ pub fn run(global: &Global, args: &TestAlertArgs) -> Result<ExitCode, Error> {
         .resolve(&|name| std::env::var(name).ok())
         .map_err(|e| Error::Usage(e.to_string()))?;
     let runtime = super::runtime()?;
-    let alert = Alert::sample(jiff::Timestamp::now());
+    // To the millisecond, as the store keeps every capture time.
+    let now = jiff::Timestamp::now();
+    let alert = Alert::sample(now.round(jiff::Unit::Millisecond).unwrap_or(now));
     let client = notify::client();
     let result = runtime.block_on(notify::deliver(&channel, &alert, &client));
     let status = result
