@@ -222,18 +222,11 @@ pub struct HookSpec {
 /// addresses that parse as RFC 5322 mailboxes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailSpec {
-    /// SMTP host.
-    pub smtp_host: String,
-    /// SMTP port.
-    pub smtp_port: u16,
-    /// Connection security.
-    pub tls: TlsMode,
+    /// The server, the sender and the recipients (at least one), as they
+    /// will be used; its `credentials` are `None` until resolved.
+    pub server: EmailEndpoint,
     /// The environment variables holding the user name and the password.
     pub login_env: Option<(String, String)>,
-    /// The sender mailbox.
-    pub from: String,
-    /// The recipient mailboxes (at least one).
-    pub to: Vec<String>,
 }
 
 /// A resolved channel: its id, where it sends (with secrets) and its timeout.
@@ -299,7 +292,8 @@ pub enum Endpoint {
     Command(CommandEndpoint),
 }
 
-/// A resolved e-mail channel.
+/// An e-mail channel: where and from whom it sends, and (once resolved)
+/// the login it reads from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailEndpoint {
     /// SMTP host.
@@ -511,12 +505,15 @@ fn email_spec(e: &ChannelEntry) -> Result<EmailSpec, NotifyError> {
             .map(|t| mailbox("to", t))
             .collect::<Result<_, _>>()?;
     Ok(EmailSpec {
-        smtp_host: host.clone(),
-        smtp_port: e.smtp_port.unwrap_or(tls.default_port()),
-        tls,
+        server: EmailEndpoint {
+            host: host.clone(),
+            port: e.smtp_port.unwrap_or(tls.default_port()),
+            tls,
+            credentials: None,
+            from,
+            to,
+        },
         login_env,
-        from,
-        to,
     })
 }
 
@@ -579,9 +576,6 @@ impl ChannelConfig {
                 },
             },
             ChannelSpec::Email(m) => Endpoint::Email(EmailEndpoint {
-                host: m.smtp_host.clone(),
-                port: m.smtp_port,
-                tls: m.tls,
                 credentials: match &m.login_env {
                     Some((u, p)) => Some((
                         self.read_var("username_env", u, env)?,
@@ -589,8 +583,7 @@ impl ChannelConfig {
                     )),
                     None => None,
                 },
-                from: m.from.clone(),
-                to: m.to.clone(),
+                ..m.server.clone()
             }),
             ChannelSpec::Command(c) => Endpoint::Command(c.clone()),
         };

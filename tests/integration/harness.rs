@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-
 pub use crate::server::{Reply, Server};
 
 /// Reads a fixture file from `tests/fixtures/`.
@@ -94,19 +92,12 @@ impl Test {
     /// [`Test::run`] with these environment variables set (the secrets a
     /// channel's `url_env` names, say).
     pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::cargo_bin("redliner").unwrap();
-        cmd.envs(env.iter().copied());
-        cmd.current_dir(self.dir.path())
-            .env_remove("REDLINER_CONFIG")
-            .env_remove("REDLINER_STORE")
-            .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
-            .arg("--config")
-            .arg(self.config_path())
-            .arg("--store")
-            .arg(self.store())
-            .args(args);
-        cmd.output().unwrap().into()
+        self.command()
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap()
+            .into()
     }
 
     /// `redliner --config C --store S` for this test's config and store, in
