@@ -358,6 +358,7 @@ fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBu
     })?;
     let path = store.write_root_file(FEED_FILE, &bytes)?;
     store.write_root_file(FEED_SCOPE_FILE, store.feed_scope_key().as_bytes())?;
+    store.mark_feed_scope_current();
     Ok(path)
 }
 
@@ -367,11 +368,19 @@ pub const FEED_SCOPE_FILE: &str = "feed.scope";
 
 /// True when the feed for all targets exists and was written for another
 /// set of targets than the store's scope now (the config gained or lost
-/// targets since).
+/// targets since). Read once per store session: after each check under
+/// `watch` it costs nothing.
 fn scope_changed(store: &Store) -> bool {
-    store.root().join(FEED_FILE).exists()
+    if store.feed_scope_current() {
+        return false;
+    }
+    let changed = store.root().join(FEED_FILE).exists()
         && std::fs::read_to_string(store.root().join(FEED_SCOPE_FILE))
-            .map_or(true, |k| k.trim() != store.feed_scope_key())
+            .map_or(true, |k| k.trim() != store.feed_scope_key());
+    if !changed {
+        store.mark_feed_scope_current();
+    }
+    changed
 }
 
 /// What [`recover`] repaired after a run killed mid-write.

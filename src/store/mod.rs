@@ -141,6 +141,11 @@ pub struct Store {
     /// The targets the config names ([`Store::set_feed_scope`]); `None`:
     /// every stored target.
     feed_scope: Option<std::collections::BTreeSet<String>>,
+    /// [`Store::feed_scope_key`], computed once when the scope is set.
+    feed_scope_key: String,
+    /// The feed for all targets on disk is known to be written for this
+    /// scope (read once, or written, this session): not read again.
+    feed_scope_current: std::cell::Cell<bool>,
 }
 
 impl Drop for Store {
@@ -161,7 +166,15 @@ impl Store {
     /// stored target. `redliner report --format atom --all-stored` gives
     /// the feed of every stored target on demand.
     pub fn set_feed_scope<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, targets: I) {
-        self.feed_scope = Some(targets.into_iter().map(Into::into).collect());
+        let ids: std::collections::BTreeSet<String> = targets.into_iter().map(Into::into).collect();
+        let mut h = Sha256::new();
+        for id in &ids {
+            h.update(id.as_bytes());
+            h.update(b"\n");
+        }
+        self.feed_scope_key = hex::encode(h.finalize());
+        self.feed_scope = Some(ids);
+        self.feed_scope_current.set(false);
     }
 
     /// True when `target` belongs in the feed for all targets (see
@@ -173,18 +186,21 @@ impl Store {
     /// A short fingerprint of the feed scope (SHA-256 over the sorted
     /// target ids, hex; `*` when unset), written beside the feed for all
     /// targets so that a run after the config changed rewrites it.
-    pub fn feed_scope_key(&self) -> String {
-        match &self.feed_scope {
-            None => "*".to_string(),
-            Some(ids) => {
-                let mut h = Sha256::new();
-                for id in ids {
-                    h.update(id.as_bytes());
-                    h.update(b"\n");
-                }
-                hex::encode(h.finalize())
-            }
-        }
+    pub fn feed_scope_key(&self) -> &str {
+        &self.feed_scope_key
+    }
+
+    /// Whether the feed for all targets is known to be written for the
+    /// current scope (see [`Store::mark_feed_scope_current`]).
+    pub fn feed_scope_current(&self) -> bool {
+        self.feed_scope_current.get()
+    }
+
+    /// Notes that the feed for all targets on disk was written for the
+    /// current scope (checked or written), so this session need not read
+    /// `feed.scope` again: the scope does not change while a store is open.
+    pub fn mark_feed_scope_current(&self) {
+        self.feed_scope_current.set(true);
     }
 
     /// Opens the store at `root`, creating the directory and the index if missing
@@ -231,6 +247,8 @@ impl Store {
             unsettled: std::cell::Cell::new(false),
             feeds_due: std::cell::RefCell::new(std::collections::BTreeSet::new()),
             feed_scope: None,
+            feed_scope_key: "*".to_string(),
+            feed_scope_current: std::cell::Cell::new(false),
         };
         store.refuse_lost_index()?;
         Ok(store)
