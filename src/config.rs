@@ -81,6 +81,26 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     /// Which snapshots `redliner prune` keeps (`[settings.retention]`).
     pub retention: crate::store::Retention,
+    /// The web application of `redliner serve` (`[serve]`).
+    pub serve: ServeSettings,
+}
+
+/// `[serve]`: how `redliner serve` (and `watch --serve`) is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServeSettings {
+    /// The address to listen on (`bind`, default `127.0.0.1:8080`; the
+    /// command line's `--bind` wins).
+    pub bind: Option<std::net::SocketAddr>,
+    /// Where readers reach `serve` (`public_url`, e.g.
+    /// `https://redliner.example.org/`): alerts, feeds and reports link each
+    /// revision to its page there. `None`: they link to the watched page.
+    pub public_url: Option<Url>,
+    /// The environment variable holding the bearer token (`token_env`);
+    /// required for a bind that is not loopback.
+    pub token_env: Option<String>,
+    /// Whether the web pages may change the store (`write`, default false):
+    /// retrying alerts, sending a test alert.
+    pub write: bool,
 }
 
 /// How `check` and `watch` treat hosts and the store.
@@ -234,6 +254,19 @@ struct FileConfig {
     targets: Vec<FileTarget>,
     #[serde(default, rename = "channel")]
     channels: Vec<crate::notify::channel::ChannelEntry>,
+    #[serde(default)]
+    serve: FileServe,
+}
+
+/// `[serve]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServe {
+    bind: Option<String>,
+    public_url: Option<String>,
+    token_env: Option<String>,
+    #[serde(default)]
+    write: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -537,6 +570,7 @@ pub fn parse(
         .map(Path::to_path_buf)
         .or_else(|| s.store.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
+    let serve = serve_from(&file.serve, &errs)?;
     Ok(Settings {
         path: path.to_path_buf(),
         store,
@@ -546,6 +580,58 @@ pub fn parse(
         watch,
         delivery,
         retention,
+        serve,
+    })
+}
+
+/// Reads `[serve]`: the bind address, the public URL (http or https, made
+/// to end in `/` so page paths join under it) and the token's variable name.
+fn serve_from(f: &FileServe, errs: &Errs) -> Result<ServeSettings, ConfigError> {
+    let bind = f
+        .bind
+        .as_deref()
+        .map(|b| {
+            crate::serve::parse_addr(b)
+                .map_err(|m| errs.at("serve: key `bind`".into(), format!("`{b}`: {m}")))
+        })
+        .transpose()?;
+    let public_url = f
+        .public_url
+        .as_deref()
+        .map(|u| {
+            let bad = |m: String| errs.at("serve: key `public_url`".into(), format!("`{u}`: {m}"));
+            let mut url = Url::parse(u).map_err(|e| bad(e.to_string()))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(bad("expected an http or https URL".into()));
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(bad("expected no query or fragment".into()));
+            }
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            Ok(url)
+        })
+        .transpose()?;
+    if let Some(name) = &f.token_env {
+        let ok = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !name.as_bytes()[0].is_ascii_digit();
+        if !ok {
+            return Err(errs.at(
+                "serve: key `token_env`".into(),
+                format!(
+                    "`{name}`: expected the name of an environment variable (letters, digits, `_`)"
+                ),
+            ));
+        }
+    }
+    Ok(ServeSettings {
+        bind,
+        public_url,
+        token_env: f.token_env.clone(),
+        write: f.write,
     })
 }
 

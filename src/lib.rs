@@ -74,6 +74,7 @@ pub mod report;
 pub mod revision;
 pub mod run;
 pub mod schedule;
+pub mod section_history;
 pub mod serve;
 pub mod stamp;
 pub mod store;

@@ -46,9 +46,10 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let mut settings = global.settings()?;
     // Bound first: an address in use is refused before the store is opened
     // (or created).
+    let token = super::serve::token(Some(&settings))?;
     let listener = args
         .serve
-        .map(serve::bind)
+        .map(|addr| serve::bind(addr, token.is_some()))
         .transpose()
         .map_err(Error::Usage)?;
     // The feed for all targets covers every configured target, whichever
@@ -81,6 +82,16 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             metrics.render(&monitor.store(), &ids)
         })
     };
+    // The web application reads the store through a connection of its own.
+    let app = match &listener {
+        Some(_) => Some(super::serve::app(
+            &settings.store,
+            Some(settings.clone()),
+            token,
+            metrics_page,
+        )?),
+        None => None,
+    };
     let mut printed = 0usize;
     let format = args.format;
 
@@ -104,19 +115,19 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             let (stop, shutdown) = watch::channel(false);
             let stop_when_stdout_closes = stop.clone();
             let stop_server = stop.clone();
-            let server = match listener {
-                Some((listener, url)) => {
+            let server = match (listener, app) {
+                (Some((listener, url)), Some(app)) => {
                     if !quiet {
                         super::status(
                             tracing::Level::INFO,
                             None,
-                            format_args!("serving {url}/metrics"),
+                            format_args!("serving {url}/ (metrics at {url}/metrics)"),
                         );
                     }
-                    let routes = serve::router(metrics_page);
+                    let routes = serve::router(app);
                     Some(tokio::spawn(serve::run(listener, routes, shutdown.clone())))
                 }
-                None => None,
+                _ => None,
             };
             super::listen_for_signals(stop, "stopping after the checks in flight")?;
             if !quiet {

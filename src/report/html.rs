@@ -83,10 +83,29 @@ pub fn html_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
     page("redliner report", &body, out)
 }
 
+/// Gives a section's heading its link, when it has one.
+pub type SectionLink<'a> = dyn Fn(&SectionDiff) -> Option<String> + 'a;
+
+/// How [`article_with`] draws a redline (the web pages of `serve`; files,
+/// feeds and e-mails take the default).
+#[derive(Clone, Copy, Default)]
+pub struct ArticleView<'a> {
+    /// Each edited block as an old | new table only, without the inline
+    /// view (default: inline marks, with the table folded below).
+    pub side_by_side: bool,
+    /// A link for a section's heading (its history), when there is one.
+    pub section_link: Option<&'a SectionLink<'a>>,
+}
+
 /// The `<article>` for one redline, without page or styles: the body of an
 /// Atom entry. Element ids start with `id`; `level` is the heading level of the
 /// redline's title (sections get `level + 1`).
 pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
+    article_with(redline, id, level, ArticleView::default())
+}
+
+/// [`article`], drawn as `view` says.
+pub fn article_with(redline: &Redline, id: &str, level: u8, view: ArticleView<'_>) -> String {
     let rev = &redline.revision;
     let h = level.clamp(1, 5);
     let hs = h + 1;
@@ -152,8 +171,18 @@ pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
             "<section class=\"change\" id=\"{}-s{j}\">\n",
             esc(id)
         ));
+        let history = view
+            .section_link
+            .and_then(|f| f(section))
+            .map(|href| {
+                format!(
+                    " <a class=\"history\" href=\"{}\">section history</a>",
+                    esc(&href)
+                )
+            })
+            .unwrap_or_default();
         s.push_str(&format!(
-            "<h{hs}>{} {}</h{hs}>\n",
+            "<h{hs}>{} {}{history}</h{hs}>\n",
             esc(&section.heading),
             section_badge(section.change.as_str())
         ));
@@ -162,7 +191,7 @@ pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
             s.push_str(&format!("<p class=\"how\">{}</p>\n", esc(&words)));
         }
         for block in &section.blocks {
-            s.push_str(&block_html(section, block));
+            s.push_str(&block_html(section, block, view.side_by_side));
         }
         s.push_str("</section>\n");
     }
@@ -183,12 +212,24 @@ pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
 
 /// One changed block: its label, the inline excerpt, the side-by-side view
 /// when it has an old and a new text, and its link changes.
-fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
+fn block_html(section: &SectionDiff, block: &BlockChange, only_side_by_side: bool) -> String {
     let mut s = format!("<div class=\"block block-{}\">\n", block.change.as_str());
     if let Some(label) = block_label(section, block) {
         s.push_str(&format!("<p class=\"label\">{}</p>\n", esc(&label)));
     }
-    if block.change != BlockChangeKind::LinkChanged {
+    let side_by_side = !matches!(
+        section.change,
+        SectionChange::Added | SectionChange::Removed
+    ) && matches!(
+        block.change,
+        BlockChangeKind::Replaced
+            | BlockChangeKind::Moved
+            | BlockChangeKind::Split
+            | BlockChangeKind::Merged
+    ) && block.old_text.is_some()
+        && block.new_text.is_some()
+        && has_edit(block);
+    if block.change != BlockChangeKind::LinkChanged && !(only_side_by_side && side_by_side) {
         s.push_str("<p class=\"text\">");
         // A deletion right against an insertion (`<del>science</del><ins>civil
         // preparedness</ins>`) gets a small gap from the `joined` class; one
@@ -213,18 +254,6 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
         }
         s.push_str("</p>\n");
     }
-    let side_by_side = !matches!(
-        section.change,
-        SectionChange::Added | SectionChange::Removed
-    ) && matches!(
-        block.change,
-        BlockChangeKind::Replaced
-            | BlockChangeKind::Moved
-            | BlockChangeKind::Split
-            | BlockChangeKind::Merged
-    ) && block.old_text.is_some()
-        && block.new_text.is_some()
-        && has_edit(block);
     if side_by_side {
         let spans = full_spans(block);
         let side = |keep: SpanTag| -> String {
@@ -234,13 +263,20 @@ fn block_html(section: &SectionDiff, block: &BlockChange) -> String {
                 .map(|sp| marked(sp.tag, &sp.text, false))
                 .collect()
         };
-        s.push_str(&format!(
-            "<details class=\"sbs\" open>\n<summary>Old | new</summary>\n<table>\n\
+        let table = format!(
+            "<table>\n\
              <thead><tr><th scope=\"col\">Old</th><th scope=\"col\">New</th></tr></thead>\n\
-             <tbody><tr><td class=\"text\">{}</td><td class=\"text\">{}</td></tr></tbody>\n</table>\n</details>\n",
+             <tbody><tr><td class=\"text\">{}</td><td class=\"text\">{}</td></tr></tbody>\n</table>\n",
             side(SpanTag::Delete),
             side(SpanTag::Insert)
-        ));
+        );
+        if only_side_by_side {
+            s.push_str(&format!("<div class=\"sbs\">\n{table}</div>\n"));
+        } else {
+            s.push_str(&format!(
+                "<details class=\"sbs\" open>\n<summary>Old | new</summary>\n{table}</details>\n"
+            ));
+        }
     }
     if !block.links.is_empty() {
         s.push_str("<ul class=\"links\">\n");
@@ -350,6 +386,11 @@ fn page(title: &str, body: &str, out: &mut dyn Write) -> io::Result<()> {
         env!("CARGO_PKG_VERSION"),
         esc(title),
     )
+}
+
+/// The styles of every HTML redline (the pages of `serve` use them too).
+pub fn style() -> &'static str {
+    STYLE
 }
 
 /// The page's styles: a serif reading column, GitHub-like mark colours that

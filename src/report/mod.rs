@@ -31,10 +31,12 @@ pub mod summary;
 mod terminal;
 
 pub use atom::{atom_feed, atom_many, entry_id, feed_id};
-pub use html::{CONTENT_SECURITY_POLICY, html, html_many};
+pub use html::{
+    ArticleView, CONTENT_SECURITY_POLICY, article_with, html, html_many, style as html_style,
+};
 pub use json::{digest_schema, json, json_after, json_many, redline_schema};
 pub use markdown::{markdown, markdown_many};
-pub use summary::summary_line;
+pub use summary::{kind_words, summary_line, utc_minute};
 pub use terminal::{terminal, terminal_many};
 
 /// Renders one redline in `format` to `out`. `style` matters only for

@@ -38,6 +38,7 @@
 //! (the run loop calls them between awaits, never across one).
 
 mod backup;
+mod browse;
 mod check_store;
 mod files;
 pub mod lock;
@@ -50,6 +51,7 @@ mod recovery;
 mod retention;
 mod rows;
 mod schema;
+mod search;
 mod settle;
 #[cfg(test)]
 mod testing;
@@ -69,6 +71,7 @@ use crate::fetch::{FetchedPage, Validators};
 use crate::revision::{ChangeSummary, Revision, RevisionKind};
 
 pub use backup::BackupSummary;
+pub use browse::{DashboardRow, SectionRevision, TimelineEntry, TimelineKind};
 pub use check_store::CheckStore;
 use files::Durability;
 pub use files::{
@@ -83,6 +86,7 @@ pub use recent::StoredRevision;
 pub use retention::{MAX_KEEP_FOR, MIN_KEEP_FOR, Removed, Retention};
 pub use rows::*;
 pub use schema::current_version as index_schema_version;
+pub use search::{MATCH_END, MATCH_START, SearchHit, SearchQuery};
 pub use settle::CLEAN_FILE;
 #[cfg(test)]
 pub(crate) use testing::SqlCount;

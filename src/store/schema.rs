@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_bounded_reads.sql"),
     include_str!("migrations/008_source_mask.sql"),
     include_str!("migrations/009_id_floor.sql"),
+    include_str!("migrations/010_browse.sql"),
 ];
 
 /// The schema version this build writes.
@@ -148,7 +149,16 @@ mod tests {
                     "checks",
                     "deliveries",
                     "id_floor",
+                    "revision_sections",
                     "revisions",
+                    "search_indexed",
+                    "search_text",
+                    "search_text_config",
+                    "search_text_content",
+                    "search_text_data",
+                    "search_text_docsize",
+                    "search_text_idx",
+                    "snapshot_sections",
                     "snapshots",
                     "targets"
                 ]

@@ -402,6 +402,7 @@ impl Store {
         )
         .map_err(sql)?;
         let snapshot_id = SnapshotId(tx.last_insert_rowid());
+        super::search::index_document(&tx, snapshot_id, doc).map_err(sql)?;
         let revision_id = match (new.revision, new.previous) {
             (Some(revision), Some(previous)) => Some(insert_revision(
                 &tx,
@@ -532,6 +533,12 @@ impl Store {
         let words: usize = document.sections.iter().map(|s| s.word_count()).sum();
         let index = self.index.display().to_string();
         let unit = self.write_unit()?;
+        super::search::unindex(&unit, row.id)
+            .and_then(|()| super::search::index_document(&unit, row.id, document))
+            .map_err(|source| StoreError::Sqlite {
+                path: index.clone(),
+                source,
+            })?;
         unit.execute(
             "UPDATE snapshots SET content_hash = ?2, title = ?3, stamp_text = ?4, stamp_date = ?5,
                         stamp_time = ?6, stamp_instant = ?7, root_selector = ?8, root_fallback = ?9,

@@ -24,3 +24,4 @@ mod serve;
 mod server;
 mod volatile;
 mod watch;
+mod web;

@@ -29,8 +29,10 @@ fn spawn(t: &Test, args: &[&str]) -> Serving {
     // serving line.
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("redliner: serving ") {
-                let _ = tx.send(url.to_string());
+            // `redliner: serving http://127.0.0.1:PORT/ (...)`: the metrics URL.
+            if let Some(rest) = line.strip_prefix("redliner: serving ") {
+                let base = rest.split_whitespace().next().unwrap_or("");
+                let _ = tx.send(format!("{}/metrics", base.trim_end_matches('/')));
             }
         }
     });

@@ -1,0 +1,1247 @@
+//! The HTML pages (see the route table of [`super`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::{SignedDuration, Timestamp};
+use maud::{Markup, PreEscaped, html};
+
+use super::app::{App, Failure, target_id};
+use super::chrome::{
+    enc, failure_page, kind_badge, page, page_count, pager, respond, time, timeline_badge,
+};
+use crate::document::Document;
+use crate::ids::{RevisionId, SnapshotId};
+use crate::report::{ArticleView, Redline, article_with, summary_line};
+use crate::revision::{RevisionKind, SectionDiff};
+use crate::section_history::{self, BlockHistory, Origin, Since, Step};
+use crate::store::{
+    AlertState, DashboardRow, MATCH_END, MATCH_START, SearchHit, SearchQuery, SnapshotRow, Store,
+    TimelineEntry, TimelineKind,
+};
+
+/// Lines per page of a list.
+pub const PER_PAGE: usize = 50;
+/// The most revisions a section's history reads.
+pub const SECTION_REVISIONS: usize = 500;
+/// The snapshots the compare picker lists (the newest).
+pub const PICKER_SNAPSHOTS: usize = 500;
+
+/// The page routes.
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/targets/{target}", get(timeline))
+        .route("/targets/{target}/revisions/{id}", get(revision))
+        .route("/targets/{target}/compare", get(compare))
+        .route("/targets/{target}/snapshots/{id}", get(snapshot))
+        .route("/targets/{target}/snapshots/{id}/raw", get(raw))
+        .route("/targets/{target}/sections/{n}", get(section))
+        .route("/targets/{target}/feed.atom", get(target_feed))
+        .route("/feed.atom", get(combined_feed))
+        .route("/search", get(search))
+        .route("/alerts", get(alerts))
+        .route("/alerts/retry", post(retry_alerts))
+        .route("/alerts/test", post(test_alert))
+}
+
+/// Any other path: `404` with the page frame (as JSON under `/api/`).
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return super::api::not_found();
+    }
+    failure_page(&Failure::not_found("there is no page at this address"))
+}
+
+/// A query string's parameters, in order (a key may repeat).
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Reads a raw query string (or a form body).
+    pub fn new(raw: Option<&str>) -> Params {
+        Params(
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first non-empty value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim())
+    }
+
+    /// Every value of `key`.
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// `page` as a 1-based number (1 when absent).
+    ///
+    /// # Errors
+    /// `400` for a page that is not a positive number.
+    pub fn page(&self) -> Result<usize, Failure> {
+        match self.get("page") {
+            None => Ok(1),
+            Some(p) => p
+                .parse::<usize>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or_else(|| Failure::bad_request(format!("`page={p}`: expected 1 or more"))),
+        }
+    }
+
+    /// `key` as a snapshot or revision id.
+    ///
+    /// # Errors
+    /// `400` when it is not a number.
+    pub fn id(&self, key: &str) -> Result<Option<i64>, Failure> {
+        self.get(key)
+            .map(|v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| Failure::bad_request(format!("`{key}={v}`: expected an id")))
+            })
+            .transpose()
+    }
+}
+
+/// A path segment as a positive id.
+///
+/// # Errors
+/// `404` otherwise.
+pub fn path_id(text: &str, what: &str) -> Result<i64, Failure> {
+    text.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Failure::not_found(format!("no such {what}: `{text}` is not an id")))
+}
+
+fn finish(result: Result<Response, Failure>) -> Response {
+    result.unwrap_or_else(|f| failure_page(&f))
+}
+
+/// The title a target is shown by: its page title, else its id.
+fn target_title(title: Option<&str>, id: &str) -> String {
+    title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or(id)
+        .to_string()
+}
+
+fn target_path(target: &str) -> String {
+    format!("/targets/{}", enc(target))
+}
+
+fn revision_path(target: &str, id: RevisionId) -> String {
+    format!("{}/revisions/{id}", target_path(target))
+}
+
+fn snapshot_path(target: &str, id: SnapshotId) -> String {
+    format!("{}/snapshots/{id}", target_path(target))
+}
+
+fn crumbs(target: &str, here: &str) -> Markup {
+    html! {
+        nav.crumbs aria-label="Breadcrumb" {
+            a href="/" { "Targets" } " \u{203a} "
+            a href=(target_path(target)) { (target) } " \u{203a} "
+            span { (here) }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- dashboard
+
+struct Dashboard {
+    rows: Vec<DashboardRow>,
+    total: usize,
+    counts: Vec<(RevisionKind, usize, usize)>,
+    failing: usize,
+    unchecked: Vec<String>,
+}
+
+async fn dashboard(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(dashboard_page(&app, &p).await)
+}
+
+async fn dashboard_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
+    let text = p.get("q").map(str::to_string);
+    let kind = match p.get("kind") {
+        None => None,
+        Some(k) => Some(k.parse::<RevisionKind>().map_err(|_| {
+            Failure::bad_request(format!(
+                "`kind={k}`: expected revised, silent-edit, changed or stamp-only"
+            ))
+        })?),
+    };
+    let page_no = p.page()?;
+    let configured: Vec<String> = app
+        .settings
+        .as_ref()
+        .map(|s| s.targets.iter().map(|t| t.id.clone()).collect())
+        .unwrap_or_default();
+    let now = Timestamp::now();
+    let d = app
+        .read(move |store| {
+            let (rows, total) = store.dashboard(
+                text.as_deref(),
+                kind,
+                now,
+                PER_PAGE,
+                (page_no - 1) * PER_PAGE,
+            )?;
+            let week = store.revision_counts_since(now - SignedDuration::from_hours(24 * 7))?;
+            let month = store.revision_counts_since(now - SignedDuration::from_hours(24 * 30))?;
+            let counts = RevisionKind::ALL
+                .iter()
+                .map(|k| {
+                    let n = |v: &[(RevisionKind, usize)]| {
+                        v.iter().find(|(kk, _)| kk == k).map_or(0, |(_, n)| *n)
+                    };
+                    (*k, n(&week), n(&month))
+                })
+                .collect();
+            let stored: std::collections::HashSet<String> = store.targets()?.into_iter().collect();
+            let (all, _) = store.dashboard(None, None, now, usize::MAX, 0)?;
+            let failing = all.iter().filter(|r| r.failing()).count();
+            let unchecked = configured
+                .into_iter()
+                .filter(|id| !stored.contains(id))
+                .collect();
+            Ok(Dashboard {
+                rows,
+                total,
+                counts,
+                failing,
+                unchecked,
+            })
+        })
+        .await?;
+    let query = [("q", p.get("q")), ("kind", p.get("kind"))]
+        .iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={}", enc(v))))
+        .collect::<Vec<_>>()
+        .join("&");
+    let body = html! {
+        h1 { "Targets" }
+        div.counts {
+            @for (kind, week, month) in &d.counts {
+                span { (kind_badge(*kind)) " " (week) " in 7 days \u{b7} " (month) " in 30" }
+            }
+            @if d.failing > 0 {
+                span.error { (d.failing) " failing" }
+            }
+        }
+        form.filters method="get" action="/" {
+            label { "Filter " input type="search" name="q" value=[p.get("q")] placeholder="id, URL or title"; }
+            label { "Last revision "
+                select name="kind" {
+                    option value="" { "any kind" }
+                    @for k in RevisionKind::ALL {
+                        option value=(k.as_str()) selected[p.get("kind") == Some(k.as_str())] { (crate::report::kind_words(k)) }
+                    }
+                }
+            }
+            button type="submit" { "Apply" }
+        }
+        @if d.rows.is_empty() {
+            p { "No target matches." }
+        } @else {
+            table.list id="targets" {
+                thead { tr { th { "Target" } th { "Last check" } th { "Last revision" } th { "7 d" } th { "30 d" } } }
+                tbody {
+                    @for r in &d.rows {
+                        tr.failing[r.failing()] data-target=(r.target) {
+                            td {
+                                a.target href=(target_path(&r.target)) { (target_title(r.title.as_deref(), &r.target)) }
+                                br;
+                                code { (r.target) } " "
+                                span.quiet { (r.url) }
+                            }
+                            td {
+                                @if let Some(at) = r.last_check_at { (time(at)) br; }
+                                @if let Some(o) = r.last_outcome { span class=(format!("badge kind-{}", o.as_str())) { (o.as_str().replace('-', " ")) } }
+                                @if let Some(e) = &r.last_error { br; span.error { (e) } }
+                            }
+                            td {
+                                @if let (Some(id), Some(kind)) = (r.last_revision, r.last_kind) {
+                                    (kind_badge(kind)) " "
+                                    a href=(revision_path(&r.target, id)) {
+                                        @if let Some(at) = r.last_revision_at { (crate::report::utc_minute(at)) } @else { "#" (id) }
+                                    }
+                                    @if let Some(stamp) = &r.last_stamp { br; span.quiet { "Stamp: " (stamp) } }
+                                    @if let Some(s) = &r.last_summary { br; span { (crate::report::history::summary_text(s)) } }
+                                } @else {
+                                    span.quiet { "none yet" }
+                                }
+                            }
+                            td { (r.revisions_7d) }
+                            td { (r.revisions_30d) }
+                        }
+                    }
+                }
+            }
+        }
+        (pager("/", &query, page_no, page_count(d.total, PER_PAGE)))
+        @if !d.unchecked.is_empty() {
+            p.quiet { "Configured, not checked yet: "
+                @for (i, id) in d.unchecked.iter().enumerate() { @if i > 0 { ", " } code { (id) } }
+            }
+        }
+    };
+    Ok(respond(StatusCode::OK, page("Targets", body)))
+}
+
+// ---------------------------------------------------------------- timeline
+
+async fn timeline(
+    State(app): State<Arc<App>>,
+    Path(target): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(timeline_page(&app, &target, &p).await)
+}
+
+async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let mut kinds: Vec<TimelineKind> = Vec::new();
+    for k in p.all("kind") {
+        kinds.push(
+            k.parse()
+                .map_err(|_| Failure::bad_request(format!("`kind={k}`: not a timeline kind")))?,
+        );
+    }
+    let filtered = !kinds.is_empty();
+    if !filtered {
+        kinds = TimelineKind::SHOWN.to_vec();
+    }
+    let page_no = p.page()?;
+    let t = target.clone();
+    let shown = kinds.clone();
+    let (entries, counts, title, url) = app
+        .read(move |store| {
+            let Some(latest) = store.latest_snapshot_row(&t)? else {
+                if !store.targets()?.contains(&t) {
+                    return Err(Failure::not_found(format!("no such target: `{t}`")));
+                }
+                let counts = store.timeline_counts(&t)?;
+                let entries = store.timeline(&t, &shown, PER_PAGE, (page_no - 1) * PER_PAGE)?;
+                return Ok((entries, counts, None, String::new()));
+            };
+            let counts = store.timeline_counts(&t)?;
+            let entries = store.timeline(&t, &shown, PER_PAGE, (page_no - 1) * PER_PAGE)?;
+            Ok((entries, counts, latest.title.clone(), latest.url))
+        })
+        .await?;
+    let total: usize = counts
+        .iter()
+        .filter(|(k, _)| kinds.contains(k))
+        .map(|(_, n)| n)
+        .sum();
+    let query = if filtered {
+        kinds
+            .iter()
+            .map(|k| format!("kind={}", k.as_str()))
+            .collect::<Vec<_>>()
+            .join("&")
+    } else {
+        String::new()
+    };
+    let name = target_title(title.as_deref(), &target);
+    let body = html! {
+        nav.crumbs { a href="/" { "Targets" } " \u{203a} " span { (target) } }
+        h1 { (name) }
+        p.where { code { (target) } " \u{b7} " (external(&url)) }
+        p {
+            a href=(format!("{}/compare", target_path(&target))) { "Compare two snapshots" } " \u{b7} "
+            a href=(format!("{}/feed.atom", target_path(&target))) { "Atom feed" } " \u{b7} "
+            a href=(format!("/search?target={}", enc(&target))) { "Search this target" }
+        }
+        form.filters method="get" action=(target_path(&target)) {
+            fieldset {
+                legend { "Show" }
+                @for k in TimelineKind::ALL {
+                    @let n = counts.iter().find(|(kk, _)| *kk == k).map_or(0, |(_, n)| *n);
+                    label {
+                        input type="checkbox" name="kind" value=(k.as_str()) checked[kinds.contains(&k)];
+                        " " (k.as_str().replace('-', " ")) " (" (n) ")"
+                    }
+                    " "
+                }
+            }
+            button type="submit" { "Apply" }
+        }
+        @if entries.is_empty() {
+            p { "Nothing of these kinds." }
+        } @else {
+            table.list id="timeline" {
+                thead { tr { th { "Checked (capture time)" } th { "Kind" } th { "Stamp" } th { "What" } } }
+                tbody {
+                    @for e in &entries { (timeline_row(&target, e)) }
+                }
+            }
+        }
+        (pager(&target_path(&target), &query, page_no, page_count(total, PER_PAGE)))
+    };
+    Ok(respond(StatusCode::OK, page(&name, body)))
+}
+
+fn timeline_row(target: &str, e: &TimelineEntry) -> Markup {
+    html! {
+        tr.failing[e.kind == TimelineKind::Failed] data-kind=(e.kind.as_str()) {
+            td { (time(e.at)) }
+            td { (timeline_badge(e.kind)) }
+            td { @if let Some(s) = &e.stamp { (s) } @else { span.quiet { "\u{2014}" } } }
+            td {
+                @if let Some(id) = e.revision_id {
+                    a.revision href=(revision_path(target, id)) { "Revision #" (id) }
+                    @if let Some(s) = &e.summary { ": " (crate::report::history::summary_text(s)) }
+                    br;
+                }
+                @if let Some(id) = e.snapshot_id {
+                    a.snapshot href=(snapshot_path(target, id)) { "Snapshot " (id) }
+                }
+                @if let Some(status) = e.http_status { " " span.quiet { "HTTP " (status) } }
+                @if let Some(err) = &e.error { br; span.error { (err) } }
+                @if let Some(note) = &e.note { br; span.quiet { (note) } }
+            }
+        }
+    }
+}
+
+fn external(url: &str) -> Markup {
+    let lower = url.to_ascii_lowercase();
+    html! {
+        @if lower.starts_with("https://") || lower.starts_with("http://") {
+            a href=(url) rel="noreferrer" { (url) }
+        } @else {
+            (url)
+        }
+    }
+}
+
+// ---------------------------------------------------------------- revision
+
+async fn revision(
+    State(app): State<Arc<App>>,
+    Path((target, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(revision_page(&app, &target, &id, &p).await)
+}
+
+/// Where each section of the target's newest snapshot is, by key: the
+/// number of its history page.
+fn section_numbers(store: &Store, target: &str) -> Result<HashMap<Vec<String>, usize>, Failure> {
+    let Some(latest) = store.latest_snapshot_row(target)? else {
+        return Ok(HashMap::new());
+    };
+    // A newest snapshot whose files are gone links no section (its own
+    // page says why).
+    let Ok(doc) = store.with_document(latest) else {
+        return Ok(HashMap::new());
+    };
+    Ok(doc
+        .document
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.key.0.clone(), i + 1))
+        .collect())
+}
+
+fn redline_article(
+    target: &str,
+    redline: &Redline,
+    numbers: &HashMap<Vec<String>, usize>,
+    side_by_side: bool,
+) -> String {
+    let link = |s: &SectionDiff| {
+        numbers
+            .get(&s.key.0)
+            .map(|n| format!("{}/sections/{n}", target_path(target)))
+    };
+    article_with(
+        redline,
+        "r",
+        1,
+        ArticleView {
+            side_by_side,
+            section_link: Some(&link),
+        },
+    )
+}
+
+async fn revision_page(
+    app: &Arc<App>,
+    target: &str,
+    id: &str,
+    p: &Params,
+) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let id = RevisionId(path_id(id, "revision")?);
+    let side_by_side = p.get("view") == Some("side-by-side");
+    let diff = app.diff.clone();
+    let t = target.clone();
+    let (redline, row, neighbours, numbers) = app
+        .read(move |store| {
+            let row = store
+                .revision_row(&t, id)?
+                .ok_or_else(|| Failure::not_found(format!("target `{t}` has no revision {id}")))?;
+            let old = store.snapshot_row(&t, row.old_snapshot_id)?;
+            let new = store.snapshot_row(&t, row.new_snapshot_id)?;
+            let (Some(old), Some(new)) = (old, new) else {
+                return Err(Failure::not_found(format!(
+                    "revision {id}: a snapshot it compares is no longer stored (pruned?)"
+                )));
+            };
+            let redline = crate::archive::redline_between(store, &old, &new, &diff)?;
+            let neighbours = store.neighbour_revisions(&t, id)?;
+            let numbers = section_numbers(store, &t)?;
+            Ok((redline, row, neighbours, numbers))
+        })
+        .await?;
+    let here = format!("Revision #{id}");
+    let base = revision_path(&target, id);
+    let body = html! {
+        (crumbs(&target, &here))
+        nav.pager aria-label="Revisions" {
+            @if let Some(prev) = neighbours.0 { a rel="prev" href=(revision_path(&target, prev)) { "\u{2190} Previous revision" } }
+            @if let Some(next) = neighbours.1 { a rel="next" href=(revision_path(&target, next)) { "Next revision \u{2192}" } }
+            @if side_by_side {
+                a.view href=(base) { "Inline view" }
+            } @else {
+                a.view href=(format!("{base}?view=side-by-side")) { "Side by side" }
+            }
+            a href=(format!("{}/compare?from={}&to={}", target_path(&target), row.old_snapshot_id, row.new_snapshot_id)) { "Compare\u{2026}" }
+            a href=(snapshot_path(&target, row.new_snapshot_id)) { "New snapshot" }
+        }
+        @if row.technical {
+            p.notice { "A technical revision: the difference comes from re-extraction, never from the page. It is not reported or alerted." }
+        }
+        @match &redline {
+            Some(r) => { (PreEscaped(redline_article(&target, r, &numbers, side_by_side))) }
+            None => { p { "Under the current extraction rules these two snapshots read the same: nothing to show." } }
+        }
+    };
+    let title = redline
+        .as_ref()
+        .map_or(here.clone(), |r| format!("{here}: {}", summary_line(r)));
+    Ok(respond(StatusCode::OK, page(&title, body)))
+}
+
+// ---------------------------------------------------------------- compare
+
+async fn compare(
+    State(app): State<Arc<App>>,
+    Path(target): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(compare_page(&app, &target, &p).await)
+}
+
+async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let from = p.id("from")?.map(SnapshotId);
+    let to = p.id("to")?.map(SnapshotId);
+    let diff = app.diff.clone();
+    let t = target.clone();
+    let (snapshots, total, result, numbers) = app
+        .read(move |store| {
+            let (mut snapshots, total) = store.snapshot_page(&t, PICKER_SNAPSHOTS, 0)?;
+            if total == 0 && !store.targets()?.contains(&t) {
+                return Err(Failure::not_found(format!("no such target: `{t}`")));
+            }
+            // The chosen ones are listed even when older than the picker's window.
+            for id in [from, to].into_iter().flatten() {
+                if !snapshots.iter().any(|s| s.id == id)
+                    && let Some(row) = store.snapshot_row(&t, id)?
+                {
+                    snapshots.push(row);
+                }
+            }
+            let result = match (from, to) {
+                (Some(a), Some(b)) => {
+                    let lookup = |id| {
+                        snapshots
+                            .iter()
+                            .find(|s: &&SnapshotRow| s.id == id)
+                            .cloned()
+                            .ok_or_else(|| {
+                                Failure::not_found(format!("target `{t}` has no snapshot {id}"))
+                            })
+                    };
+                    let (mut old, mut new) = (lookup(a)?, lookup(b)?);
+                    if (old.captured_at, old.id) > (new.captured_at, new.id) {
+                        std::mem::swap(&mut old, &mut new);
+                    }
+                    if old.id == new.id {
+                        Some(None)
+                    } else {
+                        Some(crate::archive::redline_between(store, &old, &new, &diff)?)
+                    }
+                }
+                _ => None,
+            };
+            let numbers = section_numbers(store, &t)?;
+            Ok((snapshots, total, result, numbers))
+        })
+        .await?;
+    let option = |s: &SnapshotRow, chosen: Option<SnapshotId>| {
+        html! {
+            option value=(s.id) selected[chosen == Some(s.id)] {
+                (crate::report::utc_minute(s.captured_at)) " \u{b7} #" (s.id)
+                @if let Some(stamp) = &s.stamp_text { " \u{b7} " (stamp) }
+            }
+        }
+    };
+    let default_from = from.or_else(|| snapshots.get(1).map(|s| s.id));
+    let default_to = to.or_else(|| snapshots.first().map(|s| s.id));
+    let body = html! {
+        (crumbs(&target, "Compare"))
+        h1 { "Compare two snapshots" }
+        form.filters id="picker" method="get" action=(format!("{}/compare", target_path(&target))) {
+            label { "From " select name="from" id="from" { @for s in &snapshots { (option(s, default_from)) } } }
+            label { "To " select name="to" id="to" { @for s in &snapshots { (option(s, default_to)) } } }
+            button type="submit" { "Compare" }
+        }
+        @if total > PICKER_SNAPSHOTS {
+            p.quiet { "The newest " (PICKER_SNAPSHOTS) " of " (total) " snapshots are listed; an older one can be named by id in the address (`?from=ID&to=ID`)." }
+        }
+        @match &result {
+            None => {}
+            Some(None) => { p id="same" { "These snapshots read the same: nothing changed between them." } }
+            Some(Some(r)) => { (PreEscaped(redline_article(&target, r, &numbers, false))) }
+        }
+    };
+    Ok(respond(StatusCode::OK, page("Compare", body)))
+}
+
+// ---------------------------------------------------------------- snapshot
+
+async fn snapshot(
+    State(app): State<Arc<App>>,
+    Path((target, id)): Path<(String, String)>,
+) -> Response {
+    finish(snapshot_page(&app, &target, &id).await)
+}
+
+async fn snapshot_page(app: &Arc<App>, target: &str, id: &str) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let id = SnapshotId(path_id(id, "snapshot")?);
+    let t = target.clone();
+    let (row, document, newest) = app
+        .read(move |store| {
+            let row = store
+                .snapshot_row(&t, id)?
+                .ok_or_else(|| Failure::not_found(format!("target `{t}` has no snapshot {id}")))?;
+            let newest = store.latest_snapshot_row(&t)?.map(|r| r.id) == Some(id);
+            let stored = store.with_document(row.clone())?;
+            Ok((row, stored.document, newest))
+        })
+        .await?;
+    let raw = format!("{}/raw", snapshot_path(&target, id));
+    let body = html! {
+        (crumbs(&target, &format!("Snapshot {id}")))
+        h1 { (target_title(document.meta.title.as_deref(), &target)) }
+        dl.facts {
+            div { dt { "Captured" } dd { (time(row.captured_at)) } }
+            div { dt { "Stamp" } dd { @if let Some(s) = &row.stamp_text { (s) } @else { span.quiet { "none read" } } } }
+            div { dt { "URL" } dd { (external(&row.url)) @if row.final_url != row.url { " \u{2192} " (external(&row.final_url)) } } }
+            div { dt { "HTTP" } dd { (row.http_status) " \u{b7} " (row.content_type.as_deref().unwrap_or("no content type")) " \u{b7} " (row.charset) } }
+            div { dt { "Body SHA-256" } dd { code { (row.raw_sha256) } } }
+            div { dt { "Content root" } dd { code { (row.root_selector) } @if row.root_fallback { " " span.error { "(fallback: the configured root was not found)" } } } }
+        }
+        p {
+            a href=(raw) { "The page as served (sandboxed)" } " \u{b7} "
+            a href=(format!("{raw}?download=1")) download { "Download the body" }
+        }
+        (document_markup(&target, &document, newest))
+        details {
+            summary { "The page as served, in a sandboxed frame (no script runs, nothing is fetched)" }
+            iframe.raw sandbox="" src=(raw) title="The page as served" referrerpolicy="no-referrer" loading="lazy" {}
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&format!("Snapshot {id}"), body),
+    ))
+}
+
+fn document_markup(target: &str, doc: &Document, link_sections: bool) -> Markup {
+    html! {
+        article.document {
+            @for (i, s) in doc.sections.iter().enumerate() {
+                section.doc-section id=(format!("s{}", i + 1)) {
+                    @let level = s.level.clamp(2, 6);
+                    @let heading = html! {
+                        (i + 1) ". " (s.title())
+                        @if link_sections {
+                            " " a.history href=(format!("{}/sections/{}", target_path(target), i + 1)) { "section history" }
+                        }
+                    };
+                    @match level {
+                        2 => h2 { (heading) },
+                        3 => h3 { (heading) },
+                        4 => h4 { (heading) },
+                        5 => h5 { (heading) },
+                        _ => h6 { (heading) },
+                    }
+                    @for b in &s.blocks {
+                        p class=(format!("text block-{}", b.kind.label().replace(' ', "-"))) { (b.text) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn raw(
+    State(app): State<Arc<App>>,
+    Path((target, id)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(raw_body(&app, &target, &id, p.get("download").is_some()).await)
+}
+
+/// The body as served, under `Content-Security-Policy: sandbox` (no script,
+/// no plugin, a unique origin) and `default-src 'none'` (nothing fetched
+/// from the watched site or anywhere): what the page said, never what it
+/// would run.
+async fn raw_body(
+    app: &Arc<App>,
+    target: &str,
+    id: &str,
+    download: bool,
+) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let id = SnapshotId(path_id(id, "snapshot")?);
+    let t = target.clone();
+    let (row, body) = app
+        .read(move |store| {
+            let row = store
+                .snapshot_row(&t, id)?
+                .ok_or_else(|| Failure::not_found(format!("target `{t}` has no snapshot {id}")))?;
+            let body = store.raw_body(&row)?;
+            Ok((row, body))
+        })
+        .await?;
+    let content_type = row
+        .content_type
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+        .unwrap_or(HeaderValue::from_static("text/html"));
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+        ),
+    );
+    if download {
+        let name = format!(
+            "{target}-{id}-{}.html",
+            row.captured_at.strftime("%Y%m%dT%H%M%SZ")
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- section history
+
+async fn section(
+    State(app): State<Arc<App>>,
+    Path((target, n)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(section_page(&app, &target, &n, &p).await)
+}
+
+struct SectionView {
+    number: usize,
+    heading: String,
+    snapshot: SnapshotRow,
+    touched: Vec<(crate::store::SectionRevision, String)>,
+    blocks: Vec<BlockHistory>,
+    truncated: bool,
+}
+
+async fn section_page(
+    app: &Arc<App>,
+    target: &str,
+    n: &str,
+    p: &Params,
+) -> Result<Response, Failure> {
+    let target = target_id(target)?.to_string();
+    let number = usize::try_from(path_id(n, "section")?).unwrap_or(usize::MAX);
+    let only_block = p.id("block")?.map(|b| b as usize);
+    let t = target.clone();
+    let view = app
+        .read(move |store| {
+            let latest = store
+                .latest_snapshot(&t)?
+                .ok_or_else(|| Failure::not_found(format!("no such target: `{t}`")))?;
+            let section = latest
+                .document
+                .sections
+                .get(number - 1)
+                .cloned()
+                .ok_or_else(|| {
+                    Failure::not_found(format!(
+                        "the newest snapshot of `{t}` has {} sections, not {number}",
+                        latest.document.sections.len()
+                    ))
+                })?;
+            let touched = store.section_revisions(&t, &section.key.0, SECTION_REVISIONS)?;
+            let truncated = touched.len() >= SECTION_REVISIONS;
+            let mut revisions = Vec::with_capacity(touched.len());
+            for r in &touched {
+                if let Some(rev) = store.revision(&t, r.revision.id)? {
+                    revisions.push(rev);
+                }
+            }
+            let steps: Vec<Step<'_>> = touched
+                .iter()
+                .zip(&revisions)
+                .map(|(r, rev)| Step {
+                    id: r.revision.id,
+                    kind: r.revision.kind,
+                    technical: r.revision.technical,
+                    snapshot: r.new.id,
+                    captured_at: r.new.captured_at,
+                    stamp: r.new.stamp_text.clone(),
+                    revision: rev,
+                })
+                .collect();
+            let first = store.first_snapshot_row(&t)?.unwrap_or(latest.row.clone());
+            let origin = Origin {
+                snapshot: first.id,
+                captured_at: first.captured_at,
+                truncated,
+            };
+            let blocks = section_history::blocks(&section, &steps, origin);
+            let touched = touched
+                .into_iter()
+                .zip(&revisions)
+                .map(|(r, rev)| {
+                    let words = rev
+                        .sections
+                        .iter()
+                        .find(|s| s.key == section.key)
+                        .map(crate::report::summary::section_change_words)
+                        .unwrap_or_else(|| r.change.clone());
+                    (r, words)
+                })
+                .collect();
+            Ok(SectionView {
+                number,
+                heading: section.title().to_string(),
+                snapshot: latest.row,
+                touched,
+                blocks,
+                truncated,
+            })
+        })
+        .await?;
+    let base = format!("{}/sections/{}", target_path(&target), view.number);
+    let blocks: Vec<&BlockHistory> = view
+        .blocks
+        .iter()
+        .filter(|b| only_block.is_none_or(|m| b.index + 1 == m))
+        .collect();
+    if only_block.is_some() && blocks.is_empty() {
+        return Err(Failure::not_found(format!(
+            "section {} has {} blocks",
+            view.number,
+            view.blocks.len()
+        )));
+    }
+    let touched: Vec<_> = match only_block {
+        None => view.touched.iter().collect(),
+        Some(_) => view
+            .touched
+            .iter()
+            .filter(|(r, _)| blocks.iter().any(|b| b.touched_by.contains(&r.revision.id)))
+            .collect(),
+    };
+    let title = format!("{}. {}", view.number, view.heading);
+    let body = html! {
+        (crumbs(&target, &format!("Section {}", view.number)))
+        h1 { "History of " (title) }
+        p.where {
+            "As it reads in the newest snapshot ("
+            a href=(snapshot_path(&target, view.snapshot.id)) { (crate::report::utc_minute(view.snapshot.captured_at)) }
+            ")"
+            @if let Some(m) = only_block { ", block " (m) " only \u{b7} " a href=(base) { "the whole section" } }
+        }
+        h2 { "Revisions that touched " @if only_block.is_some() { "this block" } @else { "this section" } " (" (touched.len()) ")" }
+        @if touched.is_empty() {
+            p { "None: it reads as it did when watching began." }
+        } @else {
+            ol id="touched" reversed {
+                @for (r, words) in &touched {
+                    li {
+                        (time(r.new.captured_at)) " "
+                        (kind_badge(r.revision.kind)) " "
+                        a.revision href=(revision_path(&target, r.revision.id)) { "revision #" (r.revision.id) }
+                        ": " (words)
+                        @if let Some(stamp) = &r.new.stamp_text { " " span.quiet { "(stamp: " (stamp) ")" } }
+                        @if r.revision.technical { " " span.quiet { "(technical)" } }
+                    }
+                }
+            }
+        }
+        @if view.truncated { p.quiet { "Only the newest " (SECTION_REVISIONS) " revisions were read." } }
+        h2 { "Sentence by sentence" }
+        @for b in &blocks {
+            section.block-history id=(format!("b{}", b.index + 1)) {
+                h3 {
+                    "Block " (b.index + 1) " (" (b.kind.label()) ")"
+                    @if only_block.is_none() { " " a href=(format!("{base}?block={}", b.index + 1)) { "this block's history" } }
+                }
+                ol.sentences {
+                    @for s in &b.sentences {
+                        li {
+                            span.sentence { (s.text) }
+                            br;
+                            span.since { (since_markup(&target, &s.since)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&format!("History of {title}"), body),
+    ))
+}
+
+fn since_markup(target: &str, since: &Since) -> Markup {
+    match since {
+        Since::Revision {
+            id,
+            captured_at,
+            stamp,
+            kind,
+            before,
+            ..
+        } => html! {
+            "This sentence since " (time(*captured_at)) ", "
+            a href=(revision_path(target, *id)) { "revision #" (id) }
+            " (" (crate::report::kind_words(*kind))
+            @if let Some(s) = stamp { "; stamp " (s) }
+            ")"
+            @match before {
+                Some(b) => { "; before that: " q.before { (b) } }
+                None => { "; new text then" }
+            }
+        },
+        Since::FirstSeen {
+            snapshot,
+            captured_at,
+            truncated,
+        } => html! {
+            @if *truncated { "Unchanged in the revisions read, back to " } @else { "Unchanged since watching began: " }
+            a href=(snapshot_path(target, *snapshot)) { (crate::report::utc_minute(*captured_at)) }
+        },
+    }
+}
+
+// ---------------------------------------------------------------- search
+
+async fn search(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(search_page(&app, &p).await)
+}
+
+async fn search_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
+    let text = p.get("q").unwrap_or("").to_string();
+    let target = p
+        .get("target")
+        .map(|t| target_id(t).map(str::to_string))
+        .transpose()?;
+    let query = SearchQuery::parse(&text);
+    let q = query.clone();
+    let t = target.clone();
+    let (hits, pending) = app
+        .read(move |store| {
+            let hits = match &q {
+                Some(q) => store.search(q, t.as_deref(), 200)?,
+                None => Vec::new(),
+            };
+            Ok((hits, store.unindexed_for_search()?))
+        })
+        .await?;
+    let body = html! {
+        h1 { "Search" }
+        form.filters method="get" action="/search" {
+            input type="search" name="q" value=(text) placeholder="words or \"a phrase\"" aria-label="Search" autofocus;
+            @if let Some(t) = &target { input type="hidden" name="target" value=(t); " in " code { (t) } }
+            button type="submit" { "Search" }
+        }
+        @if pending > 0 {
+            p.notice { (pending) " older snapshots are not indexed yet; the next `check` indexes them." }
+        }
+        @if query.is_some() {
+            @if hits.is_empty() {
+                p id="no-hits" { "No snapshot matches." }
+            } @else {
+                p { (hits.len()) " targets match." }
+                ol id="hits" { @for h in &hits { li { (hit_markup(h)) } } }
+            }
+        }
+    };
+    Ok(respond(StatusCode::OK, page("Search", body)))
+}
+
+fn hit_markup(h: &SearchHit) -> Markup {
+    html! {
+        p {
+            a href=(target_path(&h.target)) { code { (h.target) } } " \u{b7} section "
+            (h.section) @if let Some(heading) = &h.heading { " (" (heading) ")" }
+        }
+        blockquote.snippet { (marked_snippet(&h.snippet)) }
+        p {
+            "First in "
+            a.first-snapshot href=(snapshot_path(&h.target, h.first_snapshot)) { "the snapshot of " (crate::report::utc_minute(h.first_captured_at)) }
+            @match h.introduced_by {
+                Some(id) => { ", brought by " a.introduced href=(revision_path(&h.target, id)) { "revision #" (id) } }
+                None => { ", the first snapshot: it was there when watching began" }
+            }
+            ". "
+            @if h.current { "Still on the page" } @else {
+                "No longer on the page; last in "
+                a href=(snapshot_path(&h.target, h.last_snapshot)) { "the snapshot of " (crate::report::utc_minute(h.last_captured_at)) }
+            }
+            " (" (h.snapshots) " snapshots match)."
+        }
+    }
+}
+
+/// The snippet escaped, its match marks as `<mark>`.
+fn marked_snippet(snippet: &str) -> Markup {
+    let escaped = html_escape::encode_text(snippet)
+        .replace(MATCH_START, "<mark>")
+        .replace(MATCH_END, "</mark>");
+    PreEscaped(escaped)
+}
+
+// ---------------------------------------------------------------- alerts
+
+async fn alerts(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
+    let p = Params::new(q.as_deref());
+    finish(alerts_page(&app, &p).await)
+}
+
+async fn alerts_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
+    let state = match p.get("state") {
+        None => None,
+        Some(s) => Some(
+            s.parse::<AlertState>()
+                .map_err(|_| Failure::bad_request(format!("`state={s}`: not an alert state")))?,
+        ),
+    };
+    let states: Vec<AlertState> = state.into_iter().collect();
+    let rows = app
+        .read(move |store| {
+            let rows = store.alerts(&states, 200)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let d = store.deliveries(r.id)?;
+                out.push((r, d));
+            }
+            Ok(out)
+        })
+        .await?;
+    let channels: Vec<String> = app
+        .settings
+        .as_ref()
+        .map(|s| s.channels.iter().map(|c| c.id.clone()).collect())
+        .unwrap_or_default();
+    let message = p.get("done");
+    let body = html! {
+        h1 { "Alerts" }
+        @if let Some(m) = message { p.notice id="done" { (m) } }
+        form.filters method="get" action="/alerts" {
+            label { "State "
+                select name="state" {
+                    option value="" { "any" }
+                    @for s in ["pending", "sending", "delivered", "failed", "expired"] {
+                        option value=(s) selected[p.get("state") == Some(s)] { (s) }
+                    }
+                }
+            }
+            button type="submit" { "Apply" }
+        }
+        @if app.write {
+            form method="post" action="/alerts/retry" { button id="retry" type="submit" { "Retry failed and pending alerts now" } }
+            @if !channels.is_empty() {
+                form method="post" action="/alerts/test" {
+                    label { "Send a test alert to "
+                        select name="channel" { @for c in &channels { option value=(c) { (c) } } }
+                    }
+                    " " button id="test" type="submit" { "Send" }
+                }
+            }
+        } @else {
+            p.quiet { "Read-only: `write = true` in the config's `[serve]` table enables retrying and test alerts here." }
+        }
+        @if rows.is_empty() {
+            p { "No alerts." }
+        } @else {
+            table.list id="alerts" {
+                thead { tr { th { "Queued" } th { "Target" } th { "Channel" } th { "Kind" } th { "State" } th { "Attempts" } } }
+                tbody {
+                    @for (a, deliveries) in &rows {
+                        tr.failing[matches!(a.state, AlertState::Failed | AlertState::Expired)] data-state=(a.state.as_str()) {
+                            td { (time(a.created_at)) }
+                            td { a href=(target_path(&a.target)) { (a.target) }
+                                 @if let Some(r) = a.revision_id { br; a href=(revision_path(&a.target, r)) { "revision #" (r) } } }
+                            td { code { (a.channel) } }
+                            td { (a.kind.as_str()) }
+                            td { (a.state.as_str())
+                                 @if let Some(at) = a.delivered_at { br; span.quiet { "delivered " (time(at)) } }
+                                 @if a.state == AlertState::Pending { br; span.quiet { "next " (time(a.next_attempt_at)) } } }
+                            td {
+                                (a.attempts)
+                                @if let Some(e) = &a.last_error { br; span.error { (e) } }
+                                @if !deliveries.is_empty() {
+                                    details { summary { "attempts" }
+                                        ol { @for d in deliveries { li {
+                                            (time(d.attempted_at)) " " @if d.ok { "ok" } @else { "failed" }
+                                            @if let Some(s) = d.status { " (" (s) ")" }
+                                            " in " (d.duration_ms) " ms"
+                                            @if let Some(e) = &d.error { ": " span.error { (e) } }
+                                        } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(StatusCode::OK, page("Alerts", body)))
+}
+
+fn write_refused() -> Failure {
+    Failure {
+        status: StatusCode::FORBIDDEN,
+        message: "this server is read-only: set `write = true` in the config's `[serve]` table"
+            .into(),
+    }
+}
+
+async fn retry_alerts(State(app): State<Arc<App>>) -> Response {
+    if !app.write {
+        return failure_page(&write_refused());
+    }
+    let done = app
+        .read(|store| Ok(store.retry_alerts_now(Timestamp::now())?))
+        .await;
+    match done {
+        Ok(n) => Redirect::to(&format!(
+            "/alerts?done={}",
+            enc(&format!("{n} alerts queued for the next delivery round"))
+        ))
+        .into_response(),
+        Err(f) => failure_page(&f),
+    }
+}
+
+async fn test_alert(State(app): State<Arc<App>>, body: Bytes) -> Response {
+    if !app.write {
+        return failure_page(&write_refused());
+    }
+    let form = Params::new(std::str::from_utf8(&body).ok());
+    let Some(channel) = form.get("channel") else {
+        return failure_page(&Failure::bad_request("name a channel"));
+    };
+    let Some(config) = app
+        .settings
+        .as_ref()
+        .and_then(|s| s.channels.iter().find(|c| c.id == channel))
+    else {
+        return failure_page(&Failure::not_found(format!(
+            "channel `{channel}` is not configured"
+        )));
+    };
+    let resolved = match config.resolve(&|name| std::env::var(name).ok()) {
+        Ok(c) => c,
+        Err(e) => return failure_page(&Failure::bad_request(e.to_string())),
+    };
+    let now = Timestamp::now();
+    let alert = crate::notify::Alert::sample(now.round(jiff::Unit::Millisecond).unwrap_or(now));
+    let result = crate::notify::deliver(&resolved, &alert, &crate::notify::client()).await;
+    let message = if result.ok {
+        format!("test alert delivered to `{channel}`")
+    } else {
+        format!(
+            "test alert to `{channel}` failed: {}",
+            result.error.as_deref().unwrap_or("no reason given")
+        )
+    };
+    Redirect::to(&format!("/alerts?done={}", enc(&message))).into_response()
+}
+
+// ---------------------------------------------------------------- feeds
+
+async fn combined_feed(State(app): State<Arc<App>>) -> Response {
+    finish(feed(&app, None).await)
+}
+
+async fn target_feed(State(app): State<Arc<App>>, Path(target): Path<String>) -> Response {
+    finish(feed(&app, Some(target)).await)
+}
+
+/// A feed as `check` last wrote it (`<store>/feed.atom`,
+/// `<store>/<target>/feed.atom`).
+async fn feed(app: &Arc<App>, target: Option<String>) -> Result<Response, Failure> {
+    let target = target
+        .as_deref()
+        .map(|t| target_id(t).map(str::to_string))
+        .transpose()?;
+    let path = match &target {
+        Some(t) => app.root.join(t).join(crate::archive::FEED_FILE),
+        None => app.root.join(crate::archive::FEED_FILE),
+    };
+    let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        Failure::not_found(format!(
+            "no feed at `{}` yet ({e}): `check` writes it",
+            path.display()
+        ))
+    })?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        bytes,
+    )
+        .into_response())
+}

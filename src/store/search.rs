@@ -1,0 +1,330 @@
+//! Full-text search over the text of every snapshot (SQLite FTS5).
+//!
+//! Each snapshot's sections are rows of `snapshot_sections` (its position
+//! in page order and its key) and of the FTS5 table `search_text` (the
+//! heading and the blocks' text, tokenised by `unicode61` with diacritics
+//! folded), added in the transaction that stores the snapshot. Snapshots
+//! stored before search existed are indexed by [`Store::index_for_search`],
+//! which the writers (`check`, `watch`, `serve`) call when they open the
+//! store. Deleting a snapshot deletes its rows (foreign-key cascade and a
+//! trigger, migration 010).
+//!
+//! A query ([`SearchQuery::parse`]) is a list of words and `"quoted
+//! phrases"`, all of which must appear in one section; FTS5 operators in the
+//! text are searched for as words, never obeyed.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::rows::get_timestamp;
+use super::{Store, StoreError};
+use crate::document::Document;
+use crate::ids::{RevisionId, SnapshotId};
+use jiff::Timestamp;
+
+/// Marks around the matched words in [`SearchHit::snippet`]: the start of
+/// a match (U+0002) and its end (U+0003), never in page text (the
+/// extractor drops control characters), so a renderer escapes the text and
+/// then turns them into `<mark>`/`</mark>`.
+pub const MATCH_START: char = '\u{2}';
+/// See [`MATCH_START`].
+pub const MATCH_END: char = '\u{3}';
+
+/// A search, parsed: the FTS5 query it becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// The words and phrases, as typed (quotes removed).
+    pub terms: Vec<String>,
+    fts: String,
+}
+
+impl SearchQuery {
+    /// Reads what a user typed: `"quoted phrases"` and single words, every
+    /// one required. Returns `None` when nothing searchable is left.
+    pub fn parse(text: &str) -> Option<SearchQuery> {
+        let mut terms = Vec::new();
+        for (i, part) in text.split('"').enumerate() {
+            if i % 2 == 1 {
+                let phrase = part.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !phrase.is_empty() {
+                    terms.push(phrase);
+                }
+            } else {
+                terms.extend(part.split_whitespace().map(str::to_string));
+            }
+        }
+        // Each term as an FTS5 string (`"` doubled): operators and column
+        // filters in the text are words, never syntax.
+        let fts: Vec<String> = terms
+            .iter()
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .collect();
+        if fts.is_empty() {
+            return None;
+        }
+        Some(SearchQuery {
+            terms,
+            fts: fts.join(" "),
+        })
+    }
+
+    /// The FTS5 `MATCH` expression.
+    pub fn fts(&self) -> &str {
+        &self.fts
+    }
+}
+
+/// One target's matches for a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    /// The target id.
+    pub target: String,
+    /// How many of its snapshots match.
+    pub snapshots: usize,
+    /// The first (oldest) snapshot that matches.
+    #[schema(value_type = i64)]
+    pub first_snapshot: SnapshotId,
+    /// Its capture time.
+    #[schema(value_type = String, format = DateTime)]
+    pub first_captured_at: Timestamp,
+    /// The revision that brought the match (its new snapshot is
+    /// `first_snapshot`); `None` when the first match is the target's first
+    /// snapshot (the text was there when watching began).
+    #[schema(value_type = Option<i64>)]
+    pub introduced_by: Option<RevisionId>,
+    /// The newest snapshot that matches.
+    #[schema(value_type = i64)]
+    pub last_snapshot: SnapshotId,
+    /// Its capture time.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_captured_at: Timestamp,
+    /// True when the target's newest snapshot matches (the text is still there).
+    pub current: bool,
+    /// The matching section of the first snapshot: its position in page order (1-based).
+    pub section: usize,
+    /// Its heading (`None` for the lead).
+    pub heading: Option<String>,
+    /// Words around the match in the first snapshot, the matched words
+    /// between [`MATCH_START`] and [`MATCH_END`].
+    pub snippet: String,
+}
+
+/// Adds a snapshot's sections to the search index (in the caller's transaction).
+pub(super) fn index_document(
+    conn: &Connection,
+    snapshot: SnapshotId,
+    document: &Document,
+) -> rusqlite::Result<()> {
+    for (i, section) in document.sections.iter().enumerate() {
+        let key = serde_json::to_string(&section.key.0).unwrap_or_else(|_| "[]".into());
+        conn.prepare_cached(
+            "INSERT INTO snapshot_sections (snapshot_id, position, key_json) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![snapshot, i as i64 + 1, key])?;
+        let id = conn.last_insert_rowid();
+        let body: Vec<&str> = section.blocks.iter().map(|b| b.text.as_str()).collect();
+        conn.prepare_cached("INSERT INTO search_text (rowid, heading, body) VALUES (?1, ?2, ?3)")?
+            .execute(params![id, section.heading, body.join("\n")])?;
+    }
+    conn.prepare_cached("INSERT OR IGNORE INTO search_indexed (snapshot_id) VALUES (?1)")?
+        .execute([snapshot])?;
+    Ok(())
+}
+
+/// Removes a snapshot's rows from the search index (before its document is
+/// replaced).
+pub(super) fn unindex(conn: &Connection, snapshot: SnapshotId) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM snapshot_sections WHERE snapshot_id = ?1")?
+        .execute([snapshot])?;
+    conn.prepare_cached("DELETE FROM search_indexed WHERE snapshot_id = ?1")?
+        .execute([snapshot])?;
+    Ok(())
+}
+
+impl Store {
+    /// Indexes for search up to `limit` snapshots stored before search
+    /// existed, each in its own short transaction (a concurrent `check`
+    /// waits at most for one), oldest first; returns how many it indexed.
+    /// A snapshot whose document cannot be read is skipped (and tried
+    /// again next time): the error is the store's to report, not search's.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn index_for_search(&mut self, limit: usize) -> Result<usize, StoreError> {
+        let pending: Vec<super::SnapshotRow> = {
+            let sql = format!(
+                "SELECT {} FROM snapshots s
+                 WHERE NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.snapshot_id = s.id)
+                 ORDER BY s.id LIMIT ?1",
+                super::rows::SNAPSHOT_COLUMNS
+            );
+            let mut st = self.conn.prepare(&sql).map_err(self.sql())?;
+            st.query_map([super::rows::limit_param(limit)], super::rows::snapshot_row)
+                .map_err(self.sql())?
+                .collect::<Result<_, _>>()
+                .map_err(self.sql())?
+        };
+        let mut done = 0;
+        for row in pending {
+            let id = row.id;
+            let Ok(stored) = self.load(row) else {
+                continue;
+            };
+            let unit = self.write_unit()?;
+            unindex(&unit, id)
+                .and_then(|()| index_document(&unit, id, &stored.document))
+                .and_then(|()| unit.commit())
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.index.display().to_string(),
+                    source,
+                })?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// How many snapshots are not yet indexed for search.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn unindexed_for_search(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM snapshots s
+                 WHERE NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.snapshot_id = s.id)",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(super::rows::to_usize)
+            .map_err(self.sql())
+    }
+
+    /// The targets whose snapshots match `query`, at most `limit`, the
+    /// target whose match appeared most recently first: for each, the first
+    /// snapshot that matched and the revision that brought it, the newest
+    /// that matches, and whether the newest snapshot still does. `target`
+    /// limits the search to one target.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn search(
+        &self,
+        query: &SearchQuery,
+        target: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        // Per target: how many snapshots match, and the first and last.
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "WITH hits AS (
+                     SELECT DISTINCT s.id, s.target_id, s.captured_at
+                       FROM search_text
+                       JOIN snapshot_sections ss ON ss.id = search_text.rowid
+                       JOIN snapshots s ON s.id = ss.snapshot_id
+                      WHERE search_text MATCH ?1 AND (?2 IS NULL OR s.target_id = ?2))
+                 SELECT target_id, COUNT(*), MIN(captured_at), MAX(captured_at)
+                   FROM hits GROUP BY target_id ORDER BY MIN(captured_at) DESC LIMIT ?3",
+            )
+            .map_err(self.sql())?;
+        let groups: Vec<(String, i64)> = st
+            .query_map(
+                params![query.fts(), target, super::rows::limit_param(limit)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.sql())?
+            .collect::<Result<_, _>>()
+            .map_err(self.sql())?;
+        let mut hits = Vec::with_capacity(groups.len());
+        for (target, count) in groups {
+            hits.push(self.search_hit(query, &target, count)?);
+        }
+        Ok(hits)
+    }
+
+    fn search_hit(
+        &self,
+        query: &SearchQuery,
+        target: &str,
+        count: i64,
+    ) -> Result<SearchHit, StoreError> {
+        let edge = |order: &str| {
+            format!(
+                "SELECT s.id, s.captured_at, ss.position, ss.key_json,
+                        snippet(search_text, 1, char(2), char(3), '…', 24)
+                   FROM search_text
+                   JOIN snapshot_sections ss ON ss.id = search_text.rowid
+                   JOIN snapshots s ON s.id = ss.snapshot_id
+                  WHERE search_text MATCH ?1 AND s.target_id = ?2
+                  ORDER BY s.captured_at {order}, s.id {order}, ss.position LIMIT 1"
+            )
+        };
+        type Edge = (SnapshotId, Timestamp, i64, String, String);
+        let read = |sql: &str| -> Result<Edge, StoreError> {
+            self.conn
+                .prepare_cached(sql)
+                .and_then(|mut st| {
+                    st.query_row(params![query.fts(), target], |r| {
+                        Ok((
+                            r.get(0)?,
+                            get_timestamp(r, 1)?,
+                            r.get(2)?,
+                            r.get(3)?,
+                            r.get(4)?,
+                        ))
+                    })
+                })
+                .map_err(self.sql())
+        };
+        let (first, first_at, position, key_json, snippet) = read(&edge("ASC"))?;
+        let (last, last_at, ..) = read(&edge("DESC"))?;
+        let introduced_by: Option<RevisionId> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM revisions WHERE new_snapshot_id = ?1 AND technical = 0
+                 ORDER BY id LIMIT 1",
+            )
+            .and_then(|mut st| st.query_row([first], |r| r.get(0)).optional())
+            .map_err(self.sql())?;
+        let newest: Option<SnapshotId> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM snapshots WHERE target_id = ?1
+                 ORDER BY captured_at DESC, id DESC LIMIT 1",
+            )
+            .and_then(|mut st| st.query_row([target], |r| r.get(0)).optional())
+            .map_err(self.sql())?;
+        let heading = serde_json::from_str::<Vec<String>>(&key_json)
+            .ok()
+            .and_then(|k| k.last().cloned());
+        Ok(SearchHit {
+            target: target.to_string(),
+            snapshots: super::rows::to_usize(count),
+            first_snapshot: first,
+            first_captured_at: first_at,
+            introduced_by,
+            last_snapshot: last,
+            last_captured_at: last_at,
+            current: newest == Some(last),
+            section: super::rows::to_usize(position),
+            heading,
+            snippet,
+        })
+    }
+
+    /// When `snapshot` was captured (for links), if it exists.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn captured_at(&self, snapshot: SnapshotId) -> Result<Option<Timestamp>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT captured_at FROM snapshots WHERE id = ?1",
+                [snapshot],
+                |r| get_timestamp(r, 0),
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+}
