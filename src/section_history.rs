@@ -41,6 +41,8 @@ pub struct Step<'a> {
     pub captured_at: Timestamp,
     /// That snapshot's stamp as served.
     pub stamp: Option<String>,
+    /// The stamp's date.
+    pub stamp_date: Option<jiff::civil::Date>,
     /// The revision itself.
     pub revision: &'a Revision,
 }
@@ -59,6 +61,8 @@ pub enum Since {
         captured_at: Timestamp,
         /// Its stamp as served.
         stamp: Option<String>,
+        /// The stamp's date: the day the page says it was revised.
+        stamp_date: Option<jiff::civil::Date>,
         /// The revision's kind.
         kind: RevisionKind,
         /// What it read before (the closest old sentence, or the old block),
@@ -199,6 +203,7 @@ fn since_step(step: &Step<'_>, before: Option<String>) -> Since {
         snapshot: step.snapshot,
         captured_at: step.captured_at,
         stamp: step.stamp.clone(),
+        stamp_date: step.stamp_date,
         kind: step.kind,
         before,
     }
@@ -312,6 +317,7 @@ mod tests {
             snapshot: SnapshotId(id + 1),
             captured_at: ts(at),
             stamp: None,
+            stamp_date: None,
             revision,
         }
     }

@@ -169,7 +169,9 @@ fn finish(r: Result<Response, Failure>) -> Response {
 
 /// `404` for a path under `/api/` that is no route, as JSON.
 pub fn not_found() -> Response {
-    failure(&Failure::not_found("no such API route (see /api/v1/openapi.json)"))
+    failure(&Failure::not_found(
+        "no such API route (see /api/v1/openapi.json)",
+    ))
 }
 
 async fn openapi() -> Response {

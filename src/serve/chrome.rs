@@ -45,6 +45,9 @@ mark { background: #fff3b0; color: inherit; }
 iframe.raw { width: 100%; height: 70vh; border: 1px solid var(--rule); border-radius: 6px; }
 .counts { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; font-family: system-ui, sans-serif; font-size: .95rem; }
 div.sbs table { width: 100%; }
+.block-history h3 a { font-size: .8rem; font-weight: 400; margin-left: .4rem; }
+a.history { font-size: .8rem; font-weight: 400; margin-left: .4rem;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 "#;
 
 /// A whole page: `title`, the navigation bar, `body`.

@@ -25,3 +25,4 @@ mod server;
 mod volatile;
 mod watch;
 mod web;
+mod web_browser;

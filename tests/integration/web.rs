@@ -62,6 +62,11 @@ pub fn start(t: &Test, bind: &str, env: &[(&str, &str)]) -> Web {
             let _ = tx.send(line);
         }
     });
+    // Killed and waited for on drop, even when no line comes.
+    let mut web = Web {
+        child,
+        base: String::new(),
+    };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let line = rx
@@ -70,8 +75,8 @@ pub fn start(t: &Test, bind: &str, env: &[(&str, &str)]) -> Web {
         if let Some(rest) = line.strip_prefix("redliner: serving ") {
             let url = rest.split_whitespace().next().unwrap();
             // A 0.0.0.0 bind is reached on loopback.
-            let base = url.trim_end_matches('/').replace("0.0.0.0", "127.0.0.1");
-            return Web { child, base };
+            web.base = url.trim_end_matches('/').replace("0.0.0.0", "127.0.0.1");
+            return web;
         }
     }
 }
