@@ -118,6 +118,9 @@ fn redline_with(
             new_snapshot: Some(new.id),
             revision,
             notes: notes(store, old, new, &new_doc)?,
+            link: store
+                .public_url()
+                .map(|base| crate::report::revision_page(base, target, new.id)),
         }),
         None => None,
     })

@@ -136,6 +136,7 @@ fn pages(global: &Global, args: &DiffArgs) -> Result<Option<Redline>, Error> {
         new_snapshot: None,
         revision,
         notes,
+        link: None,
     }))
 }
 

@@ -229,6 +229,7 @@ fn locked_store(
     let lock = StoreLock::acquire(&settings.store, command, settings.watch.lock_wait)?;
     let mut store = Store::open(&settings.store)?;
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
+    store.set_public_url(settings.serve.public_url.clone());
     redliner::archive::recover(&store)?;
     Ok((lock, store, settings))
 }

@@ -53,6 +53,7 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
         .transpose()?;
     let mut store = Store::open(&settings.store)?;
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
+    store.set_public_url(settings.serve.public_url.clone());
     if !args.dry_run {
         // With the lock held, as `check` does: no run killed mid-write
         // leaves its temp files or a stale feed behind this one.

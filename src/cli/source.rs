@@ -128,7 +128,8 @@ pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Set
         (None, Some(s)) => s.store.clone(),
         (None, None) => PathBuf::from(config::DEFAULT_STORE),
     };
-    let store = existing_store(&root)?;
+    let mut store = existing_store(&root)?;
+    store.set_public_url(settings.as_ref().and_then(|s| s.serve.public_url.clone()));
     Ok((store, settings))
 }
 

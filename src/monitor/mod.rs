@@ -158,6 +158,9 @@ pub struct Monitor<F = Fetcher, S = Store> {
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 }
 
+/// How many snapshots stored before search existed one run indexes.
+pub const SEARCH_CATCH_UP: usize = 1000;
+
 impl Monitor {
     /// Opens the store named in `settings` and builds the HTTP client.
     ///
@@ -165,7 +168,15 @@ impl Monitor {
     /// [`Error::Store`] when the store cannot be opened, [`Error::Fetch`] when the
     /// HTTP client cannot be built.
     pub fn open(settings: &Settings) -> Result<Monitor> {
-        let store = Store::open(&settings.store)?;
+        let mut store = Store::open(&settings.store)?;
+        store.set_public_url(settings.serve.public_url.clone());
+        // Snapshots stored before search existed: a bounded batch per run
+        // (each in its own short transaction), so an old store is indexed
+        // over its next runs without delaying one by much. A failure here
+        // costs search, never the check.
+        if let Err(e) = store.index_for_search(SEARCH_CATCH_UP) {
+            tracing::warn!("indexing older snapshots for search: {e}");
+        }
         let fetcher = Fetcher::new(settings.fetch.clone()).map_err(|source| Error::Fetch {
             target: "*".into(),
             source,
@@ -724,6 +735,7 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
             new_snapshot: None,
             revision,
             notes: Vec::new(),
+            link: None,
         };
         // Alert planning (revert, alternation, rules); the alerts are queued
         // in the snapshot's transaction.

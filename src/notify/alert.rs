@@ -238,6 +238,7 @@ impl Alert {
                 degraded: None,
             },
             notes: Vec::new(),
+            link: None,
         };
         Alert::Revision(Box::new(RevisionAlert {
             redline,
@@ -534,23 +535,23 @@ mod tests {
         for (got, want) in cases {
             assert_eq!(got, want);
         }
-        assert_eq!(r.headline(), "Relations with Belarus: revised");
+        assert_eq!(r.headline(), "Relations with Belarus: revised 14 Nov. 2026");
         assert_eq!(f.headline(), "nato-belarus: failing");
     }
 
     #[test]
     fn headlines_flag_reverts_and_alternation() {
         let cases = [
-            (None, false, "Relations with Belarus: revised"),
+            (None, false, "Relations with Belarus: revised 14 Nov. 2026"),
             (
                 Some(SnapshotId(40)),
                 false,
-                "Relations with Belarus: revised (revert)",
+                "Relations with Belarus: revised 14 Nov. 2026 (revert)",
             ),
             (
                 Some(SnapshotId(40)),
                 true,
-                "Relations with Belarus: revised (alternating between two versions)",
+                "Relations with Belarus: revised 14 Nov. 2026 (alternating between two versions)",
             ),
         ];
         for (revert_of, alternating, want) in cases {

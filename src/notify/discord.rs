@@ -95,7 +95,13 @@ fn revision_payload(alert: &RevisionAlert) -> Value {
     if let Some(note) = text::kind_note(r) {
         head.push(format!("⚠️ **{}**", escape(&note)));
     }
-    head.push(format!("`{}` · <{}>", r.target, r.url));
+    head.push(match &r.link {
+        Some(link) => format!(
+            "`{}` · <{}> · [this revision in redliner](<{link}>)",
+            r.target, r.url
+        ),
+        None => format!("`{}` · <{}>", r.target, r.url),
+    });
     if let Some(s) = text::stamps_line(r) {
         head.push(escape(&s));
     }
@@ -195,7 +201,7 @@ mod tests {
     fn revision_payload_is_exact() {
         let got = payload(&Alert::revision(example(), None));
         let want = json!({
-            "content": "**Relations with Belarus: revised**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
+            "content": "**Relations with Belarus: revised 14 Nov. 2026**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
             "embeds": [
                 {"title": "Lead: modified", "description": "- The mission opened in April ~~1998.~~**1998 and closed in 2025.**", "color": 0x2F80ED},
                 {"title": "Relations since 2024: added", "description": "- Allies monitor <forces> & more.", "color": 0x2F80ED},
@@ -279,7 +285,7 @@ mod tests {
     fn notes_come_first_as_an_embed_and_a_revert_says_so() {
         let got = payload(&crate::notify::text::tests::noted_alert());
         let want = json!({
-            "content": "**Relations with Belarus: revised (revert)**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
+            "content": "**Relations with Belarus: revised 14 Nov. 2026 (revert)**\n`nato-belarus` · <https://www.nato.int/cps/en/natohq/topics_49119.htm>\nLast updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)\nChecked 2026-11-14 10:00 UTC · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words\nUnchanged: Key areas · Background",
             "embeds": [
                 {"title": "Notes", "description": "⚠️ Revert: the content equals that of snapshot 40.\n⚠️ Content root not found; fallback \\`#main\\_content > div\\` used.", "color": 0xE67E22},
                 {"title": "Lead: modified", "description": "- The mission opened in April ~~1998.~~**1998 and closed in 2025.**", "color": 0x2F80ED},
@@ -325,7 +331,7 @@ mod tests {
         assert!(total <= MAX_EMBED_TOTAL_CHARS, "{total}");
         let content = got["content"].as_str().unwrap();
         assert!(content.starts_with(
-            "**Relations with Belarus: revised (alternating between two versions)**\n"
+            "**Relations with Belarus: revised 14 Nov. 2026 (alternating between two versions)**\n"
         ));
         assert!(
             content.ends_with(

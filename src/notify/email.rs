@@ -30,9 +30,14 @@ use crate::report::TerminalStyle;
 /// The header carrying the idempotency key verbatim.
 pub const IDEMPOTENCY_HEADER: &str = "X-Redliner-Idempotency-Key";
 
-/// `[redliner] <title>: <kind>` (or `[redliner] <target>: failing`).
+/// `[redliner] <title>: <kind> <date> — <summary line>` (or `[redliner]
+/// <target>: failing`): several revisions of one page read apart in an inbox.
 pub fn subject(alert: &Alert) -> String {
     let mut s = format!("[redliner] {}", alert.headline());
+    if let Alert::Revision(r) = alert {
+        s.push_str(" \u{2014} ");
+        s.push_str(&crate::report::summary_line(&r.redline));
+    }
     if let Alert::Revision(r) = alert
         && r.sample
     {
@@ -386,7 +391,10 @@ pub(crate) mod tests {
     #[test]
     fn subjects_and_message_ids() {
         let r = Alert::revision(example(), None);
-        assert_eq!(subject(&r), "[redliner] Relations with Belarus: revised");
+        assert_eq!(
+            subject(&r),
+            "[redliner] Relations with Belarus: revised 14 Nov. 2026 — 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words"
+        );
         let s = Alert::health(
             HealthChange {
                 state: HealthState::Failing,
@@ -400,7 +408,7 @@ pub(crate) mod tests {
         assert_eq!(subject(&s), "[redliner] nato-belarus: failing");
         assert_eq!(
             subject(&Alert::sample("2026-11-14T10:00:00Z".parse().unwrap())),
-            "[redliner] redliner test alert: revised (test)"
+            "[redliner] redliner test alert: revised found 14 Nov. 2026 — 1 of 1 sections changed: 1 modified · +2 / −1 words (test)"
         );
         let id = message_id("redliner:nato-belarus:42:mail");
         assert_eq!(id.len(), 1 + 32 + "@redliner>".len());
@@ -502,7 +510,7 @@ pub(crate) mod tests {
         };
         assert_eq!(
             header("Subject"),
-            "[redliner] Relations with Belarus: revised"
+            "[redliner] Relations with Belarus: revised 14 Nov. 2026"
         );
         assert_eq!(
             header("Message-ID"),

@@ -222,6 +222,7 @@ mod tests {
                 degraded: None,
             },
             notes: Vec::new(),
+            link: None,
         }
     }
 

@@ -75,7 +75,15 @@ pub fn mrkdwn_line(line: &BlockLine) -> String {
 fn revision_payload(alert: &RevisionAlert) -> Value {
     let r = &alert.redline;
     let headline = alert.headline();
-    let mut top = vec![format!("`{}` · {}", escape(&r.target), escape(&r.url))];
+    let mut top = vec![match &r.link {
+        Some(link) => format!(
+            "`{}` · {} · <{}|this revision in redliner>",
+            escape(&r.target),
+            escape(&r.url),
+            escape(link)
+        ),
+        None => format!("`{}` · {}", escape(&r.target), escape(&r.url)),
+    }];
     if let Some(s) = text::stamps_line(r) {
         top.push(escape(&s));
     }
@@ -179,9 +187,9 @@ mod tests {
     fn revision_payload_is_exact() {
         let got = payload(&Alert::revision(example(), None));
         let want = json!({
-            "text": "Relations with Belarus: revised · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
+            "text": "Relations with Belarus: revised 14 Nov. 2026 · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
             "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised", "emoji": false}},
+                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised 14 Nov. 2026", "emoji": false}},
                 {"type": "context", "elements": [
                     {"type": "mrkdwn", "text": "`nato-belarus` · https://www.nato.int/cps/en/natohq/topics_49119.htm"},
                     {"type": "mrkdwn", "text": "Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},
@@ -202,7 +210,7 @@ mod tests {
         let got = payload(&Alert::revision(r, None));
         assert_eq!(
             got["blocks"][0]["text"]["text"],
-            json!("Relations with Belarus: silent edit")
+            json!("Relations with Belarus: silent edit found 14 Nov. 2026")
         );
         assert_eq!(
             got["blocks"][2],
@@ -308,9 +316,9 @@ mod tests {
     fn notes_follow_the_context_and_a_revert_says_so() {
         let got = payload(&crate::notify::text::tests::noted_alert());
         let want = json!({
-            "text": "Relations with Belarus: revised (revert) · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
+            "text": "Relations with Belarus: revised 14 Nov. 2026 (revert) · 2 of 4 sections changed: 1 added, 1 modified · +9 / −2 words",
             "blocks": [
-                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised (revert)", "emoji": false}},
+                {"type": "header", "text": {"type": "plain_text", "text": "Relations with Belarus: revised 14 Nov. 2026 (revert)", "emoji": false}},
                 {"type": "context", "elements": [
                     {"type": "mrkdwn", "text": "`nato-belarus` · https://www.nato.int/cps/en/natohq/topics_49119.htm"},
                     {"type": "mrkdwn", "text": "Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)"},

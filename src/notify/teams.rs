@@ -95,6 +95,9 @@ fn revision_body(alert: &RevisionAlert) -> Vec<Value> {
         json!({"title": "Target", "value": r.target}),
         json!({"title": "Page", "value": r.url}),
     ];
+    if let Some(link) = &r.link {
+        facts.push(json!({"title": "In redliner", "value": link}));
+    }
     if let Some(s) = text::stamps_line(r) {
         let value = s.trim_start_matches("Last updated: ").to_string();
         facts.push(json!({"title": "Last updated", "value": value}));
@@ -188,7 +191,7 @@ mod tests {
                     "version": "1.4",
                     "msteams": {"width": "Full"},
                     "body": [
-                        {"type": "TextBlock", "text": "Relations with Belarus: revised", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"},
+                        {"type": "TextBlock", "text": "Relations with Belarus: revised 14 Nov. 2026", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"},
                         {"type": "FactSet", "facts": [
                             {"title": "Target", "value": "nato-belarus"},
                             {"title": "Page", "value": "https://www.nato.int/cps/en/natohq/topics_49119.htm"},
@@ -279,7 +282,7 @@ mod tests {
         assert_eq!(
             body[..4],
             [
-                json!({"type": "TextBlock", "text": "Relations with Belarus: revised (revert)", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"}),
+                json!({"type": "TextBlock", "text": "Relations with Belarus: revised 14 Nov. 2026 (revert)", "wrap": true, "size": "Large", "weight": "Bolder", "style": "heading"}),
                 json!({"type": "FactSet", "facts": [
                     {"title": "Target", "value": "nato-belarus"},
                     {"title": "Page", "value": "https://www.nato.int/cps/en/natohq/topics_49119.htm"},
@@ -322,7 +325,9 @@ mod tests {
         let body = card(&got)["body"].as_array().unwrap();
         assert_eq!(
             body[0]["text"],
-            json!("Relations with Belarus: revised (alternating between two versions)")
+            json!(
+                "Relations with Belarus: revised 14 Nov. 2026 (alternating between two versions)"
+            )
         );
         let long_note = body[4]["text"].as_str().unwrap();
         assert_eq!(long_note.chars().count(), MAX_NOTE_CHARS);

@@ -20,14 +20,19 @@ use crate::revision::{LinkChange, RevisionKind, SpanTag};
 pub const SAMPLE_NOTE: &str =
     "A test alert sent by `redliner test-alert`; the page and its change are invented.";
 
-/// `<title>: <kind>` with the kind in the report's words (`silent edit`,
-/// `stamp only`; see [`crate::report::summary::kind_words`]), the target
-/// id when the page has no title.
+/// `<title>: <kind> <date>` with the kind in the report's words (`silent
+/// edit`, `stamp only`; see [`crate::report::summary::kind_words`]) and the
+/// date that tells this revision from the page's others
+/// ([`crate::report::summary::revision_date`]: `revised 14 Nov. 2024`,
+/// `silent edit found 4 Dec. 2026`), the target id when the page has no
+/// title. The summary line follows it where a message has one line only
+/// (the e-mail subject).
 pub fn headline(redline: &Redline) -> String {
     format!(
-        "{}: {}",
+        "{}: {} {}",
         page_name(redline),
-        crate::report::summary::kind_words(redline.revision.kind)
+        crate::report::summary::kind_words(redline.revision.kind),
+        crate::report::summary::revision_date(redline)
     )
 }
 
@@ -317,6 +322,7 @@ pub(crate) mod tests {
                 degraded: None,
             },
             notes: Vec::new(),
+            link: None,
         }
     }
 
@@ -348,7 +354,7 @@ pub(crate) mod tests {
     #[test]
     fn shared_lines() {
         let r = example();
-        assert_eq!(headline(&r), "Relations with Belarus: revised");
+        assert_eq!(headline(&r), "Relations with Belarus: revised 14 Nov. 2026");
         assert_eq!(
             stamps_line(&r).as_deref(),
             Some("Last updated: 28 Aug. 2024 11:27 → 14 Nov. 2026 09:05 (Brussels time)")
@@ -376,7 +382,10 @@ pub(crate) mod tests {
         silent.revision.kind = RevisionKind::SilentEdit;
         silent.revision.new_stamp = silent.revision.old_stamp.clone();
         silent.title = None;
-        assert_eq!(headline(&silent), "nato-belarus: silent edit");
+        assert_eq!(
+            headline(&silent),
+            "nato-belarus: silent edit found 14 Nov. 2026"
+        );
         assert_eq!(
             stamps_line(&silent).as_deref(),
             Some("Last updated: 28 Aug. 2024 11:27, unchanged (Brussels time)")

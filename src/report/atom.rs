@@ -18,7 +18,7 @@ use jiff::Timestamp;
 
 use super::Redline;
 use super::html::article;
-use super::summary::{display_title, kind_words, summary_line};
+use super::summary::{dated_headline, display_title, summary_line};
 
 /// The id of one redline's entry:
 /// `urn:redliner:<target>:revision:<new_captured_at, RFC 3339 UTC>`.
@@ -108,19 +108,11 @@ pub fn atom_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
 fn entry(r: &Redline, index: usize) -> io::Result<Entry> {
     let updated = stamp(r.new_captured_at)?;
     Ok(Entry {
-        title: Text::plain(format!(
-            "{}: {}",
-            display_title(r),
-            kind_words(r.revision.kind)
-        )),
+        title: Text::plain(dated_headline(r)),
         id: entry_id(r),
         updated,
         published: Some(updated),
-        links: vec![Link {
-            href: r.url.clone(),
-            rel: "alternate".to_string(),
-            ..Default::default()
-        }],
+        links: entry_links(r),
         summary: Some(Text::plain(summary_line(r))),
         content: Some(Content {
             content_type: Some("html".to_string()),
@@ -129,6 +121,28 @@ fn entry(r: &Redline, index: usize) -> io::Result<Entry> {
         }),
         ..Default::default()
     })
+}
+
+/// The revision's page in `serve` as the entry's link when there is one
+/// (`[serve] public_url`), the watched page beside it; else the watched page.
+fn entry_links(r: &Redline) -> Vec<Link> {
+    let page = |rel: &str| Link {
+        href: r.url.clone(),
+        rel: rel.to_string(),
+        ..Default::default()
+    };
+    match &r.link {
+        Some(link) => vec![
+            Link {
+                href: link.clone(),
+                rel: "alternate".to_string(),
+                mime_type: Some("text/html".to_string()),
+                ..Default::default()
+            },
+            page("related"),
+        ],
+        None => vec![page("alternate")],
+    }
 }
 
 fn stamp(ts: Timestamp) -> io::Result<FixedDateTime> {
@@ -191,12 +205,12 @@ mod tests {
             vec![
                 (
                     "urn:redliner:nato-belarus:revision:2026-11-14T10:00:00Z",
-                    "Relations with Belarus: revised",
+                    "Relations with Belarus: revised 14 Nov. 2026 \u{2014} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words",
                     "2026-11-14T10:00:00+00:00".to_string()
                 ),
                 (
                     "urn:redliner:nato-belarus:revision:2026-10-01T06:30:00Z",
-                    "Relations with Belarus: silent edit",
+                    "Relations with Belarus: silent edit found 1 Oct. 2026 \u{2014} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words",
                     "2026-10-01T06:30:00+00:00".to_string()
                 ),
             ]

@@ -16,9 +16,10 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, block_label, digest_counts, digest_targets, display_title, full_spans, href_or_none,
-    kind_words, notes, revision_notice, section_change_words, shown_pieces, shown_spans,
-    split_edges, stamp_change, stamp_label, summary_line, tidy_spaces, utc_minute,
+    Piece, block_label, dated_headline, digest_counts, digest_targets, display_title, full_spans,
+    href_or_none, kind_words, notes, revision_notice, section_change_words, section_number,
+    shown_pieces, shown_spans, split_edges, stamp_change, stamp_label, summary_line, tidy_spaces,
+    utc_minute,
 };
 use crate::revision::{BlockChange, BlockChangeKind, SectionChange, SectionDiff, SpanTag};
 
@@ -69,7 +70,7 @@ pub fn html_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
         for (i, r) in redlines.iter().enumerate() {
             body.push_str(&format!(
                 "<li><a href=\"#r{i}\">{}</a> {} <span class=\"quiet\">{}</span></li>\n",
-                esc(display_title(r)),
+                esc(&dated_headline(r)),
                 kind_badge(r),
                 esc(&utc_minute(r.new_captured_at)),
             ));
@@ -115,8 +116,18 @@ pub fn article_with(redline: &Redline, id: &str, level: u8, view: ArticleView<'_
         esc(display_title(redline)),
         kind_badge(redline)
     ));
+    let open = redline
+        .link
+        .as_deref()
+        .map(|l| {
+            format!(
+                " \u{b7} <a class=\"open\" href=\"{}\">this revision in redliner</a>",
+                esc(l)
+            )
+        })
+        .unwrap_or_default();
     s.push_str(&format!(
-        "<p class=\"where\"><code>{}</code> \u{b7} {}</p>\n",
+        "<p class=\"where\"><code>{}</code> \u{b7} {}{open}</p>\n",
         esc(&redline.target),
         link(&redline.url)
     ));
@@ -147,23 +158,30 @@ pub fn article_with(redline: &Redline, id: &str, level: u8, view: ArticleView<'_
     s.push_str("</header>\n");
 
     if !rev.sections.is_empty() {
+        // Numbered in page order (a removed section by its old place).
         s.push_str("<nav class=\"toc\" aria-label=\"Sections\">\n<ol>\n");
         for (j, section) in rev.sections.iter().enumerate() {
+            let value = section_number(section)
+                .map(|n| format!(" value=\"{n}\""))
+                .unwrap_or_default();
             s.push_str(&format!(
-                "<li><a href=\"#{}-s{j}\">{}</a> {}</li>\n",
+                "<li{value}><a href=\"#{}-s{j}\">{}</a> {}</li>\n",
                 esc(id),
                 esc(&section.heading),
                 section_badge(section.change.as_str())
             ));
         }
-        for heading in &rev.unchanged {
+        s.push_str("</ol>\n");
+        if !rev.unchanged.is_empty() {
+            let unchanged: Vec<String> =
+                rev.unchanged.iter().map(|h| esc(h).into_owned()).collect();
             s.push_str(&format!(
-                "<li class=\"quiet\">{} {}</li>\n",
-                esc(heading),
-                section_badge("unchanged")
+                "<p class=\"quiet\">{} {}</p>\n",
+                section_badge("unchanged"),
+                unchanged.join(" \u{b7} ")
             ));
         }
-        s.push_str("</ol>\n</nav>\n");
+        s.push_str("</nav>\n");
     }
 
     for (j, section) in rev.sections.iter().enumerate() {
@@ -181,8 +199,11 @@ pub fn article_with(redline: &Redline, id: &str, level: u8, view: ArticleView<'_
                 )
             })
             .unwrap_or_default();
+        let number = section_number(section)
+            .map(|n| format!("<span class=\"num\">{n}.</span> "))
+            .unwrap_or_default();
         s.push_str(&format!(
-            "<h{hs}>{} {}{history}</h{hs}>\n",
+            "<h{hs}>{number}{} {}{history}</h{hs}>\n",
             esc(&section.heading),
             section_badge(section.change.as_str())
         ));
@@ -435,6 +456,7 @@ nav.toc, ol.toc { background: var(--panel); border: 1px solid var(--rule); borde
   padding: .75rem 1rem .75rem 2.25rem; font-size: .95rem; }
 nav.toc ol { margin: 0; padding: 0; }
 .toc li { margin: .2rem 0; }
+.num { color: var(--muted); font-weight: 400; }
 .quiet { color: var(--muted); }
 .badge { display: inline-block; vertical-align: .15em; font-size: .7rem; font-weight: 600;
   letter-spacing: .04em; text-transform: uppercase; line-height: 1; padding: .3em .6em;
@@ -546,9 +568,9 @@ mod tests {
             "<code>nato-belarus</code> \u{b7} <a href=\"https://www.nato.int/cps/en/natohq/topics_49119.htm\"",
             "<dt>Last updated</dt><dd>28 Aug. 2024 11:27 \u{2192} 14 Nov. 2026 09:05 (Brussels time)</dd>",
             "<time datetime=\"2026-11-14T10:00:00Z\">2026-11-14 10:00 UTC</time>",
-            "<li><a href=\"#r0-s1\">Evolution of relations</a> <span class=\"badge badge-modified\">modified</span></li>",
-            "<li class=\"quiet\">Belarus\u{2019} role in Russia\u{2019}s war against Ukraine <span class=\"badge badge-unchanged\">unchanged</span></li>",
-            "<section class=\"change\" id=\"r0-s1\">\n<h2>Evolution of relations <span class=\"badge badge-modified\">modified</span></h2>",
+            "<li value=\"3\"><a href=\"#r0-s1\">Evolution of relations</a> <span class=\"badge badge-modified\">modified</span></li>",
+            "<p class=\"quiet\"><span class=\"badge badge-unchanged\">unchanged</span> Belarus\u{2019} role in Russia\u{2019}s war against Ukraine</p>",
+            "<section class=\"change\" id=\"r0-s1\">\n<h2><span class=\"num\">3.</span> Evolution of relations <span class=\"badge badge-modified\">modified</span></h2>",
             "<p class=\"text\">Belarus\u{2019} diplomatic mission to NATO opened in April 1998 <ins>and was downgraded in 2025</ins>.</p>",
             "<td class=\"text\">Cooperation covered <del>science</del>.</td><td class=\"text\">Cooperation covered <ins>civil preparedness</ins>.</td>",
             "<p class=\"how\">renamed from \u{201c}Key areas of cooperation\u{201d}, edited</p>",
@@ -660,7 +682,9 @@ mod tests {
         );
         assert!(text.contains("<article class=\"redline\" id=\"r1\">"));
         assert!(text.contains("<h2>Relations with Belarus <span class=\"badge kind-silent-edit\">silent edit</span></h2>"));
-        assert!(text.contains("<section class=\"change\" id=\"r1-s0\">\n<h3>Lead"));
+        assert!(text.contains(
+            "<section class=\"change\" id=\"r1-s0\">\n<h3><span class=\"num\">1.</span> Lead"
+        ));
     }
 
     #[test]

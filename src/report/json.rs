@@ -19,6 +19,9 @@
 //!   "checked_at": "2026-11-14T10:00:00Z",     // when the new snapshot was captured
 //!   "old_snapshot": 1 | null,                 // store ids, when known
 //!   "new_snapshot": 2 | null,
+//!   "link": "https://redliner.example.org/targets/…/snapshots/2/revision",
+//!                                             // the revision's page in `serve`; only
+//!                                             // with `[serve] public_url` set
 //!   "summary": {
 //!     "line": "4 of 5 sections changed: …",  // the one-line summary
 //!     "sections_total": 5, "sections_changed": 4,
@@ -208,6 +211,10 @@ struct RedlineView<'a> {
     old_snapshot: Option<SnapshotId>,
     /// The new snapshot's store id, when known.
     new_snapshot: Option<SnapshotId>,
+    /// The revision's page in `redliner serve` (an absolute URL), present
+    /// only when `[serve] public_url` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    link: Option<&'a str>,
     /// The counts and the one-line summary.
     summary: SummaryView,
     /// Things a reader must not miss: a revert or alternating page, a
@@ -384,6 +391,7 @@ fn view(r: &Redline) -> RedlineView<'_> {
         checked_at: r.new_captured_at.to_string(),
         old_snapshot: r.old_snapshot,
         new_snapshot: r.new_snapshot,
+        link: r.link.as_deref(),
         summary: SummaryView {
             line: summary_line(r),
             sections_total: s.sections_total,

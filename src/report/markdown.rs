@@ -10,8 +10,8 @@ use std::io::{self, Write};
 
 use super::Redline;
 use super::summary::{
-    Piece, digest_counts, digest_targets, display_title, href_or_none, kind_words, notes,
-    revision_notice, section_lines, split_edges, stamp_change, stamp_label, summary_line,
+    Piece, dated_headline, digest_counts, digest_targets, display_title, href_or_none, kind_words,
+    notes, revision_notice, section_lines, split_edges, stamp_change, stamp_label, summary_line,
     utc_minute,
 };
 use crate::revision::SpanTag;
@@ -44,6 +44,12 @@ pub fn markdown_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()
         }
         None => writeln!(out, "{counts}")?,
     }
+    if redlines.len() > 1 {
+        writeln!(out)?;
+        for (i, r) in redlines.iter().enumerate() {
+            writeln!(out, "{}. {}", i + 1, escape(&dated_headline(r)))?;
+        }
+    }
     for r in redlines {
         writeln!(out)?;
         writeln!(out, "---")?;
@@ -61,12 +67,21 @@ fn write_redline(redline: &Redline, h: &str, out: &mut dyn Write) -> io::Result<
         escape(display_title(redline)),
         kind_words(rev.kind)
     )?;
-    writeln!(
-        out,
-        "{} \u{b7} {}  ",
-        code(&redline.target),
-        url(&redline.url)
-    )?;
+    match &redline.link {
+        Some(link) => writeln!(
+            out,
+            "{} \u{b7} {} \u{b7} [this revision in redliner]({})  ",
+            code(&redline.target),
+            url(&redline.url),
+            link
+        )?,
+        None => writeln!(
+            out,
+            "{} \u{b7} {}  ",
+            code(&redline.target),
+            url(&redline.url)
+        )?,
+    }
     writeln!(
         out,
         "**{}:** {}  ",
@@ -328,10 +343,13 @@ Unchanged: Belarus\u{2019} role in Russia\u{2019}s war against Ukraine
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with(
-                "# redliner report\n\n3 revisions of 2 targets\nfrom 2026-10-01 to 2026-11-14  \nTargets: `nato-belarus`, `nato-ukraine`\n\n---\n\n## Relations"
+                "# redliner report\n\n3 revisions of 2 targets\nfrom 2026-10-01 to 2026-11-14  \nTargets: `nato-belarus`, `nato-ukraine`\n\n\
+                 1. Relations with Belarus: revised 14 Nov. 2026 \u{2014} 4 of 5 sections changed: 1 added, 2 modified, 1 renamed \u{b7} +13 / \u{2212}9 words\n"
             ),
             "{text}"
         );
+        // The contents tell the revisions apart, then each follows.
+        assert!(text.contains("\n\n---\n\n## Relations"), "{text}");
         assert_eq!(text.matches("\n---\n").count(), 3);
         let cases: [(&[Redline], &str); 2] = [
             (

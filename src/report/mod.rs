@@ -113,6 +113,21 @@ pub struct Redline {
     /// after the header (JSON: the `notes` array). Empty for most revisions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The revision's page in `redliner serve` (an absolute URL under
+    /// `[serve] public_url`), when that is set: alerts, feeds and reports
+    /// link there. `None`: they link to the watched page only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// The page of the revision whose new snapshot is `snapshot`, under the
+/// `serve` application at `base` (`[serve] public_url`, ending in `/`):
+/// `<base>targets/<target>/snapshots/<id>/revision`, which sends the reader
+/// on to the revision itself.
+pub fn revision_page(base: &url::Url, target: &str, snapshot: SnapshotId) -> String {
+    let path = format!("targets/{target}/snapshots/{snapshot}/revision");
+    base.join(&path)
+        .map_or_else(|_| format!("{base}{path}"), |u| u.to_string())
 }
 
 /// The note for a redline whose new document was taken from a fallback

@@ -81,6 +81,45 @@ fn count_word(kind: SectionChange) -> &'static str {
     }
 }
 
+/// The day a revision is known by: the new stamp's date when the page gave
+/// the revision a new one (`14 Nov. 2024`), else the day it was found
+/// (`found 4 Dec. 2026`: a silent edit keeps the old stamp, a page without a
+/// stamp has none).
+pub fn revision_date(redline: &Redline) -> String {
+    let rev = &redline.revision;
+    let restamped = matches!(rev.kind, RevisionKind::Revised | RevisionKind::StampOnly);
+    match (&rev.new_stamp, restamped) {
+        (Some(stamp), true) => stamp.date.strftime("%-d %b. %Y").to_string(),
+        _ => format!(
+            "found {}",
+            redline
+                .new_captured_at
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .strftime("%-d %b. %Y")
+        ),
+    }
+}
+
+/// What tells one revision of a page from another, in one line: the title,
+/// the kind, its date and the summary line,
+/// `Relations with Belarus: revised 14 Nov. 2024 — 1 of 5 sections changed: 1 modified · +3 / −2 words`
+/// (feed entries, e-mail subjects, chat titles, a digest's contents).
+pub fn dated_headline(redline: &Redline) -> String {
+    format!(
+        "{}: {} {} \u{2014} {}",
+        display_title(redline),
+        kind_words(redline.revision.kind),
+        revision_date(redline),
+        summary_line(redline)
+    )
+}
+
+/// A changed section's number in page order, 1-based (the lead is 1): its
+/// place on the new page, or on the old one for a removed section.
+pub fn section_number(section: &SectionDiff) -> Option<usize> {
+    section.new_position.or(section.old_position).map(|p| p + 1)
+}
+
 /// The name a reader knows the target by: the page title, else the target id.
 pub fn display_title(redline: &Redline) -> &str {
     redline.title.as_deref().unwrap_or(&redline.target)
@@ -911,6 +950,7 @@ pub(crate) mod tests {
                 degraded: None,
             },
             notes: Vec::new(),
+            link: None,
         }
     }
 
@@ -1301,7 +1341,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             crate::notify::text::headline(&r),
-            "Relations with Belarus: changed"
+            "Relations with Belarus: changed found 14 Nov. 2026"
         );
     }
 

@@ -527,6 +527,27 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
+    /// The revision (not technical) whose new snapshot is `snapshot`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn revision_to(
+        &self,
+        target: &str,
+        snapshot: SnapshotId,
+    ) -> Result<Option<RevisionId>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT id FROM revisions WHERE target_id = ?1 AND new_snapshot_id = ?2
+                 AND technical = 0 ORDER BY id LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![target, snapshot], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(self.sql())
+    }
+
     /// The target's first (oldest) snapshot row.
     ///
     /// # Errors

@@ -150,6 +150,9 @@ pub struct Store {
     /// The feed for all targets on disk is known to be written for this
     /// scope (read once, or written, this session): not read again.
     feed_scope_current: std::cell::Cell<bool>,
+    /// Where `serve` is reached (`[serve] public_url`): alerts and feeds
+    /// link each revision to its page there.
+    public_url: Option<url::Url>,
 }
 
 impl Drop for Store {
@@ -207,6 +210,18 @@ impl Store {
         self.feed_scope_current.set(true);
     }
 
+    /// Links each revision the store announces (alerts, feeds, redlines read
+    /// back) to its page in `serve` under `base` (`[serve] public_url`);
+    /// `None`: to the watched page only.
+    pub fn set_public_url(&mut self, base: Option<url::Url>) {
+        self.public_url = base;
+    }
+
+    /// The base URL of `serve` ([`Store::set_public_url`]).
+    pub fn public_url(&self) -> Option<&url::Url> {
+        self.public_url.as_ref()
+    }
+
     /// Opens the store at `root`, creating the directory and the index if missing
     /// and applying pending schema migrations.
     ///
@@ -253,6 +268,7 @@ impl Store {
             feed_scope: None,
             feed_scope_key: "*".to_string(),
             feed_scope_current: std::cell::Cell::new(false),
+            public_url: None,
         };
         store.refuse_lost_index()?;
         Ok(store)

@@ -517,6 +517,7 @@ pub(super) fn enqueue_for_snapshot(
     plan: &AlertPlan,
     ids: (SnapshotId, Option<RevisionId>, CheckId),
     report_location: &str,
+    location_is_link: bool,
 ) -> Result<(), StoreError> {
     let (snapshot_id, revision_id, check_id) = ids;
     let ids = Ids {
@@ -527,6 +528,9 @@ pub(super) fn enqueue_for_snapshot(
     if let (Some(planned), Some(_)) = (&plan.revision, revision_id) {
         let mut redline = planned.redline.clone();
         redline.new_snapshot = Some(snapshot_id);
+        if location_is_link {
+            redline.link = Some(report_location.to_string());
+        }
         let mut alert = Alert::revision(redline, Some(report_location.to_string()));
         if let Alert::Revision(r) = &mut alert {
             r.revert_of = planned.revert_of;
@@ -876,6 +880,7 @@ mod tests {
             new_snapshot: None,
             revision: revision.clone(),
             notes: Vec::new(),
+            link: None,
         };
         let mut p = plan(channels, "2026-11-30T10:00:00Z");
         p.revision = Some(PlannedRevision {

@@ -358,6 +358,7 @@ impl Store {
         let stamp = doc.meta.stamp.as_ref();
         let words: usize = doc.sections.iter().map(|s| s.word_count()).sum();
         let root = self.root.clone();
+        let public_url = self.public_url.clone();
         let tx = self.write_unit()?;
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
         tx.cached_execute(
@@ -440,7 +441,10 @@ impl Store {
         )
         .map_err(sql)?;
         if let Some(plan) = new.alerts {
-            let location = root.join(rel).display().to_string();
+            let location = match &public_url {
+                Some(base) => crate::report::revision_page(base, new.target, snapshot_id),
+                None => root.join(rel).display().to_string(),
+            };
             outbox::enqueue_for_snapshot(
                 &tx,
                 new.target,
@@ -448,6 +452,7 @@ impl Store {
                 plan,
                 (snapshot_id, revision_id, check_id),
                 &location,
+                public_url.is_some(),
             )?;
         }
         tx.commit().map_err(sql)?;

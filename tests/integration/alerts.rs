@@ -151,14 +151,51 @@ impl Smtp {
             .lock()
             .unwrap()
             .iter()
-            .map(|d| {
-                d.lines()
-                    .find_map(|l| l.strip_prefix("Subject: "))
-                    .unwrap_or("")
-                    .to_string()
-            })
+            .map(|d| subject_of(d))
             .collect()
     }
+}
+
+/// A message's `Subject:` unfolded, its RFC 2047 words (`=?utf-8?b?…?=`,
+/// as lettre writes non-ASCII text) decoded.
+fn subject_of(message: &str) -> String {
+    use base64::Engine as _;
+    let mut lines = message.lines().skip_while(|l| !l.starts_with("Subject: "));
+    let mut folded = lines
+        .next()
+        .map(|l| l["Subject: ".len()..].to_string())
+        .unwrap_or_default();
+    for l in lines.take_while(|l| l.starts_with(' ') || l.starts_with('\t')) {
+        folded.push_str(l);
+    }
+    let mut out = String::new();
+    let mut last_encoded = false;
+    for word in folded.split(' ').filter(|w| !w.is_empty()) {
+        let encoded = word
+            .strip_prefix("=?utf-8?b?")
+            .or_else(|| word.strip_prefix("=?UTF-8?B?"))
+            .and_then(|w| w.strip_suffix("?="));
+        match encoded {
+            Some(b64) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap();
+                if !last_encoded && !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(&String::from_utf8(bytes).unwrap());
+                last_encoded = true;
+            }
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+                last_encoded = false;
+            }
+        }
+    }
+    out
 }
 
 fn smtp_session(sock: TcpStream, mails: &Mutex<Vec<String>>) {
@@ -361,10 +398,15 @@ fn one_alert_per_revision_on_each_channel_none_for_stamp_only_or_unchanged() {
     assert_eq!(
         smtp.subjects(),
         [
-            "[redliner] Relations with Belarus: revised",
-            "[redliner] Relations with Belarus: revised",
-            "[redliner] Relations with Belarus: revised",
-            "[redliner] Relations with Belarus: silent edit",
+            "[redliner] Relations with Belarus: revised 14 Nov. 2024 \u{2014} 1 of 4 sections changed: 1 modified \u{b7} +3 / \u{2212}2 words",
+            "[redliner] Relations with Belarus: revised 3 Mar. 2025 \u{2014} 2 of 5 sections changed: 1 added, 1 modified \u{b7} +61 / \u{2212}21 words",
+            "[redliner] Relations with Belarus: revised 12 May. 2025 \u{2014} 1 of 5 sections changed: 1 renamed",
+            &format!(
+                "[redliner] Relations with Belarus: silent edit found {} \u{2014} 1 of 5 sections changed: 1 modified \u{b7} +1 / \u{2212}1 words",
+                jiff::Zoned::now()
+                    .with_time_zone(jiff::tz::TimeZone::UTC)
+                    .strftime("%-d %b. %Y")
+            ),
         ]
     );
     // the stamp-only revision is recorded, quietly
@@ -838,4 +880,63 @@ fn a_previous_page_that_no_longer_extracts_is_compared_as_stored_with_a_note() {
         run.stdout
     );
     assert_eq!(w.t.count("revisions WHERE technical = 1"), 0);
+}
+
+/// `[serve] public_url`: the alert (webhook JSON, e-mail) and the feed link
+/// the revision to its page in `serve`, which sends the reader on to it; the
+/// e-mail subject tells the revision apart by its date and summary.
+#[test]
+fn alerts_and_feeds_link_each_revision_to_its_page_in_serve() {
+    let hook = Receiver::start();
+    let smtp = Smtp::start();
+    let w = World::new(
+        hook.url(),
+        Some(smtp.port),
+        "\n[serve]\npublic_url = \"https://redliner.example.org/desk\"\n",
+    );
+    w.check("nato-belarus/v1.html");
+    w.check("nato-belarus/v2-reworded.html");
+    let (snapshot, revision): (i64, i64) =
+        w.t.db()
+            .query_row("SELECT new_snapshot_id, id FROM revisions", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+    let link = format!(
+        "https://redliner.example.org/desk/targets/nato-belarus/snapshots/{snapshot}/revision"
+    );
+    let got = hook.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].body["link"],
+        Value::String(link.clone()),
+        "{:#}",
+        got[0].body
+    );
+    let mails = smtp.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1);
+    let mail = mails[0].replace("=\r\n", "");
+    assert!(mail.contains(&format!("Full report: {link}")), "{mail}");
+    assert!(
+        subject_of(&mail)
+            .starts_with("[redliner] Relations with Belarus: revised 14 Nov. 2024 \u{2014} 1 of 4"),
+        "{mail}"
+    );
+    let feed = std::fs::read_to_string(w.t.store().join("nato-belarus/feed.atom")).unwrap();
+    assert!(feed.contains(&format!("href=\"{link}\"")), "{feed}");
+    assert!(
+        feed.contains("<title>Relations with Belarus: revised 14 Nov. 2024"),
+        "{feed}"
+    );
+    // The link's path, asked of `serve`: on to the revision's page.
+    let web = crate::web::start(&w.t, "127.0.0.1:0", &[]);
+    let a = crate::web::get(&format!(
+        "{}/targets/nato-belarus/snapshots/{snapshot}/revision",
+        web.base
+    ));
+    assert_eq!(a.status, 303);
+    assert_eq!(
+        a.header("location"),
+        format!("/targets/nato-belarus/revisions/{revision}")
+    );
 }

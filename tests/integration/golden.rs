@@ -93,6 +93,7 @@ pub fn redline(old: &str, new: &str, step: usize) -> Redline {
         new_snapshot: None,
         revision: rev,
         notes: Vec::new(),
+        link: None,
     }
 }
 

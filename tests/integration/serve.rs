@@ -235,6 +235,12 @@ fn watch_serves_the_metrics_of_its_checks() {
         .is_some(),
         "{text}"
     );
+    // The web application runs in the same process, over the daemon's store.
+    let base = server.url.trim_end_matches("/metrics");
+    let (status, kind, page) = get_accepting(&format!("{base}/targets/nato-belarus"), "");
+    assert_eq!(status, 200, "{page}");
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(page.contains("data-kind=\"baseline\""), "{page}");
     assert_eq!(server.stop(), Some(0));
 }
 

@@ -719,6 +719,14 @@ fn search_covers_snapshots_stored_before_it_existed() {
         .execute_batch("DELETE FROM snapshot_sections; DELETE FROM search_indexed;")
         .unwrap();
     assert_eq!(t.count("search_text"), 0);
+    // The next check indexes them.
+    assert_eq!(t.run(&["check", "-q"]).code, 0);
+    assert_eq!(t.count("search_indexed"), t.count("snapshots"));
+    assert!(t.count("search_text") > 0);
+    // And so does `serve`, before it answers.
+    t.db()
+        .execute_batch("DELETE FROM snapshot_sections; DELETE FROM search_indexed;")
+        .unwrap();
     let web = start(&t, "127.0.0.1:0", &[]);
     let a = get(&format!("{}/search?q=%22Washington+Summit%22", web.base));
     assert!(

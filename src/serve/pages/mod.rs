@@ -38,6 +38,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/targets/{target}/compare", get(compare))
         .route("/targets/{target}/snapshots/{id}", get(snapshot))
         .route("/targets/{target}/snapshots/{id}/raw", get(raw))
+        .route(
+            "/targets/{target}/snapshots/{id}/revision",
+            get(snapshot_revision),
+        )
         .route("/targets/{target}/sections/{n}", get(history::section))
         .route("/targets/{target}/feed.atom", get(outbox::target_feed))
         .route("/feed.atom", get(outbox::combined_feed))
@@ -542,6 +546,36 @@ async fn revision_page(
         .as_ref()
         .map_or(here.clone(), |r| format!("{here}: {}", summary_line(r)));
     Ok(respond(StatusCode::OK, page(&title, body)))
+}
+
+/// The revision a snapshot's check made (the links of alerts and feeds,
+/// which know the new snapshot): `303` to its page, or to the snapshot's
+/// own page when it made none (a baseline).
+async fn snapshot_revision(
+    State(app): State<Arc<App>>,
+    Path((target, id)): Path<(String, String)>,
+) -> Response {
+    finish(
+        async {
+            let target = target_id(&target)?.to_string();
+            let id = SnapshotId(path_id(&id, "snapshot")?);
+            let t = target.clone();
+            let revision = app
+                .read(move |store| {
+                    store.snapshot_row(&t, id)?.ok_or_else(|| {
+                        Failure::not_found(format!("target `{t}` has no snapshot {id}"))
+                    })?;
+                    Ok(store.revision_to(&t, id)?)
+                })
+                .await?;
+            let to = match revision {
+                Some(r) => revision_path(&target, r),
+                None => snapshot_path(&target, id),
+            };
+            Ok(axum::response::Redirect::to(&to).into_response())
+        }
+        .await,
+    )
 }
 
 // ---------------------------------------------------------------- compare
