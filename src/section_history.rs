@@ -3,7 +3,7 @@
 //! since when it has read that way, and what it read before.
 //!
 //! Nothing is diffed again. Each stored revision already says, for every
-//! block it changed, the old and the new text ([`BlockChange`]). A block's
+//! block it changed, the old and the new text ([`crate::revision::BlockChange`]). A block's
 //! *lineage* walks the revisions that touched its section, newest first: a
 //! revision whose changed block has the block's current text as its new
 //! text is a step back, and that block's old text is what it read before.

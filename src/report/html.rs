@@ -105,7 +105,9 @@ pub(crate) fn article(redline: &Redline, id: &str, level: u8) -> String {
     article_with(redline, id, level, ArticleView::default())
 }
 
-/// [`article`], drawn as `view` says.
+/// The `<article>` of one redline (without page or styles, as an Atom
+/// entry holds it), drawn as `view` says. Element ids start with `id`;
+/// `level` is the heading level of the title (sections get `level + 1`).
 pub fn article_with(redline: &Redline, id: &str, level: u8, view: ArticleView<'_>) -> String {
     let rev = &redline.revision;
     let h = level.clamp(1, 5);

@@ -319,11 +319,11 @@ async fn revisions(
         async {
             let t = known(&app, &target).await?;
             let page = p.page()?;
-            let rows = app.read(move |s| Ok(s.revisions(&t)?)).await?;
+            let rows = app
+                .read(move |s| Ok(s.revision_page(&t, PER_PAGE, (page - 1) * PER_PAGE)?))
+                .await?;
             let rows: Vec<ApiRevision> = rows
                 .into_iter()
-                .skip((page - 1) * PER_PAGE)
-                .take(PER_PAGE)
                 .map(|r| ApiRevision {
                     id: r.id,
                     old_snapshot_id: r.old_snapshot_id,

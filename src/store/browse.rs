@@ -276,6 +276,51 @@ impl Store {
         Ok((out, total))
     }
 
+    /// How many stored targets' latest check failed.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn failing_targets(&self) -> Result<usize, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM targets t
+                 WHERE (SELECT outcome FROM checks WHERE target_id = t.id
+                        ORDER BY started_at DESC, id DESC LIMIT 1) = 'failed'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(to_usize)
+            .map_err(self.sql())
+    }
+
+    /// The target's revisions (technical ones included, flagged), newest
+    /// first, `limit` from `offset`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn revision_page(
+        &self,
+        target: &str,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Vec<RevisionRow>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, target_id, old_snapshot_id, new_snapshot_id, kind, technical,
+                        summary_json, created_at
+                 FROM revisions WHERE target_id = ?1 ORDER BY created_at DESC, id DESC
+                 LIMIT ?2 OFFSET ?3",
+            )
+            .map_err(self.sql())?;
+        let rows = st
+            .query_map(params![target, limit_param(limit), offset as i64], |r| {
+                revision_row_at(r, 0)
+            })
+            .map_err(self.sql())?;
+        rows.collect::<Result<_, _>>().map_err(self.sql())
+    }
+
     /// Revisions (not technical) recorded since `since`, counted by kind.
     ///
     /// # Errors

@@ -736,3 +736,20 @@ fn search_covers_snapshots_stored_before_it_existed() {
     );
     assert!(t.count("search_indexed") >= 6);
 }
+
+#[test]
+fn forgetting_a_target_leaves_nothing_searchable() {
+    let t = filled();
+    assert!(t.count("search_text") > 0);
+    assert!(t.count("revision_sections") > 0);
+    let run = t.run(&["forget", "nato-belarus", "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for table in [
+        "search_text",
+        "snapshot_sections",
+        "search_indexed",
+        "revision_sections",
+    ] {
+        assert_eq!(t.count(table), 0, "{table}");
+    }
+}

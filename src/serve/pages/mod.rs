@@ -218,8 +218,7 @@ async fn dashboard_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure>
                 })
                 .collect();
             let stored: std::collections::HashSet<String> = store.targets()?.into_iter().collect();
-            let (all, _) = store.dashboard(None, None, now, usize::MAX, 0)?;
-            let failing = all.iter().filter(|r| r.failing()).count();
+            let failing = store.failing_targets()?;
             let unchecked = configured
                 .into_iter()
                 .filter(|id| !stored.contains(id))
@@ -337,17 +336,14 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
     let shown = kinds.clone();
     let (entries, counts, title, url) = app
         .read(move |store| {
-            let Some(latest) = store.latest_snapshot_row(&t)? else {
-                if !store.targets()?.contains(&t) {
-                    return Err(Failure::not_found(format!("no such target: `{t}`")));
-                }
-                let counts = store.timeline_counts(&t)?;
-                let entries = store.timeline(&t, &shown, PER_PAGE, (page_no - 1) * PER_PAGE)?;
-                return Ok((entries, counts, None, String::new()));
-            };
+            let latest = store.latest_snapshot_row(&t)?;
+            if latest.is_none() && !store.targets()?.contains(&t) {
+                return Err(Failure::not_found(format!("no such target: `{t}`")));
+            }
             let counts = store.timeline_counts(&t)?;
             let entries = store.timeline(&t, &shown, PER_PAGE, (page_no - 1) * PER_PAGE)?;
-            Ok((entries, counts, latest.title.clone(), latest.url))
+            let (title, url) = latest.map_or((None, String::new()), |l| (l.title, l.url));
+            Ok((entries, counts, title, url))
         })
         .await?;
     let total: usize = counts
