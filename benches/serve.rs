@@ -153,6 +153,7 @@ fn timeline(c: &mut Criterion) {
         token: None,
         public_url: None,
         metrics: Arc::new(|| Ok(String::new())),
+        hosts: Vec::new(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (listener, url) = serve::bind("127.0.0.1:0".parse().unwrap(), false).unwrap();

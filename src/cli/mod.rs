@@ -93,7 +93,7 @@ pub enum Command {
     TestAlert(test_alert::TestAlertArgs),
     /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
     Watch(watch::WatchArgs),
-    /// Serve the store over HTTP on a loopback address (for now: Prometheus /metrics)
+    /// Serve the store as a web application: dashboard, timelines, redlines, section history, search, alerts, feeds, JSON API, metrics
     Serve(serve::ServeArgs),
     /// List the configured targets with their last check, snapshots and last revision
     Targets(maintenance::TargetsArgs),
@@ -336,10 +336,18 @@ pub fn print_error(e: &Error) {
         }
         return;
     }
-    eprintln!("redliner: {msg}");
+    stderr_line(format_args!("redliner: {msg}"));
     if let Some(h) = hint {
-        eprintln!("  hint: {h}");
+        stderr_line(format_args!("  hint: {h}"));
     }
+}
+
+/// Writes one line on stderr, ignoring a closed or full stderr (`eprintln!`
+/// panics there): a run whose stderr reader went away still records its
+/// checks and exits with its own code.
+fn stderr_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// Writes one status line on stderr: `redliner: {line}`, or `{target}:
@@ -359,12 +367,12 @@ pub(crate) fn status(level: tracing::Level, target: Option<&str>, line: std::fmt
             "fields": fields,
             "target": "redliner",
         });
-        eprintln!("{object}");
+        stderr_line(format_args!("{object}"));
         return;
     }
     match target {
-        Some(t) => eprintln!("{t}: {line}"),
-        None => eprintln!("redliner: {line}"),
+        Some(t) => stderr_line(format_args!("{t}: {line}")),
+        None => stderr_line(format_args!("redliner: {line}")),
     }
 }
 

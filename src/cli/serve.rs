@@ -31,18 +31,36 @@ pub struct ServeArgs {
     pub bind: Option<SocketAddr>,
 }
 
+/// The shortest bearer token `serve` accepts.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
 /// The bearer token `[serve] token_env` names, read from the environment.
 ///
 /// # Errors
-/// [`Error::Usage`] when the variable is unset or empty.
+/// [`Error::Usage`] when the variable is unset, empty or shorter than
+/// [`MIN_TOKEN_CHARS`].
 pub fn token(settings: Option<&Settings>) -> Result<Option<String>, Error> {
     let Some(name) = settings.and_then(|s| s.serve.token_env.as_deref()) else {
         return Ok(None);
     };
+    let hint = "e.g. `openssl rand -hex 32`";
     match std::env::var(name) {
-        Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
-        _ => Err(Error::Usage(format!(
-            "`[serve] token_env` names `{name}`, which is not set: export {name}=<a long random token>"
+        Ok(t) if !t.trim().chars().all(|c| c.is_ascii_graphic()) && !t.trim().is_empty() => {
+            Err(Error::Usage(format!(
+                "`[serve] token_env` names `{name}`, whose token has characters an HTTP header \
+                 cannot carry: use ASCII letters, digits and punctuation ({hint})"
+            )))
+        }
+        Ok(t) if t.trim().chars().count() >= MIN_TOKEN_CHARS => Ok(Some(t.trim().to_string())),
+        Ok(t) if t.trim().is_empty() => Err(Error::Usage(format!(
+            "`[serve] token_env` names `{name}`, which is empty: set it to a long random token ({hint})"
+        ))),
+        Ok(t) => Err(Error::Usage(format!(
+            "`[serve] token_env` names `{name}`, whose token has {} characters: use at least {MIN_TOKEN_CHARS} ({hint})",
+            t.trim().chars().count()
+        ))),
+        Err(_) => Err(Error::Usage(format!(
+            "`[serve] token_env` names `{name}`, which is not set: export {name}=<a long random token> ({hint})"
         ))),
     }
 }
@@ -57,6 +75,7 @@ pub fn app(
     root: &Path,
     settings: Option<Settings>,
     token: Option<String>,
+    local: std::net::SocketAddr,
     metrics: MetricsSource,
 ) -> Result<App, Error> {
     let mut store = Store::open(root)?;
@@ -67,7 +86,15 @@ pub fn app(
         .as_ref()
         .map(|s| (s.serve.write, s.serve.public_url.clone()))
         .unwrap_or_default();
+    // Without a token, only the names of this host: a page on another site
+    // whose name is pointed at 127.0.0.1 (DNS rebinding) is refused.
+    let hosts = if token.is_none() {
+        App::loopback_hosts(local, public_url.as_ref())
+    } else {
+        Vec::new()
+    };
     Ok(App {
+        hosts,
         store: Arc::new(Mutex::new(store)),
         root: root.to_path_buf(),
         settings: settings.map(Arc::new),
@@ -114,7 +141,11 @@ pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Error> {
         let store = metrics_store.lock().unwrap_or_else(PoisonError::into_inner);
         metrics.render(&store, &ids)
     });
-    let app = app(&root, settings, token, source)?;
+    let local = listener.local_addr().map_err(|source| Error::System {
+        what: "reading the address listened on",
+        source,
+    })?;
+    let app = app(&root, settings, token, local, source)?;
     let writes = if app.write { "read-write" } else { "read-only" };
     let runtime = super::runtime()?;
     runtime.block_on(async {

@@ -158,6 +158,9 @@ pub fn store_exists(root: &Path) -> Result<bool, Error> {
         .map_err(|e| Error::NotFound(format!("store `{shown}`: {e}")))?
         .filter_map(Result::ok)
         .filter(|e| e.file_name() != redliner::store::lock::LOCK_FILE)
+        // The repository's `snapshots/README.md` (and a `.gitkeep`): a store
+        // directory as cloned, before any check.
+        .filter(|e| !matches!(e.file_name().to_str(), Some("README.md" | ".gitkeep")))
         .count();
     if entries == 0 {
         return Ok(false);

@@ -36,8 +36,9 @@ pub struct WatchArgs {
     /// Redline format on stdout
     #[arg(long, value_enum, default_value_t = CheckFormat::Terminal)]
     pub format: CheckFormat,
-    /// Also serve HTTP on this loopback address, as `redliner serve` does,
-    /// with this daemon's checks in /metrics (e.g. 127.0.0.1:9187)
+    /// Also serve the web application on this address, as `redliner serve`
+    /// does, with this daemon's checks in /metrics (e.g. 127.0.0.1:9187; an
+    /// address other than loopback needs `[serve] token_env`)
     #[arg(long, value_name = "ADDR", value_parser = serve::parse_addr)]
     pub serve: Option<std::net::SocketAddr>,
 }
@@ -82,14 +83,26 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             metrics.render(&monitor.store(), &ids)
         })
     };
+    let writes = if settings.serve.write {
+        "read-write"
+    } else {
+        "read-only"
+    };
     // The web application reads the store through a connection of its own.
     let app = match &listener {
-        Some(_) => Some(super::serve::app(
-            &settings.store,
-            Some(settings.clone()),
-            token,
-            metrics_page,
-        )?),
+        Some((l, _)) => {
+            let local = l.local_addr().map_err(|source| Error::System {
+                what: "reading the address listened on",
+                source,
+            })?;
+            Some(super::serve::app(
+                &settings.store,
+                Some(settings.clone()),
+                token,
+                local,
+                metrics_page,
+            )?)
+        }
         None => None,
     };
     let mut printed = 0usize;
@@ -121,7 +134,7 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                         super::status(
                             tracing::Level::INFO,
                             None,
-                            format_args!("serving {url}/ (metrics at {url}/metrics)"),
+                            format_args!("serving {url}/ ({writes}; metrics at {url}/metrics)"),
                         );
                     }
                     let routes = serve::router(app);

@@ -64,7 +64,7 @@ pub fn atom_feed(
         None => stamp(Timestamp::now())?,
     };
     let feed = Feed {
-        title: Text::plain(title),
+        title: Text::plain(xml_safe(title.to_string())),
         id: feed_id.to_string(),
         updated,
         authors: vec![Person {
@@ -108,7 +108,7 @@ pub fn atom_many(redlines: &[Redline], out: &mut dyn Write) -> io::Result<()> {
 fn entry(r: &Redline, index: usize) -> io::Result<Entry> {
     let updated = stamp(r.new_captured_at)?;
     Ok(Entry {
-        title: Text::plain(dated_headline(r)),
+        title: Text::plain(xml_safe(dated_headline(r))),
         id: entry_id(r),
         updated,
         published: Some(updated),
@@ -116,11 +116,26 @@ fn entry(r: &Redline, index: usize) -> io::Result<Entry> {
         summary: Some(Text::plain(summary_line(r))),
         content: Some(Content {
             content_type: Some("html".to_string()),
-            value: Some(article(r, &format!("e{index}"), 2)),
+            value: Some(xml_safe(article(r, &format!("e{index}"), 2))),
             ..Default::default()
         }),
         ..Default::default()
     })
+}
+
+/// `text` without the characters XML 1.0 forbids (C0 controls other than
+/// tab, newline and carriage return; U+FFFE, U+FFFF): a page's stray
+/// control character must not make the whole feed unreadable.
+fn xml_safe(text: String) -> String {
+    let bad = |c: char| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x20)
+            || matches!(c, '\u{fffe}' | '\u{ffff}')
+    };
+    if text.chars().any(bad) {
+        text.chars().filter(|c| !bad(*c)).collect()
+    } else {
+        text
+    }
 }
 
 /// The revision's page in `serve` as the entry's link when there is one
@@ -154,6 +169,20 @@ fn stamp(ts: Timestamp) -> io::Result<FixedDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_page_text_leave_the_feed_readable() {
+        let mut r = crate::report::summary::tests::sample();
+        r.title = Some("Relations\u{2} with\u{3} Belarus\u{7}".into());
+        r.revision.sections[0].heading = "Lead\u{1b}[31m".into();
+        let mut out = Vec::new();
+        atom_feed(&[r], "urn:x", "x\u{2}", &mut out).unwrap();
+        let feed = Feed::read_from(&out[..]).expect("well-formed XML");
+        assert_eq!(
+            feed.entries[0].title.value.split(':').next(),
+            Some("Relations with Belarus")
+        );
+    }
 
     #[test]
     fn an_empty_feed_is_updated_when_written() {

@@ -181,8 +181,8 @@ async fn openapi() -> Response {
 /// Every stored target with its last check and revision, failing ones first.
 #[utoipa::path(get, path = "/api/v1/targets",
     params(("q" = Option<String>, Query, description = "only targets whose id, URL or title contain this"),
-           ("page" = Option<usize>, Query, description = "1-based page")),
-    responses((status = 200, body = [DashboardRow]), (status = 400, body = ApiError)))]
+           ("page" = Option<usize>, Query, description = "1-based page of 100 items, newest first", minimum = 1)),
+    responses((status = 200, description = "OK", body = [DashboardRow]), (status = 400, description = "a parameter that is not understood", body = ApiError)))]
 async fn targets(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
     let p = Params::new(q.as_deref());
     finish(
@@ -224,8 +224,8 @@ async fn known(app: &App, target: &str) -> Result<String, Failure> {
 #[utoipa::path(get, path = "/api/v1/targets/{target}/checks",
     params(("target" = String, Path, description = "target id"),
            ("kind" = Option<Vec<TimelineKind>>, Query, description = "only these kinds (repeat the parameter); all when absent"),
-           ("page" = Option<usize>, Query, description = "1-based page")),
-    responses((status = 200, body = [TimelineEntry]), (status = 404, body = ApiError)))]
+           ("page" = Option<usize>, Query, description = "1-based page of 100 items, newest first", minimum = 1)),
+    responses((status = 200, description = "OK", body = [TimelineEntry]), (status = 400, description = "a parameter that is not understood", body = ApiError), (status = 404, description = "no such target, snapshot or revision", body = ApiError)))]
 async fn checks(
     State(app): State<Arc<App>>,
     Path(target): Path<String>,
@@ -257,8 +257,8 @@ async fn checks(
 /// The target's snapshots, newest first.
 #[utoipa::path(get, path = "/api/v1/targets/{target}/snapshots",
     params(("target" = String, Path, description = "target id"),
-           ("page" = Option<usize>, Query, description = "1-based page")),
-    responses((status = 200, body = [ApiSnapshot]), (status = 404, body = ApiError)))]
+           ("page" = Option<usize>, Query, description = "1-based page of 100 items, newest first", minimum = 1)),
+    responses((status = 200, description = "OK", body = [ApiSnapshot]), (status = 404, description = "no such target, snapshot or revision", body = ApiError)))]
 async fn snapshots(
     State(app): State<Arc<App>>,
     Path(target): Path<String>,
@@ -282,7 +282,7 @@ async fn snapshots(
 /// One snapshot's extracted document (meta and sections of blocks).
 #[utoipa::path(get, path = "/api/v1/targets/{target}/snapshots/{id}",
     params(("target" = String, Path, description = "target id"), ("id" = i64, Path, description = "snapshot id")),
-    responses((status = 200, description = "the document", body = Object), (status = 404, body = ApiError)))]
+    responses((status = 200, description = "the document: meta and sections of blocks", body = Object), (status = 404, description = "no such target, snapshot or revision", body = ApiError)))]
 async fn snapshot(
     State(app): State<Arc<App>>,
     Path((target, id)): Path<(String, String)>,
@@ -307,8 +307,8 @@ async fn snapshot(
 /// The target's revisions, newest first (technical ones flagged).
 #[utoipa::path(get, path = "/api/v1/targets/{target}/revisions",
     params(("target" = String, Path, description = "target id"),
-           ("page" = Option<usize>, Query, description = "1-based page")),
-    responses((status = 200, body = [ApiRevision]), (status = 404, body = ApiError)))]
+           ("page" = Option<usize>, Query, description = "1-based page of 100 items, newest first", minimum = 1)),
+    responses((status = 200, description = "OK", body = [ApiRevision]), (status = 404, description = "no such target, snapshot or revision", body = ApiError)))]
 async fn revisions(
     State(app): State<Arc<App>>,
     Path(target): Path<String>,
@@ -343,7 +343,7 @@ async fn revisions(
 /// One revision as a redline, in the documented schema (`schema/redline.v1.json`).
 #[utoipa::path(get, path = "/api/v1/targets/{target}/revisions/{id}",
     params(("target" = String, Path, description = "target id"), ("id" = i64, Path, description = "revision id")),
-    responses((status = 200, description = "the redline (schema/redline.v1.json)", body = Object), (status = 404, body = ApiError)))]
+    responses((status = 200, description = "the redline (schema/redline.v1.json)", body = Object), (status = 404, description = "no such target, snapshot or revision", body = ApiError)))]
 async fn revision(
     State(app): State<Arc<App>>,
     Path((target, id)): Path<(String, String)>,
@@ -389,17 +389,18 @@ async fn revision(
 #[utoipa::path(get, path = "/api/v1/search",
     params(("q" = String, Query, description = "words and \"quoted phrases\", all required"),
            ("target" = Option<String>, Query, description = "only this target")),
-    responses((status = 200, body = [SearchHit]), (status = 400, body = ApiError)))]
+    responses((status = 200, description = "OK", body = [SearchHit]), (status = 400, description = "a parameter that is not understood", body = ApiError)))]
 async fn search(State(app): State<Arc<App>>, RawQuery(q): RawQuery) -> Response {
     let p = Params::new(q.as_deref());
     finish(
         async {
-            let query = SearchQuery::parse(p.get("q").unwrap_or(""))
+            let query = SearchQuery::parse_bounded(p.get("q").unwrap_or(""))
+                .map_err(Failure::bad_request)?
                 .ok_or_else(|| Failure::bad_request("`q`: nothing to search for"))?;
-            let target = p
-                .get("target")
-                .map(|t| target_id(t).map(str::to_string))
-                .transpose()?;
+            let target = match p.get("target") {
+                Some(t) => Some(known(&app, t).await?),
+                None => None,
+            };
             let hits: Vec<SearchHit> = app
                 .read(move |s| Ok(s.search(&query, target.as_deref(), 200)?))
                 .await?;

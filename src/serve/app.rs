@@ -33,6 +33,12 @@ pub struct App {
     pub public_url: Option<Url>,
     /// The `/metrics` page.
     pub metrics: MetricsSource,
+    /// The `Host` values this server answers to, lower case (`127.0.0.1:8080`,
+    /// `localhost:8080`, the public URL's host); empty: any. Set for a
+    /// loopback bind without a token, so that a web page whose name an
+    /// attacker points at 127.0.0.1 (DNS rebinding) reads nothing: see
+    /// [`App::loopback_hosts`].
+    pub hosts: Vec<String>,
 }
 
 /// Why a page could not be shown: the status and the sentence to show.
@@ -79,6 +85,18 @@ impl From<StoreError> for Failure {
                 status: StatusCode::NOT_FOUND,
                 message: e.to_string(),
             },
+            // A value the index holds that this build cannot read (a row
+            // edited by hand): a fault of the store, not of the moment.
+            StoreError::Sqlite {
+                source:
+                    rusqlite::Error::FromSqlConversionFailure(..)
+                    | rusqlite::Error::InvalidColumnType(..)
+                    | rusqlite::Error::IntegralValueOutOfRange(..),
+                ..
+            } => Failure {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: format!("the store holds a value this redliner cannot read: {e}"),
+            },
             StoreError::Sqlite { .. } => Failure {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: format!("the store could not be read: {e}"),
@@ -101,6 +119,30 @@ impl From<crate::error::Error> for Failure {
 }
 
 impl App {
+    /// The `Host` values a server bound to `local` answers to when it has
+    /// no token: the address itself, `localhost` with the port (both
+    /// without it on port 80), and the host of `public_url`.
+    pub fn loopback_hosts(local: std::net::SocketAddr, public_url: Option<&Url>) -> Vec<String> {
+        let port = local.port();
+        let mut names = vec![local.to_string(), format!("localhost:{port}")];
+        if port == 80 {
+            names.push(match local {
+                std::net::SocketAddr::V4(a) => a.ip().to_string(),
+                std::net::SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            });
+            names.push("localhost".into());
+        }
+        if let Some(u) = public_url
+            && let Some(host) = u.host_str()
+        {
+            names.push(match u.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            });
+        }
+        names.iter().map(|n| n.to_ascii_lowercase()).collect()
+    }
+
     /// Runs `f` with the store on a blocking thread (SQLite and file reads
     /// never hold an async worker).
     ///

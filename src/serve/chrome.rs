@@ -24,7 +24,11 @@ table.list { width: 100%; border-collapse: collapse; font-size: .95rem;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 table.list th, table.list td { text-align: left; vertical-align: top; padding: .45rem .5rem;
   border-bottom: 1px solid var(--rule); }
-table.list th { color: var(--muted); font-weight: 600; }
+table.list th { color: var(--muted); font-weight: 600; white-space: nowrap; }
+table.list td { overflow-wrap: anywhere; }
+table.list td:first-child { min-width: 10rem; }
+.badge { white-space: nowrap; }
+p.actions, form, label { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 tr.failing td { background: var(--del-bg); }
 .kind-failed, .kind-unconfirmed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
 .kind-stamp-only, .kind-technical, .kind-unchanged, .kind-not-modified, .kind-baseline { }

@@ -113,13 +113,35 @@ async fn guard(
     request: axum::extract::Request,
     next: middleware::Next,
 ) -> Response {
+    if !app.hosts.is_empty() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if !app.hosts.contains(&host) {
+            return secured(
+                (
+                    StatusCode::MISDIRECTED_REQUEST,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    format!(
+                        "this server answers to {} only (set `[serve] public_url` for another name)\n",
+                        app.hosts.join(", ")
+                    ),
+                )
+                    .into_response(),
+            );
+        }
+    }
     if let Some(token) = &app.token
         && !authorized(request.headers(), token)
     {
         let mut response = (
             StatusCode::UNAUTHORIZED,
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            "a bearer token is required (Authorization: Bearer TOKEN)\n",
+            "this server needs its token: send `Authorization: Bearer TOKEN`, or, in a browser, \
+             sign in with any user name and the token as the password\n",
         )
             .into_response();
         let h = response.headers_mut();
@@ -135,7 +157,7 @@ async fn guard(
     }
     if request.method() != axum::http::Method::GET
         && request.method() != axum::http::Method::HEAD
-        && !same_origin(request.headers())
+        && !same_origin(request.headers(), app.public_url.as_ref())
     {
         return secured(
             (
@@ -178,9 +200,10 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
 }
 
 /// True when a write comes from this server's pages: no `Origin` (not a
-/// browser's cross-site form) or one whose host is the `Host` asked for,
-/// and no `Sec-Fetch-Site` saying otherwise.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// browser's cross-site form) or one whose host is the `Host` asked for or
+/// that of `public` (`[serve] public_url`, behind a reverse proxy), and no
+/// `Sec-Fetch-Site` saying otherwise.
+fn same_origin(headers: &HeaderMap, public: Option<&url::Url>) -> bool {
     let text = |name| {
         headers
             .get(name)
@@ -190,6 +213,11 @@ fn same_origin(headers: &HeaderMap) -> bool {
         && !matches!(site, "same-origin" | "none")
     {
         return false;
+    }
+    if let (Some(origin), Some(public)) = (text(header::ORIGIN), public)
+        && url::Url::parse(origin).is_ok_and(|o| o.origin() == public.origin())
+    {
+        return true;
     }
     match (text(header::ORIGIN), text(header::HOST)) {
         (None, _) => true,
@@ -372,18 +400,29 @@ mod tests {
             }
             h
         };
-        assert!(same_origin(&with(&[("host", "127.0.0.1:8080")])));
-        assert!(same_origin(&with(&[
+        assert!(same_origin(&with(&[("host", "127.0.0.1:8080")]), None));
+        assert!(same_origin(
+            &with(&[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080")
+            ]),
+            None
+        ));
+        assert!(!same_origin(
+            &with(&[("host", "127.0.0.1:8080"), ("origin", "http://evil.test")]),
+            None
+        ));
+        assert!(!same_origin(
+            &with(&[("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")]),
+            None
+        ));
+        // Behind a proxy: the public origin is this server's too.
+        let public = url::Url::parse("https://redliner.example.org/").unwrap();
+        let proxied = with(&[
             ("host", "127.0.0.1:8080"),
-            ("origin", "http://127.0.0.1:8080")
-        ])));
-        assert!(!same_origin(&with(&[
-            ("host", "127.0.0.1:8080"),
-            ("origin", "http://evil.test")
-        ])));
-        assert!(!same_origin(&with(&[
-            ("host", "127.0.0.1:8080"),
-            ("sec-fetch-site", "cross-site")
-        ])));
+            ("origin", "https://redliner.example.org"),
+        ]);
+        assert!(same_origin(&proxied, Some(&public)));
+        assert!(!same_origin(&proxied, None));
     }
 }

@@ -22,13 +22,19 @@ use crate::document::Document;
 use crate::ids::{RevisionId, SnapshotId};
 use jiff::Timestamp;
 
-/// Marks around the matched words in [`SearchHit::snippet`]: the start of
-/// a match (U+0002) and its end (U+0003), never in page text (the
-/// extractor drops control characters), so a renderer escapes the text and
-/// then turns them into `<mark>`/`</mark>`.
+/// The marks SQLite's `snippet()` puts around the matched words, the start
+/// of a match (U+0002) and its end (U+0003): never in the indexed text
+/// (control characters are indexed as spaces), so [`SearchHit::snippet_html`]
+/// is the escaped text with each turned into `<mark>`/`</mark>`.
 pub const MATCH_START: char = '\u{2}';
 /// See [`MATCH_START`].
 pub const MATCH_END: char = '\u{3}';
+
+/// The most words and phrases one search may hold (each costs a pass over
+/// the index; a search of thousands would hold the server for seconds).
+pub const MAX_TERMS: usize = 32;
+/// The longest search, in characters.
+pub const MAX_QUERY_CHARS: usize = 1000;
 
 /// A search, parsed: the FTS5 query it becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +46,14 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     /// Reads what a user typed: `"quoted phrases"` and single words, every
-    /// one required. Returns `None` when nothing searchable is left.
+    /// one required; control characters count as spaces. Returns `None`
+    /// when nothing searchable is left.
     pub fn parse(text: &str) -> Option<SearchQuery> {
+        let text: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let text = text.as_str();
         let mut terms = Vec::new();
         for (i, part) in text.split('"').enumerate() {
             if i % 2 == 1 {
@@ -69,13 +81,38 @@ impl SearchQuery {
         })
     }
 
+    /// [`SearchQuery::parse`] within the bounds a server keeps:
+    /// [`MAX_QUERY_CHARS`] characters, [`MAX_TERMS`] words and phrases.
+    ///
+    /// # Errors
+    /// What is too long, in a sentence.
+    pub fn parse_bounded(text: &str) -> Result<Option<SearchQuery>, String> {
+        let chars = text.chars().count();
+        if chars > MAX_QUERY_CHARS {
+            return Err(format!(
+                "the search is {chars} characters long: at most {MAX_QUERY_CHARS}"
+            ));
+        }
+        let query = SearchQuery::parse(text);
+        if let Some(q) = &query
+            && q.terms.len() > MAX_TERMS
+        {
+            return Err(format!(
+                "the search has {} words and phrases: at most {MAX_TERMS} (quote a phrase to search it as one)",
+                q.terms.len()
+            ));
+        }
+        Ok(query)
+    }
+
     /// The FTS5 `MATCH` expression.
     pub fn fts(&self) -> &str {
         &self.fts
     }
 }
 
-/// One target's matches for a query.
+/// One section's matches for a query: a target and a section (by its key),
+/// across every snapshot of the target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// The target id.
@@ -89,7 +126,7 @@ pub struct SearchHit {
     #[schema(value_type = String, format = DateTime)]
     pub first_captured_at: Timestamp,
     /// The revision that brought the match (its new snapshot is
-    /// `first_snapshot`); `None` when the first match is the target's first
+    /// `first_snapshot`); null when the first match is the target's first
     /// snapshot (the text was there when watching began).
     #[schema(value_type = Option<i64>)]
     pub introduced_by: Option<RevisionId>,
@@ -101,13 +138,21 @@ pub struct SearchHit {
     pub last_captured_at: Timestamp,
     /// True when the target's newest snapshot matches (the text is still there).
     pub current: bool,
-    /// The matching section of the first snapshot: its position in page order (1-based).
+    /// The revision that took the text away (its old snapshot is
+    /// `last_snapshot`), when it is no longer on the page.
+    #[schema(value_type = Option<i64>)]
+    pub removed_by: Option<RevisionId>,
+    /// The matching section's place in page order in the first snapshot
+    /// that matched (1-based; the lead is 1).
     pub section: usize,
-    /// Its heading (`None` for the lead).
-    pub heading: Option<String>,
-    /// Words around the match in the first snapshot, the matched words
-    /// between [`MATCH_START`] and [`MATCH_END`].
+    /// Its heading as the page wrote it (`Lead` for the part before the
+    /// first heading).
+    pub heading: String,
+    /// Words around the match in the first snapshot that matched, as plain
+    /// text.
     pub snippet: String,
+    /// The same words as HTML: escaped, each match in a `mark` element.
+    pub snippet_html: String,
 }
 
 /// Adds a snapshot's sections to the search index (in the caller's transaction).
@@ -124,8 +169,19 @@ pub(super) fn index_document(
         .execute(params![snapshot, i as i64 + 1, key])?;
         let id = conn.last_insert_rowid();
         let body: Vec<&str> = section.blocks.iter().map(|b| b.text.as_str()).collect();
+        // Control characters are never text (and U+0002/U+0003 are the
+        // snippet's marks): spaces in the index.
+        let clean = |t: &str| -> String {
+            t.chars()
+                .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+                .collect()
+        };
         conn.prepare_cached("INSERT INTO search_text (rowid, heading, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![id, section.heading, body.join("\n")])?;
+            .execute(params![
+                id,
+                section.heading.as_deref().map(clean),
+                clean(&body.join("\n"))
+            ])?;
     }
     conn.prepare_cached("INSERT OR IGNORE INTO search_indexed (snapshot_id) VALUES (?1)")?
         .execute([snapshot])?;
@@ -219,26 +275,27 @@ impl Store {
             .conn
             .prepare_cached(
                 "WITH hits AS (
-                     SELECT DISTINCT s.id, s.target_id, s.captured_at
+                     SELECT DISTINCT s.id, s.target_id, ss.key_json, s.captured_at
                        FROM search_text
                        JOIN snapshot_sections ss ON ss.id = search_text.rowid
                        JOIN snapshots s ON s.id = ss.snapshot_id
                       WHERE search_text MATCH ?1 AND (?2 IS NULL OR s.target_id = ?2))
-                 SELECT target_id, COUNT(*), MIN(captured_at), MAX(captured_at)
-                   FROM hits GROUP BY target_id ORDER BY MIN(captured_at) DESC LIMIT ?3",
+                 SELECT target_id, key_json, COUNT(*), MIN(captured_at), MAX(captured_at)
+                   FROM hits GROUP BY target_id, key_json
+                  ORDER BY MIN(captured_at) DESC, target_id, key_json LIMIT ?3",
             )
             .map_err(self.sql())?;
-        let groups: Vec<(String, i64)> = st
+        let groups: Vec<(String, String, i64)> = st
             .query_map(
                 params![query.fts(), target, super::rows::limit_param(limit)],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .map_err(self.sql())?
             .collect::<Result<_, _>>()
             .map_err(self.sql())?;
         let mut hits = Vec::with_capacity(groups.len());
-        for (target, count) in groups {
-            hits.push(self.search_hit(query, &target, count)?);
+        for (target, key, count) in groups {
+            hits.push(self.search_hit(query, &target, &key, count)?);
         }
         Ok(hits)
     }
@@ -247,25 +304,26 @@ impl Store {
         &self,
         query: &SearchQuery,
         target: &str,
+        key: &str,
         count: i64,
     ) -> Result<SearchHit, StoreError> {
         let edge = |order: &str| {
             format!(
-                "SELECT s.id, s.captured_at, ss.position, ss.key_json,
+                "SELECT s.id, s.captured_at, ss.position, search_text.heading,
                         snippet(search_text, 1, char(2), char(3), '…', 24)
                    FROM search_text
                    JOIN snapshot_sections ss ON ss.id = search_text.rowid
                    JOIN snapshots s ON s.id = ss.snapshot_id
-                  WHERE search_text MATCH ?1 AND s.target_id = ?2
+                  WHERE search_text MATCH ?1 AND s.target_id = ?2 AND ss.key_json = ?3
                   ORDER BY s.captured_at {order}, s.id {order}, ss.position LIMIT 1"
             )
         };
-        type Edge = (SnapshotId, Timestamp, i64, String, String);
+        type Edge = (SnapshotId, Timestamp, i64, Option<String>, String);
         let read = |sql: &str| -> Result<Edge, StoreError> {
             self.conn
                 .prepare_cached(sql)
                 .and_then(|mut st| {
-                    st.query_row(params![query.fts(), target], |r| {
+                    st.query_row(params![query.fts(), target, key], |r| {
                         Ok((
                             r.get(0)?,
                             get_timestamp(r, 1)?,
@@ -277,7 +335,7 @@ impl Store {
                 })
                 .map_err(self.sql())
         };
-        let (first, first_at, position, key_json, snippet) = read(&edge("ASC"))?;
+        let (first, first_at, position, heading, marked) = read(&edge("ASC"))?;
         let (last, last_at, ..) = read(&edge("DESC"))?;
         let introduced_by: Option<RevisionId> = self
             .conn
@@ -295,9 +353,21 @@ impl Store {
             )
             .and_then(|mut st| st.query_row([target], |r| r.get(0)).optional())
             .map_err(self.sql())?;
-        let heading = serde_json::from_str::<Vec<String>>(&key_json)
-            .ok()
-            .and_then(|k| k.last().cloned());
+        let removed_by: Option<RevisionId> = if newest == Some(last) {
+            None
+        } else {
+            self.conn
+                .prepare_cached(
+                    "SELECT id FROM revisions WHERE old_snapshot_id = ?1 AND technical = 0
+                     ORDER BY id LIMIT 1",
+                )
+                .and_then(|mut st| st.query_row([last], |r| r.get(0)).optional())
+                .map_err(self.sql())?
+        };
+        let snippet = marked.replace([MATCH_START, MATCH_END], "");
+        let snippet_html = html_escape::encode_text(&marked)
+            .replace(MATCH_START, "<mark>")
+            .replace(MATCH_END, "</mark>");
         Ok(SearchHit {
             target: target.to_string(),
             snapshots: super::rows::to_usize(count),
@@ -307,9 +377,11 @@ impl Store {
             last_snapshot: last,
             last_captured_at: last_at,
             current: newest == Some(last),
+            removed_by,
             section: super::rows::to_usize(position),
-            heading,
+            heading: heading.unwrap_or_else(|| "Lead".to_string()),
             snippet,
+            snippet_html,
         })
     }
 

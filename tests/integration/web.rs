@@ -617,6 +617,15 @@ fn another_host_needs_the_token() {
     let run = t.run(&["serve", "--bind", "0.0.0.0:0"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("REDLINER_TEST_TOKEN"), "{}", run.stderr);
+    // Too short to be a secret, or empty: refused, saying so.
+    for (value, says) in [("abc", "at least 16"), ("", "empty")] {
+        let run = t.run_with_env(
+            &["serve", "--bind", "0.0.0.0:0"],
+            &[("REDLINER_TEST_TOKEN", value)],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(says), "{value:?}: {}", run.stderr);
+    }
 
     let web = start(
         &t,
@@ -685,8 +694,12 @@ fn writes_need_write_and_the_same_origin() {
         &[("origin", b.as_str())],
         "",
     );
-    assert_eq!(a.status, 303, "{}", a.body);
-    assert!(a.header("location").starts_with("/alerts?done="));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("id=\"done\""), "{}", a.body);
+    assert!(a.body.contains("0 alerts queued again"), "{}", a.body);
+    // A notice is never taken from the address.
+    let a = get(&format!("{b}/alerts?done=Log+in+again+at+evil.example"));
+    assert!(!a.body.contains("evil.example"), "{}", a.body);
     let a = send(
         "POST",
         &format!("{b}/alerts/retry"),
@@ -752,4 +765,52 @@ fn forgetting_a_target_leaves_nothing_searchable() {
     ] {
         assert_eq!(t.count(table), 0, "{table}");
     }
+}
+
+/// DNS rebinding: a page on another site whose name resolves to 127.0.0.1
+/// reaches the server with its own `Host`; a loopback server without a
+/// token answers only to its own names.
+#[test]
+fn a_loopback_server_answers_to_its_own_names_only() {
+    let t = filled();
+    let web = start(&t, "127.0.0.1:0", &[]);
+    let b = &web.base;
+    let port = b.rsplit(':').next().unwrap();
+    for host in [
+        "rebind.evil.test",
+        &format!("rebind.evil.test:{port}"),
+        "127.0.0.1:1",
+    ] {
+        let a = send("GET", &format!("{b}/api/v1/targets"), &[("host", host)], "");
+        assert_eq!(a.status, 421, "{host}: {}", a.body);
+        let a = send(
+            "POST",
+            &format!("{b}/alerts/retry"),
+            &[("host", host), ("origin", &format!("http://{host}"))],
+            "",
+        );
+        assert_eq!(a.status, 421, "{host}");
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let a = send("GET", &format!("{b}/"), &[("host", &host)], "");
+        assert_eq!(a.status, 200, "{host}");
+    }
+}
+
+#[test]
+fn a_search_is_bounded_and_control_characters_are_spaces() {
+    let t = filled();
+    let web = start(&t, "127.0.0.1:0", &[]);
+    let b = &web.base;
+    let many = vec!["alpha"; 40].join("+");
+    let a = get(&format!("{b}/search?q={many}"));
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("at most 32"), "{}", a.body);
+    assert_eq!(get(&format!("{b}/api/v1/search?q={many}")).status, 400);
+    let long = "a".repeat(1001);
+    assert_eq!(get(&format!("{b}/search?q={long}")).status, 400);
+    // A NUL or a snippet mark in the query is a space.
+    let a = get(&format!("{b}/search?q=nuclear%00weapons%02"));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("<mark>nuclear</mark>"), "{}", a.body);
 }

@@ -8,10 +8,11 @@ use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 
 use super::{Params, crumbs, finish, path_id, revision_path, snapshot_path, target_path};
+use crate::revision::RevisionKind;
 use crate::section_history::{self, BlockHistory, Origin, Since, Step};
 use crate::serve::app::{App, Failure, target_id};
 use crate::serve::chrome::{kind_badge, page, respond, time};
-use crate::store::{MATCH_END, MATCH_START, SearchHit, SearchQuery, SnapshotRow};
+use crate::store::{SearchHit, SearchQuery, SnapshotRow};
 
 /// The most revisions a section's history reads.
 pub const SECTION_REVISIONS: usize = 500;
@@ -48,9 +49,13 @@ async fn section_page(
     let t = target.clone();
     let view = app
         .read(move |store| {
-            let latest = store
-                .latest_snapshot(&t)?
-                .ok_or_else(|| Failure::not_found(format!("no such target: `{t}`")))?;
+            let Some(latest) = store.latest_snapshot(&t)? else {
+                return Err(Failure::not_found(if store.targets()?.contains(&t) {
+                    format!("target `{t}` has no snapshot yet: no check of it has succeeded")
+                } else {
+                    format!("no such target: `{t}`")
+                }));
+            };
             let section = latest
                 .document
                 .sections
@@ -199,9 +204,12 @@ fn since_markup(target: &str, since: &Since) -> Markup {
             ..
         } => html! {
             "This sentence since "
-            @match stamp_date {
+            // The stamp dates the revision only when the page gave it a new
+            // one: a silent edit keeps the old stamp, so it is dated by when
+            // it was found.
+            @match stamp_date.filter(|_| matches!(kind, RevisionKind::Revised | RevisionKind::StampOnly)) {
                 Some(d) => { strong { (d.strftime("%-d %b. %Y")) } " (the page's stamp; captured " (time(*captured_at)) ")" }
-                None => { (time(*captured_at)) }
+                None => { "it was found on " (time(*captured_at)) }
             }
             ", "
             a href=(revision_path(target, *id)) { "revision #" (id) }
@@ -235,11 +243,16 @@ async fn search_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
         .get("target")
         .map(|t| target_id(t).map(str::to_string))
         .transpose()?;
-    let query = SearchQuery::parse(&text);
+    let query = SearchQuery::parse_bounded(&text).map_err(Failure::bad_request)?;
     let q = query.clone();
     let t = target.clone();
     let (hits, pending) = app
         .read(move |store| {
+            if let Some(t) = &t
+                && !store.targets()?.contains(t)
+            {
+                return Err(Failure::not_found(format!("no such target: `{t}`")));
+            }
             let hits = match &q {
                 Some(q) => store.search(q, t.as_deref(), 200)?,
                 None => Vec::new(),
@@ -261,7 +274,7 @@ async fn search_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
             @if hits.is_empty() {
                 p id="no-hits" { "No snapshot matches." }
             } @else {
-                p { (hits.len()) " targets match." }
+                p { (plural(hits.len(), "section matches", "sections match")) " (each section of each target once, by when the text first appeared)." }
                 ol id="hits" { @for h in &hits { li { (hit_markup(h)) } } }
             }
         }
@@ -272,10 +285,12 @@ async fn search_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
 fn hit_markup(h: &SearchHit) -> Markup {
     html! {
         p {
-            a href=(target_path(&h.target)) { code { (h.target) } } " \u{b7} section "
-            (h.section) @if let Some(heading) = &h.heading { " (" (heading) ")" }
+            a href=(target_path(&h.target)) { code { (h.target) } } " \u{b7} "
+            a href=(format!("{}#s{}", snapshot_path(&h.target, h.first_snapshot), h.section)) {
+                "section " (h.section) ", " (h.heading)
+            }
         }
-        blockquote.snippet { (marked_snippet(&h.snippet)) }
+        blockquote.snippet { (PreEscaped(&h.snippet_html)) }
         p {
             "First in "
             a.first-snapshot href=(snapshot_path(&h.target, h.first_snapshot)) { "the snapshot of " (crate::report::utc_minute(h.first_captured_at)) }
@@ -285,18 +300,20 @@ fn hit_markup(h: &SearchHit) -> Markup {
             }
             ". "
             @if h.current { "Still on the page" } @else {
-                "No longer on the page; last in "
+                "No longer on the page: last in "
                 a href=(snapshot_path(&h.target, h.last_snapshot)) { "the snapshot of " (crate::report::utc_minute(h.last_captured_at)) }
+                @if let Some(id) = h.removed_by { ", taken away by " a.removed href=(revision_path(&h.target, id)) { "revision #" (id) } }
             }
-            " (" (h.snapshots) " snapshots match)."
+            " (" (plural(h.snapshots, "snapshot matches", "snapshots match")) ")."
         }
     }
 }
 
-/// The snippet escaped, its match marks as `<mark>`.
-fn marked_snippet(snippet: &str) -> Markup {
-    let escaped = html_escape::encode_text(snippet)
-        .replace(MATCH_START, "<mark>")
-        .replace(MATCH_END, "</mark>");
-    PreEscaped(escaped)
+/// `1 snapshot matches`, `3 snapshots match`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }

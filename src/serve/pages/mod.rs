@@ -56,6 +56,22 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return super::api::not_found();
     }
+    // `/targets/x/` is `/targets/x`.
+    let path = uri.path();
+    // Only a path that starts `/` and a letter or digit, with no `\`: never
+    // a redirect off this server (`//host/`, `/\host/`).
+    let ours = path
+        .as_bytes()
+        .get(1)
+        .is_some_and(u8::is_ascii_alphanumeric)
+        && !path.contains('\\');
+    if ours && path.ends_with('/') && !path.ends_with("//") {
+        let to = match uri.query() {
+            Some(q) => format!("{}?{q}", path.trim_end_matches('/')),
+            None => path.trim_end_matches('/').to_string(),
+        };
+        return axum::response::Redirect::permanent(&to).into_response();
+    }
     failure_page(&Failure::not_found("there is no page at this address"))
 }
 
@@ -129,6 +145,19 @@ pub fn path_id(text: &str, what: &str) -> Result<i64, Failure> {
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| Failure::not_found(format!("no such {what}: `{text}` is not an id")))
+}
+
+/// `404` for a page after the last (page 1 always exists, empty or not).
+fn past_the_end(page: usize, total: usize) -> Result<(), Failure> {
+    let pages = page_count(total, PER_PAGE);
+    if page > pages {
+        return Err(Failure::not_found(format!(
+            "there {} only {pages} page{} here",
+            if pages == 1 { "is" } else { "are" },
+            if pages == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
 }
 
 fn finish(result: Result<Response, Failure>) -> Response {
@@ -232,6 +261,7 @@ async fn dashboard_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure>
             })
         })
         .await?;
+    past_the_end(page_no, d.total)?;
     let query = [("q", p.get("q")), ("kind", p.get("kind"))]
         .iter()
         .filter_map(|(k, v)| v.map(|v| format!("{k}={}", enc(v))))
@@ -322,10 +352,9 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
     let target = target_id(target)?.to_string();
     let mut kinds: Vec<TimelineKind> = Vec::new();
     for k in p.all("kind") {
-        kinds.push(
-            k.parse()
-                .map_err(|_| Failure::bad_request(format!("`kind={k}`: not a timeline kind")))?,
-        );
+        kinds.push(k.parse().map_err(|_| {
+            Failure::bad_request(format!("`kind={k}`: expected one of {}", timeline_kinds()))
+        })?);
     }
     let filtered = !kinds.is_empty();
     if !filtered {
@@ -351,6 +380,7 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
         .filter(|(k, _)| kinds.contains(k))
         .map(|(_, n)| n)
         .sum();
+    past_the_end(page_no, total)?;
     let query = if filtered {
         kinds
             .iter()
@@ -365,7 +395,7 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
         nav.crumbs { a href="/" { "Targets" } " \u{203a} " span { (target) } }
         h1 { (name) }
         p.where { code { (target) } " \u{b7} " (external(&url)) }
-        p {
+        p.actions {
             a href=(format!("{}/compare", target_path(&target))) { "Compare two snapshots" } " \u{b7} "
             a href=(format!("{}/feed.atom", target_path(&target))) { "Atom feed" } " \u{b7} "
             a href=(format!("/search?target={}", enc(&target))) { "Search this target" }
@@ -397,6 +427,15 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
         (pager(&target_path(&target), &query, page_no, page_count(total, PER_PAGE)))
     };
     Ok(respond(StatusCode::OK, page(&name, body)))
+}
+
+/// The timeline kinds, for messages: `revised, silent-edit, ...`.
+pub fn timeline_kinds() -> String {
+    TimelineKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn timeline_row(target: &str, e: &TimelineEntry) -> Markup {
@@ -494,7 +533,15 @@ async fn revision_page(
 ) -> Result<Response, Failure> {
     let target = target_id(target)?.to_string();
     let id = RevisionId(path_id(id, "revision")?);
-    let side_by_side = p.get("view") == Some("side-by-side");
+    let side_by_side = match p.get("view") {
+        None | Some("inline") => false,
+        Some("side-by-side") => true,
+        Some(v) => {
+            return Err(Failure::bad_request(format!(
+                "`view={v}`: expected inline or side-by-side"
+            )));
+        }
+    };
     let diff = app.diff.clone();
     let t = target.clone();
     let (redline, row, neighbours, numbers) = app
@@ -520,8 +567,10 @@ async fn revision_page(
     let body = html! {
         (crumbs(&target, &here))
         nav.pager aria-label="Revisions" {
-            @if let Some(prev) = neighbours.0 { a rel="prev" href=(revision_path(&target, prev)) { "\u{2190} Previous revision" } }
-            @if let Some(next) = neighbours.1 { a rel="next" href=(revision_path(&target, next)) { "Next revision \u{2192}" } }
+            @let keep = if side_by_side { "?view=side-by-side" } else { "" };
+            @if let Some(prev) = neighbours.0 { a rel="prev" href=(format!("{}{keep}", revision_path(&target, prev))) { "\u{2190} Previous revision" } }
+            @if let Some(next) = neighbours.1 { a rel="next" href=(format!("{}{keep}", revision_path(&target, next))) { "Next revision \u{2192}" } }
+            a href=(snapshot_path(&target, row.old_snapshot_id)) { "Old snapshot" }
             @if side_by_side {
                 a.view href=(base) { "Inline view" }
             } @else {
@@ -576,6 +625,14 @@ async fn snapshot_revision(
 
 // ---------------------------------------------------------------- compare
 
+/// What the compare page compared: the two snapshots (old, new), whether
+/// they were asked for newest first, and the redline (none: they read the same).
+struct Compared {
+    ends: (SnapshotId, SnapshotId),
+    swapped: bool,
+    redline: Option<Redline>,
+}
+
 async fn compare(
     State(app): State<Arc<App>>,
     Path(target): Path<String>,
@@ -605,8 +662,24 @@ async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respon
                     snapshots.push(row);
                 }
             }
-            let result = match (from, to) {
-                (Some(a), Some(b)) => {
+            // One end alone: the other is the newest snapshot (for `from`)
+            // or the one before `to`.
+            let newest = snapshots.first().map(|s| s.id);
+            let before = |id: SnapshotId| {
+                snapshots
+                    .iter()
+                    .position(|s| s.id == id)
+                    .and_then(|i| snapshots.get(i + 1))
+                    .map(|s| s.id)
+            };
+            let ends = match (from, to) {
+                (Some(a), Some(b)) => Some((a, b)),
+                (Some(a), None) => newest.map(|b| (a, b)),
+                (None, Some(b)) => Some((before(b).unwrap_or(b), b)),
+                (None, None) => None,
+            };
+            let result = match ends {
+                Some((a, b)) => {
                     let lookup = |id| {
                         snapshots
                             .iter()
@@ -617,16 +690,22 @@ async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respon
                             })
                     };
                     let (mut old, mut new) = (lookup(a)?, lookup(b)?);
-                    if (old.captured_at, old.id) > (new.captured_at, new.id) {
+                    let swapped = (old.captured_at, old.id) > (new.captured_at, new.id);
+                    if swapped {
                         std::mem::swap(&mut old, &mut new);
                     }
-                    if old.id == new.id {
-                        Some(None)
+                    let redline = if old.id == new.id {
+                        None
                     } else {
-                        Some(crate::archive::redline_between(store, &old, &new, &diff)?)
-                    }
+                        crate::archive::redline_between(store, &old, &new, &diff)?
+                    };
+                    Some(Compared {
+                        ends: (old.id, new.id),
+                        swapped,
+                        redline,
+                    })
                 }
-                _ => None,
+                None => None,
             };
             let numbers = section_numbers(store, &t)?;
             Ok((snapshots, total, result, numbers))
@@ -640,8 +719,14 @@ async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respon
             }
         }
     };
-    let default_from = from.or_else(|| snapshots.get(1).map(|s| s.id));
-    let default_to = to.or_else(|| snapshots.first().map(|s| s.id));
+    let default_from = result
+        .as_ref()
+        .map(|c| c.ends.0)
+        .or_else(|| snapshots.get(1).map(|s| s.id));
+    let default_to = result
+        .as_ref()
+        .map(|c| c.ends.1)
+        .or_else(|| snapshots.first().map(|s| s.id));
     let body = html! {
         (crumbs(&target, "Compare"))
         h1 { "Compare two snapshots" }
@@ -653,10 +738,14 @@ async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respon
         @if total > PICKER_SNAPSHOTS {
             p.quiet { "The newest " (PICKER_SNAPSHOTS) " of " (total) " snapshots are listed; an older one can be named by id in the address (`?from=ID&to=ID`)." }
         }
-        @match &result {
-            None => {}
-            Some(None) => { p id="same" { "These snapshots read the same: nothing changed between them." } }
-            Some(Some(r)) => { (PreEscaped(redline_article(&target, r, &numbers, false))) }
+        @if let Some(c) = &result {
+            @if c.swapped {
+                p.notice id="swapped" { "“From” was the newer snapshot: the redline reads from the older one (#" (c.ends.0) ") to the newer (#" (c.ends.1) ")." }
+            }
+            @match &c.redline {
+                None => { p id="same" { "These snapshots read the same: nothing changed between them." } }
+                Some(r) => { (PreEscaped(redline_article(&target, r, &numbers, false))) }
+            }
         }
     };
     Ok(respond(StatusCode::OK, page("Compare", body)))
@@ -747,7 +836,8 @@ async fn raw(
     RawQuery(q): RawQuery,
 ) -> Response {
     let p = Params::new(q.as_deref());
-    finish(raw_body(&app, &target, &id, p.get("download").is_some()).await)
+    let download = matches!(p.get("download"), Some("1" | "true" | "yes"));
+    finish(raw_body(&app, &target, &id, download).await)
 }
 
 /// The body as served, under `Content-Security-Policy: sandbox` (no script,

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use maud::html;
 
+use super::history::plural;
 use super::{Params, finish, revision_path, target_path};
 use crate::serve::app::{App, Failure, target_id};
-use crate::serve::chrome::{enc, failure_page, page, respond, time};
+use crate::serve::chrome::{failure_page, page, respond, time};
 use crate::store::AlertState;
 
 // ---------------------------------------------------------------- alerts
@@ -47,10 +48,8 @@ async fn alerts_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
         .as_ref()
         .map(|s| s.channels.iter().map(|c| c.id.clone()).collect())
         .unwrap_or_default();
-    let message = p.get("done");
     let body = html! {
         h1 { "Alerts" }
-        @if let Some(m) = message { p.notice id="done" { (m) } }
         form.filters method="get" action="/alerts" {
             label { "State "
                 select name="state" {
@@ -122,21 +121,85 @@ fn write_refused() -> Failure {
     }
 }
 
+/// Queues every pending and failed alert for now and runs one delivery
+/// round at once (a store connection and a runtime of its own, off the
+/// server's threads; alerts are claimed, so a `watch` delivering meanwhile
+/// sends none twice), then says what happened.
 pub async fn retry_alerts(State(app): State<Arc<App>>) -> Response {
     if !app.write {
         return failure_page(&write_refused());
     }
-    let done = app
+    let queued = app
         .read(|store| Ok(store.retry_alerts_now(Timestamp::now())?))
         .await;
-    match done {
-        Ok(n) => Redirect::to(&format!(
-            "/alerts?done={}",
-            enc(&format!("{n} alerts queued for the next delivery round"))
-        ))
-        .into_response(),
-        Err(f) => failure_page(&f),
-    }
+    let queued = match queued {
+        Ok(n) => n,
+        Err(f) => return failure_page(&f),
+    };
+    let root = app.root.clone();
+    let settings = app.settings.clone();
+    let round =
+        tokio::task::spawn_blocking(move || -> Result<Vec<crate::alerting::Attempt>, String> {
+            let Some(settings) = settings else {
+                return Ok(Vec::new());
+            };
+            let mut store = crate::store::Store::open(&root).map_err(|e| e.to_string())?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let env = |name: &str| std::env::var(name).ok();
+            runtime
+                .block_on(crate::alerting::deliver_due(
+                    &mut store,
+                    &settings.channels,
+                    &settings.delivery,
+                    &crate::notify::HttpNotifier::default(),
+                    &crate::clock::SystemClock,
+                    &env,
+                ))
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let message = match round {
+        Ok(attempts) => {
+            let delivered = attempts
+                .iter()
+                .filter(|a| a.state == AlertState::Delivered)
+                .count();
+            format!(
+                "{} queued again; this round delivered {delivered} of {} attempted{}",
+                plural(queued, "alert", "alerts"),
+                attempts.len(),
+                if delivered < attempts.len() {
+                    " (the table below says why the others were not)"
+                } else {
+                    ""
+                }
+            )
+        }
+        Err(e) => format!(
+            "{} queued again; the delivery round failed: {e}",
+            plural(queued, "alert", "alerts")
+        ),
+    };
+    done_page(&message)
+}
+
+/// The answer to a write: what it did, and the way back.
+fn done_page(message: &str) -> Response {
+    respond(
+        StatusCode::OK,
+        page(
+            "Alerts",
+            html! {
+                h1 { "Alerts" }
+                p.notice id="done" { (message) }
+                p { a href="/alerts" { "Back to the alerts" } }
+            },
+        ),
+    )
 }
 
 pub async fn test_alert(State(app): State<Arc<App>>, body: Bytes) -> Response {
@@ -171,7 +234,7 @@ pub async fn test_alert(State(app): State<Arc<App>>, body: Bytes) -> Response {
             result.error.as_deref().unwrap_or("no reason given")
         )
     };
-    Redirect::to(&format!("/alerts?done={}", enc(&message))).into_response()
+    done_page(&message)
 }
 
 // ---------------------------------------------------------------- feeds
@@ -195,11 +258,15 @@ async fn feed(app: &Arc<App>, target: Option<String>) -> Result<Response, Failur
         Some(t) => app.root.join(t).join(crate::archive::FEED_FILE),
         None => app.root.join(crate::archive::FEED_FILE),
     };
-    let bytes = tokio::fs::read(&path).await.map_err(|e| {
-        Failure::not_found(format!(
-            "no feed at `{}` yet ({e}): `check` writes it",
-            path.display()
-        ))
+    let bytes = tokio::fs::read(&path).await.map_err(|_| {
+        Failure::not_found(match &target {
+            Some(t) => {
+                format!("no feed for `{t}` yet: `check` writes it when the target first changes")
+            }
+            None => {
+                "no feed yet: `check` writes it when a configured target first changes".to_string()
+            }
+        })
     })?;
     Ok((
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
