@@ -30,7 +30,7 @@ table.list td:first-child { min-width: 10rem; }
 .badge { white-space: nowrap; }
 p.actions, form, label { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 tr.failing td { background: var(--del-bg); }
-.kind-failed, .kind-unconfirmed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
+.kind-failed, .kind-unconfirmed, .outcome-failed, .outcome-unconfirmed { background: var(--del-bg); color: var(--del-ink); border-color: transparent; }
 .kind-stamp-only, .kind-technical, .kind-unchanged, .kind-not-modified, .kind-baseline { }
 form.filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin: 0 0 1rem;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; font-size: .95rem; }

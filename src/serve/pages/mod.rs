@@ -305,7 +305,7 @@ async fn dashboard_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure>
                             }
                             td {
                                 @if let Some(at) = r.last_check_at { (time(at)) br; }
-                                @if let Some(o) = r.last_outcome { span class=(format!("badge kind-{}", o.as_str())) { (o.as_str().replace('-', " ")) } }
+                                @if let Some(o) = r.last_outcome { span class=(format!("badge outcome-{}", o.as_str())) { (o.as_str().replace('-', " ")) } }
                                 @if let Some(e) = &r.last_error { br; span.error { (e) } }
                             }
                             td {
