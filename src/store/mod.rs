@@ -86,7 +86,7 @@ pub use recent::StoredRevision;
 pub use retention::{MAX_KEEP_FOR, MIN_KEEP_FOR, Removed, Retention};
 pub use rows::*;
 pub use schema::current_version as index_schema_version;
-pub use search::{MATCH_END, MATCH_START, SearchHit, SearchQuery};
+pub use search::{MATCH_END, MATCH_START, MAX_QUERY_CHARS, MAX_TERMS, SearchHit, SearchQuery};
 pub use settle::CLEAN_FILE;
 #[cfg(test)]
 pub(crate) use testing::SqlCount;
