@@ -355,18 +355,8 @@ async fn revision(
             let diff = app.diff.clone();
             let redline = app
                 .read(move |s| {
-                    let row = s.revision_row(&t, id)?.ok_or_else(|| {
-                        Failure::not_found(format!("target `{t}` has no revision {id}"))
-                    })?;
-                    let (Some(old), Some(new)) = (
-                        s.snapshot_row(&t, row.old_snapshot_id)?,
-                        s.snapshot_row(&t, row.new_snapshot_id)?,
-                    ) else {
-                        return Err(Failure::not_found(format!(
-                            "revision {id}: a snapshot it compares is no longer stored"
-                        )));
-                    };
-                    crate::archive::redline_between(s, &old, &new, &diff)?.ok_or_else(|| {
+                    let (_, redline) = super::app::stored_redline(s, &t, id, &diff)?;
+                    redline.ok_or_else(|| {
                         Failure::not_found(format!(
                             "revision {id}: the two snapshots read the same under the current rules"
                         ))

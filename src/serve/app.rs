@@ -175,6 +175,35 @@ impl App {
     }
 }
 
+/// A stored revision of `target` and its redline as the store reads it
+/// back ([`crate::archive::redline_between`]: recomputed when either
+/// snapshot was re-extracted); `None` when the two snapshots read the same
+/// under the current rules.
+///
+/// # Errors
+/// `404` when the revision, or a snapshot it compares, is not stored;
+/// store errors.
+pub fn stored_redline(
+    store: &crate::store::Store,
+    target: &str,
+    id: crate::ids::RevisionId,
+    diff: &DiffOptions,
+) -> Result<(crate::store::RevisionRow, Option<crate::report::Redline>), Failure> {
+    let row = store
+        .revision_row(target, id)?
+        .ok_or_else(|| Failure::not_found(format!("target `{target}` has no revision {id}")))?;
+    let (Some(old), Some(new)) = (
+        store.snapshot_row(target, row.old_snapshot_id)?,
+        store.snapshot_row(target, row.new_snapshot_id)?,
+    ) else {
+        return Err(Failure::not_found(format!(
+            "revision {id}: a snapshot it compares is no longer stored (pruned?)"
+        )));
+    };
+    let redline = crate::archive::redline_between(store, &old, &new, diff)?;
+    Ok((row, redline))
+}
+
 /// Checks a target id from a URL: `[A-Za-z0-9._-]+`, not starting with a
 /// dot (the ids the config accepts; never a path).
 ///

@@ -546,17 +546,7 @@ async fn revision_page(
     let t = target.clone();
     let (redline, row, neighbours, numbers) = app
         .read(move |store| {
-            let row = store
-                .revision_row(&t, id)?
-                .ok_or_else(|| Failure::not_found(format!("target `{t}` has no revision {id}")))?;
-            let old = store.snapshot_row(&t, row.old_snapshot_id)?;
-            let new = store.snapshot_row(&t, row.new_snapshot_id)?;
-            let (Some(old), Some(new)) = (old, new) else {
-                return Err(Failure::not_found(format!(
-                    "revision {id}: a snapshot it compares is no longer stored (pruned?)"
-                )));
-            };
-            let redline = crate::archive::redline_between(store, &old, &new, &diff)?;
+            let (row, redline) = super::app::stored_redline(store, &t, id, &diff)?;
             let neighbours = store.neighbour_revisions(&t, id)?;
             let numbers = section_numbers(store, &t)?;
             Ok((redline, row, neighbours, numbers))
