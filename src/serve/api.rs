@@ -210,7 +210,7 @@ async fn known(app: &App, target: &str) -> Result<String, Failure> {
     let t = target_id(target)?.to_string();
     let id = t.clone();
     app.read(move |s| {
-        if s.targets()?.contains(&id) {
+        if s.has_target(&id)? {
             Ok(())
         } else {
             Err(Failure::not_found(format!("no such target: `{id}`")))

@@ -276,6 +276,17 @@ impl Store {
         Ok((out, total))
     }
 
+    /// True when anything of `target` is stored (a check, even a failed one).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn has_target(&self, target: &str) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM targets WHERE id = ?1)")
+            .and_then(|mut st| st.query_row([target], |r| r.get(0)))
+            .map_err(self.sql())
+    }
+
     /// How many stored targets' latest check failed.
     ///
     /// # Errors

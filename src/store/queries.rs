@@ -72,14 +72,9 @@ impl Store {
         target: &str,
         id: SnapshotId,
     ) -> Result<Option<StoredSnapshot>, StoreError> {
-        let sql =
-            format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND id = ?2");
-        let row = self
-            .conn
-            .cached_row(&sql, params![target, id], snapshot_row)
-            .optional()
-            .map_err(self.sql())?;
-        row.map(|r| self.load(r)).transpose()
+        self.snapshot_row(target, id)?
+            .map(|r| self.load(r))
+            .transpose()
     }
 
     /// The target's snapshots, newest first.
@@ -146,16 +141,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`].
     pub fn revisions(&self, target: &str) -> Result<Vec<RevisionRow>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(
-                "SELECT id, target_id, old_snapshot_id, new_snapshot_id, kind, technical,
-                        summary_json, created_at
-                 FROM revisions WHERE target_id = ?1 ORDER BY created_at DESC, id DESC",
-            )
-            .map_err(self.sql())?;
-        let rows = st.query_map([target], revision_row).map_err(self.sql())?;
-        rows.collect::<Result<_, _>>().map_err(self.sql())
+        self.revision_page(target, usize::MAX, 0)
     }
 
     /// One revision of the target, in full.

@@ -443,10 +443,6 @@ pub(super) fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
     })
 }
 
-pub(super) fn revision_row(r: &Row<'_>) -> rusqlite::Result<RevisionRow> {
-    revision_row_at(r, 0)
-}
-
 /// A revision row (`id, target_id, old_snapshot_id, new_snapshot_id, kind,
 /// technical, summary_json, created_at`) starting at column `at`.
 pub(super) fn revision_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<RevisionRow> {

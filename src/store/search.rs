@@ -384,19 +384,4 @@ impl Store {
             snippet_html,
         })
     }
-
-    /// When `snapshot` was captured (for links), if it exists.
-    ///
-    /// # Errors
-    /// [`StoreError::Sqlite`].
-    pub fn captured_at(&self, snapshot: SnapshotId) -> Result<Option<Timestamp>, StoreError> {
-        self.conn
-            .query_row(
-                "SELECT captured_at FROM snapshots WHERE id = ?1",
-                [snapshot],
-                |r| get_timestamp(r, 0),
-            )
-            .optional()
-            .map_err(self.sql())
-    }
 }

@@ -50,7 +50,7 @@ async fn section_page(
     let view = app
         .read(move |store| {
             let Some(latest) = store.latest_snapshot(&t)? else {
-                return Err(Failure::not_found(if store.targets()?.contains(&t) {
+                return Err(Failure::not_found(if store.has_target(&t)? {
                     format!("target `{t}` has no snapshot yet: no check of it has succeeded")
                 } else {
                     format!("no such target: `{t}`")
@@ -249,7 +249,7 @@ async fn search_page(app: &Arc<App>, p: &Params) -> Result<Response, Failure> {
     let (hits, pending) = app
         .read(move |store| {
             if let Some(t) = &t
-                && !store.targets()?.contains(t)
+                && !store.has_target(t)?
             {
                 return Err(Failure::not_found(format!("no such target: `{t}`")));
             }

@@ -366,7 +366,7 @@ async fn timeline_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respo
     let (entries, counts, title, url) = app
         .read(move |store| {
             let latest = store.latest_snapshot_row(&t)?;
-            if latest.is_none() && !store.targets()?.contains(&t) {
+            if latest.is_none() && !store.has_target(&t)? {
                 return Err(Failure::not_found(format!("no such target: `{t}`")));
             }
             let counts = store.timeline_counts(&t)?;
@@ -641,7 +641,7 @@ async fn compare_page(app: &Arc<App>, target: &str, p: &Params) -> Result<Respon
     let (snapshots, total, result, numbers) = app
         .read(move |store| {
             let (mut snapshots, total) = store.snapshot_page(&t, PICKER_SNAPSHOTS, 0)?;
-            if total == 0 && !store.targets()?.contains(&t) {
+            if total == 0 && !store.has_target(&t)? {
                 return Err(Failure::not_found(format!("no such target: `{t}`")));
             }
             // The chosen ones are listed even when older than the picker's window.
