@@ -81,6 +81,7 @@ fn grown_store(dir: &Path, n: usize) {
         source_fingerprint: None,
         source_mask: None,
         content_hash: None,
+        archived: None,
     };
     let first = store.record_snapshot(base).unwrap();
     let rev = revision(&d1, &d3, &DiffOptions::default()).unwrap();

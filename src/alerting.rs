@@ -362,6 +362,10 @@ mod tests {
             words: 1,
             source_fingerprint: None,
             source_mask: None,
+            source: None,
+            source_url: None,
+            document_sha256: None,
+            chain_hash: None,
         }
     }
 

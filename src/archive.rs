@@ -642,6 +642,7 @@ mod tests {
                     source_fingerprint: None,
                     source_mask: None,
                     content_hash: None,
+                    archived: None,
                 })
                 .unwrap();
             ids.push(rec.snapshot_id);

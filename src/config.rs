@@ -83,6 +83,53 @@ pub struct Settings {
     pub retention: crate::store::Retention,
     /// The web application of `redliner serve` (`[serve]`).
     pub serve: ServeSettings,
+    /// The web archives `redliner backfill` imports from (`[archives.NAME]`),
+    /// by name; `wayback` (the Internet Archive) is always there unless the
+    /// file redefines it.
+    pub archives: BTreeMap<String, ArchiveSettings>,
+}
+
+/// The kinds of web archive `redliner backfill` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKind {
+    /// A Wayback Machine: the CDX server API (`/cdx/search/cdx`) lists the
+    /// captures; replays are fetched raw (`/web/<timestamp>id_/<url>`).
+    Wayback,
+    /// Any Memento archive: a TimeMap (RFC 7089, `application/link-format`)
+    /// lists the mementos.
+    Memento,
+}
+
+/// `[archives.NAME]`: one web archive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSettings {
+    /// The name (`--archive NAME`; recorded with each imported snapshot).
+    pub name: String,
+    /// How it is read.
+    pub kind: ArchiveKind,
+    /// Wayback: the base URL (`https://web.archive.org`). Memento: the
+    /// TimeMap URL, with `{url}` where the page URL goes (appended when
+    /// absent). Validated as an http or https URL.
+    pub url: String,
+    /// Least time between two requests to the archive (`delay`, default 1 s).
+    pub delay: Duration,
+    /// Memento: ask for raw mementos by inserting `id_` after the 14-digit
+    /// time in memento URLs (pywb and OpenWayback archives; `raw`, default
+    /// true). Wayback replays are always fetched raw.
+    pub raw: bool,
+}
+
+impl ArchiveSettings {
+    /// The Internet Archive's Wayback Machine, the default archive.
+    pub fn wayback() -> ArchiveSettings {
+        ArchiveSettings {
+            name: "wayback".into(),
+            kind: ArchiveKind::Wayback,
+            url: "https://web.archive.org".into(),
+            delay: Duration::from_secs(1),
+            raw: true,
+        }
+    }
 }
 
 /// `[serve]`: how `redliner serve` (and `watch --serve`) is reached.
@@ -256,6 +303,19 @@ struct FileConfig {
     channels: Vec<crate::notify::channel::ChannelEntry>,
     #[serde(default)]
     serve: FileServe,
+    #[serde(default)]
+    archives: BTreeMap<String, FileArchive>,
+}
+
+/// `[archives.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileArchive {
+    kind: String,
+    url: String,
+    delay: Option<String>,
+    #[serde(default)]
+    raw: Option<bool>,
 }
 
 /// `[serve]`.
@@ -571,6 +631,10 @@ pub fn parse(
         .or_else(|| s.store.clone())
         .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
     let serve = serve_from(&file.serve, &errs)?;
+    let mut archives = BTreeMap::from([("wayback".to_string(), ArchiveSettings::wayback())]);
+    for (name, a) in &file.archives {
+        archives.insert(name.clone(), archive_from(name, a, &errs)?);
+    }
     Ok(Settings {
         path: path.to_path_buf(),
         store,
@@ -581,6 +645,48 @@ pub fn parse(
         delivery,
         retention,
         serve,
+        archives,
+    })
+}
+
+/// Reads `[archives.NAME]`.
+fn archive_from(name: &str, f: &FileArchive, errs: &Errs) -> Result<ArchiveSettings, ConfigError> {
+    let at = |key: &str, m: String| errs.at(format!("archives `{name}`: key `{key}`"), m);
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(errs.at(
+            format!("archives `{name}`"),
+            "an archive name uses a-z, 0-9 and -".into(),
+        ));
+    }
+    let kind = match f.kind.as_str() {
+        "wayback" => ArchiveKind::Wayback,
+        "memento" => ArchiveKind::Memento,
+        other => {
+            return Err(at(
+                "kind",
+                format!("`{other}`: expected `wayback` or `memento`"),
+            ));
+        }
+    };
+    Url::parse(&f.url.replace("{url}", "URL"))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .ok_or_else(|| at("url", format!("`{}`: expected an http or https URL", f.url)))?;
+    let url = f.url.clone();
+    let delay = match &f.delay {
+        Some(d) => crate::duration::parse(d).map_err(|m| at("delay", format!("`{d}`: {m}")))?,
+        None => Duration::from_secs(1),
+    };
+    Ok(ArchiveSettings {
+        name: name.to_string(),
+        kind,
+        url,
+        delay,
+        raw: f.raw.unwrap_or(true),
     })
 }
 

@@ -78,6 +78,15 @@ pub enum Error {
     /// Bad command-line usage detected after parsing.
     #[error("{0}")]
     Usage(String),
+
+    /// A web archive could not list or replay captures (`redliner backfill`).
+    #[error("archive `{archive}`: {message}")]
+    Archive {
+        /// The archive's name.
+        archive: String,
+        /// What went wrong, in one line.
+        message: String,
+    },
 }
 
 impl Error {

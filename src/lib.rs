@@ -56,6 +56,7 @@
 
 pub mod alerting;
 pub mod archive;
+pub mod backfill;
 pub mod clock;
 pub mod config;
 pub mod diff;

@@ -12,6 +12,7 @@ use redliner::error::Error;
 use redliner::report::TerminalStyle;
 
 mod alerts;
+mod backfill;
 mod check;
 mod conventions;
 mod diff;
@@ -25,6 +26,7 @@ mod serve;
 mod show;
 mod source;
 mod test_alert;
+mod verify;
 mod watch;
 
 /// Watches official web pages and reports, section by section, what changed.
@@ -103,6 +105,10 @@ pub enum Command {
     Forget(maintenance::ForgetArgs),
     /// Write the whole store (index and files) to one tar archive
     Backup(maintenance::BackupArgs),
+    /// Import a target's past captures from a web archive (Wayback CDX or a Memento TimeMap) as dated snapshots; never alerts
+    Backfill(backfill::BackfillArgs),
+    /// Recheck the tamper-evident record: the ledger's hash chain, every snapshot row, every file's digest
+    Verify(verify::VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions(conventions::CompletionsArgs),
     /// Print the manual page (roff), or write one page per command into a directory
@@ -178,6 +184,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Prune(a) => maintenance::prune(&cli.global, a),
         Command::Forget(a) => maintenance::forget(&cli.global, a),
         Command::Backup(a) => maintenance::backup(&cli.global, a),
+        Command::Verify(a) => verify::run(&cli.global, a),
+        Command::Backfill(a) => backfill::run(&cli.global, a),
         Command::Completions(a) => conventions::completions(a),
         Command::Man(a) => conventions::man(a),
     }
@@ -374,6 +382,34 @@ pub(crate) fn status(level: tracing::Level, target: Option<&str>, line: std::fmt
         Some(t) => stderr_line(format_args!("{t}: {line}")),
         None => stderr_line(format_args!("redliner: {line}")),
     }
+}
+
+/// A progress bar on stderr for a long command (`len` steps, or a spinner
+/// when unknown), hidden when stderr is not a terminal, with `-q`, or with
+/// `-v` logs (which would tear it).
+pub(crate) fn progress_bar(
+    global: &Global,
+    len: Option<u64>,
+    message: &str,
+) -> indicatif::ProgressBar {
+    if global.quiet || global.verbose > 0 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let (bar, template) = match len {
+        Some(n) => (
+            indicatif::ProgressBar::new(n),
+            "{bar:30} {pos}/{len} {msg} ({eta} left)",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {pos} {msg}",
+        ),
+    };
+    if let Ok(s) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(s);
+    }
+    bar.set_message(message.to_string());
+    bar
 }
 
 /// Set by [`init_tracing`]: errors are JSON log lines too.

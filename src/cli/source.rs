@@ -123,14 +123,20 @@ pub fn load_document(
 /// config's store, else the default `snapshots/` (no config file needed).
 pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Settings>), Error> {
     let settings = optional_settings(global)?;
-    let root = match (&global.store, &settings) {
-        (Some(root), _) => root.clone(),
-        (None, Some(s)) => s.store.clone(),
-        (None, None) => PathBuf::from(config::DEFAULT_STORE),
-    };
+    let root = store_root(global, settings.as_ref());
     let mut store = existing_store(&root)?;
     store.set_public_url(settings.as_ref().and_then(|s| s.serve.public_url.clone()));
     Ok((store, settings))
+}
+
+/// The store root: `--store`, else the config's `settings.store`, else
+/// the default.
+pub fn store_root(global: &Global, settings: Option<&Settings>) -> PathBuf {
+    match (&global.store, settings) {
+        (Some(root), _) => root.clone(),
+        (None, Some(s)) => s.store.clone(),
+        (None, None) => PathBuf::from(config::DEFAULT_STORE),
+    }
 }
 
 /// Whether `root` holds a store, creating nothing: `Ok(false)` when it does

@@ -177,6 +177,11 @@ impl Monitor {
         if let Err(e) = store.index_for_search(SEARCH_CATCH_UP) {
             tracing::warn!("indexing older snapshots for search: {e}");
         }
+        // Snapshots stored before the ledger: entered once (see
+        // `store::ledger`); a failure is said and tried again next run.
+        if let Err(e) = store.seal_unsealed() {
+            tracing::warn!("entering older snapshots in the ledger: {e}");
+        }
         let fetcher = Fetcher::new(settings.fetch.clone()).map_err(|source| Error::Fetch {
             target: "*".into(),
             source,
@@ -1196,6 +1201,7 @@ impl Capture<'_> {
             source_fingerprint: source.map(|s| s.fingerprint.as_str()),
             source_mask: source.map(|s| s.mask.as_slice()),
             content_hash: Some(self.content_hash),
+            archived: None,
         }
     }
 }

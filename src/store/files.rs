@@ -117,7 +117,8 @@ pub fn dir_name(captured_at: Timestamp) -> String {
 
 /// Writes the files into a new directory `<target_dir>/<dir_name(captured_at)>`
 /// (with `-2`, `-3`, ... appended when that name is taken) and returns the
-/// directory's name. `durability` says whether the files are fsynced here.
+/// directory's name and the SHA-256 (hex) of the document JSON written
+/// (before compression). `durability` says whether the files are fsynced here.
 ///
 /// # Errors
 /// Any I/O error, with the path it concerns; nothing is left visible on failure.
@@ -126,7 +127,7 @@ pub fn write_snapshot(
     captured_at: Timestamp,
     files: &SnapshotFiles<'_>,
     durability: Durability,
-) -> Result<String, (PathBuf, io::Error)> {
+) -> Result<(String, String), (PathBuf, io::Error)> {
     fs::create_dir_all(target_dir).map_err(|e| (target_dir.to_path_buf(), e))?;
     let mut builder = tempfile::Builder::new();
     builder.prefix(STAGING_PREFIX);
@@ -139,7 +140,9 @@ pub fn write_snapshot(
         .map_err(|e| (target_dir.to_path_buf(), e))?;
     let dir = staging.path();
 
-    let json = document_json(files.document).map_err(|e| (dir.join(DOCUMENT_JSON_ZST), e))?;
+    let plain = document_bytes(files.document).map_err(|e| (dir.join(DOCUMENT_JSON_ZST), e))?;
+    let document_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&plain));
+    let json = compress(&plain).map_err(|e| (dir.join(DOCUMENT_JSON_ZST), e))?;
     // The staging directory is the unit that appears whole or not at all, so
     // its files are written in place (no temp file and rename each: on a
     // first run of many targets that inode churn was a fifth of the CPU).
@@ -173,7 +176,7 @@ pub fn write_snapshot(
                 if durability == Durability::Each {
                     sync_dir(target_dir);
                 }
-                return Ok(name);
+                return Ok((name, document_sha256));
             }
             Err(_) if dest.exists() => continue,
             Err(e) => return Err((dest, e)),
@@ -190,9 +193,18 @@ pub fn write_snapshot(
 /// # Errors
 /// A serialisation or compression error.
 pub fn document_json(document: &Document) -> io::Result<Vec<u8>> {
+    compress(&document_bytes(document)?)
+}
+
+/// The document JSON before compression: pretty, with a final newline. Its
+/// SHA-256 is the snapshot's `document_sha256`.
+///
+/// # Errors
+/// A serialisation error.
+pub fn document_bytes(document: &Document) -> io::Result<Vec<u8>> {
     let mut json = serde_json::to_vec_pretty(document).map_err(io::Error::other)?;
     json.push(b'\n');
-    compress(&json)
+    Ok(json)
 }
 
 /// `bytes` compressed at [`ZSTD_LEVEL`], with this thread's compression
@@ -539,7 +551,11 @@ mod tests {
             redline_md: None,
         };
         let names: Vec<String> = (0..3)
-            .map(|_| write_snapshot(root.path(), at, &files, Durability::Each).unwrap())
+            .map(|_| {
+                write_snapshot(root.path(), at, &files, Durability::Each)
+                    .unwrap()
+                    .0
+            })
             .collect();
         assert_eq!(
             names,
@@ -638,7 +654,7 @@ mod tests {
             redline_md: Some("# redline\n"),
         };
         let at: Timestamp = "2026-11-29T10:00:00Z".parse().unwrap();
-        let name = write_snapshot(&target, at, &files, Durability::Each).unwrap();
+        let (name, _) = write_snapshot(&target, at, &files, Durability::Each).unwrap();
         let dir = target.join(&name);
         write_atomic(&target.join("feed.atom"), b"<feed/>").unwrap();
         let mut got = vec![(name.clone(), mode(&dir))];

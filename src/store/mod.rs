@@ -41,6 +41,8 @@ mod backup;
 mod browse;
 mod check_store;
 mod files;
+mod imports;
+pub mod ledger;
 pub mod lock;
 mod markdown;
 mod naming;
@@ -78,6 +80,7 @@ pub use files::{
     DOCUMENT_JSON, DOCUMENT_JSON_ZST, DOCUMENT_MD, LOCKED_TEMP_PREFIX, PAGE_FILE, RAW_DIR,
     REDLINE_MD, STAGING_PREFIX, STALE_TEMP_AGE, dir_name, new_temp_file,
 };
+pub use imports::CaptureOutcome;
 pub use markdown::render as render_markdown;
 pub use outbox::{
     AlertKind, AlertPlan, AlertRow, AlertState, ClaimedAlert, DeliveryRow, PlannedRevision,
@@ -470,6 +473,7 @@ mod tests {
             source_fingerprint: None,
             source_mask: None,
             content_hash: None,
+            archived: None,
         }
     }
 

@@ -867,6 +867,7 @@ mod tests {
                 source_fingerprint: None,
                 source_mask: None,
                 content_hash: None,
+                archived: None,
             })
             .unwrap();
         let revision = diff::revision(&d1, &d2, &DiffOptions::default()).unwrap();
@@ -906,6 +907,7 @@ mod tests {
                 source_fingerprint: None,
                 source_mask: None,
                 content_hash: None,
+                archived: None,
             })
             .unwrap();
         (store, new.snapshot_id)

@@ -264,6 +264,7 @@ impl Store {
             removed.raw_bodies = self.unnamed_raw(&raw, ids)?.len();
             return Ok(removed);
         }
+        super::ledger::append_removals(&tx, Timestamp::now()).map_err(&sql)?;
         tx.execute_batch(
             "DELETE FROM deliveries WHERE alert_id IN gone_alerts;
              DELETE FROM alerts WHERE id IN gone_alerts;

@@ -120,6 +120,24 @@ pub struct NewSnapshot<'a> {
     /// `document`'s fingerprint ([`Document::fingerprint`]) when the caller
     /// has it already; `None`: computed here.
     pub content_hash: Option<&'a str>,
+    /// The web archive the capture was imported from; `None` for a page
+    /// fetched live.
+    pub archived: Option<&'a Archived>,
+}
+
+/// Where an imported capture came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Archived {
+    /// The archive's name (`wayback`, or an `[archives.NAME]` of the config).
+    pub archive: String,
+    /// The archive's replay URL of the capture.
+    pub url: String,
+    /// The capture's time as the archive writes it (14 digits, UTC).
+    pub timestamp: String,
+    /// The URL the archive captured.
+    pub original: String,
+    /// The archive's digest of the capture, if it gives one.
+    pub digest: Option<String>,
 }
 
 /// What [`Store::record_snapshot`] wrote.
@@ -203,6 +221,16 @@ pub struct SnapshotRow {
     /// none was. Not shown: an internal key.
     #[serde(skip)]
     pub source_mask: Option<Vec<u8>>,
+    /// The web archive the snapshot was imported from (`redliner
+    /// backfill`); `None` for a capture redliner fetched itself.
+    pub source: Option<String>,
+    /// The archive's replay URL of the capture; `None` for live captures.
+    pub source_url: Option<String>,
+    /// SHA-256 (hex) of the document JSON as stored; `None` until the
+    /// ledger has entered a snapshot stored before it.
+    pub document_sha256: Option<String>,
+    /// The hash of the snapshot's newest ledger entry ([`crate::store::ledger`]).
+    pub chain_hash: Option<String>,
 }
 
 impl SnapshotRow {
@@ -315,7 +343,8 @@ pub struct HistoryEntry {
 pub(super) const SNAPSHOT_COLUMNS: &str = "id, target_id, captured_at, dir, url, final_url, http_status, \
      content_type, charset, etag, last_modified, content_hash, raw_sha256, title, stamp_text, \
      stamp_date, stamp_time, stamp_instant, root_selector, root_fallback, sections, blocks, words, \
-     charset_source, raw_path, source_fingerprint, source_mask";
+     charset_source, raw_path, source_fingerprint, source_mask, source, source_url, \
+     document_sha256, chain_hash";
 
 pub(super) const CHECK_COLUMNS: &str = "id, target_id, started_at, finished_at, url, final_url, http_status, \
      outcome, error, snapshot_id, revision_id, duration_ms, note";
@@ -422,6 +451,10 @@ pub(super) fn snapshot_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Snapsh
         raw_path: r.get(at + 24)?,
         source_fingerprint: r.get(at + 25)?,
         source_mask: r.get(at + 26)?,
+        source: r.get(at + 27)?,
+        source_url: r.get(at + 28)?,
+        document_sha256: r.get(at + 29)?,
+        chain_hash: r.get(at + 30)?,
     })
 }
 

@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_source_mask.sql"),
     include_str!("migrations/009_id_floor.sql"),
     include_str!("migrations/010_browse.sql"),
+    include_str!("migrations/011_ledger.sql"),
 ];
 
 /// The schema version this build writes.
@@ -146,9 +147,12 @@ mod tests {
                 tables(&conn),
                 [
                     "alerts",
+                    "archive_captures",
                     "checks",
                     "deliveries",
                     "id_floor",
+                    "ledger",
+                    "ledger_start",
                     "revision_sections",
                     "revisions",
                     "search_indexed",

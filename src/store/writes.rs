@@ -297,8 +297,8 @@ impl Store {
             },
             durability,
         );
-        let name = match name {
-            Ok(name) => name,
+        let (name, document_sha256) = match name {
+            Ok(written) => written,
             Err(e) => {
                 if let Some(raw) = &raw_written {
                     let _ = std::fs::remove_file(raw);
@@ -308,7 +308,7 @@ impl Store {
         };
         let dir = target_dir.join(&name);
         let rel = format!("{}/{name}", new.target);
-        match self.insert_snapshot_rows(&new, &rel, (&sha, &raw_rel)) {
+        match self.insert_snapshot_rows(&new, &rel, (&sha, &raw_rel), &document_sha256) {
             Ok((snapshot_id, revision_id, check_id)) => {
                 if let Some(batch) = self.batch.get_mut() {
                     batch.dirs.push(dir.clone());
@@ -338,12 +338,14 @@ impl Store {
     }
 
     /// The rows of [`Store::record_snapshot`]; `raw` is the body's SHA-256
-    /// (hex) and its file relative to the root.
+    /// (hex) and its file relative to the root; `document_sha256` the
+    /// document JSON's, for the ledger entry.
     pub(super) fn insert_snapshot_rows(
         &mut self,
         new: &NewSnapshot<'_>,
         rel: &str,
         raw: (&str, &str),
+        document_sha256: &str,
     ) -> Result<(SnapshotId, Option<RevisionId>, CheckId), StoreError> {
         let index = self.index.display().to_string();
         let sql = |source| StoreError::Sqlite {
@@ -369,7 +371,8 @@ impl Store {
                  max(coalesce((SELECT max(id) FROM snapshots), 0),
                      coalesce((SELECT floor FROM id_floor WHERE name = 'snapshots'), 0)) + 1,
                  ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                 ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,
+                 ?27, ?28, NULL, NULL)",
                 SNAPSHOT_COLUMNS
             ),
             params![
@@ -399,10 +402,25 @@ impl Store {
                 raw.1,
                 new.source_fingerprint,
                 new.source_mask,
+                new.archived.map(|a| a.archive.as_str()),
+                new.archived.map(|a| a.url.as_str()),
             ],
         )
         .map_err(sql)?;
         let snapshot_id = SnapshotId(tx.last_insert_rowid());
+        ledger::append(
+            &tx,
+            ledger::LedgerEvent::Stored,
+            &ledger::Subject {
+                snapshot_id,
+                target: new.target,
+                captured_at: &ts(new.captured_at),
+                raw_sha256: raw.0,
+                document_sha256,
+            },
+            Timestamp::now(),
+        )
+        .map_err(sql)?;
         super::search::index_document(&tx, snapshot_id, doc).map_err(sql)?;
         let revision_id = match (new.revision, new.previous) {
             (Some(revision), Some(previous)) => Some(insert_revision(
@@ -440,6 +458,17 @@ impl Store {
             },
         )
         .map_err(sql)?;
+        if let Some(a) = new.archived {
+            super::imports::insert_capture(
+                &tx,
+                new.target,
+                a,
+                super::imports::CaptureOutcome::Snapshot,
+                Some(snapshot_id),
+                new.note,
+            )
+            .map_err(sql)?;
+        }
         if let Some(plan) = new.alerts {
             let location = match &public_url {
                 Some(base) => crate::report::revision_page(base, new.target, snapshot_id),
@@ -515,6 +544,9 @@ impl Store {
             path: path.display().to_string(),
             source,
         };
+        let plain =
+            files::document_bytes(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
+        let document_sha256 = ledger::sha256_hex(&plain);
         let json =
             files::document_json(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
         let durability = self.durability();
@@ -564,6 +596,20 @@ impl Store {
                 to_i64(words),
             ],
         )
+        .and_then(|_| {
+            ledger::append(
+                &unit,
+                ledger::LedgerEvent::Replaced,
+                &ledger::Subject {
+                    snapshot_id: row.id,
+                    target: &row.target,
+                    captured_at: &ts(row.captured_at),
+                    raw_sha256: &row.raw_sha256,
+                    document_sha256: &document_sha256,
+                },
+                Timestamp::now(),
+            )
+        })
         .and_then(|_| unit.commit())
         .map_err(|source| StoreError::Sqlite {
             path: index,

@@ -3,6 +3,8 @@
 
 mod accuracy;
 mod alerts;
+mod archive_server;
+mod backfill;
 mod bounded;
 mod check;
 mod commands;

@@ -1,0 +1,409 @@
+//! `redliner backfill` against a fake web archive on 127.0.0.1 (see
+//! `archive_server.rs`), and `verify` over the history it made.
+
+use std::time::Duration;
+
+use crate::archive_server::Archive;
+use crate::harness::{NATO_RULES, Test, fixture};
+use crate::server::Reply;
+
+/// A test whose target is the NATO page on the test server (its path is
+/// what the fake archive's CDX keys compare), with a webhook channel, and
+/// whose config names the fake archive both as `wayback` and as a Memento
+/// archive `memento`, 100 ms apart.
+pub fn with_archive(archive: &Archive) -> Test {
+    let t = Test::new();
+    t.write_config(&format!(
+        "[settings]\ntimeout = \"5s\"\nretries = 0\n{NATO_RULES}\n\
+         [[channel]]\nid = \"hook\"\nkind = \"webhook\"\nurl_env = \"TEST_HOOK_URL\"\n\
+         [[target]]\nid = \"nato-belarus\"\nurl = \"{page}\"\nrules = \"nato-topic\"\nchannels = [\"hook\"]\n\
+         [archives.wayback]\nkind = \"wayback\"\nurl = \"{base}\"\ndelay = \"100ms\"\n\
+         [archives.memento]\nkind = \"memento\"\nurl = \"{base}/timemap/link/{{url}}\"\ndelay = \"100ms\"\n",
+        page = t.server.url("/cps/en/natohq/topics_49119.htm"),
+        base = archive.base()
+    ));
+    t
+}
+
+/// (capture time, source, stamp date, root fallback) of every snapshot,
+/// in capture order.
+fn snapshots(t: &Test) -> Vec<(String, Option<String>, Option<String>, bool)> {
+    let db = t.db();
+    let mut st = db
+        .prepare(
+            "SELECT captured_at, source, stamp_date, root_fallback FROM snapshots
+             ORDER BY captured_at",
+        )
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The kinds of the content revisions, by their new snapshot's capture time.
+fn revision_kinds(t: &Test) -> Vec<(String, String)> {
+    let db = t.db();
+    let mut st = db
+        .prepare(
+            "SELECT substr(n.captured_at, 1, 10), r.kind FROM revisions r
+             JOIN snapshots n ON n.id = r.new_snapshot_id
+             WHERE r.technical = 0 ORDER BY n.captured_at",
+        )
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn counts(t: &Test) -> [i64; 5] {
+    [
+        t.count("snapshots"),
+        t.count("revisions"),
+        t.count("checks"),
+        t.count("archive_captures"),
+        t.count("ledger"),
+    ]
+}
+
+#[test]
+fn backfill_fills_history_with_dated_archived_snapshots_then_verify_names_an_edit() {
+    let archive = Archive::start();
+    let t = with_archive(&archive);
+    // A live baseline first: the archive's captures go before it.
+    t.server
+        .reply(Reply::html(fixture("nato-belarus/v2-reworded.html")));
+    assert_eq!(t.run(&["check"]).code, 0);
+
+    let run = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("nato-belarus: 11 captures in `wayback`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "8 stored, 1 unchanged, 0 duplicates, 2 refused, 0 looked at before; \
+             1 revision to later snapshots"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("capture 20060401000000 refused: the archive answered 404 for the replay"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("capture 20140101000000 refused: the page looks like an error page"),
+        "{}",
+        run.stderr
+    );
+
+    // Dated by capture, marked with their archive, read with the old
+    // templates' stamps and the fallback root; the live one last.
+    let got = snapshots(&t);
+    let want: [(&str, Option<&str>, bool); 9] = [
+        ("2006-03-29T18:54:00.000Z", Some("2006-03-29"), true),
+        ("2008-06-11T12:00:00.000Z", Some("2008-06-11"), true),
+        ("2010-02-04T11:30:00.000Z", Some("2010-02-04"), true),
+        ("2011-06-14T09:12:00.000Z", Some("2011-06-14"), true),
+        ("2012-03-02T15:38:00.000Z", Some("2012-03-02"), true),
+        ("2012-03-20T10:00:00.000Z", Some("2012-03-20"), true),
+        ("2020-09-10T14:30:00.000Z", Some("2020-09-10"), false),
+        ("2024-08-30T06:15:00.000Z", Some("2024-08-28"), false),
+        ("", Some("2024-11-14"), false),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:?}");
+    for (i, ((at, source, stamp, fallback), (w_at, w_stamp, w_fallback))) in
+        got.iter().zip(want).enumerate()
+    {
+        if i < 8 {
+            assert_eq!(at, w_at);
+            assert_eq!(source.as_deref(), Some("wayback"), "{at}");
+        } else {
+            assert!(at.as_str() > "2026", "{at}");
+            assert_eq!(source, &None, "the live snapshot has no archive");
+        }
+        assert_eq!(stamp.as_deref(), w_stamp, "{at}");
+        assert_eq!(*fallback, w_fallback, "{at}");
+    }
+    let kinds: Vec<String> = revision_kinds(&t)
+        .iter()
+        .map(|(d, k)| format!("{d} {k}"))
+        .collect();
+    assert_eq!(
+        kinds[..7],
+        [
+            "2008-06-11 revised",
+            "2010-02-04 revised",
+            "2011-06-14 revised",
+            "2012-03-02 revised",
+            "2012-03-20 stamp-only",
+            "2020-09-10 revised",
+            "2024-08-30 revised",
+        ]
+    );
+    // The last capture (v1's text) to the live v2: one block reworded.
+    assert_eq!(kinds.len(), 8, "{kinds:?}");
+    assert!(
+        kinds[7].starts_with("20") && kinds[7].ends_with(" revised"),
+        "{kinds:?}"
+    );
+    // The replay URL is kept with each imported snapshot.
+    let replay: String = t
+        .db()
+        .query_row(
+            "SELECT source_url FROM snapshots WHERE captured_at LIKE '2012-03-02%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        replay,
+        format!(
+            "{}/web/20120302153800id_/http://www.nato.int:80/cps/en/natohq/topics_49119.htm",
+            archive.base()
+        )
+    );
+
+    // `history` lists them by capture time, oldest last, each saying where
+    // it came from; the live baseline now has its revision from the archive.
+    let h = t.run(&["history", "nato-belarus"]);
+    assert_eq!(h.code, 0, "{}", h.stderr);
+    let lines: Vec<&str> = h.stdout.lines().skip(1).collect();
+    assert_eq!(lines.len(), 9, "{}", h.stdout);
+    assert!(
+        lines[8].starts_with("2006-03-29T18:54:00Z  #"),
+        "{}",
+        lines[8]
+    );
+    assert!(
+        lines[8].contains("Last update: 29-Mar-2006 18:54"),
+        "{}",
+        lines[8]
+    );
+    assert!(lines[8].contains("imported from `wayback`: capture of 2006-03-29 18:54:00 UTC"));
+    assert!(
+        lines[3].contains("stamp-only") && lines[3].contains("20-Mar-2012"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[0].contains("baseline  revised"), "{}", lines[0]);
+
+    // Never alerted; the receiver saw nothing.
+    assert_eq!(t.count("alerts"), 0);
+    assert!(t.server.seen().iter().all(|s| !s.path.contains("hook")));
+
+    // Idempotent: a second run looks at nothing again and adds nothing.
+    let before = counts(&t);
+    let again = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("0 stored, 0 unchanged, 0 duplicates, 0 refused, 11 looked at before"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(counts(&t), before);
+
+    // The record holds; a byte changed in one file is named.
+    let ok = t.run(&["verify"]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout
+            .starts_with("verified: 9 ledger entries, 9 snapshots, 18 files checked; 0 breaks"),
+        "{}",
+        ok.stdout
+    );
+    let (id, dir): (i64, String) = t
+        .db()
+        .query_row(
+            "SELECT id, dir FROM snapshots WHERE captured_at LIKE '2010-02-04%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let md = t.store().join(&dir).join("document.json.zst");
+    let mut json = zstd::stream::decode_all(std::fs::File::open(&md).unwrap()).unwrap();
+    let at = json.iter().position(|b| *b == b'N').unwrap();
+    json[at] = b'M';
+    std::fs::write(&md, zstd::stream::encode_all(&json[..], 3).unwrap()).unwrap();
+    let broken = t.run(&["verify"]);
+    assert_eq!(broken.code, 1, "{}{}", broken.stdout, broken.stderr);
+    assert!(
+        broken.stdout.starts_with(&format!(
+            "BROKEN: first break: snapshot {id} of nato-belarus: document file edited"
+        )),
+        "{}",
+        broken.stdout
+    );
+}
+
+/// One request at a time, at least the archive's delay apart; a 429's
+/// Retry-After waited for; an archive going down stops the run, and the
+/// next run resumes where it stopped and ends as an uninterrupted one.
+#[test]
+fn backfill_is_polite_resumes_after_an_outage_and_honours_retry_after() {
+    let archive = Archive::start();
+    let t = with_archive(&archive);
+    archive.busy(429, 1);
+    archive.down_after(Some(4));
+    let first = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(first.code, 2, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("run again to resume"),
+        "{}",
+        first.stderr
+    );
+    let looked: i64 = t.count("archive_captures");
+    assert!(
+        (3..=5).contains(&looked),
+        "looked at {looked} before the outage"
+    );
+    let stored_then = t.count("snapshots");
+    assert!(stored_then >= 2, "{stored_then}");
+
+    archive.down_after(None);
+    let second = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("{looked} looked at before")),
+        "{}",
+        second.stderr
+    );
+    // The same history an uninterrupted run makes.
+    assert_eq!(t.count("snapshots"), 8);
+    assert_eq!(t.count("archive_captures"), 11);
+    assert_eq!(t.count("revisions WHERE technical = 0"), 7);
+    let verify = t.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+
+    let hits = archive.hits();
+    // The 429 came first (the CDX listing, then the first replay) and
+    // its Retry-After of 1 s was waited for before the replay was asked again.
+    assert!(
+        hits[0].path.starts_with("/cdx/search/cdx?"),
+        "{}",
+        hits[0].path
+    );
+    assert_eq!(hits[1].path, hits[2].path);
+    let waited = hits[2].arrived - hits[1].answered;
+    assert!(waited >= Duration::from_millis(990), "waited {waited:?}");
+    // Never two requests at once, and each at least the 100 ms delay
+    // after the one before ended.
+    for pair in hits.windows(2) {
+        assert!(pair[1].arrived >= pair[0].answered, "overlapping requests");
+        let gap = pair[1].arrived - pair[0].answered;
+        assert!(
+            gap >= Duration::from_millis(95),
+            "{gap:?} between {} and {}",
+            pair[0].path,
+            pair[1].path
+        );
+    }
+}
+
+/// A Memento TimeMap lists the same captures (without digests, so the
+/// repeated bytes are fetched and found unchanged); `--from`/`--to` keep a
+/// window; a bad archive or date is a clear error that writes nothing.
+#[test]
+fn backfill_reads_a_memento_timemap_within_a_window() {
+    let archive = Archive::start();
+    let t = with_archive(&archive);
+    let bad = t.run(&["backfill", "nato-belarus", "--archive", "nowhere"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("no archive `nowhere` (known: memento, wayback"),
+        "{}",
+        bad.stderr
+    );
+    let bad = t.run(&["backfill", "nato-belarus", "--from", "last tuesday"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("--from `last tuesday`: expected a date"),
+        "{}",
+        bad.stderr
+    );
+    let bad = t.run(&["backfill", "nato-belarus", "--from", "2012", "--to", "2010"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("--from 2012 is after --to 2010"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!t.store().join("redliner.sqlite").exists());
+
+    let run = t.run(&[
+        "backfill",
+        "nato-belarus",
+        "--archive",
+        "memento",
+        "--from",
+        "2010",
+        "--to",
+        "2012-03-02",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("4 captures in `memento`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("3 stored, 1 unchanged"),
+        "{}",
+        run.stderr
+    );
+    let got: Vec<String> = snapshots(&t).into_iter().map(|s| s.0).collect();
+    assert_eq!(
+        got,
+        [
+            "2010-02-04T11:30:00.000Z",
+            "2011-06-14T09:12:00.000Z",
+            "2012-03-02T15:38:00.000Z"
+        ]
+    );
+    let replay: String = t
+        .db()
+        .query_row(
+            "SELECT source_url FROM snapshots ORDER BY captured_at LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        replay,
+        format!(
+            "{}/wayback/20100204113000id_/http://www.nato.int:80/cps/en/natohq/topics_49119.htm",
+            archive.base()
+        )
+    );
+
+    // The whole TimeMap: the repeated 2008 bytes are fetched and found
+    // unchanged, the 302 capture is not listed.
+    let all = t.run(&["backfill", "nato-belarus", "--archive", "memento"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert!(
+        all.stderr.contains("12 captures in `memento`"),
+        "{}",
+        all.stderr
+    );
+    assert!(
+        all.stderr
+            .contains("5 stored, 1 unchanged, 0 duplicates, 2 refused, 4 looked at before"),
+        "{}",
+        all.stderr
+    );
+    assert_eq!(t.count("snapshots"), 8);
+}
