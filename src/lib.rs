@@ -63,6 +63,7 @@ pub mod diff;
 pub mod document;
 pub mod duration;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod ids;

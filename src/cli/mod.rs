@@ -16,6 +16,7 @@ mod backfill;
 mod check;
 mod conventions;
 mod diff;
+mod export;
 mod extract;
 mod history;
 mod maintenance;
@@ -107,6 +108,10 @@ pub enum Command {
     Backup(maintenance::BackupArgs),
     /// Import a target's past captures from a web archive (Wayback CDX or a Memento TimeMap) as dated snapshots; never alerts
     Backfill(backfill::BackfillArgs),
+    /// Export the history for other tools: `warc` (a WARC/1.1 file) or `git` (one commit per snapshot)
+    Export(export::ExportArgs),
+    /// Write an evidence bundle (zip) proving what a snapshot said, checkable with sha256sum alone
+    Evidence(export::EvidenceArgs),
     /// Recheck the tamper-evident record: the ledger's hash chain, every snapshot row, every file's digest
     Verify(verify::VerifyArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
@@ -186,6 +191,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Backup(a) => maintenance::backup(&cli.global, a),
         Command::Verify(a) => verify::run(&cli.global, a),
         Command::Backfill(a) => backfill::run(&cli.global, a),
+        Command::Export(a) => export::run(&cli.global, a),
+        Command::Evidence(a) => export::evidence(&cli.global, a),
         Command::Completions(a) => conventions::completions(a),
         Command::Man(a) => conventions::man(a),
     }

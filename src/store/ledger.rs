@@ -404,6 +404,23 @@ impl Store {
             .map_err(self.sql())
     }
 
+    /// The ledger entries from `seq` on (to the head), in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn ledger_from(&self, seq: i64) -> Result<Vec<LedgerEntry>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM ledger WHERE seq >= ?1 ORDER BY seq"
+            ))
+            .map_err(self.sql())?;
+        st.query_map([seq], entry_row)
+            .map_err(self.sql())?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(self.sql())
+    }
+
     /// The newest ledger entry (the head of the chain), if any.
     ///
     /// # Errors

@@ -251,6 +251,20 @@ impl Store {
             .map_err(self.sql())
     }
 
+    /// The document JSON exactly as stored (decompressed): the bytes whose
+    /// SHA-256 is the snapshot's `document_sha256`, and the file read.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] naming the file.
+    pub fn document_bytes(&self, row: &SnapshotRow) -> Result<(Vec<u8>, PathBuf), StoreError> {
+        files::read_document(&self.snapshot_dir(row), row.raw_path.is_none()).map_err(
+            |(path, source)| StoreError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+        )
+    }
+
     /// Loads the document (`document.json.zst`, or an old snapshot's plain
     /// `document.json`) for a row.
     /// Fails as [`Store::snapshot`] would when the snapshot's document file
