@@ -5,7 +5,7 @@
 //! Each time a snapshot is stored, its document replaced by re-extraction, or
 //! the snapshot removed (prune, forget), one entry is appended in the same
 //! transaction. An entry's hash is the SHA-256 (hex) of its text
-//! ([`entry_text`]), which starts with the previous entry's hash, so changing,
+//! ([`LedgerEntry::text`]), which starts with the previous entry's hash, so changing,
 //! removing or reordering any entry changes every hash after it. Each
 //! snapshot row carries its raw body's and its document's SHA-256 and the hash
 //! of its newest entry (`chain_hash`).
@@ -89,7 +89,7 @@ pub struct LedgerEntry {
 }
 
 impl LedgerEntry {
-    /// The text whose SHA-256 is the entry's hash ([`entry_text`]).
+    /// The text whose SHA-256 is the entry's hash (see the module documentation).
     pub fn text(&self) -> String {
         entry_text(&Fields {
             prev_hash: &self.prev_hash,
