@@ -133,11 +133,22 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
             earlier,
         });
     }
-    // An existing branch goes on from its tip: fast-import's default for
-    // a commit without `from`.
+    // An existing branch goes on from its tip (named on the first commit;
+    // fast-import chains the others).
+    let tip = if done.is_empty() {
+        None
+    } else {
+        Some(run(dir, &["rev-parse", BRANCH])?.trim().to_string())
+    };
     let mut stream = Vec::new();
-    for row in &todo {
-        commit(store, row, html, &mut stream)?;
+    for (i, row) in todo.iter().enumerate() {
+        commit(
+            store,
+            row,
+            html,
+            tip.as_deref().filter(|_| i == 0),
+            &mut stream,
+        )?;
     }
     let mut child = git(dir)
         .args(["fast-import", "--quiet", "--done"])
@@ -171,7 +182,13 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
 }
 
 /// Appends one commit to the fast-import stream.
-fn commit(store: &Store, row: &SnapshotRow, html: bool, out: &mut Vec<u8>) -> Result<()> {
+fn commit(
+    store: &Store,
+    row: &SnapshotRow,
+    html: bool,
+    from: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let dir = store.snapshot_dir(row);
     let md_path = dir.join(crate::store::DOCUMENT_MD);
     let md = std::fs::read(&md_path).map_err(|source| Error::Io {
@@ -184,6 +201,9 @@ fn commit(store: &Store, row: &SnapshotRow, html: bool, out: &mut Vec<u8>) -> Re
     let _ = writeln!(out, "author redliner <redliner@localhost> {when} +0000");
     let _ = writeln!(out, "committer redliner <redliner@localhost> {when} +0000");
     let _ = writeln!(out, "data {}\n{message}", message.len());
+    if let Some(parent) = from {
+        let _ = writeln!(out, "from {parent}");
+    }
     file(out, &format!("{}/document.md", row.target), &md);
     if html {
         let body = store.raw_body(row)?;

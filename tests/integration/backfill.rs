@@ -407,3 +407,123 @@ fn backfill_reads_a_memento_timemap_within_a_window() {
     );
     assert_eq!(t.count("snapshots"), 8);
 }
+
+/// A store made before the ledger is entered in it by the first command
+/// that writes; later snapshots, a prune and a forget are recorded, and
+/// `verify` holds throughout; a deleted row and reordered rows are named.
+#[test]
+fn the_ledger_seals_an_older_store_and_records_removals() {
+    let t = Test::new();
+    for v in ["v1.html", "v2-reworded.html", "v3-section-added.html"] {
+        t.server
+            .reply(Reply::html(fixture(&format!("nato-belarus/{v}"))));
+        assert_eq!(t.run(&["check"]).code, 0);
+    }
+    // Back to the schema before the ledger (version 10), as an older
+    // redliner left it.
+    t.db()
+        .execute_batch(
+            "DROP TRIGGER ledger_append_only_update; DROP TRIGGER ledger_append_only_delete;
+             DROP TABLE ledger; DROP TABLE ledger_start; DROP TABLE archive_captures;
+             ALTER TABLE snapshots DROP COLUMN source; ALTER TABLE snapshots DROP COLUMN source_url;
+             ALTER TABLE snapshots DROP COLUMN document_sha256;
+             ALTER TABLE snapshots DROP COLUMN chain_hash; PRAGMA user_version = 10;",
+        )
+        .unwrap();
+    let first = t.run(&["verify"]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert!(
+        first
+            .stderr
+            .contains("entered 3 snapshots stored before the ledger"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stdout
+            .starts_with("verified: 3 ledger entries, 3 snapshots"),
+        "{}",
+        first.stdout
+    );
+
+    t.server
+        .reply(Reply::html(fixture("nato-belarus/v4-renamed.html")));
+    assert_eq!(t.run(&["check"]).code, 0);
+    let prune = t.run(&["prune", "--keep-last", "2"]);
+    assert_eq!(prune.code, 0, "{}", prune.stderr);
+    let after = t.run(&["verify"]);
+    assert_eq!(after.code, 0, "{}", after.stdout);
+    assert!(
+        after
+            .stdout
+            .starts_with("verified: 6 ledger entries, 2 snapshots"),
+        "{}",
+        after.stdout
+    );
+    assert_eq!(t.count("ledger WHERE event = 'removed'"), 2);
+
+    // Rows reordered (two capture times swapped) and a row deleted outside
+    // redliner are named; the chain's own entries cannot be deleted.
+    let db = t.db();
+    let ids: Vec<i64> = {
+        let mut st = db.prepare("SELECT id FROM snapshots ORDER BY id").unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    db.execute_batch(&format!(
+        "UPDATE snapshots SET captured_at = (SELECT captured_at FROM snapshots WHERE id = {b})
+           WHERE id = {a};",
+        a = ids[0],
+        b = ids[1]
+    ))
+    .unwrap();
+    let swapped = t.run(&["verify"]);
+    assert_eq!(swapped.code, 1);
+    assert!(
+        swapped.stdout.contains(&format!(
+            "snapshot {} of nato-belarus: ledger entry",
+            ids[0]
+        )) && swapped
+            .stdout
+            .contains("the row differs from its ledger entry (capture time)"),
+        "{}",
+        swapped.stdout
+    );
+    assert!(db.execute("DELETE FROM ledger WHERE seq = 1", []).is_err());
+    db.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF; DELETE FROM checks WHERE snapshot_id = {a};
+         DELETE FROM revisions WHERE new_snapshot_id = {a} OR old_snapshot_id = {a};
+         DELETE FROM snapshot_sections WHERE snapshot_id = {a};
+         DELETE FROM snapshots WHERE id = {a};",
+        a = ids[1]
+    ))
+    .unwrap();
+    let deleted = t.run(&["verify"]);
+    assert_eq!(deleted.code, 1);
+    assert!(
+        deleted.stdout.contains(&format!(
+            "snapshot {} of nato-belarus: ledger entry",
+            ids[1]
+        )) && deleted.stdout.contains("deleted (captured"),
+        "{}",
+        deleted.stdout
+    );
+
+    // Forgetting the target records its removals too.
+    let t2 = Test::new();
+    t2.server
+        .reply(Reply::html(fixture("nato-belarus/v1.html")));
+    assert_eq!(t2.run(&["check"]).code, 0);
+    assert_eq!(t2.run(&["forget", "nato-belarus", "--yes"]).code, 0);
+    let v = t2.run(&["verify"]);
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(
+        v.stdout
+            .starts_with("verified: 2 ledger entries, 0 snapshots"),
+        "{}",
+        v.stdout
+    );
+}

@@ -12,6 +12,7 @@ mod concurrency;
 mod config;
 mod crash;
 mod cuts_and_charsets;
+mod exports;
 mod faults;
 mod fingerprint;
 mod golden;
