@@ -70,15 +70,21 @@ fn run(dir: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The snapshots the branch's commits name (`<target>#<id>`).
-fn exported(dir: &Path) -> Result<HashSet<String>> {
-    let has_branch = git(dir)
+/// The branch's newest commit, when it has one.
+fn branch_tip(dir: &Path) -> Result<Option<String>> {
+    let out = git(dir)
         .args(["rev-parse", "--verify", "--quiet", BRANCH])
         .output()
-        .map_err(|e| git_error("rev-parse", &e))?
+        .map_err(|e| git_error("rev-parse", &e))?;
+    Ok(out
         .status
-        .success();
-    if !has_branch {
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
+}
+
+/// The snapshots the branch's commits name (`<target>#<id>`).
+fn exported(dir: &Path) -> Result<HashSet<String>> {
+    if branch_tip(dir)?.is_none() {
         return Ok(HashSet::new());
     }
     let log = run(
@@ -135,11 +141,7 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
     }
     // An existing branch goes on from its tip (named on the first commit;
     // fast-import chains the others).
-    let tip = if done.is_empty() {
-        None
-    } else {
-        Some(run(dir, &["rev-parse", BRANCH])?.trim().to_string())
-    };
+    let tip = branch_tip(dir)?;
     let mut stream = Vec::new();
     for (i, row) in todo.iter().enumerate() {
         commit(
@@ -173,8 +175,11 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    // The work tree follows the branch: the directory is redliner's, to read.
-    run(dir, &["reset", "--quiet", "--hard", BRANCH])?;
+    // The work tree follows the branch when it is checked out (the
+    // directory is for reading the history, not for editing).
+    if run(dir, &["symbolic-ref", "--quiet", "HEAD"]).is_ok_and(|h| h.trim() == BRANCH) {
+        run(dir, &["reset", "--quiet", "--hard", BRANCH])?;
+    }
     Ok(Exported {
         commits: todo.len(),
         earlier,

@@ -394,6 +394,31 @@ fn backfill_reads_a_memento_timemap_within_a_window() {
         )
     );
 
+    // The web application says where a snapshot came from.
+    let id: i64 = t
+        .db()
+        .query_row(
+            "SELECT id FROM snapshots ORDER BY captured_at LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let web = crate::web::start(&t, "127.0.0.1:0", &[]);
+    let page = crate::web::get(&format!("{}/targets/nato-belarus/snapshots/{id}", web.base));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("imported from the <code>memento</code> web archive"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("/wayback/20100204113000id_/"),
+        "{}",
+        page.body
+    );
+    drop(web);
+
     // The whole TimeMap: the repeated 2008 bytes are fetched and found
     // unchanged, the 302 capture is not listed.
     let all = t.run(&["backfill", "nato-belarus", "--archive", "memento"]);

@@ -770,10 +770,19 @@ async fn snapshot_page(app: &Arc<App>, target: &str, id: &str) -> Result<Respons
         h1 { (target_title(document.meta.title.as_deref(), &target)) }
         dl.facts {
             div { dt { "Captured" } dd { (time(row.captured_at)) } }
+            @if let Some(archive) = &row.source {
+                div { dt { "Source" } dd { "imported from the " code { (archive) } " web archive" @if let Some(u) = &row.source_url { ": " (external(u)) } } }
+            }
             div { dt { "Stamp" } dd { @if let Some(s) = &row.stamp_text { (s) } @else { span.quiet { "none read" } } } }
             div { dt { "URL" } dd { (external(&row.url)) @if row.final_url != row.url { " \u{2192} " (external(&row.final_url)) } } }
             div { dt { "HTTP" } dd { (row.http_status) " \u{b7} " (row.content_type.as_deref().unwrap_or("no content type")) " \u{b7} " (row.charset) } }
             div { dt { "Body SHA-256" } dd { code { (row.raw_sha256) } } }
+            @if let Some(d) = &row.document_sha256 {
+                div { dt { "Document SHA-256" } dd { code { (d) } } }
+            }
+            @if let Some(c) = &row.chain_hash {
+                div { dt { "Ledger entry" } dd { code { (c) } } }
+            }
             div { dt { "Content root" } dd { code { (row.root_selector) } @if row.root_fallback { " " span.error { "(fallback: the configured root was not found)" } } } }
         }
         p {
