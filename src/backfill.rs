@@ -28,7 +28,8 @@
 //! `delay` apart (default 1 s); a 429 or 503 is retried after its
 //! `Retry-After`. Every capture looked at is recorded (`archive_captures`),
 //! so an interrupted backfill resumes where it stopped and a second run adds
-//! nothing; a capture whose digest was already looked at is not fetched.
+//! nothing; a capture with the same digest as the capture before it is not
+//! fetched.
 
 use std::time::Duration;
 
@@ -79,7 +80,7 @@ pub struct Summary {
     pub stored: usize,
     /// Captures equal to the snapshot before them.
     pub unchanged: usize,
-    /// Captures whose digest was already looked at (not fetched).
+    /// Captures with the digest of the capture before them (not fetched).
     pub duplicates: usize,
     /// Captures refused, with why.
     pub refused: Vec<(String, String)>,
@@ -668,12 +669,17 @@ impl<'a> Backfill<'a> {
             original: capture.original.clone(),
             digest: capture.digest.clone(),
         };
+        // The same bytes as the capture just before it (looked at by an
+        // earlier run; the CDX server collapses repeats within one
+        // listing): nothing to fetch. A repeat further back is fetched: the
+        // page may have returned to it (a revert).
         if let Some(digest) = &capture.digest
-            && let Some(first) = self
-                .store
-                .capture_with_digest(&target.id, archive, digest)?
+            && let Some((before, Some(seen))) =
+                self.store
+                    .capture_before(&target.id, archive, &capture.timestamp)?
+            && seen == *digest
         {
-            let note = format!("the same bytes as capture {first}");
+            let note = format!("the same bytes as capture {before}");
             self.store.record_capture(
                 &target.id,
                 target.url.as_str(),

@@ -20,7 +20,8 @@ pub enum CaptureOutcome {
     Snapshot,
     /// The same document and stamp as the snapshot before it: nothing stored.
     Unchanged,
-    /// A digest already looked at (the same bytes as another capture).
+    /// The same digest (the same bytes) as the capture before it, looked
+    /// at earlier: not fetched.
     Duplicate,
     /// Not a capture of the page: an error page, an empty extraction, a
     /// redirect elsewhere, an undecodable or cut body.
@@ -81,26 +82,30 @@ impl Store {
         Ok(found.and_then(|s| s.parse().ok()))
     }
 
-    /// The capture of `archive` for `target` with this digest that an
-    /// earlier capture's look found (its timestamp), if any.
+    /// The capture of `archive` for `target` just before `timestamp` that
+    /// an earlier look found to be the page (stored, unchanged or a
+    /// duplicate; refused ones are not the page): its timestamp and digest.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn capture_with_digest(
+    pub fn capture_before(
         &self,
         target: &str,
         archive: &str,
-        digest: &str,
-    ) -> Result<Option<String>, StoreError> {
+        timestamp: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
         self.conn
             .prepare_cached(
-                "SELECT timestamp FROM archive_captures
-                 WHERE target_id = ?1 AND archive = ?2 AND digest = ?3
-                 ORDER BY timestamp LIMIT 1",
+                "SELECT timestamp, digest FROM archive_captures
+                 WHERE target_id = ?1 AND archive = ?2 AND timestamp < ?3
+                   AND outcome != 'refused'
+                 ORDER BY timestamp DESC LIMIT 1",
             )
             .and_then(|mut st| {
-                st.query_row(params![target, archive, digest], |r| r.get(0))
-                    .optional()
+                st.query_row(params![target, archive, timestamp], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
             })
             .map_err(self.sql())
     }

@@ -556,3 +556,58 @@ fn the_ledger_seals_an_older_store_and_records_removals() {
         v.stdout
     );
 }
+
+/// A capture with the same digest as the capture before it (looked at by
+/// an earlier run: the CDX server collapses repeats within one listing only)
+/// is recorded as a duplicate and not fetched; a capture whose bytes came
+/// earlier but not just before it is fetched (the page may have gone back).
+#[test]
+fn a_capture_with_the_bytes_of_the_one_before_is_not_fetched_again() {
+    let archive = Archive::start();
+    let t = with_archive(&archive);
+    let june = t.run(&["backfill", "nato-belarus", "--to", "2008-06"]);
+    assert_eq!(june.code, 0, "{}", june.stderr);
+    assert!(
+        june.stderr
+            .contains("2 stored, 0 unchanged, 0 duplicates, 1 refused"),
+        "{}",
+        june.stderr
+    );
+    // The July 2008 capture alone: the same bytes as June's.
+    let july = t.run(&[
+        "backfill",
+        "nato-belarus",
+        "--from",
+        "2008-07",
+        "--to",
+        "2008-07",
+    ]);
+    assert_eq!(july.code, 0, "{}", july.stderr);
+    assert!(
+        july.stderr.contains("1 capture in `wayback`"),
+        "{}",
+        july.stderr
+    );
+    assert!(
+        july.stderr
+            .contains("0 stored, 0 unchanged, 1 duplicate, 0 refused, 0 looked at before"),
+        "{}",
+        july.stderr
+    );
+    assert!(
+        archive
+            .hits()
+            .iter()
+            .all(|h| !h.path.starts_with("/web/20080702"))
+    );
+    let note: String = t
+        .db()
+        .query_row(
+            "SELECT note FROM archive_captures WHERE timestamp = '20080702093000'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(note, "the same bytes as capture 20080611120000");
+    assert_eq!(t.count("snapshots"), 2);
+}
