@@ -428,9 +428,11 @@ pub fn strip_archive_inserts(body: &[u8]) -> (Vec<u8>, bool) {
         ),
         (b"<!--\n     FILE ARCHIVED ON", b"-->"),
     ];
+    // pywb's banner insert, when an archive ignores `id_`.
+    const PYWB: (&[u8], &[u8]) = (b"<!-- WB Insert -->", b"<!-- End WB Insert -->");
     let mut out = body.to_vec();
     let mut found = false;
-    for (start, end) in SPANS {
+    for (start, end) in SPANS.into_iter().chain([PYWB]) {
         while let Some(i) = find(&out, start) {
             let Some(j) = find(&out[i..], end) else {
                 break;
@@ -440,6 +442,32 @@ pub fn strip_archive_inserts(body: &[u8]) -> (Vec<u8>, bool) {
         }
     }
     (out, found)
+}
+
+/// Signs of an archive's own page in place of a capture (its error and
+/// notice pages, sometimes served with 200): the sign found, if any.
+pub fn archive_own_page(body: &[u8]) -> Option<&'static str> {
+    const SIGNS: [(&[u8], &str); 6] = [
+        (
+            b"Wayback Machine has not archived that URL",
+            "the Wayback Machine's page for a URL it has not archived",
+        ),
+        (b"<title>Wayback Machine</title>", "a Wayback Machine page"),
+        (
+            b"has been excluded from the Wayback Machine",
+            "the Wayback Machine's page for an excluded URL",
+        ),
+        (
+            b"Got an HTTP 30",
+            "the Wayback Machine's notice of a redirect at crawl time",
+        ),
+        (b"<!-- WB Insert -->", "a pywb archive's banner"),
+        (b"id=\"_wb_frame_top_banner\"", "a pywb archive's frame"),
+    ];
+    SIGNS
+        .iter()
+        .find(|(sign, _)| find(body, sign).is_some())
+        .map(|(_, what)| *what)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -744,6 +772,9 @@ impl<'a> Backfill<'a> {
         if banner {
             page.body = body;
         }
+        if let Some(what) = archive_own_page(&page.body) {
+            return refuse(self, summary, format!("the archive served {what}, not a capture"));
+        }
         page.decode(target.charset);
         if let Some(e) = page.undecodable() {
             return refuse(self, summary, e.to_string());
@@ -1025,6 +1056,16 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "<html><head>\n</head><body><p>Text</p></body></html>\n"
         );
+        assert_eq!(
+            archive_own_page(b"<p>Hrm.</p><p>Wayback Machine has not archived that URL.</p>"),
+            Some("the Wayback Machine's page for a URL it has not archived")
+        );
+        assert_eq!(archive_own_page(b"<html><p>NATO</p></html>"), None);
+        let (pywb, found) = strip_archive_inserts(
+            b"<body><!-- WB Insert --><div>banner</div><!-- End WB Insert --><p>x</p></body>",
+        );
+        assert!(found);
+        assert_eq!(pywb, b"<body><p>x</p></body>");
         assert_eq!(
             replay_timestamp("http://a/web/20110901000000id_/http://www.nato.int/").as_deref(),
             Some("20110901000000")
