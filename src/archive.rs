@@ -550,7 +550,12 @@ pub fn extract_row<S: CheckStore + ?Sized>(
     row: &SnapshotRow,
     target: &Target,
 ) -> Result<Document> {
-    let body = store.raw_body(row)?;
+    let mut body = store.raw_body(row)?;
+    // An imported capture is extracted as the backfill did: without the
+    // archive's inserts (kept in the stored body as received).
+    if row.source.is_some() {
+        body = crate::backfill::strip_archive_inserts(&body).0;
+    }
     let text = match encoding_rs::Encoding::for_label(row.charset.as_bytes()) {
         Some(enc) => enc.decode_with_bom_removal(&body).0.into_owned(),
         None => fetch::decode(&body, row.content_type.as_deref(), None).text,

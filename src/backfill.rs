@@ -390,7 +390,7 @@ pub fn replay_timestamp(url: &str) -> Option<String> {
 }
 
 /// The URL a replay URL captured (what follows its time segment), if any.
-fn replayed_original(url: &str) -> Option<String> {
+pub fn replayed_original(url: &str) -> Option<String> {
     let mut parts = url.splitn(2, "://");
     let (_, rest) = (parts.next()?, parts.next()?);
     let mut segs = rest.split('/');
@@ -768,25 +768,34 @@ impl<'a> Backfill<'a> {
             };
             return refuse(self, summary, why);
         }
-        let (body, banner) = strip_archive_inserts(&page.body);
-        if banner {
-            page.body = body;
-        }
-        if let Some(what) = archive_own_page(&page.body) {
-            return refuse(self, summary, format!("the archive served {what}, not a capture"));
-        }
+        // The body is stored as received; the archive's inserts (a toolbar
+        // in a replay that should have had none) are left out of what is
+        // read (`archive::extract_row` does the same on re-extraction).
         page.decode(target.charset);
-        if let Some(e) = page.undecodable() {
+        let (body, banner) = strip_archive_inserts(&page.body);
+        let mut view = page.clone();
+        if banner {
+            view.body = body;
+            view.decode(target.charset);
+        }
+        if let Some(what) = archive_own_page(&view.body) {
+            return refuse(
+                self,
+                summary,
+                format!("the archive served {what}, not a capture"),
+            );
+        }
+        if let Some(e) = view.undecodable() {
             return refuse(self, summary, e.to_string());
         }
-        if !crate::layout::closes(&page.body) {
+        if !crate::layout::closes(&view.body) {
             return refuse(
                 self,
                 summary,
                 "the replayed body looks cut (it does not close its document)".into(),
             );
         }
-        let document = match crate::monitor::extract_page(target, &page) {
+        let document = match crate::monitor::extract_page(target, &view) {
             Ok(d) => d,
             Err(Error::Extract { source, .. }) => return refuse(self, summary, source.to_string()),
             Err(e) => return Err(e),
@@ -831,7 +840,11 @@ impl<'a> Backfill<'a> {
             capture.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
         )];
         if banner {
-            notes.push("the archive's toolbar was removed from the replay".into());
+            notes.push(
+                "the replay carried the archive's toolbar: kept in the stored body, left out of \
+                 the extraction"
+                    .into(),
+            );
         }
         if let Some(previous) = &previous {
             if revision.is_none() {

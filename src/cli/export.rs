@@ -172,7 +172,7 @@ pub fn evidence(global: &Global, args: &EvidenceArgs) -> Result<ExitCode, Error>
     let old = match args.against.as_deref() {
         Some("none") => None,
         Some(name) => Some(super::show::resolve(&store, &args.target, name)?),
-        None => store.snapshots_around(&args.target, new.captured_at)?.0,
+        None => store.snapshot_preceding(&new)?,
     };
     if let Some(old) = &old
         && (old.captured_at, old.id) >= (new.captured_at, new.id)

@@ -95,8 +95,8 @@ pub fn write_bundle(
     let mut warc = Vec::new();
     let info_id = "<urn:uuid:00000000-0000-8000-8000-000000000000>";
     for row in &rows {
-        let body = store.raw_body(row)?;
-        let (json, _) = store.document_bytes(row)?;
+        let body = super::checked_body(store, row)?;
+        let (json, document) = super::checked_document(store, row)?;
         let entries: Vec<LedgerEntry> = store.ledger_entries(row.id)?;
         let Some(last) = entries.last() else {
             return Err(Error::Usage(format!(
@@ -113,11 +113,8 @@ pub fn write_bundle(
         }
         oldest_seq = oldest_seq.min(entries[0].seq);
         super::warc::write_snapshot(store, row, &body, &mut warc, true, info_id)?;
-        let md_path = store.snapshot_dir(row).join(crate::store::DOCUMENT_MD);
-        let md = std::fs::read(&md_path).map_err(|source| Error::Io {
-            path: md_path.display().to_string(),
-            source,
-        })?;
+        // Made from the proven document, never copied from `document.md`.
+        let md = crate::store::render_markdown(&document, &row.target).into_bytes();
         let sub = format!("snapshot-{}", row.id);
         files.push((format!("{sub}/page.html"), body));
         files.push((format!("{sub}/document.json"), json));
@@ -258,17 +255,25 @@ fn readme(m: &Manifest, entries: &[LedgerEntry]) -> String {
                 .map_or_else(String::new, |t| format!("; the page said \"{t}\"")),
         ));
     }
-    s.push_str(
-        "\nFiles: page.html is the body exactly as received; document.json is the text \
-         redliner extracted from it, section by section; document.md the same as Markdown; \
-         captures.warc.gz the capture(s) as a standard web archive (WARC/1.1); redline.html and \
-         redline.md what changed between the two snapshots; ledger/ the entries of redliner's \
-         append-only hash chain that record these files.\n\n\
+    let two = m.snapshots.len() > 1;
+    s.push_str(&format!(
+        "\nFiles: page.html is the body exactly as received (from a web archive: as the \
+         archive replayed it); document.json is the text redliner extracted from it, section \
+         by section; document.md is made from document.json, as Markdown; captures.warc.gz \
+         holds the capture{} as a standard web archive file (WARC/1.1);{} ledger/ holds the \
+         entries of redliner's append-only hash chain that record page.html and \
+         document.json.\n\n\
          How to verify, with sha256sum alone:\n\n\
          1. Every file is intact:\n       sha256sum -c SHA256SUMS\n\n\
          2. The files are the ones the ledger recorded. For each snapshot-N, find the entry \
          naming it (`snapshot N` in ledger/*.txt; the newest such entry counts):\n",
-    );
+        if two { "s" } else { "" },
+        if two {
+            " redline.html and redline.md show what changed between the two snapshots;"
+        } else {
+            ""
+        },
+    ));
     for snap in &m.snapshots {
         let seq = snap.ledger_seq.last().copied().unwrap_or_default();
         s.push_str(&format!(
@@ -281,9 +286,8 @@ fn readme(m: &Manifest, entries: &[LedgerEntry]) -> String {
     }
     s.push_str(
         "\n3. The entries form an unbroken chain: each file's SHA-256 is the `prev` line of \
-         the next one:\n       sha256sum ledger/*.txt\n       grep -h '^prev ' ledger/*.txt\n   \
-         Every hash the first command prints but the last must appear, in order, in the \
-         second command's lines 2 onwards.\n\n\
+         the next one. This prints OK, or the first file that breaks it:\n\
+         \x20      prev=; r=OK; for f in ledger/*.txt; do [ -z \"$prev\" ] || grep -qx \"prev $prev\" \"$f\" || { r=\"BROKEN at $f\"; break; }; prev=$(sha256sum \"$f\" | cut -c1-64); done; echo \"$r (last hash $prev)\"\n\n\
          4. The last entry's SHA-256 is the chain head when this bundle was made:\n",
     );
     if let Some(last) = entries.last() {

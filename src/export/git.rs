@@ -194,12 +194,10 @@ fn commit(
     from: Option<&str>,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    let dir = store.snapshot_dir(row);
-    let md_path = dir.join(crate::store::DOCUMENT_MD);
-    let md = std::fs::read(&md_path).map_err(|source| Error::Io {
-        path: md_path.display().to_string(),
-        source,
-    })?;
+    // The Markdown is made from the document whose digest the ledger
+    // recorded (checked), never copied from `document.md`, which is not.
+    let (_, document) = super::checked_document(store, row)?;
+    let md = crate::store::render_markdown(&document, &row.target).into_bytes();
     let when = row.captured_at.as_second();
     let message = message(store, row)?;
     let _ = writeln!(out, "commit {BRANCH}");
@@ -211,7 +209,7 @@ fn commit(
     }
     file(out, &format!("{}/document.md", row.target), &md);
     if html {
-        let body = store.raw_body(row)?;
+        let body = super::checked_body(store, row)?;
         file(out, &format!("{}/page.html", row.target), &body);
     }
     out.push(b'\n');

@@ -166,7 +166,7 @@ pub fn write_warc(
     written.records += 1;
     for target in targets {
         for row in store.snapshots_in_order(target)? {
-            let body = store.raw_body(&row)?;
+            let body = super::checked_body(store, &row)?;
             written.records += write_snapshot(store, &row, &body, out, gzip, &info_id)?;
             written.snapshots += 1;
         }
@@ -197,7 +197,13 @@ pub fn write_snapshot(
         let mut fields = vec![
             (WarcHeader::RecordID, record_id(&format!("{seed}/resource"))),
             (WarcHeader::Date, date),
-            (WarcHeader::TargetURI, row.url.clone()),
+            (
+                WarcHeader::TargetURI,
+                row.source_url
+                    .as_deref()
+                    .and_then(crate::backfill::replayed_original)
+                    .unwrap_or_else(|| row.url.clone()),
+            ),
             (WarcHeader::ContentType, content_type),
             (WarcHeader::PayloadDigest, payload_digest),
             (WarcHeader::WarcInfoID, info_id.to_string()),

@@ -137,8 +137,10 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
-    /// The snapshots of `target` just before and just after `at` in capture
-    /// order (either may be `None`).
+    /// The snapshots of `target` at or just before `at`, and just after it,
+    /// in capture order (either may be `None`): a capture is compared with
+    /// a snapshot of the same moment (the same capture from another
+    /// archive) before an earlier one.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
@@ -158,7 +160,7 @@ impl Store {
         };
         Ok((
             one(&format!(
-                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND captured_at < ?2
+                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND captured_at <= ?2
                  ORDER BY captured_at DESC, id DESC LIMIT 1"
             ))?,
             one(&format!(
@@ -166,6 +168,27 @@ impl Store {
                  ORDER BY captured_at, id LIMIT 1"
             ))?,
         ))
+    }
+
+    /// The snapshot just before `row` in capture order (`(captured_at, id)`).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn snapshot_preceding(&self, row: &SnapshotRow) -> Result<Option<SnapshotRow>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots
+                 WHERE target_id = ?1 AND (captured_at, id) < (?2, ?3)
+                 ORDER BY captured_at DESC, id DESC LIMIT 1"
+            ))
+            .and_then(|mut st| {
+                st.query_row(
+                    params![row.target, ts(row.captured_at), row.id],
+                    snapshot_row,
+                )
+                .optional()
+            })
+            .map_err(self.sql())
     }
 
     /// Every snapshot row of `target`, oldest first (capture order).

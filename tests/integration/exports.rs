@@ -359,6 +359,23 @@ fn an_evidence_bundle_is_checked_with_sha256sum_alone() {
     );
     let readme = std::fs::read_to_string(root.join("README.txt")).unwrap();
     assert!(readme.contains("sha256sum -c SHA256SUMS"));
+    // The README's own chain check, run as written.
+    let line = readme
+        .lines()
+        .find(|l| l.trim_start().starts_with("prev=;"))
+        .expect("the chain check command");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(line.trim())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        said.trim(),
+        format!("OK (last hash {})", &head[..64]),
+        "{line}"
+    );
     assert!(
         readme.contains("imported from the `wayback` web archive"),
         "{readme}"
@@ -388,7 +405,9 @@ fn an_evidence_bundle_is_checked_with_sha256sum_alone() {
     ]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
-        refused.stderr.contains("no longer match the ledger"),
+        refused
+            .stderr
+            .contains("its document no longer matches the SHA-256 the ledger recorded"),
         "{}",
         refused.stderr
     );
