@@ -145,8 +145,30 @@ fn notes(
     Ok(recurrence
         .map(crate::alerting::Recurrence::note)
         .into_iter()
+        .chain(source_notes(old, new))
         .chain(document_notes(&new_doc.meta))
         .collect())
+}
+
+/// What a redline must say of snapshots imported from a web archive: not
+/// checked by redliner, but captured by the archive (with the replay).
+pub fn source_notes(old: &SnapshotRow, new: &SnapshotRow) -> Vec<String> {
+    let note = |which: &str, row: &SnapshotRow| {
+        row.source.as_ref().map(|archive| {
+            format!(
+                "The {which} version is a capture of {} by the `{archive}` web archive, \
+                 imported by redliner{}",
+                row.captured_at.strftime("%Y-%m-%d %H:%M UTC"),
+                row.source_url
+                    .as_deref()
+                    .map_or_else(String::new, |u| format!(" ({u})"))
+            )
+        })
+    };
+    [note("older", old), note("newer", new)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn load(store: &Store, row: &SnapshotRow) -> Result<Document> {

@@ -515,6 +515,10 @@ pub struct Backfill<'a> {
     pacer: Pacer,
     /// Called after each capture with its time and what became of it.
     pub on_capture: OnCapture<'a>,
+    /// Set to true to stop (SIGINT, SIGTERM): the capture in flight is
+    /// dropped before anything of it is recorded, and the run ends with
+    /// [`Error::Archive`] saying to run again.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Most attempts at a listing answered 429 or 503.
@@ -541,6 +545,7 @@ impl<'a> Backfill<'a> {
                 last: None,
             },
             on_capture: Box::new(|_, _| {}),
+            stop: None,
         }
     }
 
@@ -670,8 +675,32 @@ impl<'a> Backfill<'a> {
             listed: captures.len(),
             ..Summary::default()
         };
-        for capture in captures {
-            let outcome = self.import_one(capture, &mut summary).await?;
+        for (done, capture) in captures.iter().enumerate() {
+            // A capture's only await points (the pause, the fetch) come before
+            // anything of it is recorded, so dropping it there loses nothing.
+            let outcome = match self.stop.clone() {
+                Some(mut stop) => {
+                    let stopped = async move {
+                        while !*stop.borrow_and_update() {
+                            if stop.changed().await.is_err() {
+                                std::future::pending::<()>().await;
+                            }
+                        }
+                    };
+                    tokio::select! {
+                        biased;
+                        () = stopped => None,
+                        outcome = self.import_one(capture, &mut summary) => Some(outcome?),
+                    }
+                }
+                None => Some(self.import_one(capture, &mut summary).await?),
+            };
+            let Some(outcome) = outcome else {
+                return Err(self.error(format!(
+                    "stopped by a signal after {done} of {} captures; run again to resume",
+                    captures.len()
+                )));
+            };
             (self.on_capture)(capture, &outcome);
         }
         summary.linked = self.link()?;
@@ -875,7 +904,14 @@ impl<'a> Backfill<'a> {
         }
         let note = notes.join("; ");
         let redline_md = match (&previous, &revision) {
-            (Some(p), Some(r)) => Some(render_markdown(target, p, document, r, capture.at)?),
+            (Some(p), Some(r)) => {
+                let mut shown = p.row.clone();
+                shown.captured_at = capture.at;
+                shown.source = Some(archived.archive.clone());
+                shown.source_url = Some(archived.url.clone());
+                let notes = crate::archive::source_notes(&p.row, &shown);
+                Some(render_markdown(target, p, document, r, capture.at, notes)?)
+            }
             _ => None,
         };
         let content_hash = document.fingerprint();
@@ -964,6 +1000,7 @@ fn render_markdown(
     document: &Document,
     revision: &crate::revision::Revision,
     at: Timestamp,
+    notes: Vec<String>,
 ) -> Result<String> {
     let redline = Redline {
         target: target.id.clone(),
@@ -978,7 +1015,7 @@ fn render_markdown(
         old_snapshot: Some(previous.id),
         new_snapshot: None,
         revision: revision.clone(),
-        notes: Vec::new(),
+        notes,
         link: None,
     };
     let mut out = Vec::new();

@@ -97,7 +97,13 @@ pub fn run(global: &Global, args: &BackfillArgs) -> Result<ExitCode, Error> {
     let quiet = global.quiet;
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        super::listen_for_signals(
+            stop_tx,
+            "stopping; the capture in flight is left to the next run",
+        )?;
         let mut backfill = Backfill::new(&mut store, &fetcher, archive, &target);
+        backfill.stop = Some(stop_rx);
         let captures = backfill.list(from.as_deref(), to.as_deref()).await?;
         if !quiet {
             super::status(

@@ -18,6 +18,11 @@ pub struct VerifyArgs {
     /// Hash the files of this target only (the chain and every row are
     /// always checked whole)
     pub target: Option<String>,
+    /// A chain head kept from earlier (printed by `verify`, in an evidence
+    /// bundle): the chain must still hold an entry with this hash, so
+    /// nothing recorded up to it was cut off or rewritten
+    #[arg(long, value_name = "HASH")]
+    pub head: Vec<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
     pub format: VerifyFormat,
@@ -65,8 +70,28 @@ pub fn run(global: &Global, args: &VerifyArgs) -> Result<ExitCode, Error> {
         }
     }
     let bar = super::progress_bar(global, None, "hashing files");
-    let verification = store.verify(args.target.as_deref(), &mut || bar.inc(1))?;
+    let mut verification = store.verify(args.target.as_deref(), &mut || bar.inc(1))?;
     bar.finish_and_clear();
+    for head in &args.head {
+        let hash = head.trim().to_ascii_lowercase();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::Usage(format!(
+                "--head `{head}`: expected a SHA-256 in hex (64 characters), as `verify` prints it"
+            )));
+        }
+        if store.ledger_entry_by_hash(&hash)?.is_none() {
+            verification.breaks.push(redliner::store::ledger::Break {
+                seq: None,
+                snapshot_id: None,
+                target: None,
+                what: format!(
+                    "the kept chain head {hash} is no longer in the ledger: entries up to it \
+                     were cut off or rewritten"
+                ),
+                path: None,
+            });
+        }
+    }
     super::output::emit(None, global.terminal_style(), |out, _| match args.format {
         VerifyFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &verification)?;

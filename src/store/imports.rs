@@ -231,7 +231,8 @@ impl Store {
     /// backfill found (an imported capture and the snapshot after it), with
     /// no check and no alert; the check that stored `new` takes it as its
     /// revision when it has none (a baseline that now has an older
-    /// capture before it).
+    /// capture before it: its outcome becomes `changed`, its note says it
+    /// was a baseline when made).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] for a revision that
@@ -254,8 +255,15 @@ impl Store {
         };
         let tx = self.write_unit()?;
         let id = insert_revision(&tx, target, old, new, revision, false, created_at)?;
+        // A baseline check that now has older captures before it reads as
+        // the change it is, saying it was a baseline when made.
         tx.execute(
-            "UPDATE checks SET revision_id = ?1
+            "UPDATE checks SET revision_id = ?1,
+                    outcome = CASE WHEN outcome = 'baseline' THEN 'changed' ELSE outcome END,
+                    note = CASE WHEN outcome = 'baseline'
+                                THEN coalesce(note || '; ', '')
+                                     || 'a baseline when checked; older captures were imported later'
+                                ELSE note END
              WHERE id = (SELECT id FROM checks WHERE snapshot_id = ?2 AND target_id = ?3
                          ORDER BY id LIMIT 1)
                AND revision_id IS NULL",

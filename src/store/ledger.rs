@@ -421,6 +421,21 @@ impl Store {
             .map_err(self.sql())
     }
 
+    /// The ledger entry whose hash is `hash`, if the chain holds one.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn ledger_entry_by_hash(&self, hash: &str) -> Result<Option<LedgerEntry>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM ledger WHERE hash = ?1"),
+                [hash],
+                entry_row,
+            )
+            .optional()
+            .map_err(self.sql())
+    }
+
     /// The newest ledger entry (the head of the chain), if any.
     ///
     /// # Errors
@@ -456,6 +471,25 @@ impl Store {
     ) -> Result<Verification, StoreError> {
         let sql = self.sql();
         let mut out = Verification::default();
+        // 0. The guards that keep the ledger append-only.
+        let guards: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
+                 AND name IN ('ledger_append_only_update', 'ledger_append_only_delete')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&sql)?;
+        if guards != 2 {
+            out.breaks.push(Break {
+                seq: None,
+                snapshot_id: None,
+                target: None,
+                what: "the triggers that keep the ledger append-only were dropped".into(),
+                path: None,
+            });
+        }
         // 1. The chain itself.
         let mut newest: HashMap<SnapshotId, LedgerEntry> = HashMap::new();
         {
@@ -545,24 +579,30 @@ impl Store {
                 }));
                 continue;
             };
-            let mut differs = Vec::new();
+            let mut differs: Vec<String> = Vec::new();
             if entry.event == LedgerEvent::Removed {
-                differs.push("it was recorded as removed");
+                differs.push("it was recorded as removed".into());
             }
             if entry.target != row.target {
-                differs.push("target");
+                differs.push(format!(
+                    "target: recorded {}, now {}",
+                    entry.target, row.target
+                ));
             }
             if entry.captured_at != row.captured_at {
-                differs.push("capture time");
+                differs.push(format!(
+                    "capture time: recorded {}, now {}",
+                    entry.captured_at, row.captured_at
+                ));
             }
             if entry.raw_sha256 != row.raw_sha256 {
-                differs.push("raw body digest");
+                differs.push("raw body digest".into());
             }
             if row.document_sha256.as_deref() != Some(entry.document_sha256.as_str()) {
-                differs.push("document digest");
+                differs.push("document digest".into());
             }
             if row.chain_hash.as_deref() != Some(entry.hash.as_str()) {
-                differs.push("chain hash");
+                differs.push("chain hash".into());
             }
             if !differs.is_empty() {
                 out.breaks.push(Break {
@@ -591,7 +631,42 @@ impl Store {
                 path: None,
             });
         }
-        // 3. The files.
+        // 3. Snapshot directories no row names (a row and its entry removed
+        // together leave their files behind).
+        let named: std::collections::HashSet<&str> = rows.iter().map(|r| r.dir.as_str()).collect();
+        let mut targets_seen: Vec<&str> = rows.iter().map(|r| r.target.as_str()).collect();
+        targets_seen.extend(newest.values().map(|e| e.target.as_str()));
+        targets_seen.sort_unstable();
+        targets_seen.dedup();
+        for t in targets_seen
+            .iter()
+            .filter(|t| target.is_none_or(|want| want == **t))
+        {
+            let Ok(entries) = std::fs::read_dir(self.root.join(t)) else {
+                continue;
+            };
+            let mut stray: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_ok_and(|f| f.is_dir()))
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .filter(|e| {
+                    !named.contains(format!("{t}/{}", e.file_name().to_string_lossy()).as_str())
+                })
+                .map(|e| e.path())
+                .collect();
+            stray.sort();
+            for path in stray {
+                out.breaks.push(Break {
+                    seq: None,
+                    snapshot_id: None,
+                    target: Some((*t).to_string()),
+                    what: "a snapshot directory no row names: its row was removed outside redliner"
+                        .into(),
+                    path: Some(path),
+                });
+            }
+        }
+        // 4. The files.
         for row in rows.iter().filter(|r| target.is_none_or(|t| r.target == t)) {
             progress();
             let dir = self.snapshot_dir(row);

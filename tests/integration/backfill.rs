@@ -194,7 +194,12 @@ fn backfill_fills_history_with_dated_archived_snapshots_then_verify_names_an_edi
         "{}",
         lines[3]
     );
-    assert!(lines[0].contains("baseline  revised"), "{}", lines[0]);
+    assert!(lines[0].contains("changed   revised"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("a baseline when checked; older captures were imported later"),
+        "{}",
+        lines[0]
+    );
 
     // Never alerted; the receiver saw nothing.
     assert_eq!(t.count("alerts"), 0);
@@ -517,7 +522,7 @@ fn the_ledger_seals_an_older_store_and_records_removals() {
             ids[0]
         )) && swapped
             .stdout
-            .contains("the row differs from its ledger entry (capture time)"),
+            .contains("the row differs from its ledger entry (capture time: recorded 20"),
         "{}",
         swapped.stdout
     );
@@ -610,4 +615,124 @@ fn a_capture_with_the_bytes_of_the_one_before_is_not_fetched_again() {
         .unwrap();
     assert_eq!(note, "the same bytes as capture 20080611120000");
     assert_eq!(t.count("snapshots"), 2);
+}
+
+/// Cutting the newest entries off the chain (with their rows) is named by a
+/// kept head, by the dropped append-only triggers and by the files left.
+#[test]
+fn a_kept_head_names_a_chain_cut_short() {
+    let t = Test::new();
+    let head = |t: &Test| -> String {
+        let v = t.run(&["verify"]);
+        assert_eq!(v.code, 0, "{}", v.stdout);
+        v.stdout.trim().rsplit(' ').next().unwrap().to_string()
+    };
+    for v in ["v1.html", "v2-reworded.html"] {
+        t.server
+            .reply(Reply::html(fixture(&format!("nato-belarus/{v}"))));
+        assert_eq!(t.run(&["check"]).code, 0);
+    }
+    let kept = head(&t);
+    t.server
+        .reply(Reply::html(fixture("nato-belarus/v3-section-added.html")));
+    assert_eq!(t.run(&["check"]).code, 0);
+    let newest = head(&t);
+    let ok = t.run(&["verify", "--head", &kept, "--head", &newest]);
+    assert_eq!(ok.code, 0, "{}", ok.stdout);
+    let bad = t.run(&["verify", "--head", "not-a-hash"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("--head `not-a-hash`: expected a SHA-256"),
+        "{}",
+        bad.stderr
+    );
+
+    let db = t.db();
+    db.execute_batch(
+        "DROP TRIGGER ledger_append_only_delete;
+         DELETE FROM ledger WHERE seq = (SELECT max(seq) FROM ledger);
+         PRAGMA foreign_keys = OFF;
+         DELETE FROM checks WHERE snapshot_id = (SELECT max(id) FROM snapshots);
+         DELETE FROM revisions WHERE new_snapshot_id = (SELECT max(id) FROM snapshots);
+         DELETE FROM snapshot_sections WHERE snapshot_id = (SELECT max(id) FROM snapshots);
+         DELETE FROM snapshots WHERE id = (SELECT max(id) FROM snapshots);",
+    )
+    .unwrap();
+    let cut = t.run(&["verify", "--head", &newest]);
+    assert_eq!(cut.code, 1, "{}", cut.stdout);
+    assert!(
+        cut.stdout.starts_with(
+            "BROKEN: first break: the triggers that keep the ledger append-only were dropped"
+        ),
+        "{}",
+        cut.stdout
+    );
+    assert!(
+        cut.stdout.contains("a snapshot directory no row names"),
+        "{}",
+        cut.stdout
+    );
+    assert!(
+        cut.stdout.contains(&format!(
+            "the kept chain head {newest} is no longer in the ledger"
+        )),
+        "{}",
+        cut.stdout
+    );
+    // The older kept head still holds: what was recorded up to it is intact.
+    let older = t.run(&["verify", "--head", &kept]);
+    assert!(
+        !older.stdout.contains("kept chain head"),
+        "{}",
+        older.stdout
+    );
+}
+
+/// SIGINT (Ctrl-C) stops a backfill between two captures with a clear
+/// line and exit 2; the next run resumes and ends as an uninterrupted one.
+#[test]
+fn ctrl_c_stops_a_backfill_that_the_next_run_resumes() {
+    let archive = Archive::start();
+    let t = with_archive(&archive);
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    std::fs::write(
+        t.config_path(),
+        config.replace("delay = \"100ms\"", "delay = \"600ms\""),
+    )
+    .unwrap();
+    let child = t
+        .command()
+        .args(["backfill", "nato-belarus"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    // SAFETY: a plain kill(2) of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("SIGINT received; stopping"), "{stderr}");
+    assert!(stderr.contains("stopped by a signal after"), "{stderr}");
+    assert!(stderr.contains("run again to resume"), "{stderr}");
+    let looked = t.count("archive_captures");
+    assert!((1..11).contains(&looked), "{looked}");
+    let config = std::fs::read_to_string(t.config_path()).unwrap();
+    std::fs::write(
+        t.config_path(),
+        config.replace("delay = \"600ms\"", "delay = \"100ms\""),
+    )
+    .unwrap();
+    let again = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!("{looked} looked at before")),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(t.count("snapshots"), 8);
+    assert_eq!(t.count("archive_captures"), 11);
+    assert_eq!(t.run(&["verify"]).code, 0);
 }
