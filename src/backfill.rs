@@ -44,7 +44,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::fetch::guard::{GuardedClients, Reach};
 use crate::fetch::{FetchError, FetchedPage, Fetcher};
-use crate::report::{Format, Redline, TerminalStyle};
+use crate::report::{Format, Redline};
 use crate::store::{Archived, CaptureOutcome, NewSnapshot, Store};
 use crate::target::Target;
 
@@ -1003,36 +1003,13 @@ fn render_markdown(
     notes: Vec<String>,
 ) -> Result<String> {
     let redline = Redline {
-        target: target.id.clone(),
-        url: target.url.to_string(),
-        title: document
-            .meta
-            .title
-            .clone()
-            .or_else(|| previous.document.meta.title.clone()),
-        old_captured_at: Some(previous.captured_at),
-        new_captured_at: at,
-        old_snapshot: Some(previous.id),
-        new_snapshot: None,
-        revision: revision.clone(),
         notes,
-        link: None,
+        ..Redline::of_capture(target, previous, document, revision.clone(), at)
     };
-    let mut out = Vec::new();
-    crate::report::render(
-        &redline,
-        Format::Markdown,
-        TerminalStyle {
-            color: false,
-            width: None,
-        },
-        &mut out,
-    )
-    .map_err(|source| Error::System {
+    crate::report::render_plain(&redline, Format::Markdown).map_err(|source| Error::System {
         what: "rendering the redline",
         source,
-    })?;
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    })
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ids::SnapshotId;
-use crate::report::{Format, Redline, TerminalStyle};
+use crate::report::{Format, Redline};
 use crate::store::ledger::{LedgerEntry, sha256_hex};
 use crate::store::{SnapshotRow, Store};
 
@@ -145,28 +145,20 @@ pub fn write_bundle(
                 old_snapshot: Some(old.id),
                 new_snapshot: Some(new.id),
                 revision,
-                notes: Vec::new(),
+                notes: crate::archive::source_notes(old, new),
                 link: None,
             };
             for (name, format) in [
                 ("redline.html", Format::Html),
                 ("redline.md", Format::Markdown),
             ] {
-                let mut bytes = Vec::new();
-                crate::report::render(
-                    &redline,
-                    format,
-                    TerminalStyle {
-                        color: false,
-                        width: None,
-                    },
-                    &mut bytes,
-                )
-                .map_err(|source| Error::System {
-                    what: "rendering the redline",
-                    source,
+                let text = crate::report::render_plain(&redline, format).map_err(|source| {
+                    Error::System {
+                        what: "rendering the redline",
+                        source,
+                    }
                 })?;
-                files.push((name.into(), bytes));
+                files.push((name.into(), text.into_bytes()));
             }
         }
     }

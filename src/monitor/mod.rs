@@ -41,7 +41,7 @@ use crate::extract;
 use crate::extract::fingerprint::{Match, Source};
 use crate::fetch::{self, Fetch, Fetched, FetchedPage, Fetcher};
 use crate::layout;
-use crate::report::{self, Format, Redline, TerminalStyle};
+use crate::report::{self, Format, Redline};
 use crate::revision::{Revision, RevisionKind};
 use crate::store::{
     CheckOutcome, CheckRecord, CheckStore, NewSnapshot, SnapshotRow, Store, StoreError,
@@ -726,22 +726,8 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         notes: [Option<String>; 5],
     ) -> Result<Outcome> {
         let (target, document) = (capture.target, capture.document);
-        let mut redline = Redline {
-            target: target.id.clone(),
-            url: target.url.to_string(),
-            title: document
-                .meta
-                .title
-                .clone()
-                .or_else(|| previous.document.meta.title.clone()),
-            old_captured_at: Some(previous.captured_at),
-            new_captured_at: capture.captured_at,
-            old_snapshot: Some(previous.id),
-            new_snapshot: None,
-            revision,
-            notes: Vec::new(),
-            link: None,
-        };
+        let mut redline =
+            Redline::of_capture(target, previous, document, revision, capture.captured_at);
         // Alert planning (revert, alternation, rules); the alerts are queued
         // in the snapshot's transaction.
         let (mut plan, recurrence) = crate::alerting::plan_change(
@@ -763,25 +749,16 @@ impl<F: Fetch, S: CheckStore> Monitor<F, S> {
         if let Some(planned) = plan.as_mut().and_then(|p| p.revision.as_mut()) {
             planned.redline.notes = redline.notes.clone();
         }
-        let mut markdown = Vec::new();
-        report::render(
-            &redline,
-            Format::Markdown,
-            TerminalStyle {
-                color: false,
-                width: None,
-            },
-            &mut markdown,
-        )
-        .map_err(|source| Error::System {
-            what: "rendering the redline",
-            source,
-        })?;
+        let markdown =
+            report::render_plain(&redline, Format::Markdown).map_err(|source| Error::System {
+                what: "rendering the redline",
+                source,
+            })?;
         let source = SourceParts::of(target, capture.page, document, taken);
         let recorded = self.store().record_snapshot(NewSnapshot {
             previous: Some(previous.id),
             revision: Some(&redline.revision),
-            redline_markdown: Some(&String::from_utf8_lossy(&markdown)),
+            redline_markdown: Some(&markdown),
             alerts: plan.as_ref(),
             ..capture.snapshot(source.as_ref())
         })?;

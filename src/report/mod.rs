@@ -120,6 +120,57 @@ pub struct Redline {
     pub link: Option<String>,
 }
 
+impl Redline {
+    /// The redline of a new capture of `target` (its `document`, captured
+    /// `at`) against the stored `previous` snapshot: the title is the new
+    /// document's, else the previous one's; no notes, no link, the new
+    /// snapshot not stored yet.
+    pub fn of_capture(
+        target: &crate::target::Target,
+        previous: &crate::store::StoredSnapshot,
+        document: &crate::document::Document,
+        revision: Revision,
+        at: Timestamp,
+    ) -> Redline {
+        Redline {
+            target: target.id.clone(),
+            url: target.url.to_string(),
+            title: document
+                .meta
+                .title
+                .clone()
+                .or_else(|| previous.document.meta.title.clone()),
+            old_captured_at: Some(previous.captured_at),
+            new_captured_at: at,
+            old_snapshot: Some(previous.id),
+            new_snapshot: None,
+            revision,
+            notes: Vec::new(),
+            link: None,
+        }
+    }
+}
+
+/// `redline` rendered in `format` without colour or wrapping, as text (what
+/// files and messages keep).
+///
+/// # Errors
+/// The renderer's I/O error (none for memory, but the renderers are written
+/// against `Write`).
+pub fn render_plain(redline: &Redline, format: Format) -> io::Result<String> {
+    let mut out = Vec::new();
+    render(
+        redline,
+        format,
+        TerminalStyle {
+            color: false,
+            width: None,
+        },
+        &mut out,
+    )?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// The page of the revision whose new snapshot is `snapshot`, under the
 /// `serve` application at `base` (`[serve] public_url`, ending in `/`):
 /// `<base>targets/<target>/snapshots/<id>/revision`, which sends the reader
