@@ -84,6 +84,9 @@ pub struct Summary {
     pub duplicates: usize,
     /// Captures refused, with why.
     pub refused: Vec<(String, String)>,
+    /// Captures not fetched this run (the archive failed; tried again on
+    /// the next run), with why.
+    pub failed: Vec<(String, String)>,
     /// Revisions added from an imported snapshot to the snapshot after it.
     pub linked: usize,
 }
@@ -128,11 +131,21 @@ pub fn bound(value: &str) -> std::result::Result<String, String> {
         .take_while(|c| *c != 'Z' && *c != '+')
         .filter(char::is_ascii_digit)
         .collect();
-    let plain = value
-        .chars()
-        .all(|c| c.is_ascii_digit() || "-:T ".contains(c))
-        || value.ends_with('Z');
-    if !plain || digits.len() < 4 || digits.len() > 14 || parse_timestamp(&digits).is_none() {
+    let plain = value.starts_with(|c: char| c.is_ascii_digit())
+        && (value
+            .chars()
+            .all(|c| c.is_ascii_digit() || "-:T ".contains(c))
+            || value.ends_with('Z'));
+    let year_ok = digits
+        .get(..4)
+        .and_then(|y| y.parse::<u16>().ok())
+        .is_some_and(|y| (1991..=9999).contains(&y));
+    if !plain
+        || !year_ok
+        || digits.len() % 2 == 1
+        || digits.len() > 14
+        || parse_timestamp(&digits).is_none()
+    {
         return Err(format!(
             "`{value}`: expected a date such as 2012, 2012-03 or 2012-03-02"
         ));
@@ -189,6 +202,9 @@ pub fn parse_cdx(
         }
         let digest = text(row, digest_col);
         if digest.is_some() && out.last().is_some_and(|p| p.digest == digest) {
+            continue;
+        }
+        if out.iter().rev().take(8).any(|p| p.timestamp == timestamp) {
             continue;
         }
         let Ok(replay) = base.join(&format!("web/{timestamp}{raw_flag}/{original}")) else {
@@ -515,16 +531,62 @@ pub struct Backfill<'a> {
     pacer: Pacer,
     /// Called after each capture with its time and what became of it.
     pub on_capture: OnCapture<'a>,
+    /// Captures failed in a row (transient errors).
+    failing: usize,
     /// Set to true to stop (SIGINT, SIGTERM): the capture in flight is
     /// dropped before anything of it is recorded, and the run ends with
     /// [`Error::Archive`] saying to run again.
     pub stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
+/// Captures failing in a row (timeouts, 5xx after the retries) that stop a
+/// run: the archive stopped answering.
+const STOP_AFTER_FAILURES: usize = 3;
+
+/// The earliest capture time accepted: the web's first pages (August 1991).
+const WEB_BEGAN: &str = "1991-08-06T00:00:00Z";
+
+/// Why a listed capture cannot be the target's page, if it cannot: dated in
+/// the future or before the web, or a capture of another URL.
+fn out_of_place(capture: &Capture, target: &Url, now: Timestamp) -> Option<String> {
+    let began: Timestamp = WEB_BEGAN.parse().ok()?;
+    if capture.at > now + jiff::SignedDuration::from_hours(24) {
+        return Some(format!(
+            "dated {} by the archive: in the future",
+            capture.at
+        ));
+    }
+    if capture.at < began {
+        return Some(format!(
+            "dated {} by the archive: before the web",
+            capture.at
+        ));
+    }
+    // The same host (`www.` aside: archives keep both spellings) and the
+    // same page (another scheme, port or query spelling aside).
+    let host = |u: &Url| {
+        u.host_str()
+            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+    };
+    let same = Url::parse(&capture.original)
+        .ok()
+        .filter(|o| matches!(o.scheme(), "http" | "https"))
+        .is_some_and(|o| host(&o) == host(target) && crate::fetch::same_page(target, &o));
+    (!same).then(|| {
+        format!(
+            "the archive lists it as a capture of another page ({})",
+            capture.original
+        )
+    })
+}
+
 /// Most attempts at a listing answered 429 or 503.
 const LIST_ATTEMPTS: usize = 5;
 /// The longest `Retry-After` waited for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+/// The largest capture listing read (after content decoding): about
+/// 500,000 CDX rows.
+const MAX_LISTING_BYTES: usize = 64 << 20;
 
 impl<'a> Backfill<'a> {
     /// A backfill of `target` from `archive`.
@@ -545,6 +607,7 @@ impl<'a> Backfill<'a> {
                 last: None,
             },
             on_capture: Box::new(|_, _| {}),
+            failing: 0,
             stop: None,
         }
     }
@@ -617,13 +680,33 @@ impl<'a> Backfill<'a> {
         let settings = self.fetcher.settings().clone();
         let ua = settings.user_agent.clone();
         let timeout = settings.timeout;
+        let reach = Reach::for_url(url, None);
+        // Redirects are followed only to addresses the reach admits (a name
+        // is checked by the guarded resolver; an address written in the
+        // URL is checked here) and only over http(s).
         let clients = GuardedClients::new(move || {
+            let policy = reqwest::redirect::Policy::custom(move |attempt| {
+                let next = attempt.url();
+                let refused = if attempt.previous().len() >= 5 {
+                    Some("too many redirects".to_string())
+                } else if !matches!(next.scheme(), "http" | "https") {
+                    Some(format!("a redirect to `{}` is not http(s)", next.scheme()))
+                } else {
+                    reach
+                        .admit_host(next)
+                        .err()
+                        .map(|r| format!("a redirect to a refused address: {r}"))
+                };
+                match refused {
+                    Some(why) => attempt.error(why),
+                    None => attempt.follow(),
+                }
+            });
             reqwest::Client::builder()
                 .user_agent(ua.clone())
                 .timeout(timeout)
-                .redirect(reqwest::redirect::Policy::limited(5))
+                .redirect(policy)
         });
-        let reach = Reach::for_url(url, None);
         reach
             .admit_host(url)
             .map_err(|r| self.error(format!("`{url}` refused: {r}")))?;
@@ -634,12 +717,31 @@ impl<'a> Backfill<'a> {
             debug!(%url, attempt, "listing captures");
             let response = client.get(url.clone()).send().await;
             self.pacer.done();
-            let response = response.map_err(|e| self.error(format!("`{url}`: {e}")))?;
+            let response = response.map_err(|e| {
+                let cause = if e.is_timeout() {
+                    "timed out".to_string()
+                } else if e.is_redirect() {
+                    // The redirect policy's own reason, innermost.
+                    let mut inner: &dyn std::error::Error = &e;
+                    while let Some(next) = inner.source() {
+                        inner = next;
+                    }
+                    inner.to_string()
+                } else {
+                    crate::fetch::transport_cause(&e).0
+                };
+                self.error(format!("listing `{}`: {cause}", crate::fetch::redact(url)))
+            })?;
             let status = response.status();
             if status.as_u16() == 429 || status.as_u16() == 503 {
-                let wait = crate::fetch::retry_after(response.headers(), Timestamp::now())
-                    .unwrap_or(backoff)
-                    .min(MAX_RETRY_AFTER);
+                let asked = crate::fetch::retry_after(response.headers(), Timestamp::now());
+                if let Some(asked) = asked.filter(|a| *a > MAX_RETRY_AFTER) {
+                    return Err(self.error(format!(
+                        "`{url}` is busy and asks to wait {} s; run again later",
+                        asked.as_secs()
+                    )));
+                }
+                let wait = asked.unwrap_or(backoff);
                 warn!(%url, status = status.as_u16(), "archive busy; waiting {} s", wait.as_secs());
                 if attempt == LIST_ATTEMPTS {
                     break;
@@ -648,16 +750,46 @@ impl<'a> Backfill<'a> {
                 backoff = backoff.saturating_mul(2);
                 continue;
             }
-            if status.as_u16() == 404 {
-                // The CDX server and TimeMaps answer 404 for a page with no captures.
+            if status.as_u16() == 404 && self.archive.kind == ArchiveKind::Memento {
+                // A TimeMap answers 404 for a page with no mementos (RFC 7089).
                 return Ok(String::new());
             }
             if !status.is_success() {
-                return Err(self.error(format!("`{url}` answered {status}")));
+                let hint = if status.as_u16() == 404 {
+                    " (is `url` the archive's base URL?)"
+                } else {
+                    ""
+                };
+                return Err(self.error(format!("`{url}` answered {status}{hint}")));
             }
-            let text = response.text().await;
+            let mut response = response;
+            let mut body = Vec::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if body.len() + chunk.len() > MAX_LISTING_BYTES {
+                            self.pacer.done();
+                            return Err(self.error(format!(
+                                "`{url}`: the listing is over {} MiB; ask for a shorter \
+                                 period (--from, --to)",
+                                MAX_LISTING_BYTES >> 20
+                            )));
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        self.pacer.done();
+                        let cause = crate::fetch::transport_cause(&e).0;
+                        return Err(
+                            self.error(format!("listing `{}`: {cause}", crate::fetch::redact(url)))
+                        );
+                    }
+                }
+            }
             self.pacer.done();
-            return text.map_err(|e| self.error(format!("`{url}`: {e}")));
+            return String::from_utf8(body)
+                .map_err(|_| self.error(format!("`{url}`: the listing is not UTF-8 text")));
         }
         Err(self.error(format!(
             "`{url}` stayed busy after {LIST_ATTEMPTS} attempts; run again later to resume"
@@ -721,11 +853,24 @@ impl<'a> Backfill<'a> {
         }
         let archived = Archived {
             archive: archive.to_string(),
-            url: capture.replay.to_string(),
+            // Credentials in the archive's URL are never stored or shown.
+            url: crate::fetch::redact(&capture.replay),
             timestamp: capture.timestamp.clone(),
             original: capture.original.clone(),
             digest: capture.digest.clone(),
         };
+        if let Some(why) = out_of_place(capture, &target.url, Timestamp::now()) {
+            info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
+            self.store.record_capture(
+                &target.id,
+                target.url.as_str(),
+                &archived,
+                CaptureOutcome::Refused,
+                Some(&why),
+            )?;
+            summary.refused.push((capture.timestamp.clone(), why));
+            return Ok("refused".into());
+        }
         // The same bytes as the capture just before it (looked at by an
         // earlier run; the CDX server collapses repeats within one
         // listing): nothing to fetch. A repeat further back is fetched: the
@@ -772,30 +917,59 @@ impl<'a> Backfill<'a> {
                 return refuse(self, summary, "the archive answered 304".into());
             }
             Err(e) if e.is_transient() => {
-                return Err(self.error(format!(
-                    "replaying capture {}: {e}; run again to resume",
-                    capture.timestamp
-                )));
+                // Left for the next run (nothing recorded); an archive that
+                // fails several captures in a row has stopped answering.
+                self.failing += 1;
+                if self.failing >= STOP_AFTER_FAILURES {
+                    return Err(self.error(format!(
+                        "stopped answering ({STOP_AFTER_FAILURES} captures in a row failed; the \
+                         last, {}: {e}); run again to resume",
+                        capture.timestamp
+                    )));
+                }
+                warn!(target = %target.id, capture = %capture.timestamp, "not fetched: {e}");
+                summary
+                    .failed
+                    .push((capture.timestamp.clone(), e.to_string()));
+                return Ok("not fetched (tried again next run)".into());
             }
             Err(e) => return refuse(self, summary, refusal_of_fetch(&e)),
         };
-        // A replay that redirected to another capture time (the archive's
-        // nearest) or to another page is not this capture.
-        if let Some(other) = replay_timestamp(&page.final_url)
-            && other != capture.timestamp
-        {
-            let elsewhere = replayed_original(&page.final_url)
-                .and_then(|o| Url::parse(&o).ok())
-                .is_some_and(|o| !crate::fetch::same_page(&target.url, &o));
-            let why = if elsewhere {
-                format!(
-                    "the capture redirects to another page ({})",
-                    replayed_original(&page.final_url).unwrap_or_default()
-                )
-            } else {
-                format!("the archive replayed capture {other} in its place")
-            };
-            return refuse(self, summary, why);
+        self.failing = 0;
+        // A replay that redirected to another page, to another capture time
+        // (the archive's nearest) or away from the archive's captures is
+        // not this capture.
+        match replay_timestamp(&page.final_url) {
+            Some(other) => {
+                let original = replayed_original(&page.final_url).unwrap_or_default();
+                let elsewhere = Url::parse(&original)
+                    .map_or(true, |o| !crate::fetch::same_page(&target.url, &o));
+                if elsewhere {
+                    return refuse(
+                        self,
+                        summary,
+                        format!("the capture redirects to another page ({original})"),
+                    );
+                }
+                if other != capture.timestamp {
+                    return refuse(
+                        self,
+                        summary,
+                        format!("the archive replayed capture {other} in its place"),
+                    );
+                }
+            }
+            None if page.final_url != archived.url => {
+                return refuse(
+                    self,
+                    summary,
+                    format!(
+                        "the archive redirected the replay away from its captures ({})",
+                        page.final_url
+                    ),
+                );
+            }
+            None => {}
         }
         // The body is stored as received; the archive's inserts (a toolbar
         // in a replay that should have had none) are left out of what is
@@ -889,6 +1063,26 @@ impl<'a> Backfill<'a> {
                 return Ok("unchanged".into());
             }
             if let Some(change) = crate::layout::template_change(&previous.document, document) {
+                // Another page in this one's place (an interstitial, a login
+                // page) shares little of its text: refused, as `check` does.
+                if crate::layout::unlike(&previous.document, document) {
+                    let why = format!(
+                        "another page in this one's place: the template changed and it shares \
+                         {:.0}% of the text of snapshot {}",
+                        crate::layout::shared_text(&previous.document, document) * 100.0,
+                        previous.id
+                    );
+                    info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
+                    self.store.record_capture(
+                        &target.id,
+                        target.url.as_str(),
+                        archived,
+                        CaptureOutcome::Refused,
+                        Some(&why),
+                    )?;
+                    summary.refused.push((capture.timestamp.clone(), why));
+                    return Ok("refused".into());
+                }
                 let warning = change.warning(&target.rules);
                 if crate::layout::redesign_only(&previous.document, document, revision.as_ref())
                     .is_some()
@@ -1031,6 +1225,9 @@ mod tests {
         assert_eq!(bound("2012-03-02").unwrap(), "20120302");
         assert_eq!(bound("2012").unwrap(), "2012");
         assert!(bound("yesterday").is_err());
+        assert!(bound("-2012").is_err());
+        assert!(bound("10000").is_err());
+        assert!(bound("1066").is_err());
     }
 
     #[test]

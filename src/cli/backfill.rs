@@ -89,7 +89,7 @@ pub fn run(global: &Global, args: &BackfillArgs) -> Result<ExitCode, Error> {
     // An archive under load answers 429/503 now and then: a replay is tried
     // a few times (after its Retry-After) before the run stops to resume later.
     let mut fetch = settings.fetch.clone();
-    fetch.retries = fetch.retries.max(3);
+    fetch.retries = fetch.retries.max(2);
     let fetcher = Fetcher::new(fetch).map_err(|source| Error::Fetch {
         target: target.id.clone(),
         source,
@@ -159,6 +159,30 @@ pub fn run(global: &Global, args: &BackfillArgs) -> Result<ExitCode, Error> {
                 if summary.linked == 1 { "" } else { "s" },
             ),
         );
+    }
+    if !summary.failed.is_empty() {
+        for (timestamp, why) in &summary.failed {
+            super::status(
+                tracing::Level::WARN,
+                Some(&target.id),
+                format_args!("capture {timestamp} not fetched: {why}"),
+            );
+        }
+        super::status(
+            tracing::Level::WARN,
+            Some(&target.id),
+            format_args!(
+                "{} capture{} could not be fetched; run again to try {}",
+                summary.failed.len(),
+                if summary.failed.len() == 1 { "" } else { "s" },
+                if summary.failed.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            ),
+        );
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -144,7 +144,33 @@ fn export_warc(global: &Global, args: &WarcArgs) -> Result<ExitCode, Error> {
 fn export_git(global: &Global, args: &GitArgs) -> Result<ExitCode, Error> {
     let store = open(global)?;
     let targets = targets(&store, &args.targets)?;
+    // Never inside the store (its files are the record).
+    let nearest = args
+        .dir
+        .ancestors()
+        .find(|p| p.exists())
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    if let (Some(dir), Ok(root)) = (nearest, std::fs::canonicalize(store.root()))
+        && (dir.starts_with(&root))
+    {
+        return Err(Error::Usage(format!(
+            "`{}` is inside the store `{}`: name a directory outside it",
+            args.dir.display(),
+            store.root().display()
+        )));
+    }
     let done = git::export(&store, &targets, &args.dir, args.html)?;
+    if done.work_tree_kept {
+        super::status(
+            tracing::Level::WARN,
+            None,
+            format_args!(
+                "{}: the work tree has changes of its own: left as it was (the branch `main` has \
+                 the new commits)",
+                args.dir.display()
+            ),
+        );
+    }
     if !global.quiet {
         super::status(
             tracing::Level::INFO,

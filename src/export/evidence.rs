@@ -105,7 +105,9 @@ pub fn write_bundle(
             )));
         };
         let (raw_sha, doc_sha) = (sha256_hex(&body), sha256_hex(&json));
-        if raw_sha != last.raw_sha256 || doc_sha != last.document_sha256 {
+        let source =
+            crate::store::ledger::source_text(row.source.as_deref(), row.source_url.as_deref());
+        if raw_sha != last.raw_sha256 || doc_sha != last.document_sha256 || source != last.source {
             return Err(Error::Usage(format!(
                 "snapshot {}: its files no longer match the ledger; run `redliner verify`",
                 row.id
@@ -127,7 +129,8 @@ pub fn write_bundle(
             raw_sha256: raw_sha,
             document_sha256: doc_sha,
             ledger_seq: entries.iter().map(|e| e.seq).collect(),
-            stamp: row.stamp_text.clone(),
+            // From the proven document, not the row.
+            stamp: document.meta.stamp.as_ref().map(|st| st.text.clone()),
         });
     }
     files.push(("captures.warc.gz".into(), warc));

@@ -37,6 +37,9 @@ pub struct Exported {
     pub commits: usize,
     /// Snapshots found exported before.
     pub earlier: usize,
+    /// The checked-out work tree had changes of its own: it was left as it
+    /// was (the branch has the new commits).
+    pub work_tree_kept: bool,
 }
 
 fn git(dir: &Path) -> Command {
@@ -137,8 +140,18 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
         return Ok(Exported {
             commits: 0,
             earlier,
+            work_tree_kept: false,
         });
     }
+    // The work tree follows the branch when it is checked out and has no
+    // changes of its own (edits are never thrown away).
+    let checked_out =
+        run(dir, &["symbolic-ref", "--quiet", "HEAD"]).is_ok_and(|h| h.trim() == BRANCH);
+    let dirty = checked_out
+        && branch_tip(dir)?.is_some()
+        && !run(dir, &["status", "--porcelain", "--untracked-files=no"])?
+            .trim()
+            .is_empty();
     // An existing branch goes on from its tip (named on the first commit;
     // fast-import chains the others).
     let tip = branch_tip(dir)?;
@@ -175,14 +188,13 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    // The work tree follows the branch when it is checked out (the
-    // directory is for reading the history, not for editing).
-    if run(dir, &["symbolic-ref", "--quiet", "HEAD"]).is_ok_and(|h| h.trim() == BRANCH) {
+    if checked_out && !dirty {
         run(dir, &["reset", "--quiet", "--hard", BRANCH])?;
     }
     Ok(Exported {
         commits: todo.len(),
         earlier,
+        work_tree_kept: dirty,
     })
 }
 

@@ -27,6 +27,7 @@ pub use charset::{
     CharsetSource, Decoded, GUESS_MIN_CHARS, GUESS_MIN_LETTER_SHARE, PRESCAN_BYTES, decode,
     decode_with, encoding_for_label, header_charset, malformed_bytes,
 };
+pub(crate) use error::transport_cause;
 pub use error::{FetchError, redact};
 pub use guard::Reach;
 pub use redirect::same_page;

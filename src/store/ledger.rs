@@ -27,12 +27,13 @@
 //! snapshot <snapshot id>
 //! target <target id>
 //! captured <capture time, RFC 3339 UTC with milliseconds>
+//! source <`live`, or the archive's name and the replay URL>
 //! raw <SHA-256 hex of the raw body>
 //! document <SHA-256 hex of the document JSON>
 //! recorded <when the entry was made, RFC 3339 UTC with milliseconds>
 //! ```
 //!
-//! (ten lines, each ending in `\n`).
+//! (eleven lines, each ending in `\n`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,9 @@ pub struct LedgerEntry {
     pub target: String,
     /// The snapshot's capture time.
     pub captured_at: Timestamp,
+    /// Where the capture came from: `live`, or the archive's name, a space
+    /// and the replay URL ([`source_text`]).
+    pub source: String,
     /// SHA-256 hex of the raw body.
     pub raw_sha256: String,
     /// SHA-256 hex of the document JSON.
@@ -98,6 +102,7 @@ impl LedgerEntry {
             snapshot_id: self.snapshot_id,
             target: &self.target,
             captured_at: &ts(self.captured_at),
+            source: &self.source,
             raw_sha256: &self.raw_sha256,
             document_sha256: &self.document_sha256,
             recorded_at: &ts(self.recorded_at),
@@ -118,26 +123,42 @@ pub(super) struct Fields<'a> {
     pub snapshot_id: SnapshotId,
     pub target: &'a str,
     pub captured_at: &'a str,
+    pub source: &'a str,
     pub raw_sha256: &'a str,
     pub document_sha256: &'a str,
     pub recorded_at: &'a str,
 }
 
-/// The entry text (see the module documentation): ten `\n`-ended lines.
+/// The entry text (see the module documentation): eleven `\n`-ended lines.
 pub(super) fn entry_text(f: &Fields<'_>) -> String {
     format!(
         "redliner-ledger-v1\nprev {}\nseq {}\nevent {}\nsnapshot {}\ntarget {}\ncaptured {}\n\
-         raw {}\ndocument {}\nrecorded {}\n",
+         source {}\nraw {}\ndocument {}\nrecorded {}\n",
         f.prev_hash,
         f.seq,
         f.event,
         f.snapshot_id,
         f.target,
         f.captured_at,
+        f.source,
         f.raw_sha256,
         f.document_sha256,
         f.recorded_at
     )
+}
+
+/// The ledger's `source` of a snapshot row's `source` and `source_url`:
+/// `live`, or the archive's name, a space and the replay URL (control
+/// characters and line breaks, which would change the entry's lines, made
+/// spaces).
+pub fn source_text(archive: Option<&str>, url: Option<&str>) -> String {
+    let text = match archive {
+        None => "live".to_string(),
+        Some(a) => format!("{a} {}", url.unwrap_or("")).trim_end().to_string(),
+    };
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// SHA-256 of `bytes`, lower-case hex.
@@ -151,6 +172,8 @@ pub(super) struct Subject<'a> {
     pub target: &'a str,
     /// Stored text of the capture time.
     pub captured_at: &'a str,
+    /// [`source_text`].
+    pub source: &'a str,
     pub raw_sha256: &'a str,
     pub document_sha256: &'a str,
 }
@@ -179,15 +202,16 @@ pub(super) fn append(
         snapshot_id: subject.snapshot_id,
         target: subject.target,
         captured_at: subject.captured_at,
+        source: subject.source,
         raw_sha256: subject.raw_sha256,
         document_sha256: subject.document_sha256,
         recorded_at: &recorded_at,
     });
     let hash = sha256_hex(text.as_bytes());
     tx.prepare_cached(
-        "INSERT INTO ledger (seq, event, snapshot_id, target_id, captured_at, raw_sha256,
+        "INSERT INTO ledger (seq, event, snapshot_id, target_id, captured_at, source, raw_sha256,
                              document_sha256, recorded_at, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         seq,
@@ -195,6 +219,7 @@ pub(super) fn append(
         subject.snapshot_id,
         subject.target,
         subject.captured_at,
+        subject.source,
         subject.raw_sha256,
         subject.document_sha256,
         recorded_at,
@@ -213,17 +238,26 @@ pub(super) fn append(
 /// Appends a `removed` entry for each snapshot in the temp table
 /// `gone_snapshots` (prune, forget), in id order.
 pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> rusqlite::Result<()> {
-    let gone: Vec<(SnapshotId, String, String, String, Option<String>)> = {
+    type Gone = (SnapshotId, String, String, String, Option<String>, String);
+    let gone: Vec<Gone> = {
         let mut st = tx.prepare(
-            "SELECT id, target_id, captured_at, raw_sha256, document_sha256 FROM snapshots
-             WHERE id IN gone_snapshots ORDER BY id",
+            "SELECT id, target_id, captured_at, raw_sha256, document_sha256, source, source_url
+             FROM snapshots WHERE id IN gone_snapshots ORDER BY id",
         )?;
         st.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            let (a, u): (Option<String>, Option<String>) = (r.get(5)?, r.get(6)?);
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                source_text(a.as_deref(), u.as_deref()),
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?
     };
-    for (id, target, captured_at, raw, document) in gone {
+    for (id, target, captured_at, raw, document, source) in gone {
         append(
             tx,
             LedgerEvent::Removed,
@@ -231,6 +265,7 @@ pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> rusqlite::Resu
                 snapshot_id: id,
                 target: &target,
                 captured_at: &captured_at,
+                source: &source,
                 raw_sha256: &raw,
                 document_sha256: document.as_deref().unwrap_or(""),
             },
@@ -306,16 +341,17 @@ fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
         snapshot_id: r.get(2)?,
         target: r.get(3)?,
         captured_at: get_timestamp(r, 4)?,
-        raw_sha256: r.get(5)?,
-        document_sha256: r.get(6)?,
-        recorded_at: get_timestamp(r, 7)?,
-        prev_hash: r.get(8)?,
-        hash: r.get(9)?,
+        source: r.get(5)?,
+        raw_sha256: r.get(6)?,
+        document_sha256: r.get(7)?,
+        recorded_at: get_timestamp(r, 8)?,
+        prev_hash: r.get(9)?,
+        hash: r.get(10)?,
     })
 }
 
-const ENTRY_COLUMNS: &str = "seq, event, snapshot_id, target_id, captured_at, raw_sha256, \
-     document_sha256, recorded_at, prev_hash, hash";
+const ENTRY_COLUMNS: &str = "seq, event, snapshot_id, target_id, captured_at, source, \
+     raw_sha256, document_sha256, recorded_at, prev_hash, hash";
 
 impl Store {
     /// Enters in the ledger the snapshots stored before it existed (ids up
@@ -327,12 +363,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`].
     pub fn seal_unsealed(&mut self) -> Result<usize, StoreError> {
-        let pending: Vec<(SnapshotId, String, String, String, String, bool)> = {
+        type Pending = (SnapshotId, String, String, String, String, bool, String);
+        let pending: Vec<Pending> = {
             let sql = self.sql();
             let mut st = self
                 .conn
                 .prepare(
-                    "SELECT id, target_id, captured_at, raw_sha256, dir, raw_path IS NULL
+                    "SELECT id, target_id, captured_at, raw_sha256, dir, raw_path IS NULL,
+                            source, source_url
                      FROM snapshots
                      WHERE chain_hash IS NULL
                        AND id <= (SELECT sealed_through FROM ledger_start)
@@ -340,6 +378,7 @@ impl Store {
                 )
                 .map_err(&sql)?;
             st.query_map([], |r| {
+                let (a, u): (Option<String>, Option<String>) = (r.get(6)?, r.get(7)?);
                 Ok((
                     r.get(0)?,
                     r.get(1)?,
@@ -347,6 +386,7 @@ impl Store {
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
+                    source_text(a.as_deref(), u.as_deref()),
                 ))
             })
             .map_err(&sql)?
@@ -365,7 +405,7 @@ impl Store {
             source,
         };
         let tx = self.write_unit()?;
-        for (id, target, captured_at, raw, dir, old_layout) in &pending {
+        for (id, target, captured_at, raw, dir, old_layout, source) in &pending {
             let document = files::read_document(&rel_join(&root, dir), *old_layout)
                 .map(|(bytes, _)| sha256_hex(&bytes))
                 .unwrap_or_default();
@@ -376,6 +416,7 @@ impl Store {
                     snapshot_id: *id,
                     target,
                     captured_at,
+                    source,
                     raw_sha256: raw,
                     document_sha256: &document,
                 },
@@ -594,6 +635,10 @@ impl Store {
                     "capture time: recorded {}, now {}",
                     entry.captured_at, row.captured_at
                 ));
+            }
+            let source = source_text(row.source.as_deref(), row.source_url.as_deref());
+            if entry.source != source {
+                differs.push(format!("source: recorded {}, now {source}", entry.source));
             }
             if entry.raw_sha256 != row.raw_sha256 {
                 differs.push("raw body digest".into());

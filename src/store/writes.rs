@@ -415,6 +415,10 @@ impl Store {
                 snapshot_id,
                 target: new.target,
                 captured_at: &ts(new.captured_at),
+                source: &ledger::source_text(
+                    new.archived.map(|a| a.archive.as_str()),
+                    new.archived.map(|a| a.url.as_str()),
+                ),
                 raw_sha256: raw.0,
                 document_sha256,
             },
@@ -604,6 +608,7 @@ impl Store {
                     snapshot_id: row.id,
                     target: &row.target,
                     captured_at: &ts(row.captured_at),
+                    source: &ledger::source_text(row.source.as_deref(), row.source_url.as_deref()),
                     raw_sha256: &row.raw_sha256,
                     document_sha256: &document_sha256,
                 },

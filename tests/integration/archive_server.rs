@@ -27,6 +27,9 @@ pub struct Capture {
     pub mimetype: String,
     pub digest: String,
     pub file: Option<String>,
+    /// A body given inline (the hostile captures of a test), instead of `file`.
+    #[serde(default)]
+    pub body: Option<String>,
     pub replay: Replay,
 }
 
@@ -76,7 +79,14 @@ pub fn manifest() -> Vec<Capture> {
 
 impl Archive {
     pub fn start() -> Archive {
-        let captures = manifest();
+        Archive::start_with(Vec::new())
+    }
+
+    /// The fixture captures and `extra` ones, in time order.
+    pub fn start_with(extra: Vec<Capture>) -> Archive {
+        let mut captures = manifest();
+        captures.extend(extra);
+        captures.sort_by(|a, b| a.timestamp.cmp(&b.timestamp));
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind 127.0.0.1:0"));
         let port = server.server_addr().to_ip().expect("ip listener").port();
         let state = Arc::new(Mutex::new(State::default()));
@@ -155,6 +165,21 @@ fn query(path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The capture's original URL as the archive lists it for a query of
+/// `asked`: on the host asked (the manifest's captures are of
+/// www.nato.int; the tests watch the page on 127.0.0.1), the scheme and
+/// port as captured there.
+fn listed(original: &str, asked: &str) -> String {
+    match (url::Url::parse(original), url::Url::parse(asked)) {
+        (Ok(mut o), Ok(a)) if o.host_str() == Some("www.nato.int") => {
+            let _ = o.set_host(a.host_str());
+            let _ = o.set_port(a.port());
+            o.to_string()
+        }
+        _ => original.to_string(),
+    }
+}
+
 /// The page path a URL names, as CDX keys compare them (no scheme, host
 /// case, `www.` or default port).
 fn page_path(u: &str) -> String {
@@ -174,6 +199,15 @@ fn answer(path: &str, caps: &[Capture], st: &Mutex<State>, port: u16) -> Answer 
         .strip_prefix("/web/")
         .or_else(|| path.strip_prefix("/wayback/"));
     let Some(rest) = replay else {
+        if path == "/about.html" {
+            return html(
+                200,
+                "<html><head><title>About the archive</title></head><body><main><p>An archive \
+                 of the web, about its mission and its people, over many words of text that \
+                 are not a capture of any page at all, and must never be taken for one, \
+                 whatever it redirects from.</p></main></body></html>",
+            );
+        }
         return html(404, "<html><body><h1>Not Found</h1></body></html>");
     };
     {
@@ -203,11 +237,11 @@ fn answer(path: &str, caps: &[Capture], st: &Mutex<State>, port: u16) -> Answer 
              <p>Wayback Machine has not archived that URL.</p></body></html>",
         );
     };
-    let body = c
-        .file
-        .as_ref()
-        .map(|f| std::fs::read(fixtures().join(f)).unwrap())
-        .unwrap_or_default();
+    let body = match (&c.body, &c.file) {
+        (Some(b), _) => b.clone().into_bytes(),
+        (None, Some(f)) => std::fs::read(fixtures().join(f)).unwrap(),
+        (None, None) => Vec::new(),
+    };
     let mut headers = vec![
         ("Content-Type".to_string(), c.replay.content_type.clone()),
         (
@@ -286,7 +320,7 @@ fn cdx(q: &[(String, String)], caps: &[Capture]) -> Answer {
                 .iter()
                 .map(|f| match *f {
                     "timestamp" => c.timestamp.clone(),
-                    "original" => c.original.clone(),
+                    "original" => listed(&c.original, url),
                     "statuscode" => c.statuscode.clone(),
                     "mimetype" => c.mimetype.clone(),
                     "digest" => c.digest.clone(),
@@ -323,7 +357,7 @@ fn timemap(url: &str, caps: &[Capture], port: u16) -> Answer {
         lines.push(format!(
             "<{base}/wayback/{}/{}>; rel=\"memento\"; datetime=\"{}\"",
             c.timestamp,
-            c.original,
+            listed(&c.original, url),
             memento_datetime(&c.timestamp)
         ));
     }

@@ -167,8 +167,9 @@ fn backfill_fills_history_with_dated_archived_snapshots_then_verify_names_an_edi
     assert_eq!(
         replay,
         format!(
-            "{}/web/20120302153800id_/http://www.nato.int:80/cps/en/natohq/topics_49119.htm",
-            archive.base()
+            "{}/web/20120302153800id_/{}/cps/en/natohq/topics_49119.htm",
+            archive.base(),
+            t.server.url("")
         )
     );
 
@@ -394,8 +395,9 @@ fn backfill_reads_a_memento_timemap_within_a_window() {
     assert_eq!(
         replay,
         format!(
-            "{}/wayback/20100204113000id_/http://www.nato.int:80/cps/en/natohq/topics_49119.htm",
-            archive.base()
+            "{}/wayback/20100204113000id_/{}/cps/en/natohq/topics_49119.htm",
+            archive.base(),
+            t.server.url("")
         )
     );
 
@@ -735,4 +737,154 @@ fn ctrl_c_stops_a_backfill_that_the_next_run_resumes() {
     assert_eq!(t.count("snapshots"), 8);
     assert_eq!(t.count("archive_captures"), 11);
     assert_eq!(t.run(&["verify"]).code, 0);
+}
+
+/// A capture of the fixtures with another time, original, body or replay.
+fn hostile(
+    timestamp: &str,
+    original: &str,
+    file: Option<&str>,
+    body: Option<&str>,
+    status: u16,
+    location: Option<&str>,
+) -> crate::archive_server::Capture {
+    crate::archive_server::Capture {
+        timestamp: timestamp.into(),
+        original: original.into(),
+        statuscode: "200".into(),
+        mimetype: "text/html".into(),
+        digest: format!("HOSTILE{timestamp}"),
+        file: file.map(str::to_string),
+        body: body.map(str::to_string),
+        replay: crate::archive_server::Replay {
+            status,
+            content_type: "text/html; charset=utf-8".into(),
+            location: location.map(str::to_string),
+        },
+    }
+}
+
+/// What an archive may list or replay that is not a capture of the page
+/// never becomes a snapshot, and each is named: a capture dated in the
+/// future, a capture of another site, a replay redirected out of the
+/// archive's captures, an interstitial in the page's place, the archive's
+/// own "not archived" page served with 200.
+#[test]
+fn what_is_not_a_capture_of_the_page_is_refused_and_named() {
+    let page = "http://www.nato.int:80/cps/en/natohq/topics_49119.htm";
+    let interstitial = "<!DOCTYPE html><html><head><title>Just a moment...</title></head>\
+        <body><main><h1>Checking your browser before accessing the site</h1><p>This process \
+        is automatic. Your browser will redirect to your requested content shortly. Please \
+        allow up to 5 seconds while we check the connection, and enable JavaScript and \
+        cookies to continue to the page you asked for.</p></main></body></html>";
+    let not_archived = "<!DOCTYPE html><html><head><title>Wayback Machine</title></head><body>\
+        <p>Hrm.</p><p>Wayback Machine has not archived that URL.</p></body></html>";
+    let archive = Archive::start_with(vec![
+        hostile(
+            "20990101000000",
+            page,
+            Some("20240830061500.html"),
+            None,
+            200,
+            None,
+        ),
+        hostile(
+            "20130101000000",
+            "http://evil.example/cps/en/natohq/topics_49119.htm",
+            Some("20120302153800.html"),
+            None,
+            200,
+            None,
+        ),
+        hostile("20130601000000", page, None, None, 302, Some("/about.html")),
+        hostile("20150101000000", page, None, Some(interstitial), 200, None),
+        hostile("20160101000000", page, None, Some(not_archived), 200, None),
+    ]);
+    let t = with_archive(&archive);
+    let run = t.run(&["backfill", "nato-belarus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (ts, why) in [
+        (
+            "20990101000000",
+            "dated 2099-01-01T00:00:00Z by the archive: in the future",
+        ),
+        (
+            "20130101000000",
+            "the archive lists it as a capture of another page (http://evil.example/",
+        ),
+        (
+            "20130601000000",
+            "the archive redirected the replay away from its captures",
+        ),
+        ("20150101000000", "another page in this one's place"),
+        (
+            "20160101000000",
+            "the archive served the Wayback Machine's page for a URL it has not archived",
+        ),
+    ] {
+        assert!(
+            run.stderr.contains(&format!("capture {ts} refused: {why}")),
+            "{ts}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr
+            .contains("8 stored, 1 unchanged, 0 duplicates, 7 refused"),
+        "{}",
+        run.stderr
+    );
+    // The history is the fixtures' alone; a check later compares with 2024.
+    assert_eq!(t.count("snapshots"), 8);
+    let newest: String = t
+        .db()
+        .query_row("SELECT max(captured_at) FROM snapshots", [], |r| r.get(0))
+        .unwrap();
+    assert!(newest.starts_with("2024-08-30"), "{newest}");
+}
+
+/// A listing that redirects to an address the guard refuses, one that asks
+/// to wait hours, and a base URL that is not an archive's: clear errors,
+/// nothing stored.
+#[test]
+fn a_bad_listing_is_a_clear_error_that_stores_nothing() {
+    let t = Test::new();
+    let config = |base: &str| {
+        format!(
+            "[settings]\ntimeout = \"5s\"\nretries = 0\n{NATO_RULES}\n\
+             [[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n\
+             [archives.wayback]\nkind = \"wayback\"\nurl = \"{base}\"\ndelay = \"10ms\"\n",
+            t.server.url("/cps/en/natohq/topics_49119.htm")
+        )
+    };
+    t.write_config(&config(&t.server.url("/archive")));
+    for (reply, said) in [
+        (
+            Reply::status(302).header("Location", "http://192.0.2.1/cdx"),
+            "a redirect to a refused address",
+        ),
+        (
+            Reply::status(302).header("Location", "http://169.254.169.254/latest/meta-data/"),
+            "a redirect to a refused address",
+        ),
+        (
+            Reply::status(429).header("Retry-After", "99999"),
+            "is busy and asks to wait 99999 s; run again later",
+        ),
+        (
+            Reply::status(404),
+            "answered 404 Not Found (is `url` the archive's base URL?)",
+        ),
+        (
+            Reply::html("<html><body>not JSON</body></html>"),
+            "the CDX answer is not a JSON table",
+        ),
+    ] {
+        t.server.reply(reply);
+        let run = t.run(&["backfill", "nato-belarus"]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("archive `wayback`: "), "{}", run.stderr);
+        assert!(run.stderr.contains(said), "{said}: {}", run.stderr);
+    }
+    assert_eq!(t.count("snapshots"), 0);
 }

@@ -242,10 +242,39 @@ fn the_git_export_has_one_commit_per_snapshot_in_capture_order_and_is_incrementa
         newest.trim(),
         "Relations with Belarus: revised (Last updated: 14 Nov. 2024 09:05)"
     );
+    // Edits in the work tree are never thrown away: the branch moves on,
+    // the file stays as edited.
+    std::fs::write(repo.join("nato-belarus/document.md"), "my notes\n").unwrap();
+    t.server
+        .reply(Reply::html(fixture("nato-belarus/v3-section-added.html")));
+    assert_eq!(t.run(&["check"]).code, 0);
+    let kept = t.run(&["export", "git", repo.to_str().unwrap()]);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert!(
+        kept.stderr
+            .contains("the work tree has changes of its own: left as it was"),
+        "{}",
+        kept.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.join("nato-belarus/document.md")).unwrap(),
+        "my notes\n"
+    );
+    assert_eq!(git(&repo, &["rev-list", "--count", "main"]).trim(), "10");
+    git(&repo, &["checkout", "--", "."]);
+    // Never into the store.
+    let inside = t.store().join("git");
+    let refused = t.run(&["export", "git", inside.to_str().unwrap()]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("is inside the store"),
+        "{}",
+        refused.stderr
+    );
     let none = t.run(&["export", "git", repo.to_str().unwrap()]);
     assert!(
         none.stderr
-            .contains("0 commits added, 9 snapshots exported before"),
+            .contains("0 commits added, 10 snapshots exported before"),
         "{}",
         none.stderr
     );

@@ -26,6 +26,8 @@ CREATE TABLE ledger (
     snapshot_id      INTEGER NOT NULL,
     target_id        TEXT NOT NULL,
     captured_at      TEXT NOT NULL,
+    -- `live`, or the archive's name, a space and the replay URL
+    source           TEXT NOT NULL,
     raw_sha256       TEXT NOT NULL,
     document_sha256  TEXT NOT NULL,
     recorded_at      TEXT NOT NULL,
