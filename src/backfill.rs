@@ -933,7 +933,11 @@ impl<'a> Backfill<'a> {
                     .push((capture.timestamp.clone(), e.to_string()));
                 return Ok("not fetched (tried again next run)".into());
             }
-            Err(e) => return refuse(self, summary, refusal_of_fetch(&e)),
+            Err(e) => {
+                // The archive answered: it is not down.
+                self.failing = 0;
+                return refuse(self, summary, refusal_of_fetch(&e));
+            }
         };
         self.failing = 0;
         // A replay that redirected to another page, to another capture time
