@@ -860,16 +860,7 @@ impl<'a> Backfill<'a> {
             digest: capture.digest.clone(),
         };
         if let Some(why) = out_of_place(capture, &target.url, Timestamp::now()) {
-            info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
-            self.store.record_capture(
-                &target.id,
-                target.url.as_str(),
-                &archived,
-                CaptureOutcome::Refused,
-                Some(&why),
-            )?;
-            summary.refused.push((capture.timestamp.clone(), why));
-            return Ok("refused".into());
+            return self.refuse(capture, &archived, summary, why);
         }
         // The same bytes as the capture just before it (looked at by an
         // earlier run; the CDX server collapses repeats within one
@@ -892,17 +883,8 @@ impl<'a> Backfill<'a> {
             summary.duplicates += 1;
             return Ok("duplicate".into());
         }
-        let refuse = |this: &mut Self, summary: &mut Summary, why: String| -> Result<String> {
-            info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
-            this.store.record_capture(
-                &target.id,
-                target.url.as_str(),
-                &archived,
-                CaptureOutcome::Refused,
-                Some(&why),
-            )?;
-            summary.refused.push((capture.timestamp.clone(), why));
-            Ok("refused".into())
+        let refuse = |this: &mut Self, summary: &mut Summary, why: String| {
+            this.refuse(capture, &archived, summary, why)
         };
         self.pacer.wait().await;
         let started = std::time::Instant::now();
@@ -1019,6 +1001,30 @@ impl<'a> Backfill<'a> {
         )
     }
 
+    /// Records `capture` as refused, with why, and says so.
+    ///
+    /// # Errors
+    /// [`Error::Store`].
+    fn refuse(
+        &mut self,
+        capture: &Capture,
+        archived: &Archived,
+        summary: &mut Summary,
+        why: String,
+    ) -> Result<String> {
+        let target = self.target;
+        info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
+        self.store.record_capture(
+            &target.id,
+            target.url.as_str(),
+            archived,
+            CaptureOutcome::Refused,
+            Some(&why),
+        )?;
+        summary.refused.push((capture.timestamp.clone(), why));
+        Ok("refused".into())
+    }
+
     /// Compares an extracted capture with the snapshot before it and
     /// stores it when it differs.
     #[allow(clippy::too_many_arguments)]
@@ -1076,16 +1082,7 @@ impl<'a> Backfill<'a> {
                         crate::layout::shared_text(&previous.document, document) * 100.0,
                         previous.id
                     );
-                    info!(target = %target.id, capture = %capture.timestamp, "refused: {why}");
-                    self.store.record_capture(
-                        &target.id,
-                        target.url.as_str(),
-                        archived,
-                        CaptureOutcome::Refused,
-                        Some(&why),
-                    )?;
-                    summary.refused.push((capture.timestamp.clone(), why));
-                    return Ok("refused".into());
+                    return self.refuse(capture, archived, summary, why);
                 }
                 let warning = change.warning(&target.rules);
                 if crate::layout::redesign_only(&previous.document, document, revision.as_ref())
