@@ -1039,7 +1039,7 @@ impl<'a> Backfill<'a> {
         summary: &mut Summary,
     ) -> Result<String> {
         let target = self.target;
-        let (before, _) = self.store.snapshots_around(&target.id, capture.at)?;
+        let before = self.store.snapshot_at_or_before(&target.id, capture.at)?;
         let previous = before
             .map(|row| self.store.with_document(row))
             .transpose()?;

@@ -9,10 +9,9 @@ use clap::{Args, Subcommand};
 use redliner::error::Error;
 use redliner::export::{evidence, git, warc};
 use redliner::store::Store;
-use redliner::store::lock::StoreLock;
 
 use super::Global;
-use super::source::{existing_store, optional_settings, store_root};
+use super::source::open_sealed;
 
 /// Arguments of `redliner export`.
 #[derive(Debug, Args)]
@@ -68,19 +67,6 @@ pub struct EvidenceArgs {
     pub output: PathBuf,
 }
 
-/// Opens the store, entering older snapshots in the ledger under the lock.
-fn open(global: &Global) -> Result<Store, Error> {
-    let settings = optional_settings(global)?;
-    let root = store_root(global, settings.as_ref());
-    let mut store = existing_store(&root)?;
-    let lock_wait = settings
-        .as_ref()
-        .map_or(std::time::Duration::from_secs(10), |s| s.watch.lock_wait);
-    let _lock = StoreLock::acquire(&root, "export", lock_wait)?;
-    store.seal_unsealed()?;
-    Ok(store)
-}
-
 /// The targets named, each checked, or every stored target.
 fn targets(store: &Store, named: &[String]) -> Result<Vec<String>, Error> {
     if named.is_empty() {
@@ -106,7 +92,7 @@ pub fn run(global: &Global, args: &ExportArgs) -> Result<ExitCode, Error> {
 }
 
 fn export_warc(global: &Global, args: &WarcArgs) -> Result<ExitCode, Error> {
-    let store = open(global)?;
+    let store = open_sealed(global, "export")?;
     let targets = targets(&store, &args.targets)?;
     let path = &args.output;
     let shown = path.display().to_string();
@@ -142,7 +128,7 @@ fn export_warc(global: &Global, args: &WarcArgs) -> Result<ExitCode, Error> {
 }
 
 fn export_git(global: &Global, args: &GitArgs) -> Result<ExitCode, Error> {
-    let store = open(global)?;
+    let store = open_sealed(global, "export")?;
     let targets = targets(&store, &args.targets)?;
     // Never inside the store (its files are the record).
     let nearest = args
@@ -193,7 +179,7 @@ fn export_git(global: &Global, args: &GitArgs) -> Result<ExitCode, Error> {
 /// # Errors
 /// Store errors; [`Error::NotFound`] for an unknown snapshot.
 pub fn evidence(global: &Global, args: &EvidenceArgs) -> Result<ExitCode, Error> {
-    let store = open(global)?;
+    let store = open_sealed(global, "export")?;
     let new = super::show::resolve(&store, &args.target, &args.snapshot)?;
     let old = match args.against.as_deref() {
         Some("none") => None,

@@ -129,6 +129,36 @@ pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Set
     Ok((store, settings))
 }
 
+/// Opens an existing store for a command that reads the ledger (`verify`,
+/// the exports, `evidence`): the snapshots stored before the ledger are
+/// entered first, with the store lock held as any writer does (said on
+/// stderr unless `-q`).
+///
+/// # Errors
+/// As [`existing_store`]; the lock's and the store's errors.
+pub fn open_sealed(global: &Global, who: &str) -> Result<redliner::store::Store, Error> {
+    let settings = optional_settings(global)?;
+    let root = store_root(global, settings.as_ref());
+    let mut store = existing_store(&root)?;
+    let lock_wait = settings.as_ref().map_or_else(
+        || config::WatchSettings::default().lock_wait,
+        |s| s.watch.lock_wait,
+    );
+    let _lock = redliner::store::lock::StoreLock::acquire(&root, who, lock_wait)?;
+    let sealed = store.seal_unsealed()?;
+    if sealed > 0 && !global.quiet {
+        super::status(
+            tracing::Level::INFO,
+            None,
+            format_args!(
+                "entered {sealed} snapshot{} stored before the ledger",
+                if sealed == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    Ok(store)
+}
+
 /// The store root: `--store`, else the config's `settings.store`, else
 /// the default.
 pub fn store_root(global: &Global, settings: Option<&Settings>) -> PathBuf {

@@ -7,10 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use redliner::error::Error;
-use redliner::store::lock::StoreLock;
 
 use super::Global;
-use super::source::{existing_store, optional_settings};
 
 /// Arguments of `redliner verify`.
 #[derive(Debug, Args)]
@@ -42,32 +40,11 @@ pub enum VerifyFormat {
 /// # Errors
 /// Config and store errors ([`Error::NotFound`] for an unknown target).
 pub fn run(global: &Global, args: &VerifyArgs) -> Result<ExitCode, Error> {
-    let settings = optional_settings(global)?;
-    let root = super::source::store_root(global, settings.as_ref());
-    let mut store = existing_store(&root)?;
+    let store = super::source::open_sealed(global, "verify")?;
     if let Some(t) = &args.target
         && !store.has_target(t)?
     {
         return Err(Error::NotFound(format!("target `{t}`: nothing stored")));
-    }
-    {
-        // Snapshots stored before the ledger are entered first, with the
-        // lock held as any writer does.
-        let lock_wait = settings
-            .as_ref()
-            .map_or(std::time::Duration::from_secs(60), |s| s.watch.lock_wait);
-        let _lock = StoreLock::acquire(&root, "verify", lock_wait)?;
-        let sealed = store.seal_unsealed()?;
-        if sealed > 0 && !global.quiet {
-            super::status(
-                tracing::Level::INFO,
-                None,
-                format_args!(
-                    "entered {sealed} snapshot{} stored before the ledger",
-                    if sealed == 1 { "" } else { "s" }
-                ),
-            );
-        }
     }
     let bar = super::progress_bar(global, None, "hashing files");
     let mut verification = store.verify(args.target.as_deref(), &mut || bar.inc(1))?;

@@ -85,9 +85,10 @@ fn branch_tip(dir: &Path) -> Result<Option<String>> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string()))
 }
 
-/// The snapshots the branch's commits name (`<target>#<id>`).
-fn exported(dir: &Path) -> Result<HashSet<String>> {
-    if branch_tip(dir)?.is_none() {
+/// The snapshots the branch's commits name (`<target>#<id>`); `tip` is
+/// the branch's newest commit, if it has one.
+fn exported(dir: &Path, tip: Option<&str>) -> Result<HashSet<String>> {
+    if tip.is_none() {
         return Ok(HashSet::new());
     }
     let log = run(
@@ -122,7 +123,8 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
         run(dir, &["init", "--quiet"])?;
         run(dir, &["symbolic-ref", "HEAD", BRANCH])?;
     }
-    let done = exported(dir)?;
+    let tip = branch_tip(dir)?;
+    let done = exported(dir, tip.as_deref())?;
     let mut rows: Vec<SnapshotRow> = Vec::new();
     for t in targets {
         rows.extend(store.snapshots_in_order(t)?);
@@ -148,13 +150,12 @@ pub fn export(store: &Store, targets: &[String], dir: &Path, html: bool) -> Resu
     let checked_out =
         run(dir, &["symbolic-ref", "--quiet", "HEAD"]).is_ok_and(|h| h.trim() == BRANCH);
     let dirty = checked_out
-        && branch_tip(dir)?.is_some()
+        && tip.is_some()
         && !run(dir, &["status", "--porcelain", "--untracked-files=no"])?
             .trim()
             .is_empty();
     // An existing branch goes on from its tip (named on the first commit;
     // fast-import chains the others).
-    let tip = branch_tip(dir)?;
     let mut stream = Vec::new();
     for (i, row) in todo.iter().enumerate() {
         commit(

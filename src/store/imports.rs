@@ -137,37 +137,27 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
-    /// The snapshots of `target` at or just before `at`, and just after it,
-    /// in capture order (either may be `None`): a capture is compared with
-    /// a snapshot of the same moment (the same capture from another
-    /// archive) before an earlier one.
+    /// The snapshot of `target` at or just before `at` in capture order: a
+    /// capture is compared with a snapshot of the same moment (the same
+    /// capture from another archive) before an earlier one.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn snapshots_around(
+    pub fn snapshot_at_or_before(
         &self,
         target: &str,
         at: Timestamp,
-    ) -> Result<(Option<SnapshotRow>, Option<SnapshotRow>), StoreError> {
-        let one = |sql: &str| {
-            self.conn
-                .prepare_cached(sql)
-                .and_then(|mut st| {
-                    st.query_row(params![target, ts(at)], snapshot_row)
-                        .optional()
-                })
-                .map_err(self.sql())
-        };
-        Ok((
-            one(&format!(
+    ) -> Result<Option<SnapshotRow>, StoreError> {
+        self.conn
+            .prepare_cached(&format!(
                 "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND captured_at <= ?2
                  ORDER BY captured_at DESC, id DESC LIMIT 1"
-            ))?,
-            one(&format!(
-                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1 AND captured_at > ?2
-                 ORDER BY captured_at, id LIMIT 1"
-            ))?,
-        ))
+            ))
+            .and_then(|mut st| {
+                st.query_row(params![target, ts(at)], snapshot_row)
+                    .optional()
+            })
+            .map_err(self.sql())
     }
 
     /// The snapshot just before `row` in capture order (`(captured_at, id)`).
