@@ -122,7 +122,7 @@ pub fn recurrence(history: &[SnapshotRow], new_hash: &str) -> Option<Recurrence>
 /// history.
 ///
 /// # Errors
-/// [`StoreError::Sqlite`].
+/// [`StoreError::Database`].
 pub fn recurrence_in<S: CheckStore + ?Sized>(
     store: &S,
     target: &str,

@@ -1,15 +1,15 @@
 //! The store's row ids as types of their own: a snapshot id cannot be passed
 //! where a revision id is wanted, nor an alert id where a check id is.
 //!
-//! Each is the SQLite `INTEGER PRIMARY KEY` of its table (`snapshots`,
-//! `revisions`, `checks`, `alerts`), read and written as that integer
-//! ([`rusqlite::types::ToSql`], [`rusqlite::types::FromSql`]), serialized as a
+//! Each is the integer primary key of its table (`snapshots`, `revisions`,
+//! `checks`, `alerts`), read and written as that integer
+//! ([`crate::store::db::ToSql`], [`crate::store::db::FromSql`]), serialized as a
 //! bare JSON number (so the redline JSON keeps its shape), and printed as the
 //! number (`show nato-belarus 3` names snapshot 3).
 
 use std::fmt;
 
-use rusqlite::types::{FromSql, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use crate::store::db::{FromSql, ToSql, ValueRef};
 use serde::{Deserialize, Serialize};
 
 macro_rules! row_id {
@@ -32,14 +32,14 @@ macro_rules! row_id {
         }
 
         impl ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                self.0.to_sql()
+            fn to_sql(&self) -> ValueRef<'_> {
+                ValueRef::Integer(self.0)
             }
         }
 
         impl FromSql for $name {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-                i64::column_result(value).map($name)
+            fn from_sql(value: ValueRef<'_>) -> Result<Self, String> {
+                i64::from_sql(value).map($name)
             }
         }
     };

@@ -69,12 +69,13 @@ struct FaultyStore {
 impl FaultyStore {
     fn check(&self, call: &'static str) -> std::result::Result<(), StoreError> {
         match *self.fault.lock().unwrap() {
-            Some(Fault::Index(c)) if c == call => Err(StoreError::Sqlite {
+            Some(Fault::Index(c)) if c == call => Err(StoreError::Database {
                 path: "test double".into(),
                 source: rusqlite::Error::SqliteFailure(
                     rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
                     Some(format!("injected failure of {call}")),
-                ),
+                )
+                .into(),
             }),
             Some(Fault::File(c)) if c == call => Err(StoreError::Io {
                 path: "test double".into(),
@@ -434,7 +435,10 @@ fn a_failure_at_every_stage_stores_nothing() {
         fetches,
         "fetched anyway"
     );
-    assert!(matches!(e, Error::Store(StoreError::Sqlite { .. })), "{e}");
+    assert!(
+        matches!(e, Error::Store(StoreError::Database { .. })),
+        "{e}"
+    );
     // store write: the snapshot's files cannot be written; the failed check
     // is recorded with the error
     rig.fail(Some(Fault::File("record_snapshot")));

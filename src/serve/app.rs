@@ -87,17 +87,11 @@ impl From<StoreError> for Failure {
             },
             // A value the index holds that this build cannot read (a row
             // edited by hand): a fault of the store, not of the moment.
-            StoreError::Sqlite {
-                source:
-                    rusqlite::Error::FromSqlConversionFailure(..)
-                    | rusqlite::Error::InvalidColumnType(..)
-                    | rusqlite::Error::IntegralValueOutOfRange(..),
-                ..
-            } => Failure {
+            StoreError::Database { source, .. } if source.is_conversion() => Failure {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 message: format!("the store holds a value this redliner cannot read: {e}"),
             },
-            StoreError::Sqlite { .. } => Failure {
+            StoreError::Database { .. } => Failure {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 message: format!("the store could not be read: {e}"),
             },

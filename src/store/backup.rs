@@ -31,7 +31,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] when SQLite's `quick_check` finds the index
-    /// damaged (nothing is written); [`StoreError::Sqlite`] when the index
+    /// damaged (nothing is written); [`StoreError::Database`] when the index
     /// cannot be copied,
     /// [`StoreError::Io`] when `dest` or a store file cannot be written or
     /// read. `dest` is written through a temp file renamed at the end, so a
@@ -45,7 +45,7 @@ impl Store {
         // backup reads every page anyway, and so does this check.
         let verdict: String = self
             .conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+            .query_row("PRAGMA quick_check(1)", (), |r| r.get(0))
             .map_err(self.sql())?;
         if verdict != "ok" {
             return Err(StoreError::Invalid {
@@ -59,9 +59,16 @@ impl Store {
         }
         let scratch = tempfile::tempdir_in(&self.root).map_err(io(&self.root))?;
         let copy = scratch.path().join(INDEX_FILE);
-        self.conn
-            .backup(rusqlite::MAIN_DB, &copy, None)
-            .map_err(self.sql())?;
+        let Some(lite) = self.conn.as_sqlite() else {
+            return Err(StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: "`backup` copies a SQLite store; back a PostgreSQL store up with \
+                          `pg_dump`"
+                    .into(),
+            });
+        };
+        lite.backup(rusqlite::MAIN_DB, &copy, None)
+            .map_err(|e| self.sql()(e.into()))?;
 
         let dir = dest
             .parent()

@@ -3,8 +3,8 @@
 //! and the revisions that touched one section (migration 010's
 //! `revision_sections`, kept by triggers).
 
+use super::db::{OptionalExtension, params};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::rows::{
@@ -188,7 +188,7 @@ impl Store {
     /// `now` anchors the 7- and 30-day counts.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn dashboard(
         &self,
         text: Option<&str>,
@@ -279,7 +279,7 @@ impl Store {
     /// True when anything of `target` is stored (a check, even a failed one).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn has_target(&self, target: &str) -> Result<bool, StoreError> {
         self.conn
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM targets WHERE id = ?1)")
@@ -290,14 +290,14 @@ impl Store {
     /// How many stored targets' latest check failed.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn failing_targets(&self) -> Result<usize, StoreError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM targets t
                  WHERE (SELECT outcome FROM checks WHERE target_id = t.id
                         ORDER BY started_at DESC, id DESC LIMIT 1) = 'failed'",
-                [],
+                (),
                 |r| r.get::<_, i64>(0),
             )
             .map(to_usize)
@@ -308,7 +308,7 @@ impl Store {
     /// first, `limit` from `offset`.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn revision_page(
         &self,
         target: &str,
@@ -335,7 +335,7 @@ impl Store {
     /// Revisions (not technical) recorded since `since`, counted by kind.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn revision_counts_since(
         &self,
         since: Timestamp,
@@ -365,7 +365,7 @@ impl Store {
     /// is in `kinds`, `limit` of them from `offset`.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn timeline(
         &self,
         target: &str,
@@ -414,7 +414,7 @@ impl Store {
     /// How many lines of each kind the target's timeline has.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn timeline_counts(&self, target: &str) -> Result<Vec<(TimelineKind, usize)>, StoreError> {
         let sql = format!(
             "SELECT {TIMELINE_KIND} AS k, COUNT(*) FROM checks c
@@ -443,7 +443,7 @@ impl Store {
     /// how many there are.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshot_page(
         &self,
         target: &str,
@@ -477,7 +477,7 @@ impl Store {
     /// One snapshot row of the target, without its document.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshot_row(
         &self,
         target: &str,
@@ -497,7 +497,7 @@ impl Store {
     /// One revision row of the target (the redline via [`Store::revision`]).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn revision_row(
         &self,
         target: &str,
@@ -520,7 +520,7 @@ impl Store {
     /// after `id` in time: the previous/next links of a revision page.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn neighbour_revisions(
         &self,
         target: &str,
@@ -548,7 +548,7 @@ impl Store {
     /// `limit`, each with its new snapshot.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn section_revisions(
         &self,
         target: &str,
@@ -586,7 +586,7 @@ impl Store {
     /// The revision (not technical) whose new snapshot is `snapshot`.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn revision_to(
         &self,
         target: &str,
@@ -607,7 +607,7 @@ impl Store {
     /// The target's first (oldest) snapshot row.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn first_snapshot_row(&self, target: &str) -> Result<Option<SnapshotRow>, StoreError> {
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1

@@ -3,8 +3,8 @@
 //! resumes where it stopped and a second one adds nothing; and the queries
 //! that place an imported capture among a target's snapshots in time order.
 
+use super::db::{self, Connection, OptionalExtension, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::rows::{SNAPSHOT_COLUMNS, snapshot_row, ts};
 use super::writes::{insert_revision, upsert_target};
@@ -35,7 +35,7 @@ pub(super) fn insert_capture(
     outcome: CaptureOutcome,
     snapshot: Option<SnapshotId>,
     note: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     tx.prepare_cached(
         "INSERT INTO archive_captures (target_id, archive, timestamp, original, digest, outcome,
                                        snapshot_id, note, looked_at)
@@ -61,7 +61,7 @@ impl Store {
     /// `archive` for `target`, if it looked at it.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn capture_looked_at(
         &self,
         target: &str,
@@ -87,7 +87,7 @@ impl Store {
     /// duplicate; refused ones are not the page): its timestamp and digest.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn capture_before(
         &self,
         target: &str,
@@ -115,7 +115,7 @@ impl Store {
     /// snapshot), adding the target row if needed.
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
+    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Database`].
     pub fn record_capture(
         &mut self,
         target: &str,
@@ -127,7 +127,7 @@ impl Store {
         self.check_target(target)?;
         self.unsettle()?;
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
@@ -142,7 +142,7 @@ impl Store {
     /// capture from another archive) before an earlier one.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshot_at_or_before(
         &self,
         target: &str,
@@ -163,7 +163,7 @@ impl Store {
     /// The snapshot just before `row` in capture order (`(captured_at, id)`).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshot_preceding(&self, row: &SnapshotRow) -> Result<Option<SnapshotRow>, StoreError> {
         self.conn
             .prepare_cached(&format!(
@@ -184,7 +184,7 @@ impl Store {
     /// Every snapshot row of `target`, oldest first (capture order).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshots_in_order(&self, target: &str) -> Result<Vec<SnapshotRow>, StoreError> {
         let mut st = self
             .conn
@@ -195,14 +195,14 @@ impl Store {
             .map_err(self.sql())?;
         st.query_map([target], snapshot_row)
             .map_err(self.sql())?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<db::Result<_>>()
             .map_err(self.sql())
     }
 
     /// Whether a revision from `old` to `new` is stored.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn has_revision_between(
         &self,
         old: SnapshotId,
@@ -225,7 +225,7 @@ impl Store {
     /// was a baseline when made).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] for a revision that
+    /// [`StoreError::Database`]; [`StoreError::Invalid`] for a revision that
     /// cannot be serialised.
     pub fn record_found_revision(
         &mut self,
@@ -239,7 +239,7 @@ impl Store {
         self.unsettle()?;
         self.feed_due(target);
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };

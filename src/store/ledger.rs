@@ -38,8 +38,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::db::{self, Connection, OptionalExtension, Row, params};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -185,10 +185,10 @@ pub(super) fn append(
     event: LedgerEvent,
     subject: &Subject<'_>,
     now: Timestamp,
-) -> rusqlite::Result<String> {
+) -> db::Result<String> {
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row((), |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = match last {
         Some((seq, hash)) => (seq + 1, hash),
@@ -237,14 +237,14 @@ pub(super) fn append(
 
 /// Appends a `removed` entry for each snapshot in the temp table
 /// `gone_snapshots` (prune, forget), in id order.
-pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> rusqlite::Result<()> {
+pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> db::Result<()> {
     type Gone = (SnapshotId, String, String, String, Option<String>, String);
     let gone: Vec<Gone> = {
         let mut st = tx.prepare(
             "SELECT id, target_id, captured_at, raw_sha256, document_sha256, source, source_url
              FROM snapshots WHERE id IN gone_snapshots ORDER BY id",
         )?;
-        st.query_map([], |r| {
+        st.query_map((), |r| {
             let (a, u): (Option<String>, Option<String>) = (r.get(5)?, r.get(6)?);
             Ok((
                 r.get(0)?,
@@ -255,7 +255,7 @@ pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> rusqlite::Resu
                 source_text(a.as_deref(), u.as_deref()),
             ))
         })?
-        .collect::<rusqlite::Result<_>>()?
+        .collect::<db::Result<_>>()?
     };
     for (id, target, captured_at, raw, document, source) in gone {
         append(
@@ -331,7 +331,7 @@ impl Verification {
     }
 }
 
-fn entry_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LedgerEntry> {
+fn entry_row(r: &Row<'_>) -> db::Result<LedgerEntry> {
     let event: String = r.get(1)?;
     Ok(LedgerEntry {
         seq: r.get(0)?,
@@ -361,7 +361,7 @@ impl Store {
     /// Call with the store lock held. Returns how many were entered.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn seal_unsealed(&mut self) -> Result<usize, StoreError> {
         type Pending = (SnapshotId, String, String, String, String, bool, String);
         let pending: Vec<Pending> = {
@@ -377,7 +377,7 @@ impl Store {
                      ORDER BY id",
                 )
                 .map_err(&sql)?;
-            st.query_map([], |r| {
+            st.query_map((), |r| {
                 let (a, u): (Option<String>, Option<String>) = (r.get(6)?, r.get(7)?);
                 Ok((
                     r.get(0)?,
@@ -390,7 +390,7 @@ impl Store {
                 ))
             })
             .map_err(&sql)?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<db::Result<_>>()
             .map_err(&sql)?
         };
         if pending.is_empty() {
@@ -400,7 +400,7 @@ impl Store {
         let now = Timestamp::now();
         let root = self.root.clone();
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
@@ -431,7 +431,7 @@ impl Store {
     /// The ledger entries naming `snapshot`, oldest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn ledger_entries(&self, snapshot: SnapshotId) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut st = self
             .conn
@@ -441,14 +441,14 @@ impl Store {
             .map_err(self.sql())?;
         st.query_map([snapshot], entry_row)
             .map_err(self.sql())?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<db::Result<_>>()
             .map_err(self.sql())
     }
 
     /// The ledger entries from `seq` on (to the head), in order.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn ledger_from(&self, seq: i64) -> Result<Vec<LedgerEntry>, StoreError> {
         let mut st = self
             .conn
@@ -458,14 +458,14 @@ impl Store {
             .map_err(self.sql())?;
         st.query_map([seq], entry_row)
             .map_err(self.sql())?
-            .collect::<rusqlite::Result<_>>()
+            .collect::<db::Result<_>>()
             .map_err(self.sql())
     }
 
     /// The ledger entry whose hash is `hash`, if the chain holds one.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn ledger_entry_by_hash(&self, hash: &str) -> Result<Option<LedgerEntry>, StoreError> {
         self.conn
             .query_row(
@@ -480,12 +480,12 @@ impl Store {
     /// The newest ledger entry (the head of the chain), if any.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn ledger_head(&self) -> Result<Option<LedgerEntry>, StoreError> {
         self.conn
             .query_row(
                 &format!("SELECT {ENTRY_COLUMNS} FROM ledger ORDER BY seq DESC LIMIT 1"),
-                [],
+                (),
                 entry_row,
             )
             .optional()
@@ -503,7 +503,7 @@ impl Store {
     /// hold snapshots stored before the ledger.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] when the index cannot be read (a file that
+    /// [`StoreError::Database`] when the index cannot be read (a file that
     /// cannot be read is a [`Break`], not an error).
     pub fn verify(
         &self,
@@ -518,7 +518,7 @@ impl Store {
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
                  AND name IN ('ledger_append_only_update', 'ledger_append_only_delete')",
-                [],
+                (),
                 |r| r.get(0),
             )
             .map_err(&sql)?;
@@ -534,51 +534,50 @@ impl Store {
         // 1. The chain itself.
         let mut newest: HashMap<SnapshotId, LedgerEntry> = HashMap::new();
         {
-            let mut st = self
-                .conn
-                .prepare(&format!("SELECT {ENTRY_COLUMNS} FROM ledger ORDER BY seq"))
-                .map_err(&sql)?;
-            let mut rows = st.query([]).map_err(&sql)?;
             let mut prev: Option<LedgerEntry> = None;
-            while let Some(row) = rows.next().map_err(&sql)? {
-                let entry = entry_row(row).map_err(&sql)?;
-                out.entries += 1;
-                let at = |what: String| Break {
-                    seq: Some(entry.seq),
-                    snapshot_id: Some(entry.snapshot_id),
-                    target: Some(entry.target.clone()),
-                    what,
-                    path: None,
-                };
-                let (want_seq, want_prev) = match &prev {
-                    Some(p) => (p.seq + 1, p.hash.as_str()),
-                    None => (1, GENESIS),
-                };
-                if entry.prev_hash != want_prev {
-                    out.breaks.push(at(match &prev {
-                        Some(p) => format!(
-                            "does not follow entry {} (its previous hash is not that entry's \
+            let query = format!("SELECT {ENTRY_COLUMNS} FROM ledger ORDER BY seq");
+            self.conn
+                .query_each(&query, (), |row| {
+                    let entry = entry_row(row)?;
+                    out.entries += 1;
+                    let at = |what: String| Break {
+                        seq: Some(entry.seq),
+                        snapshot_id: Some(entry.snapshot_id),
+                        target: Some(entry.target.clone()),
+                        what,
+                        path: None,
+                    };
+                    let (want_seq, want_prev) = match &prev {
+                        Some(p) => (p.seq + 1, p.hash.as_str()),
+                        None => (1, GENESIS),
+                    };
+                    if entry.prev_hash != want_prev {
+                        out.breaks.push(at(match &prev {
+                            Some(p) => format!(
+                                "does not follow entry {} (its previous hash is not that entry's \
                              hash): entries were removed, inserted or reordered",
-                            p.seq
-                        ),
-                        None => "the first entry does not start the chain: entries before it \
+                                p.seq
+                            ),
+                            None => "the first entry does not start the chain: entries before it \
                                  were removed"
-                            .to_string(),
-                    }));
-                } else if entry.seq != want_seq {
-                    out.breaks.push(at(format!(
-                        "numbered {} where {want_seq} was due: entries were renumbered",
-                        entry.seq
-                    )));
-                }
-                if !entry.hash_holds() {
-                    out.breaks.push(at(
-                        "altered: its hash is not the hash of what it records".to_string()
-                    ));
-                }
-                newest.insert(entry.snapshot_id, entry.clone());
-                prev = Some(entry);
-            }
+                                .to_string(),
+                        }));
+                    } else if entry.seq != want_seq {
+                        out.breaks.push(at(format!(
+                            "numbered {} where {want_seq} was due: entries were renumbered",
+                            entry.seq
+                        )));
+                    }
+                    if !entry.hash_holds() {
+                        out.breaks.push(at(
+                            "altered: its hash is not the hash of what it records".to_string()
+                        ));
+                    }
+                    newest.insert(entry.snapshot_id, entry.clone());
+                    prev = Some(entry);
+                    Ok(())
+                })
+                .map_err(&sql)?;
             out.head = prev.map(|p| p.hash);
         }
         // 2. The rows against the chain, in capture order.
@@ -590,14 +589,14 @@ impl Store {
                     super::rows::SNAPSHOT_COLUMNS
                 ))
                 .map_err(&sql)?;
-            st.query_map([], super::rows::snapshot_row)
+            st.query_map((), super::rows::snapshot_row)
                 .map_err(&sql)?
-                .collect::<rusqlite::Result<_>>()
+                .collect::<db::Result<_>>()
                 .map_err(&sql)?
         };
         let sealed_through: i64 = self
             .conn
-            .query_row("SELECT sealed_through FROM ledger_start", [], |r| r.get(0))
+            .query_row("SELECT sealed_through FROM ledger_start", (), |r| r.get(0))
             .map_err(&sql)?;
         let mut present = std::collections::HashSet::new();
         for row in &rows {

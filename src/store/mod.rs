@@ -40,6 +40,7 @@
 mod backup;
 mod browse;
 mod check_store;
+pub mod db;
 mod files;
 mod imports;
 pub mod ledger;
@@ -61,10 +62,9 @@ mod writes;
 
 use std::path::{Path, PathBuf};
 
+use db::{Connection, OptionalExtension, Row, params};
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, Timestamp, Unit};
-use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -102,14 +102,14 @@ pub const INDEX_FILE: &str = "redliner.sqlite";
 /// concerned: ``store `snapshots/redliner.sqlite`: ...``.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite failed.
+    /// The database (SQLite or PostgreSQL) failed.
     #[error("store `{path}`: {source}")]
-    Sqlite {
-        /// The index file.
+    Database {
+        /// The index file, or the database URL without its password.
         path: String,
-        /// The SQLite error.
+        /// The database's error.
         #[source]
-        source: rusqlite::Error,
+        source: db::DbError,
     },
     /// A file or directory could not be read or written.
     #[error("store `{path}`: {source}")]
@@ -163,7 +163,7 @@ impl Drop for Store {
     /// when the connection closes); its snapshot directories go with it.
     fn drop(&mut self) {
         if let Some(batch) = self.batch.get_mut().take() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.rollback();
             batch.remove_written();
         }
     }
@@ -230,7 +230,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Io`] when the directory can't be created,
-    /// [`StoreError::Sqlite`] when the index can't be opened or migrated,
+    /// [`StoreError::Database`] when the index can't be opened or migrated,
     /// [`StoreError::Invalid`] when it was written by a newer redliner.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
         if root.exists() && !root.is_dir() {
@@ -245,9 +245,9 @@ impl Store {
         })?;
         let index = root.join(INDEX_FILE);
         let conn = schema::open(&index).map_err(|e| match e {
-            schema::OpenError::Sqlite(source) => StoreError::Sqlite {
+            schema::OpenError::Sqlite(source) => StoreError::Database {
                 path: index.display().to_string(),
-                source,
+                source: source.into(),
             },
             schema::OpenError::TooNew(v) => StoreError::Invalid {
                 path: index.display().to_string(),
@@ -261,7 +261,52 @@ impl Store {
         // default cache (16) is smaller than the statements a check and its
         // alerts run.
         conn.set_prepared_statement_cache_capacity(64);
-        let store = Store {
+        let store = Store::with_connection(root, index, Connection::sqlite(conn));
+        store.refuse_lost_index()?;
+        Ok(store)
+    }
+
+    /// Opens a store whose index is the PostgreSQL database `target`,
+    /// applying pending schema migrations (`src/store/migrations/postgres/`),
+    /// its snapshot files under `root` as with SQLite.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when `root` can't be created,
+    /// [`StoreError::Database`] when no connection can be had or a migration
+    /// fails, [`StoreError::Invalid`] when a newer redliner migrated the
+    /// database.
+    pub fn open_postgres(
+        target: &db::postgres::PgTarget,
+        root: &Path,
+    ) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(root).map_err(|source| StoreError::Io {
+            path: root.display().to_string(),
+            source,
+        })?;
+        let name = target.display();
+        let database = |source| StoreError::Database {
+            path: name.clone(),
+            source,
+        };
+        let conn = db::postgres::PgConnection::connect(target).map_err(database)?;
+        let conn = Connection::postgres(conn);
+        schema::migrate_postgres(&conn).map_err(|e| match e {
+            schema::PgMigrateError::Database(source) => database(source),
+            schema::PgMigrateError::TooNew(v) => StoreError::Invalid {
+                path: name.clone(),
+                message: format!(
+                    "schema version {v} is newer than this redliner knows ({}); upgrade redliner",
+                    schema::current_postgres_version()
+                ),
+            },
+        })?;
+        let store = Store::with_connection(root, PathBuf::from(&name), conn);
+        store.refuse_lost_index()?;
+        Ok(store)
+    }
+
+    fn with_connection(root: &Path, index: PathBuf, conn: Connection) -> Store {
+        Store {
             root: root.to_path_buf(),
             index,
             conn,
@@ -272,9 +317,7 @@ impl Store {
             feed_scope_key: "*".to_string(),
             feed_scope_current: std::cell::Cell::new(false),
             public_url: None,
-        };
-        store.refuse_lost_index()?;
-        Ok(store)
+        }
     }
 
     /// The store root.
@@ -294,8 +337,8 @@ impl Store {
             .fold(self.root.clone(), |p, part| p.join(part))
     }
 
-    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
+    fn sql(&self) -> impl Fn(db::DbError) -> StoreError + '_ {
+        move |source| StoreError::Database {
             path: self.index.display().to_string(),
             source,
         }
@@ -360,6 +403,43 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    /// A store's root for a test, and its PostgreSQL database if any.
+    struct TestRoot {
+        dir: tempfile::TempDir,
+        db: Option<db::tests::TestDb>,
+    }
+
+    impl TestRoot {
+        fn path(&self) -> &Path {
+            self.dir.path()
+        }
+
+        /// Opens the store again, as the next run would.
+        fn reopen(&self) -> Store {
+            match &self.db {
+                None => Store::open(self.path()).unwrap(),
+                Some(db) => Store::open_postgres(&db.target, self.path()).unwrap(),
+            }
+        }
+    }
+
+    /// Runs `test` on a SQLite store, then on a store whose index is a
+    /// PostgreSQL database when there is a server (`REDLINER_TEST_POSTGRES`).
+    fn each_store(test: impl Fn(&TestRoot, Store)) {
+        let lite = TestRoot {
+            dir: tempfile::tempdir().unwrap(),
+            db: None,
+        };
+        test(&lite, lite.reopen());
+        if let Some(db) = db::tests::TestDb::new() {
+            let pg = TestRoot {
+                dir: tempfile::tempdir().unwrap(),
+                db: Some(db),
+            };
+            test(&pg, pg.reopen());
+        }
     }
 
     fn page(body: &str, etag: Option<&str>) -> FetchedPage {
@@ -713,64 +793,66 @@ mod tests {
 
     #[test]
     fn unchanged_and_failed_checks_touch_no_snapshot() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p = page("<p>x</p>", None);
-        let d = doc("Text.", Some(28));
-        let base = store
-            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
-            .unwrap();
-        let before = listing(&root.path().join("nato-belarus"));
-        let snaps_before = store.snapshots("nato-belarus").unwrap();
+        each_store(|root, mut store| {
+            let p = page("<p>x</p>", None);
+            let d = doc("Text.", Some(28));
+            let base = store
+                .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+                .unwrap();
+            let before = listing(&root.path().join("nato-belarus"));
+            let snaps_before = store.snapshots("nato-belarus").unwrap();
 
-        let cases = [
-            check(
-                CheckOutcome::Unchanged,
-                "2026-11-30T10:00:00Z",
-                None,
-                Some(base.snapshot_id),
-            ),
-            check(
-                CheckOutcome::NotModified,
-                "2026-12-01T10:00:00Z",
-                None,
-                Some(base.snapshot_id),
-            ),
-            check(
-                CheckOutcome::Failed,
-                "2026-12-02T10:00:00Z",
-                Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
-                None,
-            ),
-        ];
-        for c in &cases {
-            store.record_check(c).unwrap();
-        }
-        assert_eq!(listing(&root.path().join("nato-belarus")), before);
-        assert_eq!(store.snapshots("nato-belarus").unwrap(), snaps_before);
-        assert_eq!(
-            store.latest_snapshot("nato-belarus").unwrap().unwrap().id,
-            base.snapshot_id
-        );
-        let outcomes: Vec<(CheckOutcome, Option<String>)> = store
-            .checks("nato-belarus", 10)
-            .unwrap()
-            .into_iter()
-            .map(|c| (c.outcome, c.error))
-            .collect();
-        assert_eq!(
-            outcomes,
-            [
-                (
-                    CheckOutcome::Failed,
-                    Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable".into())
+            let cases = [
+                check(
+                    CheckOutcome::Unchanged,
+                    "2026-11-30T10:00:00Z",
+                    None,
+                    Some(base.snapshot_id),
                 ),
-                (CheckOutcome::NotModified, None),
-                (CheckOutcome::Unchanged, None),
-                (CheckOutcome::Baseline, None),
-            ]
-        );
-        assert_eq!(store.checks("nato-belarus", 2).unwrap().len(), 2);
+                check(
+                    CheckOutcome::NotModified,
+                    "2026-12-01T10:00:00Z",
+                    None,
+                    Some(base.snapshot_id),
+                ),
+                check(
+                    CheckOutcome::Failed,
+                    "2026-12-02T10:00:00Z",
+                    Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
+                    None,
+                ),
+            ];
+            for c in &cases {
+                store.record_check(c).unwrap();
+            }
+            assert_eq!(listing(&root.path().join("nato-belarus")), before);
+            assert_eq!(store.snapshots("nato-belarus").unwrap(), snaps_before);
+            assert_eq!(
+                store.latest_snapshot("nato-belarus").unwrap().unwrap().id,
+                base.snapshot_id
+            );
+            let outcomes: Vec<(CheckOutcome, Option<String>)> = store
+                .checks("nato-belarus", 10)
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.outcome, c.error))
+                .collect();
+            assert_eq!(
+                outcomes,
+                [
+                    (
+                        CheckOutcome::Failed,
+                        Some(
+                            "fetching `https://example.org/p`: HTTP 503 Service Unavailable".into()
+                        )
+                    ),
+                    (CheckOutcome::NotModified, None),
+                    (CheckOutcome::Unchanged, None),
+                    (CheckOutcome::Baseline, None),
+                ]
+            );
+            assert_eq!(store.checks("nato-belarus", 2).unwrap().len(), 2);
+        });
     }
 
     #[test]
@@ -791,170 +873,170 @@ mod tests {
 
     #[test]
     fn changed_records_snapshot_revision_and_check_then_history() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p1 = page("<p>v1</p>", None);
-        let d1 = doc("Old text.", Some(28));
-        let base = store
-            .record_snapshot(new_snapshot(&p1, &d1, "2026-11-29T10:00:00Z", None, None))
-            .unwrap();
-        store
-            .record_check(&check(
-                CheckOutcome::Unchanged,
-                "2026-11-30T10:00:00Z",
-                None,
-                Some(base.snapshot_id),
-            ))
-            .unwrap();
-
-        let p2 = page("<p>v2</p>", Some("\"v2\""));
-        let d2 = doc("New text here.", Some(29));
-        let rev = revision(RevisionKind::Revised);
-        let changed = store
-            .record_snapshot(new_snapshot(
-                &p2,
-                &d2,
-                "2026-12-01T10:00:00Z",
-                Some(base.snapshot_id),
-                Some(&rev),
-            ))
-            .unwrap();
-        let rid = changed.revision_id.unwrap();
-        assert_eq!(
-            listing(&changed.dir),
-            [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD]
-        );
-        assert_eq!(
-            std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
-            "# Redline\n"
-        );
-        store
-            .record_check(&check(
-                CheckOutcome::Failed,
-                "2026-12-02T10:00:00Z",
-                Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
-                None,
-            ))
-            .unwrap();
-
-        let latest = store.latest_snapshot("nato-belarus").unwrap().unwrap();
-        assert_eq!((latest.id, &latest.document), (changed.snapshot_id, &d2));
-        assert_eq!(
-            store.revision("nato-belarus", rid).unwrap(),
-            Some(rev.clone())
-        );
-        assert_eq!(store.revision("other", rid).unwrap(), None);
-        let revs = store.revisions("nato-belarus").unwrap();
-        assert_eq!(revs.len(), 1);
-        assert_eq!(
-            (
-                revs[0].old_snapshot_id,
-                revs[0].new_snapshot_id,
-                revs[0].kind,
-                revs[0].technical
-            ),
-            (
-                base.snapshot_id,
-                changed.snapshot_id,
-                RevisionKind::Revised,
-                false
-            )
-        );
-        assert_eq!(revs[0].summary, rev.summary);
-        let ids: Vec<SnapshotId> = store
-            .snapshots("nato-belarus")
-            .unwrap()
-            .iter()
-            .map(|s| s.id)
-            .collect();
-        assert_eq!(ids, [changed.snapshot_id, base.snapshot_id]);
-        assert_eq!(
+        each_store(|_root, mut store| {
+            let p1 = page("<p>v1</p>", None);
+            let d1 = doc("Old text.", Some(28));
+            let base = store
+                .record_snapshot(new_snapshot(&p1, &d1, "2026-11-29T10:00:00Z", None, None))
+                .unwrap();
             store
-                .snapshot("nato-belarus", base.snapshot_id)
-                .unwrap()
-                .unwrap()
-                .document,
-            d1
-        );
+                .record_check(&check(
+                    CheckOutcome::Unchanged,
+                    "2026-11-30T10:00:00Z",
+                    None,
+                    Some(base.snapshot_id),
+                ))
+                .unwrap();
 
-        let lines: Vec<String> = store
-            .history("nato-belarus", 10)
-            .unwrap()
-            .iter()
-            .map(history_line)
-            .collect();
-        assert_eq!(
-            lines,
-            [
-                "2026-12-02T10:00:00Z  failed        fetching `https://example.org/p`: HTTP 503 Service Unavailable",
-                "2026-12-01T10:00:00Z  changed       revised  Last updated: 29 Aug. 2024 11:27  1 modified; +3 -1 words",
-                "2026-11-30T10:00:00Z  unchanged     Last updated: 28 Aug. 2024 11:27",
-                "2026-11-29T10:00:00Z  baseline      Last updated: 28 Aug. 2024 11:27  2 sections",
-            ]
-        );
-        let history = store.history("nato-belarus", 2).unwrap();
-        assert_eq!(history.len(), 2);
-        assert_eq!(
-            (history[1].outcome, history[1].kind, history[1].revision_id),
-            (
-                CheckOutcome::Changed,
-                Some(RevisionKind::Revised),
-                Some(rid)
-            )
-        );
-        assert_eq!(history[1].summary.as_ref(), Some(&rev.summary));
+            let p2 = page("<p>v2</p>", Some("\"v2\""));
+            let d2 = doc("New text here.", Some(29));
+            let rev = revision(RevisionKind::Revised);
+            let changed = store
+                .record_snapshot(new_snapshot(
+                    &p2,
+                    &d2,
+                    "2026-12-01T10:00:00Z",
+                    Some(base.snapshot_id),
+                    Some(&rev),
+                ))
+                .unwrap();
+            let rid = changed.revision_id.unwrap();
+            assert_eq!(
+                listing(&changed.dir),
+                [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD]
+            );
+            assert_eq!(
+                std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
+                "# Redline\n"
+            );
+            store
+                .record_check(&check(
+                    CheckOutcome::Failed,
+                    "2026-12-02T10:00:00Z",
+                    Some("fetching `https://example.org/p`: HTTP 503 Service Unavailable"),
+                    None,
+                ))
+                .unwrap();
 
-        // A technical revision is listed but never appears in the history.
-        let tech = store
-            .record_technical_revision(
-                "nato-belarus",
-                base.snapshot_id,
-                changed.snapshot_id,
-                &revision(RevisionKind::SilentEdit),
-                at("2026-12-03T10:00:00Z"),
-            )
-            .unwrap();
-        let revs = store.revisions("nato-belarus").unwrap();
-        assert_eq!((revs[0].id, revs[0].technical), (tech, true));
-        assert_eq!(store.history("nato-belarus", 10).unwrap().len(), 4);
+            let latest = store.latest_snapshot("nato-belarus").unwrap().unwrap();
+            assert_eq!((latest.id, &latest.document), (changed.snapshot_id, &d2));
+            assert_eq!(
+                store.revision("nato-belarus", rid).unwrap(),
+                Some(rev.clone())
+            );
+            assert_eq!(store.revision("other", rid).unwrap(), None);
+            let revs = store.revisions("nato-belarus").unwrap();
+            assert_eq!(revs.len(), 1);
+            assert_eq!(
+                (
+                    revs[0].old_snapshot_id,
+                    revs[0].new_snapshot_id,
+                    revs[0].kind,
+                    revs[0].technical
+                ),
+                (
+                    base.snapshot_id,
+                    changed.snapshot_id,
+                    RevisionKind::Revised,
+                    false
+                )
+            );
+            assert_eq!(revs[0].summary, rev.summary);
+            let ids: Vec<SnapshotId> = store
+                .snapshots("nato-belarus")
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect();
+            assert_eq!(ids, [changed.snapshot_id, base.snapshot_id]);
+            assert_eq!(
+                store
+                    .snapshot("nato-belarus", base.snapshot_id)
+                    .unwrap()
+                    .unwrap()
+                    .document,
+                d1
+            );
+
+            let lines: Vec<String> = store
+                .history("nato-belarus", 10)
+                .unwrap()
+                .iter()
+                .map(history_line)
+                .collect();
+            assert_eq!(
+                lines,
+                [
+                    "2026-12-02T10:00:00Z  failed        fetching `https://example.org/p`: HTTP 503 Service Unavailable",
+                    "2026-12-01T10:00:00Z  changed       revised  Last updated: 29 Aug. 2024 11:27  1 modified; +3 -1 words",
+                    "2026-11-30T10:00:00Z  unchanged     Last updated: 28 Aug. 2024 11:27",
+                    "2026-11-29T10:00:00Z  baseline      Last updated: 28 Aug. 2024 11:27  2 sections",
+                ]
+            );
+            let history = store.history("nato-belarus", 2).unwrap();
+            assert_eq!(history.len(), 2);
+            assert_eq!(
+                (history[1].outcome, history[1].kind, history[1].revision_id),
+                (
+                    CheckOutcome::Changed,
+                    Some(RevisionKind::Revised),
+                    Some(rid)
+                )
+            );
+            assert_eq!(history[1].summary.as_ref(), Some(&rev.summary));
+
+            // A technical revision is listed but never appears in the history.
+            let tech = store
+                .record_technical_revision(
+                    "nato-belarus",
+                    base.snapshot_id,
+                    changed.snapshot_id,
+                    &revision(RevisionKind::SilentEdit),
+                    at("2026-12-03T10:00:00Z"),
+                )
+                .unwrap();
+            let revs = store.revisions("nato-belarus").unwrap();
+            assert_eq!((revs[0].id, revs[0].technical), (tech, true));
+            assert_eq!(store.history("nato-belarus", 10).unwrap().len(), 4);
+        });
     }
 
     #[test]
     fn same_second_snapshots_get_a_suffix() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p = page("<p>x</p>", None);
-        let d = doc("Text.", None);
-        let a = store
-            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00.100Z", None, None))
-            .unwrap();
-        let rev = revision(RevisionKind::SilentEdit);
-        let b = store
-            .record_snapshot(new_snapshot(
-                &p,
-                &d,
-                "2026-11-29T10:00:00.900Z",
-                Some(a.snapshot_id),
-                Some(&rev),
-            ))
-            .unwrap();
-        let dirs: Vec<String> = store
-            .snapshots("nato-belarus")
-            .unwrap()
-            .into_iter()
-            .map(|s| s.dir)
-            .collect();
-        assert_eq!(
-            dirs,
-            [
-                "nato-belarus/2026-11-29T10-00-00Z-2",
-                "nato-belarus/2026-11-29T10-00-00Z"
-            ]
-        );
-        assert_eq!(
-            b.dir,
-            root.path().join("nato-belarus/2026-11-29T10-00-00Z-2")
-        );
+        each_store(|root, mut store| {
+            let p = page("<p>x</p>", None);
+            let d = doc("Text.", None);
+            let a = store
+                .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00.100Z", None, None))
+                .unwrap();
+            let rev = revision(RevisionKind::SilentEdit);
+            let b = store
+                .record_snapshot(new_snapshot(
+                    &p,
+                    &d,
+                    "2026-11-29T10:00:00.900Z",
+                    Some(a.snapshot_id),
+                    Some(&rev),
+                ))
+                .unwrap();
+            let dirs: Vec<String> = store
+                .snapshots("nato-belarus")
+                .unwrap()
+                .into_iter()
+                .map(|s| s.dir)
+                .collect();
+            assert_eq!(
+                dirs,
+                [
+                    "nato-belarus/2026-11-29T10-00-00Z-2",
+                    "nato-belarus/2026-11-29T10-00-00Z"
+                ]
+            );
+            assert_eq!(
+                b.dir,
+                root.path().join("nato-belarus/2026-11-29T10-00-00Z-2")
+            );
+        });
     }
 
     #[test]
@@ -1015,7 +1097,7 @@ mod tests {
     fn count_commits(store: &Store) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
         let n = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = n.clone();
-        store.conn.commit_hook(Some(move || {
+        store.conn.as_sqlite().unwrap().commit_hook(Some(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             false
         }));
@@ -1041,10 +1123,10 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let mut store = Store::open(root.path()).unwrap();
         let commits = count_commits(&store);
-        let reader = Connection::open(root.path().join(INDEX_FILE)).unwrap();
+        let reader = rusqlite::Connection::open(root.path().join(INDEX_FILE)).unwrap();
         let visible = || -> i64 {
             reader
-                .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+                .query_row("SELECT COUNT(*) FROM snapshots", (), |r| r.get(0))
                 .unwrap()
         };
         let p = page("<p>x</p>", None);
@@ -1112,35 +1194,35 @@ mod tests {
     /// the batch's other checks commit.
     #[test]
     fn a_failing_record_in_a_batch_rolls_back_alone() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p = page("<p>x</p>", None);
-        let d = doc("Text.", None);
-        let rev = revision(RevisionKind::Revised);
-        store.begin_batch().unwrap();
-        assert!(store.begin_batch().is_err(), "one batch at a time");
-        store.record_snapshot(snapshot_for("a", &p, &d)).unwrap();
-        // Snapshot 999 does not exist: the revision row breaks the foreign key.
-        let err = store
-            .record_snapshot(NewSnapshot {
-                target: "b",
-                ..new_snapshot(
-                    &p,
-                    &d,
-                    "2026-11-29T10:00:00Z",
-                    Some(SnapshotId(999)),
-                    Some(&rev),
-                )
-            })
-            .unwrap_err();
-        assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
-        assert_eq!(listing(&root.path().join("b")), Vec::<String>::new());
-        store.record_snapshot(snapshot_for("c", &p, &d)).unwrap();
-        store.commit_batch().unwrap();
-        drop(store);
-        let store = Store::open(root.path()).unwrap();
-        assert_eq!(store.targets().unwrap(), ["a", "c"]);
-        assert_eq!(store.sweep_unfinished().unwrap(), 0);
+        each_store(|root, mut store| {
+            let p = page("<p>x</p>", None);
+            let d = doc("Text.", None);
+            let rev = revision(RevisionKind::Revised);
+            store.begin_batch().unwrap();
+            assert!(store.begin_batch().is_err(), "one batch at a time");
+            store.record_snapshot(snapshot_for("a", &p, &d)).unwrap();
+            // Snapshot 999 does not exist: the revision row breaks the foreign key.
+            let err = store
+                .record_snapshot(NewSnapshot {
+                    target: "b",
+                    ..new_snapshot(
+                        &p,
+                        &d,
+                        "2026-11-29T10:00:00Z",
+                        Some(SnapshotId(999)),
+                        Some(&rev),
+                    )
+                })
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Database { .. }), "{err}");
+            assert_eq!(listing(&root.path().join("b")), Vec::<String>::new());
+            store.record_snapshot(snapshot_for("c", &p, &d)).unwrap();
+            store.commit_batch().unwrap();
+            drop(store);
+            let store = root.reopen();
+            assert_eq!(store.targets().unwrap(), ["a", "c"]);
+            assert_eq!(store.sweep_unfinished().unwrap(), 0);
+        });
     }
 
     /// A run killed inside a batch (the connection closes with the
@@ -1203,7 +1285,7 @@ mod tests {
                 Some(&rev),
             ))
             .unwrap_err();
-        assert!(matches!(err, StoreError::Sqlite { .. }), "{err}");
+        assert!(matches!(err, StoreError::Database { .. }), "{err}");
         assert_eq!(
             listing(&root.path().join("nato-belarus")),
             Vec::<String>::new()
@@ -1214,116 +1296,116 @@ mod tests {
 
     #[test]
     fn resolves_snapshots_by_id_capture_time_or_stamp_date() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p = page("<p>x</p>", None);
-        let (d1, d2, d3) = (
-            doc("One.", Some(27)),
-            doc("Two.", Some(28)),
-            doc("Three.", Some(28)),
-        );
-        let rev = revision(RevisionKind::Revised);
-        // Snapshot a's check started in the second before its capture.
-        let mut first = new_snapshot(&p, &d1, "2026-11-29T10:35:45.384Z", None, None);
-        first.started_at = at("2026-11-29T10:35:44.900Z");
-        let a = store.record_snapshot(first).unwrap().snapshot_id;
-        let b = store
-            .record_snapshot(new_snapshot(
-                &p,
-                &d2,
-                "2026-11-29T10:36:00.100Z",
-                Some(a),
-                Some(&rev),
-            ))
-            .unwrap()
-            .snapshot_id;
-        let c = store
-            .record_snapshot(new_snapshot(
-                &p,
-                &d3,
-                "2026-11-30T09:00:00Z",
-                Some(b),
-                Some(&rev),
-            ))
-            .unwrap()
-            .snapshot_id;
-        store
-            .record_check(&check(
-                CheckOutcome::Unchanged,
-                "2026-12-01T08:00:00.700Z",
-                None,
-                Some(c),
-            ))
-            .unwrap();
-        let (a_id, a_hash) = (a.to_string(), format!("#{a}"));
-        let cases: [(&str, Vec<SnapshotId>); 21] = [
-            ("latest", vec![c]),
-            (&a_id, vec![a]),
-            (&a_hash, vec![a]),
-            // Whole seconds, as `history` prints them.
-            ("2026-11-29T10:35:45Z", vec![a]),
-            ("2026-11-29T10:35:44Z", vec![a]),
-            ("2026-11-29T11:35:45+01:00", vec![a]),
-            ("2026-12-01T08:00:00Z", vec![c]),
-            ("2026-11-29T10:35:46Z", vec![]),
-            // Fractions: that millisecond only.
-            ("2026-11-29T10:35:45.384Z", vec![a]),
-            ("2026-11-29T10:35:45.385Z", vec![]),
-            // Prefixes of the capture time or the directory name.
-            ("2026-11-29", vec![b, a]),
-            ("2026-11-29T10:36", vec![b]),
-            ("2026-11-29T10-35-45Z", vec![a]),
-            ("2026-11-29T10-3", vec![b, a]),
-            ("2026-11", vec![c, b, a]),
-            // The stamp's date.
-            ("2024-08-27", vec![a]),
-            ("2024-08-28", vec![c, b]),
-            ("2025-01-01", vec![]),
-            ("999", vec![]),
-            ("#", vec![]),
-            ("", vec![]),
-        ];
-        for (name, want) in cases {
-            let got: Vec<SnapshotId> = store
-                .resolve_snapshot("nato-belarus", name)
+        each_store(|_root, mut store| {
+            let p = page("<p>x</p>", None);
+            let (d1, d2, d3) = (
+                doc("One.", Some(27)),
+                doc("Two.", Some(28)),
+                doc("Three.", Some(28)),
+            );
+            let rev = revision(RevisionKind::Revised);
+            // Snapshot a's check started in the second before its capture.
+            let mut first = new_snapshot(&p, &d1, "2026-11-29T10:35:45.384Z", None, None);
+            first.started_at = at("2026-11-29T10:35:44.900Z");
+            let a = store.record_snapshot(first).unwrap().snapshot_id;
+            let b = store
+                .record_snapshot(new_snapshot(
+                    &p,
+                    &d2,
+                    "2026-11-29T10:36:00.100Z",
+                    Some(a),
+                    Some(&rev),
+                ))
                 .unwrap()
-                .iter()
-                .map(|s| s.id)
-                .collect();
-            assert_eq!(got, want, "{name}");
-        }
+                .snapshot_id;
+            let c = store
+                .record_snapshot(new_snapshot(
+                    &p,
+                    &d3,
+                    "2026-11-30T09:00:00Z",
+                    Some(b),
+                    Some(&rev),
+                ))
+                .unwrap()
+                .snapshot_id;
+            store
+                .record_check(&check(
+                    CheckOutcome::Unchanged,
+                    "2026-12-01T08:00:00.700Z",
+                    None,
+                    Some(c),
+                ))
+                .unwrap();
+            let (a_id, a_hash) = (a.to_string(), format!("#{a}"));
+            let cases: [(&str, Vec<SnapshotId>); 21] = [
+                ("latest", vec![c]),
+                (&a_id, vec![a]),
+                (&a_hash, vec![a]),
+                // Whole seconds, as `history` prints them.
+                ("2026-11-29T10:35:45Z", vec![a]),
+                ("2026-11-29T10:35:44Z", vec![a]),
+                ("2026-11-29T11:35:45+01:00", vec![a]),
+                ("2026-12-01T08:00:00Z", vec![c]),
+                ("2026-11-29T10:35:46Z", vec![]),
+                // Fractions: that millisecond only.
+                ("2026-11-29T10:35:45.384Z", vec![a]),
+                ("2026-11-29T10:35:45.385Z", vec![]),
+                // Prefixes of the capture time or the directory name.
+                ("2026-11-29", vec![b, a]),
+                ("2026-11-29T10:36", vec![b]),
+                ("2026-11-29T10-35-45Z", vec![a]),
+                ("2026-11-29T10-3", vec![b, a]),
+                ("2026-11", vec![c, b, a]),
+                // The stamp's date.
+                ("2024-08-27", vec![a]),
+                ("2024-08-28", vec![c, b]),
+                ("2025-01-01", vec![]),
+                ("999", vec![]),
+                ("#", vec![]),
+                ("", vec![]),
+            ];
+            for (name, want) in cases {
+                let got: Vec<SnapshotId> = store
+                    .resolve_snapshot("nato-belarus", name)
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.id)
+                    .collect();
+                assert_eq!(got, want, "{name}");
+            }
+        });
     }
 
     #[test]
     fn replace_document_rewrites_files_and_row_only() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let p = page("<p>x</p>", None);
-        let d = doc("Old extraction.", Some(28));
-        let rec = store
-            .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
-            .unwrap();
-        let row = store.snapshots("nato-belarus").unwrap().remove(0);
-        let better = doc("Better extraction of the same page.", None);
-        store.replace_document(&row, &better).unwrap();
-        let got = store
-            .snapshot("nato-belarus", rec.snapshot_id)
-            .unwrap()
-            .unwrap();
-        assert_eq!(got.document, better);
-        assert_eq!(got.row.content_hash, better.fingerprint());
-        assert_eq!(
-            (
-                got.row.stamp_text.as_deref(),
-                got.row.stamp_date,
-                got.row.words
-            ),
-            (None, None, 11)
-        );
-        assert_eq!(store.raw_body(&got.row).unwrap(), p.body);
-        let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
-        assert!(md.contains("Better extraction"), "{md}");
-        assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
+        each_store(|_root, mut store| {
+            let p = page("<p>x</p>", None);
+            let d = doc("Old extraction.", Some(28));
+            let rec = store
+                .record_snapshot(new_snapshot(&p, &d, "2026-11-29T10:00:00Z", None, None))
+                .unwrap();
+            let row = store.snapshots("nato-belarus").unwrap().remove(0);
+            let better = doc("Better extraction of the same page.", None);
+            store.replace_document(&row, &better).unwrap();
+            let got = store
+                .snapshot("nato-belarus", rec.snapshot_id)
+                .unwrap()
+                .unwrap();
+            assert_eq!(got.document, better);
+            assert_eq!(got.row.content_hash, better.fingerprint());
+            assert_eq!(
+                (
+                    got.row.stamp_text.as_deref(),
+                    got.row.stamp_date,
+                    got.row.words
+                ),
+                (None, None, 11)
+            );
+            assert_eq!(store.raw_body(&got.row).unwrap(), p.body);
+            let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
+            assert!(md.contains("Better extraction"), "{md}");
+            assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
+        });
     }
 
     /// A snapshot stored before the content-addressed layout (`page.html.gz`
@@ -1351,7 +1433,7 @@ mod tests {
         std::fs::remove_file(rec.dir.join(DOCUMENT_JSON_ZST)).unwrap();
         store
             .conn
-            .execute("UPDATE snapshots SET raw_path = NULL", [])
+            .execute("UPDATE snapshots SET raw_path = NULL", ())
             .unwrap();
 
         let old = store.latest_snapshot("nato-belarus").unwrap().unwrap();
@@ -1376,7 +1458,7 @@ mod tests {
         std::fs::remove_dir_all(&rec.dir).unwrap();
         store
             .conn
-            .execute("UPDATE snapshots SET raw_path = NULL", [])
+            .execute("UPDATE snapshots SET raw_path = NULL", ())
             .unwrap();
         let err = store
             .latest_snapshot("nato-belarus")
@@ -1389,52 +1471,52 @@ mod tests {
     /// URL) is one file; each snapshot's row names it.
     #[test]
     fn identical_bodies_are_stored_once() {
-        let root = tempfile::tempdir().unwrap();
-        let mut store = Store::open(root.path()).unwrap();
-        let (a, b) = (page("<p>A</p>", None), page("<p>B</p>", None));
-        let d = doc("Text.", None);
-        let base = store
-            .record_snapshot(new_snapshot(&a, &d, "2026-11-29T10:00:00Z", None, None))
-            .unwrap();
-        store.begin_batch().unwrap();
-        let rev = revision(RevisionKind::Revised);
-        let changed = store
-            .record_snapshot(new_snapshot(
-                &b,
-                &d,
-                "2026-11-30T10:00:00Z",
-                Some(base.snapshot_id),
-                Some(&rev),
-            ))
-            .unwrap();
-        store
-            .record_snapshot(new_snapshot(
-                &a,
-                &d,
-                "2026-12-01T10:00:00Z",
-                Some(changed.snapshot_id),
-                Some(&rev),
-            ))
-            .unwrap();
-        store
-            .record_snapshot(snapshot_for("same-url", &a, &d))
-            .unwrap();
-        store.commit_batch().unwrap();
-        let mut files: Vec<String> = Vec::new();
-        for fan in std::fs::read_dir(root.path().join(RAW_DIR)).unwrap() {
-            files.extend(listing(&fan.unwrap().path()));
-        }
-        assert_eq!(files.len(), 2, "{files:?}");
-        for target in ["nato-belarus", "same-url"] {
-            for row in store.snapshots(target).unwrap() {
-                let body = if row.raw_sha256 == base_sha(&a) {
-                    &a.body
-                } else {
-                    &b.body
-                };
-                assert_eq!(&store.raw_body(&row).unwrap(), body);
+        each_store(|root, mut store| {
+            let (a, b) = (page("<p>A</p>", None), page("<p>B</p>", None));
+            let d = doc("Text.", None);
+            let base = store
+                .record_snapshot(new_snapshot(&a, &d, "2026-11-29T10:00:00Z", None, None))
+                .unwrap();
+            store.begin_batch().unwrap();
+            let rev = revision(RevisionKind::Revised);
+            let changed = store
+                .record_snapshot(new_snapshot(
+                    &b,
+                    &d,
+                    "2026-11-30T10:00:00Z",
+                    Some(base.snapshot_id),
+                    Some(&rev),
+                ))
+                .unwrap();
+            store
+                .record_snapshot(new_snapshot(
+                    &a,
+                    &d,
+                    "2026-12-01T10:00:00Z",
+                    Some(changed.snapshot_id),
+                    Some(&rev),
+                ))
+                .unwrap();
+            store
+                .record_snapshot(snapshot_for("same-url", &a, &d))
+                .unwrap();
+            store.commit_batch().unwrap();
+            let mut files: Vec<String> = Vec::new();
+            for fan in std::fs::read_dir(root.path().join(RAW_DIR)).unwrap() {
+                files.extend(listing(&fan.unwrap().path()));
             }
-        }
+            assert_eq!(files.len(), 2, "{files:?}");
+            for target in ["nato-belarus", "same-url"] {
+                for row in store.snapshots(target).unwrap() {
+                    let body = if row.raw_sha256 == base_sha(&a) {
+                        &a.body
+                    } else {
+                        &b.body
+                    };
+                    assert_eq!(&store.raw_body(&row).unwrap(), body);
+                }
+            }
+        });
     }
 
     fn base_sha(p: &FetchedPage) -> String {

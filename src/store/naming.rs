@@ -22,7 +22,7 @@ impl Store {
     /// 6. else the stamp's date (`2024-08-28`).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn resolve_snapshot(
         &self,
         target: &str,

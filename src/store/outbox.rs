@@ -27,9 +27,9 @@
 //! transaction from the `checks` table (consecutive failed checks) and the
 //! `alerts` table (was a "failing" alert raised since the last "recovered").
 
+use super::db::{self, Connection, OptionalExtension, Row, params};
 use crate::ids::{AlertId, CheckId, RevisionId, SnapshotId};
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use serde::Serialize;
 
 use super::{
@@ -216,7 +216,7 @@ impl Store {
     /// this good check follows a "failing" alert.
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
+    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Database`].
     pub fn record_check_alerting(
         &mut self,
         c: &CheckRecord,
@@ -224,7 +224,7 @@ impl Store {
     ) -> Result<CheckId, StoreError> {
         self.check_target(&c.target)?;
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
@@ -272,7 +272,7 @@ impl Store {
     /// at most `limit`.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn alerts(&self, states: &[AlertState], limit: usize) -> Result<Vec<AlertRow>, StoreError> {
         let filter = if states.is_empty() {
             String::new()
@@ -291,7 +291,7 @@ impl Store {
     /// The delivery attempts of one alert, oldest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn deliveries(&self, alert_id: AlertId) -> Result<Vec<DeliveryRow>, StoreError> {
         let mut st = self
             .conn
@@ -320,7 +320,7 @@ impl Store {
     /// snapshot with id `>= since_snapshot` (the current run of flips).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn alternating_alerted_since(
         &self,
         target: &str,
@@ -346,7 +346,7 @@ impl Store {
     /// Returns `None` when nothing is due.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] for an unreadable payload
+    /// [`StoreError::Database`]; [`StoreError::Invalid`] for an unreadable payload
     /// (that alert is marked `failed` first, so it is not claimed again).
     pub fn claim_next_alert(
         &mut self,
@@ -355,15 +355,12 @@ impl Store {
         lease: &dyn Fn(&str) -> SignedDuration,
     ) -> Result<Option<ClaimedAlert>, StoreError> {
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
         let now_s = ts(now);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(sql)?;
+        let tx = self.conn.immediate_transaction().map_err(sql)?;
         let expired = tx
             .cached_execute(
                 "UPDATE alerts SET state = 'expired', lease_until = NULL,
@@ -424,7 +421,7 @@ impl Store {
     /// failure, `failed` for a permanent one. Returns the new state.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn record_attempt(
         &mut self,
         id: AlertId,
@@ -434,7 +431,7 @@ impl Store {
         retry_at: Timestamp,
     ) -> Result<AlertState, StoreError> {
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
@@ -488,7 +485,7 @@ impl Store {
     /// queues every `failed` one again. Returns how many alerts were touched.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn retry_alerts_now(&mut self, now: Timestamp) -> Result<usize, StoreError> {
         self.conn
             .execute(
@@ -595,28 +592,28 @@ struct FailureRun {
     last_error: Option<String>,
 }
 
-fn failure_run(tx: &Connection, target: &str, except: CheckId) -> rusqlite::Result<FailureRun> {
+fn failure_run(tx: &Connection, target: &str, except: CheckId) -> db::Result<FailureRun> {
     let mut st = tx.prepare_cached(
         "SELECT outcome, started_at, error FROM checks WHERE target_id = ?1 AND id != ?2
          ORDER BY started_at DESC, id DESC",
     )?;
-    let mut rows = st.query(params![target, except])?;
     let mut run = FailureRun {
         count: 0,
         since: None,
         last_error: None,
     };
-    while let Some(r) = rows.next()? {
+    st.query_while(params![target, except], |r| {
         let outcome: String = r.get(0)?;
         if outcome != super::CheckOutcome::Failed.as_str() {
-            break;
+            return Ok(false);
         }
         if run.count == 0 {
             run.last_error = r.get(2)?;
         }
         run.count = run.count.saturating_add(1);
         run.since = Some(get_timestamp(r, 1)?);
-    }
+        Ok(true)
+    })?;
     Ok(run)
 }
 
@@ -660,15 +657,15 @@ fn insert_alerts(
     Ok(())
 }
 
-fn sql_err(tx: &Connection) -> impl Fn(rusqlite::Error) -> StoreError {
+fn sql_err(tx: &Connection) -> impl Fn(db::DbError) -> StoreError {
     let path = tx.path().unwrap_or_default().to_string();
-    move |source| StoreError::Sqlite {
+    move |source| StoreError::Database {
         path: path.clone(),
         source,
     }
 }
 
-fn alert_row(r: &Row<'_>) -> rusqlite::Result<AlertRow> {
+fn alert_row(r: &Row<'_>) -> db::Result<AlertRow> {
     let kind: String = r.get(3)?;
     let state: String = r.get(4)?;
     Ok(AlertRow {

@@ -9,20 +9,20 @@ impl Store {
     /// Ids of the targets with anything recorded, sorted.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn targets(&self) -> Result<Vec<String>, StoreError> {
         let mut st = self
             .conn
             .prepare("SELECT id FROM targets ORDER BY id")
             .map_err(self.sql())?;
-        let rows = st.query_map([], |r| r.get(0)).map_err(self.sql())?;
+        let rows = st.query_map((), |r| r.get(0)).map_err(self.sql())?;
         rows.collect::<Result<_, _>>().map_err(self.sql())
     }
 
     /// The target's newest snapshot with its document, if any.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`]; [`StoreError::Io`] or [`StoreError::Invalid`] when
+    /// [`StoreError::Database`]; [`StoreError::Io`] or [`StoreError::Invalid`] when
     /// its `document.json` is missing or unreadable.
     pub fn latest_snapshot(&self, target: &str) -> Result<Option<StoredSnapshot>, StoreError> {
         let sql = format!(
@@ -42,7 +42,7 @@ impl Store {
     /// by its fingerprint never does).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn latest_snapshot_row(&self, target: &str) -> Result<Option<SnapshotRow>, StoreError> {
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1
@@ -80,7 +80,7 @@ impl Store {
     /// The target's snapshots, newest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn snapshots(&self, target: &str) -> Result<Vec<SnapshotRow>, StoreError> {
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE target_id = ?1
@@ -94,7 +94,7 @@ impl Store {
     /// The target's latest `limit` checks, newest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn checks(&self, target: &str, limit: usize) -> Result<Vec<CheckRow>, StoreError> {
         let sql = format!(
             "SELECT {CHECK_COLUMNS} FROM checks WHERE target_id = ?1
@@ -111,7 +111,7 @@ impl Store {
     /// `outcomes` (any outcome when empty); `None` when there is none.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn last_check_started(
         &self,
         target: &str,
@@ -139,7 +139,7 @@ impl Store {
     /// The target's revisions (technical ones included, flagged), newest first.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn revisions(&self, target: &str) -> Result<Vec<RevisionRow>, StoreError> {
         self.revision_page(target, usize::MAX, 0)
     }
@@ -147,7 +147,7 @@ impl Store {
     /// One revision of the target, in full.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`]; [`StoreError::Invalid`] when its JSON is unreadable.
+    /// [`StoreError::Database`]; [`StoreError::Invalid`] when its JSON is unreadable.
     pub fn revision(&self, target: &str, id: RevisionId) -> Result<Option<Revision>, StoreError> {
         let json: Option<String> = self
             .conn
@@ -197,7 +197,7 @@ impl Store {
     /// it made or compared against and the revision it made.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn history(&self, target: &str, limit: usize) -> Result<Vec<HistoryEntry>, StoreError> {
         let mut st = self
             .conn
@@ -238,7 +238,7 @@ impl Store {
     /// was recorded; `None` when it has none.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn newest_revision_at(&self, target: &str) -> Result<Option<Timestamp>, StoreError> {
         self.conn
             .cached_row(

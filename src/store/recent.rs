@@ -10,8 +10,8 @@
 use crate::ids::{RevisionId, SnapshotId};
 use std::sync::LazyLock;
 
+use super::db::{OptionalExtension, params};
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
 
 use super::{
     RevisionRow, SNAPSHOT_COLUMNS, SnapshotRow, Store, StoreError, limit_param, revision_row_at,
@@ -93,7 +93,7 @@ impl Store {
     /// the newest `limit` captured before that snapshot.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn recent_snapshots(
         &self,
         target: &str,
@@ -116,7 +116,7 @@ impl Store {
     /// `hash` (before `before`, when given).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn newest_with_content(
         &self,
         target: &str,
@@ -146,7 +146,7 @@ impl Store {
     /// versions), never the rest of the history.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn run_start(
         &self,
         target: &str,
@@ -190,7 +190,7 @@ impl Store {
     /// technical revision from the snapshot to itself).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn reextracted(&self, snapshot_id: SnapshotId) -> Result<bool, StoreError> {
         self.conn
             .prepare_cached(
@@ -205,7 +205,7 @@ impl Store {
     /// (the newest, should there be several).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn real_revision_between(
         &self,
         target: &str,
@@ -234,7 +234,7 @@ impl Store {
     /// targets, as the feeds list them).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn real_revisions(
         &self,
         target: Option<&str>,

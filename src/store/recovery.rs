@@ -47,8 +47,8 @@ impl Store {
         // EXISTS, not COUNT(*): counting reads the whole table.
         let any: bool = self
             .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM snapshots)", [], |r| r.get(0))
-            .map_err(|source| StoreError::Sqlite {
+            .query_row("SELECT EXISTS (SELECT 1 FROM snapshots)", (), |r| r.get(0))
+            .map_err(|source| StoreError::Database {
                 path: self.index.display().to_string(),
                 source,
             })?;
@@ -91,7 +91,7 @@ impl Store {
     /// own journal is SQLite's to recover. Returns how many entries were cleaned.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] or [`StoreError::Io`].
+    /// [`StoreError::Database`] or [`StoreError::Io`].
     pub fn sweep_unfinished(&self) -> Result<usize, StoreError> {
         let io = |path: &Path| {
             let path = path.display().to_string();
@@ -155,14 +155,14 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT dir FROM snapshots")
-            .map_err(|source| StoreError::Sqlite {
+            .map_err(|source| StoreError::Database {
                 path: self.index.display().to_string(),
                 source,
             })?;
         let indexed: std::collections::HashSet<String> = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map((), |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect())
-            .map_err(|source| StoreError::Sqlite {
+            .map_err(|source| StoreError::Database {
                 path: self.index.display().to_string(),
                 source,
             })?;

@@ -91,7 +91,7 @@ impl Store {
     /// and removes nothing.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] (nothing removed), [`StoreError::Io`] when a
+    /// [`StoreError::Database`] (nothing removed), [`StoreError::Io`] when a
     /// directory or raw body cannot be removed after the commit (the rows are
     /// gone; the next run sets such a directory aside).
     pub fn prune(
@@ -204,7 +204,7 @@ impl Store {
             self.unsettle()?;
         }
         let sql = self.sql();
-        let tx = self.conn.unchecked_transaction().map_err(&sql)?;
+        let tx = self.conn.transaction().map_err(&sql)?;
         tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS gone_snapshots (id INTEGER PRIMARY KEY);
              CREATE TEMP TABLE IF NOT EXISTS gone_revisions (id INTEGER PRIMARY KEY);
@@ -246,7 +246,7 @@ impl Store {
         )
         .map_err(&sql)?;
         let count = |table: &str| -> Result<usize, StoreError> {
-            tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+            tx.query_row(&format!("SELECT count(*) FROM {table}"), (), |r| {
                 r.get::<_, i64>(0)
             })
             .map(to_usize)
@@ -345,7 +345,7 @@ impl Store {
             let users = stmt
                 .query_map([path], |r| r.get::<_, SnapshotId>(0))
                 .map_err(self.sql())?
-                .collect::<rusqlite::Result<Vec<_>>>()
+                .collect::<db::Result<Vec<_>>>()
                 .map_err(self.sql())?;
             if users.iter().all(|id| leaving.contains(id)) {
                 out.push(path.clone());

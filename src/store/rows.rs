@@ -368,39 +368,32 @@ pub(super) fn limit_param(limit: usize) -> i64 {
     to_i64(limit)
 }
 
-pub(super) fn bad_value(idx: usize, what: &str, value: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        idx,
-        Type::Text,
-        format!("not a valid {what}: `{value}`").into(),
-    )
+pub(super) fn bad_value(idx: usize, what: &str, value: &str) -> db::DbError {
+    db::DbError::conversion(idx, format!("not a valid {what}: `{value}`"))
 }
 
 pub(super) fn parse_text<T: std::str::FromStr>(
     r: &Row<'_>,
     idx: usize,
     what: &str,
-) -> rusqlite::Result<Option<T>> {
+) -> db::Result<Option<T>> {
     let text: Option<String> = r.get(idx)?;
     text.map(|s| s.parse::<T>().map_err(|_| bad_value(idx, what, &s)))
         .transpose()
 }
 
-pub(super) fn get_timestamp(r: &Row<'_>, idx: usize) -> rusqlite::Result<Timestamp> {
-    parse_text(r, idx, "timestamp")?.ok_or(rusqlite::Error::InvalidColumnType(
-        idx,
-        "time".into(),
-        Type::Null,
-    ))
+pub(super) fn get_timestamp(r: &Row<'_>, idx: usize) -> db::Result<Timestamp> {
+    parse_text(r, idx, "timestamp")?
+        .ok_or_else(|| db::DbError::conversion(idx, "NULL where a time was expected"))
 }
 
-pub(super) fn get_outcome(r: &Row<'_>, idx: usize) -> rusqlite::Result<CheckOutcome> {
+pub(super) fn get_outcome(r: &Row<'_>, idx: usize) -> db::Result<CheckOutcome> {
     let s: String = r.get(idx)?;
     s.parse::<CheckOutcome>()
         .map_err(|_| bad_value(idx, "check outcome", &s))
 }
 
-pub(super) fn get_kind_opt(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<RevisionKind>> {
+pub(super) fn get_kind_opt(r: &Row<'_>, idx: usize) -> db::Result<Option<RevisionKind>> {
     let s: Option<String> = r.get(idx)?;
     s.map(|s| {
         s.parse::<RevisionKind>()
@@ -409,20 +402,17 @@ pub(super) fn get_kind_opt(r: &Row<'_>, idx: usize) -> rusqlite::Result<Option<R
     .transpose()
 }
 
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(
-    s: &str,
-    idx: usize,
-) -> rusqlite::Result<T> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(s: &str, idx: usize) -> db::Result<T> {
     serde_json::from_str(s)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+        .map_err(|e| db::DbError::conversion(idx, format!("not valid JSON: {e}")))
 }
 
-pub(super) fn snapshot_row(r: &Row<'_>) -> rusqlite::Result<SnapshotRow> {
+pub(super) fn snapshot_row(r: &Row<'_>) -> db::Result<SnapshotRow> {
     snapshot_row_at(r, 0)
 }
 
 /// A snapshot row from [`SNAPSHOT_COLUMNS`] starting at column `at`.
-pub(super) fn snapshot_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<SnapshotRow> {
+pub(super) fn snapshot_row_at(r: &Row<'_>, at: usize) -> db::Result<SnapshotRow> {
     Ok(SnapshotRow {
         id: r.get(at)?,
         target: r.get(at + 1)?,
@@ -458,7 +448,7 @@ pub(super) fn snapshot_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Snapsh
     })
 }
 
-pub(super) fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
+pub(super) fn check_row(r: &Row<'_>) -> db::Result<CheckRow> {
     Ok(CheckRow {
         id: r.get(0)?,
         target: r.get(1)?,
@@ -478,7 +468,7 @@ pub(super) fn check_row(r: &Row<'_>) -> rusqlite::Result<CheckRow> {
 
 /// A revision row (`id, target_id, old_snapshot_id, new_snapshot_id, kind,
 /// technical, summary_json, created_at`) starting at column `at`.
-pub(super) fn revision_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<RevisionRow> {
+pub(super) fn revision_row_at(r: &Row<'_>, at: usize) -> db::Result<RevisionRow> {
     let kind: String = r.get(at + 4)?;
     let summary: String = r.get(at + 6)?;
     Ok(RevisionRow {
@@ -501,28 +491,28 @@ pub(super) fn revision_row_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Revisi
 /// once per connection, never once per call.
 pub(super) trait Cached {
     /// [`Connection::query_row`] with a cached statement.
-    fn cached_row<T, P: rusqlite::Params>(
+    fn cached_row<T, P: db::Params>(
         &self,
         sql: &str,
         params: P,
-        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T>;
+        f: impl FnOnce(&Row<'_>) -> db::Result<T>,
+    ) -> db::Result<T>;
 
     /// [`Connection::execute`] with a cached statement.
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn cached_execute<P: db::Params>(&self, sql: &str, params: P) -> db::Result<usize>;
 }
 
 impl Cached for Connection {
-    fn cached_row<T, P: rusqlite::Params>(
+    fn cached_row<T, P: db::Params>(
         &self,
         sql: &str,
         params: P,
-        f: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
+        f: impl FnOnce(&Row<'_>) -> db::Result<T>,
+    ) -> db::Result<T> {
         self.prepare_cached(sql)?.query_row(params, f)
     }
 
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+    fn cached_execute<P: db::Params>(&self, sql: &str, params: P) -> db::Result<usize> {
         self.prepare_cached(sql)?.execute(params)
     }
 }

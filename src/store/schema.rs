@@ -119,6 +119,73 @@ fn apply(conn: &mut Connection, from: usize) -> Result<(), OpenError> {
     Ok(())
 }
 
+/// The PostgreSQL migrations, in order (`src/store/migrations/postgres/`);
+/// migration `i` (0-based) brings the schema to version `i + 1`. Version 1
+/// is what SQLite's version 11 holds.
+pub const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/001_schema.sql")];
+
+/// The PostgreSQL schema version this build writes.
+pub fn current_postgres_version() -> i64 {
+    POSTGRES_MIGRATIONS.len() as i64
+}
+
+/// Any `pg_advisory_xact_lock` key the store takes, so that two processes
+/// migrating one database at once take turns: `redliner` in ASCII.
+const MIGRATION_LOCK: i64 = 0x7265_646c_696e_6572;
+
+/// Brings a PostgreSQL database's schema up to date: the migrations it has
+/// not seen, in one transaction, under an advisory lock, so several workers
+/// starting at once apply each migration once. `redliner_schema` records
+/// the versions applied.
+///
+/// # Errors
+/// [`PgMigrateError::Database`] when a statement fails (the database is
+/// left as it was), [`PgMigrateError::TooNew`] when a newer redliner
+/// migrated it.
+pub fn migrate_postgres(conn: &super::db::Connection) -> Result<(), PgMigrateError> {
+    let tx = conn.transaction()?;
+    tx.query_row(
+        "SELECT pg_advisory_xact_lock(?1)::text",
+        [MIGRATION_LOCK],
+        |_| Ok(()),
+    )?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS redliner_schema (
+             version     BIGINT PRIMARY KEY,
+             applied_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let version: i64 = tx.query_row(
+        "SELECT coalesce(max(version), 0) FROM redliner_schema",
+        (),
+        |r| r.get(0),
+    )?;
+    if version > current_postgres_version() {
+        return Err(PgMigrateError::TooNew(version));
+    }
+    let pending = usize::try_from(version).unwrap_or(0);
+    for (i, sql) in POSTGRES_MIGRATIONS.iter().enumerate().skip(pending) {
+        tx.execute_batch(sql)?;
+        tx.execute(
+            "INSERT INTO redliner_schema (version) VALUES (?1)",
+            [i as i64 + 1],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Why a PostgreSQL schema could not be brought up to date.
+#[derive(Debug, thiserror::Error)]
+pub enum PgMigrateError {
+    /// A statement failed.
+    #[error("{0}")]
+    Database(#[from] super::db::DbError),
+    /// The database's schema is newer than this build knows.
+    #[error("schema version {0} is newer than this redliner knows")]
+    TooNew(i64),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@
 //! phrases"`, all of which must appear in one section; FTS5 operators in the
 //! text are searched for as words, never obeyed.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use super::db::{self, Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::rows::get_timestamp;
@@ -160,14 +160,18 @@ pub(super) fn index_document(
     conn: &Connection,
     snapshot: SnapshotId,
     document: &Document,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     for (i, section) in document.sections.iter().enumerate() {
         let key = serde_json::to_string(&section.key.0).unwrap_or_else(|_| "[]".into());
-        conn.prepare_cached(
+        conn.execute(
             "INSERT INTO snapshot_sections (snapshot_id, position, key_json) VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![snapshot, i as i64 + 1, key])?;
-        let id = conn.last_insert_rowid();
+            params![snapshot, i as i64 + 1, key],
+        )?;
+        let id: i64 = conn.query_row(
+            "SELECT id FROM snapshot_sections WHERE snapshot_id = ?1 AND position = ?2",
+            params![snapshot, i as i64 + 1],
+            |r| r.get(0),
+        )?;
         let body: Vec<&str> = section.blocks.iter().map(|b| b.text.as_str()).collect();
         // Control characters are never text (and U+0002/U+0003 are the
         // snippet's marks): spaces in the index.
@@ -190,7 +194,7 @@ pub(super) fn index_document(
 
 /// Removes a snapshot's rows from the search index (before its document is
 /// replaced).
-pub(super) fn unindex(conn: &Connection, snapshot: SnapshotId) -> rusqlite::Result<()> {
+pub(super) fn unindex(conn: &Connection, snapshot: SnapshotId) -> db::Result<()> {
     conn.prepare_cached("DELETE FROM snapshot_sections WHERE snapshot_id = ?1")?
         .execute([snapshot])?;
     conn.prepare_cached("DELETE FROM search_indexed WHERE snapshot_id = ?1")?
@@ -206,7 +210,7 @@ impl Store {
     /// again next time): the error is the store's to report, not search's.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn index_for_search(&mut self, limit: usize) -> Result<usize, StoreError> {
         let pending: Vec<super::SnapshotRow> = {
             let sql = format!(
@@ -231,7 +235,7 @@ impl Store {
             unindex(&unit, id)
                 .and_then(|()| index_document(&unit, id, &stored.document))
                 .and_then(|()| unit.commit())
-                .map_err(|source| StoreError::Sqlite {
+                .map_err(|source| StoreError::Database {
                     path: self.index.display().to_string(),
                     source,
                 })?;
@@ -243,13 +247,13 @@ impl Store {
     /// How many snapshots are not yet indexed for search.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn unindexed_for_search(&self) -> Result<usize, StoreError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM snapshots s
                  WHERE NOT EXISTS (SELECT 1 FROM search_indexed i WHERE i.snapshot_id = s.id)",
-                [],
+                (),
                 |r| r.get::<_, i64>(0),
             )
             .map(super::rows::to_usize)
@@ -263,7 +267,7 @@ impl Store {
     /// limits the search to one target.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn search(
         &self,
         query: &SearchQuery,

@@ -6,8 +6,10 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
+use rusqlite::StatementStatus;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
-use rusqlite::{StatementStatus, params};
+
+use super::db::params;
 
 use super::{SNAPSHOT_COLUMNS, Store};
 
@@ -78,18 +80,24 @@ impl Store {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *COUNT.lock().unwrap() = Some(Counting::default());
-        self.conn.trace_v2(
-            TraceEventCodes::SQLITE_TRACE_STMT
-                | TraceEventCodes::SQLITE_TRACE_ROW
-                | TraceEventCodes::SQLITE_TRACE_PROFILE,
-            Some(on_event),
-        );
+        self.conn
+            .as_sqlite()
+            .expect("SQL counters read SQLite")
+            .trace_v2(
+                TraceEventCodes::SQLITE_TRACE_STMT
+                    | TraceEventCodes::SQLITE_TRACE_ROW
+                    | TraceEventCodes::SQLITE_TRACE_PROFILE,
+                Some(on_event),
+            );
         one
     }
 
     /// What ran since [`Store::start_counting`].
     pub(crate) fn stop_counting(&self, guard: MutexGuard<'static, ()>) -> SqlCount {
-        self.conn.trace_v2(TraceEventCodes::empty(), None);
+        self.conn
+            .as_sqlite()
+            .expect("SQL counters read SQLite")
+            .trace_v2(TraceEventCodes::empty(), None);
         let counted = COUNT.lock().unwrap().take().unwrap_or_default();
         drop(guard);
         counted.count
@@ -99,7 +107,7 @@ impl Store {
     /// checks, alerts) under the id `to`, with the same times; no file is
     /// copied, so reading one of `to`'s files fails.
     pub(crate) fn clone_history(&self, from: &str, to: &str) {
-        let tx = self.conn.unchecked_transaction().unwrap();
+        let tx = self.conn.transaction().unwrap();
         tx.execute(
             "INSERT INTO targets (id, url, first_seen) SELECT ?2, url, first_seen
              FROM targets WHERE id = ?1",
@@ -120,7 +128,7 @@ impl Store {
             })
             .collect();
         let copy_snapshot = format!(
-            "INSERT INTO snapshots ({}) SELECT {} FROM snapshots WHERE id = ?1",
+            "INSERT INTO snapshots ({}) SELECT {} FROM snapshots WHERE id = ?1 RETURNING id",
             columns.join(", "),
             values.join(", ")
         );
@@ -133,8 +141,10 @@ impl Store {
         };
         let mut snapshots: HashMap<i64, i64> = HashMap::new();
         for id in ids("SELECT id FROM snapshots WHERE target_id = ?1 ORDER BY id") {
-            tx.execute(&copy_snapshot, params![id, to]).unwrap();
-            snapshots.insert(id, tx.last_insert_rowid());
+            let new: i64 = tx
+                .query_row(&copy_snapshot, params![id, to], |r| r.get(0))
+                .unwrap();
+            snapshots.insert(id, new);
         }
         let mut revisions: HashMap<i64, i64> = HashMap::new();
         for id in ids("SELECT id FROM revisions WHERE target_id = ?1 ORDER BY id") {
@@ -145,15 +155,17 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .unwrap();
-            tx.execute(
-                "INSERT INTO revisions (target_id, old_snapshot_id, new_snapshot_id, kind,
+            let new_id: i64 = tx
+                .query_row(
+                    "INSERT INTO revisions (target_id, old_snapshot_id, new_snapshot_id, kind,
                         technical, summary_json, revision_json, created_at)
                  SELECT ?2, ?3, ?4, kind, technical, summary_json, revision_json, created_at
-                 FROM revisions WHERE id = ?1",
-                params![id, to, snapshots[&old], snapshots[&new]],
-            )
-            .unwrap();
-            revisions.insert(id, tx.last_insert_rowid());
+                 FROM revisions WHERE id = ?1 RETURNING id",
+                    params![id, to, snapshots[&old], snapshots[&new]],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            revisions.insert(id, new_id);
         }
         let mapped =
             |map: &HashMap<i64, i64>, id: Option<i64>| id.and_then(|i| map.get(&i).copied());
@@ -166,21 +178,23 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .unwrap();
-            tx.execute(
-                "INSERT INTO checks (target_id, started_at, finished_at, url, final_url,
+            let new_id: i64 = tx
+                .query_row(
+                    "INSERT INTO checks (target_id, started_at, finished_at, url, final_url,
                         http_status, outcome, error, snapshot_id, revision_id, duration_ms, note)
                  SELECT ?2, started_at, finished_at, url, final_url, http_status, outcome,
                         error, ?3, ?4, duration_ms, note
-                 FROM checks WHERE id = ?1",
-                params![
-                    id,
-                    to,
-                    mapped(&snapshots, snapshot),
-                    mapped(&revisions, revision)
-                ],
-            )
-            .unwrap();
-            checks.insert(id, tx.last_insert_rowid());
+                 FROM checks WHERE id = ?1 RETURNING id",
+                    params![
+                        id,
+                        to,
+                        mapped(&snapshots, snapshot),
+                        mapped(&revisions, revision)
+                    ],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            checks.insert(id, new_id);
         }
         for id in ids("SELECT id FROM alerts WHERE target_id = ?1 ORDER BY id") {
             let (revision, snapshot, check): (Option<i64>, Option<i64>, Option<i64>) = tx
@@ -215,7 +229,7 @@ impl Store {
     /// content fingerprints, oldest first, two per second from
     /// 2026-01-01T00:00:00Z.
     pub(crate) fn insert_bare_snapshots(&self, target: &str, oldest_first: &[&str]) {
-        let tx = self.conn.unchecked_transaction().unwrap();
+        let tx = self.conn.transaction().unwrap();
         tx.execute(
             "INSERT OR IGNORE INTO targets (id, url, first_seen)
              VALUES (?1, 'https://example.org/', '2026-01-01T00:00:00.000Z')",

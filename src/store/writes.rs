@@ -55,7 +55,7 @@ pub(super) fn upsert_target(
     target: &str,
     url: &str,
     seen: Timestamp,
-) -> rusqlite::Result<()> {
+) -> db::Result<()> {
     tx.cached_execute(
         "INSERT INTO targets (id, url, first_seen) VALUES (?1, ?2, ?3)
          ON CONFLICT(id) DO UPDATE SET url = excluded.url WHERE targets.url IS NOT excluded.url",
@@ -64,15 +64,16 @@ pub(super) fn upsert_target(
     Ok(())
 }
 
-pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Result<CheckId> {
+pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> db::Result<CheckId> {
     let finished = c
         .started_at
         .checked_add(SignedDuration::from_millis(c.duration_ms))
         .unwrap_or(c.started_at);
-    tx.cached_execute(
+    tx.cached_row(
         "INSERT INTO checks (target_id, started_at, finished_at, url, final_url, http_status,
                              outcome, error, snapshot_id, revision_id, duration_ms, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         RETURNING id",
         params![
             c.target,
             ts(c.started_at),
@@ -87,8 +88,8 @@ pub(super) fn insert_check(tx: &Connection, c: &CheckInsert<'_>) -> rusqlite::Re
             c.duration_ms,
             c.note,
         ],
-    )?;
-    Ok(CheckId(tx.last_insert_rowid()))
+        |r| r.get(0),
+    )
 }
 
 pub(super) fn insert_revision(
@@ -107,10 +108,11 @@ pub(super) fn insert_revision(
     let summary = serde_json::to_string(&revision.summary).map_err(json_err)?;
     let full = serde_json::to_string(revision).map_err(json_err)?;
     let path = tx.path().map(str::to_string).unwrap_or_default();
-    tx.cached_execute(
+    tx.cached_row(
         "INSERT INTO revisions (target_id, old_snapshot_id, new_snapshot_id, kind, technical,
                                 summary_json, revision_json, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         RETURNING id",
         params![
             target,
             old,
@@ -121,9 +123,9 @@ pub(super) fn insert_revision(
             full,
             ts(created_at)
         ],
+        |r| r.get(0),
     )
-    .map_err(|source| StoreError::Sqlite { path, source })?;
-    Ok(RevisionId(tx.last_insert_rowid()))
+    .map_err(|source| StoreError::Database { path, source })
 }
 
 impl Store {
@@ -162,7 +164,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Io`] when the files cannot be made durable,
-    /// [`StoreError::Sqlite`] when the COMMIT fails. A feed that cannot be
+    /// [`StoreError::Database`] when the COMMIT fails. A feed that cannot be
     /// written afterwards is logged, not returned: the next run rewrites
     /// feeds older than the newest revision.
     pub fn commit_batch(&mut self) -> Result<(), StoreError> {
@@ -171,7 +173,7 @@ impl Store {
         };
         if let Err(e) = self.commit_rows(&batch) {
             if !self.conn.is_autocommit() {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn.rollback();
             }
             batch.remove_written();
             return Err(e);
@@ -194,7 +196,7 @@ impl Store {
             })?;
         }
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT").map_err(self.sql())?;
+            self.conn.commit().map_err(self.sql())?;
         }
         Ok(())
     }
@@ -216,14 +218,14 @@ impl Store {
     /// A write's transaction: inside an open batch, a savepoint in the
     /// batch's transaction (started here at its first write); alone, a
     /// savepoint that is a transaction of its own (its release commits).
-    pub(super) fn write_unit(&mut self) -> Result<rusqlite::Savepoint<'_>, StoreError> {
+    pub(super) fn write_unit(&mut self) -> Result<db::Transaction<'_>, StoreError> {
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
         if self.batch.get_mut().is_some() && self.conn.is_autocommit() {
-            self.conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+            self.conn.begin_immediate().map_err(sql)?;
         }
         self.conn.savepoint().map_err(sql)
     }
@@ -234,7 +236,7 @@ impl Store {
     /// too (the fingerprint names the extractor version and rules).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`].
+    /// [`StoreError::Database`].
     pub fn set_source_fingerprint(
         &self,
         snapshot: SnapshotId,
@@ -254,7 +256,7 @@ impl Store {
     /// failed). Adds the target row if needed; touches no snapshot.
     ///
     /// # Errors
-    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Sqlite`].
+    /// [`StoreError::Invalid`] for a bad target id; [`StoreError::Database`].
     pub fn record_check(&mut self, c: &CheckRecord) -> Result<CheckId, StoreError> {
         self.record_check_alerting(c, None)
     }
@@ -267,7 +269,7 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Invalid`] for a bad target id or a revision without a
-    /// previous snapshot; [`StoreError::Io`]; [`StoreError::Sqlite`].
+    /// previous snapshot; [`StoreError::Io`]; [`StoreError::Database`].
     pub fn record_snapshot(&mut self, new: NewSnapshot<'_>) -> Result<Recorded, StoreError> {
         self.check_target(new.target)?;
         if new.revision.is_some() && new.previous.is_none() {
@@ -348,7 +350,7 @@ impl Store {
         document_sha256: &str,
     ) -> Result<(SnapshotId, Option<RevisionId>, CheckId), StoreError> {
         let index = self.index.display().to_string();
-        let sql = |source| StoreError::Sqlite {
+        let sql = |source| StoreError::Database {
             path: index.clone(),
             source,
         };
@@ -363,51 +365,58 @@ impl Store {
         let public_url = self.public_url.clone();
         let tx = self.write_unit()?;
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
-        tx.cached_execute(
-            &format!(
-                // The id: above every id the table has, and every id it
-                // ever had (`id_floor`, raised by `forget`).
-                "INSERT INTO snapshots ({}) VALUES (
-                 max(coalesce((SELECT max(id) FROM snapshots), 0),
-                     coalesce((SELECT floor FROM id_floor WHERE name = 'snapshots'), 0)) + 1,
+        // The id: above every id the table has, and every id it ever had
+        // (`id_floor`, raised by `forget`). PostgreSQL's sequence never
+        // goes back, so it gives one that way.
+        let id = match tx.dialect() {
+            db::Dialect::Sqlite => {
+                "max(coalesce((SELECT max(id) FROM snapshots), 0),
+                     coalesce((SELECT floor FROM id_floor WHERE name = 'snapshots'), 0)) + 1"
+            }
+            db::Dialect::Postgres => "DEFAULT",
+        };
+        let snapshot_id: SnapshotId = tx
+            .cached_row(
+                &format!(
+                    "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}) VALUES ({id},
                  ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
                  ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26,
-                 ?27, ?28, NULL, NULL)",
-                SNAPSHOT_COLUMNS
-            ),
-            params![
-                new.target,
-                ts(new.captured_at),
-                rel,
-                new.url,
-                page.final_url,
-                page.status,
-                page.content_type,
-                page.charset,
-                page.validators.etag,
-                page.validators.last_modified,
-                content_hash,
-                raw.0,
-                doc.meta.title,
-                stamp.map(|s| s.text.as_str()),
-                stamp.map(|s| s.date.to_string()),
-                stamp.and_then(|s| s.time).map(|t| t.to_string()),
-                stamp.and_then(|s| s.instant).map(ts),
-                doc.meta.root.selector,
-                doc.meta.root.fallback,
-                to_i64(doc.sections.len()),
-                to_i64(doc.block_count()),
-                to_i64(words),
-                page.charset_source.as_str(),
-                raw.1,
-                new.source_fingerprint,
-                new.source_mask,
-                new.archived.map(|a| a.archive.as_str()),
-                new.archived.map(|a| a.url.as_str()),
-            ],
-        )
-        .map_err(sql)?;
-        let snapshot_id = SnapshotId(tx.last_insert_rowid());
+                 ?27, ?28, NULL, NULL)
+                 RETURNING id"
+                ),
+                params![
+                    new.target,
+                    ts(new.captured_at),
+                    rel,
+                    new.url,
+                    page.final_url,
+                    page.status,
+                    page.content_type,
+                    page.charset,
+                    page.validators.etag,
+                    page.validators.last_modified,
+                    content_hash,
+                    raw.0,
+                    doc.meta.title,
+                    stamp.map(|s| s.text.as_str()),
+                    stamp.map(|s| s.date.to_string()),
+                    stamp.and_then(|s| s.time).map(|t| t.to_string()),
+                    stamp.and_then(|s| s.instant).map(ts),
+                    doc.meta.root.selector,
+                    doc.meta.root.fallback,
+                    to_i64(doc.sections.len()),
+                    to_i64(doc.block_count()),
+                    to_i64(words),
+                    page.charset_source.as_str(),
+                    raw.1,
+                    new.source_fingerprint,
+                    new.source_mask,
+                    new.archived.map(|a| a.archive.as_str()),
+                    new.archived.map(|a| a.url.as_str()),
+                ],
+                |r| r.get(0),
+            )
+            .map_err(sql)?;
         ledger::append(
             &tx,
             ledger::LedgerEvent::Stored,
@@ -496,7 +505,7 @@ impl Store {
     /// re-extraction (`technical`), with no check: it never shows as a page change.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] (also when either snapshot does not exist).
+    /// [`StoreError::Database`] (also when either snapshot does not exist).
     pub fn record_technical_revision(
         &mut self,
         target: &str,
@@ -519,7 +528,7 @@ impl Store {
             true,
             created_at,
         )?;
-        tx.commit().map_err(|source| StoreError::Sqlite {
+        tx.commit().map_err(|source| StoreError::Database {
             path: index,
             source,
         })?;
@@ -534,7 +543,7 @@ impl Store {
     /// [`Store::record_technical_revision`]).
     ///
     /// # Errors
-    /// [`StoreError::Io`]; [`StoreError::Sqlite`].
+    /// [`StoreError::Io`]; [`StoreError::Database`].
     pub fn replace_document(
         &mut self,
         row: &SnapshotRow,
@@ -576,7 +585,7 @@ impl Store {
         let unit = self.write_unit()?;
         super::search::unindex(&unit, row.id)
             .and_then(|()| super::search::index_document(&unit, row.id, document))
-            .map_err(|source| StoreError::Sqlite {
+            .map_err(|source| StoreError::Database {
                 path: index.clone(),
                 source,
             })?;
@@ -616,7 +625,7 @@ impl Store {
             )
         })
         .and_then(|_| unit.commit())
-        .map_err(|source| StoreError::Sqlite {
+        .map_err(|source| StoreError::Database {
             path: index,
             source,
         })?;
