@@ -244,6 +244,11 @@ fn stored_redline(
 /// that fails is left for [`recover`]; the others are still written, and
 /// the first error is returned.
 pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<Vec<PathBuf>> {
+    if store.files_in_database() {
+        // No feed files: `serve` renders feeds from the database.
+        store.feeds_written(&store.feeds_due());
+        return Ok(Vec::new());
+    }
     let mut due: Vec<String> = store.feeds_due();
     due.extend(changed.iter().map(|t| t.as_ref().to_string()));
     due.sort();
@@ -294,6 +299,9 @@ pub fn refresh_feeds_for<S: AsRef<str>>(store: &Store, changed: &[S]) -> Result<
 /// # Errors
 /// [`Error::Store`]; [`Error::Io`] when the feed cannot be rendered.
 pub fn refresh_combined_feed(store: &Store) -> Result<PathBuf> {
+    if store.files_in_database() {
+        return Ok(PathBuf::new());
+    }
     let path = refresh_all_feed(store, &mut FeedRedlines::default())?;
     store.settle()?;
     Ok(path)
@@ -317,6 +325,29 @@ impl FeedRedlines {
 }
 
 fn refresh_target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> Result<PathBuf> {
+    let bytes = target_feed(store, target, read)?;
+    Ok(store.write_target_file(target, FEED_FILE, &bytes)?)
+}
+
+/// The Atom feed of `target` as `check` writes it to
+/// `<store>/<target>/feed.atom` (a store whose files are in its database
+/// keeps no feed files: `serve` renders them with this when asked).
+///
+/// # Errors
+/// [`Error::Store`]; [`Error::Io`] when the feed cannot be rendered.
+pub fn target_feed_bytes(store: &Store, target: &str) -> Result<Vec<u8>> {
+    target_feed(store, target, &mut FeedRedlines::default())
+}
+
+/// The Atom feed for all targets, as [`target_feed_bytes`] for `<store>/feed.atom`.
+///
+/// # Errors
+/// As [`target_feed_bytes`].
+pub fn combined_feed_bytes(store: &Store) -> Result<Vec<u8>> {
+    all_feed(store, &mut FeedRedlines::default())
+}
+
+fn target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> Result<Vec<u8>> {
     let mut rows = store.real_revisions(Some(target), None, None, Some(FEED_ENTRIES))?;
     rows.reverse();
     let mut redlines = Vec::with_capacity(rows.len());
@@ -333,7 +364,7 @@ fn refresh_target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> 
         path: FEED_FILE.into(),
         source: e,
     })?;
-    Ok(store.write_target_file(target, FEED_FILE, &bytes)?)
+    Ok(bytes)
 }
 
 /// Rewrites the feed for all targets (`<store>/feed.atom`): the newest
@@ -343,6 +374,14 @@ fn refresh_target_feed(store: &Store, target: &str, read: &mut FeedRedlines) -> 
 /// ([`Store::set_feed_scope`]), each contributing from its own newest
 /// [`FEED_ENTRIES`] at most (what its feed holds).
 fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBuf> {
+    let bytes = all_feed(store, redlines)?;
+    let path = store.write_root_file(FEED_FILE, &bytes)?;
+    store.write_root_file(FEED_SCOPE_FILE, store.feed_scope_key().as_bytes())?;
+    store.mark_feed_scope_current();
+    Ok(path)
+}
+
+fn all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<Vec<u8>> {
     let mut all = Vec::new();
     let mut per_target: HashMap<String, usize> = HashMap::new();
     let mut read = 0;
@@ -381,10 +420,7 @@ fn refresh_all_feed(store: &Store, redlines: &mut FeedRedlines) -> Result<PathBu
             source: e,
         }
     })?;
-    let path = store.write_root_file(FEED_FILE, &bytes)?;
-    store.write_root_file(FEED_SCOPE_FILE, store.feed_scope_key().as_bytes())?;
-    store.mark_feed_scope_current();
-    Ok(path)
+    Ok(bytes)
 }
 
 /// Beside `<store>/feed.atom`: the [`Store::feed_scope_key`] it was

@@ -61,13 +61,30 @@ pub const DEFAULT_CONFIG: &str = "config/redliner.toml";
 /// The store root used when neither `--store` nor `settings.store` is given.
 pub const DEFAULT_STORE: &str = "snapshots";
 
+impl Settings {
+    /// Opens the configured store: a directory, or a PostgreSQL database
+    /// with the password read from the environment variable
+    /// `store_password_env` names (else from `PGPASSWORD`, if set).
+    ///
+    /// # Errors
+    /// As [`crate::store::Store::open`]; [`crate::store::StoreError::Invalid`] when
+    /// the named environment variable is not set.
+    pub fn open_store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        crate::store::Store::open_with_password(&self.store, self.store_password_env.as_deref())
+    }
+}
+
 /// Everything the config file says, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The file the settings came from.
     pub path: PathBuf,
-    /// The store root.
+    /// The store: its root directory, or the URL of its PostgreSQL
+    /// database (`postgres://user@host:port/database`).
     pub store: PathBuf,
+    /// The environment variable that holds the PostgreSQL store's password
+    /// (`settings.store_password_env`); never the password itself.
+    pub store_password_env: Option<String>,
     /// HTTP settings shared by all targets.
     pub fetch: FetchSettings,
     /// The targets, in file order.
@@ -333,6 +350,7 @@ struct FileServe {
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     store: Option<PathBuf>,
+    store_password_env: Option<String>,
     timeout: Option<String>,
     max_body_bytes: Option<usize>,
     retries: Option<usize>,
@@ -600,6 +618,38 @@ pub fn parse(
     {
         return Err(errs.at("settings: key `store`".into(), m));
     }
+    if let Some(url) = s
+        .store
+        .as_deref()
+        .and_then(Path::to_str)
+        .filter(|u| crate::store::db::postgres::is_url(u))
+    {
+        match url::Url::parse(url) {
+            Err(e) => {
+                return Err(errs.at(
+                    "settings: key `store`".into(),
+                    format!("not a PostgreSQL URL (`postgres://user@host:port/database`): {e}"),
+                ));
+            }
+            Ok(u) if u.password().is_some() => {
+                return Err(errs.at(
+                    "settings: key `store`".into(),
+                    "the URL holds a password: keep it out of the file, in an environment \
+                     variable named by `store_password_env`"
+                        .into(),
+                ));
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Some(name) = &s.store_password_env
+        && (name.is_empty() || name.contains(['=', '\0']))
+    {
+        return Err(errs.at(
+            "settings: key `store_password_env`".into(),
+            "not an environment variable name".into(),
+        ));
+    }
     let channels =
         channels_from(file.channels).map_err(|e| errs.at(String::new(), e.to_string()))?;
     let rule_sets = file
@@ -638,6 +688,7 @@ pub fn parse(
     Ok(Settings {
         path: path.to_path_buf(),
         store,
+        store_password_env: s.store_password_env.clone(),
         fetch,
         targets,
         channels,

@@ -11,7 +11,7 @@ use redliner::clock::SystemClock;
 use redliner::config::Settings;
 use redliner::error::Error;
 use redliner::notify::HttpNotifier;
-use redliner::store::{AlertRow, AlertState, Store};
+use redliner::store::{AlertRow, AlertState};
 
 use super::Global;
 
@@ -54,7 +54,7 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
     // No store yet: nothing was ever queued (and don't create one here).
     let exists = super::source::store_exists(&settings.store)?;
     if args.retry && exists {
-        let mut store = Store::open(&settings.store)?;
+        let mut store = settings.open_store()?;
         let touched = store.retry_alerts_now(jiff::Timestamp::now())?;
         drop(store);
         tracing::info!(alerts = touched, "retrying now");
@@ -75,7 +75,7 @@ pub fn run(global: &Global, args: &AlertsArgs) -> Result<ExitCode, Error> {
         &[]
     };
     let rows = if exists {
-        Store::open(&settings.store)?.alerts(states, args.limit)?
+        settings.open_store()?.alerts(states, args.limit)?
     } else {
         Vec::new()
     };
@@ -184,7 +184,7 @@ fn print_attempts(attempts: &[Attempt], format: AlertsFormat) -> Result<(), Erro
 /// [`Error::Store`] when the outbox can't be read or written.
 pub fn deliver(settings: &Settings) -> Result<Vec<Attempt>, Error> {
     let runtime = super::runtime()?;
-    let mut store = Store::open(&settings.store)?;
+    let mut store = settings.open_store()?;
     let notifier = HttpNotifier::default();
     let env = |name: &str| std::env::var(name).ok();
     Ok(runtime.block_on(alerting::deliver_due(

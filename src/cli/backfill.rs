@@ -9,7 +9,6 @@ use clap::Args;
 use redliner::backfill::{Backfill, bound};
 use redliner::error::Error;
 use redliner::fetch::Fetcher;
-use redliner::store::Store;
 use redliner::store::lock::StoreLock;
 
 use super::Global;
@@ -76,12 +75,18 @@ pub fn run(global: &Global, args: &BackfillArgs) -> Result<ExitCode, Error> {
             args.to.as_deref().unwrap_or_default()
         )));
     }
-    std::fs::create_dir_all(&settings.store).map_err(|source| Error::Io {
-        path: settings.store.display().to_string(),
-        source,
-    })?;
+    if !settings
+        .store
+        .to_str()
+        .is_some_and(redliner::store::db::postgres::is_url)
+    {
+        std::fs::create_dir_all(&settings.store).map_err(|source| Error::Io {
+            path: settings.store.display().to_string(),
+            source,
+        })?;
+    }
     let _lock = StoreLock::acquire(&settings.store, "backfill", settings.watch.lock_wait)?;
-    let mut store = Store::open(&settings.store)?;
+    let mut store = settings.open_store()?;
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     store.set_public_url(settings.serve.public_url.clone());
     redliner::archive::recover(&store)?;

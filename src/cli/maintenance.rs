@@ -99,7 +99,7 @@ pub fn targets(global: &Global, args: &TargetsArgs) -> Result<ExitCode, Error> {
     let settings = global.settings()?;
     settings.require_targets()?;
     let store = super::source::store_exists(&settings.store)?
-        .then(|| Store::open(&settings.store))
+        .then(|| settings.open_store())
         .transpose()?;
     let mut rows = Vec::new();
     for t in &settings.targets {
@@ -227,7 +227,7 @@ fn locked_store(
         )));
     }
     let lock = StoreLock::acquire(&settings.store, command, settings.watch.lock_wait)?;
-    let mut store = Store::open(&settings.store)?;
+    let mut store = settings.open_store()?;
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     store.set_public_url(settings.serve.public_url.clone());
     redliner::archive::recover(&store)?;

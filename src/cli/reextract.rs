@@ -10,7 +10,6 @@ use jiff::Timestamp;
 use redliner::archive::reextract;
 use redliner::diff::DiffOptions;
 use redliner::error::Error;
-use redliner::store::Store;
 
 use super::Global;
 
@@ -51,7 +50,7 @@ pub fn run(global: &Global, args: &ReextractArgs) -> Result<ExitCode, Error> {
             )
         })
         .transpose()?;
-    let mut store = Store::open(&settings.store)?;
+    let mut store = settings.open_store()?;
     store.set_feed_scope(settings.targets.iter().map(|t| t.id.as_str()));
     store.set_public_url(settings.serve.public_url.clone());
     if !args.dry_run {

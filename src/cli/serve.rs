@@ -15,7 +15,6 @@ use redliner::diff::DiffOptions;
 use redliner::error::Error;
 use redliner::metrics::Metrics;
 use redliner::serve::{self, App, MetricsSource};
-use redliner::store::Store;
 
 use super::Global;
 use super::source::{existing_store, optional_settings};
@@ -78,7 +77,7 @@ pub fn app(
     local: std::net::SocketAddr,
     metrics: MetricsSource,
 ) -> Result<App, Error> {
-    let mut store = Store::open(root)?;
+    let mut store = super::source::open_root(root, settings.as_ref())?;
     // Snapshots stored before search existed: index them now, in short
     // transactions (a running `watch` waits at most for one).
     while store.index_for_search(200)? > 0 {}
@@ -125,7 +124,7 @@ pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Error> {
         (None, Some(s)) => s.store.clone(),
         (None, None) => std::path::PathBuf::from(redliner::config::DEFAULT_STORE),
     };
-    let store = existing_store(&root)?;
+    let store = existing_store(&root, settings.as_ref())?;
     // The configured targets, or (without a config) every stored one.
     let targets = match &settings {
         Some(s) => s.targets.iter().map(|t| t.id.clone()).collect(),
@@ -134,7 +133,7 @@ pub fn run(global: &Global, args: &ServeArgs) -> Result<ExitCode, Error> {
     drop(store);
     // This process runs no check: its counters stay empty, and the store's
     // gauges say what the checks of `check` and `watch` left.
-    let metrics_store = Mutex::new(Store::open(&root)?);
+    let metrics_store = Mutex::new(super::source::open_root(&root, settings.as_ref())?);
     let metrics = Metrics::default();
     let source: MetricsSource = Arc::new(move || {
         let ids: Vec<&str> = targets.iter().map(String::as_str).collect();

@@ -124,7 +124,7 @@ pub fn load_document(
 pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Settings>), Error> {
     let settings = optional_settings(global)?;
     let root = store_root(global, settings.as_ref());
-    let mut store = existing_store(&root)?;
+    let mut store = existing_store(&root, settings.as_ref())?;
     store.set_public_url(settings.as_ref().and_then(|s| s.serve.public_url.clone()));
     Ok((store, settings))
 }
@@ -139,7 +139,7 @@ pub fn open_store(global: &Global) -> Result<(redliner::store::Store, Option<Set
 pub fn open_sealed(global: &Global, who: &str) -> Result<redliner::store::Store, Error> {
     let settings = optional_settings(global)?;
     let root = store_root(global, settings.as_ref());
-    let mut store = existing_store(&root)?;
+    let mut store = existing_store(&root, settings.as_ref())?;
     let lock_wait = settings.as_ref().map_or_else(
         || config::WatchSettings::default().lock_wait,
         |s| s.watch.lock_wait,
@@ -177,6 +177,13 @@ pub fn store_root(global: &Global, settings: Option<&Settings>) -> PathBuf {
 /// directory with files but no index (`redliner.sqlite`): not a store (a
 /// wrong `--store`), or one whose index was lost.
 pub fn store_exists(root: &Path) -> Result<bool, Error> {
+    if root
+        .to_str()
+        .is_some_and(redliner::store::db::postgres::is_url)
+    {
+        // A database: opening it says whether it can be reached.
+        return Ok(true);
+    }
     let shown = root.display();
     match std::fs::metadata(root) {
         Err(_) => return Ok(false),
@@ -213,12 +220,35 @@ pub fn store_exists(root: &Path) -> Result<bool, Error> {
 ///
 /// # Errors
 /// [`Error::NotFound`] when there is no store; store errors.
-pub fn existing_store(root: &Path) -> Result<redliner::store::Store, Error> {
+pub fn existing_store(
+    root: &Path,
+    settings: Option<&Settings>,
+) -> Result<redliner::store::Store, Error> {
     if !store_exists(root)? {
         return Err(Error::NotFound(format!(
             "no store at `{}` (run `redliner check` first, or pass --store DIR)",
             root.display()
         )));
     }
-    Ok(redliner::store::Store::open(root)?)
+    open_root(root, settings)
+}
+
+/// Opens the store at `root` (a directory or a PostgreSQL URL). When `root`
+/// is the config's store, the password is read from the variable its
+/// `store_password_env` names; otherwise (a `--store` URL) from
+/// `PGPASSWORD`.
+///
+/// # Errors
+/// The store's errors.
+pub fn open_root(
+    root: &Path,
+    settings: Option<&Settings>,
+) -> Result<redliner::store::Store, Error> {
+    let password_env = settings
+        .filter(|s| s.store == root)
+        .and_then(|s| s.store_password_env.as_deref());
+    Ok(redliner::store::Store::open_with_password(
+        root,
+        password_env,
+    )?)
 }

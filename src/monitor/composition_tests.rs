@@ -257,7 +257,7 @@ impl Rig {
             crate::config::parse(&config, std::path::Path::new("t.toml"), Some(dir.path()))
                 .unwrap();
         let store = FaultyStore {
-            inner: Store::open(&settings.store).unwrap(),
+            inner: settings.open_store().unwrap(),
             fault: Mutex::new(None),
         };
         let mut monitor = Monitor::with_parts(store, ScriptedFetch::new([]), &settings);

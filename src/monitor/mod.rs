@@ -168,7 +168,7 @@ impl Monitor {
     /// [`Error::Store`] when the store cannot be opened, [`Error::Fetch`] when the
     /// HTTP client cannot be built.
     pub fn open(settings: &Settings) -> Result<Monitor> {
-        let mut store = Store::open(&settings.store)?;
+        let mut store = settings.open_store()?;
         store.set_public_url(settings.serve.public_url.clone());
         // Snapshots stored before search existed: a bounded batch per run
         // (each in its own short transaction), so an old store is indexed

@@ -212,7 +212,7 @@ pub fn document_bytes(document: &Document) -> io::Result<Vec<u8>> {
 ///
 /// # Errors
 /// A compression error.
-fn compress(bytes: &[u8]) -> io::Result<Vec<u8>> {
+pub(super) fn compress(bytes: &[u8]) -> io::Result<Vec<u8>> {
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
             const { std::cell::RefCell::new(None) };

@@ -180,12 +180,25 @@ pub(super) struct Subject<'a> {
 
 /// Appends an entry in `tx` and sets the snapshot row's `chain_hash` (and
 /// `document_sha256`) unless the event is a removal. Returns the entry's hash.
+/// The `pg_advisory_xact_lock` key that makes appends to a PostgreSQL
+/// store's ledger take turns: `ledger` in ASCII.
+const LEDGER_LOCK: i64 = 0x6c65_6467_6572;
+
 pub(super) fn append(
     tx: &Connection,
     event: LedgerEvent,
     subject: &Subject<'_>,
     now: Timestamp,
 ) -> db::Result<String> {
+    if tx.dialect() == db::Dialect::Postgres {
+        // Writers on other connections append too: one at a time, each
+        // after the last one committed, until this transaction ends.
+        tx.query_row(
+            "SELECT pg_advisory_xact_lock(?1)::text",
+            [LEDGER_LOCK],
+            |_| Ok(()),
+        )?;
+    }
     let last: Option<(i64, String)> = tx
         .prepare_cached("SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1")?
         .query_row((), |r| Ok((r.get(0)?, r.get(1)?)))
@@ -513,16 +526,25 @@ impl Store {
         let sql = self.sql();
         let mut out = Verification::default();
         // 0. The guards that keep the ledger append-only.
-        let guards: i64 = self
-            .conn
-            .query_row(
+        let (guards_sql, want) = match self.conn.dialect() {
+            db::Dialect::Sqlite => (
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
                  AND name IN ('ledger_append_only_update', 'ledger_append_only_delete')",
-                (),
-                |r| r.get(0),
-            )
+                2,
+            ),
+            db::Dialect::Postgres => (
+                "SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass
+                 AND NOT tgisinternal AND tgenabled <> 'D'
+                 AND tgname IN ('ledger_append_only_update', 'ledger_append_only_delete',
+                                'ledger_append_only_truncate')",
+                3,
+            ),
+        };
+        let guards: i64 = self
+            .conn
+            .query_row(guards_sql, (), |r| r.get(0))
             .map_err(&sql)?;
-        if guards != 2 {
+        if guards != want {
             out.breaks.push(Break {
                 seq: None,
                 snapshot_id: None,
@@ -686,6 +708,9 @@ impl Store {
             .iter()
             .filter(|t| target.is_none_or(|want| want == **t))
         {
+            if self.files_in_database() {
+                break;
+            }
             let Ok(entries) = std::fs::read_dir(self.root.join(t)) else {
                 continue;
             };
@@ -714,14 +739,23 @@ impl Store {
         for row in rows.iter().filter(|r| target.is_none_or(|t| r.target == t)) {
             progress();
             let dir = self.snapshot_dir(row);
-            let raw_file = match &row.raw_path {
-                Some(rel) => rel_join(&self.root, rel),
-                None => dir.join(files::PAGE_FILE),
-            };
-            let raw = if row.raw_path.is_some() {
-                files::read_zst(&raw_file)
+            let (raw_file, raw) = if self.files_in_database() {
+                let raw = self.read_blob(&row.raw_sha256).map_err(|e| match e {
+                    StoreError::Io { source, .. } => source,
+                    other => std::io::Error::other(other.to_string()),
+                });
+                (PathBuf::from(self.blob_name(&row.raw_sha256)), raw)
             } else {
-                files::read_gz(&raw_file)
+                let raw_file = match &row.raw_path {
+                    Some(rel) => rel_join(&self.root, rel),
+                    None => dir.join(files::PAGE_FILE),
+                };
+                let raw = if row.raw_path.is_some() {
+                    files::read_zst(&raw_file)
+                } else {
+                    files::read_gz(&raw_file)
+                };
+                (raw_file, raw)
             };
             out.files += 1;
             let file_break = |what: String, path: &Path| Break {
@@ -743,7 +777,15 @@ impl Store {
                 )),
             }
             out.files += 1;
-            match files::read_document(&dir, row.raw_path.is_none()) {
+            let document = if self.files_in_database() {
+                self.document_bytes(row).map_err(|e| match e {
+                    StoreError::Io { path, source } => (PathBuf::from(path), source),
+                    other => (dir.clone(), std::io::Error::other(other.to_string())),
+                })
+            } else {
+                files::read_document(&dir, row.raw_path.is_none())
+            };
+            match document {
                 Ok((bytes, path)) => {
                     if Some(sha256_hex(&bytes)) != row.document_sha256 {
                         out.breaks.push(file_break(

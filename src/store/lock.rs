@@ -80,8 +80,98 @@ fn waited_text(d: Duration) -> String {
 /// A held store lock; released when dropped.
 #[derive(Debug)]
 pub struct StoreLock {
-    file: File,
+    held: Held,
     path: PathBuf,
+}
+
+/// What holds the lock: the lock file, or, for a store in PostgreSQL, a
+/// session advisory lock on a connection kept for as long as it is held.
+enum Held {
+    File(File),
+    Database(Box<crate::store::db::Connection>),
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Held::File(file) => f.debug_tuple("File").field(file).finish(),
+            Held::Database(c) => f.debug_tuple("Database").field(c).finish(),
+        }
+    }
+}
+
+/// The `pg_advisory_lock` key of a PostgreSQL store's lock: `redlock` in
+/// ASCII.
+const DATABASE_LOCK: i64 = 0x0072_6564_6c6f_636b;
+
+/// The lock of the store in the PostgreSQL database `url`: a session
+/// advisory lock, its holder named by the connection's `application_name`
+/// (`redliner <command>, pid <pid> on <host>`), which [`busy`] reads back
+/// from `pg_stat_activity`.
+fn try_acquire_database(url: &str, command: &str) -> Result<Option<StoreLock>, LockError> {
+    use crate::store::db::postgres::{PgConnection, PgTarget};
+    let target = PgTarget {
+        url: url.to_string(),
+        password: std::env::var("PGPASSWORD").ok(),
+    };
+    let path = PathBuf::from(target.display());
+    let io = |e: crate::store::db::DbError| LockError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e.to_string()),
+    };
+    let conn = crate::store::db::Connection::postgres(PgConnection::connect(&target).map_err(io)?);
+    let got: bool = conn
+        .query_row("SELECT pg_try_advisory_lock(?1)", [DATABASE_LOCK], |r| {
+            r.get(0)
+        })
+        .map_err(io)?;
+    if !got {
+        return Ok(None);
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let name = format!(
+        "redliner {command}, pid {} on {}",
+        std::process::id(),
+        host.trim()
+    );
+    conn.query_row(
+        "SELECT set_config('application_name', ?1, false)",
+        [&name],
+        |_| Ok(()),
+    )
+    .map_err(io)?;
+    Ok(Some(StoreLock {
+        held: Held::Database(Box::new(conn)),
+        path,
+    }))
+}
+
+/// Who holds the lock of the store in PostgreSQL `url`, as its
+/// `application_name` and since when; `None` when it cannot be read.
+fn database_holder(url: &str) -> Option<String> {
+    use crate::store::db::postgres::{PgConnection, PgTarget};
+    let target = PgTarget {
+        url: url.to_string(),
+        password: std::env::var("PGPASSWORD").ok(),
+    };
+    let conn = crate::store::db::Connection::postgres(PgConnection::connect(&target).ok()?);
+    conn.query_row(
+        "SELECT a.application_name, to_char(a.backend_start AT TIME ZONE 'UTC',
+                                             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted
+            AND ((l.classid::bigint << 32) | l.objid::bigint) = ?1
+          LIMIT 1",
+        [DATABASE_LOCK],
+        |r| {
+            Ok(format!(
+                "{}, connected since {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        },
+    )
+    .ok()
 }
 
 impl StoreLock {
@@ -98,6 +188,12 @@ impl StoreLock {
     /// [`LockError::Io`] when the directory or file cannot be created, or the
     /// lock call fails for another reason than contention.
     pub fn try_acquire(root: &Path, command: &str) -> Result<Option<StoreLock>, LockError> {
+        if let Some(url) = root
+            .to_str()
+            .filter(|r| crate::store::db::postgres::is_url(r))
+        {
+            return try_acquire_database(url, command);
+        }
         let path = Self::path_in(root);
         let io = |source| LockError::Io {
             path: path.clone(),
@@ -127,11 +223,12 @@ impl StoreLock {
             Err(TryLockError::WouldBlock) => return Ok(None),
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
-        let mut lock = StoreLock {
-            file,
+        let mut file = file;
+        write_holder(&mut file, command).map_err(io)?;
+        let lock = StoreLock {
+            held: Held::File(file),
             path: path.clone(),
         };
-        lock.write_holder(command).map_err(io)?;
         Ok(Some(lock))
     }
 
@@ -159,30 +256,40 @@ impl StoreLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    fn write_holder(&mut self, command: &str) -> std::io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
-        write!(
-            self.file,
-            "pid={}\ncommand={command}\nsince={}\n",
-            std::process::id(),
-            Timestamp::now()
-                .round(jiff::Unit::Second)
-                .unwrap_or(Timestamp::now())
-        )?;
-        self.file.flush()
-    }
+/// Writes the holder lines (`pid`, `command`, `since`) into the lock file.
+fn write_holder(file: &mut File, command: &str) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    write!(
+        file,
+        "pid={}\ncommand={command}\nsince={}\n",
+        std::process::id(),
+        Timestamp::now()
+            .round(jiff::Unit::Second)
+            .unwrap_or(Timestamp::now())
+    )?;
+    file.flush()
 }
 
 impl Drop for StoreLock {
     fn drop(&mut self) {
+        let file = match &mut self.held {
+            Held::File(file) => file,
+            Held::Database(conn) => {
+                let _ =
+                    conn.query_row("SELECT pg_advisory_unlock(?1)", [DATABASE_LOCK], |_| Ok(()));
+                let _ = conn.execute_batch("RESET application_name");
+                return;
+            }
+        };
         // The holder lines go first, while the lock is still ours: the next
         // holder writes its own, and one that writes none is unknown.
-        let _ = self.file.set_len(0);
+        let _ = file.set_len(0);
         // Closing the file releases the lock too; unlocking first makes the
         // release immediate even if the handle were shared.
-        let _ = self.file.unlock();
+        let _ = file.unlock();
     }
 }
 
@@ -190,6 +297,18 @@ impl Drop for StoreLock {
 /// as given: pass the configured wait, not a measured one),
 /// with what the holder wrote in the lock file.
 pub fn busy(root: &Path, waited: Duration) -> LockError {
+    if let Some(url) = root
+        .to_str()
+        .filter(|r| crate::store::db::postgres::is_url(r))
+    {
+        let shown = crate::store::db::postgres::redact(url);
+        return LockError::Busy {
+            store: PathBuf::from(&shown),
+            holder: database_holder(url),
+            path: PathBuf::from(shown),
+            waited,
+        };
+    }
     let path = StoreLock::path_in(root);
     LockError::Busy {
         store: root.to_path_buf(),

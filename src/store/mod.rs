@@ -38,6 +38,7 @@
 //! (the run loop calls them between awaits, never across one).
 
 mod backup;
+mod blobs;
 mod browse;
 mod check_store;
 pub mod db;
@@ -137,6 +138,8 @@ pub struct Store {
     root: PathBuf,
     index: PathBuf,
     conn: Connection,
+    /// The stand-in root of a store whose files are in its database.
+    scratch: Option<tempfile::TempDir>,
     /// The open batch, if any ([`Store::begin_batch`]). In a cell because
     /// feeds are written through `&self` ([`Store::write_target_file`]).
     batch: std::cell::RefCell<Option<Batch>>,
@@ -233,6 +236,36 @@ impl Store {
     /// [`StoreError::Database`] when the index can't be opened or migrated,
     /// [`StoreError::Invalid`] when it was written by a newer redliner.
     pub fn open(root: &Path) -> Result<Store, StoreError> {
+        Store::open_with_password(root, None)
+    }
+
+    /// [`Store::open`], where `root` may be the URL of a PostgreSQL database
+    /// (`postgres://user@host:port/database`): its password is read from the
+    /// environment variable `password_env` names, else from `PGPASSWORD`.
+    ///
+    /// # Errors
+    /// As [`Store::open`] and [`Store::open_postgres`];
+    /// [`StoreError::Invalid`] when `password_env` names a variable that is
+    /// not set.
+    pub fn open_with_password(
+        root: &Path,
+        password_env: Option<&str>,
+    ) -> Result<Store, StoreError> {
+        if let Some(url) = root.to_str().filter(|r| db::postgres::is_url(r)) {
+            let password = match password_env {
+                Some(name) => Some(std::env::var(name).map_err(|_| StoreError::Invalid {
+                    path: db::postgres::redact(url),
+                    message: format!(
+                        "the environment variable `{name}` (settings.store_password_env) is not set"
+                    ),
+                })?),
+                None => std::env::var("PGPASSWORD").ok(),
+            };
+            return Store::open_postgres(&db::postgres::PgTarget {
+                url: url.to_string(),
+                password,
+            });
+        }
         if root.exists() && !root.is_dir() {
             return Err(StoreError::Invalid {
                 path: root.display().to_string(),
@@ -266,23 +299,17 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens a store whose index is the PostgreSQL database `target`,
-    /// applying pending schema migrations (`src/store/migrations/postgres/`),
-    /// its snapshot files under `root` as with SQLite.
+    /// Opens a store in the PostgreSQL database `target`, applying pending
+    /// schema migrations (`src/store/migrations/postgres/`). Its files (raw
+    /// bodies, documents) are in the database too (`blobs`); nothing is
+    /// written to disk, and feeds are rendered when asked for.
     ///
     /// # Errors
-    /// [`StoreError::Io`] when `root` can't be created,
+    /// [`StoreError::Io`] when no scratch directory can be made,
     /// [`StoreError::Database`] when no connection can be had or a migration
     /// fails, [`StoreError::Invalid`] when a newer redliner migrated the
     /// database.
-    pub fn open_postgres(
-        target: &db::postgres::PgTarget,
-        root: &Path,
-    ) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(root).map_err(|source| StoreError::Io {
-            path: root.display().to_string(),
-            source,
-        })?;
+    pub fn open_postgres(target: &db::postgres::PgTarget) -> Result<Store, StoreError> {
         let name = target.display();
         let database = |source| StoreError::Database {
             path: name.clone(),
@@ -300,8 +327,18 @@ impl Store {
                 ),
             },
         })?;
-        let store = Store::with_connection(root, PathBuf::from(&name), conn);
-        store.refuse_lost_index()?;
+        // Nothing is written under the root of a store whose files are in
+        // its database; a private scratch directory stands in, so that a
+        // path made from it never lands in the working directory.
+        let scratch = tempfile::Builder::new()
+            .prefix("redliner-store-")
+            .tempdir()
+            .map_err(|source| StoreError::Io {
+                path: std::env::temp_dir().display().to_string(),
+                source,
+            })?;
+        let mut store = Store::with_connection(scratch.path(), PathBuf::from(&name), conn);
+        store.scratch = Some(scratch);
         Ok(store)
     }
 
@@ -310,6 +347,7 @@ impl Store {
             root: root.to_path_buf(),
             index,
             conn,
+            scratch: None,
             batch: std::cell::RefCell::new(None),
             unsettled: std::cell::Cell::new(false),
             feeds_due: std::cell::RefCell::new(std::collections::BTreeSet::new()),
@@ -420,7 +458,7 @@ mod tests {
         fn reopen(&self) -> Store {
             match &self.db {
                 None => Store::open(self.path()).unwrap(),
-                Some(db) => Store::open_postgres(&db.target, self.path()).unwrap(),
+                Some(db) => Store::open_postgres(&db.target).unwrap(),
             }
         }
     }
@@ -581,9 +619,13 @@ mod tests {
         }
     }
 
+    /// The names in `dir`, sorted; none when it does not exist (a store
+    /// whose files are in its database writes no directory).
     fn listing(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
@@ -901,14 +943,24 @@ mod tests {
                 ))
                 .unwrap();
             let rid = changed.revision_id.unwrap();
-            assert_eq!(
-                listing(&changed.dir),
-                [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD]
-            );
-            assert_eq!(
-                std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
-                "# Redline\n"
-            );
+            if store.files_in_database() {
+                // The body and the document are blobs; no Markdown is kept.
+                assert_eq!(listing(&changed.dir), Vec::<String>::new());
+                let blobs: i64 = store
+                    .conn
+                    .query_row("SELECT count(*) FROM blobs", (), |r| r.get(0))
+                    .unwrap();
+                assert_eq!(blobs, 4);
+            } else {
+                assert_eq!(
+                    listing(&changed.dir),
+                    [DOCUMENT_JSON_ZST, DOCUMENT_MD, REDLINE_MD]
+                );
+                assert_eq!(
+                    std::fs::read_to_string(changed.dir.join(REDLINE_MD)).unwrap(),
+                    "# Redline\n"
+                );
+            }
             store
                 .record_check(&check(
                     CheckOutcome::Failed,
@@ -1032,9 +1084,10 @@ mod tests {
                     "nato-belarus/2026-11-29T10-00-00Z"
                 ]
             );
-            assert_eq!(
-                b.dir,
-                root.path().join("nato-belarus/2026-11-29T10-00-00Z-2")
+            assert!(
+                b.dir.ends_with("nato-belarus/2026-11-29T10-00-00Z-2"),
+                "{}",
+                b.dir.display()
             );
         });
     }
@@ -1402,8 +1455,10 @@ mod tests {
                 (None, None, 11)
             );
             assert_eq!(store.raw_body(&got.row).unwrap(), p.body);
-            let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
-            assert!(md.contains("Better extraction"), "{md}");
+            if !store.files_in_database() {
+                let md = std::fs::read_to_string(rec.dir.join(DOCUMENT_MD)).unwrap();
+                assert!(md.contains("Better extraction"), "{md}");
+            }
             assert_eq!(store.checks("nato-belarus", 10).unwrap().len(), 1);
         });
     }
@@ -1501,11 +1556,23 @@ mod tests {
                 .record_snapshot(snapshot_for("same-url", &a, &d))
                 .unwrap();
             store.commit_batch().unwrap();
-            let mut files: Vec<String> = Vec::new();
-            for fan in std::fs::read_dir(root.path().join(RAW_DIR)).unwrap() {
-                files.extend(listing(&fan.unwrap().path()));
+            if store.files_in_database() {
+                let raw: i64 = store
+                    .conn
+                    .query_row(
+                        "SELECT count(*) FROM blobs WHERE sha256 IN (SELECT raw_sha256 FROM snapshots)",
+                        (),
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                assert_eq!(raw, 2);
+            } else {
+                let mut files: Vec<String> = Vec::new();
+                for fan in std::fs::read_dir(root.path().join(RAW_DIR)).unwrap() {
+                    files.extend(listing(&fan.unwrap().path()));
+                }
+                assert_eq!(files.len(), 2, "{files:?}");
             }
-            assert_eq!(files.len(), 2, "{files:?}");
             for target in ["nato-belarus", "same-url"] {
                 for row in store.snapshots(target).unwrap() {
                     let body = if row.raw_sha256 == base_sha(&a) {

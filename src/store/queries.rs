@@ -173,6 +173,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] naming the file.
     pub fn raw_body(&self, row: &SnapshotRow) -> Result<Vec<u8>, StoreError> {
+        if self.files_in_database() {
+            return self.read_blob(&row.raw_sha256);
+        }
         let (path, body) = match &row.raw_path {
             Some(rel) => {
                 let path = rel
@@ -257,6 +260,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] naming the file.
     pub fn document_bytes(&self, row: &SnapshotRow) -> Result<(Vec<u8>, PathBuf), StoreError> {
+        if self.files_in_database() {
+            let sha = self.document_blob(row)?;
+            return Ok((self.read_blob(sha)?, PathBuf::from(self.blob_name(sha))));
+        }
         files::read_document(&self.snapshot_dir(row), row.raw_path.is_none()).map_err(
             |(path, source)| StoreError::Io {
                 path: path.display().to_string(),
@@ -273,6 +280,17 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] naming the file.
     pub fn document_present(&self, row: &SnapshotRow) -> Result<(), StoreError> {
+        if self.files_in_database() {
+            let sha = self.document_blob(row)?;
+            return if super::blobs::exists(&self.conn, sha).map_err(self.sql())? {
+                Ok(())
+            } else {
+                Err(StoreError::Io {
+                    path: self.blob_name(sha),
+                    source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such blob"),
+                })
+            };
+        }
         files::document_file(&self.snapshot_dir(row), row.raw_path.is_none())
             .map(drop)
             .map_err(|(path, source)| StoreError::Io {
@@ -281,12 +299,19 @@ impl Store {
             })
     }
 
+    /// The blob of a snapshot's document in a store whose files are in its
+    /// database.
+    fn document_blob<'r>(&self, row: &'r SnapshotRow) -> Result<&'r str, StoreError> {
+        row.document_sha256
+            .as_deref()
+            .ok_or_else(|| StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: format!("snapshot {} of `{}` names no document", row.id, row.target),
+            })
+    }
+
     pub(super) fn load(&self, row: SnapshotRow) -> Result<StoredSnapshot, StoreError> {
-        let (json, path) = files::read_document(&self.snapshot_dir(&row), row.raw_path.is_none())
-            .map_err(|(path, source)| StoreError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let (json, path) = self.document_bytes(&row)?;
         let document: Document =
             serde_json::from_slice(&json).map_err(|e| StoreError::Invalid {
                 path: path.display().to_string(),

@@ -194,11 +194,20 @@ impl Store {
             .filter(|r| ids.contains(&r.id))
             .map(|r| self.snapshot_dir(r))
             .collect();
+        // The raw bodies the snapshots name: files under the root, or
+        // blobs in the database.
+        let in_database = self.files_in_database();
         let raw: Vec<String> = self
             .snapshots(target)?
             .into_iter()
             .filter(|r| ids.contains(&r.id))
-            .filter_map(|r| r.raw_path)
+            .filter_map(|r| {
+                if in_database {
+                    Some(r.raw_sha256)
+                } else {
+                    r.raw_path
+                }
+            })
             .collect();
         if !dry_run {
             self.unsettle()?;
@@ -220,7 +229,7 @@ impl Store {
         }
         tx.execute(
             "INSERT INTO gone_revisions SELECT id FROM revisions WHERE target_id = ?1
-             AND (old_snapshot_id IN gone_snapshots OR new_snapshot_id IN gone_snapshots)",
+             AND (old_snapshot_id IN (SELECT id FROM gone_snapshots) OR new_snapshot_id IN (SELECT id FROM gone_snapshots))",
             [target],
         )
         .map_err(&sql)?;
@@ -229,8 +238,8 @@ impl Store {
         // forgotten); so does a check an undelivered alert names.
         tx.execute(
             "INSERT INTO gone_checks SELECT id FROM checks WHERE target_id = ?1
-             AND (?2 OR ((snapshot_id IN gone_snapshots
-                          OR (revision_id IN gone_revisions AND snapshot_id IS NULL)
+             AND (?2 OR ((snapshot_id IN (SELECT id FROM gone_snapshots)
+                          OR (revision_id IN (SELECT id FROM gone_revisions) AND snapshot_id IS NULL)
                           OR (snapshot_id IS NULL AND ?3 IS NOT NULL AND started_at < ?3))
                          AND id NOT IN (SELECT check_id FROM alerts WHERE check_id IS NOT NULL
                                         AND state IN ('pending', 'sending'))))",
@@ -239,8 +248,8 @@ impl Store {
         .map_err(&sql)?;
         tx.execute(
             "INSERT INTO gone_alerts SELECT id FROM alerts WHERE target_id = ?1
-             AND (?2 OR ((revision_id IN gone_revisions OR snapshot_id IN gone_snapshots
-                          OR check_id IN gone_checks)
+             AND (?2 OR ((revision_id IN (SELECT id FROM gone_revisions) OR snapshot_id IN (SELECT id FROM gone_snapshots)
+                          OR check_id IN (SELECT id FROM gone_checks))
                          AND state NOT IN ('pending', 'sending')))",
             params![target, whole],
         )
@@ -266,12 +275,12 @@ impl Store {
         }
         super::ledger::append_removals(&tx, Timestamp::now()).map_err(&sql)?;
         tx.execute_batch(
-            "DELETE FROM deliveries WHERE alert_id IN gone_alerts;
-             DELETE FROM alerts WHERE id IN gone_alerts;
-             DELETE FROM checks WHERE id IN gone_checks;
-             UPDATE checks SET revision_id = NULL WHERE revision_id IN gone_revisions;
-             DELETE FROM revisions WHERE id IN gone_revisions;
-             DELETE FROM snapshots WHERE id IN gone_snapshots;",
+            "DELETE FROM deliveries WHERE alert_id IN (SELECT id FROM gone_alerts);
+             DELETE FROM alerts WHERE id IN (SELECT id FROM gone_alerts);
+             DELETE FROM checks WHERE id IN (SELECT id FROM gone_checks);
+             UPDATE checks SET revision_id = NULL WHERE revision_id IN (SELECT id FROM gone_revisions);
+             DELETE FROM revisions WHERE id IN (SELECT id FROM gone_revisions);
+             DELETE FROM snapshots WHERE id IN (SELECT id FROM gone_snapshots);",
         )
         .map_err(&sql)?;
         if whole {
@@ -283,10 +292,18 @@ impl Store {
         if let Some(max) = ids.iter().max() {
             tx.execute(
                 "INSERT INTO id_floor (name, floor) VALUES ('snapshots', ?1)
-                 ON CONFLICT (name) DO UPDATE SET floor = max(floor, excluded.floor)",
+                 ON CONFLICT (name) DO UPDATE SET floor = CASE
+                     WHEN excluded.floor > id_floor.floor THEN excluded.floor ELSE id_floor.floor END",
                 [max],
             )
             .map_err(&sql)?;
+        }
+        if in_database {
+            removed.raw_bodies = self.unnamed_raw(&raw, &[])?.len();
+            super::blobs::remove_unreferenced(&tx).map_err(&sql)?;
+            tx.commit().map_err(&sql)?;
+            self.feed_due(target);
+            return Ok(removed);
         }
         tx.commit().map_err(&sql)?;
         self.feed_due(target);
@@ -340,7 +357,11 @@ impl Store {
             }
             let mut stmt = self
                 .conn
-                .prepare_cached("SELECT id FROM snapshots WHERE raw_path = ?1")
+                .prepare_cached(if self.files_in_database() {
+                    "SELECT id FROM snapshots WHERE raw_sha256 = ?1"
+                } else {
+                    "SELECT id FROM snapshots WHERE raw_path = ?1"
+                })
                 .map_err(self.sql())?;
             let users = stmt
                 .query_map([path], |r| r.get::<_, SnapshotId>(0))

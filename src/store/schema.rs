@@ -122,7 +122,10 @@ fn apply(conn: &mut Connection, from: usize) -> Result<(), OpenError> {
 /// The PostgreSQL migrations, in order (`src/store/migrations/postgres/`);
 /// migration `i` (0-based) brings the schema to version `i + 1`. Version 1
 /// is what SQLite's version 11 holds.
-pub const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/001_schema.sql")];
+pub const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/001_schema.sql"),
+    include_str!("migrations/postgres/002_blobs.sql"),
+];
 
 /// The PostgreSQL schema version this build writes.
 pub fn current_postgres_version() -> i64 {

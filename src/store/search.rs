@@ -109,6 +109,55 @@ impl SearchQuery {
     pub fn fts(&self) -> &str {
         &self.fts
     }
+
+    /// The search as PostgreSQL's `websearch_to_tsquery` reads it: each
+    /// term a quoted phrase (so `or` and `-` are words, not operators),
+    /// diacritics folded as the index folds them.
+    pub fn websearch(&self) -> String {
+        self.terms
+            .iter()
+            .filter(|t| t.chars().any(char::is_alphanumeric))
+            .map(|t| format!("\"{}\"", fold(t)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The condition that a `search_text` row matches `?1`, and the value to
+    /// bind to `?1`, in `dialect`.
+    fn matching(&self, dialect: db::Dialect) -> (&'static str, String) {
+        match dialect {
+            db::Dialect::Sqlite => ("search_text MATCH ?1", self.fts.clone()),
+            db::Dialect::Postgres => (
+                "search_text.words @@ websearch_to_tsquery('simple', ?1)",
+                self.websearch(),
+            ),
+        }
+    }
+}
+
+/// Text as the PostgreSQL index holds it: decomposed (NFKD), combining
+/// marks dropped, so `Lukašenka` is found by `lukasenka` (what SQLite's
+/// `remove_diacritics 2` does for FTS5). Case is folded by the `simple`
+/// configuration.
+fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect()
+}
+
+/// The snippet of a matching row's text, `MATCH_START`/`MATCH_END` around
+/// each match, about 24 words, in `dialect` (`?1` is the search).
+fn snippet_sql(dialect: db::Dialect) -> &'static str {
+    match dialect {
+        db::Dialect::Sqlite => "snippet(search_text, 1, char(2), char(3), '…', 24)",
+        db::Dialect::Postgres => {
+            "ts_headline('simple', search_text.body, websearch_to_tsquery('simple', ?1),
+                         'StartSel=' || chr(2) || ', StopSel=' || chr(3)
+                         || ', MaxWords=24, MinWords=12, ShortWord=0, MaxFragments=1, \
+                         FragmentDelimiter=\"…\"')"
+        }
+    }
 }
 
 /// One section's matches for a query: a target and a section (by its key),
@@ -180,12 +229,29 @@ pub(super) fn index_document(
                 .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
                 .collect()
         };
-        conn.prepare_cached("INSERT INTO search_text (rowid, heading, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![
-                id,
-                section.heading.as_deref().map(clean),
-                clean(&body.join("\n"))
-            ])?;
+        let heading = section.heading.as_deref().map(clean);
+        let text = clean(&body.join("\n"));
+        match conn.dialect() {
+            db::Dialect::Sqlite => {
+                conn.prepare_cached(
+                    "INSERT INTO search_text (rowid, heading, body) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, heading, text])?;
+            }
+            db::Dialect::Postgres => {
+                conn.prepare_cached(
+                    "INSERT INTO search_text (rowid, heading, body, words) VALUES (?1, ?2, ?3,
+                         setweight(to_tsvector('simple', ?4), 'A') || to_tsvector('simple', ?5))",
+                )?
+                .execute(params![
+                    id,
+                    heading,
+                    text,
+                    fold(heading.as_deref().unwrap_or("")),
+                    fold(&text)
+                ])?;
+            }
+        }
     }
     conn.prepare_cached("INSERT OR IGNORE INTO search_indexed (snapshot_id) VALUES (?1)")?
         .execute([snapshot])?;
@@ -275,23 +341,24 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<SearchHit>, StoreError> {
         // Per target: how many snapshots match, and the first and last.
+        let (matching, search) = query.matching(self.conn.dialect());
         let mut st = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "WITH hits AS (
                      SELECT DISTINCT s.id, s.target_id, ss.key_json, s.captured_at
                        FROM search_text
                        JOIN snapshot_sections ss ON ss.id = search_text.rowid
                        JOIN snapshots s ON s.id = ss.snapshot_id
-                      WHERE search_text MATCH ?1 AND (?2 IS NULL OR s.target_id = ?2))
+                      WHERE {matching} AND (?2 IS NULL OR s.target_id = ?2))
                  SELECT target_id, key_json, COUNT(*), MIN(captured_at), MAX(captured_at)
                    FROM hits GROUP BY target_id, key_json
-                  ORDER BY MIN(captured_at) DESC, target_id, key_json LIMIT ?3",
-            )
+                  ORDER BY MIN(captured_at) DESC, target_id, key_json LIMIT ?3"
+            ))
             .map_err(self.sql())?;
         let groups: Vec<(String, String, i64)> = st
             .query_map(
-                params![query.fts(), target, super::rows::limit_param(limit)],
+                params![search, target, super::rows::limit_param(limit)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .map_err(self.sql())?
@@ -311,14 +378,16 @@ impl Store {
         key: &str,
         count: i64,
     ) -> Result<SearchHit, StoreError> {
+        let dialect = self.conn.dialect();
+        let (matching, search) = query.matching(dialect);
+        let snippet = snippet_sql(dialect);
         let edge = |order: &str| {
             format!(
-                "SELECT s.id, s.captured_at, ss.position, search_text.heading,
-                        snippet(search_text, 1, char(2), char(3), '…', 24)
+                "SELECT s.id, s.captured_at, ss.position, search_text.heading, {snippet}
                    FROM search_text
                    JOIN snapshot_sections ss ON ss.id = search_text.rowid
                    JOIN snapshots s ON s.id = ss.snapshot_id
-                  WHERE search_text MATCH ?1 AND s.target_id = ?2 AND ss.key_json = ?3
+                  WHERE {matching} AND s.target_id = ?2 AND ss.key_json = ?3
                   ORDER BY s.captured_at {order}, s.id {order}, ss.position LIMIT 1"
             )
         };
@@ -327,7 +396,7 @@ impl Store {
             self.conn
                 .prepare_cached(sql)
                 .and_then(|mut st| {
-                    st.query_row(params![query.fts(), target, key], |r| {
+                    st.query_row(params![search, target, key], |r| {
                         Ok((
                             r.get(0)?,
                             get_timestamp(r, 1)?,

@@ -29,7 +29,9 @@ impl Store {
     /// True when the store carries the clean mark: no write was left
     /// unfinished and no feed is stale.
     pub fn is_clean(&self) -> bool {
-        self.clean_path().is_file()
+        // A store whose files are in its database has nothing on disk to
+        // repair: its writes are transactions.
+        self.files_in_database() || self.clean_path().is_file()
     }
 
     /// Removes the clean mark before a write, once per session (until
@@ -38,7 +40,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] when the mark cannot be removed.
     pub(super) fn unsettle(&self) -> Result<(), StoreError> {
-        if self.unsettled.get() {
+        if self.unsettled.get() || self.files_in_database() {
             return Ok(());
         }
         let path = self.clean_path();
@@ -107,6 +109,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Io`] when the mark cannot be written.
     pub fn mark_clean(&self) -> Result<(), StoreError> {
+        if self.files_in_database() {
+            self.feeds_due.borrow_mut().clear();
+            return Ok(());
+        }
         let path = self.clean_path();
         std::fs::write(&path, b"").map_err(|source| StoreError::Io {
             path: path.display().to_string(),

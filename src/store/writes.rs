@@ -275,6 +275,9 @@ impl Store {
         if new.revision.is_some() && new.previous.is_none() {
             return Err(self.invalid(new.target, "a revision needs the previous snapshot's id"));
         }
+        if self.files_in_database() {
+            return self.record_snapshot_in_database(&new);
+        }
         self.unsettle()?;
         if new.revision.is_some() {
             self.feed_due(new.target);
@@ -310,7 +313,8 @@ impl Store {
         };
         let dir = target_dir.join(&name);
         let rel = format!("{}/{name}", new.target);
-        match self.insert_snapshot_rows(&new, &rel, (&sha, &raw_rel), &document_sha256) {
+        match self.insert_snapshot_rows(&new, &rel, (&sha, Some(&raw_rel)), &document_sha256, None)
+        {
             Ok((snapshot_id, revision_id, check_id)) => {
                 if let Some(batch) = self.batch.get_mut() {
                     batch.dirs.push(dir.clone());
@@ -339,6 +343,48 @@ impl Store {
         }
     }
 
+    /// [`Store::record_snapshot`] in a store whose files are in its
+    /// database: the raw body and the document become blobs in the
+    /// transaction of the rows; the snapshot's name (`<target>/<captured-at>`,
+    /// `-2` on a same-second clash) is a name only. Markdown is not kept.
+    fn record_snapshot_in_database(
+        &mut self,
+        new: &NewSnapshot<'_>,
+    ) -> Result<Recorded, StoreError> {
+        let sha = hex::encode(Sha256::digest(&new.page.body));
+        let plain = files::document_bytes(new.document).map_err(|source| StoreError::Io {
+            path: self.blob_name("document"),
+            source,
+        })?;
+        let document_sha256 = ledger::sha256_hex(&plain);
+        let base = files::dir_name(new.captured_at);
+        let mut rel = format!("{}/{base}", new.target);
+        for n in 2.. {
+            let taken = self
+                .conn
+                .prepare_cached("SELECT 1 FROM snapshots WHERE dir = ?1")
+                .and_then(|mut st| st.exists([&rel]))
+                .map_err(self.sql())?;
+            if !taken || n > 1000 {
+                break;
+            }
+            rel = format!("{}/{base}-{n}", new.target);
+        }
+        let (snapshot_id, revision_id, check_id) = self.insert_snapshot_rows(
+            new,
+            &rel,
+            (&sha, None),
+            &document_sha256,
+            Some([(&sha, &new.page.body), (&document_sha256, &plain)]),
+        )?;
+        Ok(Recorded {
+            snapshot_id,
+            check_id,
+            revision_id,
+            dir: self.root.join(&rel),
+        })
+    }
+
     /// The rows of [`Store::record_snapshot`]; `raw` is the body's SHA-256
     /// (hex) and its file relative to the root; `document_sha256` the
     /// document JSON's, for the ledger entry.
@@ -346,8 +392,9 @@ impl Store {
         &mut self,
         new: &NewSnapshot<'_>,
         rel: &str,
-        raw: (&str, &str),
+        raw: (&str, Option<&str>),
         document_sha256: &str,
+        blobs: Option<[(&str, &[u8]); 2]>,
     ) -> Result<(SnapshotId, Option<RevisionId>, CheckId), StoreError> {
         let index = self.index.display().to_string();
         let sql = |source| StoreError::Database {
@@ -365,6 +412,9 @@ impl Store {
         let public_url = self.public_url.clone();
         let tx = self.write_unit()?;
         upsert_target(&tx, new.target, new.url, new.started_at).map_err(sql)?;
+        for (sha256, bytes) in blobs.into_iter().flatten() {
+            super::blobs::put(&tx, sha256, bytes).map_err(sql)?;
+        }
         // The id: above every id the table has, and every id it ever had
         // (`id_floor`, raised by `forget`). PostgreSQL's sequence never
         // goes back, so it gives one that way.
@@ -560,29 +610,40 @@ impl Store {
         let plain =
             files::document_bytes(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
         let document_sha256 = ledger::sha256_hex(&plain);
-        let json =
-            files::document_json(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
-        let durability = self.durability();
-        let md = markdown::render(document, &row.target);
-        for (name, bytes) in [(DOCUMENT_JSON_ZST, &json[..]), (DOCUMENT_MD, md.as_bytes())] {
-            let path = dir.join(name);
-            files::write_atomic_with(&path, bytes, durability).map_err(io)?;
-            if let Some(batch) = self.batch.get_mut() {
-                batch.files.push(path);
+        if !self.files_in_database() {
+            let json =
+                files::document_json(document).map_err(|e| io((dir.join(DOCUMENT_JSON_ZST), e)))?;
+            let durability = self.durability();
+            let md = markdown::render(document, &row.target);
+            for (name, bytes) in [(DOCUMENT_JSON_ZST, &json[..]), (DOCUMENT_MD, md.as_bytes())] {
+                let path = dir.join(name);
+                files::write_atomic_with(&path, bytes, durability).map_err(io)?;
+                if let Some(batch) = self.batch.get_mut() {
+                    batch.files.push(path);
+                }
             }
-        }
-        // A snapshot of the old layout moves to the compressed document; the
-        // new file is in place, so readers never miss one.
-        match std::fs::remove_file(dir.join(DOCUMENT_JSON)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(io((dir.join(DOCUMENT_JSON), e)));
+            // A snapshot of the old layout moves to the compressed document; the
+            // new file is in place, so readers never miss one.
+            match std::fs::remove_file(dir.join(DOCUMENT_JSON)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(io((dir.join(DOCUMENT_JSON), e)));
+                }
+                _ => {}
             }
-            _ => {}
         }
         let stamp = document.meta.stamp.as_ref();
         let words: usize = document.sections.iter().map(|s| s.word_count()).sum();
         let index = self.index.display().to_string();
+        let in_database = self.files_in_database();
         let unit = self.write_unit()?;
+        if in_database {
+            super::blobs::put(&unit, &document_sha256, &plain).map_err(|source| {
+                StoreError::Database {
+                    path: index.clone(),
+                    source,
+                }
+            })?;
+        }
         super::search::unindex(&unit, row.id)
             .and_then(|()| super::search::index_document(&unit, row.id, document))
             .map_err(|source| StoreError::Database {

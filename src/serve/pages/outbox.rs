@@ -136,14 +136,13 @@ pub async fn retry_alerts(State(app): State<Arc<App>>) -> Response {
         Ok(n) => n,
         Err(f) => return failure_page(&f),
     };
-    let root = app.root.clone();
     let settings = app.settings.clone();
     let round =
         tokio::task::spawn_blocking(move || -> Result<Vec<crate::alerting::Attempt>, String> {
             let Some(settings) = settings else {
                 return Ok(Vec::new());
             };
-            let mut store = crate::store::Store::open(&root).map_err(|e| e.to_string())?;
+            let mut store = settings.open_store().map_err(|e| e.to_string())?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -254,6 +253,28 @@ async fn feed(app: &Arc<App>, target: Option<String>) -> Result<Response, Failur
         .as_deref()
         .map(|t| target_id(t).map(str::to_string))
         .transpose()?;
+    let in_database = app.read(|store| Ok(store.files_in_database())).await?;
+    if in_database {
+        // A store whose files are in its database keeps no feed files.
+        let for_target = target.clone();
+        let bytes = app
+            .read(move |store| {
+                Ok(match &for_target {
+                    Some(t) => crate::archive::target_feed_bytes(store, t),
+                    None => crate::archive::combined_feed_bytes(store),
+                })
+            })
+            .await?
+            .map_err(|e| Failure {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: e.to_string(),
+            })?;
+        return Ok((
+            [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+            bytes,
+        )
+            .into_response());
+    }
     let path = match &target {
         Some(t) => app.root.join(t).join(crate::archive::FEED_FILE),
         None => app.root.join(crate::archive::FEED_FILE),
