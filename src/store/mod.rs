@@ -1055,7 +1055,7 @@ mod tests {
 
     #[test]
     fn same_second_snapshots_get_a_suffix() {
-        each_store(|root, mut store| {
+        each_store(|_root, mut store| {
             let p = page("<p>x</p>", None);
             let d = doc("Text.", None);
             let a = store
