@@ -375,13 +375,18 @@ impl Store {
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         let kinds = serde_json::to_string(&kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>())
             .unwrap_or_else(|_| "[]".into());
+        // The kinds wanted, from a JSON array of names.
+        let each = match self.conn.dialect() {
+            super::db::Dialect::Sqlite => "SELECT value FROM json_each(?2)",
+            super::db::Dialect::Postgres => "SELECT json_array_elements_text(?2::json)",
+        };
         let sql = format!(
             "SELECT c.id, c.started_at, {TIMELINE_KIND}, c.http_status, c.snapshot_id,
                     s.stamp_text, c.revision_id, r.summary_json, c.error, c.note
              FROM checks c
              LEFT JOIN snapshots s ON s.id = c.snapshot_id
              LEFT JOIN revisions r ON r.id = c.revision_id
-             WHERE c.target_id = ?1 AND {TIMELINE_KIND} IN (SELECT value FROM json_each(?2))
+             WHERE c.target_id = ?1 AND {TIMELINE_KIND} IN ({each})
              ORDER BY c.started_at DESC, c.id DESC LIMIT ?3 OFFSET ?4"
         );
         let mut st = self.conn.prepare_cached(&sql).map_err(self.sql())?;

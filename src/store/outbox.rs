@@ -462,7 +462,7 @@ impl Store {
         tx.cached_execute(
             "UPDATE alerts SET state = ?2, attempts = attempts + 1, lease_until = NULL,
                     next_attempt_at = ?3, delivered_at = ?4,
-                    last_error = CASE WHEN ?5 IS NULL THEN last_error ELSE ?5 END
+                    last_error = coalesce(?5, last_error)
              WHERE id = ?1",
             params![
                 id,

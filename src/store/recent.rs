@@ -59,7 +59,7 @@ static RECENT_BEFORE: LazyLock<String> = LazyLock::new(|| {
 
 /// Real revisions with both snapshots, newest first; `?1` the target (NULL:
 /// every target), `?2..?3` the window on the new snapshot's capture time,
-/// `?4` the limit (-1: none). Ordered by the revision's
+/// `?4` the limit (`i64::MAX`: none). Ordered by the revision's
 /// `created_at`, which for a real revision is the new snapshot's
 /// `captured_at` (migration 007), so the partial indexes on it drive the
 /// scan and the LIMIT stops it.
@@ -82,7 +82,7 @@ static REAL_REVISIONS: LazyLock<[String; 2]> = LazyLock::new(|| {
         // Every target: equal times in target order, then oldest first, as
         // the per-target lists merged (see `archive`).
         format!(
-            "{select} AND ?1 IS NULL AND {window}
+            "{select} AND CAST(?1 AS TEXT) IS NULL AND {window}
              ORDER BY r.created_at DESC, r.target_id, n.id LIMIT ?4"
         ),
     ]
@@ -244,7 +244,7 @@ impl Store {
     ) -> Result<Vec<StoredRevision>, StoreError> {
         let sql = &REAL_REVISIONS[usize::from(target.is_none())];
         let width = snapshot_width();
-        let limit = limit.map_or(-1, limit_param);
+        let limit = limit.map_or(i64::MAX, limit_param);
         let mut st = self.conn.prepare_cached(sql).map_err(self.sql())?;
         let rows = st
             .query_map(

@@ -18,6 +18,101 @@ pub fn fixture(name: &str) -> Vec<u8> {
 pub struct Test {
     pub server: Server,
     pub dir: tempfile::TempDir,
+    /// The test's own PostgreSQL database, when the suite runs on
+    /// PostgreSQL (`REDLINER_TEST_POSTGRES`); the store is there.
+    pub pg: Option<PgDb>,
+}
+
+/// Which store the suite runs on: `postgres` when `REDLINER_TEST_POSTGRES`
+/// names a server (`postgres://user@127.0.0.1:port/db`, a role that may
+/// create databases) and `REDLINER_TEST_BACKEND` is `postgres`; SQLite
+/// otherwise.
+pub fn on_postgres() -> bool {
+    std::env::var("REDLINER_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A database of one test's own, made from a migrated template (one per
+/// test process) and dropped when the test ends.
+pub struct PgDb {
+    pub url: String,
+    admin: String,
+    name: String,
+}
+
+fn pg_admin() -> String {
+    std::env::var("REDLINER_TEST_POSTGRES")
+        .expect("REDLINER_TEST_BACKEND=postgres needs REDLINER_TEST_POSTGRES (see .ci/postgres)")
+}
+
+fn pg_url(admin: &str, name: &str) -> String {
+    let mut u = url::Url::parse(admin).unwrap();
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+fn pg_exec(url: &str, sql: &str) {
+    use redliner::store::db::postgres::{PgConnection, PgTarget};
+    let target = PgTarget {
+        url: url.to_string(),
+        password: None,
+    };
+    let conn = PgConnection::connect(&target).unwrap_or_else(|e| panic!("{url}: {e}"));
+    conn.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{url}: {sql}: {e}"));
+    drop(conn);
+    redliner::store::db::postgres::close_pool(&target);
+}
+
+/// The template every test database is made from: the schema migrated once
+/// per test process.
+fn pg_template() -> &'static str {
+    static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let admin = pg_admin();
+        let name = format!("redliner_tpl_{}", std::process::id());
+        pg_exec(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        pg_exec(&admin, &format!("CREATE DATABASE {name}"));
+        let target = redliner::store::db::postgres::PgTarget {
+            url: pg_url(&admin, &name),
+            password: None,
+        };
+        drop(redliner::store::Store::open_postgres(&target).unwrap());
+        redliner::store::db::postgres::close_pool(&target);
+        name
+    })
+}
+
+impl PgDb {
+    pub fn new() -> PgDb {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let admin = pg_admin();
+        let template = pg_template();
+        let name = format!("redliner_it_{}_{n}", std::process::id());
+        pg_exec(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+        pg_exec(
+            &admin,
+            &format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        );
+        PgDb {
+            url: pg_url(&admin, &name),
+            admin,
+            name,
+        }
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        redliner::store::db::postgres::close_pool(&redliner::store::db::postgres::PgTarget {
+            url: self.url.clone(),
+            password: None,
+        });
+        pg_exec(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
 }
 
 /// What one run of the binary did.
@@ -49,7 +144,8 @@ impl Test {
     pub fn new() -> Test {
         let server = Server::start();
         let dir = tempfile::tempdir().unwrap();
-        let t = Test { server, dir };
+        let pg = on_postgres().then(PgDb::new);
+        let t = Test { server, dir, pg };
         t.write_config(&format!(
             "[settings]\ntimeout = \"5s\"\nretries = 0\n{NATO_RULES}\n[[target]]\nid = \"nato-belarus\"\nurl = \"{}\"\nrules = \"nato-topic\"\n",
             t.server.url("/cps/en/natohq/topics_49119.htm")
@@ -63,6 +159,15 @@ impl Test {
 
     pub fn store(&self) -> PathBuf {
         self.dir.path().join("store")
+    }
+
+    /// What `--store` names: the store directory, or the test's PostgreSQL
+    /// database.
+    pub fn store_arg(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.clone(),
+            None => self.store().display().to_string(),
+        }
     }
 
     /// Writes the config. Unless it sets `confirm_after` itself, content
@@ -114,21 +219,44 @@ impl Test {
             .arg("--config")
             .arg(self.config_path())
             .arg("--store")
-            .arg(self.store());
+            .arg(self.store_arg());
         cmd
     }
 
     /// Opens the store's SQLite index.
     pub fn db(&self) -> rusqlite::Connection {
+        assert!(
+            self.pg.is_none(),
+            "this test reads the SQLite index: run it with on_sqlite_only"
+        );
         rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap()
+    }
+
+    /// A connection to the store's database, SQLite or PostgreSQL, through
+    /// redliner's own SQL interface (SQLite's `?N` placeholders on both).
+    pub fn sql(&self) -> redliner::store::db::Connection {
+        match &self.pg {
+            Some(pg) => redliner::store::db::Connection::postgres(
+                redliner::store::db::postgres::PgConnection::connect(
+                    &redliner::store::db::postgres::PgTarget {
+                        url: pg.url.clone(),
+                        password: None,
+                    },
+                )
+                .unwrap(),
+            ),
+            None => redliner::store::db::Connection::sqlite(
+                rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap(),
+            ),
+        }
     }
 
     /// `SELECT COUNT(*) FROM table [WHERE ...]`.
     pub fn count(&self, table_and_where: &str) -> i64 {
-        self.db()
+        self.sql()
             .query_row(
                 &format!("SELECT COUNT(*) FROM {table_and_where}"),
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap()

@@ -461,7 +461,7 @@ impl Connection {
         let values = params.values();
         match &self.inner {
             Inner::Sqlite(c) => sqlite::execute(c, sql, &values),
-            Inner::Postgres(c) => c.execute(sql, &values),
+            Inner::Postgres(c) => c.execute(sql, &values, self.depth.get() > 0),
         }
     }
 
@@ -495,7 +495,7 @@ impl Connection {
                 sqlite::query_each(c, sql, &values, &mut |r| f(&Row(RowInner::Sqlite(r))))
             }
             Inner::Postgres(c) => {
-                for r in c.query(sql, &values)? {
+                for r in c.query(sql, &values, self.depth.get() > 0)? {
                     if !f(&Row(RowInner::Postgres(&r)))? {
                         break;
                     }

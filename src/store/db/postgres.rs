@@ -142,6 +142,9 @@ pub fn close_pool(target: &PgTarget) {
 pub struct PgConnection {
     client: Object,
     name: String,
+    /// The statements prepared on this connection so far, each with
+    /// whether its parameters needed their types given.
+    known: std::cell::RefCell<HashMap<String, bool>>,
 }
 
 impl PgConnection {
@@ -163,6 +166,7 @@ impl PgConnection {
         Ok(PgConnection {
             client,
             name: target.display(),
+            known: std::cell::RefCell::default(),
         })
     }
 
@@ -177,13 +181,74 @@ impl PgConnection {
         &self.client
     }
 
-    fn statement(&self, sql: &str) -> Result<tokio_postgres::Statement> {
+    /// The prepared statement of `sql`, from the cache. A parameter whose
+    /// type the server cannot tell from the statement alone (`?1 IS NULL`)
+    /// is given the type of the value bound to it. Inside a transaction
+    /// (`in_transaction`), a statement prepared for the first time is
+    /// prepared under a savepoint: a failed prepare aborts PostgreSQL's
+    /// transaction, and the retry with types must not find it aborted.
+    fn statement(
+        &self,
+        sql: &str,
+        values: &[ValueRef<'_>],
+        in_transaction: bool,
+    ) -> Result<tokio_postgres::Statement> {
         let pg = translate(sql);
-        Ok(futures_executor::block_on(self.client.prepare_cached(&pg))?)
+        let typed = || {
+            let types: Vec<Type> = values
+                .iter()
+                .map(|v| match v {
+                    ValueRef::Integer(_) => Type::INT8,
+                    ValueRef::Real(_) => Type::FLOAT8,
+                    ValueRef::Blob(_) => Type::BYTEA,
+                    ValueRef::Null | ValueRef::Text(_) => Type::TEXT,
+                })
+                .collect();
+            futures_executor::block_on(self.client.prepare_typed_cached(&pg, &types))
+        };
+        let known = self.known.borrow().get(sql).copied();
+        match known {
+            Some(false) => return Ok(futures_executor::block_on(self.client.prepare_cached(&pg))?),
+            Some(true) => return Ok(typed()?),
+            None => {}
+        }
+        let guard = in_transaction;
+        if guard {
+            self.batch_execute("SAVEPOINT redliner_prepare")?;
+        }
+        let (statement, needs_types) =
+            match futures_executor::block_on(self.client.prepare_cached(&pg)) {
+                Err(e)
+                    if e.code().is_some_and(|c| {
+                        *c == tokio_postgres::error::SqlState::INDETERMINATE_DATATYPE
+                            || *c == tokio_postgres::error::SqlState::AMBIGUOUS_PARAMETER
+                    }) =>
+                {
+                    if guard {
+                        self.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare")?;
+                    }
+                    (typed(), true)
+                }
+                other => (other, false),
+            };
+        if guard {
+            if statement.is_err() {
+                let _ = self.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare");
+            }
+            self.batch_execute("RELEASE SAVEPOINT redliner_prepare")?;
+        }
+        let statement = statement?;
+        self.known.borrow_mut().insert(sql.to_string(), needs_types);
+        Ok(statement)
     }
 
-    pub(super) fn execute(&self, sql: &str, values: &[ValueRef<'_>]) -> Result<usize> {
-        let st = self.statement(sql)?;
+    pub(super) fn execute(
+        &self,
+        sql: &str,
+        values: &[ValueRef<'_>],
+        in_transaction: bool,
+    ) -> Result<usize> {
+        let st = self.statement(sql, values, in_transaction)?;
         let binds = binds(values);
         let refs: Vec<&(dyn PgToSql + Sync)> = binds.iter().map(|b| b as _).collect();
         let n = futures_executor::block_on(self.client.execute(&st, &refs))?;
@@ -194,14 +259,20 @@ impl PgConnection {
         &self,
         sql: &str,
         values: &[ValueRef<'_>],
+        in_transaction: bool,
     ) -> Result<Vec<tokio_postgres::Row>> {
-        let st = self.statement(sql)?;
+        let st = self.statement(sql, values, in_transaction)?;
         let binds = binds(values);
         let refs: Vec<&(dyn PgToSql + Sync)> = binds.iter().map(|b| b as _).collect();
         Ok(futures_executor::block_on(self.client.query(&st, &refs))?)
     }
 
-    pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
+    /// Runs statements separated by `;` without parameters, outside any
+    /// transaction of the store's (`CREATE DATABASE` must be so).
+    ///
+    /// # Errors
+    /// The server's error.
+    pub fn batch_execute(&self, sql: &str) -> Result<()> {
         Ok(futures_executor::block_on(self.client.batch_execute(sql))?)
     }
 }

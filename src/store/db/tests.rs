@@ -424,3 +424,44 @@ fn a_server_that_is_not_there_is_a_clear_error() {
     );
     assert!(!text.contains("secret"), "{text}");
 }
+
+#[test]
+fn a_parameter_only_tested_for_null_takes_its_values_type() {
+    on_both(|c| {
+        c.execute_batch("CREATE TABLE n (id BIGINT PRIMARY KEY, t TEXT)")
+            .unwrap();
+        c.execute("INSERT INTO n (id, t) VALUES (1, 'a'), (2, NULL)", ())
+            .unwrap();
+        // The server cannot tell the type at all (42P18), or is told two
+        // things (42P08): either way the value's type is taken.
+        for sql in [
+            "SELECT count(*) FROM n WHERE ?1 IS NULL OR (t = 'a' AND id <= ?2)",
+            "SELECT count(*) FROM n WHERE (?1 IS NULL OR t = ?1) AND id <= ?2",
+        ] {
+            for (value, want) in [(None, 2_i64), (Some("a"), 1)] {
+                let n: i64 = c
+                    .query_row(sql, params![value, 9_i64], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(n, want, "{:?} {value:?} {sql}", c.dialect());
+            }
+        }
+        // Inside a transaction too: a failed first prepare aborts
+        // PostgreSQL's transaction unless it is undone alone.
+        c.begin_immediate().unwrap();
+        c.execute("INSERT INTO n (id, t) VALUES (3, 'b')", ())
+            .unwrap();
+        let n: i64 = c
+            .query_row(
+                "SELECT count(*) FROM n WHERE (?1 IS NULL OR t = ?1) AND id >= ?2",
+                params![None::<&str>, 1_i64],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 3, "{:?}", c.dialect());
+        c.commit().unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM n", (), |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 3);
+    });
+}
