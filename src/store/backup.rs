@@ -41,6 +41,14 @@ impl Store {
             let path = path.display().to_string();
             move |source| StoreError::Io { path, source }
         };
+        let Some(lite) = self.conn.as_sqlite() else {
+            return Err(StoreError::Invalid {
+                path: self.index.display().to_string(),
+                message: "`backup` copies a SQLite store; back a PostgreSQL store up with \
+                          `pg_dump`"
+                    .into(),
+            });
+        };
         // A damaged index is said, not archived as if it were good: the
         // backup reads every page anyway, and so does this check.
         let verdict: String = self
@@ -59,14 +67,6 @@ impl Store {
         }
         let scratch = tempfile::tempdir_in(&self.root).map_err(io(&self.root))?;
         let copy = scratch.path().join(INDEX_FILE);
-        let Some(lite) = self.conn.as_sqlite() else {
-            return Err(StoreError::Invalid {
-                path: self.index.display().to_string(),
-                message: "`backup` copies a SQLite store; back a PostgreSQL store up with \
-                          `pg_dump`"
-                    .into(),
-            });
-        };
         lite.backup(rusqlite::MAIN_DB, &copy, None)
             .map_err(|e| self.sql()(e.into()))?;
 

@@ -255,7 +255,7 @@ pub(super) fn append_removals(tx: &Connection, now: Timestamp) -> db::Result<()>
     let gone: Vec<Gone> = {
         let mut st = tx.prepare(
             "SELECT id, target_id, captured_at, raw_sha256, document_sha256, source, source_url
-             FROM snapshots WHERE id IN gone_snapshots ORDER BY id",
+             FROM snapshots WHERE id IN (SELECT id FROM gone_snapshots) ORDER BY id",
         )?;
         st.query_map((), |r| {
             let (a, u): (Option<String>, Option<String>) = (r.get(5)?, r.get(6)?);

@@ -238,9 +238,9 @@ impl Store {
         // forgotten); so does a check an undelivered alert names.
         tx.execute(
             "INSERT INTO gone_checks SELECT id FROM checks WHERE target_id = ?1
-             AND (?2 OR ((snapshot_id IN (SELECT id FROM gone_snapshots)
+             AND (?2 <> 0 OR ((snapshot_id IN (SELECT id FROM gone_snapshots)
                           OR (revision_id IN (SELECT id FROM gone_revisions) AND snapshot_id IS NULL)
-                          OR (snapshot_id IS NULL AND ?3 IS NOT NULL AND started_at < ?3))
+                          OR (snapshot_id IS NULL AND CAST(?3 AS TEXT) IS NOT NULL AND started_at < ?3))
                          AND id NOT IN (SELECT check_id FROM alerts WHERE check_id IS NOT NULL
                                         AND state IN ('pending', 'sending'))))",
             params![target, whole, before],
@@ -248,7 +248,7 @@ impl Store {
         .map_err(&sql)?;
         tx.execute(
             "INSERT INTO gone_alerts SELECT id FROM alerts WHERE target_id = ?1
-             AND (?2 OR ((revision_id IN (SELECT id FROM gone_revisions) OR snapshot_id IN (SELECT id FROM gone_snapshots)
+             AND (?2 <> 0 OR ((revision_id IN (SELECT id FROM gone_revisions) OR snapshot_id IN (SELECT id FROM gone_snapshots)
                           OR check_id IN (SELECT id FROM gone_checks))
                          AND state NOT IN ('pending', 'sending')))",
             params![target, whole],

@@ -302,7 +302,7 @@ impl World {
         let mut st = db
             .prepare("SELECT channel_id, kind, state, attempts FROM alerts ORDER BY id")
             .unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect()
@@ -385,7 +385,7 @@ fn one_alert_per_revision_on_each_channel_none_for_stamp_only_or_unchanged() {
         w.t.db()
             .prepare("SELECT new_snapshot_id FROM revisions WHERE kind != 'stamp-only' ORDER BY id")
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map((), |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -503,7 +503,7 @@ fn a_run_killed_mid_send_loses_nothing_and_reuses_the_key() {
     got.dedup_by(|a, b| a.key == b.key);
     let snapshot: i64 =
         w.t.db()
-            .query_row("SELECT MAX(id) FROM snapshots", [], |r| r.get(0))
+            .query_row("SELECT MAX(id) FROM snapshots", (), |r| r.get(0))
             .unwrap();
     assert_eq!(
         got.iter().map(|h| h.key.clone()).collect::<Vec<_>>(),
@@ -605,7 +605,7 @@ fn an_alternating_page_alerts_once_that_it_alternates() {
     );
     let dir: String =
         w.t.db()
-            .query_row("SELECT dir FROM snapshots WHERE id = 3", [], |r| r.get(0))
+            .query_row("SELECT dir FROM snapshots WHERE id = 3", (), |r| r.get(0))
             .unwrap();
     let redline = std::fs::read_to_string(w.t.store().join(dir).join("redline.md")).unwrap();
     assert!(
@@ -708,7 +708,7 @@ fn a_redesign_with_the_same_text_alerts_nobody_and_the_next_edit_does() {
 fn age_stored_document(t: &Test) {
     // An older redliner stored no source fingerprint either.
     t.db()
-        .execute("UPDATE snapshots SET source_fingerprint = NULL", [])
+        .execute("UPDATE snapshots SET source_fingerprint = NULL", ())
         .unwrap();
     let dirs = t.snapshot_dirs("nato-belarus");
     assert_eq!(dirs.len(), 1, "{dirs:?}");
@@ -898,7 +898,7 @@ fn alerts_and_feeds_link_each_revision_to_its_page_in_serve() {
     w.check("nato-belarus/v2-reworded.html");
     let (snapshot, revision): (i64, i64) =
         w.t.db()
-            .query_row("SELECT new_snapshot_id, id FROM revisions", [], |r| {
+            .query_row("SELECT new_snapshot_id, id FROM revisions", (), |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .unwrap();

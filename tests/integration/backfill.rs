@@ -35,7 +35,7 @@ fn snapshots(t: &Test) -> Vec<(String, Option<String>, Option<String>, bool)> {
              ORDER BY captured_at",
         )
         .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    st.query_map((), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -51,7 +51,7 @@ fn revision_kinds(t: &Test) -> Vec<(String, String)> {
              WHERE r.technical = 0 ORDER BY n.captured_at",
         )
         .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -160,7 +160,7 @@ fn backfill_fills_history_with_dated_archived_snapshots_then_verify_names_an_edi
         .db()
         .query_row(
             "SELECT source_url FROM snapshots WHERE captured_at LIKE '2012-03-02%'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -232,7 +232,7 @@ fn backfill_fills_history_with_dated_archived_snapshots_then_verify_names_an_edi
         .db()
         .query_row(
             "SELECT id, dir FROM snapshots WHERE captured_at LIKE '2010-02-04%'",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -388,7 +388,7 @@ fn backfill_reads_a_memento_timemap_within_a_window() {
         .db()
         .query_row(
             "SELECT source_url FROM snapshots ORDER BY captured_at LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -406,7 +406,7 @@ fn backfill_reads_a_memento_timemap_within_a_window() {
         .db()
         .query_row(
             "SELECT id FROM snapshots ORDER BY captured_at LIMIT 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -504,7 +504,7 @@ fn the_ledger_seals_an_older_store_and_records_removals() {
     let db = t.db();
     let ids: Vec<i64> = {
         let mut st = db.prepare("SELECT id FROM snapshots ORDER BY id").unwrap();
-        st.query_map([], |r| r.get(0))
+        st.query_map((), |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)
             .collect()
@@ -528,7 +528,7 @@ fn the_ledger_seals_an_older_store_and_records_removals() {
         "{}",
         swapped.stdout
     );
-    assert!(db.execute("DELETE FROM ledger WHERE seq = 1", []).is_err());
+    assert!(db.execute("DELETE FROM ledger WHERE seq = 1", ()).is_err());
     db.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF; DELETE FROM checks WHERE snapshot_id = {a};
          DELETE FROM revisions WHERE new_snapshot_id = {a} OR old_snapshot_id = {a};
@@ -611,7 +611,7 @@ fn a_capture_with_the_bytes_of_the_one_before_is_not_fetched_again() {
         .db()
         .query_row(
             "SELECT note FROM archive_captures WHERE timestamp = '20080702093000'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();
@@ -838,7 +838,7 @@ fn what_is_not_a_capture_of_the_page_is_refused_and_named() {
     assert_eq!(t.count("snapshots"), 8);
     let newest: String = t
         .db()
-        .query_row("SELECT max(captured_at) FROM snapshots", [], |r| r.get(0))
+        .query_row("SELECT max(captured_at) FROM snapshots", (), |r| r.get(0))
         .unwrap();
     assert!(newest.starts_with("2024-08-30"), "{newest}");
 }

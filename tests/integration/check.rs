@@ -189,7 +189,7 @@ fn the_fixture_revisions_in_turn() {
         .db()
         .prepare("SELECT kind FROM revisions ORDER BY id")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -341,7 +341,7 @@ fn windows_1251_page_is_decoded() {
     assert!(md.contains("Belarus’ diplomatic mission"), "{md}");
     let charset: String = t
         .db()
-        .query_row("SELECT charset FROM snapshots", [], |r| r.get(0))
+        .query_row("SELECT charset FROM snapshots", (), |r| r.get(0))
         .unwrap();
     assert_eq!(charset, "windows-1251");
 }
@@ -355,7 +355,7 @@ fn redesigned_site_uses_a_fallback_and_says_so() {
     assert!(run.stderr.contains("fallback"), "{}", run.stderr);
     let fallback: i64 = t
         .db()
-        .query_row("SELECT root_fallback FROM snapshots", [], |r| r.get(0))
+        .query_row("SELECT root_fallback FROM snapshots", (), |r| r.get(0))
         .unwrap();
     assert_eq!(fallback, 1);
 }

@@ -571,7 +571,7 @@ fn snapshot_times(t: &Test) -> Vec<String> {
     let mut st = db
         .prepare("SELECT id, captured_at FROM snapshots ORDER BY captured_at DESC, id DESC")
         .unwrap();
-    st.query_map([], |r| {
+    st.query_map((), |r| {
         let (id, at): (i64, String) = (r.get(0)?, r.get(1)?);
         Ok(format!("#{id} {}Z", &at[..19]))
     })
@@ -890,7 +890,7 @@ fn report_leaves_out_revisions_whose_snapshot_directory_is_gone() {
     let t = checked(&["v1.html", "v2-reworded.html", "v3-section-added.html"]);
     let dir: String = t
         .db()
-        .query_row("SELECT dir FROM snapshots WHERE id = 1", [], |r| r.get(0))
+        .query_row("SELECT dir FROM snapshots WHERE id = 1", (), |r| r.get(0))
         .unwrap();
     let gone = t.store().join(&dir);
     std::fs::remove_dir_all(&gone).unwrap();

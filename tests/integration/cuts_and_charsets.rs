@@ -277,7 +277,7 @@ fn windows_1251_body_labelled_utf8_is_read_as_windows_1251() {
     only_the_baseline(&t);
     let source: String = t
         .db()
-        .query_row("SELECT charset_source FROM snapshots", [], |r| r.get(0))
+        .query_row("SELECT charset_source FROM snapshots", (), |r| r.get(0))
         .unwrap();
     assert_eq!(source, "header");
 }
@@ -302,7 +302,7 @@ fn utf8_body_labelled_windows_1251_is_read_as_utf8() {
     assert_eq!(t.run(&["check"]).code, 0);
     let (charset, source): (String, String) = t
         .db()
-        .query_row("SELECT charset, charset_source FROM snapshots", [], |r| {
+        .query_row("SELECT charset, charset_source FROM snapshots", (), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();

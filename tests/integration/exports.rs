@@ -58,7 +58,7 @@ fn raw_digests(t: &Test) -> Vec<(String, Option<String>)> {
     let mut st = db
         .prepare("SELECT raw_sha256, source FROM snapshots ORDER BY captured_at, id")
         .unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+    st.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -417,7 +417,7 @@ fn an_evidence_bundle_is_checked_with_sha256sum_alone() {
         .db()
         .query_row(
             "SELECT dir FROM snapshots WHERE captured_at LIKE '2012-03-20%'",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

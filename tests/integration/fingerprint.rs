@@ -581,7 +581,7 @@ fn a_snapshot_without_a_fingerprint_is_extracted_once_then_lent_the_pages() {
     assert_eq!(t.run(&["check"]).code, 0);
     // As a store written before fingerprints (or by another extractor).
     t.db()
-        .execute("UPDATE snapshots SET source_fingerprint = NULL", [])
+        .execute("UPDATE snapshots SET source_fingerprint = NULL", ())
         .unwrap();
     let run = t.run(&["-vv", "check"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);

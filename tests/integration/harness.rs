@@ -223,17 +223,22 @@ impl Test {
         cmd
     }
 
-    /// Opens the store's SQLite index.
-    pub fn db(&self) -> rusqlite::Connection {
+    /// Opens the store's SQLite index itself (for what only SQLite has).
+    pub fn sqlite(&self) -> rusqlite::Connection {
         assert!(
             self.pg.is_none(),
-            "this test reads the SQLite index: run it with on_sqlite_only"
+            "this test reads the SQLite file: it runs on SQLite only"
         );
         rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap()
     }
 
     /// A connection to the store's database, SQLite or PostgreSQL, through
     /// redliner's own SQL interface (SQLite's `?N` placeholders on both).
+    pub fn db(&self) -> redliner::store::db::Connection {
+        self.sql()
+    }
+
+    /// [`Test::db`].
     pub fn sql(&self) -> redliner::store::db::Connection {
         match &self.pg {
             Some(pg) => redliner::store::db::Connection::postgres(

@@ -31,14 +31,14 @@ fn six_snapshots() -> Test {
 fn consistent(t: &Test) {
     let db = t.db();
     let broken: i64 = db
-        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", (), |r| {
             r.get(0)
         })
         .unwrap();
     assert_eq!(broken, 0, "foreign keys broken");
     let mut stmt = db.prepare("SELECT dir, raw_path FROM snapshots").unwrap();
     let rows: Vec<(String, Option<String>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -165,7 +165,7 @@ fn prune_keeps_the_newest_and_leaves_a_consistent_store() {
     let kept: Vec<i64> = {
         let db = t.db();
         let mut stmt = db.prepare("SELECT id FROM snapshots").unwrap();
-        stmt.query_map([], |r| r.get(0))
+        stmt.query_map((), |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)
             .collect()

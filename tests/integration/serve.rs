@@ -118,7 +118,7 @@ fn serve_gives_the_stores_metrics_and_stops_on_sigterm() {
     // The check `check` made, from the store; this process checked nothing.
     let checked: f64 = t
         .db()
-        .query_row("SELECT strftime('%s', started_at) FROM checks", [], |r| {
+        .query_row("SELECT strftime('%s', started_at) FROM checks", (), |r| {
             r.get::<_, String>(0)
         })
         .unwrap()

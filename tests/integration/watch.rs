@@ -63,12 +63,12 @@ fn temp_entries(dir: &Path) -> Vec<PathBuf> {
 fn assert_store_consistent(t: &Test) {
     let db = t.db();
     let ok: String = db
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok");
     let mut st = db.prepare("SELECT dir FROM snapshots").unwrap();
     let dirs: Vec<String> = st
-        .query_map([], |r| r.get(0))
+        .query_map((), |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -308,7 +308,7 @@ fn not_modified_records_a_check_and_no_snapshot() {
     // The validators stay those of the good snapshot.
     let (etag, lm): (String, String) = t
         .db()
-        .query_row("SELECT etag, last_modified FROM snapshots", [], |r| {
+        .query_row("SELECT etag, last_modified FROM snapshots", (), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
@@ -348,7 +348,7 @@ fn unconditional_fetch_once_the_last_full_fetch_is_too_old() {
         let mut st = db
             .prepare("SELECT outcome FROM checks ORDER BY id")
             .unwrap();
-        st.query_map([], |r| r.get(0))
+        st.query_map((), |r| r.get(0))
             .unwrap()
             .map(Result::unwrap)
             .collect()

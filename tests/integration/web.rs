@@ -145,7 +145,7 @@ fn snapshot_ids(t: &Test) -> Vec<i64> {
     let mut st = db
         .prepare("SELECT id FROM snapshots ORDER BY captured_at, id")
         .unwrap();
-    st.query_map([], |r| r.get(0))
+    st.query_map((), |r| r.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect()
@@ -421,11 +421,11 @@ fn hostile_page_text_is_escaped_everywhere() {
     let b = &web.base;
     let rev: i64 = t
         .db()
-        .query_row("SELECT id FROM revisions", [], |r| r.get(0))
+        .query_row("SELECT id FROM revisions", (), |r| r.get(0))
         .unwrap();
     let snap: i64 = t
         .db()
-        .query_row("SELECT max(id) FROM snapshots", [], |r| r.get(0))
+        .query_row("SELECT max(id) FROM snapshots", (), |r| r.get(0))
         .unwrap();
     for path in [
         "/".to_string(),
@@ -483,7 +483,7 @@ fn not_found_and_bad_input_get_clear_pages() {
         .db()
         .query_row(
             "SELECT id, dir FROM snapshots ORDER BY id LIMIT 1",
-            [],
+            (),
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
@@ -502,13 +502,13 @@ fn the_timeline_and_the_api_are_paged() {
     {
         let db = t.db();
         let snapshot: i64 = db
-            .query_row("SELECT max(id) FROM snapshots", [], |r| r.get(0))
+            .query_row("SELECT max(id) FROM snapshots", (), |r| r.get(0))
             .unwrap();
         for i in 0..120 {
             db.execute(
                 "INSERT INTO checks (target_id, started_at, finished_at, url, outcome, snapshot_id, duration_ms)
                  VALUES ('nato-belarus', ?1, ?1, 'u', 'unchanged', ?2, 5)",
-                rusqlite::params![format!("2099-01-01T00:{:02}:{:02}.000Z", i / 60, i % 60), snapshot],
+                redliner::store::db::params![format!("2099-01-01T00:{:02}:{:02}.000Z", i / 60, i % 60), snapshot],
             )
             .unwrap();
         }

@@ -141,7 +141,7 @@ fn an_editor_follows_a_page_history_in_chromium() {
         .query_row(
             "SELECT r.id FROM revisions r JOIN snapshots s ON s.id = r.new_snapshot_id
              ORDER BY s.captured_at, s.id LIMIT 1 OFFSET 1",
-            [],
+            (),
             |r| r.get(0),
         )
         .unwrap();

@@ -104,7 +104,8 @@ impl Campaign {
     /// What must not change: the snapshot rows and every file of the store
     /// but the SQLite index (and its lock), by path.
     fn record(&self) -> (Vec<String>, BTreeMap<PathBuf, Vec<u8>>) {
-        let db = self.t.db();
+        // Every column, whatever columns the schema gains: SQLite's own API.
+        let db = self.t.sqlite();
         let mut stmt = db.prepare("SELECT * FROM snapshots ORDER BY id").unwrap();
         // The source fingerprint and mask are keys for skipping extraction,
         // not part of the record: an unchanged page may lend the snapshot
@@ -138,7 +139,7 @@ impl Campaign {
             .db()
             .query_row(
                 "SELECT outcome FROM checks ORDER BY id DESC LIMIT 1",
-                [],
+                (),
                 |r| r.get(0),
             )
             .unwrap()
@@ -840,7 +841,7 @@ fn a_server_that_keeps_cutting_is_stored_once_and_flagged_with_the_cut_note() {
         c.t.db()
             .query_row(
                 "SELECT note FROM checks ORDER BY id DESC LIMIT 1",
-                [],
+                (),
                 |r| r.get::<_, Option<String>>(0),
             )
             .unwrap()
