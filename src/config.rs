@@ -618,6 +618,14 @@ pub fn parse(
     {
         return Err(errs.at("settings: key `store`".into(), m));
     }
+    if let Some(other) = s.store.as_deref().and_then(Path::to_str).filter(|u| {
+        crate::store::db::postgres::store_kind(u) == crate::store::db::postgres::StoreKind::OtherUrl
+    }) {
+        return Err(errs.at(
+            "settings: key `store`".into(),
+            crate::store::db::postgres::other_url_message(other),
+        ));
+    }
     if let Some(url) = s
         .store
         .as_deref()
@@ -631,12 +639,18 @@ pub fn parse(
                     format!("not a PostgreSQL URL (`postgres://user@host:port/database`): {e}"),
                 ));
             }
-            Ok(u) if u.password().is_some() => {
+            Ok(u) if u.password().is_some() || u.query_pairs().any(|(k, _)| k == "password") => {
                 return Err(errs.at(
                     "settings: key `store`".into(),
                     "the URL holds a password: keep it out of the file, in an environment \
                      variable named by `store_password_env`"
                         .into(),
+                ));
+            }
+            Ok(u) if u.path().trim_start_matches('/').is_empty() => {
+                return Err(errs.at(
+                    "settings: key `store`".into(),
+                    "the URL names no database: `postgres://user@host:port/database`".into(),
                 ));
             }
             Ok(_) => {}

@@ -238,7 +238,10 @@ pub async fn run(
                     if in_flight.is_empty()
                         && let Err(e) = read_last_starts(&monitor, &targets, &mut last)
                     {
-                        warn!("cannot read the last checks: {e}");
+                        warn!(
+                            "cannot read the last checks (trying again in {}s): {e}",
+                            STORE_RETRY.as_secs()
+                        );
                         Next::At(add(now, STORE_RETRY))
                     } else {
                         scheduled_next(&targets, &hosts, &last, &postponed, &running, now)
@@ -661,7 +664,7 @@ async fn acquire(
     wait: Duration,
     shutdown: &mut signal::Receiver<bool>,
 ) -> std::result::Result<Option<StoreLock>, lock::LockError> {
-    let root = monitor.store().root().to_path_buf();
+    let root = monitor.store().location();
     let start = tokio::time::Instant::now();
     loop {
         if let Some(l) = StoreLock::try_acquire(&root, "watch")? {

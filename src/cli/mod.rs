@@ -138,7 +138,11 @@ impl Global {
             .config
             .clone()
             .unwrap_or_else(|| PathBuf::from(config::DEFAULT_CONFIG));
-        Ok(config::load(&path, self.store.as_deref())?)
+        let settings = config::load(&path, self.store.as_deref())?;
+        if let (Some(url), Some(var)) = (settings.store.to_str(), &settings.store_password_env) {
+            redliner::store::db::postgres::set_password_env(url, var);
+        }
+        Ok(settings)
     }
 
     /// How to style terminal output on stdout.

@@ -177,12 +177,15 @@ pub fn store_root(global: &Global, settings: Option<&Settings>) -> PathBuf {
 /// directory with files but no index (`redliner.sqlite`): not a store (a
 /// wrong `--store`), or one whose index was lost.
 pub fn store_exists(root: &Path) -> Result<bool, Error> {
-    if root
-        .to_str()
-        .is_some_and(redliner::store::db::postgres::is_url)
-    {
+    match root.to_str().map(redliner::store::db::postgres::store_kind) {
         // A database: opening it says whether it can be reached.
-        return Ok(true);
+        Some(redliner::store::db::postgres::StoreKind::Postgres) => return Ok(true),
+        Some(redliner::store::db::postgres::StoreKind::OtherUrl) => {
+            return Err(Error::NotFound(
+                redliner::store::db::postgres::other_url_message(&root.to_string_lossy()),
+            ));
+        }
+        _ => {}
     }
     let shown = root.display();
     match std::fs::metadata(root) {

@@ -139,7 +139,10 @@ pub fn write_warc(
     filename: &str,
 ) -> Result<Written> {
     let mut written = Written::default();
-    let info_id = record_id(&format!("{}/warcinfo/{filename}", store.root().display()));
+    let info_id = record_id(&format!(
+        "{}/warcinfo/{filename}",
+        store.location().display()
+    ));
     let info = format!(
         "software: redliner/{}\r\nformat: WARC File Format 1.1\r\n\
          conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n\
@@ -186,7 +189,7 @@ pub fn write_snapshot(
     gzip: bool,
     info_id: &str,
 ) -> Result<usize> {
-    let seed = format!("{}/{}/{}", store.root().display(), row.target, row.id);
+    let seed = format!("{}/{}/{}", store.location().display(), row.target, row.id);
     let date = warc_date(row.captured_at);
     let content_type = row
         .content_type

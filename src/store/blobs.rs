@@ -32,15 +32,17 @@ pub(super) fn put(conn: &Connection, sha256: &str, plain: &[u8]) -> db::Result<(
     Ok(())
 }
 
-/// The bytes stored under `sha256`, compressed (zstd); `None` when no row
-/// has them.
+/// The size recorded for `sha256` and its bytes, compressed (zstd); `None`
+/// when no row has them.
 ///
 /// # Errors
 /// The database's error.
-pub(super) fn get(conn: &Connection, sha256: &str) -> db::Result<Option<Vec<u8>>> {
-    conn.query_row("SELECT zstd FROM blobs WHERE sha256 = ?1", [sha256], |r| {
-        r.get::<_, Vec<u8>>(0)
-    })
+pub(super) fn get(conn: &Connection, sha256: &str) -> db::Result<Option<(i64, Vec<u8>)>> {
+    conn.query_row(
+        "SELECT size, zstd FROM blobs WHERE sha256 = ?1",
+        [sha256],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
     .optional()
 }
 
@@ -88,7 +90,7 @@ impl super::Store {
             path: self.blob_name(sha256),
             source,
         };
-        let zstd = get(&self.conn, sha256)
+        let (size, zstd) = get(&self.conn, sha256)
             .map_err(self.sql())?
             .ok_or_else(|| {
                 io(std::io::Error::new(
@@ -96,6 +98,13 @@ impl super::Store {
                     "no such blob",
                 ))
             })?;
-        zstd::decode_all(&zstd[..]).map_err(io)
+        let bytes = zstd::decode_all(&zstd[..]).map_err(io)?;
+        if i64::try_from(bytes.len()) != Ok(size) {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} bytes where its row records {size}", bytes.len()),
+            )));
+        }
+        Ok(bytes)
     }
 }

@@ -533,10 +533,13 @@ impl Store {
                 2,
             ),
             db::Dialect::Postgres => (
-                "SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = 'ledger'::regclass
-                 AND NOT tgisinternal AND tgenabled <> 'D'
-                 AND tgname IN ('ledger_append_only_update', 'ledger_append_only_delete',
-                                'ledger_append_only_truncate')",
+                // Enabled, and still calling a function that refuses.
+                "SELECT COUNT(*) FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                 WHERE t.tgrelid = 'ledger'::regclass
+                   AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+                   AND t.tgname IN ('ledger_append_only_update', 'ledger_append_only_delete',
+                                    'ledger_append_only_truncate')
+                   AND p.prosrc LIKE '%RAISE EXCEPTION%append-only%'",
                 3,
             ),
         };
@@ -549,7 +552,9 @@ impl Store {
                 seq: None,
                 snapshot_id: None,
                 target: None,
-                what: "the triggers that keep the ledger append-only were dropped".into(),
+                what: "the triggers that keep the ledger append-only were dropped, disabled or \
+                       changed"
+                    .into(),
                 path: None,
             });
         }

@@ -112,7 +112,7 @@ fn try_acquire_database(url: &str, command: &str) -> Result<Option<StoreLock>, L
     use crate::store::db::postgres::{PgConnection, PgTarget};
     let target = PgTarget {
         url: url.to_string(),
-        password: std::env::var("PGPASSWORD").ok(),
+        password: crate::store::db::postgres::password_for(url),
     };
     let path = PathBuf::from(target.display());
     let io = |e: crate::store::db::DbError| LockError::Io {
@@ -152,7 +152,7 @@ fn database_holder(url: &str) -> Option<String> {
     use crate::store::db::postgres::{PgConnection, PgTarget};
     let target = PgTarget {
         url: url.to_string(),
-        password: std::env::var("PGPASSWORD").ok(),
+        password: crate::store::db::postgres::password_for(url),
     };
     let conn = crate::store::db::Connection::postgres(PgConnection::connect(&target).ok()?);
     conn.query_row(
@@ -193,6 +193,15 @@ impl StoreLock {
             .filter(|r| crate::store::db::postgres::is_url(r))
         {
             return try_acquire_database(url, command);
+        }
+        if let Some(other) = root.to_str().filter(|r| {
+            crate::store::db::postgres::store_kind(r)
+                == crate::store::db::postgres::StoreKind::OtherUrl
+        }) {
+            return Err(LockError::Io {
+                path: PathBuf::from(crate::store::db::postgres::redact(other)),
+                source: std::io::Error::other(crate::store::db::postgres::other_url_message(other)),
+            });
         }
         let path = Self::path_in(root);
         let io = |source| LockError::Io {

@@ -140,6 +140,8 @@ pub struct Store {
     conn: Connection,
     /// The stand-in root of a store whose files are in its database.
     scratch: Option<tempfile::TempDir>,
+    /// The URL of a store's PostgreSQL database, as given.
+    database_url: Option<String>,
     /// The open batch, if any ([`Store::begin_batch`]). In a cell because
     /// feeds are written through `&self` ([`Store::write_target_file`]).
     batch: std::cell::RefCell<Option<Batch>>,
@@ -251,7 +253,19 @@ impl Store {
         root: &Path,
         password_env: Option<&str>,
     ) -> Result<Store, StoreError> {
+        let kind = root
+            .to_str()
+            .map_or(db::postgres::StoreKind::Directory, db::postgres::store_kind);
+        if kind == db::postgres::StoreKind::OtherUrl {
+            return Err(StoreError::Invalid {
+                path: db::postgres::redact(&root.to_string_lossy()),
+                message: db::postgres::other_url_message(&root.to_string_lossy()),
+            });
+        }
         if let Some(url) = root.to_str().filter(|r| db::postgres::is_url(r)) {
+            if let Some(var) = password_env {
+                db::postgres::set_password_env(url, var);
+            }
             let password = match password_env {
                 Some(name) => Some(std::env::var(name).map_err(|_| StoreError::Invalid {
                     path: db::postgres::redact(url),
@@ -339,6 +353,7 @@ impl Store {
             })?;
         let mut store = Store::with_connection(scratch.path(), PathBuf::from(&name), conn);
         store.scratch = Some(scratch);
+        store.database_url = Some(target.url.clone());
         Ok(store)
     }
 
@@ -348,6 +363,7 @@ impl Store {
             index,
             conn,
             scratch: None,
+            database_url: None,
             batch: std::cell::RefCell::new(None),
             unsettled: std::cell::Cell::new(false),
             feeds_due: std::cell::RefCell::new(std::collections::BTreeSet::new()),
@@ -361,6 +377,14 @@ impl Store {
     /// The store root.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// What names the store, and what its lock ([`lock::StoreLock`]) is
+    /// taken on: the root, or the URL of its PostgreSQL database as given.
+    pub fn location(&self) -> PathBuf {
+        self.database_url
+            .as_ref()
+            .map_or_else(|| self.root.clone(), PathBuf::from)
     }
 
     /// The index file (`<root>/redliner.sqlite`).

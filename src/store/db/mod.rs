@@ -556,7 +556,7 @@ impl Connection {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.inner {
             Inner::Sqlite(c) => c.execute_batch(sql).map_err(DbError::from),
-            Inner::Postgres(c) => c.batch_execute(sql),
+            Inner::Postgres(c) => c.batch_execute_in(sql, self.depth.get() > 0),
         }
     }
 

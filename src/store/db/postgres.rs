@@ -68,20 +68,112 @@ impl PgTarget {
     }
 }
 
-/// `url` with its password, if any, replaced by `***`.
+/// `url` with any password (before the `@`, or a `password` query
+/// parameter) replaced by `***`, for messages. A URL that does not parse
+/// and might hold one is not shown at all.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            if u.query_pairs().any(|(k, _)| k == "password") {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k == "password" {
+                            "***".into()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
-        _ => url.to_string(),
+        Err(_) if url.contains(['@', '?']) => "(a PostgreSQL URL that does not parse)".into(),
+        Err(_) => url.to_string(),
+    }
+}
+
+fn password_envs() -> &'static Mutex<HashMap<String, String>> {
+    static ENVS: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    ENVS.get_or_init(Default::default)
+}
+
+/// Notes that the password of the database `url` is in the environment
+/// variable `var` (the config's `store_password_env`), for the connections
+/// this process makes to it without the config at hand (the store lock).
+pub fn set_password_env(url: &str, var: &str) {
+    password_envs()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(url.to_string(), var.to_string());
+}
+
+/// The password of the database `url`: from the variable
+/// [`set_password_env`] named for it, else from `PGPASSWORD`; `None` when
+/// neither is set.
+pub fn password_for(url: &str) -> Option<String> {
+    let var = password_envs()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .get(url)
+        .cloned();
+    match var {
+        Some(var) => std::env::var(var).ok(),
+        None => std::env::var("PGPASSWORD").ok(),
+    }
+}
+
+/// What a store setting names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A directory: a SQLite store.
+    Directory,
+    /// A PostgreSQL database (`postgres://` or `postgresql://`, any case).
+    Postgres,
+    /// Some other URL (`scheme://...`): refused, never taken for a
+    /// directory name.
+    OtherUrl,
+}
+
+/// What `store` names.
+pub fn store_kind(store: &str) -> StoreKind {
+    let lower = store.trim_start().to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        StoreKind::Postgres
+    } else if store.contains("://") {
+        StoreKind::OtherUrl
+    } else {
+        StoreKind::Directory
     }
 }
 
 /// True when `store` names a PostgreSQL database rather than a directory.
 pub fn is_url(store: &str) -> bool {
-    store.starts_with("postgres://") || store.starts_with("postgresql://")
+    store_kind(store) == StoreKind::Postgres
+}
+
+/// Why `store` is refused when it is a URL but not a PostgreSQL one.
+pub fn other_url_message(store: &str) -> String {
+    format!(
+        "`{}` is a URL but not a PostgreSQL one: a store is a directory or \
+         `postgres://user@host:port/database`",
+        redact(store)
+    )
+}
+
+/// `url` with its scheme in lower case and no leading space, as the
+/// client reads it.
+fn normalized(url: &str) -> String {
+    let url = url.trim_start();
+    match url.find("://") {
+        Some(at) => format!("{}{}", url[..at].to_ascii_lowercase(), &url[at..]),
+        None => url.to_string(),
+    }
 }
 
 fn pools() -> &'static Mutex<HashMap<PgTarget, Pool>> {
@@ -100,8 +192,13 @@ pub fn pool(target: &PgTarget) -> Result<Pool> {
     if let Some(p) = pools.get(target) {
         return Ok(p.clone());
     }
-    let mut config = tokio_postgres::Config::from_str(&target.url)
-        .map_err(|e| DbError::Pool(format!("`{}`: {e}", target.display())))?;
+    let mut config = tokio_postgres::Config::from_str(&normalized(&target.url))
+        .map_err(|e| DbError::Pool(format!("not a PostgreSQL URL: {e}")))?;
+    if config.get_dbname().is_none_or(str::is_empty) {
+        return Err(DbError::Pool(
+            "the URL names no database: `postgres://user@host:port/database`".into(),
+        ));
+    }
     if let Some(pw) = &target.password {
         config.password(pw);
     }
@@ -127,6 +224,19 @@ pub fn pool(target: &PgTarget) -> Result<Pool> {
     Ok(pool)
 }
 
+/// A connection to `target` from its pool.
+fn take(target: &PgTarget) -> Result<Object> {
+    let pool = pool(target)?;
+    on_runtime(async move { pool.get().await })?.map_err(|e| {
+        DbError::Pool(match &e {
+            deadpool_postgres::PoolError::Backend(b) => {
+                describe(b).trim_start_matches("PostgreSQL: ").to_string()
+            }
+            other => other.to_string(),
+        })
+    })
+}
+
 /// Closes the process's pool for `target` (its idle connections end).
 pub fn close_pool(target: &PgTarget) {
     let pool = pools()
@@ -138,9 +248,12 @@ pub fn close_pool(target: &PgTarget) {
     }
 }
 
-/// One connection taken from the pool for as long as it is held.
+/// One connection taken from the pool for as long as it is held; a
+/// connection the server closed is replaced by a new one at the next
+/// statement outside a transaction.
 pub struct PgConnection {
-    client: Object,
+    client: std::cell::RefCell<Object>,
+    target: PgTarget,
     name: String,
     /// The statements prepared on this connection so far, each with
     /// whether its parameters needed their types given.
@@ -154,31 +267,28 @@ impl PgConnection {
     /// [`DbError::Pool`] naming the database when none can be had (server
     /// down, login refused, pool exhausted for 30 s).
     pub fn connect(target: &PgTarget) -> Result<PgConnection> {
-        let pool = pool(target)?;
-        let name = target.display();
-        let client = on_runtime(async move { pool.get().await })?.map_err(|e| {
-            let why = match &e {
-                deadpool_postgres::PoolError::Backend(b) => describe(b),
-                other => other.to_string(),
-            };
-            DbError::Pool(format!("`{name}`: {why}"))
-        })?;
         Ok(PgConnection {
-            client,
+            client: std::cell::RefCell::new(take(target)?),
+            target: target.clone(),
             name: target.display(),
             known: std::cell::RefCell::default(),
         })
     }
 
+    /// The connection, replaced first when the server closed it (never
+    /// inside a transaction: that transaction is gone, and its statements
+    /// must fail, not run one by one on a new connection).
+    fn live(&self, in_transaction: bool) -> Result<std::cell::Ref<'_, Object>> {
+        if self.client.borrow().is_closed() && !in_transaction {
+            *self.client.borrow_mut() = take(&self.target)?;
+            self.known.borrow_mut().clear();
+        }
+        Ok(self.client.borrow())
+    }
+
     /// The database URL without its password.
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// The `tokio-postgres` client, for what needs it whole (`COPY`,
-    /// notifications).
-    pub fn client(&self) -> &tokio_postgres::Client {
-        &self.client
     }
 
     /// The prepared statement of `sql`, from the cache. A parameter whose
@@ -194,6 +304,7 @@ impl PgConnection {
         in_transaction: bool,
     ) -> Result<tokio_postgres::Statement> {
         let pg = translate(sql);
+        let client = self.live(in_transaction)?;
         let typed = || {
             let types: Vec<Type> = values
                 .iter()
@@ -204,38 +315,42 @@ impl PgConnection {
                     ValueRef::Null | ValueRef::Text(_) => Type::TEXT,
                 })
                 .collect();
-            futures_executor::block_on(self.client.prepare_typed_cached(&pg, &types))
+            futures_executor::block_on(client.prepare_typed_cached(&pg, &types))
         };
         let known = self.known.borrow().get(sql).copied();
         match known {
-            Some(false) => return Ok(futures_executor::block_on(self.client.prepare_cached(&pg))?),
+            Some(false) => return Ok(futures_executor::block_on(client.prepare_cached(&pg))?),
             Some(true) => return Ok(typed()?),
             None => {}
         }
         let guard = in_transaction;
         if guard {
-            self.batch_execute("SAVEPOINT redliner_prepare")?;
+            futures_executor::block_on(client.batch_execute("SAVEPOINT redliner_prepare"))?;
         }
-        let (statement, needs_types) =
-            match futures_executor::block_on(self.client.prepare_cached(&pg)) {
-                Err(e)
-                    if e.code().is_some_and(|c| {
-                        *c == tokio_postgres::error::SqlState::INDETERMINATE_DATATYPE
-                            || *c == tokio_postgres::error::SqlState::AMBIGUOUS_PARAMETER
-                    }) =>
-                {
-                    if guard {
-                        self.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare")?;
-                    }
-                    (typed(), true)
+        let (statement, needs_types) = match futures_executor::block_on(client.prepare_cached(&pg))
+        {
+            Err(e)
+                if e.code().is_some_and(|c| {
+                    *c == tokio_postgres::error::SqlState::INDETERMINATE_DATATYPE
+                        || *c == tokio_postgres::error::SqlState::AMBIGUOUS_PARAMETER
+                }) =>
+            {
+                if guard {
+                    futures_executor::block_on(
+                        client.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare"),
+                    )?;
                 }
-                other => (other, false),
-            };
+                (typed(), true)
+            }
+            other => (other, false),
+        };
         if guard {
             if statement.is_err() {
-                let _ = self.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare");
+                let _ = futures_executor::block_on(
+                    client.batch_execute("ROLLBACK TO SAVEPOINT redliner_prepare"),
+                );
             }
-            self.batch_execute("RELEASE SAVEPOINT redliner_prepare")?;
+            futures_executor::block_on(client.batch_execute("RELEASE SAVEPOINT redliner_prepare"))?;
         }
         let statement = statement?;
         self.known.borrow_mut().insert(sql.to_string(), needs_types);
@@ -251,7 +366,7 @@ impl PgConnection {
         let st = self.statement(sql, values, in_transaction)?;
         let binds = binds(values);
         let refs: Vec<&(dyn PgToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        let n = futures_executor::block_on(self.client.execute(&st, &refs))?;
+        let n = futures_executor::block_on(self.live(in_transaction)?.execute(&st, &refs))?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -264,7 +379,9 @@ impl PgConnection {
         let st = self.statement(sql, values, in_transaction)?;
         let binds = binds(values);
         let refs: Vec<&(dyn PgToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        Ok(futures_executor::block_on(self.client.query(&st, &refs))?)
+        Ok(futures_executor::block_on(
+            self.live(in_transaction)?.query(&st, &refs),
+        )?)
     }
 
     /// Runs statements separated by `;` without parameters, outside any
@@ -273,7 +390,13 @@ impl PgConnection {
     /// # Errors
     /// The server's error.
     pub fn batch_execute(&self, sql: &str) -> Result<()> {
-        Ok(futures_executor::block_on(self.client.batch_execute(sql))?)
+        self.batch_execute_in(sql, false)
+    }
+
+    pub(super) fn batch_execute_in(&self, sql: &str, in_transaction: bool) -> Result<()> {
+        Ok(futures_executor::block_on(
+            self.live(in_transaction)?.batch_execute(sql),
+        )?)
     }
 }
 

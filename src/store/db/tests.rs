@@ -410,19 +410,33 @@ fn postgres_schema_migrates_once_even_from_several_processes_at_once() {
 
 #[test]
 fn a_server_that_is_not_there_is_a_clear_error() {
-    let target = PgTarget {
-        url: "postgres://redliner:secret@127.0.0.1:1/none".into(),
-        password: None,
-    };
-    let Err(err) = PgConnection::connect(&target) else {
-        panic!("connected to a closed port")
-    };
-    let text = err.to_string();
-    assert!(
-        text.contains("postgres://redliner:***@127.0.0.1:1/none"),
-        "{text}"
+    // Through the store, as every command opens it: the URL named, its
+    // password never, whether before the `@` or in the query.
+    for url in [
+        "postgres://redliner:secret@127.0.0.1:1/none",
+        "postgres://redliner@127.0.0.1:1/none?password=secret&application_name=x",
+    ] {
+        let err = crate::store::Store::open(std::path::Path::new(url)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("127.0.0.1:1/none"), "{text}");
+        assert!(text.contains("***"), "{text}");
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("Connection refused"), "{text}");
+    }
+    // A URL naming no database, and a URL of another kind, are refused
+    // before any connection (never taken for a directory).
+    let err = crate::store::Store::open(std::path::Path::new("postgres://redliner@127.0.0.1:1"))
+        .unwrap_err();
+    assert!(err.to_string().contains("names no database"), "{err}");
+    for other in ["pg://x/y", "mysql://h/db", "https://example.org/store"] {
+        let err = crate::store::Store::open(std::path::Path::new(other)).unwrap_err();
+        assert!(err.to_string().contains("not a PostgreSQL one"), "{err}");
+        assert!(!std::path::Path::new(other).exists());
+    }
+    assert_eq!(
+        super::postgres::store_kind(" POSTGRES://u@h/db"),
+        super::postgres::StoreKind::Postgres
     );
-    assert!(!text.contains("secret"), "{text}");
 }
 
 #[test]
