@@ -277,12 +277,6 @@ impl Params for () {
     }
 }
 
-impl Params for &Vec<&dyn ToSql> {
-    fn values(&self) -> Vec<ValueRef<'_>> {
-        self.iter().map(|v| v.to_sql()).collect()
-    }
-}
-
 /// `params![a, b, c]`: the parameters `?1`, `?2`, `?3` of a statement.
 #[macro_export]
 #[doc(hidden)]
@@ -416,14 +410,6 @@ impl Connection {
         match &self.inner {
             Inner::Sqlite(c) => Some(c),
             Inner::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL connection; `None` on SQLite.
-    pub fn as_postgres(&self) -> Option<&postgres::PgConnection> {
-        match &self.inner {
-            Inner::Postgres(c) => Some(c),
-            Inner::Sqlite(_) => None,
         }
     }
 
