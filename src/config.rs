@@ -179,6 +179,10 @@ pub struct WatchSettings {
     /// Most checks in flight at once, over different hosts (`settings.concurrency`,
     /// 1..=[`MAX_CONCURRENCY`], default 16).
     pub concurrency: usize,
+    /// How long a worker of a PostgreSQL store holds a target and its host
+    /// without renewing the lease (`settings.lease`, 2 s..=1 h, default
+    /// 60 s): a worker that dies leaves its targets for this long.
+    pub lease: Duration,
 }
 
 impl Default for WatchSettings {
@@ -188,6 +192,7 @@ impl Default for WatchSettings {
             unconditional_every: Duration::from_secs(24 * 3600),
             lock_wait: Duration::from_secs(10),
             concurrency: 16,
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -359,6 +364,7 @@ struct FileSettings {
     unconditional_every: Option<String>,
     lock_wait: Option<String>,
     concurrency: Option<usize>,
+    lease: Option<String>,
     delivery_backoff: Option<String>,
     delivery_backoff_max: Option<String>,
     delivery_expire: Option<String>,
@@ -896,6 +902,7 @@ fn settings_from(s: &FileSettings, err: &Errs) -> Result<SettingsParts, ConfigEr
                 ));
             }
         },
+        lease: duration("lease", &s.lease, wd.lease, Range::new(2 * SECOND, HOUR))?,
     };
     let dd = DeliverySettings::default();
     let delivery = DeliverySettings {

@@ -75,12 +75,21 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::monitor::{Monitor, Outcome};
 use crate::store::lock::{self, StoreLock};
+use crate::store::workers::{self, Claim, Coordinator};
 use crate::target::Target;
 use crate::watch;
 
 /// How long the loop waits before reading the store again after it could
 /// not be read.
 const STORE_RETRY: Duration = Duration::from_secs(30);
+
+/// How soon a worker asks the shared queue again when a due target waits
+/// for a host another worker holds.
+const CLAIM_POLL: Duration = Duration::from_millis(100);
+
+/// The longest a worker waits before asking the shared queue again when
+/// nothing is due (a new target enlisted by another worker).
+const QUEUE_POLL: Duration = Duration::from_secs(5);
 
 /// Which targets a run checks, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,8 +113,20 @@ pub enum Locking {
     WhileChecking(Duration),
 }
 
+/// How one run shares its targets with other workers of a PostgreSQL store
+/// (see [`crate::store::workers`]).
+#[derive(Debug, Clone)]
+pub struct Coordination {
+    /// This process as a worker; its targets enlisted.
+    pub coordinator: Arc<Coordinator>,
+    /// [`Mode::Once`]: check a target only if the shared queue says it is
+    /// due (`check --due`, `watch --once`); a target another worker checked
+    /// meanwhile is skipped, not reported.
+    pub due_only: bool,
+}
+
 /// How one run behaves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Once through the targets, or on their schedules.
     pub mode: Mode,
@@ -116,6 +137,55 @@ pub struct RunOptions {
     pub min_host_delay: Duration,
     /// Who holds the store lock.
     pub locking: Locking,
+    /// Workers sharing the store: each target and its host are claimed
+    /// before a check and released after, instead of this run alone
+    /// deciding; the store lock is then taken shared, and store batches are
+    /// not used (each check commits before its target is released).
+    pub coordination: Option<Coordination>,
+}
+
+/// Makes this process a worker of `store` when it is in PostgreSQL (`None`
+/// for a store in a directory): registers it (`command`: `watch` or
+/// `check`), holding leases for `lease`, and puts `targets` in the shared
+/// queue, each due by the daemon's schedule ([`watch::watch_due`]) after
+/// its latest check.
+///
+/// # Errors
+/// [`Error::Store`] when the database cannot be reached.
+pub fn coordinate(
+    store: &crate::store::Store,
+    targets: &[Target],
+    command: &str,
+    lease: Duration,
+    due_only: bool,
+) -> Result<Option<Coordination>> {
+    let Some(database) = store.postgres_target() else {
+        return Ok(None);
+    };
+    let schedules: HashMap<String, Target> =
+        targets.iter().map(|t| (t.id.clone(), t.clone())).collect();
+    let coordinator = Coordinator::start(
+        database,
+        command,
+        lease,
+        Box::new(move |id, last| {
+            schedules
+                .get(id)
+                .and_then(|t| watch::watch_due(t, Some(last)))
+        }),
+    )?;
+    let queued: Vec<workers::QueuedTarget> = targets
+        .iter()
+        .map(|t| workers::QueuedTarget {
+            id: t.id.clone(),
+            host: watch::host_key(t),
+        })
+        .collect();
+    coordinator.enlist(&queued)?;
+    Ok(Some(Coordination {
+        coordinator,
+        due_only,
+    }))
 }
 
 /// One finished check, as handed to the caller's callback.
@@ -158,6 +228,9 @@ struct Finished {
 enum Next {
     /// Start a check of this target now.
     Now(usize),
+    /// Start a check of this target now: it and its host are claimed in the
+    /// shared queue.
+    Claimed(usize),
     /// Nothing can start before this time.
     At(Timestamp),
     /// Nothing can start until a check in flight ends (or ever).
@@ -207,6 +280,15 @@ pub async fn run(
     let mut last: Vec<Option<Timestamp>> = vec![None; targets.len()];
     let mut postponed: HashMap<usize, Timestamp> = HashMap::new();
     let mut running = vec![false; targets.len()];
+    // Coordinated runs: where each target is, and the report slots of the
+    // targets another worker checked first.
+    let coordinator = options.coordination.as_ref().map(|c| &c.coordinator);
+    let index: HashMap<&str, usize> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.id.as_str(), i))
+        .collect();
+    let mut skipped: std::collections::BTreeSet<u64> = Default::default();
 
     loop {
         // Report what is in, in order, before anything new starts: a report
@@ -215,14 +297,21 @@ pub async fn run(
         // the report asks for delivery, which must find the check's alerts
         // committed.
         if options.mode == Mode::Schedule
+            && coordinator.is_none()
             && done.contains_key(&next_report)
             && !batches.commit(&monitor, !in_flight.is_empty())
         {
             summary.failed += 1;
         }
-        while let Some(f) = done.remove(&next_report) {
-            next_report += 1;
-            report(&targets, options.mode, f, &mut on_check);
+        loop {
+            if skipped.remove(&next_report) {
+                next_report += 1;
+            } else if let Some(f) = done.remove(&next_report) {
+                next_report += 1;
+                report(&targets, options.mode, f, &mut on_check);
+            } else {
+                break;
+            }
         }
         if !stopping && *shutdown.borrow() {
             info!("shutdown requested; stopping");
@@ -232,9 +321,10 @@ pub async fn run(
         let mut wake: Option<Timestamp> = None;
         while !stopping && in_flight.len() < concurrency {
             let now = clock.now();
-            let next = match options.mode {
-                Mode::Once => queues.next(&hosts, now),
-                Mode::Schedule => {
+            let next = match (options.mode, coordinator) {
+                (Mode::Once, _) => queues.next(&hosts, now),
+                (Mode::Schedule, Some(c)) => claim_next(c, &hosts, &targets, &index, now),
+                (Mode::Schedule, None) => {
                     if in_flight.is_empty()
                         && let Err(e) = read_last_starts(&monitor, &targets, &mut last)
                     {
@@ -250,6 +340,7 @@ pub async fn run(
             };
             let i = match next {
                 Next::Now(i) => i,
+                Next::Claimed(i) => i,
                 Next::At(at) => {
                     debug!(at = %at, "next check");
                     wake = Some(at);
@@ -262,15 +353,50 @@ pub async fn run(
                 Mode::Once => i as u64,
                 Mode::Schedule => dispatched,
             };
+            // Once through, coordinated: the target and its host are claimed
+            // here (Mode::Schedule claimed them in `claim_next`).
+            if let (Mode::Once, Some(c), Next::Now(_)) = (options.mode, &options.coordination, next)
+            {
+                match c.coordinator.claim(&targets[i].id, now, c.due_only) {
+                    Ok(Claim::Claimed) => {}
+                    Ok(Claim::Busy) => {
+                        queues.retry_later(&hosts, i, add(now, CLAIM_POLL));
+                        continue;
+                    }
+                    Ok(Claim::NotDue) => {
+                        info!(target = %targets[i].id, "checked by another worker meanwhile; skipped");
+                        queues.skipped(&hosts, i);
+                        skipped.insert(seq);
+                        continue;
+                    }
+                    Err(e) => {
+                        warn!(target = %targets[i].id, "not checked: {e}");
+                        queues.skipped(&hosts, i);
+                        summary.failed += 1;
+                        done.insert(
+                            seq,
+                            Finished {
+                                target: i,
+                                started_at: now,
+                                result: Err(Error::Store(e)),
+                            },
+                        );
+                        continue;
+                    }
+                }
+            }
             if lock.is_none()
                 && let Locking::WhileChecking(wait) = options.locking
             {
-                match acquire(&monitor, wait, &mut shutdown).await {
+                match acquire(&monitor, wait, coordinator.is_some(), &mut shutdown).await {
                     Ok(Some(l)) => {
                         // With the lock held: clean up after a run killed
                         // mid-write (temp files, staging, unindexed
-                        // snapshots, stale feeds).
-                        if let Err(e) = crate::archive::recover(&monitor.store()) {
+                        // snapshots, stale feeds). Not under a shared lock:
+                        // other workers are writing.
+                        if coordinator.is_none()
+                            && let Err(e) = crate::archive::recover(&monitor.store())
+                        {
                             warn!("repairing what a run killed mid-write left: {e}");
                         }
                         lock = Some(l);
@@ -282,6 +408,10 @@ pub async fn run(
                     }
                     Err(e) => {
                         warn!(target = %targets[i].id, "check postponed: {e}");
+                        if let Some(c) = coordinator {
+                            let again = add(clock.now(), wait.max(lock::POLL));
+                            release(c, &targets[i], Some(again), Duration::ZERO, false);
+                        }
                         match options.mode {
                             Mode::Once => {
                                 queues.skipped(&hosts, i);
@@ -310,7 +440,9 @@ pub async fn run(
             postponed.remove(&i);
             dispatched += 1;
             debug!(target = %targets[i].id, in_flight = in_flight.len() + 1, "check started");
-            batches.starting(&monitor);
+            if coordinator.is_none() {
+                batches.starting(&monitor);
+            }
             let (monitor, targets) = (Arc::clone(&monitor), Arc::clone(&targets));
             in_flight.spawn(async move {
                 let result = monitor.check(&targets[i]).await;
@@ -358,6 +490,10 @@ pub async fn run(
                     Some(Err(_)) | None => continue,
                 };
                 let i = finished.target;
+                if let Some(c) = coordinator {
+                    let due = watch::watch_due(&targets[i], Some(finished.started_at));
+                    release(c, &targets[i], due, options.min_host_delay, true);
+                }
                 hosts.finish(i, add(clock.now(), options.min_host_delay));
                 running[i] = false;
                 queues.host_free(&hosts, i);
@@ -589,6 +725,15 @@ impl Queues {
         }
     }
 
+    /// `target` could not start (its host or itself held by another
+    /// worker): it goes back to the front of its host's queue, and the host
+    /// is tried again at `at`.
+    fn retry_later(&mut self, hosts: &Hosts, target: usize, at: Timestamp) {
+        let h = hosts.of[target];
+        self.left[h].push_front(target);
+        self.waiting.push(Reverse((at, h)));
+    }
+
     /// `target` will not be checked (the store lock stayed busy): its host
     /// may start its next target at once.
     fn skipped(&mut self, hosts: &Hosts, target: usize) {
@@ -657,17 +802,79 @@ fn read_last_starts(
     Ok(())
 }
 
-/// Takes the store lock, polling every [`lock::POLL`] for up to `wait`.
-/// `Ok(None)` when shutdown was requested while waiting.
+/// [`Mode::Schedule`], coordinated: claims the next due target of this
+/// run in the shared queue (skipping the hosts this run has a check on).
+/// When none can be claimed: ask again soon when a due target waits for a
+/// host, at its due time (at most [`QUEUE_POLL`] away) otherwise.
+fn claim_next(
+    coordinator: &Coordinator,
+    hosts: &Hosts,
+    targets: &[Target],
+    index: &HashMap<&str, usize>,
+    now: Timestamp,
+) -> Next {
+    let busy: Vec<String> = targets
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| hosts.busy[hosts.of[i]])
+        .map(|(_, t)| watch::host_key(t))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    match coordinator.claim_due(now, &busy) {
+        Ok(workers::Next::Claimed(id)) => match index.get(id.as_str()) {
+            Some(&i) => Next::Claimed(i),
+            // Claims are limited to the targets enlisted, which are ours.
+            None => Next::At(add(now, CLAIM_POLL)),
+        },
+        Ok(workers::Next::Wait(Some(at))) if at <= now => Next::At(add(now, CLAIM_POLL)),
+        Ok(workers::Next::Wait(at)) => {
+            let poll = add(now, QUEUE_POLL);
+            Next::At(at.map_or(poll, |at| at.min(poll)))
+        }
+        Err(e) => {
+            warn!(
+                "cannot read the shared queue (trying again in {}s): {e}",
+                STORE_RETRY.as_secs()
+            );
+            Next::At(add(now, STORE_RETRY))
+        }
+    }
+}
+
+/// Gives `target` and its host back to the shared queue, due next at `due`;
+/// a failure is logged (the lease runs out, and the next claim reads the
+/// check from the store).
+fn release(
+    coordinator: &Coordinator,
+    target: &Target,
+    due: Option<Timestamp>,
+    host_delay: Duration,
+    checked: bool,
+) {
+    if let Err(e) = coordinator.release(&target.id, due, host_delay, checked) {
+        warn!(target = %target.id, "lease not released (it runs out): {e}");
+    }
+}
+
+/// Takes the store lock (shared with other workers when `shared`), polling
+/// every [`lock::POLL`] for up to `wait`. `Ok(None)` when shutdown was
+/// requested while waiting.
 async fn acquire(
     monitor: &Monitor,
     wait: Duration,
+    shared: bool,
     shutdown: &mut signal::Receiver<bool>,
 ) -> std::result::Result<Option<StoreLock>, lock::LockError> {
     let root = monitor.store().location();
     let start = tokio::time::Instant::now();
     loop {
-        if let Some(l) = StoreLock::try_acquire(&root, "watch")? {
+        let got = if shared {
+            StoreLock::try_acquire_shared(&root, "watch")?
+        } else {
+            StoreLock::try_acquire(&root, "watch")?
+        };
+        if let Some(l) = got {
             return Ok(Some(l));
         }
         let waited = start.elapsed();

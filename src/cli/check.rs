@@ -74,11 +74,22 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     // The store lock, held for the whole run (the `watch` daemon takes it
     // while it has checks in flight, so the two interleave); waits
     // `settings.lock_wait`, then exit 2.
-    let _lock = redliner::store::lock::StoreLock::acquire(
-        &settings.store,
-        "check",
-        settings.watch.lock_wait,
-    )?;
+    // A store in PostgreSQL is shared by its workers: the lock is taken
+    // shared, and each target and its host are claimed in the shared queue.
+    let database = redliner::store::db::postgres::is_url(&settings.store.to_string_lossy());
+    let _lock = if database {
+        redliner::store::lock::StoreLock::acquire_shared(
+            &settings.store,
+            "check",
+            settings.watch.lock_wait,
+        )?
+    } else {
+        redliner::store::lock::StoreLock::acquire(
+            &settings.store,
+            "check",
+            settings.watch.lock_wait,
+        )?
+    };
     let metrics = args
         .metrics_file
         .as_ref()
@@ -92,7 +103,18 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     let target_ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
     // With the lock held: clean up after a run killed mid-write (temp files,
     // staging, unindexed snapshots, feeds older than the newest revision).
-    let recovered = redliner::archive::recover(&monitor.store())?;
+    let recovered = if database {
+        redliner::archive::Recovered::default()
+    } else {
+        redliner::archive::recover(&monitor.store())?
+    };
+    let coordination = redliner::run::coordinate(
+        &monitor.store(),
+        &targets,
+        "check",
+        settings.watch.lease,
+        args.due,
+    )?;
     if recovered.swept > 0 || !recovered.feeds.is_empty() {
         tracing::info!(
             "repaired an earlier run killed mid-write: {} unfinished writes cleaned, {} feeds rewritten",
@@ -100,12 +122,12 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             recovered.feeds.len()
         );
     }
-    let targets = if args.due {
-        let now = SystemClock.now();
-        redliner::watch::due_now(&monitor.store(), &targets, now)?
-    } else {
-        targets
+    let targets = match (&coordination, args.due) {
+        (_, false) => targets,
+        (None, true) => redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?,
+        (Some(c), true) => super::watch::due_in_queue(&c.coordinator, targets)?,
     };
+    let coordinator = coordination.as_ref().map(|c| Arc::clone(&c.coordinator));
     // A progress bar for several targets on a terminal (never piped, under
     // cron, with -q, or with -v logs, which would tear it).
     let bar = (targets.len() > 1 && status_lines && global.verbose == 0).then(|| {
@@ -132,6 +154,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         concurrency: settings.watch.concurrency,
         min_host_delay: settings.watch.min_host_delay,
         locking: Locking::Held,
+        coordination,
     };
     // `check` stops only when done (a signal kills it, as before).
     let (_never_stop, shutdown) = tokio::sync::watch::channel(false);
@@ -200,6 +223,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
         shutdown,
         on_check,
     ))?;
+    if let Some(c) = &coordinator {
+        c.stop();
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }

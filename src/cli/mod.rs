@@ -29,6 +29,7 @@ mod source;
 mod test_alert;
 mod verify;
 mod watch;
+mod workers;
 
 /// Watches official web pages and reports, section by section, what changed.
 #[derive(Debug, Parser)]
@@ -96,6 +97,8 @@ pub enum Command {
     TestAlert(test_alert::TestAlertArgs),
     /// Run as a daemon: check each target on its schedule until SIGINT/SIGTERM
     Watch(watch::WatchArgs),
+    /// List the workers checking a store in PostgreSQL: machine, pid, last heartbeat, leases held
+    Workers(workers::WorkersArgs),
     /// Serve the store as a web application: dashboard, timelines, redlines, section history, search, alerts, feeds, JSON API, metrics
     Serve(serve::ServeArgs),
     /// List the configured targets with their last check, snapshots and last revision
@@ -190,6 +193,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Watch(a) => watch::run(&cli.global, a),
         Command::Serve(a) => serve::run(&cli.global, a),
         Command::Targets(a) => maintenance::targets(&cli.global, a),
+        Command::Workers(a) => workers::run(&cli.global, a),
         Command::Prune(a) => maintenance::prune(&cli.global, a),
         Command::Forget(a) => maintenance::forget(&cli.global, a),
         Command::Backup(a) => maintenance::backup(&cli.global, a),

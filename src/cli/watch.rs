@@ -60,7 +60,7 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let style = global.terminal_style();
     let quiet = global.quiet;
     let runtime = super::runtime()?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         mode: if args.once {
             Mode::Once
         } else {
@@ -69,12 +69,26 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
         concurrency: settings.watch.concurrency,
         min_host_delay: settings.watch.min_host_delay,
         locking: Locking::WhileChecking(settings.watch.lock_wait),
+        coordination: None,
     };
     let metrics = Arc::new(Metrics::default());
     let monitor = Monitor::open(&settings)?.with_metrics(Arc::clone(&metrics));
     monitor
         .store()
         .set_feed_scope(configured.iter().map(String::as_str));
+    // A store in PostgreSQL: this daemon is one of its workers, sharing
+    // the targets with the others through the database.
+    options.coordination = redliner::run::coordinate(
+        &monitor.store(),
+        &targets,
+        "watch",
+        settings.watch.lease,
+        args.once,
+    )?;
+    let coordinator = options
+        .coordination
+        .as_ref()
+        .map(|c| Arc::clone(&c.coordinator));
     let monitor = Arc::new(monitor);
     let metrics_page: MetricsSource = {
         let monitor = Arc::clone(&monitor);
@@ -154,10 +168,12 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                 tell_systemd(shutdown.clone(), targets.len());
             }
             // `--once`: the targets due now, each checked once.
-            let targets = if args.once {
-                redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?
-            } else {
-                targets
+            let targets = match (&coordinator, args.once) {
+                (_, false) => targets,
+                (None, true) => {
+                    redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?
+                }
+                (Some(c), true) => due_in_queue(c, targets)?,
             };
             let summary = redliner::run::run(
                 Arc::clone(&monitor),
@@ -194,6 +210,9 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
             summary
         })
     })?;
+    if let Some(c) = &coordinator {
+        c.stop();
+    }
     if !quiet {
         super::status(
             tracing::Level::INFO,
@@ -213,6 +232,19 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The targets among `targets` the shared queue of a PostgreSQL store says
+/// are due now and no worker holds, earliest first.
+pub(super) fn due_in_queue(
+    coordinator: &redliner::store::workers::Coordinator,
+    targets: Vec<redliner::target::Target>,
+) -> Result<Vec<redliner::target::Target>, Error> {
+    let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+    let due = coordinator.due(&ids, SystemClock.now())?;
+    let mut by_id: std::collections::HashMap<String, redliner::target::Target> =
+        targets.into_iter().map(|t| (t.id.clone(), t)).collect();
+    Ok(due.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// Speaks systemd's notify protocol (`Type=notify`, sd_notify(3)) when

@@ -88,14 +88,15 @@ pub struct StoreLock {
 /// session advisory lock on a connection kept for as long as it is held.
 enum Held {
     File(File),
-    Database(Box<crate::store::db::Connection>),
+    /// The connection, and whether the lock is the shared one.
+    Database(Box<crate::store::db::Connection>, bool),
 }
 
 impl std::fmt::Debug for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Held::File(file) => f.debug_tuple("File").field(file).finish(),
-            Held::Database(c) => f.debug_tuple("Database").field(c).finish(),
+            Held::Database(c, shared) => f.debug_tuple("Database").field(c).field(shared).finish(),
         }
     }
 }
@@ -108,7 +109,11 @@ const DATABASE_LOCK: i64 = 0x0072_6564_6c6f_636b;
 /// advisory lock, its holder named by the connection's `application_name`
 /// (`redliner <command>, pid <pid> on <host>`), which [`busy`] reads back
 /// from `pg_stat_activity`.
-fn try_acquire_database(url: &str, command: &str) -> Result<Option<StoreLock>, LockError> {
+fn try_acquire_database(
+    url: &str,
+    command: &str,
+    shared: bool,
+) -> Result<Option<StoreLock>, LockError> {
     use crate::store::db::postgres::{PgConnection, PgTarget};
     let target = PgTarget {
         url: url.to_string(),
@@ -121,9 +126,15 @@ fn try_acquire_database(url: &str, command: &str) -> Result<Option<StoreLock>, L
     };
     let conn = crate::store::db::Connection::postgres(PgConnection::connect(&target).map_err(io)?);
     let got: bool = conn
-        .query_row("SELECT pg_try_advisory_lock(?1)", [DATABASE_LOCK], |r| {
-            r.get(0)
-        })
+        .query_row(
+            if shared {
+                "SELECT pg_try_advisory_lock_shared(?1)"
+            } else {
+                "SELECT pg_try_advisory_lock(?1)"
+            },
+            [DATABASE_LOCK],
+            |r| r.get(0),
+        )
         .map_err(io)?;
     if !got {
         return Ok(None);
@@ -141,7 +152,7 @@ fn try_acquire_database(url: &str, command: &str) -> Result<Option<StoreLock>, L
     )
     .map_err(io)?;
     Ok(Some(StoreLock {
-        held: Held::Database(Box::new(conn)),
+        held: Held::Database(Box::new(conn), shared),
         path,
     }))
 }
@@ -192,7 +203,7 @@ impl StoreLock {
             .to_str()
             .filter(|r| crate::store::db::postgres::is_url(r))
         {
-            return try_acquire_database(url, command);
+            return try_acquire_database(url, command, false);
         }
         if let Some(other) = root.to_str().filter(|r| {
             crate::store::db::postgres::store_kind(r)
@@ -241,6 +252,46 @@ impl StoreLock {
         Ok(Some(lock))
     }
 
+    /// Tries once to take the lock of the store at `root` shared: for a
+    /// store in PostgreSQL, any number of workers hold it at once, and
+    /// [`StoreLock::try_acquire`] (maintenance: `prune`, `forget`,
+    /// `reextract`) waits until none does. For a store in a directory it
+    /// is [`StoreLock::try_acquire`].
+    ///
+    /// # Errors
+    /// As [`StoreLock::try_acquire`].
+    pub fn try_acquire_shared(root: &Path, command: &str) -> Result<Option<StoreLock>, LockError> {
+        match root
+            .to_str()
+            .filter(|r| crate::store::db::postgres::is_url(r))
+        {
+            Some(url) => try_acquire_database(url, command, true),
+            None => Self::try_acquire(root, command),
+        }
+    }
+
+    /// [`StoreLock::acquire`], shared (see [`StoreLock::try_acquire_shared`]).
+    ///
+    /// # Errors
+    /// As [`StoreLock::acquire`].
+    pub fn acquire_shared(
+        root: &Path,
+        command: &str,
+        wait: Duration,
+    ) -> Result<StoreLock, LockError> {
+        let start = Instant::now();
+        loop {
+            if let Some(lock) = Self::try_acquire_shared(root, command)? {
+                return Ok(lock);
+            }
+            let waited = start.elapsed();
+            if waited >= wait {
+                return Err(busy(root, wait));
+            }
+            std::thread::sleep(POLL.min(wait - waited));
+        }
+    }
+
     /// Takes the lock of the store at `root`, trying every [`POLL`] for up to
     /// `wait` (blocking the calling thread between tries).
     ///
@@ -286,9 +337,13 @@ impl Drop for StoreLock {
     fn drop(&mut self) {
         let file = match &mut self.held {
             Held::File(file) => file,
-            Held::Database(conn) => {
-                let _ =
-                    conn.query_row("SELECT pg_advisory_unlock(?1)", [DATABASE_LOCK], |_| Ok(()));
+            Held::Database(conn, shared) => {
+                let unlock = if *shared {
+                    "SELECT pg_advisory_unlock_shared(?1)"
+                } else {
+                    "SELECT pg_advisory_unlock(?1)"
+                };
+                let _ = conn.query_row(unlock, [DATABASE_LOCK], |_| Ok(()));
                 let _ = conn.execute_batch("RESET application_name");
                 return;
             }

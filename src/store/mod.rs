@@ -59,6 +59,7 @@ mod search;
 mod settle;
 #[cfg(test)]
 mod testing;
+pub mod workers;
 mod writes;
 
 use std::path::{Path, PathBuf};
@@ -385,6 +386,17 @@ impl Store {
         self.database_url
             .as_ref()
             .map_or_else(|| self.root.clone(), PathBuf::from)
+    }
+
+    /// The PostgreSQL database the store is in, with its password (see
+    /// [`db::postgres::password_for`]); `None` for a store in a directory.
+    pub fn postgres_target(&self) -> Option<db::postgres::PgTarget> {
+        self.database_url
+            .as_ref()
+            .map(|url| db::postgres::PgTarget {
+                url: url.clone(),
+                password: db::postgres::password_for(url),
+            })
     }
 
     /// The index file (`<root>/redliner.sqlite`).

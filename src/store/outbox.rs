@@ -18,8 +18,9 @@
 //! ```
 //!
 //! A claim ([`Store::claim_next_alert`]) runs in an immediate (write-locked)
-//! transaction and sets a lease, so two overlapping runs never send one alert
-//! at once; a run that dies mid-send leaves the lease to run out, and the next
+//! transaction (on PostgreSQL, `SELECT … FOR UPDATE SKIP LOCKED`, so workers
+//! on several machines claim side by side) and sets a lease, so two
+//! overlapping runs never send one alert at once; a run that dies mid-send leaves the lease to run out, and the next
 //! run sends again with the same key (at-least-once; the key lets the
 //! receiver drop the repeat).
 //!
@@ -379,7 +380,15 @@ impl Store {
                     "SELECT {ALERT_COLUMNS}, payload_json FROM alerts
                      WHERE id > ?2 AND ((state = 'pending' AND next_attempt_at <= ?1)
                         OR (state = 'sending' AND lease_until <= ?1))
-                     ORDER BY id LIMIT 1"
+                     ORDER BY id LIMIT 1{}",
+                    // PostgreSQL: workers claim at once; each skips the
+                    // rows another is claiming (SQLite's transaction is
+                    // write-locked, so claims there take turns).
+                    if tx.dialect() == db::Dialect::Postgres {
+                        " FOR UPDATE SKIP LOCKED"
+                    } else {
+                        ""
+                    }
                 ),
                 params![now_s, after_id],
                 |r| Ok((alert_row(r)?, r.get::<_, String>(15)?)),

@@ -125,6 +125,7 @@ fn apply(conn: &mut Connection, from: usize) -> Result<(), OpenError> {
 pub const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/001_schema.sql"),
     include_str!("migrations/postgres/002_blobs.sql"),
+    include_str!("migrations/postgres/003_workers.sql"),
 ];
 
 /// The PostgreSQL schema version this build writes.

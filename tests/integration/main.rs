@@ -29,3 +29,4 @@ mod volatile;
 mod watch;
 mod web;
 mod web_browser;
+mod workers;

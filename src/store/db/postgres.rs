@@ -237,6 +237,24 @@ fn take(target: &PgTarget) -> Result<Object> {
     })
 }
 
+/// Runs `f` with a connection to `target` from its pool, on the
+/// connections' runtime, and waits for its result on this thread: for the
+/// few PostgreSQL-only statements (arrays, `FOR UPDATE SKIP LOCKED`) that
+/// the SQLite-shaped [`super::Connection`] does not speak.
+///
+/// # Errors
+/// [`DbError::Pool`] when no connection can be had; [`DbError::Postgres`]
+/// for what `f` returns.
+pub fn with_client<T, F, Fut>(target: &PgTarget, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Object) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::result::Result<T, tokio_postgres::Error>> + Send,
+{
+    let client = take(target)?;
+    on_runtime(async move { f(client).await })?.map_err(DbError::Postgres)
+}
+
 /// Closes the process's pool for `target` (its idle connections end).
 pub fn close_pool(target: &PgTarget) {
     let pool = pools()
