@@ -44,10 +44,15 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 /// Runs `fut` on the connections' runtime and waits for it on this thread.
+///
+/// The wait is outside tokio's cooperative budget: called from a task of
+/// another runtime (the run loop), a `JoinHandle` whose task has used up its
+/// budget would defer its wake-up to that task's next yield, which never
+/// comes while this thread waits here.
 fn on_runtime<T: Send + 'static>(
     fut: impl std::future::Future<Output = T> + Send + 'static,
 ) -> Result<T> {
-    futures_executor::block_on(runtime().spawn(fut))
+    futures_executor::block_on(tokio::task::unconstrained(runtime().spawn(fut)))
         .map_err(|e| DbError::Pool(format!("the connection task ended: {e}")))
 }
 
