@@ -20,6 +20,7 @@ mod export;
 mod extract;
 mod history;
 mod maintenance;
+mod migrate;
 mod output;
 mod reextract;
 mod report;
@@ -109,6 +110,8 @@ pub enum Command {
     Forget(maintenance::ForgetArgs),
     /// Write the whole store (index and files) to one tar archive
     Backup(maintenance::BackupArgs),
+    /// Copy the store, rows and files, into a new store of the other kind (SQLite directory or PostgreSQL URL) and check the copy
+    Migrate(migrate::MigrateArgs),
     /// Import a target's past captures from a web archive (Wayback CDX or a Memento TimeMap) as dated snapshots; never alerts
     Backfill(backfill::BackfillArgs),
     /// Export the history for other tools: `warc` (a WARC/1.1 file) or `git` (one commit per snapshot)
@@ -194,6 +197,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Serve(a) => serve::run(&cli.global, a),
         Command::Targets(a) => maintenance::targets(&cli.global, a),
         Command::Workers(a) => workers::run(&cli.global, a),
+        Command::Migrate(a) => migrate::run(&cli.global, a),
         Command::Prune(a) => maintenance::prune(&cli.global, a),
         Command::Forget(a) => maintenance::forget(&cli.global, a),
         Command::Backup(a) => maintenance::backup(&cli.global, a),

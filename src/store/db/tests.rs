@@ -367,6 +367,7 @@ fn postgres_schema_migrates_once_even_from_several_processes_at_once() {
             "blobs",
             "checks",
             "deliveries",
+            "hosts",
             "id_floor",
             "ledger",
             "ledger_start",
@@ -377,7 +378,9 @@ fn postgres_schema_migrates_once_even_from_several_processes_at_once() {
             "search_text",
             "snapshot_sections",
             "snapshots",
-            "targets"
+            "targets",
+            "work",
+            "workers"
         ]
     );
     // The ledger refuses edits, as SQLite's does.
