@@ -119,10 +119,11 @@ pub enum Locking {
 pub struct Coordination {
     /// This process as a worker; its targets enlisted.
     pub coordinator: Arc<Coordinator>,
-    /// [`Mode::Once`]: check a target only if the shared queue says it is
-    /// due (`check --due`, `watch --once`); a target another worker checked
-    /// meanwhile is skipped, not reported.
-    pub due_only: bool,
+    /// [`Mode::Once`] with the targets found due (`check --due`, `watch
+    /// --once`): the start of each one's latest check when it was found
+    /// due. A target another worker checked since is skipped, not
+    /// reported. `None`: every target given is checked.
+    pub due_since: Option<HashMap<String, Option<Timestamp>>>,
 }
 
 /// How one run behaves.
@@ -157,7 +158,6 @@ pub fn coordinate(
     targets: &[Target],
     command: &str,
     lease: Duration,
-    due_only: bool,
 ) -> Result<Option<Coordination>> {
     let Some(database) = store.postgres_target() else {
         return Ok(None);
@@ -184,7 +184,7 @@ pub fn coordinate(
     coordinator.enlist(&queued)?;
     Ok(Some(Coordination {
         coordinator,
-        due_only,
+        due_since: None,
     }))
 }
 
@@ -357,7 +357,13 @@ pub async fn run(
             // here (Mode::Schedule claimed them in `claim_next`).
             if let (Mode::Once, Some(c), Next::Now(_)) = (options.mode, &options.coordination, next)
             {
-                match c.coordinator.claim(&targets[i].id, now, c.due_only) {
+                let due = match &c.due_since {
+                    None => workers::Due::Any,
+                    Some(since) => {
+                        workers::Due::NotCheckedSince(since.get(&targets[i].id).copied().flatten())
+                    }
+                };
+                match c.coordinator.claim(&targets[i].id, now, due) {
                     Ok(Claim::Claimed) => {}
                     Ok(Claim::Busy) => {
                         queues.retry_later(&hosts, i, add(now, CLAIM_POLL));

@@ -88,6 +88,37 @@ pub fn due_now(store: &Store, targets: &[Target], now: Timestamp) -> Result<Vec<
     Ok(due)
 }
 
+/// Per target id, the start of its latest check (`None`: never checked).
+pub type LastStarts = std::collections::HashMap<String, Option<Timestamp>>;
+
+/// [`due_now`], with the start of each due target's latest check (`None`:
+/// never checked), for the workers of a shared store to tell whether
+/// another one checked it meanwhile
+/// ([`crate::store::workers::Due::NotCheckedSince`]).
+///
+/// # Errors
+/// [`crate::error::Error::Store`] when the checks cannot be read.
+pub fn due_now_since(
+    store: &Store,
+    targets: &[Target],
+    now: Timestamp,
+) -> Result<(Vec<Target>, LastStarts)> {
+    // One read per target: the start that says it is due is the one a
+    // later check must be newer than.
+    let mut due = Vec::new();
+    let mut since = std::collections::HashMap::new();
+    for t in targets {
+        let last = store.last_check_started(&t.id, &[])?;
+        if schedule::is_due(t.schedule.as_ref(), &t.id, last, now) {
+            due.push(t.clone());
+            since.insert(t.id.clone(), last);
+        } else {
+            info!(target = %t.id, "not due");
+        }
+    }
+    Ok((due, since))
+}
+
 /// The key hosts are throttled by: `host:port` of the target's URL.
 pub fn host_key(target: &Target) -> String {
     format!(

@@ -108,13 +108,8 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
     } else {
         redliner::archive::recover(&monitor.store())?
     };
-    let coordination = redliner::run::coordinate(
-        &monitor.store(),
-        &targets,
-        "check",
-        settings.watch.lease,
-        args.due,
-    )?;
+    let mut coordination =
+        redliner::run::coordinate(&monitor.store(), &targets, "check", settings.watch.lease)?;
     if recovered.swept > 0 || !recovered.feeds.is_empty() {
         tracing::info!(
             "repaired an earlier run killed mid-write: {} unfinished writes cleaned, {} feeds rewritten",
@@ -122,10 +117,16 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             recovered.feeds.len()
         );
     }
-    let targets = match (&coordination, args.due) {
+    let targets = match (&mut coordination, args.due) {
         (_, false) => targets,
         (None, true) => redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?,
-        (Some(c), true) => super::watch::due_in_queue(&c.coordinator, targets)?,
+        // In a shared store, a target another worker checks first is skipped.
+        (Some(c), true) => {
+            let (due, since) =
+                redliner::watch::due_now_since(&monitor.store(), &targets, SystemClock.now())?;
+            c.due_since = Some(since);
+            due
+        }
     };
     let coordinator = coordination.as_ref().map(|c| Arc::clone(&c.coordinator));
     // A progress bar for several targets on a terminal (never piped, under

@@ -78,13 +78,21 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
         .set_feed_scope(configured.iter().map(String::as_str));
     // A store in PostgreSQL: this daemon is one of its workers, sharing
     // the targets with the others through the database.
-    options.coordination = redliner::run::coordinate(
-        &monitor.store(),
-        &targets,
-        "watch",
-        settings.watch.lease,
-        args.once,
-    )?;
+    options.coordination =
+        redliner::run::coordinate(&monitor.store(), &targets, "watch", settings.watch.lease)?;
+    let watched = targets.len();
+    // `--once`: the targets due now, each checked once (in a shared store,
+    // unless another worker checks it first).
+    let targets = match (&mut options.coordination, args.once) {
+        (_, false) => targets,
+        (None, true) => redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?,
+        (Some(c), true) => {
+            let (due, since) =
+                redliner::watch::due_now_since(&monitor.store(), &targets, SystemClock.now())?;
+            c.due_since = Some(since);
+            due
+        }
+    };
     let coordinator = options
         .coordination
         .as_ref()
@@ -161,20 +169,12 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
                 super::status(
                     tracing::Level::INFO,
                     None,
-                    format_args!("{}", start_line(args.once, targets.len(), &settings.store)),
+                    format_args!("{}", start_line(args.once, watched, &settings.store)),
                 );
             }
             if !args.once {
                 tell_systemd(shutdown.clone(), targets.len());
             }
-            // `--once`: the targets due now, each checked once.
-            let targets = match (&coordinator, args.once) {
-                (_, false) => targets,
-                (None, true) => {
-                    redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?
-                }
-                (Some(c), true) => due_in_queue(c, targets)?,
-            };
             let summary = redliner::run::run(
                 Arc::clone(&monitor),
                 targets,
@@ -232,19 +232,6 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The targets among `targets` the shared queue of a PostgreSQL store says
-/// are due now and no worker holds, earliest first.
-pub(super) fn due_in_queue(
-    coordinator: &redliner::store::workers::Coordinator,
-    targets: Vec<redliner::target::Target>,
-) -> Result<Vec<redliner::target::Target>, Error> {
-    let ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
-    let due = coordinator.due(&ids, SystemClock.now())?;
-    let mut by_id: std::collections::HashMap<String, redliner::target::Target> =
-        targets.into_iter().map(|t| (t.id.clone(), t)).collect();
-    Ok(due.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// Speaks systemd's notify protocol (`Type=notify`, sd_notify(3)) when

@@ -437,6 +437,13 @@ impl Store {
                 .and_then(|mut st| st.query_row([last], |r| r.get(0)).optional())
                 .map_err(self.sql())?
         };
+        // PostgreSQL marks each word of a phrase on its own; FTS5 marks the
+        // phrase: words matched side by side read as one match.
+        let marked = if self.conn.dialect() == db::Dialect::Postgres {
+            marked.replace(&format!("{MATCH_END} {MATCH_START}"), " ")
+        } else {
+            marked
+        };
         let snippet = marked.replace([MATCH_START, MATCH_END], "");
         let snippet_html = html_escape::encode_text(&marked)
             .replace(MATCH_START, "<mark>")

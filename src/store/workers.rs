@@ -46,6 +46,20 @@ pub struct QueuedTarget {
     pub host: String,
 }
 
+/// When [`Coordinator::claim`] takes a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Whenever it and its host are free (`check TARGET`).
+    Any,
+    /// When the shared queue says it is due (the `watch` daemon).
+    Queue,
+    /// When no check started after this one (the latest this run knew of
+    /// when it found the target due; `None`: never checked), so a run from
+    /// cron skips what another worker checked meanwhile (`check --due`,
+    /// `watch --once`).
+    NotCheckedSince(Option<Timestamp>),
+}
+
 /// What a claim of one target found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -54,8 +68,8 @@ pub enum Claim {
     /// Another worker holds the target or its host, or the host's delay has
     /// not passed: try again later.
     Busy,
-    /// The target is not due (`claim` with `due_only`): another worker
-    /// checked it since, or its schedule says later.
+    /// The target is not due (see [`Due`]): another worker checked it
+    /// since, or its schedule says later.
     NotDue,
 }
 
@@ -195,6 +209,16 @@ impl Coordinator {
                  ON CONFLICT (id) DO UPDATE SET started_at = clock_timestamp(),
                      heartbeat_at = clock_timestamp(), stopped_at = NULL, checks = 0",
                 &[&row_id, &host, &pid, &command, &env!("CARGO_PKG_VERSION")],
+            )
+            .await?;
+            // The roll keeps a week of workers gone (one a day per cron
+            // line would otherwise pile up).
+            c.execute(
+                "DELETE FROM workers
+                  WHERE heartbeat_at < clock_timestamp() - interval '7 days'
+                    AND NOT EXISTS (SELECT 1 FROM work WHERE work.worker = workers.id)
+                    AND NOT EXISTS (SELECT 1 FROM hosts WHERE hosts.worker = workers.id)",
+                &[],
             )
             .await
         })
@@ -380,7 +404,7 @@ impl Coordinator {
                 if !tried_hosts.insert(host) {
                     continue;
                 }
-                if self.claim(&id, now, true)? == Claim::Claimed {
+                if self.claim(&id, now, Due::Queue)? == Claim::Claimed {
                     return Ok(Next::Claimed(id));
                 }
             }
@@ -421,36 +445,15 @@ impl Coordinator {
         Ok(min.filter(|&m| m != i64::MAX).map(from_ms))
     }
 
-    /// The targets among `ids` due at `now` and held by no worker, earliest
-    /// first (`check --due`).
+    /// Claims target `id` and its host for this worker, when `due` says it
+    /// is due at `now`. With [`Due::Queue`], a check recorded since the
+    /// queue's due time (by a worker killed before it released, or by hand)
+    /// moves its due time on, and it is [`Claim::NotDue`].
     ///
     /// # Errors
     /// [`StoreError::Database`].
-    pub fn due(&self, ids: &[String], now: Timestamp) -> Result<Vec<String>, StoreError> {
-        let ids = ids.to_vec();
-        let now_ms = ms(now);
-        postgres::with_client(&self.target, move |c| async move {
-            let rows = c
-                .query(
-                    "SELECT target_id FROM work
-                      WHERE target_id = ANY($1) AND due_ms <= $2
-                        AND (worker IS NULL OR lease_until < clock_timestamp())
-                      ORDER BY due_ms, ord",
-                    &[&ids, &now_ms],
-                )
-                .await?;
-            Ok(rows.iter().map(|r| r.get(0)).collect())
-        })
-        .map_err(db_err(&self.target))
-    }
-
-    /// Claims target `id` and its host for this worker. With `due_only`, only
-    /// when it is due at `now` by the queue and by its latest check (a check
-    /// recorded since moves its due time on, and it is [`Claim::NotDue`]).
-    ///
-    /// # Errors
-    /// [`StoreError::Database`].
-    pub fn claim(&self, id: &str, now: Timestamp, due_only: bool) -> Result<Claim, StoreError> {
+    pub fn claim(&self, id: &str, now: Timestamp, due: Due) -> Result<Claim, StoreError> {
+        let queue_due = due == Due::Queue;
         let (me, lease) = (self.id.clone(), lease_ms(self.lease));
         let target_id = id.to_string();
         let now_ms = ms(now);
@@ -471,8 +474,8 @@ impl Coordinator {
                 else {
                     return Ok(Step::Busy);
                 };
-                let (host, due, held): (String, i64, bool) = (w.get(0), w.get(1), w.get(2));
-                if held || (due_only && due > now_ms) {
+                let (host, due_ms, held): (String, i64, bool) = (w.get(0), w.get(1), w.get(2));
+                if held || (queue_due && due_ms > now_ms) {
                     tx.rollback().await?;
                     return Ok(if held { Step::Busy } else { Step::NotDue });
                 }
@@ -518,14 +521,16 @@ impl Coordinator {
             Step::NotDue => return Ok(Claim::NotDue),
             Step::Claimed(last) => last,
         };
-        // Step 2: a check recorded since the queue's due time (by a worker
-        // killed before it released, or by hand) served it.
-        if due_only && let Some(last) = last.and_then(|s| s.parse::<Timestamp>().ok()) {
-            let next = (self.next_due)(id, last);
-            if next.is_none_or(|n| n > now) {
-                self.release(id, next, Duration::ZERO, false)?;
-                return Ok(Claim::NotDue);
-            }
+        // Step 2: a check recorded since served it.
+        let last = last.and_then(|s| s.parse::<Timestamp>().ok());
+        let served = match (due, last) {
+            (_, None) | (Due::Any, _) => false,
+            (Due::Queue, Some(last)) => (self.next_due)(id, last).is_none_or(|n| n > now),
+            (Due::NotCheckedSince(seen), Some(last)) => seen.is_none_or(|seen| last > seen),
+        };
+        if let (true, Some(last)) = (served, last) {
+            self.release(id, (self.next_due)(id, last), Duration::ZERO, false)?;
+            return Ok(Claim::NotDue);
         }
         Ok(Claim::Claimed)
     }

@@ -279,7 +279,7 @@ impl World {
             .arg("--config")
             .arg(self.t.config_path())
             .arg("--store")
-            .arg(self.t.store())
+            .arg(self.t.store_arg())
             .args(args);
         cmd
     }
@@ -607,11 +607,14 @@ fn an_alternating_page_alerts_once_that_it_alternates() {
         w.t.db()
             .query_row("SELECT dir FROM snapshots WHERE id = 3", (), |r| r.get(0))
             .unwrap();
-    let redline = std::fs::read_to_string(w.t.store().join(dir).join("redline.md")).unwrap();
-    assert!(
-        redline.contains("> Revert: the content equals that of snapshot 1."),
-        "{redline}"
-    );
+    // A store in a directory keeps each revision's redline as Markdown.
+    if w.t.pg.is_none() {
+        let redline = std::fs::read_to_string(w.t.store().join(dir).join("redline.md")).unwrap();
+        assert!(
+            redline.contains("> Revert: the content equals that of snapshot 1."),
+            "{redline}"
+        );
+    }
 }
 
 #[test]
@@ -712,7 +715,7 @@ fn age_stored_document(t: &Test) {
         .unwrap();
     let dirs = t.snapshot_dirs("nato-belarus");
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let mut doc: Value = serde_json::from_str(&Test::stored_document(&dirs[0])).unwrap();
+    let mut doc: Value = serde_json::from_str(&t.stored_document(&dirs[0])).unwrap();
     assert!(doc["meta"]["extraction"]["extractor"].is_u64(), "{doc}");
     doc["meta"].as_object_mut().unwrap().remove("extraction");
     let sections = doc["sections"].as_array_mut().unwrap();
@@ -732,13 +735,15 @@ fn age_stored_document(t: &Test) {
         .as_array_mut()
         .unwrap()
         .push(serde_json::json!({"kind": "paragraph", "text": "Views: 1,234"}));
+    let bytes = serde_json::to_vec_pretty(&doc).unwrap();
+    if t.pg.is_some() {
+        // In PostgreSQL: the snapshot names a blob of the aged document.
+        t.put_document(&dirs[0], &bytes);
+        return;
+    }
     // As that redliner stored it: plain `document.json`.
     std::fs::remove_file(dirs[0].join("document.json.zst")).unwrap();
-    std::fs::write(
-        dirs[0].join("document.json"),
-        serde_json::to_vec_pretty(&doc).unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dirs[0].join("document.json"), bytes).unwrap();
 }
 
 /// `(heading, change)` of every section in the JSON redline `check` printed.
@@ -865,7 +870,7 @@ fn a_previous_page_that_no_longer_extracts_is_compared_as_stored_with_a_note() {
     w.check("nato-belarus/v1.html");
     age_stored_document(&w.t);
     let dir = &w.t.snapshot_dirs("nato-belarus")[0];
-    std::fs::remove_file(w.t.raw_file(dir)).unwrap();
+    w.t.remove_raw(dir);
 
     let run = w.check("nato-belarus/v1.html");
     assert!(
@@ -922,7 +927,7 @@ fn alerts_and_feeds_link_each_revision_to_its_page_in_serve() {
             .starts_with("[redliner] Relations with Belarus: revised 14 Nov. 2024 \u{2014} 1 of 4"),
         "{mail}"
     );
-    let feed = std::fs::read_to_string(w.t.store().join("nato-belarus/feed.atom")).unwrap();
+    let feed = w.t.feed(Some("nato-belarus"));
     assert!(feed.contains(&format!("href=\"{link}\"")), "{feed}");
     assert!(
         feed.contains("<title>Relations with Belarus: revised 14 Nov. 2024"),

@@ -59,8 +59,7 @@ fn pg_exec(url: &str, sql: &str) {
     let conn = PgConnection::connect(&target).unwrap_or_else(|e| panic!("{url}: {e}"));
     conn.batch_execute(sql)
         .unwrap_or_else(|e| panic!("{url}: {sql}: {e}"));
-    drop(conn);
-    redliner::store::db::postgres::close_pool(&target);
+    // The pool stays open: tests on other threads share it.
 }
 
 /// The template every test database is made from: the schema migrated once
@@ -172,7 +171,8 @@ impl Test {
 
     /// Writes the config. Unless it sets `confirm_after` itself, content
     /// changes are not confirmed by a second fetch (`confirm_after = "0s"`),
-    /// so the suite does not wait the 10 s default on every change.
+    /// so the suite does not wait the 10 s default on every change; unless
+    /// it sets `min_host_delay`, there is none.
     pub fn write_config(&self, text: &str) {
         let text = if text.contains("confirm_after") {
             text.to_string()
@@ -180,6 +180,14 @@ impl Test {
             text.replacen("[settings]\n", "[settings]\nconfirm_after = \"0s\"\n", 1)
         } else {
             format!("[settings]\nconfirm_after = \"0s\"\n{text}")
+        };
+        // Nor do runs wait the 5 s default between two checks of the test
+        // server: in PostgreSQL the delay holds across runs (workers share
+        // it), and every test checks one host again and again.
+        let text = if text.contains("min_host_delay") {
+            text
+        } else {
+            text.replacen("[settings]\n", "[settings]\nmin_host_delay = \"0s\"\n", 1)
         };
         std::fs::write(self.config_path(), text).unwrap();
     }
@@ -223,15 +231,6 @@ impl Test {
         cmd
     }
 
-    /// Opens the store's SQLite index itself (for what only SQLite has).
-    pub fn sqlite(&self) -> rusqlite::Connection {
-        assert!(
-            self.pg.is_none(),
-            "this test reads the SQLite file: it runs on SQLite only"
-        );
-        rusqlite::Connection::open(self.store().join("redliner.sqlite")).unwrap()
-    }
-
     /// A connection to the store's database, SQLite or PostgreSQL, through
     /// redliner's own SQL interface (SQLite's `?N` placeholders on both).
     pub fn db(&self) -> redliner::store::db::Connection {
@@ -268,8 +267,20 @@ impl Test {
     }
 
     /// The document JSON of a snapshot directory as text:
-    /// `document.json.zst`, or the plain `document.json` of the old layout.
-    pub fn stored_document(dir: &Path) -> String {
+    /// `document.json.zst`, or the plain `document.json` of the old layout;
+    /// in PostgreSQL, the blob its row names.
+    pub fn stored_document(&self, dir: &Path) -> String {
+        if self.pg.is_some() {
+            let sha: String = self
+                .db()
+                .query_row(
+                    "SELECT document_sha256 FROM snapshots WHERE dir = ?1",
+                    [self.dir_of(dir)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            return String::from_utf8(self.blob(&sha)).unwrap();
+        }
         match std::fs::read(dir.join("document.json.zst")) {
             Ok(zst) => String::from_utf8(zstd::decode_all(&zst[..]).unwrap()).unwrap(),
             Err(_) => std::fs::read_to_string(dir.join("document.json"))
@@ -277,15 +288,151 @@ impl Test {
         }
     }
 
-    /// The raw body file of the snapshot in `dir` (named by its row).
-    pub fn raw_file(&self, dir: &Path) -> PathBuf {
+    /// A snapshot directory as its row names it (relative to the store).
+    fn dir_of(&self, dir: &Path) -> String {
         let rel = dir.strip_prefix(self.store()).unwrap();
-        let rel = rel.to_string_lossy().replace('\\', "/");
+        rel.to_string_lossy().replace('\\', "/")
+    }
+
+    /// A blob of a store in PostgreSQL, decompressed.
+    pub fn blob(&self, sha256: &str) -> Vec<u8> {
+        let zst: Vec<u8> = self
+            .db()
+            .query_row("SELECT zstd FROM blobs WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
+            .unwrap_or_else(|e| panic!("blob {sha256}: {e}"));
+        zstd::decode_all(&zst[..]).unwrap()
+    }
+
+    /// Replaces the document of the snapshot in `dir` of a store in
+    /// PostgreSQL with `bytes` (a new blob, named in its row), as an older
+    /// redliner might have stored it.
+    pub fn put_document(&self, dir: &Path, bytes: &[u8]) {
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(bytes));
+        let db = self.db();
+        db.execute(
+            "INSERT INTO blobs (sha256, size, zstd) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            redliner::store::db::params![
+                sha,
+                bytes.len() as i64,
+                zstd::encode_all(bytes, 3).unwrap()
+            ],
+        )
+        .unwrap();
+        db.execute(
+            "UPDATE snapshots SET document_sha256 = ?1 WHERE dir = ?2",
+            [sha, self.dir_of(dir)],
+        )
+        .unwrap();
+    }
+
+    /// The Atom feed of `target` (`None`: of all targets), as `serve` gives
+    /// it: the file a store in a directory keeps, or made from a store in
+    /// PostgreSQL.
+    pub fn feed(&self, target: Option<&str>) -> String {
+        if self.pg.is_some() {
+            let mut store = redliner::store::Store::open(Path::new(&self.store_arg())).unwrap();
+            // As `serve` renders it: with the config's `[serve] public_url`.
+            if let Ok(settings) =
+                redliner::config::load(&self.config_path(), Some(Path::new(&self.store_arg())))
+            {
+                store.set_public_url(settings.serve.public_url.clone());
+                store.set_feed_scope(settings.targets.iter().map(|t| t.id.clone()));
+            }
+            let bytes = match target {
+                Some(t) => redliner::archive::target_feed_bytes(&store, t),
+                None => redliner::archive::combined_feed_bytes(&store),
+            }
+            .unwrap();
+            return String::from_utf8(bytes).unwrap();
+        }
+        let path = match target {
+            Some(t) => self.store().join(t).join("feed.atom"),
+            None => self.store().join("feed.atom"),
+        };
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The Markdown of the snapshot in `dir`: its `document.md`, or in
+    /// PostgreSQL (which keeps none) what `show --format markdown` prints.
+    pub fn document_md(&self, dir: &Path) -> String {
+        if self.pg.is_some() {
+            let rel = self.dir_of(dir);
+            let (target, name) = rel.rsplit_once('/').unwrap();
+            let run = self.run(&["show", target, name, "--format", "markdown"]);
+            assert_eq!(run.code, 0, "show {rel}: {}", run.stderr);
+            return run.stdout;
+        }
+        std::fs::read_to_string(dir.join("document.md"))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    }
+
+    /// True for a store in a directory: what a test checks of its files
+    /// (`document.md`, `redline.md`, the layout) is not there in
+    /// PostgreSQL, which keeps documents and raw bodies as blobs.
+    pub fn files_on_disk(&self) -> bool {
+        self.pg.is_none()
+    }
+
+    /// Removes the raw body of the snapshot in `dir`: its file, or in
+    /// PostgreSQL its blob (no other snapshot of the test shares it).
+    pub fn remove_raw(&self, dir: &Path) {
+        if self.pg.is_some() {
+            let n = self
+                .db()
+                .execute(
+                    "DELETE FROM blobs WHERE sha256 = (SELECT raw_sha256 FROM snapshots WHERE dir = ?1)",
+                    [self.dir_of(dir)],
+                )
+                .unwrap();
+            assert_eq!(n, 1, "no raw body blob for {}", dir.display());
+            return;
+        }
+        std::fs::remove_file(self.raw_file(dir)).unwrap();
+    }
+
+    /// Edits the stored document of the snapshot in `dir` in place, behind
+    /// redliner's back (its file, or in PostgreSQL its blob).
+    pub fn edit_document(&self, dir: &Path, edit: impl FnOnce(&mut Vec<u8>)) {
+        if self.pg.is_some() {
+            let sha: String = self
+                .db()
+                .query_row(
+                    "SELECT document_sha256 FROM snapshots WHERE dir = ?1",
+                    [self.dir_of(dir)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let mut json = self.blob(&sha);
+            edit(&mut json);
+            self.db()
+                .execute(
+                    "UPDATE blobs SET zstd = ?2 WHERE sha256 = ?1",
+                    redliner::store::db::params![sha, zstd::encode_all(&json[..], 3).unwrap()],
+                )
+                .unwrap();
+            return;
+        }
+        let doc = dir.join("document.json.zst");
+        let mut json = zstd::decode_all(&std::fs::read(&doc).unwrap()[..]).unwrap();
+        edit(&mut json);
+        std::fs::write(&doc, zstd::encode_all(&json[..], 3).unwrap()).unwrap();
+    }
+
+    /// The raw body file of the snapshot in `dir` (named by its row); a
+    /// store in a directory only.
+    pub fn raw_file(&self, dir: &Path) -> PathBuf {
+        assert!(
+            self.pg.is_none(),
+            "this test changes a raw body's file: a store in a directory only"
+        );
         let raw: String = self
             .db()
             .query_row(
                 "SELECT raw_path FROM snapshots WHERE dir = ?1",
-                [rel],
+                [self.dir_of(dir)],
                 |r| r.get(0),
             )
             .unwrap();
@@ -294,11 +441,38 @@ impl Test {
 
     /// The raw body of the snapshot in `dir`, decompressed.
     pub fn stored_raw(&self, dir: &Path) -> Vec<u8> {
+        if self.pg.is_some() {
+            let sha: String = self
+                .db()
+                .query_row(
+                    "SELECT raw_sha256 FROM snapshots WHERE dir = ?1",
+                    [self.dir_of(dir)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            return self.blob(&sha);
+        }
         zstd::decode_all(&std::fs::read(self.raw_file(dir)).unwrap()[..]).unwrap()
     }
 
-    /// The snapshot directories of a target, oldest first.
+    /// The snapshot directories of a target, oldest first. In PostgreSQL,
+    /// where no directory is written, the paths the rows name.
     pub fn snapshot_dirs(&self, target: &str) -> Vec<PathBuf> {
+        if self.pg.is_some() {
+            let mut dirs: Vec<PathBuf> = self
+                .db()
+                .query_vec(
+                    "SELECT dir FROM snapshots WHERE target_id = ?1",
+                    [target],
+                    |r| r.get::<_, String>(0),
+                )
+                .unwrap()
+                .into_iter()
+                .map(|d| d.split('/').fold(self.store(), |p, part| p.join(part)))
+                .collect();
+            dirs.sort();
+            return dirs;
+        }
         let dir = self.store().join(target);
         let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&dir) {
             Ok(rd) => rd

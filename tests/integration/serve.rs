@@ -116,14 +116,15 @@ fn serve_gives_the_stores_metrics_and_stops_on_sigterm() {
     assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
     assert!(text.ends_with("# EOF\n"), "{text}");
     // The check `check` made, from the store; this process checked nothing.
-    let checked: f64 = t
+    let checked = t
         .db()
-        .query_row("SELECT strftime('%s', started_at) FROM checks", (), |r| {
+        .query_row("SELECT started_at FROM checks", (), |r| {
             r.get::<_, String>(0)
         })
         .unwrap()
-        .parse()
-        .unwrap();
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .as_second() as f64;
     assert_eq!(
         sample(
             &text,
@@ -188,6 +189,26 @@ fn serve_refuses_an_address_other_hosts_could_reach() {
 #[test]
 fn serve_without_a_store_says_so() {
     let t = Test::new();
+    if let Some(pg) = &t.pg {
+        // In PostgreSQL: a database that does not exist.
+        let missing = format!("{}_missing", pg.url);
+        let run: crate::harness::Run = std::process::Command::new(env!("CARGO_BIN_EXE_redliner"))
+            .current_dir(t.dir.path())
+            .env_remove("REDLINER_STORE")
+            .args([
+                "--config",
+                t.config_path().to_str().unwrap(),
+                "--store",
+                &missing,
+            ])
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+        return;
+    }
     let run = t.run(&["serve", "--bind", "127.0.0.1:0"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("no store at"), "{}", run.stderr);

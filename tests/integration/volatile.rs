@@ -71,7 +71,7 @@ fn check_of_a_page_whose_only_change_is_cloudflare_hashes_and_session_ids_prints
         assert_eq!(t.count("revisions"), 0, "{rules}");
         // The decoded address is the content.
         let dirs = t.snapshot_dirs("nato-testland");
-        let doc = Test::stored_document(&dirs[0]);
+        let doc = t.stored_document(&dirs[0]);
         assert!(doc.contains("Press enquiries: press@hq.nato.int."), "{doc}");
         assert!(doc.contains("mailto:press@hq.nato.int"), "{doc}");
         assert!(!doc.contains("SID-"), "{doc}");

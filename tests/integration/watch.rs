@@ -59,9 +59,23 @@ fn temp_entries(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The integrity check passes and every snapshot row's directory exists.
+/// The integrity check passes and every snapshot row's directory exists
+/// (in PostgreSQL: its document's blob).
 fn assert_store_consistent(t: &Test) {
     let db = t.db();
+    if t.pg.is_some() {
+        let missing: i64 = db
+            .query_row(
+                "SELECT count(*) FROM snapshots s
+                  WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.document_sha256)
+                     OR NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.raw_sha256)",
+                (),
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(missing, 0, "snapshots without their blobs");
+        return;
+    }
     let ok: String = db
         .query_row("PRAGMA integrity_check", (), |r| r.get(0))
         .unwrap();
@@ -167,7 +181,7 @@ fn watch_once_checks_due_targets_in_config_order_with_the_host_delay() {
     assert!(run.stderr.contains("b: baseline stored"), "{}", run.stderr);
     assert!(run.stderr.contains("c: baseline stored"), "{}", run.stderr);
     // --once says it exits by itself, not how to stop it.
-    let store = t.store().display().to_string();
+    let store = t.store_arg();
     assert!(
         run.stderr.starts_with(&format!(
             "redliner: checking what is due now of 3 targets (store `{store}`), then exiting\n"
@@ -364,6 +378,32 @@ fn a_held_store_lock_makes_check_wait_then_exit_2_naming_the_holder() {
     let t = Test::new();
     config(&t, "lock_wait = \"1s\"", &[("page", "")]);
     t.serve(PAGE);
+    if t.pg.is_some() {
+        // In PostgreSQL the lock is an advisory lock on the database, its
+        // holder named by the connection: `prune` holds it alone.
+        let _held = redliner::store::lock::StoreLock::try_acquire(
+            std::path::Path::new(&t.store_arg()),
+            "prune",
+        )
+        .unwrap()
+        .expect("the lock is free");
+        let start = Instant::now();
+        let run = t.run(&["check"]);
+        assert!(start.elapsed() >= Duration::from_secs(1));
+        assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+        assert_eq!(run.stdout, "");
+        let first = run.stderr.lines().next().unwrap();
+        assert!(
+            first.starts_with(&format!(
+                "redliner: store `{}` is locked by another redliner run",
+                t.store_arg()
+            )) && first.contains("redliner prune, pid")
+                && first.ends_with("gave up after 1s"),
+            "{first}"
+        );
+        assert_eq!(t.count("checks"), 0);
+        return;
+    }
     std::fs::create_dir_all(t.store()).unwrap();
     let lock_path = t.store().join("redliner.lock");
     // The holder's pid must be running (ours), or the message says it exited.

@@ -487,7 +487,17 @@ fn not_found_and_bad_input_get_clear_pages() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    std::fs::remove_dir_all(t.store().join(dir)).unwrap();
+    // (In PostgreSQL: its document's blob.)
+    if t.pg.is_some() {
+        t.db()
+            .execute(
+                "DELETE FROM blobs WHERE sha256 = (SELECT document_sha256 FROM snapshots WHERE id = ?1)",
+                [id],
+            )
+            .unwrap();
+    } else {
+        std::fs::remove_dir_all(t.store().join(dir)).unwrap();
+    }
     let a = get(&format!("{b}/targets/nato-belarus/snapshots/{id}"));
     assert_eq!(a.status, 404, "{}", a.body);
     assert!(a.body.contains("files are not in the store"), "{}", a.body);

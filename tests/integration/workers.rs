@@ -153,7 +153,7 @@ impl Drop for Receiver {
 fn spawn_watch(dir: &std::path::Path, db: &str, hook: u16, n: usize) -> Child {
     let log = std::fs::File::create(dir.join(format!("watch-{n}.log"))).unwrap();
     redliner(dir, db, hook)
-        .args(["watch", "-q"])
+        .args(["watch", "-v"])
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -398,9 +398,13 @@ fn three_workers_share_200_targets_on_10_hosts_and_survive_a_kill() {
             let gap = pair[1].duration_since(pair[0]);
             assert!(
                 gap >= every,
-                "{target} checked twice for one due time: {} then {}",
+                "{target} checked twice for one due time: {} then {}\n{}",
                 pair[0],
-                pair[1]
+                pair[1],
+                logs.lines()
+                    .filter(|l| l.contains(*target) || l.contains("---"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
             );
             assert!(
                 gap <= longest,
