@@ -188,6 +188,29 @@ pub fn coordinate(
     }))
 }
 
+/// The targets among `targets` due at `now` ([`watch::due_now`]: `check
+/// --due`, `watch --once`). In a shared store (`coordination`), the start of
+/// each one's latest check is noted too, so that a target another worker
+/// checks first is skipped.
+///
+/// # Errors
+/// [`Error::Store`] when the checks cannot be read.
+pub fn due_targets(
+    store: &crate::store::Store,
+    targets: &[Target],
+    coordination: Option<&mut Coordination>,
+    now: Timestamp,
+) -> Result<Vec<Target>> {
+    match coordination {
+        None => watch::due_now(store, targets, now),
+        Some(c) => {
+            let (due, since) = watch::due_now_since(store, targets, now)?;
+            c.due_since = Some(since);
+            Ok(due)
+        }
+    }
+}
+
 /// One finished check, as handed to the caller's callback.
 #[derive(Debug)]
 pub struct Checked<'a> {

@@ -117,16 +117,15 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<ExitCode, Error> {
             recovered.feeds.len()
         );
     }
-    let targets = match (&mut coordination, args.due) {
-        (_, false) => targets,
-        (None, true) => redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?,
-        // In a shared store, a target another worker checks first is skipped.
-        (Some(c), true) => {
-            let (due, since) =
-                redliner::watch::due_now_since(&monitor.store(), &targets, SystemClock.now())?;
-            c.due_since = Some(since);
-            due
-        }
+    let targets = if args.due {
+        redliner::run::due_targets(
+            &monitor.store(),
+            &targets,
+            coordination.as_mut(),
+            SystemClock.now(),
+        )?
+    } else {
+        targets
     };
     let coordinator = coordination.as_ref().map(|c| Arc::clone(&c.coordinator));
     // A progress bar for several targets on a terminal (never piped, under

@@ -83,15 +83,15 @@ pub fn run(global: &Global, args: &WatchArgs) -> Result<ExitCode, Error> {
     let watched = targets.len();
     // `--once`: the targets due now, each checked once (in a shared store,
     // unless another worker checks it first).
-    let targets = match (&mut options.coordination, args.once) {
-        (_, false) => targets,
-        (None, true) => redliner::watch::due_now(&monitor.store(), &targets, SystemClock.now())?,
-        (Some(c), true) => {
-            let (due, since) =
-                redliner::watch::due_now_since(&monitor.store(), &targets, SystemClock.now())?;
-            c.due_since = Some(since);
-            due
-        }
+    let targets = if args.once {
+        redliner::run::due_targets(
+            &monitor.store(),
+            &targets,
+            options.coordination.as_mut(),
+            SystemClock.now(),
+        )?
+    } else {
+        targets
     };
     let coordinator = options
         .coordination

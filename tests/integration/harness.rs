@@ -271,14 +271,7 @@ impl Test {
     /// in PostgreSQL, the blob its row names.
     pub fn stored_document(&self, dir: &Path) -> String {
         if self.pg.is_some() {
-            let sha: String = self
-                .db()
-                .query_row(
-                    "SELECT document_sha256 FROM snapshots WHERE dir = ?1",
-                    [self.dir_of(dir)],
-                    |r| r.get(0),
-                )
-                .unwrap();
+            let sha = self.snapshot_column(dir, "document_sha256");
             return String::from_utf8(self.blob(&sha)).unwrap();
         }
         match std::fs::read(dir.join("document.json.zst")) {
@@ -292,6 +285,33 @@ impl Test {
     fn dir_of(&self, dir: &Path) -> String {
         let rel = dir.strip_prefix(self.store()).unwrap();
         rel.to_string_lossy().replace('\\', "/")
+    }
+
+    /// Every snapshot of a store in PostgreSQL has its document and raw
+    /// body blobs.
+    pub fn assert_blobs_present(&self) {
+        let missing: i64 = self
+            .db()
+            .query_row(
+                "SELECT count(*) FROM snapshots s
+                  WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.document_sha256)
+                     OR NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.raw_sha256)",
+                (),
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(missing, 0, "snapshots without their blobs");
+    }
+
+    /// A column of the snapshot row whose directory is `dir`.
+    fn snapshot_column(&self, dir: &Path, column: &str) -> String {
+        self.db()
+            .query_row(
+                &format!("SELECT {column} FROM snapshots WHERE dir = ?1"),
+                [self.dir_of(dir)],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("{column} of {}: {e}", dir.display()))
     }
 
     /// A blob of a store in PostgreSQL, decompressed.
@@ -397,14 +417,7 @@ impl Test {
     /// redliner's back (its file, or in PostgreSQL its blob).
     pub fn edit_document(&self, dir: &Path, edit: impl FnOnce(&mut Vec<u8>)) {
         if self.pg.is_some() {
-            let sha: String = self
-                .db()
-                .query_row(
-                    "SELECT document_sha256 FROM snapshots WHERE dir = ?1",
-                    [self.dir_of(dir)],
-                    |r| r.get(0),
-                )
-                .unwrap();
+            let sha = self.snapshot_column(dir, "document_sha256");
             let mut json = self.blob(&sha);
             edit(&mut json);
             self.db()
@@ -428,28 +441,13 @@ impl Test {
             self.pg.is_none(),
             "this test changes a raw body's file: a store in a directory only"
         );
-        let raw: String = self
-            .db()
-            .query_row(
-                "SELECT raw_path FROM snapshots WHERE dir = ?1",
-                [self.dir_of(dir)],
-                |r| r.get(0),
-            )
-            .unwrap();
-        self.store().join(raw)
+        self.store().join(self.snapshot_column(dir, "raw_path"))
     }
 
     /// The raw body of the snapshot in `dir`, decompressed.
     pub fn stored_raw(&self, dir: &Path) -> Vec<u8> {
         if self.pg.is_some() {
-            let sha: String = self
-                .db()
-                .query_row(
-                    "SELECT raw_sha256 FROM snapshots WHERE dir = ?1",
-                    [self.dir_of(dir)],
-                    |r| r.get(0),
-                )
-                .unwrap();
+            let sha = self.snapshot_column(dir, "raw_sha256");
             return self.blob(&sha);
         }
         zstd::decode_all(&std::fs::read(self.raw_file(dir)).unwrap()[..]).unwrap()

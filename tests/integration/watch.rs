@@ -64,16 +64,7 @@ fn temp_entries(dir: &Path) -> Vec<PathBuf> {
 fn assert_store_consistent(t: &Test) {
     let db = t.db();
     if t.pg.is_some() {
-        let missing: i64 = db
-            .query_row(
-                "SELECT count(*) FROM snapshots s
-                  WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.document_sha256)
-                     OR NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = s.raw_sha256)",
-                (),
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(missing, 0, "snapshots without their blobs");
+        t.assert_blobs_present();
         return;
     }
     let ok: String = db
